@@ -1,0 +1,115 @@
+"""nnlite: a small, fast neural-network framework for the CPU with PyTorch's API.
+
+``import nnlite as torch`` runs PyTorch programs that stay inside the covered subset.
+"""
+
+from __future__ import annotations
+
+import builtins as _b
+
+__version__ = "0.1.0"
+
+from nnlite._dtype import (  # noqa: F401
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from nnlite._format import set_printoptions  # noqa: F401
+from nnlite._random import (  # noqa: F401
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from nnlite._tensor import (  # noqa: F401
+    Size,
+    Tensor,
+    as_tensor,
+    device,
+    from_numpy,
+    is_tensor,
+    tensor,
+)
+from nnlite.autograd.grad_mode import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from nnlite.ops import *  # noqa: F401,F403
+from nnlite.ops import numel  # noqa: F401
+from nnlite.ops.reduce import max, min, sum, all, any  # noqa: F401,A004
+from nnlite.ops.elementwise import abs, pow, round  # noqa: F401,A004
+from nnlite import autograd  # noqa: F401,E402
+
+FloatTensor = DoubleTensor = LongTensor = None  # set below
+
+
+def _typed(dt):
+    def ctor(*args):
+        from nnlite.ops.creation import zeros
+
+        if len(args) == 1 and not isinstance(args[0], _b.int):
+            return tensor(args[0], dtype=dt)
+        return zeros(*args, dtype=dt)
+
+    return ctor
+
+
+FloatTensor = _typed(float32)
+DoubleTensor = _typed(float64)
+LongTensor = _typed(int64)
+IntTensor = _typed(int32)
+BoolTensor = _typed(bool)
+
+
+def is_floating_point(t) -> _b.bool:
+    return t.is_floating_point()
+
+
+def set_num_threads(n) -> None:
+    """Threads for BLAS (numpy) and numba kernels."""
+    from nnlite._threads import set_num_threads as _s
+
+    _s(n)
+
+
+def get_num_threads():
+    from nnlite._threads import get_num_threads as _g
+
+    return _g()
+
+
+def __getattr__(name):
+    # Submodules load on first use so `import nnlite` stays fast.
+    import importlib
+
+    if name in ("nn", "optim", "data", "train", "utils", "linalg", "serialization"):
+        mod = importlib.import_module(f"nnlite.{name}")
+        globals()[name] = mod
+        return mod
+    if name in ("save", "load"):
+        from nnlite import serialization
+
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'nnlite' has no attribute '{name}'")

@@ -1,0 +1,552 @@
+"""Tensor: a numpy array plus the autograd fields (requires_grad, grad, grad_fn, version).
+
+Most methods are thin delegations to the op functions in ``nnlite.ops``; the op functions hold
+the math and the backward formulas.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from nnlite import _dtype as D
+from nnlite.autograd.grad_mode import _GradState
+
+
+class Size(tuple):
+    """A tensor's shape (a tuple), printed as PyTorch prints it: ``torch.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+
+_TYPE_NAMES = {
+    "float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+    "float16": "torch.HalfTensor", "int64": "torch.LongTensor", "int32": "torch.IntTensor",
+    "int16": "torch.ShortTensor", "int8": "torch.CharTensor", "uint8": "torch.ByteTensor",
+    "bool": "torch.BoolTensor",
+}
+
+
+def _type_name(t) -> str:
+    return _TYPE_NAMES.get(t._data.dtype.name, "torch.Tensor")
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """numpy array from Python data / arrays / Tensors, with PyTorch's default dtypes."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (builtins.float, builtins.int, builtins.bool, np.generic)):
+        arr = np.asarray(data)
+        if isinstance(data, builtins.bool) or arr.dtype == np.bool_:
+            arr = arr.astype(np.bool_)
+        elif isinstance(data, builtins.float):
+            arr = arr.astype(D._default_float.np)
+        elif isinstance(data, builtins.int):
+            arr = arr.astype(np.int64)
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(e, Tensor) for e in _flat(data)):
+            data = _untensor(data)
+        arr = np.array(data)
+        if arr.dtype == object:
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}: ragged or mixed data")
+        if arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
+            # Python floats give the default dtype (float32), as in PyTorch.
+            if not _has_np_float64(data):
+                arr = arr.astype(D._default_float.np)
+        elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not _has_np_scalar(data):
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind == "U":
+            raise TypeError("new(): invalid data type 'str'")
+        elif arr.size == 0 and arr.dtype.kind == "f":
+            arr = arr.astype(D._default_float.np)
+    if dtype is not None:
+        npd = D.to_dtype(dtype).np
+        if arr.dtype != npd:
+            arr = arr.astype(npd)
+    elif arr.dtype not in D._BY_NP:
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float64)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        else:
+            D.from_numpy_dtype(arr.dtype)  # raises TypeError naming the dtype
+    return arr
+
+
+def _flat(x):
+    for e in x:
+        if isinstance(e, (list, tuple)):
+            yield from _flat(e)
+        else:
+            yield e
+
+
+def _untensor(x):
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return [_untensor(e) for e in x]
+    return x
+
+
+def _has_np_float64(data) -> bool:
+    for e in _flat(data) if isinstance(data, (list, tuple)) else (data,):
+        if isinstance(e, (np.floating, np.ndarray)) and getattr(e, "dtype", None) == np.float64:
+            return True
+    return False
+
+
+def _has_np_scalar(data) -> bool:
+    for e in _flat(data) if isinstance(data, (list, tuple)) else (data,):
+        if isinstance(e, (np.generic, np.ndarray)):
+            return True
+    return False
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it for autograd."""
+
+    __slots__ = (
+        "_data", "_requires_grad", "grad", "grad_fn", "_vc", "_output_nr", "_accum",
+        "_hooks", "_retains_grad", "_base", "__weakref__", "__dict__",
+    )
+    __array_priority__ = 1000  # numpy scalars/arrays defer to our reflected operators
+
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        # torch.Tensor(2, 3) -> uninitialized (zeros here) float tensor of that shape;
+        # torch.Tensor(data) -> float32 copy of data.
+        if len(args) == 1 and not isinstance(args[0], builtins.int):
+            arr = _as_array(args[0], dtype or D._default_float)
+            if arr.dtype.kind != "f" and dtype is None:
+                arr = arr.astype(D._default_float.np)
+            arr = np.array(arr, copy=True)
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+            arr = np.zeros(tuple(shape), (D.to_dtype(dtype) if dtype else D._default_float).np)
+        _init(self, arr)
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, arr: np.ndarray) -> Tensor:
+        """Fast internal constructor: no checks, no copy."""
+        t = object.__new__(Tensor)
+        t._data = arr
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._vc = [0]
+        t._output_nr = 0
+        t._accum = None
+        t._hooks = None
+        t._retains_grad = False
+        t._base = None
+        return t
+
+    # ---- basic properties ---------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        value = builtins.bool(value)
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """A detached alias sharing memory and version counter (``torch.Tensor.data``)."""
+        t = Tensor._wrap(self._data)
+        t._vc = self._vc
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = arr
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> D.dtype:
+        return D._BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self):
+        return "torch.strided"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def nelement(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return self._data.flags.c_contiguous
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+            )
+        return builtins.bool(self._data.reshape(()))
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> builtins.int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> builtins.int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self._data.reshape(()))
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self._data, self._requires_grad))
+
+    # ---- conversion -------------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def detach(self) -> Tensor:
+        t = Tensor._wrap(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def clone(self, memory_format=None) -> Tensor:
+        from nnlite.ops.shape import clone
+
+        return clone(self)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        if self._data.flags.c_contiguous:
+            return self
+        return self.clone()
+
+    def to(self, *args, **kwargs) -> Tensor:
+        dtype = kwargs.get("dtype")
+        copy = kwargs.get("copy", False)
+        for a in args:
+            if isinstance(a, D.dtype) or a in (builtins.float, builtins.int, builtins.bool):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+        if dtype is None:
+            return self.clone() if copy else self
+        from nnlite.ops.elementwise import cast
+
+        return cast(self, D.to_dtype(dtype), copy=copy)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return _type_name(self)
+        if isinstance(dtype, str):
+            inv = {v: k for k, v in _TYPE_NAMES.items()}
+            dtype = getattr(D, inv[dtype])
+        return self.to(dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("nnlite runs on the CPU only; there is no CUDA device")
+
+    def float(self) -> Tensor:
+        return self.to(D.float32)
+
+    def double(self) -> Tensor:
+        return self.to(D.float64)
+
+    def half(self) -> Tensor:
+        return self.to(D.float16)
+
+    def long(self) -> Tensor:
+        return self.to(D.int64)
+
+    def int(self) -> Tensor:
+        return self.to(D.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(D.bool)
+
+    def type_as(self, other) -> Tensor:
+        return self.to(other.dtype)
+
+    # ---- autograd ---------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) * gradient into every leaf's ``.grad``."""
+        from nnlite.autograd.engine import run_backward
+
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        run_backward([self], [gradient], retain_graph, create_graph, inputs=inputs)
+
+    def retain_grad(self) -> None:
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = self
+
+        def hook(g):
+            if ref.grad is None:
+                ref.grad = g.detach() if not _GradState.enabled else g
+                if not _GradState.enabled:
+                    ref.grad = Tensor._wrap(np.array(g._data, copy=True))
+            else:
+                ref.grad = ref.grad + g
+            return None
+
+        self._add_node_hook(hook)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def _add_node_hook(self, hook):
+        fn = self.grad_fn
+        if fn._tensor_pre_hooks is None:
+            fn._tensor_pre_hooks = {}
+        lst = fn._tensor_pre_hooks.setdefault(self._output_nr, [])
+        lst.append(hook)
+        from nnlite.autograd.function import _RemovableHandle
+
+        return _RemovableHandle(lst, hook)
+
+    def register_hook(self, hook):
+        """``hook(grad) -> Tensor or None`` called with this tensor's gradient."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if self.grad_fn is not None:
+            return self._add_node_hook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        from nnlite.autograd.function import _RemovableHandle
+
+        return _RemovableHandle(self._hooks, hook)
+
+    # ---- printing ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        from nnlite._format import tensor_repr
+
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+
+def _rebuild(arr, requires_grad):
+    t = Tensor._wrap(np.array(arr))
+    t._requires_grad = requires_grad
+    return t
+
+
+class _Device:
+    type = "cpu"
+    index = None
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+    def __eq__(self, other):
+        return str(other) == "cpu" or isinstance(other, _Device)
+
+    def __hash__(self):
+        return hash("cpu")
+
+
+_CPU = _Device()
+
+
+def device(spec="cpu", index=None):
+    s = str(spec)
+    if not s.startswith("cpu"):
+        raise RuntimeError(f"nnlite runs on the CPU only; device '{s}' is not available")
+    return _CPU
+
+
+def _init(t: Tensor, arr: np.ndarray) -> None:
+    t._data = arr
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._vc = [0]
+    t._output_nr = 0
+    t._accum = None
+    t._hooks = None
+    t._retains_grad = False
+    t._base = None
+
+
+def _wrap_dim(dim, ndim):
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim + n if dim < 0 else dim
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data``; Python floats give float32, ints int64."""
+    arr = _as_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) or arr is data:
+        arr = np.array(arr, copy=True)
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or data.dtype is D.to_dtype(dtype)):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == D.to_dtype(dtype).np):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``arr`` (no copy)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    D.from_numpy_dtype(arr.dtype)
+    return Tensor._wrap(arr)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)

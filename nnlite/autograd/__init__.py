@@ -1,0 +1,55 @@
+"""Automatic differentiation: ``backward``, ``grad``, ``Function``, gradcheck, functional."""
+
+from __future__ import annotations
+
+from nnlite.autograd.engine import run_backward
+from nnlite.autograd.function import Function, FunctionCtx, Node, once_differentiable
+from nnlite.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+
+def _seq(x):
+    from nnlite._tensor import Tensor
+
+    if x is None:
+        return None
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the leaves (``torch.autograd.backward``)."""
+    tensors = _seq(tensors)
+    grads = _seq(grad_tensors) or [None] * len(tensors)
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=_seq(inputs))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into ``.grad``)."""
+    outputs = _seq(outputs)
+    inputs_l = _seq(inputs)
+    go = _seq(grad_outputs) or [None] * len(outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    res = run_backward(outputs, go, retain_graph, create_graph, inputs=inputs_l,
+                       allow_unused=allow_unused, accumulate=False)
+    if materialize_grads:
+        from nnlite.ops.elementwise import zeros_like
+
+        res = tuple(zeros_like(i) if g is None else g for g, i in zip(res, inputs_l))
+    return res
+
+
+from nnlite.autograd import functional  # noqa: E402
+from nnlite.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
+
+__all__ = [
+    "Function", "FunctionCtx", "Node", "backward", "grad", "no_grad", "enable_grad",
+    "set_grad_enabled", "is_grad_enabled", "inference_mode", "once_differentiable",
+    "gradcheck", "gradgradcheck", "functional",
+]

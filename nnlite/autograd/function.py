@@ -1,0 +1,290 @@
+"""Graph nodes and the Function mechanism every op goes through.
+
+A node (``grad_fn``) is created when an op runs with grad mode on and some input requires grad.
+It holds ``next_functions`` -- one ``(node, output_nr)`` edge per differentiable input, ``(None, 0)``
+where the input needs no gradient -- the tensors saved for backward (with their versions, so an
+in-place change is caught), and a ``backward(*grads)`` written in Tensor ops, which is why
+``create_graph=True`` gives higher-order derivatives.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from nnlite.autograd.grad_mode import _GradState
+
+
+class Node:
+    """Base of every ``grad_fn``. PyTorch calls it ``torch.autograd.graph.Node``."""
+
+    # ctx attributes set by user Functions land in __dict__ (subclasses have no __slots__).
+    _saved = ()
+    _saved_versions = ()
+    _freed = False
+    _hooks = None
+    _pre_hooks = None
+    _tensor_pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook / retain_grad
+    _out_meta = None  # [(shape, np dtype)] per output, to materialize missing grads
+    next_functions: tuple = ()
+    needs_input_grad: tuple = ()
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def backward(self, *grads):  # pragma: no cover - every node overrides it
+        raise NotImplementedError(f"{self.name()} has no backward")
+
+    # ---- saved tensors -------------------------------------------------------------------
+    def save_for_backward(self, *tensors) -> None:
+        self._saved = tensors
+        self._saved_versions = tuple(t._vc[0] if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+        for t, v in zip(self._saved, self._saved_versions):
+            if t is not None and t._vc[0] != v:
+                from nnlite._tensor import _type_name
+
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{_type_name(t)} {list(t._data.shape)}], which is "
+                    f"used by {self.name()}, is at version {t._vc[0]}; expected version {v} "
+                    "instead. Hint: the in-place operation that changed it must not run before "
+                    "backward; use an out-of-place version (e.g. x = x + 1 instead of x += 1) "
+                    "or .clone() the tensor before modifying it."
+                )
+        return self._saved
+
+    def _free(self) -> None:
+        if self._saved:
+            self._saved = ()
+            self._freed = True
+
+    # ---- hooks ---------------------------------------------------------------------------
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after this node's backward; may return new inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before this node's backward; may return new grad outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return _RemovableHandle(self._pre_hooks, fn)
+
+
+class _RemovableHandle:
+    __slots__ = ("_lst", "_fn")
+
+    def __init__(self, lst, fn):
+        self._lst, self._fn = lst, fn
+
+    def remove(self) -> None:
+        try:
+            self._lst.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class AccumulateGrad(Node):
+    """The node that adds an incoming gradient into a leaf's ``.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+
+def edge_of(t):
+    """The graph edge a tensor contributes as an op input: ``(node, output_nr)``."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        acc = t._accum
+        if acc is None:
+            acc = t._accum = AccumulateGrad(t)
+        return (acc, 0)
+    return (None, 0)
+
+
+def record(out, cls, inputs, saved=()):
+    """Attach a new ``cls`` node to ``out`` if grad mode is on and any input requires grad.
+
+    Returns the node (to set extra attributes on) or None when no graph is recorded.
+    """
+    if not _GradState.enabled:
+        return None
+    for t in inputs:
+        if t._requires_grad:
+            break
+    else:
+        return None
+    node = cls()
+    node.next_functions = tuple([edge_of(t) for t in inputs])
+    node.needs_input_grad = tuple([t._requires_grad for t in inputs])
+    if saved:
+        node._saved = saved
+        node._saved_versions = tuple([t._vc[0] for t in saved])
+    out._requires_grad = True
+    out.grad_fn = node
+    return node
+
+
+# ---- user-defined Functions ---------------------------------------------------------------
+
+
+class FunctionCtx(Node):
+    """The ``ctx`` of a user Function; it is also the node (``<NameBackward>``) in the graph."""
+
+    _fn_cls = None
+    _non_differentiable = ()
+    _dirty = ()
+    materialize_grads = True
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable = tuple(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors) -> None:
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+    def backward(self, *grads):
+        return self._fn_cls.backward(self, *grads)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        # One node class per Function, named as PyTorch names it: <FnName>Backward.
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"_fn_cls": cls})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base for custom differentiable operations (``torch.autograd.Function``).
+
+    Example:
+        >>> class Square(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * g
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom Function.")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("You must implement the backward function for custom Function.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from nnlite._tensor import Tensor
+
+        ctx = cls._backward_cls()
+        tensor_args = [a for a in args if isinstance(a, Tensor)]
+        ctx.needs_input_grad = tuple(
+            a._requires_grad if isinstance(a, Tensor) else False for a in args
+        )
+        prev = _GradState.enabled
+        _GradState.enabled = False
+        try:
+            out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _GradState.enabled = prev
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        needs = prev and any(t._requires_grad for t in tensor_args)
+        if not needs:
+            return out
+        # Edges for every positional argument, so backward returns one grad per argument.
+        ctx.next_functions = tuple(
+            edge_of(a) if isinstance(a, Tensor) else (None, 0) for a in args
+        )
+        ctx._out_meta = []
+        new_outs = []
+        input_ids = {id(a) for a in tensor_args}
+        dirty = {id(t) for t in ctx._dirty}
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                new_outs.append(o)
+                ctx._out_meta.append(None)
+                continue
+            if id(o) in input_ids and id(o) not in dirty:
+                o = o.view_as(o)  # an input returned as is: give the output its own identity
+            ctx._out_meta.append((o._data.shape, o._data.dtype))
+            if id(o) in ctx._non_differentiable or not o.dtype.is_floating_point:
+                new_outs.append(o)
+                continue
+            o._requires_grad = True
+            o.grad_fn = ctx
+            o._output_nr = i
+            new_outs.append(o)
+        return new_outs[0] if single else tuple(new_outs)
+
+
+def once_differentiable(fn):
+    """Decorator for a Function's backward that cannot itself be differentiated."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        from nnlite.autograd.grad_mode import no_grad
+
+        with no_grad():
+            out = fn(ctx, *grads)
+        if _GradState.enabled and any(g is not None and g._requires_grad for g in grads):
+            outs = out if isinstance(out, tuple) else (out,)
+            outs = tuple(
+                None if o is None else _attach_error_node(o, type(ctx).__name__) for o in outs
+            )
+            return outs if isinstance(out, tuple) else outs[0]
+        return out
+
+    return wrapper
+
+
+class _DelayedError(Node):
+    msg = ""
+
+    def backward(self, *grads):
+        raise RuntimeError(self.msg)
+
+
+def _attach_error_node(t, name):
+    t = t.detach()
+    node = _DelayedError()
+    node.msg = (
+        f"trying to differentiate twice a function ({name}) that was marked with "
+        "@once_differentiable"
+    )
+    node.next_functions = ()
+    t._requires_grad = True
+    t.grad_fn = node
+    return t

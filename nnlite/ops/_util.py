@@ -1,0 +1,63 @@
+"""Small helpers shared by the op families: wrapping scalars, dims, reducing broadcast grads."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from nnlite import _dtype as D
+from nnlite._tensor import Tensor, _as_array
+
+_SCALARS = (builtins.int, builtins.float, builtins.bool, np.generic)
+
+
+def as_t(x, like: Tensor | None = None) -> Tensor:
+    """Tensor from a Tensor (as is) or anything array-like."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._wrap(_as_array(x))
+
+
+def wrap_dims(dim, ndim: int) -> tuple | None:
+    """Normalise ``dim`` (None, int, list/tuple) to a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        return tuple(sorted(wrap_dim(d, ndim) for d in dim))
+    return (wrap_dim(dim, ndim),)
+
+
+def wrap_dim(dim, ndim: int) -> int:
+    n = builtins.max(ndim, 1)
+    dim = builtins.int(dim)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim + n if dim < 0 else dim
+
+
+def sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a broadcast gradient back to ``shape`` (differentiable)."""
+    gs = g._data.shape
+    if gs == shape:
+        return g
+    nd = len(gs) - len(shape)
+    axes = list(range(nd))
+    for i, s in enumerate(shape):
+        if s == 1 and gs[i + nd] != 1:
+            axes.append(i + nd)
+    from nnlite.ops.reduce import sum as _sum
+
+    out = _sum(g, dim=tuple(axes), keepdim=True) if axes else g
+    if out._data.shape != shape:
+        out = out.reshape(shape)
+    return out
+
+
+def result_float(np_dtype) -> np.dtype:
+    """The floating dtype an op on ``np_dtype`` gives (ints become the default float)."""
+    return np_dtype if np_dtype.kind == "f" else D._default_float.np

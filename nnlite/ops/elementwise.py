@@ -1,0 +1,732 @@
+"""Elementwise ops: arithmetic, unary math, comparisons, where/clamp, casts.
+
+Each op computes its forward on numpy arrays and records a node whose ``backward`` is written in
+Tensor ops (so it is differentiable again when ``create_graph=True``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from nnlite import _dtype as D
+from nnlite._tensor import Tensor, _as_array
+from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _GradState
+from nnlite.ops._util import _SCALARS, sum_to
+
+_W = Tensor._wrap
+_NOGRAD = Tensor._wrap(np.zeros(()))  # stands for a Python scalar operand: edge (None, 0)
+
+
+# ---- dtype handling for binary ops --------------------------------------------------------
+
+
+def _operands(a, b):
+    """Arrays for ``a op b`` with PyTorch's promotion; scalars stay Python scalars."""
+    if isinstance(b, _SCALARS) and not isinstance(b, np.ndarray):
+        ad = a._data
+        if ad.dtype.kind in "biu" and isinstance(b, (builtins.float, np.floating)):
+            return ad.astype(D._default_float.np), builtins.float(b)
+        if isinstance(b, np.generic):
+            b = b.item()
+        if ad.dtype.kind == "b" and isinstance(b, builtins.int) and not isinstance(b, builtins.bool):
+            return ad.astype(np.int64), b
+        return ad, b
+    if not isinstance(b, Tensor):
+        b = Tensor._wrap(_as_array(b))
+    ad, bd = a._data, b._data
+    if ad.dtype != bd.dtype:
+        rt = D.result_type_np(ad, bd)
+        if ad.dtype != rt:
+            ad = ad.astype(rt)
+        if bd.dtype != rt:
+            bd = bd.astype(rt)
+    return ad, bd
+
+
+def _fix_div(out, ad):
+    # int / int is true division in the default float dtype (numpy would give float64).
+    if out.dtype == np.float64 and ad.dtype != np.float64:
+        return out.astype(D._default_float.np)
+    return out
+
+
+def _inputs(a, b):
+    return (a, b) if isinstance(b, Tensor) else (a, _NOGRAD)
+
+
+# ---- arithmetic ---------------------------------------------------------------------------
+
+
+class AddBackward0(Node):
+    def backward(self, g):
+        ga = sum_to(g, self.a_shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = sum_to(g, self.b_shape)
+            if self.alpha != 1:
+                gb = gb * self.alpha
+        return ga, gb
+
+
+class SubBackward0(Node):
+    def backward(self, g):
+        ga = sum_to(g, self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-g if self.alpha == 1 else g * (-self.alpha), self.b_shape) \
+            if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class RsubBackward1(Node):
+    def backward(self, g):
+        return -g, None
+
+
+def add(a, b, alpha=1):
+    """``a + alpha * b`` with broadcasting."""
+    if not isinstance(a, Tensor):
+        a, b = _as_tensor_first(a, b)
+    ad, bd = _operands(a, b)
+    out = _W(ad + bd if alpha == 1 else ad + alpha * bd)
+    node = record(out, AddBackward0, _inputs(a, b))
+    if node is not None:
+        node.a_shape = a._data.shape
+        node.b_shape = bd.shape if isinstance(b, Tensor) else ()
+        node.alpha = alpha
+    return out
+
+
+def sub(a, b, alpha=1):
+    if not isinstance(a, Tensor):
+        a, b = _as_tensor_first(a, b)
+    ad, bd = _operands(a, b)
+    if ad.dtype == np.bool_ and isinstance(bd, np.ndarray) and bd.dtype == np.bool_:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    out = _W(ad - bd if alpha == 1 else ad - alpha * bd)
+    node = record(out, SubBackward0, _inputs(a, b))
+    if node is not None:
+        node.a_shape = a._data.shape
+        node.b_shape = bd.shape if isinstance(b, Tensor) else ()
+        node.alpha = alpha
+    return out
+
+
+def rsub(a, s):
+    """``s - a`` for a scalar ``s``."""
+    ad, sd = _operands(a, s)
+    out = _W(sd - ad)
+    record(out, RsubBackward1, (a, _NOGRAD))
+    return out
+
+
+class MulBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to(g * (b if b is not None else self.scalar), self.a_shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to(g * a, self.b_shape)
+        return ga, gb
+
+
+def mul(a, b):
+    if not isinstance(a, Tensor):
+        a, b = _as_tensor_first(a, b)
+    ad, bd = _operands(a, b)
+    out = _W(ad * bd)
+    if isinstance(b, Tensor):
+        node = record(out, MulBackward0, (a, b), (a, b))
+        if node is not None:
+            node.a_shape, node.b_shape = ad.shape, bd.shape
+    else:
+        node = record(out, MulBackward0, (a, _NOGRAD))
+        if node is not None:
+            node._saved = (a, None)
+            node._saved_versions = (a._vc[0], 0)
+            node.scalar = bd
+            node.a_shape, node.b_shape = ad.shape, ()
+    return out
+
+
+class DivBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = gb = None
+        if b is None:
+            return g / self.scalar, None
+        if self.needs_input_grad[0]:
+            ga = sum_to(g / b, self.a_shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to(-g * a / (b * b), self.b_shape)
+        return ga, gb
+
+
+def div(a, b, rounding_mode=None):
+    """``a / b`` (true division); ``rounding_mode`` 'trunc' or 'floor' gives no gradient."""
+    if not isinstance(a, Tensor):
+        a, b = _as_tensor_first(a, b)
+    ad, bd = _operands(a, b)
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            r = np.floor_divide(ad, bd) if ad.dtype.kind in "iu" else np.floor(ad / bd)
+        elif rounding_mode == "trunc":
+            r = np.trunc(ad / bd)
+            if ad.dtype.kind in "iu":
+                r = r.astype(ad.dtype)
+        else:
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"'{rounding_mode}'"
+            )
+        out = _W(np.asarray(r).astype(ad.dtype, copy=False))
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _W(_fix_div(np.true_divide(ad, bd), ad))
+    if isinstance(b, Tensor):
+        node = record(out, DivBackward0, (a, b), (a, b))
+        if node is not None:
+            node.a_shape, node.b_shape = ad.shape, bd.shape
+    else:
+        node = record(out, DivBackward0, (a, _NOGRAD))
+        if node is not None:
+            node._saved = (a, None)
+            node._saved_versions = (a._vc[0], 0)
+            node.scalar = bd
+    return out
+
+
+def rdiv(a, s):
+    """``s / a`` for a scalar ``s``."""
+    return mul(reciprocal(a), s)
+
+
+def floor_divide(a, b):
+    return div(a, b, rounding_mode="floor")
+
+
+class RemainderBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = sum_to(-g * div(a, b, rounding_mode="floor"), self.b_shape)
+        return sum_to(g, self.a_shape), gb
+
+
+def remainder(a, b):
+    if not isinstance(a, Tensor):
+        a, b = _as_tensor_first(a, b)
+    ad, bd = _operands(a, b)
+    out = _W(np.asarray(np.remainder(ad, bd)))
+    bt = b if isinstance(b, Tensor) else _NOGRAD
+    node = record(out, RemainderBackward0, (a, bt), (a, bt))
+    if node is not None:
+        node.a_shape, node.b_shape = a._data.shape, bt._data.shape
+    return out
+
+
+def fmod(a, b):
+    ad, bd = _operands(a, b)
+    out = _W(np.asarray(np.fmod(ad, bd)))
+    node = record(out, AddBackward0, (a, _NOGRAD))
+    if node is not None:
+        node.a_shape, node.b_shape, node.alpha = ad.shape, (), 1
+    return out
+
+
+class PowBackward0(Node):
+    def backward(self, g):
+        (a,) = self.saved_tensors
+        e = self.exponent
+        if e == 0:
+            return g * 0.0, None
+        return g * e * pow(a, e - 1), None
+
+
+class PowBackward1(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to(g * b * pow(a, b - 1), self.a_shape)
+        if self.needs_input_grad[1]:
+            # d/db a**b = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0.
+            out = pow(a, b)
+            la = where(eq(a, 0) & ge(b, 0), zeros_like(a), log(a))
+            gb = sum_to(g * out * la, self.b_shape)
+        return ga, gb
+
+
+class PowBackward2(Node):
+    def backward(self, g):
+        (b,) = self.saved_tensors
+        base = self.base
+        out = pow(base, b)
+        lb = math.log(base) if base > 0 else (0.0 if base == 0 else math.nan)
+        return None, g * out * lb
+
+
+def pow(a, b):
+    """``a ** b`` for tensor or scalar exponent (and scalar base via ``rpow``)."""
+    if not isinstance(a, Tensor):
+        return rpow(b, a)
+    ad, bd = _operands(a, b)
+    if isinstance(b, Tensor):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = _W(np.power(ad, bd))
+        node = record(out, PowBackward1, (a, b), (a, b))
+        if node is not None:
+            node.a_shape, node.b_shape = ad.shape, bd.shape
+        return out
+    if ad.dtype.kind in "iu" and isinstance(bd, builtins.int) and bd < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if bd == 2:
+            r = ad * ad
+        elif bd == 0.5:
+            r = np.sqrt(ad)
+        elif bd == 1:
+            r = ad.copy()
+        else:
+            r = np.power(ad, bd if ad.dtype.kind != "f" else ad.dtype.type(bd))
+    out = _W(np.asarray(r))
+    node = record(out, PowBackward0, (a,), (a,))
+    if node is not None:
+        node.exponent = bd
+    return out
+
+
+def rpow(b, base):
+    """``base ** b`` for a scalar ``base`` and tensor exponent ``b``."""
+    bd, sd = _operands(b, base)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = _W(np.asarray(np.power(bd.dtype.type(sd) if bd.dtype.kind == "f" else sd, bd)))
+    node = record(out, PowBackward2, (_NOGRAD, b), (b,))
+    if node is not None:
+        node.base = builtins.float(base)
+    return out
+
+
+def _as_tensor_first(a, b):
+    # scalar op Tensor: wrap the scalar in the tensor's dtype family
+    if isinstance(b, Tensor):
+        if isinstance(a, _SCALARS):
+            ad = np.asarray(a)
+            if isinstance(a, builtins.float) and b._data.dtype.kind == "f":
+                ad = ad.astype(b._data.dtype)
+            elif isinstance(a, builtins.float):
+                ad = ad.astype(D._default_float.np)
+            elif isinstance(a, builtins.bool):
+                ad = ad.astype(np.bool_)
+            elif isinstance(a, builtins.int):
+                ad = ad.astype(b._data.dtype if b._data.dtype.kind != "b" else np.int64)
+            return Tensor._wrap(ad), b
+    return Tensor._wrap(_as_array(a)), b
+
+
+# ---- unary math ---------------------------------------------------------------------------
+
+
+def _unary(name, fwd, bwd, save_out=False):
+    """Build an op ``f(x)`` from a numpy forward and a Tensor-ops backward ``bwd(g, x, out)``."""
+    node_cls = type(name, (Node,), {})
+
+    def backward(self, g):
+        (s,) = self.saved_tensors
+        return (bwd(g, None, s) if save_out else bwd(g, s, None),)
+
+    node_cls.backward = backward
+
+    def op(x):
+        if not isinstance(x, Tensor):
+            x = Tensor._wrap(_as_array(x))
+        xd = x._data
+        if xd.dtype.kind != "f":
+            xd = xd.astype(D._default_float.np)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = _W(np.asarray(fwd(xd)))
+        if _GradState.enabled and x._requires_grad:
+            record(out, node_cls, (x,), (out,) if save_out else (x,))
+        return out
+
+    op.__name__ = name.replace("Backward0", "").lower()
+    op.node_cls = node_cls
+    return op
+
+
+exp = _unary("ExpBackward0", np.exp, lambda g, x, y: g * y, save_out=True)
+exp2 = _unary("Exp2Backward0", np.exp2, lambda g, x, y: g * y * math.log(2.0), save_out=True)
+expm1 = _unary("Expm1Backward0", np.expm1, lambda g, x, y: g * (y + 1), save_out=True)
+log = _unary("LogBackward0", np.log, lambda g, x, y: g / x)
+log2 = _unary("Log2Backward0", np.log2, lambda g, x, y: g / (x * math.log(2.0)))
+log10 = _unary("Log10Backward0", np.log10, lambda g, x, y: g / (x * math.log(10.0)))
+log1p = _unary("Log1PBackward0", np.log1p, lambda g, x, y: g / (x + 1))
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda g, x, y: g / (y * 2), save_out=True)
+rsqrt = _unary(
+    "RsqrtBackward0", lambda x: 1 / np.sqrt(x), lambda g, x, y: g * y * y * y * (-0.5),
+    save_out=True,
+)
+sin = _unary("SinBackward0", np.sin, lambda g, x, y: g * cos(x))
+cos = _unary("CosBackward0", np.cos, lambda g, x, y: -(g * sin(x)))
+tan = _unary("TanBackward0", np.tan, lambda g, x, y: g * (y * y + 1), save_out=True)
+tanh = _unary("TanhBackward0", np.tanh, lambda g, x, y: g * (1 - y * y), save_out=True)
+asin = _unary("AsinBackward0", np.arcsin, lambda g, x, y: g * rsqrt(1 - x * x))
+acos = _unary("AcosBackward0", np.arccos, lambda g, x, y: -(g * rsqrt(1 - x * x)))
+atan = _unary("AtanBackward0", np.arctan, lambda g, x, y: g / (x * x + 1))
+sinh = _unary("SinhBackward0", np.sinh, lambda g, x, y: g * cosh(x))
+cosh = _unary("CoshBackward0", np.cosh, lambda g, x, y: g * sinh(x))
+reciprocal = _unary(
+    "ReciprocalBackward0", lambda x: 1 / x, lambda g, x, y: -(g * y * y), save_out=True
+)
+square = _unary("PowBackward0", lambda x: x * x, lambda g, x, y: g * x * 2)
+
+
+def _sigmoid_np(x):
+    # exp of -|x| only: stable for large |x| in both directions
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda g, x, y: g * y * (1 - y), save_out=True)
+
+
+def _erf_np(x):
+    from math import erf as _e
+
+    return np.vectorize(_e, otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+erf = _unary(
+    "ErfBackward0", _erf_np, lambda g, x, y: g * exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
+)
+
+
+class _ZeroGrad(Node):
+    def backward(self, g):
+        return (g * 0.0,)
+
+
+def _zero_grad_op(name, fwd):
+    cls = type(name, (_ZeroGrad,), {})
+
+    def op(x):
+        if not isinstance(x, Tensor):
+            x = Tensor._wrap(_as_array(x))
+        out = _W(np.asarray(fwd(x._data)))
+        if out._data.dtype.kind == "f":
+            record(out, cls, (x,))
+        return out
+
+    op.__name__ = name.replace("Backward0", "").lower()
+    return op
+
+
+sign = _zero_grad_op("SignBackward0", np.sign)
+floor = _zero_grad_op("FloorBackward0", np.floor)
+ceil = _zero_grad_op("CeilBackward0", np.ceil)
+trunc = _zero_grad_op("TruncBackward0", np.trunc)
+frac = _unary("FracBackward0", lambda x: x - np.trunc(x), lambda g, x, y: g)
+
+
+def round(x, decimals=0):  # noqa: A001
+    return _zero_grad_op("RoundBackward0", lambda a: np.round(a, decimals))(x)
+
+
+class NegBackward0(Node):
+    def backward(self, g):
+        return (-g,)
+
+
+def neg(x):
+    out = _W(-x._data)
+    record(out, NegBackward0, (x,))
+    return out
+
+
+class AbsBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * sign(x),)
+
+
+def abs(x):  # noqa: A001
+    out = _W(np.abs(x._data))
+    record(out, AbsBackward0, (x,), (x,))
+    return out
+
+
+class ReluBackward0(Node):
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        if not _GradState.enabled:
+            return (_W(np.where(y._data > 0, g._data, g._data.dtype.type(0))),)
+        return (g * gt(y, 0),)
+
+
+def relu(x):
+    xd = x._data
+    out = _W(np.maximum(xd, xd.dtype.type(0)))
+    if _GradState.enabled and x._requires_grad:
+        record(out, ReluBackward0, (x,), (out,))
+    return out
+
+
+class ClampBackward1(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        lo, hi = self.lo, self.hi
+        m = None
+        if lo is not None:
+            m = ge(x, lo)
+        if hi is not None:
+            m2 = le(x, hi)
+            m = m2 if m is None else logical_and(m, m2)
+        return (g * m,)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    """Clamp into ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else full_like(x, min))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else full_like(x, max))
+        return out
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    xd = x._data
+    if xd.dtype.kind in "iub" and (isinstance(min, builtins.float) or isinstance(max, builtins.float)):
+        xd = xd.astype(D._default_float.np)
+    out = _W(np.clip(xd, min, max).astype(xd.dtype, copy=False))
+    node = record(out, ClampBackward1, (x,), (x,))
+    if node is not None:
+        node.lo, node.hi = min, max
+    return out
+
+
+clip = clamp
+
+
+def clamp_min(x, min):  # noqa: A002
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):  # noqa: A002
+    return clamp(x, max=max)
+
+
+class MaximumBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        # ties share the gradient equally, as in PyTorch
+        sel = lt(a, b) if self.is_min else gt(a, b)
+        wa = (sel + eq(a, b) * 0.5).to(g.dtype)
+        ga = sum_to(g * wa, self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to(g * (1 - wa), self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class MinimumBackward0(MaximumBackward0):
+    pass
+
+
+def _max_min(a, b, is_min):
+    if not isinstance(a, Tensor):
+        a = Tensor._wrap(_as_array(a))
+    if not isinstance(b, Tensor):
+        b = Tensor._wrap(_as_array(b))
+    ad, bd = _operands(a, b)
+    out = _W(np.minimum(ad, bd) if is_min else np.maximum(ad, bd))
+    node = record(out, MinimumBackward0 if is_min else MaximumBackward0, (a, b), (a, b))
+    if node is not None:
+        node.a_shape, node.b_shape, node.is_min = ad.shape, bd.shape, is_min
+    return out
+
+
+def maximum(a, b):
+    return _max_min(a, b, False)
+
+
+def minimum(a, b):
+    return _max_min(a, b, True)
+
+
+def fmax(a, b):
+    return maximum(a, b)
+
+
+def fmin(a, b):
+    return minimum(a, b)
+
+
+class WhereBackward0(Node):
+    def backward(self, g):
+        (c,) = self.saved_tensors
+        z = zeros_like(g)
+        ga = sum_to(where(c, g, z), self.a_shape) if self.needs_input_grad[1] else None
+        gb = sum_to(where(c, z, g), self.b_shape) if self.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    """``input`` where ``condition`` holds, else ``other`` (or the indices, one-argument form)."""
+    if input is None and other is None:
+        return tuple(_W(i) for i in np.nonzero(_as_array(condition)))
+    c = condition if isinstance(condition, Tensor) else _W(_as_array(condition))
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _W(_as_array(input))
+    if not isinstance(input, Tensor):
+        input = _scalar_like(input, other)
+    if not isinstance(other, Tensor):
+        other = _scalar_like(other, input)
+    ad, bd = _operands(input, other)
+    out = _W(np.where(c._data.astype(np.bool_, copy=False), ad, bd))
+    node = record(out, WhereBackward0, (c, input, other), (c,))
+    if node is not None:
+        node.a_shape, node.b_shape = ad.shape, bd.shape
+    return out
+
+
+def _scalar_like(s, t):
+    arr = np.asarray(s)
+    if t._data.dtype.kind == "f" or arr.dtype.kind != "f":
+        arr = arr.astype(t._data.dtype)
+    else:
+        arr = arr.astype(D._default_float.np)
+    return _W(arr)
+
+
+# ---- comparisons and logic (no gradient) --------------------------------------------------
+
+
+def _cmp(fn):
+    def op(a, b):
+        if not isinstance(a, Tensor):
+            a = _W(_as_array(a))
+        ad, bd = _operands(a, b)
+        return _W(np.asarray(fn(ad, bd)))
+
+    return op
+
+
+eq = _cmp(np.equal)
+ne = _cmp(np.not_equal)
+lt = _cmp(np.less)
+le = _cmp(np.less_equal)
+gt = _cmp(np.greater)
+ge = _cmp(np.greater_equal)
+logical_and = _cmp(np.logical_and)
+logical_or = _cmp(np.logical_or)
+logical_xor = _cmp(np.logical_xor)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _bitwise(fn, name):
+    def op(a, b):
+        if not isinstance(a, Tensor):
+            a = _W(_as_array(a))
+        ad, bd = _operands(a, b)
+        if ad.dtype.kind == "f" or (isinstance(bd, np.ndarray) and bd.dtype.kind == "f"):
+            raise TypeError(f'"{name}" not implemented for floating-point tensors')
+        return _W(np.asarray(fn(ad, bd)))
+
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def logical_not(x):
+    return _W(np.logical_not(x._data))
+
+
+def bitwise_not(x):
+    if x._data.dtype.kind == "f":
+        raise TypeError('"bitwise_not" not implemented for floating-point tensors')
+    return _W(np.invert(x._data))
+
+
+def isnan(x):
+    return _W(np.isnan(x._data))
+
+
+def isinf(x):
+    return _W(np.isinf(x._data))
+
+
+def isfinite(x):
+    return _W(np.isfinite(x._data))
+
+
+def equal(a, b) -> bool:
+    return a._data.shape == b._data.shape and builtins.bool(np.array_equal(a._data, b._data))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return builtins.bool(np.allclose(a._data, _as_array(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _W(np.isclose(a._data, _as_array(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# ---- casts and constructors used by backward formulas ------------------------------------
+
+
+class ToCopyBackward0(Node):
+    def backward(self, g):
+        return (cast(g, self.src_dtype),)
+
+
+def cast(x, dtype, copy=False):
+    if x._data.dtype == dtype.np:
+        return x.clone() if copy else x
+    out = _W(x._data.astype(dtype.np))
+    if dtype.is_floating_point and x._data.dtype.kind == "f":
+        node = record(out, ToCopyBackward0, (x,))
+        if node is not None:
+            node.src_dtype = x.dtype
+    return out
+
+
+def zeros_like(x, dtype=None, requires_grad=False, **_):
+    t = _W(np.zeros(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def ones_like(x, dtype=None, requires_grad=False, **_):
+    t = _W(np.ones(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def full_like(x, fill_value, dtype=None, requires_grad=False, **_):
+    t = _W(np.full(x._data.shape, fill_value, D.to_dtype(dtype).np if dtype else x._data.dtype))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def lerp(a, b, weight):
+    return a + (b - a) * weight
+
+
+def addcmul(x, t1, t2, value=1):
+    return x + t1 * t2 * value
+
+
+def addcdiv(x, t1, t2, value=1):
+    return x + t1 / t2 * value

@@ -1,0 +1,263 @@
+"""In-place ops: they change a tensor's data, return the same object and bump its version.
+
+With grad tracking, the op is computed out of place on an alias that carries the tensor's old
+graph position, then the result is written back and the tensor takes the new ``grad_fn``, so
+gradients stay correct. A leaf that requires grad cannot be changed in place outside no_grad.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlite import _dtype as D
+from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _GradState, no_grad
+from nnlite.ops._util import sum_to
+
+_W = Tensor._wrap
+
+
+def _leaf_error():
+    return RuntimeError(
+        "a leaf Variable that requires grad is being used in an in-place operation. Wrap the "
+        "update in `with torch.no_grad():` (as optimizers do) or use an out-of-place op."
+    )
+
+
+def _needs_graph(self, args):
+    if not _GradState.enabled:
+        return False
+    if self._requires_grad:
+        return True
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            return True
+    return False
+
+
+def _check_cast(out_dt, self_dt, name):
+    if D.from_numpy_dtype(out_dt)._cat > D.from_numpy_dtype(self_dt)._cat:
+        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                 "bool": "Bool", "float16": "Half", "uint8": "Byte", "int16": "Short",
+                 "int8": "Char"}
+        raise RuntimeError(
+            f"result type {names[out_dt.name]} can't be cast to the desired output type "
+            f"{names[self_dt.name]}"
+        )
+
+
+def apply_inplace(self, op, *args, name="inplace", **kwargs):
+    """Run out-of-place ``op(self, *args)`` and write the result into ``self``."""
+    if _needs_graph(self, args):
+        if self.grad_fn is None and self._requires_grad:
+            raise _leaf_error()
+        alias = _W(self._data.copy())
+        alias.grad_fn = self.grad_fn
+        alias._requires_grad = self._requires_grad
+        alias._output_nr = self._output_nr
+        alias._accum = self._accum
+        out = op(alias, *args, **kwargs)
+        _write(self, out._data, name)
+        self.grad_fn = out.grad_fn
+        self._requires_grad = out._requires_grad
+        self._output_nr = out._output_nr
+    else:
+        with no_grad():
+            out = op(self, *args, **kwargs)
+        _write(self, out._data, name)
+    self._vc[0] += 1
+    return self
+
+
+def _write(self, arr, name):
+    sd = self._data
+    if arr.dtype != sd.dtype:
+        _check_cast(arr.dtype, sd.dtype, name)
+    if arr.shape != sd.shape:
+        try:
+            np.broadcast_to(arr, sd.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"output with shape {list(sd.shape)} doesn't match the broadcast shape "
+                f"{list(arr.shape)}"
+            ) from None
+    if not sd.flags.writeable:
+        self._data = sd = sd.copy()
+    np.copyto(sd, arr, casting="unsafe")
+
+
+# ---- fast paths: the no-grad updates that loops and optimizers do --------------------------
+
+
+def _fast(self, args):
+    return not _needs_graph(self, args) and self._data.flags.writeable
+
+
+def add_(self, other, alpha=1):
+    if _fast(self, (other,)):
+        o = other._data if isinstance(other, Tensor) else other
+        if isinstance(o, np.ndarray) and o.dtype != self._data.dtype:
+            _check_cast(D.result_type_np(self._data, o), self._data.dtype, "add_")
+        elif isinstance(o, float) and self._data.dtype.kind != "f":
+            _check_cast(np.dtype(np.float32), self._data.dtype, "add_")
+        if alpha != 1:
+            o = o * alpha
+        np.add(self._data, o, out=self._data, casting="unsafe")
+        self._vc[0] += 1
+        return self
+    from nnlite.ops.elementwise import add
+
+    return apply_inplace(self, add, other, alpha=alpha, name="add_")
+
+
+def sub_(self, other, alpha=1):
+    if not isinstance(other, Tensor):
+        return add_(self, other, alpha=-alpha)
+    return _sub_t(self, other, alpha)
+
+
+def _sub_t(self, other, alpha):
+    if _fast(self, (other,)):
+        o = other._data
+        if o.dtype != self._data.dtype:
+            _check_cast(D.result_type_np(self._data, o), self._data.dtype, "sub_")
+        np.subtract(self._data, o if alpha == 1 else o * alpha, out=self._data, casting="unsafe")
+        self._vc[0] += 1
+        return self
+    from nnlite.ops.elementwise import sub
+
+    return apply_inplace(self, sub, other, alpha=alpha, name="sub_")
+
+
+def mul_(self, other):
+    if _fast(self, (other,)):
+        o = other._data if isinstance(other, Tensor) else other
+        if isinstance(o, np.ndarray) and o.dtype != self._data.dtype:
+            _check_cast(D.result_type_np(self._data, o), self._data.dtype, "mul_")
+        elif isinstance(o, float) and self._data.dtype.kind != "f":
+            _check_cast(np.dtype(np.float32), self._data.dtype, "mul_")
+        np.multiply(self._data, o, out=self._data, casting="unsafe")
+        self._vc[0] += 1
+        return self
+    from nnlite.ops.elementwise import mul
+
+    return apply_inplace(self, mul, other, name="mul_")
+
+
+def div_(self, other, rounding_mode=None):
+    from nnlite.ops.elementwise import div
+
+    return apply_inplace(self, div, other, rounding_mode=rounding_mode, name="div_")
+
+
+class FillBackward0(Node):
+    def backward(self, g):
+        from nnlite.ops.elementwise import zeros_like
+
+        return (zeros_like(g),) + ((None,) if len(self.next_functions) > 1 else ())
+
+
+class FillBackward1(Node):
+    def backward(self, g):
+        from nnlite.ops.elementwise import zeros_like
+        from nnlite.ops.reduce import sum as _sum
+
+        return zeros_like(g), _sum(g).reshape(self.v_shape)
+
+
+def _filled(a, value):
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value._data.ndim} dimensions."
+            )
+        out = _W(np.full(a._data.shape, value._data, a._data.dtype))
+        node = record(out, FillBackward1, (a, value))
+        if node is not None:
+            node.v_shape = value._data.shape
+        return out
+    out = _W(np.full(a._data.shape, value, a._data.dtype))
+    record(out, FillBackward0, (a,))
+    return out
+
+
+def fill_(self, value):
+    if _fast(self, (value,)):
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._vc[0] += 1
+        return self
+    return apply_inplace(self, _filled, value, name="fill_")
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+class CopyBackwards(Node):
+    def backward(self, g):
+        from nnlite.ops.elementwise import zeros_like
+
+        ga = zeros_like(g) if self.needs_input_grad[0] else None
+        gs = None
+        if self.needs_input_grad[1]:
+            gs = sum_to(g, self.src_shape)
+            if gs._data.dtype != self.src_dtype:
+                gs = gs.to(D.from_numpy_dtype(self.src_dtype))
+        return ga, gs
+
+
+def _copied(a, src):
+    arr = np.empty(a._data.shape, a._data.dtype)
+    np.copyto(arr, np.broadcast_to(src._data, a._data.shape), casting="unsafe")
+    out = _W(arr)
+    node = record(out, CopyBackwards, (a, src))
+    if node is not None:
+        node.src_shape, node.src_dtype = src._data.shape, src._data.dtype
+    return out
+
+
+def copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        src = _W(np.asarray(src))
+    try:
+        np.broadcast_to(src._data, self._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match "
+            f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
+            "non-singleton dimension"
+        ) from None
+    if _fast(self, (src,)):
+        np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
+        self._vc[0] += 1
+        return self
+    return apply_inplace(self, _copied, src, name="copy_")
+
+
+def setitem(self, key, value):
+    """``self[key] = value``."""
+    from nnlite.ops.shape import _norm_key, index_put
+
+    if _fast(self, (value,)):
+        k = _norm_key(key, self)
+        v = value._data if isinstance(value, Tensor) else value
+        try:
+            self._data[k] = v
+        except ValueError as e:
+            raise RuntimeError(str(e)) from None
+        self._vc[0] += 1
+        return
+    if not isinstance(value, Tensor):
+        value = _W(np.asarray(value, dtype=self._data.dtype))
+    apply_inplace(self, index_put, key, value, name="index_put_")
+
+
+def random_fill_(self, arr, name):
+    """Write sampled values (no gradient) into ``self``."""
+    if _GradState.enabled and self._requires_grad and self.grad_fn is None:
+        raise _leaf_error()
+    np.copyto(self._data, arr, casting="unsafe")
+    self._vc[0] += 1
+    return self

@@ -1,0 +1,576 @@
+"""Reductions: sum, mean, var/std, prod, amax/amin, max/min, logsumexp, softmax, argmax, ..."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from nnlite import _dtype as D
+from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _GradState
+from nnlite.ops._util import wrap_dims
+from nnlite.ops import elementwise as E
+
+_W = Tensor._wrap
+
+values_indices = namedtuple("return_types", ["values", "indices"])
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Broadcast a reduced gradient back to the input shape (differentiable)."""
+    if not keepdim and axes is not None:
+        kshape = list(shape)
+        for a in axes:
+            kshape[a] = 1
+        g = g.reshape(tuple(kshape))
+    elif axes is None and not keepdim:
+        g = g.reshape((1,) * len(shape))
+    return g.expand(shape)
+
+
+def _axes(x, dim):
+    ax = wrap_dims(dim, x._data.ndim)
+    if ax is not None and x._data.ndim == 0:
+        ax = None
+    return ax
+
+
+class SumBackward0(Node):
+    def backward(self, g):
+        return (_expand_back(g, self.shape, self.axes, self.keepdim),)
+
+
+class SumBackward1(SumBackward0):
+    pass
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    """Sum over ``dim`` (all dims if None). Integer and bool inputs sum to int64."""
+    if isinstance(dim, D.dtype):
+        dim, dtype = None, dim
+    ax = _axes(x, dim)
+    xd = x._data
+    if dtype is not None:
+        xd = xd.astype(D.to_dtype(dtype).np)
+    elif xd.dtype.kind in "biu":
+        xd = xd.astype(np.int64)
+    out = _W(np.asarray(xd.sum(axis=ax, keepdims=keepdim)))
+    node = record(out, SumBackward0 if ax is None else SumBackward1, (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
+    return out
+
+
+def _count(shape, ax):
+    if ax is None:
+        n = 1
+        for s in shape:
+            n *= s
+        return n
+    n = 1
+    for a in ax:
+        n *= shape[a]
+    return n
+
+
+class MeanBackward0(Node):
+    def backward(self, g):
+        return (_expand_back(g, self.shape, self.axes, self.keepdim) / self.n,)
+
+
+class MeanBackward1(MeanBackward0):
+    pass
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if isinstance(dim, D.dtype):
+        dim, dtype = None, dim
+    xd = x._data
+    if dtype is not None:
+        xd = xd.astype(D.to_dtype(dtype).np)
+    if xd.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {D.from_numpy_dtype(xd.dtype).name.capitalize()}"
+        )
+    ax = _axes(x, dim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = _W(np.asarray(xd.mean(axis=ax, keepdims=keepdim), dtype=xd.dtype))
+    node = record(out, MeanBackward0 if ax is None else MeanBackward1, (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
+        node.n = _count(xd.shape, ax)
+    return out
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def _var_args(dim, unbiased, keepdim):
+    # var(x, True) in old PyTorch means unbiased=True; var(x, 0) means dim=0.
+    if isinstance(dim, builtins.bool):
+        return None, dim, keepdim
+    return dim, unbiased, keepdim
+
+
+class VarBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        ax, keep = self.axes, self.keepdim
+        m = mean(x, dim=ax, keepdim=True) if ax is not None else mean(x)
+        gx = _expand_back(g, self.shape, ax, keep) * (x - m) * (2.0 / self.denom)
+        return (gx,)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance with Bessel's correction by default (``correction=1``)."""
+    dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
+    c = _correction(unbiased, correction)
+    ax = _axes(x, dim)
+    xd = x._data
+    n = _count(xd.shape, ax)
+    denom = builtins.max(n - c, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = _W(np.asarray(xd.var(axis=ax, keepdims=keepdim, ddof=c), dtype=xd.dtype))
+    node = record(out, VarBackward0, (x,), (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim, node.denom = xd.shape, ax, keepdim, denom
+    return out
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
+    return E.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+class ProdBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        ax, keep = self.axes, self.keepdim
+        xd = x._data
+        if not np.any(xd == 0):
+            out = prod(x, dim=ax[0] if ax else None, keepdim=True) if ax else prod(x)
+            return (_expand_back(g, self.shape, ax, keep) * out / x,)
+        # zeros present: product of all the other elements, computed directly
+        axis = ax[0] if ax else None
+        flat = xd.reshape(-1) if axis is None else np.moveaxis(xd, axis, -1)
+        n = flat.shape[-1]
+        left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+        rev = flat[..., ::-1]
+        right = np.cumprod(np.concatenate([np.ones_like(rev[..., :1]), rev[..., :-1]], -1), -1)
+        others = left * right[..., ::-1]
+        others = others.reshape(xd.shape) if axis is None else np.moveaxis(others, -1, axis)
+        del n
+        return (_expand_back(g, self.shape, ax, keep) * _W(others),)
+
+
+def prod(x, dim=None, keepdim=False, dtype=None):
+    xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
+    if xd.dtype.kind in "biu" and dtype is None:
+        xd = xd.astype(np.int64)
+    ax = _axes(x, dim)
+    out = _W(np.asarray(np.prod(xd, axis=ax, keepdims=keepdim)))
+    node = record(out, ProdBackward0, (x,), (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
+    return out
+
+
+class AmaxBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        ax = self.axes
+        out = self.out
+        mask = E.eq(x, _expand_back(out, self.shape, ax, self.keepdim)).to(g.dtype)
+        cnt = sum(mask, dim=ax, keepdim=True) if ax is not None else sum(mask)
+        return (_expand_back(g, self.shape, ax, self.keepdim) * mask / cnt,)
+
+
+class AminBackward0(AmaxBackward0):
+    pass
+
+
+def _check_nonempty(x, ax, name):
+    if x._data.size == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+
+
+def amax(x, dim=None, keepdim=False):
+    ax = _axes(x, dim)
+    _check_nonempty(x, ax, "amax")
+    out = _W(np.asarray(np.max(x._data, axis=ax, keepdims=keepdim)))
+    node = record(out, AmaxBackward0, (x,), (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = x._data.shape, ax, keepdim
+        node.out = out.detach()
+    return out
+
+
+def amin(x, dim=None, keepdim=False):
+    ax = _axes(x, dim)
+    _check_nonempty(x, ax, "amin")
+    out = _W(np.asarray(np.min(x._data, axis=ax, keepdims=keepdim)))
+    node = record(out, AminBackward0, (x,), (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = x._data.shape, ax, keepdim
+        node.out = out.detach()
+    return out
+
+
+class MaxBackward0(Node):
+    """Gradient of max/min along a dim: flows to the selected index only."""
+
+    def backward(self, g):
+        from nnlite.ops.shape import scatter_into_zeros
+
+        gk = g if self.keepdim else g.unsqueeze(self.dim)
+        return (scatter_into_zeros(self.shape, self.dim, self.idx, gk),)
+
+
+class MinBackward0(MaxBackward0):
+    pass
+
+
+def _max_min_dim(x, dim, keepdim, is_min):
+    from nnlite.ops._util import wrap_dim
+
+    d = wrap_dim(dim, x._data.ndim)
+    xd = x._data if x._data.ndim else x._data.reshape(1)
+    if xd.shape[d] == 0:
+        raise IndexError(f"{'min' if is_min else 'max'}(): Expected reduction dim {d} to have non-zero size.")
+    idx = np.argmin(xd, axis=d) if is_min else np.argmax(xd, axis=d)
+    idx = np.expand_dims(idx, d)
+    vals = np.take_along_axis(xd, idx, axis=d)
+    if not keepdim:
+        vals = np.squeeze(vals, d)
+        idx_out = np.squeeze(idx, d)
+    else:
+        idx_out = idx
+    if x._data.ndim == 0:
+        vals, idx_out = vals.reshape(()), idx_out.reshape(())
+    out = _W(np.ascontiguousarray(vals))
+    node = record(out, MinBackward0 if is_min else MaxBackward0, (x,))
+    if node is not None:
+        node.shape, node.dim, node.keepdim = x._data.shape, d, keepdim
+        node.idx = _W(idx.astype(np.int64).reshape(np.shape(idx)) if x._data.ndim else idx.reshape(()))
+    return values_indices(out, _W(idx_out.astype(np.int64)))
+
+
+def max(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    """``max(x)`` (all elements), ``max(x, dim)`` -> (values, indices), ``max(x, y)``."""
+    if isinstance(dim, Tensor):
+        return E.maximum(x, dim)
+    if dim is None:
+        return amax(x)
+    return _max_min_dim(x, dim, keepdim, False)
+
+
+def min(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if isinstance(dim, Tensor):
+        return E.minimum(x, dim)
+    if dim is None:
+        return amin(x)
+    return _max_min_dim(x, dim, keepdim, True)
+
+
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        r = np.asarray(np.argmax(x._data))
+        return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
+    from nnlite.ops._util import wrap_dim
+
+    d = wrap_dim(dim, x._data.ndim)
+    r = np.argmax(x._data, axis=d)
+    if keepdim:
+        r = np.expand_dims(r, d)
+    return _W(np.asarray(r, dtype=np.int64))
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        r = np.asarray(np.argmin(x._data))
+        return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
+    from nnlite.ops._util import wrap_dim
+
+    d = wrap_dim(dim, x._data.ndim)
+    r = np.argmin(x._data, axis=d)
+    if keepdim:
+        r = np.expand_dims(r, d)
+    return _W(np.asarray(r, dtype=np.int64))
+
+
+class LogsumexpBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        out = self.out
+        ax = self.axes
+        return (_expand_back(g, self.shape, ax, self.keepdim)
+                * E.exp(x - _expand_back(out, self.shape, ax, self.keepdim)),)
+
+
+def logsumexp(x, dim, keepdim=False):
+    ax = _axes(x, dim)
+    xd = x._data
+    if xd.dtype.kind != "f":
+        xd = xd.astype(D._default_float.np)
+    m = np.max(xd, axis=ax, keepdims=True) if xd.size else np.zeros((1,) * xd.ndim, xd.dtype)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        r = np.log(np.sum(np.exp(xd - m), axis=ax, keepdims=True)) + m
+    if not keepdim:
+        r = r.reshape([s for i, s in enumerate(r.shape) if ax is not None and i not in ax])
+    out = _W(np.asarray(r, dtype=xd.dtype))
+    node = record(out, LogsumexpBackward0, (x,), (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
+        node.out = out  # used in backward; differentiable through x via exp(x - out)
+    return out
+
+
+class SoftmaxBackward0(Node):
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        d = self.dim
+        if not _GradState.enabled:
+            gd, yd = g._data, y._data
+            gy = gd * yd
+            return (_W(gy - yd * gy.sum(axis=d, keepdims=True)),)
+        gy = g * y
+        return (gy - y * sum(gy, dim=d, keepdim=True),)
+
+
+class LogSoftmaxBackward0(Node):
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        d = self.dim
+        if not _GradState.enabled:
+            gd, yd = g._data, y._data
+            return (_W(gd - np.exp(yd) * gd.sum(axis=d, keepdims=True)),)
+        return (g - E.exp(y) * sum(g, dim=d, keepdim=True),)
+
+
+def _softmax_dim(x, dim):
+    from nnlite.ops._util import wrap_dim
+
+    if dim is None:
+        # PyTorch's legacy implicit-dim choice
+        dim = 0 if x._data.ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, x._data.ndim)
+
+
+def softmax(x, dim=None, dtype=None):
+    """``exp(x - max) / sum(exp(x - max))`` along ``dim`` (stable for large logits)."""
+    d = _softmax_dim(x, dim)
+    xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
+    if xd.dtype.kind != "f":
+        xd = xd.astype(D._default_float.np)
+    if xd.ndim == 0:
+        y = np.ones_like(xd)
+    else:
+        e = np.exp(xd - np.max(xd, axis=d, keepdims=True))
+        y = e / e.sum(axis=d, keepdims=True)
+    out = _W(y)
+    node = record(out, SoftmaxBackward0, (x,), (out,))
+    if node is not None:
+        node.dim = d
+    return out
+
+
+def log_softmax(x, dim=None, dtype=None):
+    """``x - logsumexp(x)`` along ``dim``."""
+    d = _softmax_dim(x, dim)
+    xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
+    if xd.dtype.kind != "f":
+        xd = xd.astype(D._default_float.np)
+    if xd.ndim == 0:
+        y = np.zeros_like(xd)
+    else:
+        s = xd - np.max(xd, axis=d, keepdims=True)
+        y = s - np.log(np.exp(s).sum(axis=d, keepdims=True))
+    out = _W(y)
+    node = record(out, LogSoftmaxBackward0, (x,), (out,))
+    if node is not None:
+        node.dim = d
+    return out
+
+
+class CumsumBackward0(Node):
+    def backward(self, g):
+        from nnlite.ops.shape import flip
+
+        d = self.dim
+        return (flip(cumsum(flip(g, (d,)), d), (d,)),)
+
+
+def cumsum(x, dim, dtype=None):
+    from nnlite.ops._util import wrap_dim
+
+    d = wrap_dim(dim, x._data.ndim)
+    xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
+    if xd.dtype.kind in "biu" and dtype is None:
+        xd = xd.astype(np.int64)
+    out = _W(np.cumsum(xd, axis=d) if xd.ndim else xd.copy())
+    node = record(out, CumsumBackward0, (x,))
+    if node is not None:
+        node.dim = d
+    return out
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector/Frobenius norm; ``p`` in {2, 'fro', 1, inf, -inf, other positive numbers}."""
+    if p in ("fro", 2, 2.0, None):
+        sq = sum(x * x, dim=dim, keepdim=keepdim)
+        return _safe_sqrt(sq)
+    if p == 1:
+        return sum(E.abs(x), dim=dim, keepdim=keepdim)
+    if p == float("inf"):
+        return amax(E.abs(x), dim=dim, keepdim=keepdim)
+    if p == float("-inf"):
+        return amin(E.abs(x), dim=dim, keepdim=keepdim)
+    if p == 0:
+        return sum(E.ne(x, 0).to(x.dtype), dim=dim, keepdim=keepdim)
+    return E.pow(sum(E.pow(E.abs(x), p), dim=dim, keepdim=keepdim), 1.0 / p)
+
+
+class _SafeSqrtBackward(Node):
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        # norm's gradient at 0 is 0 in PyTorch (a subgradient), not nan
+        denom = E.where(E.eq(y, 0), E.ones_like(y), y * 2)
+        return (E.where(E.eq(y, 0), E.zeros_like(g), g / denom),)
+
+
+class NormBackward1(_SafeSqrtBackward):
+    pass
+
+
+def _safe_sqrt(sq):
+    out = _W(np.sqrt(sq._data))
+    record(out, NormBackward1, (sq,), (out,))
+    return out
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    ax = _axes(x, dim)
+    return _W(np.asarray(np.all(x._data, axis=ax, keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001
+    ax = _axes(x, dim)
+    return _W(np.asarray(np.any(x._data, axis=ax, keepdims=keepdim)))
+
+
+def count_nonzero(x, dim=None):
+    ax = _axes(x, dim)
+    return _W(np.asarray(np.count_nonzero(x._data, axis=ax), dtype=np.int64))
+
+
+def sort(x, dim=-1, descending=False, stable=False):
+    """Sorted values and their indices along ``dim``; values carry the gradient (via gather)."""
+    from nnlite.ops._util import wrap_dim
+    from nnlite.ops.shape import gather
+
+    if x._data.ndim == 0:
+        return values_indices(x, _W(np.zeros((), np.int64)))
+    d = wrap_dim(dim, x._data.ndim)
+    xd = x._data
+    idx = np.argsort(-xd if descending and xd.dtype.kind != "b" else xd, axis=d, kind="stable")
+    if descending and xd.dtype.kind == "b":
+        idx = np.flip(np.argsort(xd, axis=d, kind="stable"), d)
+    idx = np.ascontiguousarray(idx.astype(np.int64))
+    return values_indices(gather(x, d, _W(idx)), _W(idx))
+
+
+def argsort(x, dim=-1, descending=False, stable=False):
+    return sort(x, dim, descending, stable).indices
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    from nnlite.ops._util import wrap_dim
+    from nnlite.ops.shape import gather
+
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d] if x._data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"selected index k out of range")
+    xd = x._data
+    idx = np.argsort(-xd if largest else xd, axis=d, kind="stable")
+    idx = np.ascontiguousarray(np.take(idx, np.arange(k), axis=d).astype(np.int64))
+    return values_indices(gather(x, d, _W(idx)), _W(idx))
+
+
+def kthvalue(x, k, dim=-1, keepdim=False):
+    v, i = sort(x, dim)
+    from nnlite.ops.shape import narrow
+
+    v, i = narrow(v, dim, k - 1, 1), narrow(i, dim, k - 1, 1)
+    if not keepdim:
+        v, i = v.squeeze(dim), i.squeeze(dim)
+    return values_indices(v, i)
+
+
+def median(x, dim=None, keepdim=False):
+    if dim is None:
+        flat = x.reshape(-1)
+        n = flat._data.shape[0]
+        v, _ = sort(flat)
+        return v[(n - 1) // 2]
+    from nnlite.ops._util import wrap_dim
+
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    return kthvalue(x, (n - 1) // 2 + 1, d, keepdim)
+
+
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    r = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not (return_inverse or return_counts):
+        return _W(r)
+    outs = [_W(r[0])]
+    if return_inverse:
+        outs.append(_W(r[1].reshape(x._data.shape).astype(np.int64)))
+    if return_counts:
+        outs.append(_W(r[-1].astype(np.int64)))
+    return tuple(outs)
+
+
+def bincount(x, weights=None, minlength=0):
+    w = None if weights is None else weights._data
+    r = np.bincount(x._data, weights=w, minlength=minlength)
+    return _W(r if w is not None else r.astype(np.int64))
+
+
+def cumprod(x, dim, dtype=None):
+    # differentiable through a log-free formulation: cumprod = exp(cumsum(log)) fails at 0,
+    # so build it from products of slices (small dims in practice).
+    from nnlite.ops._util import wrap_dim
+    from nnlite.ops.shape import narrow, cat
+
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    parts = []
+    acc = None
+    for i in range(n):
+        s = narrow(x, d, i, 1)
+        acc = s if acc is None else acc * s
+        parts.append(acc)
+    return cat(parts, d) if parts else x

@@ -1,0 +1,943 @@
+"""Shape and indexing ops: views, permutations, concatenation, splitting, indexing, gather."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from nnlite import _dtype as D
+from nnlite._tensor import Size, Tensor, _as_array
+from nnlite.autograd.function import Node, record
+from nnlite.ops._util import sum_to, wrap_dim
+
+_W = Tensor._wrap
+
+
+def _view_of(x, arr):
+    """A result that shares memory with ``x``: it also shares its version counter."""
+    out = _W(arr)
+    if np.shares_memory(arr, x._data) if arr.size and x._data.size else False:
+        out._vc = x._vc
+        out._base = x if x._base is None else x._base
+    return out
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = tuple(shape[0])
+    return tuple(builtins.int(s) for s in shape)
+
+
+class ViewBackward0(Node):
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class ReshapeAliasBackward0(ViewBackward0):
+    pass
+
+
+class CloneBackward0(Node):
+    def backward(self, g):
+        return (g,)
+
+
+def clone(x):
+    out = _W(np.array(x._data, copy=True))
+    record(out, CloneBackward0, (x,))
+    return out
+
+
+def _infer_shape(shape, numel, orig):
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def reshape(x, *shape):
+    shape = _infer_shape(_shape_arg(shape), x._data.size, x._data.shape)
+    if shape == x._data.shape:
+        out = _view_of(x, x._data.view())
+    else:
+        out = _view_of(x, x._data.reshape(shape))
+    node = record(out, ViewBackward0, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+    return out
+
+
+def view(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        dt = shape[0]
+        return _view_of(x, x._data.view(dt.np))
+    shape = _infer_shape(_shape_arg(shape), x._data.size, x._data.shape)
+    if not x._data.flags.c_contiguous and x._data.size > 1:
+        try:
+            arr = x._data.view()
+            arr.shape = shape  # raises if a copy would be needed
+        except AttributeError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+    else:
+        arr = x._data.reshape(shape)
+    out = _view_of(x, arr)
+    node = record(out, ViewBackward0, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+    return out
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    nd = x._data.ndim
+    if nd == 0:
+        return reshape(x, (1,))
+    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    sh = x._data.shape
+    n = 1
+    for d in sh[s:e + 1]:
+        n *= d
+    return reshape(x, sh[:s] + (n,) + sh[e + 1:])
+
+
+def unflatten(x, dim, sizes):
+    d = wrap_dim(dim, x._data.ndim)
+    sh = x._data.shape
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        sizes = _infer_shape(sizes, sh[d], None)
+    n = 1
+    for s in sizes:
+        n *= s
+    if n != sh[d]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({sh[d]}) in the input tensor"
+        )
+    return reshape(x, sh[:d] + sizes + sh[d + 1:])
+
+
+class PermuteBackward0(Node):
+    def backward(self, g):
+        return (permute(g, self.inv),)
+
+
+class TransposeBackward0(Node):
+    def backward(self, g):
+        return (transpose(g, self.d0, self.d1),)
+
+
+def permute(x, *dims):
+    dims = _shape_arg(dims)
+    nd = x._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
+            f"to len(dims) = {len(dims)}"
+        )
+    dims = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    out = _view_of(x, x._data.transpose(dims))
+    node = record(out, PermuteBackward0, (x,))
+    if node is not None:
+        node.inv = tuple(np.argsort(dims).tolist())
+    return out
+
+
+def transpose(x, dim0, dim1):
+    nd = x._data.ndim
+    if nd == 0:
+        return _view_of(x, x._data)
+    d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    out = _view_of(x, np.swapaxes(x._data, d0, d1))
+    node = record(out, TransposeBackward0, (x,))
+    if node is not None:
+        node.d0, node.d1 = d0, d1
+    return out
+
+
+swapaxes = swapdims = transpose
+
+
+def t(x):
+    if x._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
+    if x._data.ndim < 2:
+        return x
+    return transpose(x, 0, 1)
+
+
+def movedim(x, source, destination):
+    nd = x._data.ndim
+    src = [source] if isinstance(source, builtins.int) else list(source)
+    dst = [destination] if isinstance(destination, builtins.int) else list(destination)
+    axes = list(range(nd))
+    src = [wrap_dim(s, nd) for s in src]
+    dst = [wrap_dim(d, nd) for d in dst]
+    rest = [a for a in axes if a not in src]
+    result = [None] * nd
+    for s, d in zip(src, dst):
+        result[d] = s
+    it = iter(rest)
+    for i in range(nd):
+        if result[i] is None:
+            result[i] = next(it)
+    return permute(x, result)
+
+
+moveaxis = movedim
+
+
+class UnsqueezeBackward0(Node):
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class SqueezeBackward0(UnsqueezeBackward0):
+    pass
+
+
+def unsqueeze(x, dim):
+    d = wrap_dim(dim, x._data.ndim + 1)
+    out = _view_of(x, np.expand_dims(x._data, d))
+    node = record(out, UnsqueezeBackward0, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+    return out
+
+
+def squeeze(x, dim=None):
+    sh = x._data.shape
+    if dim is None:
+        new = tuple(s for s in sh if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        ds = {wrap_dim(d, x._data.ndim) for d in dims} if x._data.ndim else set()
+        new = tuple(s for i, s in enumerate(sh) if not (i in ds and s == 1))
+    out = _view_of(x, x._data.reshape(new))
+    node = record(out, SqueezeBackward0, (x,))
+    if node is not None:
+        node.shape = sh
+    return out
+
+
+class ExpandBackward0(Node):
+    def backward(self, g):
+        return (sum_to(g, self.shape),)
+
+
+def expand(x, *sizes):
+    sizes = _shape_arg(sizes)
+    sh = x._data.shape
+    if len(sizes) < len(sh):
+        raise RuntimeError(
+            f"expand({_type(x)}{{{list(sh)}}}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+            f"({len(sh)})"
+        )
+    nd = len(sizes) - len(sh)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < nd:
+            if s < 0:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+            target.append(s)
+        else:
+            cur = sh[i - nd]
+            if s == -1:
+                target.append(cur)
+            elif cur != s and cur != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                    f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
+                    f"sizes: {list(sh)}"
+                )
+            else:
+                target.append(s)
+    target = tuple(target)
+    if target == sh:
+        out = _view_of(x, x._data.view())
+    else:
+        out = _view_of(x, np.broadcast_to(x._data, target))
+    node = record(out, ExpandBackward0, (x,))
+    if node is not None:
+        node.shape = sh
+    return out
+
+
+def _type(x):
+    from nnlite._tensor import _type_name
+
+    return _type_name(x)
+
+
+def broadcast_to(x, shape):
+    return expand(x, tuple(shape))
+
+
+def expand_as(x, other):
+    return expand(x, other._data.shape)
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    return Size(np.broadcast_shapes(*shapes))
+
+
+class CatBackward0(Node):
+    def backward(self, g):
+        res = []
+        d = self.dim
+        start = 0
+        for n, need in zip(self.sizes, self.needs_input_grad):
+            if need:
+                res.append(narrow(g, d, start, n))
+            else:
+                res.append(None)
+            start += n
+        return tuple(res)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = [t if isinstance(t, Tensor) else _W(_as_array(t)) for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # PyTorch skips legacy empty 1-D tensors of shape (0,)
+    ts = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
+    nd = ts[0]._data.ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = wrap_dim(dim, nd)
+    for i, t in enumerate(ts):
+        if t._data.ndim != nd:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {nd} and {t._data.ndim}"
+            )
+        for k in range(nd):
+            if k != d and t._data.shape[k] != ts[0]._data.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ts[0]._data.shape[k]} but got size {t._data.shape[k]} for tensor number "
+                    f"{i} in the list."
+                )
+    dt = ts[0]._data.dtype
+    for t in ts[1:]:
+        dt = D.promote_types(D.from_numpy_dtype(dt), t.dtype).np
+    res = _W(np.concatenate([t._data.astype(dt, copy=False) for t in ts], axis=d))
+    node = record(res, CatBackward0, tuple(ts))
+    if node is not None:
+        node.dim = d
+        node.sizes = [t._data.shape[d] for t in ts]
+    return res
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = [t if isinstance(t, Tensor) else _W(_as_array(t)) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    sh = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != sh:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(sh)} at entry 0 and "
+                f"{list(t._data.shape)} at entry {i}"
+            )
+    d = wrap_dim(dim, len(sh) + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def hstack(tensors):
+    ts = list(tensors)
+    return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t._data.ndim >= 2 else reshape(t, (1, -1)) for t in tensors], 0)
+
+
+class NarrowBackward(Node):
+    def backward(self, g):
+        return (_pad_into(g, self.shape, self.key),)
+
+
+class SliceBackward0(NarrowBackward):
+    pass
+
+
+def narrow(x, dim, start, length):
+    d = wrap_dim(dim, x._data.ndim)
+    if start < 0:
+        start += x._data.shape[d]
+    key = (slice(None),) * d + (slice(start, start + length),)
+    return _basic_index(x, key, SliceBackward0)
+
+
+def _basic_index(x, key, cls):
+    out = _view_of(x, x._data[key])
+    node = record(out, cls, (x,))
+    if node is not None:
+        node.shape, node.key = x._data.shape, key
+    return out
+
+
+class _PadInto(Node):
+    """Backward of ``_pad_into``: the slice back out."""
+
+    def backward(self, g):
+        return (index(g, self.key),)
+
+
+def _pad_into(g, shape, key):
+    """Zeros of ``shape`` with ``g`` added at ``key`` (repeated advanced indices accumulate)."""
+    z = np.zeros(shape, g._data.dtype)
+    if _is_basic(key):
+        z[key] = g._data
+    else:
+        np.add.at(z, key, g._data)
+    out = _W(z)
+    node = record(out, _PadInto, (g,))
+    if node is not None:
+        node.key = key
+    return out
+
+
+def _is_basic(key):
+    return builtins.all(
+        isinstance(k, (builtins.int, slice)) or k is None or k is Ellipsis for k in key
+    )
+
+
+def split(x, split_size_or_sections, dim=0):
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    if isinstance(split_size_or_sections, builtins.int):
+        s = split_size_or_sections
+        if s <= 0 and n > 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = [builtins.min(s, n - i) for i in range(0, n, s)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
+    outs = []
+    start = 0
+    for s in sizes:
+        outs.append(narrow(x, d, start, s))
+        start += s
+    return tuple(outs)
+
+
+def chunk(x, chunks, dim=0):
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    size = -(-n // chunks) if chunks > 0 else 0
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    return split(x, builtins.max(size, 1), d) if n else (x,)
+
+
+def tensor_split(x, sections, dim=0):
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    if isinstance(sections, builtins.int):
+        q, r = divmod(n, sections)
+        sizes = [q + 1] * r + [q] * (sections - r)
+    else:
+        idx = [0] + list(sections) + [n]
+        sizes = [idx[i + 1] - idx[i] for i in range(len(idx) - 1)]
+    return split(x, sizes, d)
+
+
+def unbind(x, dim=0):
+    d = wrap_dim(dim, x._data.ndim)
+    return tuple(select(x, d, i) for i in range(x._data.shape[d]))
+
+
+class SelectBackward0(NarrowBackward):
+    pass
+
+
+def select(x, dim, index):
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(x._data.shape)} at "
+            f"dimension {d}"
+        )
+    key = (slice(None),) * d + (index,)
+    return _basic_index(x, key, SelectBackward0)
+
+
+# ---- indexing -----------------------------------------------------------------------------
+
+
+class IndexBackward0(Node):
+    def backward(self, g):
+        return (_pad_into(g, self.shape, self.key),)
+
+
+def _norm_key(key, x):
+    """Turn a PyTorch index into a numpy one (Tensors -> arrays; bool masks kept)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        if isinstance(k, Tensor):
+            a = k._data
+            if a.dtype.kind == "f":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors"
+                )
+            out.append(a)
+        elif isinstance(k, (list, np.ndarray)):
+            a = np.asarray(k)
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+        elif k is None or k is Ellipsis or isinstance(k, (builtins.int, slice, np.integer)):
+            if isinstance(k, slice) and k.step is not None and k.step < 0:
+                raise ValueError("step must be greater than zero")
+            out.append(k)
+        elif isinstance(k, builtins.bool):
+            out.append(k)
+        else:
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got {type(k).__name__})"
+            )
+    return tuple(out)
+
+
+def index(x, key):
+    """``x[key]``: basic indexing gives a view; advanced (tensor/bool) indexing a copy."""
+    k = _norm_key(key, x)
+    try:
+        arr = x._data[k]
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+    if _is_basic(k):
+        out = _view_of(x, arr)
+    else:
+        out = _W(np.asarray(arr))
+    node = record(out, IndexBackward0, (x,))
+    if node is not None:
+        node.shape, node.key = x._data.shape, k
+    return out
+
+
+class IndexPutBackward0(Node):
+    def backward(self, g):
+        key = self.key
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = masked_at(g, key)
+        if self.needs_input_grad[1]:
+            gv = sum_to(index(g, key), self.v_shape)
+        return gx, gv
+
+
+class _MaskAt(Node):
+    def backward(self, g):
+        return (masked_at(g, self.key),)
+
+
+def masked_at(g, key):
+    """``g`` with the positions selected by ``key`` set to zero (differentiable)."""
+    arr = np.array(g._data, copy=True)
+    arr[key] = 0
+    out = _W(arr)
+    node = record(out, _MaskAt, (g,))
+    if node is not None:
+        node.key = key
+    return out
+
+
+def index_put(x, key, value):
+    """Out-of-place ``x[key] = value``: the value of ``x`` with ``value`` written at ``key``."""
+    k = _norm_key(key, x)
+    if not isinstance(value, Tensor):
+        value = _W(np.asarray(value, dtype=x._data.dtype))
+    arr = np.array(x._data, copy=True)
+    arr[k] = value._data
+    out = _W(arr)
+    node = record(out, IndexPutBackward0, (x, value))
+    if node is not None:
+        node.key = k
+        node.v_shape = value._data.shape
+    return out
+
+
+def index_select(x, dim, index_t):
+    d = wrap_dim(dim, x._data.ndim)
+    idx = index_t._data if isinstance(index_t, Tensor) else np.asarray(index_t)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    key = (slice(None),) * d + (idx.reshape(-1),)
+    return index(x, key)
+
+
+class GatherBackward0(Node):
+    def backward(self, g):
+        return (scatter_into_zeros(self.shape, self.dim, self.idx, g),)
+
+
+def gather(x, dim, index_t, *, sparse_grad=False):
+    d = wrap_dim(dim, x._data.ndim)
+    idx = index_t._data if isinstance(index_t, Tensor) else np.asarray(index_t)
+    if idx.dtype != np.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.ndim != x._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    xs = x._data
+    # PyTorch allows index smaller than input in non-gather dims
+    if builtins.any(idx.shape[k] > xs.shape[k] for k in range(xs.ndim) if k != d):
+        raise RuntimeError(
+            f"Size does not match at dimension {d} expected index {list(idx.shape)} to be no "
+            f"larger than self {list(xs.shape)} apart from dimension {d}"
+        )
+    sl = tuple(slice(0, idx.shape[k]) if k != d else slice(None) for k in range(xs.ndim))
+    out = _W(np.take_along_axis(xs[sl], idx, axis=d))
+    node = record(out, GatherBackward0, (x,))
+    if node is not None:
+        node.shape, node.dim, node.idx = xs.shape, d, _W(idx)
+    return out
+
+
+class ScatterAddBackward0(Node):
+    def backward(self, g):
+        gx = g if self.needs_input_grad[0] else None
+        gs = gather(g, self.dim, self.idx) if self.needs_input_grad[1] else None
+        return gx, gs
+
+
+def scatter_add(x, dim, index_t, src):
+    d = wrap_dim(dim, x._data.ndim)
+    idx = index_t._data if isinstance(index_t, Tensor) else np.asarray(index_t)
+    arr = np.array(x._data, copy=True)
+    _scatter_add_np(arr, d, idx, src._data[tuple(slice(0, s) for s in idx.shape)])
+    out = _W(arr)
+    node = record(out, ScatterAddBackward0, (x, src))
+    if node is not None:
+        node.dim, node.idx = d, _W(idx)
+    return out
+
+
+def _scatter_add_np(arr, d, idx, src):
+    grids = np.indices(idx.shape, sparse=True)
+    key = tuple(idx if k == d else grids[k] for k in range(arr.ndim))
+    np.add.at(arr, key, src)
+
+
+class ScatterBackward0(Node):
+    def backward(self, g):
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = scatter(g, self.dim, self.idx, 0.0)
+        gs = gather(g, self.dim, self.idx) if self.needs_input_grad[1] else None
+        return gx, gs
+
+
+def scatter(x, dim, index_t, src=None, value=None, reduce=None):
+    """Out-of-place ``scatter``: ``out[index[i][j]][j] = src[i][j]`` for dim 0 (and so on)."""
+    if src is None:
+        src = value
+    d = wrap_dim(dim, x._data.ndim)
+    idx = index_t._data if isinstance(index_t, Tensor) else np.asarray(index_t)
+    arr = np.array(x._data, copy=True)
+    grids = np.indices(idx.shape, sparse=True)
+    key = tuple(idx if k == d else grids[k] for k in range(arr.ndim))
+    if isinstance(src, Tensor):
+        sv = src._data[tuple(slice(0, s) for s in idx.shape)]
+        if reduce == "add":
+            np.add.at(arr, key, sv)
+        elif reduce == "multiply":
+            np.multiply.at(arr, key, sv)
+        else:
+            arr[key] = sv
+        out = _W(arr)
+        node = record(out, ScatterBackward0, (x, src))
+    else:
+        arr[key] = src
+        out = _W(arr)
+        node = record(out, ScatterBackward0, (x, _W(np.zeros(()))))
+    if node is not None:
+        node.dim, node.idx = d, _W(idx)
+    return out
+
+
+class _ScatterIntoZeros(Node):
+    def backward(self, g):
+        return (gather(g, self.dim, self.idx),)
+
+
+def scatter_into_zeros(shape, dim, idx, src):
+    """Zeros of ``shape`` with ``src`` scatter-added along ``dim`` at ``idx`` (differentiable)."""
+    arr = np.zeros(shape, src._data.dtype)
+    if not shape:
+        arr = src._data.reshape(()).copy()
+    else:
+        _scatter_add_np(arr, dim, idx._data, src._data)
+    out = _W(arr)
+    node = record(out, _ScatterIntoZeros, (src,))
+    if node is not None:
+        node.dim, node.idx = dim, idx
+    return out
+
+
+class MaskedFillBackward0(Node):
+    def backward(self, g):
+        (m,) = self.saved_tensors
+        from nnlite.ops.elementwise import where, zeros_like
+
+        gx = sum_to(where(m, zeros_like(g), g), self.shape) if self.needs_input_grad[0] else None
+        return gx, None
+
+
+def masked_fill(x, mask, value):
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}"
+        )
+    v = value.item() if isinstance(value, Tensor) else value
+    xd = x._data
+    if isinstance(v, builtins.float) and xd.dtype.kind != "f":
+        raise RuntimeError("value cannot be converted to type int64 without overflow")
+    out = _W(np.where(m, xd.dtype.type(v), xd))
+    mt = mask if isinstance(mask, Tensor) else _W(m)
+    node = record(out, MaskedFillBackward0, (x, mt), (mt,))
+    if node is not None:
+        node.shape = xd.shape
+    return out
+
+
+def masked_select(x, mask):
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    shape = np.broadcast_shapes(x._data.shape, m.shape)
+    xb = expand(x, shape)
+    return index(xb, _W(np.broadcast_to(m, shape)))
+
+
+class FlipBackward0(Node):
+    def backward(self, g):
+        return (flip(g, self.dims),)
+
+
+def flip(x, dims):
+    if isinstance(dims, builtins.int):
+        dims = (dims,)
+    ds = tuple(wrap_dim(d, x._data.ndim) for d in dims)
+    out = _W(np.ascontiguousarray(np.flip(x._data, ds)))
+    node = record(out, FlipBackward0, (x,))
+    if node is not None:
+        node.dims = ds
+    return out
+
+
+def fliplr(x):
+    return flip(x, (1,))
+
+
+def flipud(x):
+    return flip(x, (0,))
+
+
+class RollBackward0(Node):
+    def backward(self, g):
+        return (roll(g, tuple(-s for s in self.shifts), self.dims),)
+
+
+def roll(x, shifts, dims=None):
+    out = _W(np.roll(x._data, shifts, dims))
+    node = record(out, RollBackward0, (x,))
+    if node is not None:
+        node.shifts = (shifts,) if isinstance(shifts, builtins.int) else tuple(shifts)
+        node.dims = dims
+    return out
+
+
+class RepeatBackward0(Node):
+    def backward(self, g):
+        sh = self.shape
+        reps = self.reps
+        nd = len(reps) - len(sh)
+        full = (1,) * nd + tuple(sh)
+        # view g as (r0, s0, r1, s1, ...) and sum over the repeat axes
+        inter = []
+        for r, s in zip(reps, full):
+            inter += [r, s]
+        gg = g.reshape(tuple(inter))
+        from nnlite.ops.reduce import sum as _sum
+
+        gg = _sum(gg, dim=tuple(range(0, 2 * len(reps), 2)))
+        return (gg.reshape(sh),)
+
+
+def repeat(x, *sizes):
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+            "tensor"
+        )
+    out = _W(np.tile(x._data, sizes))
+    node = record(out, RepeatBackward0, (x,))
+    if node is not None:
+        node.shape, node.reps = x._data.shape, sizes
+    return out
+
+
+def repeat_interleave(x, repeats, dim=None):
+    if dim is None:
+        x = reshape(x, (-1,))
+        dim = 0
+    d = wrap_dim(dim, x._data.ndim)
+    r = repeats._data if isinstance(repeats, Tensor) else repeats
+    idx = np.repeat(np.arange(x._data.shape[d]), r)
+    return index_select(x, d, _W(idx.astype(np.int64)))
+
+
+class DiagonalBackward0(Node):
+    def backward(self, g):
+        return (_diag_embed_into(g, self.shape, self.offset, self.d1, self.d2),)
+
+
+def _diag_key(shape, offset, d1, d2):
+    n1, n2 = shape[d1], shape[d2]
+    if offset >= 0:
+        length = builtins.max(0, builtins.min(n1, n2 - offset))
+        i1, i2 = np.arange(length), np.arange(length) + offset
+    else:
+        length = builtins.max(0, builtins.min(n1 + offset, n2))
+        i1, i2 = np.arange(length) - offset, np.arange(length)
+    return i1, i2
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    nd = x._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    out = _W(np.ascontiguousarray(np.diagonal(x._data, offset, d1, d2)))
+    node = record(out, DiagonalBackward0, (x,))
+    if node is not None:
+        node.shape, node.offset, node.d1, node.d2 = x._data.shape, offset, d1, d2
+    return out
+
+
+class _DiagEmbedBackward(Node):
+    def backward(self, g):
+        return (diagonal(g, self.offset, self.d1, self.d2),)
+
+
+def _diag_embed_into(g, shape, offset, d1, d2):
+    z = np.zeros(shape, g._data.dtype)
+    i1, i2 = _diag_key(shape, offset, d1, d2)
+    zv = np.moveaxis(z, (d1, d2), (-2, -1))
+    zv[..., i1, i2] = g._data
+    out = _W(z)
+    node = record(out, _DiagEmbedBackward, (g,))
+    if node is not None:
+        node.offset, node.d1, node.d2 = offset, d1, d2
+    return out
+
+
+def diag(x, diagonal_=0):
+    if x._data.ndim == 1:
+        n = x._data.shape[0] + builtins.abs(diagonal_)
+        return _diag_embed_into(x, (n, n), diagonal_, 0, 1)
+    return diagonal(x, diagonal_)
+
+
+def trace(x):
+    if x._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._data.ndim}")
+    from nnlite.ops.reduce import sum as _sum
+
+    return _sum(diagonal(x))
+
+
+class TrilBackward0(Node):
+    def backward(self, g):
+        return ((tril if self.lower else triu)(g, self.k),)
+
+
+def tril(x, diagonal=0):
+    out = _W(np.tril(x._data, diagonal))
+    node = record(out, TrilBackward0, (x,))
+    if node is not None:
+        node.lower, node.k = True, diagonal
+    return out
+
+
+def triu(x, diagonal=0):
+    out = _W(np.triu(x._data, diagonal))
+    node = record(out, TrilBackward0, (x,))
+    if node is not None:
+        node.lower, node.k = False, diagonal
+    return out
+
+
+def take_along_dim(x, indices, dim=None):
+    if dim is None:
+        return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
+    return gather(x, dim, indices)
+
+
+def nonzero(x, as_tuple=False):
+    nz = np.nonzero(x._data)
+    if as_tuple:
+        return tuple(_W(a.astype(np.int64)) for a in nz)
+    return _W(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+
+
+def argwhere(x):
+    return nonzero(x)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = [t._data.size for t in tensors]
+    if indexing == "xy" and len(shape) >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    outs = []
+    for i, t in enumerate(tensors):
+        view_shape = [1] * len(tensors)
+        ax = i
+        if indexing == "xy" and len(tensors) >= 2 and i < 2:
+            ax = 1 - i
+        view_shape[ax] = -1
+        outs.append(expand(reshape(t, tuple(view_shape)), tuple(shape)))
+    return tuple(outs)
