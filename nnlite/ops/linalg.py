@@ -68,11 +68,9 @@ class MatmulBackward(Node):
         a, b = self.saved_tensors
         a_p = a.unsqueeze(0) if a._data.ndim == 1 else a
         b_p = b.unsqueeze(-1) if b._data.ndim == 1 else b
-        gp = g
-        if a._data.ndim == 1:
-            gp = gp.unsqueeze(-2)
-        if b._data.ndim == 1:
-            gp = gp.unsqueeze(-1)
+        ash, bsh = a_p._data.shape, b_p._data.shape
+        out_p = np.broadcast_shapes(ash[:-2], bsh[:-2]) + (ash[-2], bsh[-1])
+        gp = g.reshape(out_p) if g._data.shape != out_p else g
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = sum_to(matmul(gp, b_p.transpose(-1, -2)), a_p._data.shape)
