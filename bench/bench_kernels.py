@@ -30,9 +30,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from nnlite.kernels import elementwise as E  # noqa: E402
-from nnlite.kernels import loss as L  # noqa: E402
-from nnlite.kernels import norm as N  # noqa: E402
+from nnlite.kernels import elementwise as E
+from nnlite.kernels import loss as L
+from nnlite.kernels import norm as N
 
 try:
     import torch
@@ -152,62 +152,99 @@ def _cases():
             "sigmoid_backward": lambda g, y: aten.sigmoid_backward(g, y),
             "tanh_backward": lambda g, y: aten.tanh_backward(g, y),
             "batchnorm_forward_train": lambda x, w, b: aten.native_batch_norm(
-                x, w, b, None, None, True, 0.1, EPS),
+                x, w, b, None, None, True, 0.1, EPS
+            ),
             "batchnorm_forward_eval": lambda x, rm, rv, w, b: F.batch_norm(
-                x, rm, rv, w, b, False, 0.1, EPS),
+                x, rm, rv, w, b, False, 0.1, EPS
+            ),
             "batchnorm_backward": lambda g, x, w, m, inv: aten.native_batch_norm_backward(
-                g, x, w, None, None, m, inv, True, EPS, [True, True, True]),
-            "layernorm_forward": lambda x, w, b: aten.native_layer_norm(
-                x, [x.shape[1]], w, b, EPS),
+                g, x, w, None, None, m, inv, True, EPS, [True, True, True]
+            ),
+            "layernorm_forward": lambda x, w, b: aten.native_layer_norm(x, [x.shape[1]], w, b, EPS),
             "layernorm_backward": lambda g, x, m, inv, w: aten.native_layer_norm_backward(
-                g, x, [x.shape[1]], m, inv, w, None, [True, True, False]),
+                g, x, [x.shape[1]], m, inv, w, None, [True, True, False]
+            ),
             "softmax_forward": lambda x: torch.softmax(x, 1),
             "log_softmax_forward": lambda x: torch.log_softmax(x, 1),
             "softmax_backward": lambda g, y: aten._softmax_backward_data(g, y, 1, y.dtype),
-            "log_softmax_backward": lambda g, y: aten._log_softmax_backward_data(
-                g, y, 1, y.dtype),
+            "log_softmax_backward": lambda g, y: aten._log_softmax_backward_data(g, y, 1, y.dtype),
             "cross_entropy_forward": lambda x, t: F.cross_entropy(x, t, reduction="none"),
             "cross_entropy_forward_w_ls": lambda x, t, w: F.cross_entropy(
-                x, t, w, reduction="none", label_smoothing=0.1),
+                x, t, w, reduction="none", label_smoothing=0.1
+            ),
             # what autograd runs: nll_loss backward then log_softmax backward
             "cross_entropy_backward": lambda g, lp, t: aten._log_softmax_backward_data(
-                aten.nll_loss_backward(g, lp, t, None, 0, -100, g.new_ones(())),
-                lp, 1, lp.dtype),
+                aten.nll_loss_backward(g, lp, t, None, 0, -100, g.new_ones(())), lp, 1, lp.dtype
+            ),
         }
 
     def pick(name, make, ours, ref):
         return name, (make, ours, ref, tc.get(name))
 
-    return dict([
-        pick("relu_forward", x_only, E.relu_forward, E.relu_forward_ref),
-        pick("relu_backward", grad_y, E.relu_backward, E.relu_backward_ref),
-        pick("bias_add_", out_bias, E.bias_add_, E.bias_add_ref),
-        pick("bias_add_relu_", out_bias, E.bias_add_relu_, E.bias_add_relu_ref),
-        pick("leaky_relu_forward", x_only, lambda x: E.leaky_relu_forward(x, SLOPE),
-             lambda x: E.leaky_relu_forward_ref(x, SLOPE)),
-        pick("leaky_relu_backward", grad_y, lambda g, x: E.leaky_relu_backward(g, x, SLOPE),
-             lambda g, x: E.leaky_relu_backward_ref(g, x, SLOPE)),
-        pick("sigmoid_backward", grad_sig, E.sigmoid_backward, E.sigmoid_backward_ref),
-        pick("tanh_backward", grad_sig, E.tanh_backward, E.tanh_backward_ref),
-        pick("batchnorm_forward_train", bn_train, N.batchnorm_forward_train,
-             N.batchnorm_forward_train_ref),
-        pick("batchnorm_forward_eval", bn_eval, N.batchnorm_forward_eval,
-             N.batchnorm_forward_eval_ref),
-        pick("batchnorm_backward", bn_bwd, N.batchnorm_backward, N.batchnorm_backward_ref),
-        pick("layernorm_forward", ln_fwd, N.layernorm_forward, N.layernorm_forward_ref),
-        pick("layernorm_backward", ln_bwd, N.layernorm_backward, N.layernorm_backward_ref),
-        pick("softmax_forward", x_only, L.softmax_forward, L.softmax_forward_ref),
-        pick("log_softmax_forward", x_only, L.log_softmax_forward, L.log_softmax_forward_ref),
-        pick("softmax_backward", softmax_out, L.softmax_backward, L.softmax_backward_ref),
-        pick("log_softmax_backward", logsoftmax_out, L.log_softmax_backward,
-             L.log_softmax_backward_ref),
-        pick("cross_entropy_forward", ce_fwd, L.cross_entropy_forward,
-             L.cross_entropy_forward_ref),
-        pick("cross_entropy_forward_w_ls", ce_fwd_ls, L.cross_entropy_forward,
-             L.cross_entropy_forward_ref),
-        pick("cross_entropy_backward", ce_bwd, L.cross_entropy_backward,
-             L.cross_entropy_backward_ref),
-    ])
+    return dict(
+        [
+            pick("relu_forward", x_only, E.relu_forward, E.relu_forward_ref),
+            pick("relu_backward", grad_y, E.relu_backward, E.relu_backward_ref),
+            pick("bias_add_", out_bias, E.bias_add_, E.bias_add_ref),
+            pick("bias_add_relu_", out_bias, E.bias_add_relu_, E.bias_add_relu_ref),
+            pick(
+                "leaky_relu_forward",
+                x_only,
+                lambda x: E.leaky_relu_forward(x, SLOPE),
+                lambda x: E.leaky_relu_forward_ref(x, SLOPE),
+            ),
+            pick(
+                "leaky_relu_backward",
+                grad_y,
+                lambda g, x: E.leaky_relu_backward(g, x, SLOPE),
+                lambda g, x: E.leaky_relu_backward_ref(g, x, SLOPE),
+            ),
+            pick("sigmoid_backward", grad_sig, E.sigmoid_backward, E.sigmoid_backward_ref),
+            pick("tanh_backward", grad_sig, E.tanh_backward, E.tanh_backward_ref),
+            pick(
+                "batchnorm_forward_train",
+                bn_train,
+                N.batchnorm_forward_train,
+                N.batchnorm_forward_train_ref,
+            ),
+            pick(
+                "batchnorm_forward_eval",
+                bn_eval,
+                N.batchnorm_forward_eval,
+                N.batchnorm_forward_eval_ref,
+            ),
+            pick("batchnorm_backward", bn_bwd, N.batchnorm_backward, N.batchnorm_backward_ref),
+            pick("layernorm_forward", ln_fwd, N.layernorm_forward, N.layernorm_forward_ref),
+            pick("layernorm_backward", ln_bwd, N.layernorm_backward, N.layernorm_backward_ref),
+            pick("softmax_forward", x_only, L.softmax_forward, L.softmax_forward_ref),
+            pick("log_softmax_forward", x_only, L.log_softmax_forward, L.log_softmax_forward_ref),
+            pick("softmax_backward", softmax_out, L.softmax_backward, L.softmax_backward_ref),
+            pick(
+                "log_softmax_backward",
+                logsoftmax_out,
+                L.log_softmax_backward,
+                L.log_softmax_backward_ref,
+            ),
+            pick(
+                "cross_entropy_forward",
+                ce_fwd,
+                L.cross_entropy_forward,
+                L.cross_entropy_forward_ref,
+            ),
+            pick(
+                "cross_entropy_forward_w_ls",
+                ce_fwd_ls,
+                L.cross_entropy_forward,
+                L.cross_entropy_forward_ref,
+            ),
+            pick(
+                "cross_entropy_backward",
+                ce_bwd,
+                L.cross_entropy_backward,
+                L.cross_entropy_backward_ref,
+            ),
+        ]
+    )
 
 
 def _time_interleaved(fns, repeats, target_s=2e-3):
@@ -263,8 +300,14 @@ def _compile_times():
         env["NUMBA_CACHE_DIR"] = cache
         out = []
         for _ in range(2):  # cold, then cached
-            p = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT, ROOT], env=env,
-                               capture_output=True, text=True, check=True, cwd=ROOT)
+            p = subprocess.run(
+                [sys.executable, "-c", _COMPILE_SCRIPT, ROOT],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
             out.append(json.loads(p.stdout.strip().splitlines()[-1]))
     return out[0], out[1]
 
@@ -281,8 +324,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
     ap.add_argument("--json", metavar="PATH", help="write results as JSON")
-    ap.add_argument("--mallopt", action="store_true",
-                    help="raise glibc trim/mmap thresholds before timing")
+    ap.add_argument(
+        "--mallopt", action="store_true", help="raise glibc trim/mmap thresholds before timing"
+    )
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time section")
     ap.add_argument("--only", help="comma-separated kernel names")
     args = ap.parse_args(argv)
@@ -298,9 +342,11 @@ def main(argv=None):
     cases = _cases()
     if args.only:
         cases = {k: v for k, v in cases.items() if k in args.only.split(",")}
-    print(f"numpy {np.__version__}, numba {numba.__version__}, "
-          f"torch {torch.__version__ if torch else '-'} ({threads} threads), float32, "
-          f"median µs/call over {repeats} repeats{', mallopt' if args.mallopt else ''}")
+    print(
+        f"numpy {np.__version__}, numba {numba.__version__}, "
+        f"torch {torch.__version__ if torch else '-'} ({threads} threads), float32, "
+        f"median µs/call over {repeats} repeats{', mallopt' if args.mallopt else ''}"
+    )
     hdr = f"{'kernel':28s} {'shape':>9s} {'nnlite':>9s} {'numpy':>9s} {'torch':>9s} {'np/nnl':>7s}"
     print(hdr)
     print("-" * len(hdr))
@@ -309,33 +355,55 @@ def main(argv=None):
         for n, c in SHAPES:
             a, ta = make(n, c, rng)
             ref_args = tuple(x.copy() if isinstance(x, np.ndarray) else x for x in a)
-            fns = [lambda: ours(*a), lambda: ref(*ref_args),
-                   (lambda: tfn(*ta)) if tfn is not None else None]
+            fns = [
+                lambda f=ours, a=a: f(*a),
+                lambda f=ref, a=ref_args: f(*a),
+                (lambda f=tfn, a=ta: f(*a)) if tfn is not None else None,
+            ]
             if tfn is not None:
                 with torch.no_grad():
                     t_ours, t_ref, t_torch = _time_interleaved(fns, repeats)
             else:
                 t_ours, t_ref, t_torch = _time_interleaved(fns, repeats)
-            row = {"kernel": name, "shape": [n, c], "nnlite_us": t_ours * 1e6,
-                   "numpy_us": t_ref * 1e6, "torch_us": None if t_torch is None else t_torch * 1e6}
+            row = {
+                "kernel": name,
+                "shape": [n, c],
+                "nnlite_us": t_ours * 1e6,
+                "numpy_us": t_ref * 1e6,
+                "torch_us": None if t_torch is None else t_torch * 1e6,
+            }
             results.append(row)
             ts = "-" if t_torch is None else f"{t_torch * 1e6:9.1f}"
-            print(f"{name:28s} {n:>4d}x{c:<4d} {t_ours * 1e6:9.1f} {t_ref * 1e6:9.1f} {ts:>9s} "
-                  f"{t_ref / t_ours:6.2f}x", flush=True)
+            print(
+                f"{name:28s} {n:>4d}x{c:<4d} {t_ours * 1e6:9.1f} {t_ref * 1e6:9.1f} {ts:>9s} "
+                f"{t_ref / t_ours:6.2f}x",
+                flush=True,
+            )
     compile_res = None
     if not args.no_compile:
         cold, warm = _compile_times()
         compile_res = {"cold_s": cold, "cached_s": warm}
         print()
-        print(f"first call, float32 (ms): numba init {cold['_init'] * 1e3:.0f} cold / "
-              f"{warm['_init'] * 1e3:.0f} cached-run")
+        print(
+            f"first call, float32 (ms): numba init {cold['_init'] * 1e3:.0f} cold / "
+            f"{warm['_init'] * 1e3:.0f} cached-run"
+        )
         print(f"{'kernel':28s} {'cold compile':>13s} {'cache load':>11s}")
         for name in cases:
             print(f"{name:28s} {cold[name] * 1e3:11.0f}ms {warm[name] * 1e3:9.1f}ms")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"timings": results, "compile": compile_res, "threads": threads,
-                       "mallopt": args.mallopt, "quick": args.quick}, f, indent=1)
+            json.dump(
+                {
+                    "timings": results,
+                    "compile": compile_res,
+                    "threads": threads,
+                    "mallopt": args.mallopt,
+                    "quick": args.quick,
+                },
+                f,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":

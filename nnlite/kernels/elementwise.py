@@ -76,8 +76,9 @@ def float_dtype(*arrays) -> np.dtype:
 
 
 def _float_dtype_slow(arrays) -> np.dtype:
-    dt = np.result_type(*[a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype
-                          for a in arrays if a is not None])
+    dt = np.result_type(
+        *[a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype for a in arrays if a is not None]
+    )
     if dt == _F32 or dt == _F64:
         return np.dtype(dt)
     if dt == np.float16:
@@ -118,7 +119,7 @@ def _relu_fwd_kernel(x, y):
     for i in range(x.shape[0]):
         v = x[i]
         # `v < 0` (not `v > 0`) keeps NaN as NaN, like torch.relu
-        y[i] = zero if v < zero else v
+        y[i] = zero if v < zero else v  # noqa: FURB136 (explicit NaN semantics)
 
 
 @njit
@@ -187,7 +188,7 @@ def _bias_add_relu_kernel(out, b):
         row = out[i]
         for j in range(row.shape[0]):
             v = row[j] + b[j]
-            row[j] = zero if v < zero else v
+            row[j] = zero if v < zero else v  # noqa: FURB136
 
 
 def bias_add_ref(out: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -210,8 +211,11 @@ def _bias_rows(out, b):
     c = out.shape[-1]
     if np.shape(b) != (c,):
         raise ValueError(f"bias_add_: bias shape {np.shape(b)} does not match out {out.shape}")
-    if (out.dtype != np.float32 and out.dtype != np.float64) or not out.flags.c_contiguous \
-            or not out.flags.writeable:
+    if (
+        (out.dtype != np.float32 and out.dtype != np.float64)
+        or not out.flags.c_contiguous
+        or not out.flags.writeable
+    ):
         return None
     return out.reshape(-1, c), kernel_array(b, out.dtype)
 

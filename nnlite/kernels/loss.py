@@ -38,8 +38,10 @@ __all__ = [
 ]
 
 _REASSOC = {"reassoc", "nsz"}
-_EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
-          np.dtype(np.float64): np.empty(0, np.float64)}
+_EMPTY = {
+    np.dtype(np.float32): np.empty(0, np.float32),
+    np.dtype(np.float64): np.empty(0, np.float64),
+}
 
 
 def _rows(x):
@@ -281,7 +283,7 @@ def _ce_backward_kernel(g_rows, p, target, weight, ignore_index, ls, out):
     sm = lsf / dt(c)
     w_total = dt(c)
     if has_w:
-        acc = 0.0
+        acc = np.float64(0.0)  # not 0.0: without JIT, NEP 50 would make it float32
         for j in range(c):
             acc += weight[j]
         w_total = dt(acc)
@@ -345,8 +347,9 @@ def cross_entropy_forward_ref(logits, target, weight, ignore_index=-100, label_s
     return np.where(keep, loss, 0).astype(logits.dtype), logp
 
 
-def cross_entropy_backward_ref(grad_rows, log_probs, target, weight, ignore_index=-100,
-                               label_smoothing=0.0):
+def cross_entropy_backward_ref(
+    grad_rows, log_probs, target, weight, ignore_index=-100, label_smoothing=0.0
+):
     """Reference (numpy) gradient of ``sum_i grad_rows_i * loss_i`` w.r.t. the logits."""
     n, c = log_probs.shape
     keep = target != ignore_index
@@ -362,8 +365,9 @@ def cross_entropy_backward_ref(grad_rows, log_probs, target, weight, ignore_inde
     return g.astype(log_probs.dtype)
 
 
-def cross_entropy_row_weights(target: np.ndarray, weight: np.ndarray | None,
-                              ignore_index: int = -100, dtype=np.float32) -> np.ndarray:
+def cross_entropy_row_weights(
+    target: np.ndarray, weight: np.ndarray | None, ignore_index: int = -100, dtype=np.float32
+) -> np.ndarray:
     """Per-row weight ``w[target_i]`` (1 without weights), 0 where ``target_i == ignore_index``.
 
     reduction='mean' in PyTorch is ``sum_i loss_i / sum_i row_weight_i``.
@@ -376,8 +380,13 @@ def cross_entropy_row_weights(target: np.ndarray, weight: np.ndarray | None,
     return np.where(keep, w[np.where(keep, t, 0)], 0).astype(dtype)
 
 
-def cross_entropy_forward(logits: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
-                          ignore_index: int = -100, label_smoothing: float = 0.0):
+def cross_entropy_forward(
+    logits: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+):
     """Cross-entropy per row from logits and class-index targets (PyTorch semantics).
 
     ``logp = log_softmax(logits)``;
@@ -411,9 +420,14 @@ def cross_entropy_forward(logits: np.ndarray, target: np.ndarray, weight: np.nda
     return loss, logp
 
 
-def cross_entropy_backward(grad_rows: np.ndarray, log_probs: np.ndarray, target: np.ndarray,
-                           weight: np.ndarray | None = None, ignore_index: int = -100,
-                           label_smoothing: float = 0.0) -> np.ndarray:
+def cross_entropy_backward(
+    grad_rows: np.ndarray,
+    log_probs: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
     """Gradient of ``sum_i grad_rows_i * loss_i`` with respect to the logits.
 
     With ``p = exp(log_probs)`` and ``W = sum_c w_c``:

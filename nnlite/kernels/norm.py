@@ -35,8 +35,10 @@ __all__ = [
     "layernorm_forward_ref",
 ]
 
-_EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
-          np.dtype(np.float64): np.empty(0, np.float64)}
+_EMPTY = {
+    np.dtype(np.float32): np.empty(0, np.float32),
+    np.dtype(np.float64): np.empty(0, np.float64),
+}
 
 
 def _vec(v, n, dtype, name):
@@ -186,8 +188,9 @@ def batchnorm_backward_ref(grad_out, x, mean, invstd, weight):
     return gx, gw, gb
 
 
-def batchnorm_forward_train(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
-                            eps: float = 1e-5):
+def batchnorm_forward_train(
+    x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float = 1e-5
+):
     """BatchNorm1d forward in training mode, statistics over the batch (axis 0).
 
     ``mean_j = sum_i x_ij / N``, ``var_j = sum_i (x_ij - mean_j)^2 / N`` (biased, used to
@@ -222,9 +225,14 @@ def batchnorm_forward_train(x: np.ndarray, weight: np.ndarray | None, bias: np.n
     return y, mean, invstd, var_unb
 
 
-def batchnorm_forward_eval(x: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray,
-                           weight: np.ndarray | None, bias: np.ndarray | None,
-                           eps: float = 1e-5) -> np.ndarray:
+def batchnorm_forward_eval(
+    x: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    weight: np.ndarray | None,
+    bias: np.ndarray | None,
+    eps: float = 1e-5,
+) -> np.ndarray:
     """BatchNorm1d forward in eval mode with running statistics.
 
     ``y_ij = (x_ij - running_mean_j) / sqrt(running_var_j + eps) * weight_j + bias_j``.
@@ -251,8 +259,13 @@ def batchnorm_forward_eval(x: np.ndarray, running_mean: np.ndarray, running_var:
     return y
 
 
-def batchnorm_backward(grad_out: np.ndarray, x: np.ndarray, mean: np.ndarray,
-                       invstd: np.ndarray, weight: np.ndarray | None):
+def batchnorm_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    mean: np.ndarray,
+    invstd: np.ndarray,
+    weight: np.ndarray | None,
+):
     """BatchNorm1d training-mode backward through the batch statistics.
 
     With ``xhat = (x - mean) * invstd``:
@@ -300,11 +313,11 @@ def _ln_forward_kernel(x, weight, bias, eps, y, mean, invstd):
     has_b = bias.shape[0] > 0
     for i in range(m_rows):
         xi = x[i]
-        s = 0.0
+        s = np.float64(0.0)  # not 0.0: without JIT, NEP 50 would sum in float32
         for j in range(d):
             s += xi[j]
         mu = s / d
-        ss = 0.0
+        ss = np.float64(0.0)
         for j in range(d):
             dv = xi[j] - mu
             ss += dv * dv
@@ -341,8 +354,8 @@ def _ln_backward_kernel(g, x, mean, invstd, weight, gx, gw, gb):
         xi = x[i]
         mu = mean[i]
         inv = invstd[i]
-        s1 = 0.0  # sum_j g*w
-        s2 = 0.0  # sum_j g*w*xhat
+        s1 = np.float64(0.0)  # sum_j g*w (float64 also without JIT: NEP 50)
+        s2 = np.float64(0.0)  # sum_j g*w*xhat
         for j in range(d):
             xh = (xi[j] - mu) * inv
             gij = gi[j]
@@ -388,13 +401,15 @@ def layernorm_backward_ref(grad_out, x, mean, invstd, weight):
     """
     xhat = (x - mean[:, None]) * invstd[:, None]
     h = grad_out if weight is None else grad_out * weight
-    gx = invstd[:, None] * (h - h.mean(axis=1, keepdims=True)
-                            - xhat * (h * xhat).mean(axis=1, keepdims=True))
+    gx = invstd[:, None] * (
+        h - h.mean(axis=1, keepdims=True) - xhat * (h * xhat).mean(axis=1, keepdims=True)
+    )
     return gx, (grad_out * xhat).sum(axis=0), grad_out.sum(axis=0)
 
 
-def layernorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
-                      eps: float = 1e-5):
+def layernorm_forward(
+    x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float = 1e-5
+):
     """LayerNorm over the last dim of a 2-D (M, D) array.
 
     ``mean_i = sum_j x_ij / D``, ``var_i = sum_j (x_ij - mean_i)^2 / D`` (biased),
@@ -421,8 +436,13 @@ def layernorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray
     return y, mean, invstd
 
 
-def layernorm_backward(grad_out: np.ndarray, x: np.ndarray, mean: np.ndarray,
-                       invstd: np.ndarray, weight: np.ndarray | None):
+def layernorm_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    mean: np.ndarray,
+    invstd: np.ndarray,
+    weight: np.ndarray | None,
+):
     """LayerNorm backward over the last dim.
 
     With ``xhat = (x - mean) * invstd`` and ``h = g * weight``:

@@ -10,7 +10,7 @@ SHAPES = [(3, 5), (1, 1), (7,), (2, 3, 4)]
 
 
 def tol(dt):
-    return dict(rtol=1e-5, atol=1e-6) if dt == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    return {"rtol": 1e-5, "atol": 1e-6} if dt == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
 def rand(shape, dt, seed=0):
@@ -40,11 +40,13 @@ def test_unary_and_backward_match_reference(dt, shape):
 def test_closed_forms():
     x = np.array([-2.0, -0.0, 0.0, 3.0], np.float32)
     np.testing.assert_array_equal(E.relu_forward(x), [0, 0, 0, 3])
-    np.testing.assert_array_equal(E.relu_backward(np.ones(4, np.float32), E.relu_forward(x)),
-                                  [0, 0, 0, 1])
+    np.testing.assert_array_equal(
+        E.relu_backward(np.ones(4, np.float32), E.relu_forward(x)), [0, 0, 0, 1]
+    )
     np.testing.assert_allclose(E.leaky_relu_forward(x, 0.5), [-1, 0, 0, 3])
-    np.testing.assert_allclose(E.leaky_relu_backward(np.full(4, 2, np.float32), x, 0.5),
-                               [1, 1, 1, 2])
+    np.testing.assert_allclose(
+        E.leaky_relu_backward(np.full(4, 2, np.float32), x, 0.5), [1, 1, 1, 2]
+    )
     y = np.array([0.25], np.float64)
     assert E.sigmoid_backward(np.array([2.0]), y)[0] == pytest.approx(2 * 0.25 * 0.75)
     assert E.tanh_backward(np.array([2.0]), y)[0] == pytest.approx(2 * (1 - 0.0625))

@@ -9,7 +9,7 @@ DTYPES = [np.float32, np.float64]
 
 
 def tol(dt):
-    return dict(rtol=1e-5, atol=1e-6) if dt == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    return {"rtol": 1e-5, "atol": 1e-6} if dt == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
 
 
 def rand(shape, dt, seed=0, scale=1.0):
@@ -71,8 +71,7 @@ def test_cross_entropy_matches_reference(dt, use_w, ls):
     np.testing.assert_allclose(logp, want_logp, **tol(dt))
     assert loss[2] == 0  # ignored row
     gz = K.cross_entropy_backward(g, logp, t, w, -100, ls)
-    np.testing.assert_allclose(gz, K.cross_entropy_backward_ref(g, logp, t, w, -100, ls),
-                               **tol(dt))
+    np.testing.assert_allclose(gz, K.cross_entropy_backward_ref(g, logp, t, w, -100, ls), **tol(dt))
     np.testing.assert_array_equal(gz[2], 0)
 
 
@@ -92,15 +91,18 @@ def test_cross_entropy_backward_matches_finite_differences(use_w, ls):
         xm[idx] -= h
         num[idx] = (f(xp) - f(xm)) / (2 * h)
     _, logp = K.cross_entropy_forward(x, t, w, -100, ls)
-    np.testing.assert_allclose(K.cross_entropy_backward(g, logp, t, w, -100, ls), num,
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        K.cross_entropy_backward(g, logp, t, w, -100, ls), num, rtol=1e-6, atol=1e-8
+    )
 
 
 def test_softmax_backward_matches_finite_differences():
     x, g = rand((3, 4), np.float64, 1), rand((3, 4), np.float64, 2)
     h = 1e-6
-    for fwd, bwd in [(K.softmax_forward, K.softmax_backward),
-                     (K.log_softmax_forward, K.log_softmax_backward)]:
+    for fwd, bwd in [
+        (K.softmax_forward, K.softmax_backward),
+        (K.log_softmax_forward, K.log_softmax_backward),
+    ]:
         num = np.zeros_like(x)
         for idx in np.ndindex(x.shape):
             xp, xm = x.copy(), x.copy()
@@ -139,16 +141,19 @@ def test_cross_entropy_matches_torch(use_w, ls):
     w = w if use_w else None
     tw = None if w is None else torch.from_numpy(w)
     tx = torch.tensor(x, requires_grad=True)
-    tl = tF.cross_entropy(tx, torch.from_numpy(t), tw, ignore_index=-100, label_smoothing=ls,
-                          reduction="none")
+    tl = tF.cross_entropy(
+        tx, torch.from_numpy(t), tw, ignore_index=-100, label_smoothing=ls, reduction="none"
+    )
     tl.backward(torch.from_numpy(g))
     loss, logp = K.cross_entropy_forward(x, t, w, -100, ls)
     np.testing.assert_allclose(loss, tl.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(K.cross_entropy_backward(g, logp, t, w, -100, ls),
-                               tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        K.cross_entropy_backward(g, logp, t, w, -100, ls), tx.grad.numpy(), rtol=1e-5, atol=1e-6
+    )
     # reduction='mean' = sum(loss) / sum(row weights)
-    mean = tF.cross_entropy(torch.from_numpy(x), torch.from_numpy(t), tw, ignore_index=-100,
-                            label_smoothing=ls)
+    mean = tF.cross_entropy(
+        torch.from_numpy(x), torch.from_numpy(t), tw, ignore_index=-100, label_smoothing=ls
+    )
     rw = K.cross_entropy_row_weights(t, w, -100)
     assert loss.sum() / rw.sum() == pytest.approx(mean.item(), rel=1e-5)
 
@@ -163,8 +168,10 @@ def test_softmax_matches_torch():
         (K.softmax_forward(x), ty),
         (K.log_softmax_forward(x), tly),
         (K.softmax_backward(g, ty.numpy()), aten._softmax_backward_data(tg, ty, 1, ty.dtype)),
-        (K.log_softmax_backward(g, tly.numpy()),
-         aten._log_softmax_backward_data(tg, tly, 1, tly.dtype)),
+        (
+            K.log_softmax_backward(g, tly.numpy()),
+            aten._log_softmax_backward_data(tg, tly, 1, tly.dtype),
+        ),
     ]
     for got, want in checks:
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6)
