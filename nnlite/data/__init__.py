@@ -1,0 +1,26 @@
+"""Data loading with ``torch.utils.data``'s names, plus built-in datasets (``load_dataset``)."""
+
+from nnlite.data.dataloader import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    default_collate,
+)
+from nnlite.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+
+__all__ = [
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler", "Sampler",
+    "SequentialSampler", "Subset", "TensorDataset", "default_collate", "random_split",
+    "load_dataset", "DATASETS",
+]
+
+
+def __getattr__(name):
+    # The built-in datasets need scikit-learn, which is slow to import: load it on first use.
+    if name in ("load_dataset", "DATASETS", "DataSplits"):
+        from nnlite.data import datasets
+
+        return getattr(datasets, name)
+    raise AttributeError(f"module 'nnlite.data' has no attribute '{name}'")

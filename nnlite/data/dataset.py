@@ -1,0 +1,123 @@
+"""Datasets: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset`` and ``random_split``.
+
+The names and semantics are ``torch.utils.data``'s. A ``TensorDataset`` also answers a whole batch
+of indices at once (``_batch``), which lets ``DataLoader`` gather a batch with one fancy-index per
+tensor instead of one Python call per sample.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Sequence
+
+import numpy as np
+
+from nnlite._random import _rng
+from nnlite._tensor import Tensor
+
+
+class Dataset:
+    """An indexable collection of samples: subclasses define ``__getitem__`` and ``__len__``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of tensors that share their first dimension.
+
+    Example:
+        >>> ds = TensorDataset(nnlite.randn(100, 4), nnlite.arange(100))
+        >>> x, y = ds[3]
+    """
+
+    def __init__(self, *tensors: Tensor) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        n = tensors[0].shape[0]
+        if any(t.shape[0] != n for t in tensors):
+            raise ValueError(
+                "Size mismatch between tensors: first dimensions are "
+                f"{[t.shape[0] for t in tensors]}"
+            )
+        self.tensors = tuple(tensors)
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+    def _batch(self, indices: np.ndarray) -> tuple:
+        return tuple(Tensor._wrap(t._data[indices]) for t in self.tensors)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def _batch(self, indices: np.ndarray) -> tuple:
+        return self.dataset._batch(np.asarray(self.indices)[indices])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one after the other."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]))
+
+    def __len__(self) -> int:
+        return int(self.cumulative_sizes[-1])
+
+    def __getitem__(self, idx: int):
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        d = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = 0 if d == 0 else self.cumulative_sizes[d - 1]
+        return self.datasets[d][idx - start]
+
+
+def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping random subsets of the given lengths.
+
+    ``lengths`` are sizes summing to ``len(dataset)``, or fractions summing to 1 (the remainder
+    of the floors is dealt round-robin, as PyTorch does).
+
+    Example:
+        >>> train, val = random_split(ds, [0.8, 0.2], generator=nnlite.Generator().manual_seed(0))
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        sizes = [int(math.floor(n * frac)) for frac in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    perm = _rng(generator).permutation(n)
+    out, offset = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, perm[offset : offset + length].tolist()))
+        offset += length
+    return out
