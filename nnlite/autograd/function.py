@@ -262,7 +262,8 @@ def once_differentiable(fn):
         if _GradState.enabled and any(g is not None and g._requires_grad for g in grads):
             outs = out if isinstance(out, tuple) else (out,)
             outs = tuple(
-                None if o is None else _attach_error_node(o, type(ctx).__name__) for o in outs
+                None if o is None else _attach_error_node(o, type(ctx).__name__, grads)
+                for o in outs
             )
             return outs if isinstance(out, tuple) else outs[0]
         return out
@@ -277,14 +278,15 @@ class _DelayedError(Node):
         raise RuntimeError(self.msg)
 
 
-def _attach_error_node(t, name):
+def _attach_error_node(t, name, grads):
     t = t.detach()
     node = _DelayedError()
+    # edges to the incoming grads keep the node on the path to the leaves, so it runs (and raises)
+    node.next_functions = tuple(edge_of(g) for g in grads if g is not None and g._requires_grad)
     node.msg = (
-        f"trying to differentiate twice a function ({name}) that was marked with "
-        "@once_differentiable"
+        "trying to differentiate twice a function that was marked with @once_differentiable "
+        f"({name})"
     )
-    node.next_functions = ()
     t._requires_grad = True
     t.grad_fn = node
     return t
