@@ -347,7 +347,9 @@ class Tensor:
     def contiguous(self, memory_format=None) -> Tensor:
         if self._data.flags.c_contiguous:
             return self
-        return self.clone()
+        from nnlite.ops.shape import clone
+
+        return clone(self, order="C")
 
     def to(self, *args, **kwargs) -> Tensor:
         dtype = kwargs.get("dtype")

@@ -43,8 +43,8 @@ class CloneBackward0(Node):
         return (g,)
 
 
-def clone(x):
-    out = _W(np.array(x._data, copy=True))
+def clone(x, order="K"):
+    out = _W(np.array(x._data, copy=True, order=order))
     record(out, CloneBackward0, (x,))
     return out
 
