@@ -26,7 +26,7 @@ def broadcastable_pair(draw):
 def test_broadcast_binary_grads_reduce_to_input_shapes(pair, op, seed):
     sa, sb = pair
     rng = np.random.default_rng(seed)
-    a_np, b_np = rng.standard_normal(sa), rng.standard_normal(sb) + 3.0
+    a_np, b_np = np.asarray(rng.standard_normal(sa)), np.asarray(rng.standard_normal(sb) + 3.0)
     a = torch.tensor(a_np, requires_grad=True)
     b = torch.tensor(b_np, requires_grad=True)
     out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b}[op]
@@ -57,7 +57,7 @@ def test_reductions_over_drawn_dims(shape, data):
     dim = data.draw(st.integers(min_value=-len(shape), max_value=len(shape) - 1))
     keep = data.draw(st.booleans())
     rng = np.random.default_rng(0)
-    x_np = rng.standard_normal(shape)
+    x_np = np.asarray(rng.standard_normal(shape))
     x = torch.tensor(x_np, requires_grad=True)
     s = x.sum(dim, keepdim=keep)
     m = x.mean(dim, keepdim=keep)
