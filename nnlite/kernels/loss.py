@@ -1,10 +1,11 @@
 """Softmax, log-softmax and cross-entropy kernels along the last axis of 2-D (N, C) arrays.
 
-Hybrid kernels (KERNELS.md): the row max comes from numpy (numba does not vectorize a max
-reduction without ``nnan``, measured 350 µs vs numpy's 120 µs at 512x2048 float32), ``exp``
-runs in numpy's SIMD ufunc in place, and numba fuses the cheap passes around it (row sums,
-normalisation, log-sum-exp subtraction, the loss gather and the label-smoothing sum). Row sums
-use fastmath ``reassoc`` only, which lets LLVM use SIMD partial sums; NaN/Inf still propagate.
+Hybrid kernels (KERNELS.md): numba computes the max-shifted logits in one fused pass, ``exp``
+runs in numpy's SIMD ufunc (numba's scalar exp measured 2.9 vs 1.4 ns/element here), and numba
+fuses the cheap passes after it (row sums, normalisation, log-sum-exp subtraction, the loss
+gather and the label-smoothing sum). Row sums use fastmath ``reassoc`` only, which lets LLVM use
+SIMD partial sums (512x2048 row sum 101 µs vs 1065 µs strict, numpy 339 µs); NaN/Inf still
+propagate.
 
 Every exponent is max-shifted, so logits of 1e4 do not overflow. Inputs with more than two
 dims are accepted by softmax/log-softmax and reshaped to (-1, C).
@@ -52,12 +53,54 @@ def _rows(x):
     return x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x, x.shape
 
 
+@njit(inline="always")
+def _max_skip_nan(m, v):
+    return v if v > m else m  # noqa: FURB136 (spelled out: a NaN v is skipped)
+
+
+@njit
+def _shift_rows_kernel(x, out):
+    # out[i] = x[i] - max(x[i]). LLVM does not vectorize a float max reduction without 'nnan'
+    # (which would make NaN handling undefined), so the max runs on 8 independent scalar chains
+    # for instruction-level parallelism: 512x2048 f32 row max 180 µs vs 350 µs with one chain;
+    # fused with the subtraction this beats numpy's max + broadcast subtract (see module doc).
+    # A NaN is skipped by the max but stays NaN after the subtraction, so the row's sum and thus
+    # the whole softmax row become NaN, as in torch.
+    n, c = x.shape
+    for i in range(n):
+        xi = x[i]
+        oi = out[i]
+        if c == 0:
+            continue
+        m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = xi[0]
+        nb = c // 8
+        for b in range(nb):
+            blk = xi[b * 8 : b * 8 + 8]
+            m0 = _max_skip_nan(m0, blk[0])
+            m1 = _max_skip_nan(m1, blk[1])
+            m2 = _max_skip_nan(m2, blk[2])
+            m3 = _max_skip_nan(m3, blk[3])
+            m4 = _max_skip_nan(m4, blk[4])
+            m5 = _max_skip_nan(m5, blk[5])
+            m6 = _max_skip_nan(m6, blk[6])
+            m7 = _max_skip_nan(m7, blk[7])
+        m0 = _max_skip_nan(m0, m1)
+        m2 = _max_skip_nan(m2, m3)
+        m4 = _max_skip_nan(m4, m5)
+        m6 = _max_skip_nan(m6, m7)
+        m0 = _max_skip_nan(m0, m2)
+        m4 = _max_skip_nan(m4, m6)
+        m = _max_skip_nan(m0, m4)
+        for j in range(nb * 8, c):
+            m = _max_skip_nan(m, xi[j])
+        for j in range(c):
+            oi[j] = xi[j] - m
+
+
 def _shifted(x2):
-    """``x - max(x, axis=1)`` in a new array (numpy: its max reduction is SIMD; NaN propagates)."""
+    """``x - max(x, axis=1)`` in a new array."""
     out = np.empty_like(x2)
-    if x2.shape[1] == 0:
-        return out
-    np.subtract(x2, x2.max(axis=1, keepdims=True), out=out)
+    _shift_rows_kernel(x2, out)
     return out
 
 

@@ -71,8 +71,11 @@ def _bn_train_kernel(x, weight, bias, eps, y, mean, invstd, var_unbiased):
         xi = x[i]
         for j in range(c):
             acc[j] += xi[j]
-    m64 = acc / n
-    acc[:] = 0.0
+    # explicit loops, not `acc / n` array expressions: those cost ~1 s of extra compile time
+    m64 = np.empty(c, np.float64)
+    for j in range(c):
+        m64[j] = acc[j] / n
+        acc[j] = 0.0
     for i in range(n):
         xi = x[i]
         for j in range(c):
