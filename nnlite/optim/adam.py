@@ -1,0 +1,129 @@
+"""Adam (with amsgrad, maximize, L2 or decoupled weight decay), as ``torch.optim.Adam``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from nnlite._tensor import Tensor
+from nnlite.optim._common import check_fused_foreach, check_lr, scalar
+from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    r"""Adam: adaptive moment estimation.
+
+    For each parameter with a gradient ``g`` (frozen ones are skipped), ``t`` = step count::
+
+        g = -g if maximize
+        p = p * (1 - lr * wd) (decoupled_weight_decay)  |  g = g + wd * p
+        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v) (amsgrad)
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v or v_max) / sqrt(1 - beta2**t) + eps)
+
+    State: ``step`` (float32 0-dim tensor), ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``
+    (amsgrad).
+
+    Example:
+        >>> opt = Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (
+            (isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = (scalar(betas[0]), scalar(betas[1]))
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+        check_fused_foreach(self, fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure: Callable | None = None):
+        """Perform one Adam step; ``closure`` re-evaluates the model and returns the loss."""
+        from nnlite.kernels.optim import adam_step_
+
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            amsgrad = bool(group["amsgrad"])
+            for p in group["params"]:
+                if not self._has_grad(p):
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                elif amsgrad and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = _zeros_like(p)
+                step_t = state["step"]._data
+                step_t += 1  # float32, like torch's step tensor
+                adam_step_(
+                    p._data,
+                    p.grad._data,
+                    state["exp_avg"]._data,
+                    state["exp_avg_sq"]._data,
+                    state["max_exp_avg_sq"]._data if amsgrad else None,
+                    step=float(step_t),
+                    lr=scalar(group["lr"]),
+                    beta1=scalar(beta1),
+                    beta2=scalar(beta2),
+                    eps=float(group["eps"]),
+                    weight_decay=float(group["weight_decay"]),
+                    amsgrad=amsgrad,
+                    maximize=bool(group["maximize"]),
+                    decoupled_weight_decay=bool(group["decoupled_weight_decay"]),
+                )
+                p._vc[0] += 1
+        return loss

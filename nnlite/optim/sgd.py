@@ -1,0 +1,111 @@
+"""SGD with momentum, dampening, Nesterov, weight decay and maximize (``torch.optim.SGD``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from nnlite._tensor import Tensor
+from nnlite.optim._common import check_fused_foreach, scalar
+from nnlite.optim.optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    For each parameter with a gradient ``g`` (frozen ones are skipped)::
+
+        g = -g if maximize;   g = g + weight_decay * p
+        b = g (first step) | momentum * b + (1 - dampening) * g
+        g = g + momentum * b (nesterov) | b
+        p = p - lr * g
+
+    State: ``momentum_buffer`` (only when ``momentum != 0``).
+
+    Example:
+        >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float | Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        check_fused_foreach(self, fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure: Callable | None = None):
+        """Perform one SGD step; ``closure`` re-evaluates the model and returns the loss."""
+        from nnlite.kernels.optim import sgd_step_
+
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr = scalar(group["lr"])
+            momentum = float(group["momentum"])
+            for p in group["params"]:
+                if not self._has_grad(p):
+                    continue
+                buf, first = None, False
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = Tensor._wrap(np.empty(p._data.shape, p._data.dtype))
+                        state["momentum_buffer"] = buf
+                        first = True
+                sgd_step_(
+                    p._data,
+                    p.grad._data,
+                    None if buf is None else buf._data,
+                    lr=lr,
+                    weight_decay=float(group["weight_decay"]),
+                    momentum=momentum,
+                    dampening=float(group["dampening"]),
+                    nesterov=bool(group["nesterov"]),
+                    maximize=bool(group["maximize"]),
+                    first=first,
+                )
+                p._vc[0] += 1
+        return loss
