@@ -21,6 +21,8 @@ class Node:
     _saved = ()
     _saved_versions = ()
     _freed = False
+    _out_data = None  # the node's own output, kept as an array (no node <-> tensor cycle)
+    _out_vc = None
     _hooks = None
     _pre_hooks = None
     _tensor_pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook / retain_grad
@@ -52,7 +54,11 @@ class Node:
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward."
             )
-        for t, v in zip(self._saved, self._saved_versions):
+        saved = self._saved
+        for t, v in zip(saved, self._saved_versions):
+            if t is _OUT:
+                t = self._rebuild_output()
+                saved = tuple(t if s is _OUT else s for s in saved)
             if t is not None and t._vc[0] != v:
                 from nnlite._tensor import _type_name
 
@@ -64,11 +70,21 @@ class Node:
                     "backward; use an out-of-place version (e.g. x = x + 1 instead of x += 1) "
                     "or .clone() the tensor before modifying it."
                 )
-        return self._saved
+        return saved
+
+    def _rebuild_output(self):
+        from nnlite._tensor import Tensor
+
+        t = Tensor._wrap(self._out_data)
+        t._vc = self._out_vc
+        t._requires_grad = True
+        t.grad_fn = self
+        return t
 
     def _free(self) -> None:
         if self._saved:
             self._saved = ()
+            self._out_data = None
             self._freed = True
 
     # ---- hooks ---------------------------------------------------------------------------
@@ -85,6 +101,9 @@ class Node:
             self._pre_hooks = []
         self._pre_hooks.append(fn)
         return _RemovableHandle(self._pre_hooks, fn)
+
+
+_OUT = object()  # placeholder in Node._saved for the node's own output
 
 
 class _RemovableHandle:
@@ -143,8 +162,16 @@ def record(out, cls, inputs, saved=()):
     node.next_functions = tuple([edge_of(t) for t in inputs])
     node.needs_input_grad = tuple([t._requires_grad for t in inputs])
     if saved:
-        node._saved = saved
         node._saved_versions = tuple([t._vc[0] for t in saved])
+        for t in saved:
+            if t is out:
+                # Saving our own output would make a node <-> tensor reference cycle that only
+                # the cyclic GC frees; keep its array and rebuild the tensor on demand instead.
+                node._out_data = out._data
+                node._out_vc = out._vc
+                saved = tuple(_OUT if s is out else s for s in saved)
+                break
+        node._saved = saved
     out._requires_grad = True
     out.grad_fn = node
     return node

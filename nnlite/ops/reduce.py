@@ -320,8 +320,7 @@ def argmin(x, dim=None, keepdim=False):
 
 class LogsumexpBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
-        out = self.out
+        x, out = self.saved_tensors
         ax = self.axes
         return (_expand_back(g, self.shape, ax, self.keepdim)
                 * E.exp(x - _expand_back(out, self.shape, ax, self.keepdim)),)
@@ -339,10 +338,9 @@ def logsumexp(x, dim, keepdim=False):
     if not keepdim:
         r = r.reshape([s for i, s in enumerate(r.shape) if ax is not None and i not in ax])
     out = _W(np.asarray(r, dtype=xd.dtype))
-    node = record(out, LogsumexpBackward0, (x,), (x,))
+    node = record(out, LogsumexpBackward0, (x,), (x, out))
     if node is not None:
         node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
-        node.out = out  # used in backward; differentiable through x via exp(x - out)
     return out
 
 
