@@ -1,0 +1,40 @@
+"""``nnlite.nn``: Module, Parameter, containers, layers, losses, init, functional, utils.
+
+Mirrors ``torch.nn`` for the covered subset. Importing it does not import numba: the kernels
+load on the first op that needs them.
+"""
+
+from nnlite.nn import functional, init, utils  # noqa: F401
+from nnlite.nn.activation import (  # noqa: F401
+    ELU,
+    GELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from nnlite.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from nnlite.nn.dropout import Dropout  # noqa: F401
+from nnlite.nn.flatten import Flatten, Unflatten  # noqa: F401
+from nnlite.nn.linear import Identity, Linear  # noqa: F401
+from nnlite.nn.loss import (  # noqa: F401
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from nnlite.nn.mlp import MLP  # noqa: F401
+from nnlite.nn.module import Module  # noqa: F401
+from nnlite.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from nnlite.nn.parameter import Parameter  # noqa: F401

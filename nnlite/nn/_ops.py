@@ -1,0 +1,815 @@
+"""The fused nn ops: linear, activations, dropout, batch_norm, layer_norm, cross_entropy.
+
+Each op is a numpy/numba forward plus a graph node whose backward has two paths:
+
+* ``create_graph=False`` (grad mode off inside backward): plain arrays and the numba kernels,
+  computing only the gradients ``needs_input_grad`` asks for;
+* ``create_graph=True``: the same formula written in Tensor ops, so it can be differentiated
+  again (gradgradcheck covers every op here).
+
+Kernel modules are imported inside the functions: ``import nnlite.nn`` must not import numba.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nnlite import _dtype as D
+from nnlite._random import _rng
+from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _GradState, no_grad
+
+_W = Tensor._wrap
+
+_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+          "int32": "Int", "bool": "Bool"}
+
+
+def _kernels(name: str):
+    if name == "norm":
+        from nnlite.kernels import norm as k
+    elif name == "loss":
+        from nnlite.kernels import loss as k
+    else:
+        from nnlite.kernels import elementwise as k
+    return k
+
+
+def _const(arr: np.ndarray) -> Tensor:
+    """A constant (no-grad) tensor around an array, for Tensor-op backward formulas."""
+    return _W(arr)
+
+
+# ---- erf (vectorised; math.erf via np.vectorize is ~100x slower) ----------------------------
+# Cephes ndtr.c rational approximations (S. Moshier, public domain), ~1e-16 relative in float64:
+# erf(x) = x T(x^2)/U(x^2) for |x| <= 1, erfc(x) = exp(-x^2) P(x)/Q(x) for 1 < x < 8, R/S beyond.
+_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
+          7.00332514112805075473e3, 5.55923013010394962768e4)
+_ERF_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
+          2.26290000613890934246e4, 4.92673942608635921086e4)
+_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
+           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
+           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
+_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
+           1.65666309194161350182e3, 5.57535340817727675546e2)
+_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
+           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
+_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
+           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
+
+
+def _polyval(coefs, x):
+    acc = np.full_like(x, coefs[0])
+    for c in coefs[1:]:
+        acc *= x
+        acc += c
+    return acc
+
+
+def erf_np(x: np.ndarray) -> np.ndarray:
+    """``erf(x)`` elementwise in x's float dtype, computed in float64 (Cephes, ~1e-16)."""
+    xd = np.asarray(x, np.float64)
+    ax = np.abs(xd)
+    out = np.empty_like(xd)
+    small = ax <= 1.0
+    if small.any():
+        xs = xd[small]
+        z = xs * xs
+        out[small] = xs * _polyval(_ERF_T, z) / _polyval(_ERF_U, z)
+    big = ~small
+    if big.any():
+        a = ax[big]
+        mid = a < 8.0
+        erfc = np.empty_like(a)
+        e = np.exp(-a * a)
+        am = a[mid]
+        erfc[mid] = e[mid] * _polyval(_ERFC_P, am) / _polyval(_ERFC_Q, am)
+        at = a[~mid]
+        erfc[~mid] = e[~mid] * _polyval(_ERFC_R, at) / _polyval(_ERFC_S, at)
+        out[big] = np.copysign(1.0 - erfc, xd[big])
+    nan = np.isnan(xd)
+    if nan.any():
+        out[nan] = np.nan
+    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
+
+
+class ErfBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        c = 2.0 / math.sqrt(math.pi)
+        if not _GradState.enabled:
+            xd = x._data
+            return (_W(g._data * (np.exp(-(xd * xd)) * c).astype(xd.dtype, copy=False)),)
+        return (g * (-(x * x)).exp() * c,)
+
+
+def erf(x: Tensor) -> Tensor:
+    """Differentiable ``erf`` on the vectorised implementation above."""
+    out = _W(erf_np(x._data))
+    record(out, ErfBackward0, (x,), (x,))
+    return out
+
+
+# ---- linear --------------------------------------------------------------------------------
+
+
+def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    """``grad_W = g^T x`` (one BLAS call). A module-level function so tests can prove that a
+    frozen weight never reaches it."""
+    return g2.T @ x2
+
+
+class LinearBackward0(Node):
+    """Backward of ``y = x W^T + b``: ``gx = g W``, ``gW = g^T x``, ``gb = sum_rows g``."""
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        nig = self.needs_input_grad
+        in_f, out_f = self.in_f, self.out_f
+        gx = gw = gb = None
+        if not _GradState.enabled:
+            g2 = g._data.reshape(-1, out_f)
+            if nig[0]:
+                gx = _W((g2 @ w._data).reshape(self.x_shape))
+            if nig[1]:
+                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)))
+            if len(nig) > 2 and nig[2]:
+                gb = _W(g2.sum(axis=0))
+        else:
+            g2 = g.reshape(-1, out_f)
+            if nig[0]:
+                gx = g2.mm(w).reshape(self.x_shape)
+            if nig[1]:
+                gw = g2.t().mm(x.reshape(-1, in_f))
+            if len(nig) > 2 and nig[2]:
+                gb = g2.sum(0)
+        return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y = x W^T + b``: one BLAS product plus an in-place (numba) bias add, one graph node.
+
+    The backward computes ``grad_W`` only when the weight requires grad: a frozen layer costs
+    just the input gradient.
+    """
+    xd, wd = input._data, weight._data
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {_NAMES.get(xd.dtype.name)} and "
+            f"{_NAMES.get(wd.dtype.name)}"
+        )
+    if wd.ndim != 2:
+        raise RuntimeError(f"linear(): weight must be 2-D, got {wd.ndim}-D")
+    out_f, in_f = wd.shape
+    if xd.ndim == 0 or xd.shape[-1] != in_f:
+        rows = int(np.prod(xd.shape[:-1])) if xd.ndim > 1 else 1
+        k = xd.shape[-1] if xd.ndim else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {in_f}x{out_f})"
+        )
+    x2 = xd.reshape(-1, in_f)
+    y = x2 @ wd.T
+    if bias is not None:
+        bd = bias._data
+        if bd.shape != (out_f,):
+            raise RuntimeError(
+                f"The size of tensor a ({out_f}) must match the size of tensor b "
+                f"({bd.shape[-1] if bd.ndim else 1}) at non-singleton dimension 1"
+            )
+        if y.size:
+            _kernels("elementwise").bias_add_(y, bd)
+    out = _W(y.reshape(xd.shape[:-1] + (out_f,)))
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    node = record(out, LinearBackward0, inputs)
+    if node is not None:
+        nig = node.needs_input_grad
+        # save only what the needed gradients read: x for grad_W, W for grad_x
+        node.save_for_backward(input if nig[1] else None, weight if nig[0] else None)
+        node.in_f, node.out_f, node.x_shape = in_f, out_f, xd.shape
+    return out
+
+
+# ---- pointwise activations ------------------------------------------------------------------
+
+
+def _pointwise(name, fwd, bwd_np, bwd_t, save="x"):
+    """An activation op ``y = f(x)`` with ``bwd_np(g, x, y, **kw)`` and ``bwd_t(g, x, y, **kw)``.
+
+    ``save`` names what backward reads: "x", "y" or "xy" (the others are passed as None).
+    """
+    node_cls = type(name, (Node,), {})
+
+    def backward(self, g):
+        saved = self.saved_tensors
+        x = saved[0] if "x" in save else None
+        y = saved[-1] if "y" in save else None
+        if not _GradState.enabled:
+            return (_W(bwd_np(g._data, None if x is None else x._data,
+                              None if y is None else y._data, **self.kw)),)
+        return (bwd_t(g, x, y, **self.kw),)
+
+    node_cls.backward = backward
+
+    def op(x: Tensor, **kw) -> Tensor:
+        xd = x._data
+        if xd.dtype.kind != "f":
+            raise RuntimeError(f'"{name[:-9].lower()}" not implemented for '
+                               f"'{_NAMES.get(xd.dtype.name, xd.dtype.name)}'")
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = _W(np.asarray(fwd(xd, **kw), dtype=xd.dtype))
+        if _GradState.enabled and x._requires_grad:
+            saved = {"x": (x,), "y": (out,), "xy": (x, out)}[save]
+            node = record(out, node_cls, (x,), saved)
+            node.kw = kw
+        return out
+
+    op.node_cls = node_cls
+    return op
+
+
+def _relu_fwd(x):
+    return _kernels("elementwise").relu_forward(x) if x.size else x.copy()
+
+
+def _relu_bwd_np(g, x, y):
+    return _kernels("elementwise").relu_backward(g, y) if g.size else g.copy()
+
+
+def _relu_bwd_t(g, x, y):
+    return g * (y > 0).to(g.dtype)
+
+
+_relu = _pointwise("ReluBackward0", _relu_fwd, _relu_bwd_np, _relu_bwd_t, save="y")
+
+
+def _leaky_fwd(x, slope):
+    return _kernels("elementwise").leaky_relu_forward(x, float(slope)) if x.size else x.copy()
+
+
+def _leaky_bwd_np(g, x, y, slope):
+    if not g.size:
+        return g.copy()
+    return _kernels("elementwise").leaky_relu_backward(g, x, float(slope))
+
+
+def _leaky_bwd_t(g, x, y, slope):
+    pos = (x > 0).to(g.dtype)
+    return g * (pos + (1 - pos) * slope)
+
+
+_leaky_relu = _pointwise("LeakyReluBackward0", _leaky_fwd, _leaky_bwd_np, _leaky_bwd_t)
+
+
+def _elu_fwd(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _elu_bwd_np(g, x, y, alpha):
+    return g * np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0))).astype(g.dtype, copy=False)
+
+
+def _elu_bwd_t(g, x, y, alpha):
+    pos = (x > 0).to(g.dtype)
+    neg_part = x.clamp(max=0).exp() * alpha
+    return g * (pos + (1 - pos) * neg_part)
+
+
+_elu = _pointwise("EluBackward0", _elu_fwd, _elu_bwd_np, _elu_bwd_t)
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TANH_C = math.sqrt(2.0 / math.pi)
+
+
+def _gelu_fwd(x, approximate):
+    if approximate == "tanh":
+        inner = _TANH_C * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1.0 + np.tanh(inner))
+    return 0.5 * x * (1.0 + erf_np(x * x.dtype.type(_SQRT1_2)))
+
+
+def _gelu_bwd_np(g, x, y, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = np.tanh(_TANH_C * (x + 0.044715 * x2 * x))
+        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _TANH_C * (1 + 3 * 0.044715 * x2)
+    else:
+        cdf = 0.5 * (1.0 + erf_np(x * x.dtype.type(_SQRT1_2)))
+        d = cdf + x * np.exp(-0.5 * (x * x)) * _INV_SQRT_2PI
+    return g * d.astype(g.dtype, copy=False)
+
+
+def _gelu_bwd_t(g, x, y, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = ((x + x2 * x * 0.044715) * _TANH_C).tanh()
+        d = (t + 1) * 0.5 + x * (1 - t * t) * (0.5 * _TANH_C) * (x2 * (3 * 0.044715) + 1)
+    else:
+        cdf = (erf(x * _SQRT1_2) + 1) * 0.5
+        d = cdf + x * (x * x * -0.5).exp() * _INV_SQRT_2PI
+    return g * d
+
+
+_gelu = _pointwise("GeluBackward0", _gelu_fwd, _gelu_bwd_np, _gelu_bwd_t)
+
+
+def _softplus_fwd(x, beta, threshold):
+    bx = x * beta
+    with np.errstate(over="ignore"):
+        soft = np.log1p(np.exp(np.minimum(bx, threshold))) / beta
+    return np.where(bx > threshold, x, soft)
+
+
+def _softplus_bwd_np(g, x, y, beta, threshold):
+    bx = x * beta
+    e = np.exp(-np.abs(bx))
+    sig = np.where(bx >= 0, 1 / (1 + e), e / (1 + e))
+    return g * np.where(bx > threshold, 1, sig).astype(g.dtype, copy=False)
+
+
+def _softplus_bwd_t(g, x, y, beta, threshold):
+    over = (x * beta > threshold).to(g.dtype)
+    return g * (over + (1 - over) * (x * beta).sigmoid())
+
+
+_softplus = _pointwise("SoftplusBackward0", _softplus_fwd, _softplus_bwd_np, _softplus_bwd_t)
+
+
+def _silu_fwd(x):
+    e = np.exp(-np.abs(x))
+    sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return x * sig
+
+
+def _silu_bwd_np(g, x, y):
+    e = np.exp(-np.abs(x))
+    s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return g * (s * (1 + x * (1 - s))).astype(g.dtype, copy=False)
+
+
+def _silu_bwd_t(g, x, y):
+    s = x.sigmoid()
+    return g * (s * (x * (1 - s) + 1))
+
+
+_silu = _pointwise("SiluBackward0", _silu_fwd, _silu_bwd_np, _silu_bwd_t)
+
+
+def relu(x: Tensor) -> Tensor:
+    return _relu(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return _leaky_relu(x, slope=negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return _elu(x, alpha=alpha)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return _gelu(x, approximate=approximate)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return _softplus(x, beta=beta, threshold=threshold)
+
+
+def silu(x: Tensor) -> Tensor:
+    return _silu(x)
+
+
+# ---- dropout -------------------------------------------------------------------------------
+
+
+class NativeDropoutBackward0(Node):
+    def backward(self, g):
+        if not _GradState.enabled:
+            return (_W(g._data * self.mask),)
+        return (g * _const(self.mask),)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
+
+    The mask comes from nnlite's global generator, so ``nnlite.manual_seed`` fixes it.
+    """
+    if not training or p == 0.0:
+        return x
+    xd = x._data
+    if p == 1.0:
+        mask = np.zeros(xd.shape, xd.dtype)
+    else:
+        dt = np.float32 if xd.dtype == np.float32 else np.float64
+        keep = _rng().random(xd.shape, dtype=dt) >= p
+        mask = keep.astype(xd.dtype) * xd.dtype.type(1.0 / (1.0 - p))
+    out = _W(xd * mask)
+    node = record(out, NativeDropoutBackward0, (x,))
+    if node is not None:
+        node.mask = mask
+    return out
+
+
+# ---- batch norm ----------------------------------------------------------------------------
+
+
+def _channels_last_rows(xd: np.ndarray) -> np.ndarray:
+    """(N, C, *S) -> (N * prod(S), C) C-contiguous rows, the layout the kernels take."""
+    if xd.ndim == 2:
+        return xd
+    c = xd.shape[1]
+    return np.moveaxis(xd, 1, -1).reshape(-1, c)
+
+
+def _from_rows(y2: np.ndarray, shape: tuple) -> np.ndarray:
+    if len(shape) == 2:
+        return y2
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return np.ascontiguousarray(np.moveaxis(y2.reshape(moved), -1, 1))
+
+
+def _bn_dims(ndim: int):
+    dims = (0,) + tuple(range(2, ndim))
+    bshape = lambda c: (1, c) + (1,) * (ndim - 2)  # noqa: E731
+    return dims, bshape
+
+
+class NativeBatchNormBackward0(Node):
+    """Training-mode backward through the batch statistics (fused kernel or Tensor ops)."""
+
+    def backward(self, g):
+        saved = self.saved_tensors
+        x = saved[0]
+        w = saved[1] if self.has_w else None
+        nig = self.needs_input_grad
+        want_w = self.has_w and nig[1]
+        want_b = self.has_b and nig[self.b_idx]
+        gx = gw = gb = None
+        if not _GradState.enabled:
+            g2 = _channels_last_rows(g._data)
+            gx2, gw_a, gb_a = _kernels("norm").batchnorm_backward(
+                g2, self.x2, self.mean, self.invstd, None if w is None else w._data
+            )
+            if nig[0]:
+                gx = _W(_from_rows(gx2, self.shape).astype(x._data.dtype, copy=False))
+            if want_w:
+                gw = _W(gw_a)
+            if want_b:
+                gb = _W(gb_a)
+        else:
+            dims, bshape = _bn_dims(x.ndim)
+            c = x.shape[1]
+            n = x.numel() // c
+            mean = x.mean(dims, keepdim=True)
+            xc = x - mean
+            invstd = ((xc * xc).mean(dims, keepdim=True) + self.eps).rsqrt()
+            xhat = xc * invstd
+            sum_g = g.sum(dims)
+            sum_gx = (g * xhat).sum(dims)
+            if nig[0]:
+                scale = invstd if w is None else invstd * w.reshape(bshape(c))
+                gx = scale * (g - sum_g.reshape(bshape(c)) / n
+                              - xhat * sum_gx.reshape(bshape(c)) / n)
+            if want_w:
+                gw = sum_gx
+            if want_b:
+                gb = sum_g
+        grads = [gx]
+        if self.has_w:
+            grads.append(gw)
+        if self.has_b:
+            grads.append(gb)
+        return tuple(grads)
+
+
+class NativeBatchNormEvalBackward0(Node):
+    """Eval-mode backward: the statistics are constants, so ``y`` is affine in ``x``."""
+
+    def backward(self, g):
+        saved = self.saved_tensors
+        x = saved[0]
+        w = saved[1] if self.has_w else None
+        nig = self.needs_input_grad
+        dims, bshape = _bn_dims(x.ndim)
+        c = x.shape[1]
+        bs = bshape(c)
+        rm, inv = self.rm.reshape(bs), self.invstd.reshape(bs)
+        gx = gw = gb = None
+        want_w = self.has_w and nig[1]
+        want_b = self.has_b and nig[self.b_idx]
+        if not _GradState.enabled:
+            gd = g._data
+            if nig[0]:
+                scale = inv if w is None else inv * w._data.reshape(bs)
+                gx = _W((gd * scale).astype(gd.dtype, copy=False))
+            if want_w:
+                gw = _W((gd * ((x._data - rm) * inv)).sum(axis=dims))
+            if want_b:
+                gb = _W(gd.sum(axis=dims))
+        else:
+            if nig[0]:
+                scale = _const(inv) if w is None else w.reshape(bs) * _const(inv)
+                gx = g * scale
+            if want_w:
+                gw = (g * ((x - _const(rm)) * _const(inv))).sum(dims)
+            if want_b:
+                gb = g.sum(dims)
+        grads = [gx]
+        if self.has_w:
+            grads.append(gw)
+        if self.has_b:
+            grads.append(gb)
+        return tuple(grads)
+
+
+def _verify_batch_size(size) -> None:
+    n = size[0]
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {size}"
+        )
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over (N, C), (N, C, L) or (N, C, H, W) input.
+
+    Training: ``y = (x - mean_B) / sqrt(var_B + eps) * weight + bias`` with the batch's biased
+    variance; the running stats (if given) move by ``momentum`` toward the batch mean and the
+    *unbiased* batch variance. Eval: the running stats replace the batch stats.
+    """
+    xd = input._data
+    if xd.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {xd.ndim}D input)")
+    c = xd.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and t._data.shape != (c,):
+            raise RuntimeError(
+                f"running_mean should contain {c} elements not {t._data.size}"
+                if name.startswith("running") else
+                f"{name} should contain {c} elements not {t._data.size}"
+            )
+    k = _kernels("norm")
+    wd = None if weight is None else weight._data
+    bd = None if bias is None else bias._data
+    x2 = _channels_last_rows(xd)
+    if training:
+        _verify_batch_size(input.shape)
+        y2, mean, invstd, var_unb = k.batchnorm_forward_train(x2, wd, bd, eps)
+        with no_grad():
+            if running_mean is not None:
+                rm = running_mean._data
+                rm *= 1.0 - momentum
+                rm += (momentum * mean).astype(rm.dtype, copy=False)
+                running_mean._vc[0] += 1
+            if running_var is not None:
+                rv = running_var._data
+                rv *= 1.0 - momentum
+                rv += (momentum * var_unb).astype(rv.dtype, copy=False)
+                running_var._vc[0] += 1
+        node_cls = NativeBatchNormBackward0
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        y2 = k.batchnorm_forward_eval(x2, running_mean._data, running_var._data, wd, bd, eps)
+        node_cls = NativeBatchNormEvalBackward0
+    out = _W(_from_rows(y2, xd.shape).astype(xd.dtype, copy=False))
+    inputs = [input]
+    if weight is not None:
+        inputs.append(weight)
+    if bias is not None:
+        inputs.append(bias)
+    node = record(out, node_cls, tuple(inputs))
+    if node is not None:
+        node.has_w, node.has_b = weight is not None, bias is not None
+        node.b_idx = 2 if weight is not None else 1
+        node.eps, node.shape = eps, xd.shape
+        node.save_for_backward(input, *([weight] if weight is not None else []))
+        if training:
+            node.x2 = x2
+            node.mean, node.invstd = mean, invstd
+        else:
+            rv64 = running_var._data.astype(np.float64)
+            node.rm = running_mean._data.astype(xd.dtype, copy=True)
+            node.invstd = (1.0 / np.sqrt(rv64 + eps)).astype(xd.dtype)
+    return out
+
+
+# ---- layer norm ----------------------------------------------------------------------------
+
+
+class NativeLayerNormBackward0(Node):
+    def backward(self, g):
+        saved = self.saved_tensors
+        x = saved[0]
+        w = saved[1] if self.has_w else None
+        nig = self.needs_input_grad
+        want_w = self.has_w and nig[1]
+        want_b = self.has_b and nig[self.b_idx]
+        nshape = self.nshape
+        gx = gw = gb = None
+        if not _GradState.enabled:
+            dsz = self.dsz
+            g2 = np.ascontiguousarray(g._data).reshape(-1, dsz)
+            gx2, gw_a, gb_a = _kernels("norm").layernorm_backward(
+                g2, self.x2, self.mean, self.invstd,
+                None if w is None else w._data.reshape(-1),
+            )
+            if nig[0]:
+                gx = _W(gx2.reshape(x._data.shape).astype(x._data.dtype, copy=False))
+            if want_w:
+                gw = _W(gw_a.reshape(nshape))
+            if want_b:
+                gb = _W(gb_a.reshape(nshape))
+        else:
+            k = len(nshape)
+            dims = tuple(range(x.ndim - k, x.ndim))
+            lead = tuple(range(x.ndim - k))
+            mean = x.mean(dims, keepdim=True)
+            xc = x - mean
+            invstd = ((xc * xc).mean(dims, keepdim=True) + self.eps).rsqrt()
+            xhat = xc * invstd
+            gxhat = g if w is None else g * w
+            if nig[0]:
+                gx = invstd * (gxhat - gxhat.mean(dims, keepdim=True)
+                               - xhat * (gxhat * xhat).mean(dims, keepdim=True))
+            if want_w:
+                gw = (g * xhat).sum(lead) if lead else g * xhat
+            if want_b:
+                gb = g.sum(lead) if lead else g
+        grads = [gx]
+        if self.has_w:
+            grads.append(gw)
+        if self.has_b:
+            grads.append(gb)
+        return tuple(grads)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims: ``(x - mean) / sqrt(var + eps)``
+    (biased variance) then ``* weight + bias``."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    nshape = tuple(int(s) for s in normalized_shape)
+    xd = input._data
+    k = len(nshape)
+    if xd.ndim < k or tuple(xd.shape[xd.ndim - k:]) != nshape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(nshape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in nshape)}], but got input of size"
+            f"{input.shape}"
+        )
+    dsz = int(np.prod(nshape)) if nshape else 1
+    x2 = np.ascontiguousarray(xd).reshape(-1, dsz)
+    wd = None if weight is None else weight._data.reshape(-1)
+    bd = None if bias is None else bias._data.reshape(-1)
+    y2, mean, invstd = _kernels("norm").layernorm_forward(x2, wd, bd, eps)
+    out = _W(y2.reshape(xd.shape).astype(xd.dtype, copy=False))
+    inputs = [input]
+    if weight is not None:
+        inputs.append(weight)
+    if bias is not None:
+        inputs.append(bias)
+    node = record(out, NativeLayerNormBackward0, tuple(inputs))
+    if node is not None:
+        node.has_w, node.has_b = weight is not None, bias is not None
+        node.b_idx = 2 if weight is not None else 1
+        node.eps, node.nshape, node.dsz = eps, nshape, dsz
+        node.x2, node.mean, node.invstd = x2, mean, invstd
+        node.save_for_backward(input, *([weight] if weight is not None else []))
+    return out
+
+
+# ---- cross entropy (class indices), fused -------------------------------------------------
+
+
+class NllLossBackward0(Node):
+    """Backward of the fused softmax + cross-entropy (PyTorch's graph ends in NllLossBackward0)."""
+
+    def backward(self, g):
+        (logits,) = self.saved_tensors
+        m, c = self.rows_shape
+        if not _GradState.enabled:
+            gd = g._data
+            if self.reduction == "none":
+                grows = np.ascontiguousarray(gd.reshape(-1))
+            else:
+                grows = np.full(m, gd.reshape(()) * self.scale, dtype=self.logp.dtype)
+            g2 = _kernels("loss").cross_entropy_backward(
+                grows, self.logp, self.target, self.weight, self.ignore_index,
+                self.label_smoothing,
+            )
+            return (_W(_from_class_last(g2, self.in_shape).astype(logits._data.dtype,
+                                                                 copy=False)),)
+        # composite, differentiable in the logits (through softmax) and in g
+        z2 = _to_class_last_t(logits)
+        p = z2.softmax(1)
+        keep = self.target != self.ignore_index
+        t = np.where(keep, self.target, 0)
+        dt = self.logp.dtype
+        w = np.ones(c, dt) if self.weight is None else self.weight.astype(dt)
+        ls = self.label_smoothing
+        wt = w[t] * keep
+        a = (1 - ls) * wt + (ls / c) * w.sum() * keep
+        b = np.zeros((m, c), dt)
+        b[np.arange(m), t] = (1 - ls) * wt
+        b += (ls / c) * w[None, :] * keep[:, None]
+        grows = g.reshape(m, 1) if self.reduction == "none" else (g * self.scale).reshape(1, 1)
+        g2 = grows * (p * _const(a.astype(dt)[:, None]) - _const(b))
+        return (_from_class_last_t(g2, self.in_shape),)
+
+
+def _to_class_last(xd: np.ndarray) -> np.ndarray:
+    """(C,) -> (1, C); (N, C) as is; (N, C, d1, ...) -> (N * d1 * ..., C)."""
+    if xd.ndim == 1:
+        return xd.reshape(1, -1)
+    if xd.ndim == 2:
+        return xd
+    return np.moveaxis(xd, 1, -1).reshape(-1, xd.shape[1])
+
+
+def _from_class_last(g2: np.ndarray, shape: tuple) -> np.ndarray:
+    if len(shape) <= 2:
+        return g2.reshape(shape)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return np.ascontiguousarray(np.moveaxis(g2.reshape(moved), -1, 1))
+
+
+def _to_class_last_t(x: Tensor) -> Tensor:
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim == 2:
+        return x
+    return x.movedim(1, -1).reshape(-1, x.shape[1])
+
+
+def _from_class_last_t(g2: Tensor, shape: tuple) -> Tensor:
+    if len(shape) <= 2:
+        return g2.reshape(shape)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return g2.reshape(moved).movedim(-1, 1)
+
+
+def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
+                          ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
+    """Fused log-softmax + NLL for class-index targets (numba kernel forward and backward)."""
+    xd = input._data
+    td = target._data
+    c = xd.shape[1] if xd.ndim >= 2 else xd.shape[0]
+    if td.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"expected scalar type Long but found {_NAMES.get(td.dtype.name, td.dtype.name)}"
+        )
+    exp_tshape = (xd.shape[0],) + tuple(xd.shape[2:]) if xd.ndim >= 2 else ()
+    if td.shape != exp_tshape:
+        if xd.ndim >= 2 and (td.ndim == 0 or td.shape[0] != xd.shape[0]):
+            raise ValueError(
+                f"Expected input batch_size ({xd.shape[0]}) to match target batch_size "
+                f"({td.shape[0] if td.ndim else 1})."
+            )
+        raise RuntimeError(
+            f"expected target size {list(exp_tshape)}, got {list(td.shape)}"
+        )
+    z2 = _to_class_last(xd)
+    t1 = td.reshape(-1).astype(np.int64, copy=False)
+    wd = None if weight is None else weight._data
+    if wd is not None and wd.shape != (c,):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {c} classes or no classes but got "
+            f"weight tensor of shape: {list(wd.shape)}"
+        )
+    kl = _kernels("loss")
+    loss_rows, logp = kl.cross_entropy_forward(z2, t1, wd, int(ignore_index),
+                                               float(label_smoothing))
+    dt = xd.dtype
+    if reduction == "none":
+        out = _W(loss_rows.astype(dt, copy=False).reshape(td.shape))
+        scale = 1.0
+    elif reduction == "sum":
+        out = _W(np.asarray(loss_rows.sum(dtype=np.float64), dt))
+        scale = 1.0
+    else:
+        denom = kl.cross_entropy_row_weights(t1, wd, int(ignore_index), np.float64).sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = _W(np.asarray(loss_rows.sum(dtype=np.float64) / denom, dt))
+            scale = 1.0 / denom if denom != 0 else np.nan
+    node = record(out, NllLossBackward0, (input,), (input,))
+    if node is not None:
+        node.rows_shape = z2.shape
+        node.in_shape = xd.shape
+        node.logp, node.target = logp, t1
+        node.weight = None if wd is None else np.ascontiguousarray(wd, dtype=logp.dtype)
+        node.ignore_index, node.label_smoothing = int(ignore_index), float(label_smoothing)
+        node.reduction, node.scale = reduction, scale
+    return out

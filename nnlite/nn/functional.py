@@ -1,0 +1,392 @@
+"""``nnlite.nn.functional``: the stateless ops behind the layers, as ``torch.nn.functional``.
+
+Example:
+    >>> import nnlite.nn.functional as F
+    >>> loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from nnlite._tensor import Tensor
+from nnlite.nn import _ops
+from nnlite.ops import elementwise as _E
+from nnlite.ops import reduce as _R
+
+__all__ = [
+    "linear", "relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
+    "softplus", "softmax", "log_softmax", "logsigmoid", "relu6", "hardtanh", "dropout",
+    "batch_norm", "layer_norm", "one_hot", "normalize", "cross_entropy", "nll_loss",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+# ---- layers -------------------------------------------------------------------------------
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y = x W^T + b`` (``W``: (out_features, in_features))."""
+    return _ops.linear(input, weight, bias)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)``. ``inplace`` is accepted for compatibility; the result is a new tensor."""
+    return _ops.relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return input.relu_()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x if x > 0 else negative_slope * x``."""
+    return _ops.leaky_relu(input, negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x if x > 0 else alpha * (exp(x) - 1)``."""
+    return _ops.elu(input, alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` with the exact normal CDF (erf), or its tanh approximation."""
+    return _ops.gelu(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)``."""
+    return _ops.silu(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return _E.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _E.tanh(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``."""
+    return _ops.softplus(input, beta, threshold)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    return -_ops.softplus(-input)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    return input.clamp(min_val, max_val)
+
+
+def _softmax_dim_warn(dim, ndim):
+    if dim is None:
+        warnings.warn(
+            "Implicit dimension choice for softmax has been deprecated. Change the call to "
+            "include dim=X as an argument.", stacklevel=3,
+        )
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim`` (max-shifted: no overflow)."""
+    _softmax_dim_warn(dim, input.ndim)
+    return _R.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """``x_i - log(sum_j exp(x_j))`` along ``dim``."""
+    _softmax_dim_warn(dim, input.ndim)
+    return _R.log_softmax(input, dim, dtype=dtype)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Zero elements with probability ``p`` (from nnlite's seeded generator), scale the rest by
+    ``1/(1-p)``; identity when not ``training``."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return _ops.dropout(input, p, training)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation (see :class:`nnlite.nn.BatchNorm1d`)."""
+    return _ops.batch_norm(input, running_mean, running_var, weight, bias, training,
+                           momentum, eps)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalisation over the trailing ``normalized_shape`` dims."""
+    return _ops.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding with a new last dim of size ``num_classes``."""
+    td = tensor._data
+    if td.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(td.max()) + 1 if td.size else 0
+    if td.size and (td.min() < 0 or td.max() >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[td])
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    n = input.norm(p, dim, keepdim=True).clamp_min(eps)
+    return input / n.expand_as(input)
+
+
+# ---- losses -------------------------------------------------------------------------------
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_same_size_warn(input: Tensor, target: Tensor, name: str) -> None:
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=3,
+        )
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between logits ``input`` (N, C, ...) and ``target``.
+
+    Class-index targets (int, shape (N, ...)): one fused, max-shifted log-softmax + NLL
+    (stable for logits of 1e4), ``loss_i = (1-ls) w[t_i] (-log p_i,t_i) + ls/C sum_c w_c
+    (-log p_ic)``; ``reduction='mean'`` divides by ``sum_i w[t_i]`` over non-ignored rows, as
+    PyTorch does. Probability targets (float, same shape as input): ``-sum_c w_c t_ic log p_ic``
+    with ``t`` smoothed toward uniform, mean over rows.
+
+    Example:
+        >>> F.cross_entropy(torch.tensor([[1e4, 0.0]]), torch.tensor([1]))
+        tensor(10000.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
+        )
+    if input.ndim == 0:
+        raise ValueError("Expected input to have at least 1 dimension, got 0")
+    if target._data.dtype.kind == "f":
+        if target.shape != input.shape:
+            raise RuntimeError(
+                f"Expected floating point type for target with class probabilities, got "
+                f"{target.dtype}" if target._data.dtype.kind != "f" else
+                f"expected scalar type Long but found "
+                f"{_ops._NAMES.get(target._data.dtype.name, target._data.dtype.name)}"
+            )
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    return _ops.cross_entropy_indices(input, target, weight, ignore_index, reduction,
+                                      label_smoothing)
+
+
+def _class_shape(ndim: int, c: int):
+    return (c,) if ndim == 1 else (1, c) + (1,) * (ndim - 2)
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
+    cdim = 0 if input.ndim == 1 else 1
+    c = input.shape[cdim]
+    logp = _R.log_softmax(input, cdim)
+    t = target
+    if label_smoothing > 0:
+        t = t * (1 - label_smoothing) + label_smoothing / c
+    prod = logp * t
+    if weight is not None:
+        prod = prod * weight.reshape(_class_shape(input.ndim, c))
+    loss = -prod.sum(cdim)
+    if reduction == "mean":
+        n = input.numel() // c
+        return loss.sum() / n
+    return _reduce(loss, reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """``loss_i = -w[t_i] input[i, t_i]`` (input holds log-probabilities); ``'mean'`` divides by
+    ``sum_i w[t_i]`` over non-ignored rows."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    xd, td = input._data, target._data
+    if xd.ndim < 1:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if td.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"expected scalar type Long but found "
+            f"{_ops._NAMES.get(td.dtype.name, td.dtype.name)}"
+        )
+    if xd.ndim >= 2 and (td.ndim == 0 or td.shape[0] != xd.shape[0]):
+        raise ValueError(
+            f"Expected input batch_size ({xd.shape[0]}) to match target batch_size "
+            f"({td.shape[0] if td.ndim else 1})."
+        )
+    c = xd.shape[1] if xd.ndim >= 2 else xd.shape[0]
+    x2 = _ops._to_class_last_t(input)
+    t1 = td.reshape(-1).astype(np.int64)
+    keep = t1 != ignore_index
+    bad = keep & ((t1 < 0) | (t1 >= c))
+    if bad.any():
+        raise IndexError(f"Target {t1[bad][0]} is out of bounds.")
+    ts = np.where(keep, t1, 0)
+    w = np.ones(c, xd.dtype) if weight is None else weight._data.astype(xd.dtype)
+    roww = (w[ts] * keep).astype(xd.dtype)
+    picked = x2.gather(1, Tensor._wrap(ts.reshape(-1, 1))).reshape(-1)
+    loss = -(picked * Tensor._wrap(roww))
+    if reduction == "none":
+        return loss.reshape(td.shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / float(roww.sum(dtype=np.float64))
+
+
+def _broadcast_pair(input, target, name):
+    if target.shape != input.shape:
+        _check_same_size_warn(input, target, name)
+    try:
+        np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({input.shape[-1] if input.ndim else 1}) must match the size "
+            f"of tensor b ({target.shape[-1] if target.ndim else 1}) at non-singleton dimension"
+            f" {max(input.ndim, target.ndim) - 1}"
+        ) from None
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight=None) -> Tensor:
+    """``(x - y)^2``, reduced."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _broadcast_pair(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    """``|x - y|``, reduced."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _broadcast_pair(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = x - y``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _broadcast_pair(input, target, "smooth_l1_loss")
+    d = input - target
+    ad = d.abs()
+    if beta == 0.0:
+        return _reduce(ad, reduction)
+    quad = d * d * (0.5 / beta)
+    lin = ad - 0.5 * beta
+    return _reduce(_E.where(ad < beta, quad, lin), reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0, weight=None) -> Tensor:
+    """``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``."""
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _broadcast_pair(input, target, "huber_loss")
+    d = input - target
+    ad = d.abs()
+    quad = d * d * 0.5
+    lin = (ad - 0.5 * delta) * delta
+    return _reduce(_E.where(ad <= delta, quad, lin), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``-w (y log x + (1 - y) log(1 - x))`` with the logs clamped at -100, as PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
+    xd = input._data
+    if xd.size and (np.nanmin(xd) < 0 or np.nanmax(xd) > 1):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    log_x = input.log().clamp_min(-100.0)
+    log_1mx = (1 - input).log().clamp_min(-100.0)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """``-w [p y log s(x) + (1 - y) log(1 - s(x))]`` computed stably from the logits ``x``
+    (``p``: ``pos_weight``): ``(1 - y) x + (1 + (p - 1) y) softplus(-x)``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    # log(1 + exp(-x)) = log1p(exp(-|x|)) + max(-x, 0): no overflow (PyTorch's formula)
+    sp_neg = (-input.abs()).exp().log1p() + (-input).clamp_min(0)
+    if pos_weight is not None:
+        lw = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + lw * sp_neg
+    else:
+        loss = (1 - target) * input + sp_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

@@ -1,0 +1,62 @@
+"""Gradient clipping (``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+from nnlite._tensor import Tensor
+
+
+def _grads(parameters) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach=None) -> Tensor:
+    """Scale all gradients in place so their joint ``norm_type``-norm is at most ``max_norm``.
+
+    ``total = ||(||g_1||, ..., ||g_k||)||``; every gradient is multiplied by
+    ``min(1, max_norm / (total + 1e-6))``.
+
+    Returns:
+        The total norm before clipping (a 0-dim tensor).
+    """
+    grads = _grads(parameters)
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor._wrap(np.array(0.0, np.float32))
+    dt = grads[0]._data.dtype
+    if norm_type == math.inf:
+        norms = [np.abs(g._data).max() if g._data.size else 0.0 for g in grads]
+        total = float(np.max(norms))
+    else:
+        norms = [np.linalg.norm(g._data.reshape(-1).astype(np.float64), norm_type)
+                 for g in grads]
+        total = float(np.linalg.norm(np.asarray(norms), norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
+            "by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    coef = min(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g._data *= g._data.dtype.type(coef)
+        g._vc[0] += 1
+    return Tensor._wrap(np.array(total, dt))
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
+                     foreach=None) -> None:
+    """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        np.clip(g._data, -clip_value, clip_value, out=g._data)
+        g._vc[0] += 1
