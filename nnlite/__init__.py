@@ -62,7 +62,40 @@ from nnlite.ops.reduce import max, min, sum, all, any  # noqa: F401,A004
 from nnlite.ops.elementwise import abs, pow, round  # noqa: F401,A004
 from nnlite import autograd  # noqa: F401,E402
 
-FloatTensor = DoubleTensor = LongTensor = None  # set below
+import math as _math  # noqa: E402
+
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
+strided = "torch.strided"
+contiguous_format = preserve_format = "torch.contiguous_format"
+
+
+class finfo:  # noqa: N801
+    """Machine limits of a floating dtype (``torch.finfo``)."""
+
+    def __init__(self, type=None):  # noqa: A002
+        import numpy as _np
+
+        from nnlite._dtype import to_dtype
+
+        d = to_dtype(type or get_default_dtype())
+        fi = _np.finfo(d.np)
+        self.bits, self.eps = fi.bits, _b.float(fi.eps)
+        self.max, self.min = _b.float(fi.max), _b.float(fi.min)
+        self.tiny = self.smallest_normal = _b.float(fi.tiny)
+        self.resolution = _b.float(fi.resolution)
+        self.dtype = d.name
+
+
+class iinfo:  # noqa: N801
+    def __init__(self, type):  # noqa: A002
+        import numpy as _np
+
+        from nnlite._dtype import to_dtype
+
+        ii = _np.iinfo(to_dtype(type).np)
+        self.bits, self.max, self.min = ii.bits, _b.int(ii.max), _b.int(ii.min)
+        self.dtype = str(ii.dtype)
+
 
 
 def _typed(dt):
@@ -104,7 +137,8 @@ def __getattr__(name):
     # Submodules load on first use so `import nnlite` stays fast.
     import importlib
 
-    if name in ("nn", "optim", "data", "train", "utils", "linalg", "serialization"):
+    if name in ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
+                "testing"):
         mod = importlib.import_module(f"nnlite.{name}")
         globals()[name] = mod
         return mod

@@ -45,6 +45,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return res
 
 
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - legacy PyTorch API
+    """Legacy ``torch.autograd.Variable``: returns the tensor itself (with requires_grad)."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
 from nnlite.autograd import functional  # noqa: E402
 from nnlite.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 

@@ -227,3 +227,24 @@ Tensor.H = property(_T)
 
 def numel(x) -> int:
     return x._data.size
+
+
+def _public_ops():
+    import types
+
+    internal = {
+        "sum_to", "wrap_dim", "wrap_dims", "record", "cast", "index", "index_put", "masked_at",
+        "scatter_into_zeros", "rdiv", "rpow", "rsub", "values_indices", "namedtuple", "as_t",
+        "result_float",
+    }
+    names = []
+    for mod in (creation, elementwise, linalg, reduce, shape):
+        for n, v in vars(mod).items():
+            if n.startswith("_") or n in internal or isinstance(v, (type, types.ModuleType)):
+                continue
+            if callable(v) and getattr(v, "__module__", "").startswith("nnlite.ops"):
+                names.append(n)
+    return sorted(set(names) | {"numel"})
+
+
+__all__ = _public_ops()
