@@ -10,6 +10,18 @@ compiles once per dtype. ``weight``/``bias`` may be ``None`` (affine=False); the
 a length-0 array and treat weight as 1 and bias as 0, which avoids a second specialization.
 Every public kernel has a ``*_ref`` numpy reference with the same semantics.
 
+Measured with bench/bench_kernels.py (2-vCPU EPYC VM, AVX2, float32, median µs, numpy
+reference -> numba); numba wins everywhere, so there is no numpy fallback:
+
+    kernel                    64x128        256x512       512x2048
+    batchnorm_forward_train   39.5 -> 8.8   214 -> 63     2752 -> 703
+    batchnorm_forward_eval    15.7 -> 10.3  131 -> 33     2146 -> 503
+    batchnorm_backward        33.3 -> 9.4   303 -> 79     4624 -> 1391
+    layernorm_forward         41.9 -> 8.1   285 -> 55     3086 -> 528
+    layernorm_backward        61.2 -> 10.5  606 -> 93     8070 -> 1626
+
+Cold compile is the heaviest here (0.8-1.6 s per kernel per dtype); a cached load is ~12 ms.
+
 Example:
     >>> x = np.random.rand(8, 3).astype(np.float32)
     >>> y, mean, invstd, var_unbiased = batchnorm_forward_train(x, None, None, 1e-5)
