@@ -51,7 +51,8 @@ def MLP(in_features: int, hidden: Sequence[int] = (128, 64), out_features: int =
         >>> nn.MLP(4, [8], 3)
         Sequential(
           (0): Linear(in_features=4, out_features=8, bias=True)
-          (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+          (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, \
+          track_running_stats=True)
           (2): ReLU()
           (3): Linear(in_features=8, out_features=3, bias=True)
         )
