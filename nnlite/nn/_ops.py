@@ -668,7 +668,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         raise RuntimeError(
             f"Given normalized_shape={list(nshape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in nshape)}], but got input of size"
-            f"{input.shape}"
+            f"{list(input.shape)}"
         )
     dsz = int(np.prod(nshape)) if nshape else 1
     x2 = np.ascontiguousarray(xd).reshape(-1, dsz)
