@@ -1,0 +1,672 @@
+"""Training-step benchmark: nnlite vs PyTorch vs a hand-written numpy MLP (issue 6).
+
+Workloads (float32; ``Linear -> BatchNorm1d -> ReLU`` blocks then ``Linear``, cross-entropy):
+
+* small       scikit-learn digits (1797x64, standardized), hidden 128, 128, batch 64
+* mid         784 -> 512 -> 256 -> 10, batch 256 (synthetic data)
+* large       1024 -> 2048 -> 2048 -> 10, batch 512 (synthetic data)
+* tiny-batch  as mid with batch 16 (almost pure per-op overhead)
+
+each with SGD (lr 0.01, momentum 0.9) and Adam (lr 1e-3). Every implementation runs in its own
+worker process (so PyTorch's thread pool cannot disturb OpenBLAS, and each has its own heap); the
+parent alternates the workers round by round after a warm-up and reports steps/s median
+(min-max) and the ratios nnlite/torch and nnlite/numpy. PyTorch gets ``torch.set_num_threads``
+equal to nnlite's thread count and ``fused=True`` optimizers (its fastest CPU path). The numpy
+baseline shares nnlite's BLAS (same process kind, same thread count).
+
+Also measured: peak RSS (``ru_maxrss``) of a process that trains ``mid`` with each
+implementation, the time of ``import nnlite`` (and ``import torch``), and the end-to-end wall
+time of ``python scripts/train.py configs/mlp.yaml`` when both exist (best of a few runs after
+one run that fills the numba cache).
+
+Usage:
+    python bench/bench_train.py [--quick] [--json PATH] [--workloads small,mid]
+                                [--optimizers sgd,adam] [--impls nnlite,torch,numpy]
+                                [--no-extras]
+
+The machine is shared and noisy: compare only ratios from one run, and re-run when the
+min-max spread is wide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+WORKLOADS = {
+    # name: (in_features, hidden, classes, batch)
+    "small": (64, (128, 128), 10, 64),
+    "mid": (784, (512, 256), 10, 256),
+    "large": (1024, (2048, 2048), 10, 512),
+    "tiny-batch": (784, (512, 256), 10, 16),
+}
+OPTIMIZERS = ("sgd", "adam")
+IMPLS = ("nnlite", "torch", "numpy")
+SGD_LR, MOMENTUM = 0.01, 0.9
+ADAM_LR, BETAS, ADAM_EPS = 1e-3, (0.9, 0.999), 1e-8
+BN_EPS, BN_MOMENTUM = 1e-5, 0.1
+N_BATCHES = 8  # distinct batches cycled through (synthetic workloads)
+
+
+# ---- data (identical arrays for every implementation) --------------------------------------
+
+
+def make_batches(workload: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    n_in, _, n_cls, batch = WORKLOADS[workload]
+    rng = np.random.default_rng(0)
+    if workload == "small":
+        from sklearn.datasets import load_digits
+
+        x, y = load_digits(return_X_y=True)
+        x = x.astype(np.float64)
+        x = (x - x.mean(0)) / np.maximum(x.std(0), 1e-8)
+        perm = rng.permutation(len(x))
+        x, y = x[perm].astype(np.float32), y[perm].astype(np.int64)
+        nb = len(x) // batch
+        return [
+            (np.ascontiguousarray(x[i * batch : (i + 1) * batch]), y[i * batch : (i + 1) * batch])
+            for i in range(nb)
+        ]
+    out = []
+    for _ in range(N_BATCHES):
+        x = rng.standard_normal((batch, n_in), dtype=np.float32)
+        y = rng.integers(0, n_cls, batch).astype(np.int64)
+        out.append((x, y))
+    return out
+
+
+# ---- implementations: each returns a step() closure -----------------------------------------
+
+
+def setup_nnlite(workload: str, optimizer: str):
+    import nnlite
+    from nnlite import nn, optim
+    from nnlite.nn import functional as F
+
+    n_in, hidden, n_cls, _ = WORKLOADS[workload]
+    nnlite.manual_seed(0)
+    model = nn.MLP(n_in, hidden, n_cls, norm="batchnorm", activation="relu")
+    model.train()
+    if optimizer == "sgd":
+        opt = optim.SGD(model.parameters(), lr=SGD_LR, momentum=MOMENTUM)
+    else:
+        opt = optim.Adam(model.parameters(), lr=ADAM_LR, betas=BETAS, eps=ADAM_EPS)
+    batches = [(nnlite.from_numpy(x), nnlite.from_numpy(y)) for x, y in make_batches(workload)]
+    state = {"i": 0}
+
+    def step():
+        x, y = batches[state["i"] % len(batches)]
+        state["i"] += 1
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, "nnlite " + nnlite.__version__
+
+
+def setup_torch(workload: str, optimizer: str):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    torch.set_num_threads(_num_threads())
+    n_in, hidden, n_cls, _ = WORKLOADS[workload]
+    torch.manual_seed(0)
+    layers, width = [], n_in
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.BatchNorm1d(h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, n_cls))
+    model = nn.Sequential(*layers)
+    model.train()
+    note = "fused=True"
+    try:
+        if optimizer == "sgd":
+            opt = torch.optim.SGD(model.parameters(), lr=SGD_LR, momentum=MOMENTUM, fused=True)
+        else:
+            opt = torch.optim.Adam(
+                model.parameters(), lr=ADAM_LR, betas=BETAS, eps=ADAM_EPS, fused=True
+            )
+    except (RuntimeError, TypeError, ValueError):
+        note = "foreach"
+        cls = torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam
+        kw = {"momentum": MOMENTUM} if optimizer == "sgd" else {"betas": BETAS, "eps": ADAM_EPS}
+        opt = cls(model.parameters(), lr=SGD_LR if optimizer == "sgd" else ADAM_LR, **kw)
+    batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in make_batches(workload)]
+    state = {"i": 0}
+
+    def step():
+        x, y = batches[state["i"] % len(batches)]
+        state["i"] += 1
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, f"torch {torch.__version__} ({torch.get_num_threads()} threads, {note})"
+
+
+class NumpyMLP:
+    """A plain-numpy MLP with a hand-written backward: what nnlite's overhead is measured against.
+
+    Same math as ``Linear -> BatchNorm1d (train, running stats) -> ReLU`` blocks, a final
+    ``Linear``, mean softmax cross-entropy, and PyTorch's SGD-momentum / Adam updates; in-place
+    numpy with preallocated buffers where that is natural (no numba, no framework).
+    """
+
+    def __init__(self, n_in, hidden, n_cls, batch, optimizer, seed=0):
+        rng = np.random.default_rng(seed)
+        f32 = np.float32
+        self.layers = []  # (W, b) for every Linear
+        self.bn = []  # (gamma, beta, running_mean, running_var) for every hidden layer
+        width = n_in
+        for h in list(hidden) + [n_cls]:
+            bound = 1.0 / np.sqrt(width)
+            w = rng.uniform(-bound, bound, (h, width)).astype(f32)
+            b = rng.uniform(-bound, bound, h).astype(f32)
+            self.layers.append((w, b))
+            width = h
+        for h in hidden:
+            self.bn.append((np.ones(h, f32), np.zeros(h, f32), np.zeros(h, f32), np.ones(h, f32)))
+        self.params = [p for wb in self.layers for p in wb] + [p for g in self.bn for p in g[:2]]
+        self.grads = [np.zeros_like(p) for p in self.params]
+        self.optimizer = optimizer
+        self.state1 = [np.zeros_like(p) for p in self.params]  # momentum buffer / exp_avg
+        self.state2 = [np.zeros_like(p) for p in self.params]  # exp_avg_sq (Adam)
+        self.tmp = [np.empty_like(p) for p in self.params]
+        self.t = 0
+        self.first = True
+
+    def step(self, x, y):
+        nl = len(self.layers)
+        g = self.grads
+        # forward
+        cache = []
+        h = x
+        for i in range(nl - 1):
+            w, b = self.layers[i]
+            gamma, beta, rm, rv = self.bn[i]
+            z = h @ w.T
+            z += b
+            n = z.shape[0]
+            mean = z.mean(0)
+            z -= mean  # z is now centered
+            var = np.einsum("ij,ij->j", z, z) / n
+            inv = 1.0 / np.sqrt(var + BN_EPS)
+            z *= inv  # xhat
+            out = z * gamma
+            out += beta
+            np.maximum(out, 0, out=out)
+            rm *= 1 - BN_MOMENTUM
+            rm += BN_MOMENTUM * mean
+            rv *= 1 - BN_MOMENTUM
+            rv += (BN_MOMENTUM * n / max(n - 1, 1)) * var
+            cache.append((h, z, inv, out))
+            h = out
+        w, b = self.layers[-1]
+        logits = h @ w.T
+        logits += b
+        n = logits.shape[0]
+        logits -= logits.max(1, keepdims=True)
+        np.exp(logits, out=logits)
+        s = logits.sum(1, keepdims=True)
+        rows = np.arange(n)
+        loss = float(np.mean(np.log(s[:, 0]) - np.log(logits[rows, y])))
+        logits /= s  # softmax
+        logits[rows, y] -= 1.0
+        logits *= 1.0 / n  # d loss / d logits
+        # backward
+        d = logits
+        k = 2 * (nl - 1)
+        np.matmul(d.T, h, out=g[k])
+        d.sum(0, out=g[k + 1])
+        dh = d @ w
+        for i in range(nl - 2, -1, -1):
+            w, b = self.layers[i]
+            gamma = self.bn[i][0]
+            hin, xhat, inv, out = cache[i]
+            dh *= out > 0  # ReLU
+            gi = 2 * nl + 2 * i  # gamma, beta grads
+            dbeta = dh.sum(0, out=g[gi + 1])
+            dgamma = np.einsum("ij,ij->j", dh, xhat, out=g[gi])
+            # dz = gamma * inv / n * (n * dy - dbeta - xhat * dgamma), in place in dh
+            n = dh.shape[0]
+            dh *= n
+            dh -= dbeta
+            xhat *= dgamma
+            dh -= xhat
+            dh *= gamma * inv / n
+            np.matmul(dh.T, hin, out=g[2 * i])
+            dh.sum(0, out=g[2 * i + 1])
+            if i:
+                dh = dh @ w
+        self._update()
+        return loss
+
+    def _update(self):
+        if self.optimizer == "sgd":
+            for p, gr, buf, tmp in zip(self.params, self.grads, self.state1, self.tmp):
+                if self.first:
+                    buf[...] = gr
+                else:
+                    buf *= MOMENTUM
+                    buf += gr
+                np.multiply(buf, SGD_LR, out=tmp)
+                p -= tmp
+            self.first = False
+            return
+        self.t += 1
+        b1, b2 = BETAS
+        bc1 = 1 - b1**self.t
+        bc2 = 1 - b2**self.t
+        step_size = ADAM_LR / bc1
+        inv_sqrt_bc2 = 1.0 / np.sqrt(bc2)
+        for p, gr, m, v, tmp in zip(self.params, self.grads, self.state1, self.state2, self.tmp):
+            m *= b1
+            np.multiply(gr, 1 - b1, out=tmp)
+            m += tmp
+            v *= b2
+            np.multiply(gr, gr, out=tmp)
+            tmp *= 1 - b2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp *= inv_sqrt_bc2
+            tmp += ADAM_EPS
+            np.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            p -= tmp
+
+
+def setup_numpy(workload: str, optimizer: str):
+    n_in, hidden, n_cls, batch = WORKLOADS[workload]
+    net = NumpyMLP(n_in, hidden, n_cls, batch, optimizer)
+    batches = make_batches(workload)
+    state = {"i": 0}
+
+    def step():
+        x, y = batches[state["i"] % len(batches)]
+        state["i"] += 1
+        return net.step(x, y)
+
+    return step, f"numpy {np.__version__} (hand-written backward)"
+
+
+SETUPS = {"nnlite": setup_nnlite, "torch": setup_torch, "numpy": setup_numpy}
+
+
+def _num_threads() -> int:
+    sys.path.insert(0, ROOT)
+    import nnlite
+
+    return nnlite.get_num_threads()
+
+
+# ---- worker process ------------------------------------------------------------------------
+
+
+def worker(impl: str) -> None:
+    """Line protocol on stdin/stdout: ``setup W O`` -> warm-up, ``run N`` -> seconds for N."""
+    sys.path.insert(0, ROOT)
+    if impl in ("nnlite", "numpy"):
+        import nnlite  # sets BLAS threads the nnlite way for both
+
+        nnlite.set_num_threads(nnlite.get_num_threads())
+    step = None
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd:
+            continue
+        try:
+            if cmd[0] == "setup":
+                step, desc = SETUPS[impl](cmd[1], cmd[2])
+                t0 = time.perf_counter()
+                n = 0
+                while n < 3 or (time.perf_counter() - t0 < 0.3 and n < 200):
+                    loss = step()
+                    n += 1
+                rate = n / (time.perf_counter() - t0)
+                reply = {
+                    "desc": desc,
+                    "rate": rate,
+                    "loss": float(loss.item() if hasattr(loss, "item") else loss),
+                }
+            elif cmd[0] == "run":
+                n = int(cmd[1])
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    step()
+                reply = {"seconds": time.perf_counter() - t0}
+            elif cmd[0] == "rss":
+                reply = {"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            else:
+                reply = {"error": f"unknown command {cmd[0]}"}
+        except Exception as e:  # noqa: BLE001 - report it to the parent, keep serving
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+class Worker:
+    def __init__(self, impl: str):
+        self.impl = impl
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", impl],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+
+    def ask(self, line: str) -> dict:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = self.proc.stdout.readline()
+        if not out:
+            raise RuntimeError(f"{self.impl} worker died")
+        return json.loads(out)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+# ---- measurements --------------------------------------------------------------------------
+
+
+def bench_steps(workers, workloads, optimizers, rounds, target_s):
+    results = []
+    for wl in workloads:
+        for opt in optimizers:
+            info = {}
+            for w in workers:
+                r = w.ask(f"setup {wl} {opt}")
+                if "error" in r:
+                    print(f"  {w.impl} {wl}/{opt}: {r['error']}", file=sys.stderr)
+                    continue
+                info[w.impl] = r
+            live = [w for w in workers if w.impl in info]
+            # same wall time per measurement for each implementation, at least 3 steps
+            nsteps = {w.impl: max(3, int(info[w.impl]["rate"] * target_s)) for w in live}
+            rates = {w.impl: [] for w in live}
+            for k in range(rounds):
+                order = live[k % len(live) :] + live[: k % len(live)]  # rotate who goes first
+                for w in order:
+                    time.sleep(0.02)  # let the previous worker's threads go idle
+                    r = w.ask(f"run {nsteps[w.impl]}")
+                    if "error" in r:
+                        print(f"  {w.impl} {wl}/{opt}: {r['error']}", file=sys.stderr)
+                        continue
+                    rates[w.impl].append(nsteps[w.impl] / r["seconds"])
+            row = {"workload": wl, "optimizer": opt, "impls": {}}
+            for impl, rs in rates.items():
+                if rs:
+                    row["impls"][impl] = {
+                        "median": statistics.median(rs),
+                        "min": min(rs),
+                        "max": max(rs),
+                        "runs": len(rs),
+                        "steps_per_run": nsteps[impl],
+                        "desc": info[impl]["desc"],
+                        "first_loss": info[impl]["loss"],
+                    }
+            med = {k: v["median"] for k, v in row["impls"].items()}
+            if "nnlite" in med:
+                for other in ("torch", "numpy"):
+                    if other in med:
+                        row[f"nnlite/{other}"] = med["nnlite"] / med[other]
+            results.append(row)
+            _print_row(row)
+    return results
+
+
+def _fmt_rate(d):
+    return f"{d['median']:8.1f} ({d['min']:.0f}-{d['max']:.0f})"
+
+
+def _print_header(impls):
+    cols = "".join(f"{i + ' steps/s':>24}" for i in impls)
+    print(f"{'workload':<11}{'opt':<5}{cols}{'nnlite/torch':>14}{'nnlite/numpy':>14}")
+
+
+def _print_row(row):
+    cols = ""
+    for impl in _print_row.impls:
+        d = row["impls"].get(impl)
+        cols += f"{_fmt_rate(d) if d else '-':>24}"
+    rt = row.get("nnlite/torch")
+    rn = row.get("nnlite/numpy")
+    print(
+        f"{row['workload']:<11}{row['optimizer']:<5}{cols}"
+        f"{(f'{rt:.2f}x' if rt else '-'):>14}{(f'{rn:.2f}x' if rn else '-'):>14}",
+        flush=True,
+    )
+
+
+RSS_CODE = """
+import resource, sys
+sys.path.insert(0, {root!r})
+sys.argv = ['bench_train']
+import bench_train as B
+if {impl!r} in ('nnlite', 'numpy'):
+    import nnlite
+step, _ = B.SETUPS[{impl!r}]('mid', {opt!r})
+for _ in range({steps}):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def bench_rss(impls, optimizers, steps):
+    """Peak RSS (MiB) of a fresh process training ``mid`` with each implementation."""
+    out = {}
+    for opt in optimizers:
+        for impl in impls:
+            code = RSS_CODE.format(
+                root=os.path.join(ROOT, "bench"), impl=impl, opt=opt, steps=steps
+            )
+            env = dict(os.environ, PYTHONPATH=ROOT)
+            r = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env=env,
+                check=False,
+            )
+            if r.returncode != 0:
+                print(
+                    f"  rss {impl}/{opt} failed: {r.stderr.strip().splitlines()[-1:]}",
+                    file=sys.stderr,
+                )
+                continue
+            out.setdefault(opt, {})[impl] = int(r.stdout.split()[-1]) / 1024.0
+    return out
+
+
+def _time_import(module: str, repeats: int) -> float | None:
+    code = (
+        f"import sys, time; sys.path.insert(0, {ROOT!r}); t = time.perf_counter(); "
+        f"import {module}; print(time.perf_counter() - t)"
+    )
+    ts = []
+    for _ in range(repeats):
+        r = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+        )
+        if r.returncode != 0:
+            return None
+        ts.append(float(r.stdout.split()[-1]))
+    return statistics.median(ts)
+
+
+def bench_imports(repeats):
+    return {"nnlite": _time_import("nnlite", repeats), "torch": _time_import("torch", repeats)}
+
+
+def bench_train_script(repeats):
+    script = os.path.join(ROOT, "scripts", "train.py")
+    config = os.path.join(ROOT, "configs", "mlp.yaml")
+    if not (os.path.exists(script) and os.path.exists(config)):
+        return None
+    import shutil
+    import tempfile
+
+    ts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(repeats + 1):  # the first run fills the numba cache; not counted
+            cwd = os.path.join(tmp, f"run{k}")
+            os.makedirs(cwd)
+            t0 = time.perf_counter()
+            r = subprocess.run(
+                [sys.executable, script, config],
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                check=False,
+            )
+            dt = time.perf_counter() - t0
+            shutil.rmtree(cwd, ignore_errors=True)
+            if r.returncode != 0:
+                tail = (r.stderr or r.stdout).strip().splitlines()[-1:]
+                return {"error": f"exit {r.returncode}: {tail}"}
+            if k:
+                ts.append(dt)
+    return {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "runs": len(ts)}
+
+
+def machine_info() -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    try:
+        load = os.getloadavg()
+        info["loadavg"] = [round(x, 2) for x in load]
+    except OSError:
+        pass
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds, shorter runs")
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--optimizers", default=",".join(OPTIMIZERS))
+    ap.add_argument("--impls", default=",".join(IMPLS))
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument(
+        "--no-extras", action="store_true", help="skip peak RSS, import time and the train.py run"
+    )
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker)
+        return 0
+
+    workloads = [w for w in args.workloads.split(",") if w]
+    optimizers = [o for o in args.optimizers.split(",") if o]
+    impls = [i for i in args.impls.split(",") if i]
+    for name, seq, allowed in (
+        ("workload", workloads, WORKLOADS),
+        ("optimizer", optimizers, OPTIMIZERS),
+        ("implementation", impls, IMPLS),
+    ):
+        bad = [s for s in seq if s not in allowed]
+        if bad:
+            ap.error(f"unknown {name} {bad[0]!r}; expected one of {', '.join(allowed)}")
+    if "torch" in impls:
+        try:
+            import importlib.util
+
+            if importlib.util.find_spec("torch") is None:
+                raise ImportError
+        except ImportError:
+            print("torch is not installed: no PyTorch column", file=sys.stderr)
+            impls.remove("torch")
+    rounds = args.rounds or (3 if args.quick else 7)
+    target_s = 0.1 if args.quick else 0.3
+
+    info = machine_info()
+    info["threads"] = _num_threads()
+    print(f"# {info['date']}  {info['cpu']}, {info['cores']} cores, load {info.get('loadavg')}")
+    print(
+        f"# python {info['python']}, numpy {info['numpy']}, numba {info.get('numba')}, "
+        f"threads {info['threads']}; {rounds} rounds of ~{target_s}s per implementation"
+    )
+    workers = [Worker(i) for i in impls]
+    try:
+        _print_row.impls = impls
+        _print_header(impls)
+        results = bench_steps(workers, workloads, optimizers, rounds, target_s)
+    finally:
+        for w in workers:
+            w.close()
+    descs = {}
+    for row in results:
+        for impl, d in row["impls"].items():
+            descs.setdefault(impl, d["desc"])
+    for impl, d in descs.items():
+        print(f"#   {impl}: {d}")
+    report = {"machine": info, "steps": results}
+    if not args.no_extras:
+        rss = bench_rss(impls, optimizers, 10 if args.quick else 30)
+        for opt, d in rss.items():
+            print(f"peak RSS, mid/{opt} (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in d.items()))
+        imp = bench_imports(3 if args.quick else 5)
+        print(
+            "import time (s): "
+            + ", ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in imp.items())
+        )
+        tr = bench_train_script(1 if args.quick else 3)
+        if tr is None:
+            print("scripts/train.py configs/mlp.yaml: not available")
+        elif "error" in tr:
+            print(f"scripts/train.py configs/mlp.yaml: {tr['error']}")
+        else:
+            print(
+                f"scripts/train.py configs/mlp.yaml end to end (s): {tr['median_s']:.2f} "
+                f"({tr['min_s']:.2f}-{tr['max_s']:.2f})"
+            )
+        report.update({"peak_rss_mib_mid": rss, "import_s": imp, "train_script": tr})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
