@@ -16,7 +16,6 @@ import math
 
 import numpy as np
 
-from nnlite import _dtype as D
 from nnlite._random import _rng
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
@@ -373,7 +372,7 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return _gelu(x, approximate=approximate)
 
 
@@ -436,7 +435,7 @@ def _from_rows(y2: np.ndarray, shape: tuple) -> np.ndarray:
 
 def _bn_dims(ndim: int):
     dims = (0,) + tuple(range(2, ndim))
-    bshape = lambda c: (1, c) + (1,) * (ndim - 2)  # noqa: E731
+    bshape = lambda c: (1, c) + (1,) * (ndim - 2)
     return dims, bshape
 
 

@@ -6,8 +6,21 @@ from nnlite._tensor import Tensor
 from nnlite.nn import functional as F
 from nnlite.nn.module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus",
-           "Softmax", "LogSoftmax", "ReLU6", "Hardtanh", "LogSigmoid"]
+__all__ = [
+    "ELU",
+    "GELU",
+    "Hardtanh",
+    "LeakyReLU",
+    "LogSigmoid",
+    "LogSoftmax",
+    "ReLU",
+    "ReLU6",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+]
 
 
 class ReLU(Module):

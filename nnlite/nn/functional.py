@@ -17,11 +17,34 @@ from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as _R
 
 __all__ = [
-    "linear", "relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
-    "softplus", "softmax", "log_softmax", "logsigmoid", "relu6", "hardtanh", "dropout",
-    "batch_norm", "layer_norm", "one_hot", "normalize", "cross_entropy", "nll_loss",
-    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+    "batch_norm",
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "gelu",
+    "hardtanh",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "logsigmoid",
+    "mse_loss",
+    "nll_loss",
+    "normalize",
+    "one_hot",
+    "relu",
+    "relu6",
+    "relu_",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "tanh",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")

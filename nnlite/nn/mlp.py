@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from nnlite.nn import activation as A
 from nnlite.nn.containers import Sequential
@@ -31,7 +31,7 @@ def _choice(value: str, table: dict, what: str):
     return table[value]
 
 
-def MLP(in_features: int, hidden: Sequence[int] = (128, 64), out_features: int = 10,  # noqa: N802
+def MLP(in_features: int, hidden: Sequence[int] = (128, 64), out_features: int = 10,
         norm: str | None = "batchnorm", activation: str | Callable[[], Module] = "relu",
         dropout: float = 0.0) -> Sequential:
     """A ``Sequential`` of ``Linear -> norm -> activation (-> Dropout)`` blocks and a final

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -110,8 +110,6 @@ class Module:
         d["_forward_hooks_always_called"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
-
-    forward: Callable
 
     def _forward_unimplemented(self, *input) -> None:
         raise NotImplementedError(
@@ -459,13 +457,13 @@ class Module:
     def double(self) -> Module:
         return self._to_float_dtype(D.float64)
 
-    def float(self) -> Module:  # noqa: A003
+    def float(self) -> Module:
         return self._to_float_dtype(D.float32)
 
     def half(self) -> Module:
         return self._to_float_dtype(D.float16)
 
-    def type(self, dst_type) -> Module:  # noqa: A003
+    def type(self, dst_type) -> Module:
         return self._to_float_dtype(dst_type)
 
     def cpu(self) -> Module:

@@ -11,7 +11,7 @@ from nnlite.autograd import gradcheck, gradgradcheck
 from nnlite.nn import _ops
 from nnlite.nn import functional as F
 
-TOL = dict(rtol=1e-6, atol=1e-6)
+TOL = {"rtol": 1e-6, "atol": 1e-6}
 
 
 def rnd(*shape, seed=0, scale=1.0, requires_grad=True):
@@ -182,7 +182,7 @@ def test_batchnorm2d_matches_torch():
 
 def test_batchnorm_without_affine_or_running_stats_matches_torch():
     torch = pytest.importorskip("torch")
-    for kw in (dict(affine=False), dict(track_running_stats=False), dict(bias=False)):
+    for kw in ({"affine": False}, {"track_running_stats": False}, {"bias": False}):
         ours, theirs = nn.BatchNorm1d(3, **kw).double(), torch.nn.BatchNorm1d(3, **kw).double()
         x = rnd(5, 3)
         xt = to_torch(x)
@@ -230,12 +230,12 @@ def test_batchnorm_closed_form_float32():
 @pytest.mark.parametrize("shape", [(4, 3), (3, 2, 2)])
 def test_batchnorm_gradcheck_and_gradgradcheck(shape):
     x, w, b = rnd(*shape), rnd(shape[1], seed=1), rnd(shape[1], seed=2)
-    train = lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)  # noqa: E731
+    train = lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)
     assert gradcheck(train, (x, w, b))
     assert gradgradcheck(train, (x, w, b))
     rm = rnd(shape[1], seed=3, requires_grad=False)
     rv = rnd(shape[1], seed=4, requires_grad=False).abs() + 0.5
-    ev = lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=False)  # noqa: E731
+    ev = lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=False)
     assert gradcheck(ev, (x, w, b))
     assert gradgradcheck(ev, (x, w, b))
     assert gradgradcheck(lambda x: F.batch_norm(x, None, None, training=True), (x,))
@@ -279,7 +279,7 @@ def test_layernorm_matches_torch(nshape):
 
 def test_layernorm_gradgradcheck_and_error():
     x, w, b = rnd(3, 4), rnd(4, seed=1), rnd(4, seed=2)
-    fn = lambda x, w, b: F.layer_norm(x, (4,), w, b)  # noqa: E731
+    fn = lambda x, w, b: F.layer_norm(x, (4,), w, b)
     assert gradcheck(fn, (x, w, b))
     assert gradgradcheck(fn, (x, w, b))
     assert gradgradcheck(lambda x: F.layer_norm(x, (4,)), (x,))

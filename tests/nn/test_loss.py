@@ -10,7 +10,7 @@ from nnlite import nn
 from nnlite.autograd import gradcheck, gradgradcheck
 from nnlite.nn import functional as F
 
-TOL = dict(rtol=1e-6, atol=1e-6)
+TOL = {"rtol": 1e-6, "atol": 1e-6}
 
 
 def rnd(*shape, seed=0, scale=1.0, requires_grad=True):
@@ -47,15 +47,15 @@ def both(fn_ours, fn_theirs, inputs, kwargs_ours=None, kwargs_theirs=None, grad_
 
 
 CE_CASES = [
-    dict(),
-    dict(reduction="sum"),
-    dict(reduction="none"),
-    dict(label_smoothing=0.2),
-    dict(ignore_index=1),
-    dict(weight=True),
-    dict(weight=True, label_smoothing=0.1),
-    dict(weight=True, ignore_index=2, label_smoothing=0.3),
-    dict(weight=True, ignore_index=2, reduction="none"),
+    {},
+    {"reduction": "sum"},
+    {"reduction": "none"},
+    {"label_smoothing": 0.2},
+    {"ignore_index": 1},
+    {"weight": True},
+    {"weight": True, "label_smoothing": 0.1},
+    {"weight": True, "ignore_index": 2, "label_smoothing": 0.3},
+    {"weight": True, "ignore_index": 2, "reduction": "none"},
 ]
 
 
@@ -83,8 +83,8 @@ def test_cross_entropy_probabilities_matches_torch():
     torch = pytest.importorskip("torch")
     x = rnd(5, 4)
     p = nl.tensor(np.random.default_rng(2).dirichlet(np.ones(4), 5), dtype=nl.float64)
-    for case in (dict(), dict(label_smoothing=0.1), dict(weight=True), dict(reduction="none"),
-                 dict(reduction="sum", weight=True)):
+    for case in ({}, {"label_smoothing": 0.1}, {"weight": True}, {"reduction": "none"},
+                 {"reduction": "sum", "weight": True}):
         x.grad = None
         both(F.cross_entropy, torch.nn.functional.cross_entropy, [x, p],
              _ce_kwargs(case), _ce_kwargs(case, torch))
@@ -126,13 +126,13 @@ def test_cross_entropy_float32_fused_path():
     assert x.grad.dtype == nl.float32
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(label_smoothing=0.2, ignore_index=0),
-                                dict(weight=True, reduction="sum"),
-                                dict(weight=True, reduction="none", label_smoothing=0.1)])
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2, "ignore_index": 0},
+                                {"weight": True, "reduction": "sum"},
+                                {"weight": True, "reduction": "none", "label_smoothing": 0.1}])
 def test_cross_entropy_gradgradcheck(kw):
     kw = _ce_kwargs(kw)
     t = nl.tensor([0, 2, 1])
-    fn = lambda x: F.cross_entropy(x, t, **kw)  # noqa: E731
+    fn = lambda x: F.cross_entropy(x, t, **kw)
     x = rnd(3, 4)
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))
@@ -158,8 +158,8 @@ def test_cross_entropy_errors():
         F.cross_entropy(x, nl.tensor([0, 1, 2]), label_smoothing=1.5)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(reduction="sum"), dict(reduction="none"),
-                                dict(weight=True, ignore_index=1)])
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"},
+                                {"weight": True, "ignore_index": 1}])
 def test_nll_loss_matches_torch(kw):
     torch = pytest.importorskip("torch")
     x = F.log_softmax(rnd(5, 4), 1).detach().requires_grad_(True)
@@ -195,8 +195,8 @@ def test_regression_loss_modules_and_closed_forms():
         F.mse_loss(nl.randn(3, 1), nl.randn(3))
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(weight=True), dict(reduction="none"),
-                                dict(reduction="sum")])
+@pytest.mark.parametrize("kw", [{}, {"weight": True}, {"reduction": "none"},
+                                {"reduction": "sum"}])
 def test_bce_matches_torch(kw):
     torch = pytest.importorskip("torch")
     p = rnd(4, 3).sigmoid().detach().requires_grad_(True)
@@ -208,8 +208,8 @@ def test_bce_matches_torch(kw):
     both(F.binary_cross_entropy, torch.nn.functional.binary_cross_entropy, [p, y], kw_o, kw_t)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(pos_weight=True), dict(weight=True),
-                                dict(pos_weight=True, reduction="none")])
+@pytest.mark.parametrize("kw", [{}, {"pos_weight": True}, {"weight": True},
+                                {"pos_weight": True, "reduction": "none"}])
 def test_bce_with_logits_matches_torch_and_is_stable(kw):
     torch = pytest.importorskip("torch")
     x = rnd(4, 3, scale=3.0)

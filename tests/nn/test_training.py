@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import nnlite as nl
-from nnlite import nn
 from nnlite.nn import functional as F
 
 

@@ -10,8 +10,8 @@ frozen (or that lies in a frozen module) is put in eval mode and *stays* in eval
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
-from typing import Iterable
 
 from nnlite.nn.module import Module
 
