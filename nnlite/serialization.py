@@ -37,7 +37,8 @@ def _encode(obj, path: str, tensors: dict):
             while f"{name}#{i}" in tensors:
                 i += 1
             name = f"{name}#{i}"
-        tensors[name] = np.ascontiguousarray(arr)
+        # not np.ascontiguousarray: it turns a 0-d array (num_batches_tracked) into 1-d
+        tensors[name] = arr if arr.flags.c_contiguous else arr.copy(order="C")
         return {"T": name, "np": isinstance(obj, np.ndarray)} if isinstance(
             obj, np.ndarray) else {"T": name}
     if obj is None or isinstance(obj, (bool, str)):

@@ -196,16 +196,17 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
                     raise DatasetError("classes", f"class {c!r} is not in the data "
                                        f"(classes are {names})")
                 keep.append(lookup[str(c)])
-            mask = np.isin(y, keep)
             remap = np.full(len(labels), -1)
             remap[keep] = np.arange(len(keep))
-            x, y = x[mask], remap[y[mask]]
             names = [names[k] for k in keep]
         y = y.astype(np.int64)
     else:
         y = np.asarray(y, dtype=np.float64)
         y = y[:, None] if y.ndim == 1 else y.reshape(len(y), -1)
 
+    # Split the whole dataset, and take the standardization statistics from its whole training
+    # split, before classes are selected: runs on different classes of one dataset (pretrain on
+    # digits 0-4, fine-tune on 5-9) then see identically scaled inputs and disjoint test sets.
     strat = task == "classification" and stratify
     rest_x, rest_y, parts = x, y, {}
     for split_name, frac in (("test", test), ("val", val)):
@@ -215,6 +216,14 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
                 rest_x, rest_y, test_size=frac_of_rest, random_state=seed,
                 stratify=rest_y if strat else None)
             parts[split_name] = (px, py)
+    stats_x = rest_x
+    if task == "classification" and classes is not None:
+        def select(a, b):
+            mask = np.isin(b, keep)
+            return a[mask], remap[b[mask]]
+
+        rest_x, rest_y = select(rest_x, rest_y)
+        parts = {k: select(*v) for k, v in parts.items()}
     if n_train is not None and n_train < len(rest_x):
         rest_x, _, rest_y, _ = train_test_split(rest_x, rest_y, train_size=n_train,
                                                 random_state=seed,
@@ -222,7 +231,7 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
 
     f32 = np.float32
     if standardize:
-        mean, std = rest_x.mean(0), rest_x.std(0)
+        mean, std = stats_x.mean(0), stats_x.std(0)
         std[std == 0] = 1.0
     else:
         mean, std = 0.0, 1.0

@@ -1,0 +1,293 @@
+"""``run(config)``: a whole training run from a config dict, with its run directory.
+
+    summary = nnlite.train.run({"data": {"name": "digits"}, "trainer": {"epochs": 30}},
+                               output_dir="runs/digits")
+
+The run directory gets ``config.yaml`` (the resolved config), ``metrics.jsonl`` (one line per
+epoch), ``summary.json``, ``model.safetensors`` (a plain state_dict with PyTorch's key names),
+``checkpoint.safetensors`` (everything needed to resume exactly; written atomically) and
+``curves.png`` when matplotlib is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+import nnlite
+from nnlite.train import builders as B
+from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
+from nnlite.train.config import apply_overrides, dump_yaml
+from nnlite.train.schema import ConfigError, validate
+from nnlite.train.trainer import Trainer
+
+CHECKPOINT = "checkpoint.safetensors"
+
+
+def resolve(raw: dict, overrides: list[str] = ()) -> dict:
+    """Overrides applied, validated, defaults filled in (including the optimizer's)."""
+    cfg = validate(apply_overrides(raw, list(overrides)))
+    B.resolve_optimizer(cfg)
+    return cfg
+
+
+def _default_output_dir(cfg: dict) -> str:
+    return os.path.join("runs", f"{cfg['name'] or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+class _Setup:
+    """Everything built from a config: data, loaders, model, loss, optimizer, scheduler."""
+
+    def __init__(self, cfg: dict, load_finetune_weights: bool = True) -> None:
+        nnlite.manual_seed(cfg["seed"])
+        self.splits = B.build_data(cfg)
+        self.train_loader, self.val_loader, self.test_loader = B.build_loaders(cfg, self.splits)
+        self.model = B.build_model(cfg, self.splits.n_features, self.splits.n_outputs)
+        self.finetune = None
+        if cfg["finetune"] is not None:
+            self.finetune = B.apply_finetune(cfg, self.model, load_finetune_weights)
+        self.loss_fn = B.build_loss(cfg, self.splits.task)
+        self.optimizer = B.build_optimizer(cfg, self.model)
+        self.scheduler = B.build_scheduler(cfg, self.optimizer, len(self.train_loader))
+        self.n_parameters = B.count_parameters(self.model)
+        self.n_trainable = B.count_parameters(self.model, trainable_only=True)
+
+
+def describe(cfg: dict, setup: _Setup) -> str:
+    s = setup.splits
+    lines = [repr(setup.model), "",
+             f"parameters: {setup.n_parameters:,} (trainable {setup.n_trainable:,})",
+             f"data: {cfg['data']['name']} ({s.task}), {s.n_features} features, "
+             f"{s.n_outputs} {'classes' if s.task == 'classification' else 'targets'}; "
+             f"train {len(s.x_train)}, val {0 if s.x_val is None else len(s.x_val)}, "
+             f"test {0 if s.x_test is None else len(s.x_test)}",
+             f"optimizer: {type(setup.optimizer).__name__}, scheduler: "
+             f"{type(setup.scheduler).__name__ if setup.scheduler else 'none'}, "
+             f"epochs: {cfg['trainer']['epochs']}"]
+    if setup.finetune:
+        lines.append(f"fine-tune from {setup.finetune['source']}: "
+                     f"{len(setup.finetune['frozen'])} frozen tensors")
+    return "\n".join(lines)
+
+
+def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = None,
+        resume: str | None = None, quiet: bool = True, dry_run: bool = False,
+        progress: bool = False, out=None, callbacks=()) -> dict:
+    """Train from a config dict; returns the summary (also written to ``summary.json``).
+
+    Raises ``ConfigError`` for a bad config, ``TrainingInterrupted`` after Ctrl-C (a checkpoint
+    is saved; continue with ``resume=output_dir``) and ``NonFiniteLoss`` when the loss becomes
+    NaN/inf (the last good checkpoint stays).
+    """
+    t_start = time.perf_counter()
+    out = out or sys.stdout
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, file=out, flush=True)
+
+    cfg = resolve(config, overrides)
+    checkpoint = None
+    if resume is not None:
+        path = os.path.join(resume, CHECKPOINT)
+        if not os.path.isfile(path):
+            raise ConfigError("--resume", f"no {CHECKPOINT} in '{resume}' (is it a run "
+                              "directory that trained at least one epoch?)")
+        checkpoint = nnlite.load(path)
+        output_dir = resume
+
+    setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
+    if dry_run:
+        say(describe(cfg, setup))
+        return {"n_parameters": setup.n_parameters,
+                "n_trainable_parameters": setup.n_trainable, "dry_run": True}
+
+    output_dir = output_dir or _default_output_dir(cfg)
+    if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT)):
+        raise ConfigError("--output-dir", f"'{output_dir}' already holds a run; continue it "
+                          f"with --resume {output_dir}, or choose another directory")
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, "config.yaml"), "w") as fh:
+        fh.write(dump_yaml(cfg))
+
+    tr = cfg["trainer"]
+    has_val = setup.val_loader is not None
+    es = tr["early_stopping"]
+    monitor = es["monitor"] if es else ("val_loss" if has_val else "train_loss")
+    mode = es["mode"] if es else "auto"
+    _check_monitor(monitor, setup, cfg, "trainer.early_stopping.monitor" if es else None)
+    best_path = os.path.join(output_dir, "best.safetensors")
+
+    def save_best(epoch, state):
+        if tr["save_model"] == "best":
+            nnlite.save(state, best_path)
+
+    best = BestModel(monitor, mode, on_improve=save_best)
+    cbs = [best]
+    if es:
+        cbs.append(EarlyStopping(es["monitor"], es["patience"], es["mode"], es["min_delta"]))
+    metrics_path = os.path.join(output_dir, "metrics.jsonl")
+    cbs.append(_MetricsWriter(metrics_path))
+    cbs.extend(callbacks)
+
+    def save_checkpoint(trainer, reason):
+        nnlite.save(trainer.state_dict(), os.path.join(output_dir, CHECKPOINT),
+                    metadata={"reason": reason})
+
+    s = setup.splits
+    transform = None
+    if s.task == "regression" and s.y_mean is not None:
+        y_mean, y_std = s.y_mean.astype(np.float64), s.y_std.astype(np.float64)
+
+        def transform(a):
+            return a.reshape(len(a), -1) * y_std + y_mean
+
+    trainer = Trainer(
+        setup.model, setup.optimizer, setup.loss_fn, setup.scheduler, cbs, task=s.task,
+        metrics=cfg["metrics"], grad_clip=tr["grad_clip"],
+        scheduler_interval=B.scheduler_interval(cfg),
+        plateau_monitor=monitor, target_transform=transform,
+        frozen_bn=setup.finetune["frozen_bn"] if setup.finetune else (),
+        checkpoint_fn=save_checkpoint, checkpoint_every=tr["checkpoint_every"],
+        progress=progress and not quiet, log_fn=say, log_every=tr["log_every"])
+    if checkpoint is not None:
+        try:
+            trainer.load_state_dict(checkpoint)
+        except (KeyError, ValueError, RuntimeError) as e:
+            raise ConfigError("--resume", f"the checkpoint in '{resume}' does not fit this "
+                              f"config: {e}") from None
+        trainer.restore_loader_rng(setup.train_loader)
+        if tr["save_model"] == "best" and os.path.isfile(best_path):
+            best.best_state = nnlite.load(best_path)
+        with open(metrics_path, "w") as fh:  # drop lines written after the checkpoint
+            fh.writelines(json.dumps(h) + "\n" for h in trainer.history)
+        say(f"resuming {output_dir} after epoch {trainer.epoch}"
+            + (f", batch {trainer.batch}" if trainer.batch else ""))
+    else:
+        open(metrics_path, "w").close()
+        save_checkpoint(trainer, "start")
+    if s.task == "classification":
+        say(f"training on {cfg['data']['name']}: {len(s.x_train)} samples, "
+            f"{setup.n_trainable:,} trainable parameters, {tr['epochs']} epochs")
+
+    trainer.fit(setup.train_loader, setup.val_loader, epochs=tr["epochs"])
+
+    if tr["save_model"] == "best" and best.best_state is not None:
+        setup.model.load_state_dict(best.best_state)
+    nnlite.save(setup.model.state_dict(), os.path.join(output_dir, "model.safetensors"))
+
+    summary = {}
+    for split, loader in (("test", setup.test_loader), ("val", setup.val_loader)):
+        if loader is not None:
+            metrics = list(cfg["metrics"] or
+                           trainer.metrics + (["confusion_matrix"] if s.task ==
+                                              "classification" and split == "test" else []))
+            res = trainer.evaluate(loader, metrics=metrics)
+            summary.update({f"{split}_{k}": v for k, v in res.items()})
+    hist = trainer.history
+    summary.update({
+        "best_epoch": best.m.best_epoch,
+        f"best_{monitor}": best.m.best if math.isfinite(best.m.best) else None,
+        "epochs_run": len(hist),
+        "stopped_early": len(hist) < tr["epochs"],
+        "n_parameters": setup.n_parameters,
+        "n_trainable_parameters": setup.n_trainable,
+        "n_frozen_parameters": setup.n_parameters - setup.n_trainable,
+        "train_time_s": round(sum(h["time_s"] for h in hist), 3),
+        "wall_time_s": round(time.perf_counter() - t_start, 3),
+        "saved_model": tr["save_model"],
+        "output_dir": output_dir,
+    })
+    if setup.finetune:
+        summary["finetune_from"] = setup.finetune["source"]
+        summary["frozen"] = setup.finetune["frozen"]
+    with open(os.path.join(output_dir, "summary.json"), "w") as fh:
+        json.dump(summary, fh, indent=2)
+    plotted = _plot(hist, os.path.join(output_dir, "curves.png"))
+    say(_summary_text(summary, s.task, output_dir, plotted))
+    return summary
+
+
+def _check_monitor(monitor, setup, cfg, key):
+    if key is None:
+        return
+    task = setup.splits.task
+    from nnlite.train.metrics import DEFAULTS
+
+    names = ["train_loss", "val_loss"] + (["train_accuracy"] if task == "classification"
+                                          else [])
+    names += [f"val_{m}" for m in (cfg["metrics"] or DEFAULTS[task]) if m != "confusion_matrix"]
+    if setup.val_loader is None:
+        names = [n for n in names if not n.startswith("val_")]
+    if monitor not in names:
+        from nnlite.train.schema import did_you_mean
+
+        raise ConfigError(key, f"'{monitor}' is not a logged metric" + did_you_mean(monitor, names)
+                          + f" (logged: {', '.join(names)})")
+
+
+class _MetricsWriter(Callback):
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def on_epoch_end(self, trainer, epoch, logs) -> None:
+        with open(self.path, "a") as fh:
+            fh.write(json.dumps(logs) + "\n")
+
+
+def _plot(history: list[dict], path: str) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    if not history:
+        return False
+    epochs = [h["epoch"] for h in history]
+    metric_keys = [k for k in history[0] if k not in ("epoch", "lr", "time_s")
+                   and not k.endswith("loss")]
+    fig, axes = plt.subplots(1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4))
+    axes = np.atleast_1d(axes)
+    for k in ("train_loss", "val_loss"):
+        if k in history[0]:
+            axes[0].plot(epochs, [h[k] for h in history], label=k)
+    axes[0].set_xlabel("epoch")
+    axes[0].set_title("loss")
+    axes[0].legend()
+    for k in metric_keys:
+        axes[1].plot(epochs, [h[k] for h in history], label=k)
+    if metric_keys:
+        axes[1].set_xlabel("epoch")
+        axes[1].set_title("metrics")
+        axes[1].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def _summary_text(summary: dict, task: str, output_dir: str, plotted: bool) -> str:
+    keys = (["test_accuracy", "test_balanced_accuracy", "test_f1_macro", "test_loss"]
+            if task == "classification" else ["test_r2", "test_mse", "test_mae", "test_loss"])
+    shown = [f"{k} {summary[k]:.4f}" for k in keys if k in summary]
+    if not shown:
+        shown = [f"{k} {v:.4f}" for k, v in summary.items() if k.startswith("val_")
+                 and isinstance(v, float)]
+    files = ["config.yaml", "metrics.jsonl", "summary.json", "model.safetensors", CHECKPOINT]
+    if plotted:
+        files.append("curves.png")
+    return "\n".join([
+        "done: " + "  ".join(shown),
+        f"epochs {summary['epochs_run']} (best {summary['best_epoch']}"
+        f"{', stopped early' if summary['stopped_early'] else ''})  parameters "
+        f"{summary['n_parameters']:,} (trained {summary['n_trainable_parameters']:,})  "
+        f"wall time {summary['wall_time_s']:.1f} s",
+        f"files in {output_dir}/: {', '.join(files)}",
+    ])

@@ -1,0 +1,357 @@
+"""``Trainer``: the training loop, evaluation, prediction and exact resumption.
+
+    trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), scheduler=sched)
+    history = trainer.fit(train_loader, val_loader, epochs=30)
+    trainer.evaluate(test_loader)  # {'loss': ..., 'accuracy': ...}
+
+Everything the loop depends on is in ``state_dict()``: model, optimizer, scheduler, completed
+epochs, the position inside the current epoch with its data order, the random generators, the
+running sums of the epoch, the history and the callbacks' state. ``load_state_dict`` then ``fit``
+continues exactly as if the run had never stopped (same batches, same dropout masks, same
+numbers).
+
+A Ctrl-C (SIGINT) or SIGTERM during ``fit`` is deferred to the end of the current batch, where the
+state is consistent; ``fit`` then calls ``checkpoint_fn(trainer, "interrupt")`` and raises
+``TrainingInterrupted``. A second Ctrl-C interrupts at once.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from typing import Callable, Iterable
+
+import numpy as np
+
+import nnlite
+from nnlite._tensor import Tensor
+from nnlite.train import metrics as M
+from nnlite.train.callbacks import Callback
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """``fit`` stopped on Ctrl-C/SIGTERM; ``saved`` says whether a checkpoint was written."""
+
+    def __init__(self, epoch: int, batch: int, saved: bool) -> None:
+        super().__init__(f"interrupted in epoch {epoch} after batch {batch}")
+        self.epoch, self.batch, self.saved = epoch, batch, saved
+
+
+class NonFiniteLoss(FloatingPointError):
+    """The training loss became NaN or infinite (``epoch`` and ``batch`` are 1-based)."""
+
+    def __init__(self, epoch: int, batch: int, value: float) -> None:
+        super().__init__(f"loss is {value} at epoch {epoch}, batch {batch}")
+        self.epoch, self.batch, self.value = epoch, batch, value
+
+
+def _is_classification_loss(loss_fn) -> bool:
+    return type(loss_fn).__name__ in ("CrossEntropyLoss", "NLLLoss")
+
+
+class Trainer:
+    """Train ``model`` with ``optimizer`` on ``loss_fn``.
+
+    Args:
+        model, optimizer, loss_fn: a Module, an Optimizer, a loss ``fn(output, target)``.
+        scheduler: an lr scheduler stepped per epoch (or per batch: ``scheduler_interval
+            ="step"``); ``ReduceLROnPlateau`` is stepped with ``plateau_monitor``'s value.
+        callbacks: ``Callback`` objects (early stopping, best model, your own).
+        task: ``"classification"`` or ``"regression"`` (default: from the loss).
+        metrics: names from ``nnlite.train.metrics`` for validation/evaluation.
+        grad_clip: clip the total gradient norm to this.
+        target_transform: maps regression outputs and targets back to the data's units before
+            metrics are computed (e.g. undoing standardization).
+        frozen_bn: BatchNorm modules kept in eval mode while training (frozen fine-tuning).
+        checkpoint_fn: ``fn(trainer, reason)`` called after every ``checkpoint_every`` epochs
+            (``reason="epoch"``) and on interruption (``"interrupt"``).
+        progress: show tqdm progress bars.
+
+    Example:
+        >>> t = Trainer(model, nnlite.optim.AdamW(model.parameters()), nn.CrossEntropyLoss())
+        >>> t.fit(DataLoader(train_ds, batch_size=64, shuffle=True), epochs=5)
+    """
+
+    def __init__(self, model, optimizer, loss_fn, scheduler=None,
+                 callbacks: Iterable[Callback] = (), *, task: str | None = None,
+                 metrics: list[str] | None = None, grad_clip: float | None = None,
+                 scheduler_interval: str = "epoch", plateau_monitor: str = "val_loss",
+                 target_transform: Callable | None = None, frozen_bn=(),
+                 checkpoint_fn: Callable | None = None, checkpoint_every: int = 1,
+                 progress: bool = False, log_fn: Callable | None = None,
+                 log_every: int = 1) -> None:
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.scheduler = scheduler
+        self.callbacks = list(callbacks)
+        self.task = task or ("classification" if _is_classification_loss(loss_fn)
+                             else "regression")
+        self.metrics = list(metrics) if metrics is not None else list(M.DEFAULTS[self.task])
+        self.grad_clip = grad_clip
+        self.scheduler_interval = scheduler_interval
+        self.plateau_monitor = plateau_monitor
+        self.target_transform = target_transform
+        self.frozen_bn = list(frozen_bn)
+        self.checkpoint_fn, self.checkpoint_every = checkpoint_fn, checkpoint_every
+        self.progress, self.log_fn, self.log_every = progress, log_fn, log_every
+        self.history: list[dict] = []
+        self.epoch = 0  # completed epochs
+        self.batch = 0  # completed batches of the epoch in progress
+        self._sums = {"loss": 0.0, "correct": 0, "n": 0}
+        self._epoch_time = 0.0  # seconds spent on the epoch in progress before a resume
+        self.stop_training = False
+        self.train_loader = None
+        self._pending_loader_state = None
+        self._stop_signal = None
+        self._consistent = True
+
+    # ---- training ------------------------------------------------------------------------
+    def _train_mode(self) -> None:
+        self.model.train()
+        for m in self.frozen_bn:
+            m.eval()
+
+    def _trainable(self):
+        return [p for g in self.optimizer.param_groups for p in g["params"]]
+
+    def fit(self, train_loader, val_loader=None, epochs: int = 1) -> list[dict]:
+        """Train until ``epochs`` epochs are complete (counting those before a resume) or a
+        callback sets ``stop_training``. Returns the history: one dict of logs per epoch."""
+        self.train_loader, self.val_loader = train_loader, val_loader
+        if self._pending_loader_state is not None:
+            train_loader.load_state_dict(self._pending_loader_state)
+            self._pending_loader_state = None
+        self.stop_training = False
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        restore = self._install_signal_handlers()
+        bars = self._bars(epochs, len(train_loader))
+        try:
+            while self.epoch < epochs and not self.stop_training:
+                self._run_epoch(train_loader, val_loader, bars)
+                self._check_stop_request()
+        except KeyboardInterrupt as e:
+            if isinstance(e, TrainingInterrupted):
+                raise
+            saved = self._consistent and self.checkpoint_fn is not None
+            if saved:
+                self.checkpoint_fn(self, "interrupt")
+            raise TrainingInterrupted(self.epoch + 1, self.batch, saved) from None
+        finally:
+            restore()
+            for bar in bars:
+                if bar is not None:
+                    bar.close()
+        logs = self.history[-1] if self.history else {}
+        for cb in self.callbacks:
+            cb.on_train_end(self, logs)
+        return self.history
+
+    def _run_epoch(self, loader, val_loader, bars) -> None:
+        epoch_bar, batch_bar = bars
+        epoch = self.epoch + 1
+        t0 = time.perf_counter() - self._epoch_time
+        if self.batch == 0:
+            for cb in self.callbacks:
+                cb.on_epoch_begin(self, epoch)
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        self._train_mode()
+        if batch_bar is not None:
+            batch_bar.reset(total=len(loader))
+            batch_bar.update(self.batch)
+            batch_bar.set_description(f"epoch {epoch}")
+        params = self._trainable()
+        sums = self._sums
+        for xb, yb in loader:
+            self._check_stop_request()
+            self._consistent = False
+            out = self.model(xb)
+            loss = self.loss_fn(out, yb)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                self._consistent = True  # nothing was updated for this batch
+                raise NonFiniteLoss(epoch, self.batch + 1, value)
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.grad_clip is not None:
+                nnlite.nn.utils.clip_grad_norm_(params, self.grad_clip)
+            self.optimizer.step()
+            if self.scheduler is not None and self.scheduler_interval == "step":
+                self.scheduler.step()
+            n = int(xb.shape[0])
+            sums["loss"] += value * n
+            sums["n"] += n
+            if self.task == "classification":
+                sums["correct"] += int((out._data.argmax(1) == yb._data).sum())
+            self.batch += 1
+            self._consistent = True
+            batch_logs = {"loss": value}
+            if batch_bar is not None:
+                batch_bar.update(1)
+                post = {"loss": f"{sums['loss'] / sums['n']:.4f}"}
+                if self.task == "classification":
+                    post["acc"] = f"{sums['correct'] / sums['n']:.3f}"
+                batch_bar.set_postfix(post, refresh=False)
+            for cb in self.callbacks:
+                cb.on_batch_end(self, epoch, self.batch, batch_logs)
+        self._consistent = False
+        logs = {"epoch": epoch, "lr": lr, "train_loss": sums["loss"] / max(sums["n"], 1)}
+        if self.task == "classification":
+            logs["train_accuracy"] = sums["correct"] / max(sums["n"], 1)
+        if val_loader is not None:
+            val = self.evaluate(val_loader, metrics=[m for m in self.metrics
+                                                     if m != "confusion_matrix"])
+            logs.update({f"val_{k}": v for k, v in val.items()})
+            self._train_mode()
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+                key = self.plateau_monitor if self.plateau_monitor in logs else "train_loss"
+                self.scheduler.step(logs[key])
+            else:
+                self.scheduler.step()
+        logs["time_s"] = round(time.perf_counter() - t0, 4)
+        self.history.append(logs)
+        self.epoch, self.batch, self._epoch_time = epoch, 0, 0.0
+        self._sums = {"loss": 0.0, "correct": 0, "n": 0}
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, epoch, logs)
+        self._consistent = True
+        if self.checkpoint_fn is not None and (epoch % self.checkpoint_every == 0
+                                               or self.stop_training):
+            self.checkpoint_fn(self, "epoch")
+        if epoch_bar is not None:
+            epoch_bar.update(1)
+            post = {k: f"{logs[k]:.4f}" for k in ("train_loss", "val_loss", "val_accuracy")
+                    if k in logs}
+            epoch_bar.set_postfix(post)
+        elif self.log_fn is not None and self.log_every and epoch % self.log_every == 0:
+            self.log_fn(_format_logs(logs))
+
+    # ---- evaluation ----------------------------------------------------------------------
+    def predict(self, loader) -> Tensor:
+        """Model outputs for every batch of ``loader``, concatenated (eval mode, no grad)."""
+        return Tensor._wrap(self._outputs(loader)[0])
+
+    def _outputs(self, loader):
+        was_training = self.model.training
+        self.model.eval()
+        outs, targets = [], []
+        try:
+            with nnlite.no_grad():
+                for batch in loader:
+                    xb = batch[0] if isinstance(batch, (tuple, list)) else batch
+                    outs.append(self.model(xb)._data)
+                    if isinstance(batch, (tuple, list)) and len(batch) > 1:
+                        targets.append(batch[1]._data)
+        finally:
+            self.model.train(was_training)
+        return np.concatenate(outs), (np.concatenate(targets) if targets else None)
+
+    def evaluate(self, loader, metrics: list[str] | None = None) -> dict:
+        """``{'loss': ..., <metric>: ...}`` over ``loader`` (eval mode, no grad)."""
+        out, y = self._outputs(loader)
+        with nnlite.no_grad():
+            loss = float(self.loss_fn(Tensor._wrap(out), Tensor._wrap(y)).item())
+        if self.target_transform is not None and self.task == "regression":
+            out, y = self.target_transform(out), self.target_transform(y)
+        result = {"loss": loss}
+        result.update(M.compute(self.metrics if metrics is None else metrics, y, out,
+                                self.task))
+        return result
+
+    # ---- state ---------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly: see the module docstring."""
+        import json
+
+        loader = self.train_loader
+        gen = getattr(loader, "generator", None)
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "sums": dict(self._sums),
+            "epoch_time": self._epoch_time,
+            "rng": {"global": nnlite.get_rng_state(),
+                    "loader": gen.get_state() if gen is not None else None},
+            "loader": loader.state_dict() if loader is not None and self.batch else None,
+            "history": json.dumps(self.history),
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+        }
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        import json
+
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch, self.batch = int(state["epoch"]), int(state["batch"])
+        self._sums = dict(state["sums"])
+        self._epoch_time = float(state.get("epoch_time", 0.0))
+        nnlite.set_rng_state(state["rng"]["global"])
+        self._loader_rng = state["rng"].get("loader")
+        self._pending_loader_state = state.get("loader")
+        self.history = json.loads(state["history"])
+        for cb, cs in zip(self.callbacks, state.get("callbacks") or []):
+            cb.load_state_dict(cs)
+
+    def restore_loader_rng(self, loader) -> None:
+        """Put the saved state of ``loader``'s generator back (after ``load_state_dict``)."""
+        rng = getattr(self, "_loader_rng", None)
+        if rng is not None and getattr(loader, "generator", None) is not None:
+            loader.generator.set_state(rng)
+
+    # ---- signals and progress ------------------------------------------------------------
+    def _check_stop_request(self) -> None:
+        if self._stop_signal is not None:
+            sig, self._stop_signal = self._stop_signal, None
+            saved = self.checkpoint_fn is not None
+            if saved:
+                self.checkpoint_fn(self, "interrupt")
+            raise TrainingInterrupted(self.epoch + (1 if self.batch else 0), self.batch, saved)
+
+    def _install_signal_handlers(self):
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = {}
+
+        def handler(signum, frame):
+            if self._stop_signal is not None and signum == signal.SIGINT:
+                raise KeyboardInterrupt  # second Ctrl-C: stop now
+            self._stop_signal = signum
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):
+                pass
+
+        def restore():
+            for sig, h in previous.items():
+                signal.signal(sig, h)
+
+        return restore
+
+    def _bars(self, epochs: int, n_batches: int):
+        if not self.progress:
+            return None, None
+        from tqdm.auto import tqdm
+
+        epoch_bar = tqdm(total=epochs, initial=self.epoch, desc="training", unit="epoch",
+                         dynamic_ncols=True)
+        batch_bar = tqdm(total=n_batches, leave=False, unit="batch", dynamic_ncols=True)
+        return epoch_bar, batch_bar
+
+
+def _format_logs(logs: dict) -> str:
+    parts = [f"epoch {logs['epoch']:>3}"]
+    for k, v in logs.items():
+        if k in ("epoch",) or isinstance(v, list):
+            continue
+        parts.append(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}")
+    return "  ".join(parts)

@@ -1,0 +1,15 @@
+#!/usr/bin/env python
+"""Train from a YAML config: ``python scripts/train.py configs/mlp.yaml [--set k.path=v ...]``.
+
+A thin wrapper over ``nnlite.train.cli`` (also installed as the ``nnlite-train`` command).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from nnlite.train.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
