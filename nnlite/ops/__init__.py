@@ -7,7 +7,8 @@ import builtins
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite._random import _rng
+from nnlite import _random as _rand
+from nnlite._random import _gen
 from nnlite._tensor import Tensor
 from nnlite.ops import creation, elementwise, inplace, linalg, reduce, shape
 from nnlite.ops.creation import *  # noqa: F401,F403
@@ -45,29 +46,62 @@ def _new_tensor(self, data, dtype=None, requires_grad=False, **kw):
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
+def _fill_random_(self, sample, name):
+    """Write ``sample(shape)`` into ``self`` in memory order, as ATen's TensorIterator visits a
+    non-contiguous tensor (e.g. a transposed weight): the draws follow the storage."""
+    arr = self._data
+    perm = tuple(np.argsort([-builtins.abs(st) for st in arr.strides], kind="stable"))
+    if arr.flags.c_contiguous or perm == tuple(range(arr.ndim)):
+        return I.random_fill_(self, sample(arr.shape, True), name)
+    values = sample(arr.transpose(perm).shape, False)
+    return I.random_fill_(self, values.transpose(np.argsort(perm)), name)
+
+
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return I.random_fill_(self, _rng(generator).uniform(a, b, self._data.shape), "uniform_")
+    g = _gen(generator)
+    return _fill_random_(self, lambda sh, _: _rand.uniform(g, sh, self._data.dtype, a, b), "uniform_")
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    arr = mean + std * _rng(generator).standard_normal(self._data.shape)
-    return I.random_fill_(self, arr, "normal_")
+    g, dt = _gen(generator), self._data.dtype
+    return _fill_random_(
+        self, lambda sh, contig: _rand.normal(g, sh, dt, mean, std, contiguous=contig), "normal_"
+    )
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    pp = p._data if isinstance(p, Tensor) else p
-    return I.random_fill_(self, _rng(generator).random(self._data.shape) < pp, "bernoulli_")
+    g = _gen(generator)
+    if isinstance(p, Tensor):
+        probs = np.broadcast_to(p._data, self._data.shape)
+        return I.random_fill_(self, _rand.bernoulli_tensor(g, probs), "bernoulli_")
+    return _fill_random_(self, lambda sh, _: _rand.bernoulli_scalar(g, sh, p), "bernoulli_")
 
 
-def _random_(self, low=0, high=None, *, generator=None):
+def _random_(self, *args, generator=None, **kwargs):
+    """``random_()``, ``random_(to)``, ``random_(from, to)`` (also as keywords)."""
+    g, dt = _gen(generator), self._data.dtype
+    bounded = bool(args) or bool(kwargs)
+    low, high = kwargs.pop("from", 0), kwargs.pop("to", None)
+    if kwargs:
+        raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if len(args) == 1:
+        high = args[0]
+    elif len(args) == 2:
+        low, high = args
+    if not bounded:
+        return _fill_random_(self, lambda sh, _: _rand.random_full(g, sh, dt), "random_")
     if high is None:
-        low, high = 0, low
-    return I.random_fill_(self, _rng(generator).integers(low, high, self._data.shape), "random_")
+        high = (1 << np.finfo(dt).nmant + 1) + 1 if dt.kind == "f" else int(np.iinfo(dt).max) + 1
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    return _fill_random_(self, lambda sh, _: _rand.random_from_to(g, sh, dt, low, high), "random_")
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
-    arr = _rng(generator).exponential(1.0 / lambd, self._data.shape)
-    return I.random_fill_(self, arr, "exponential_")
+    g, dt = _gen(generator), self._data.dtype
+    return _fill_random_(self, lambda sh, _: _rand.exponential(g, sh, dt, lambd), "exponential_")
 
 
 def _inplace_of(fn, name):

@@ -7,7 +7,8 @@ import builtins
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite._random import _rng
+from nnlite import _random as R
+from nnlite._random import _gen
 from nnlite._tensor import Size, Tensor
 
 _W = Tensor._wrap
@@ -106,13 +107,13 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None, out=None):
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None):
-    dt = _float_dtype(dtype)
-    return _finish(_rng(generator).random(_size(size), dtype=np.float64).astype(dt), requires_grad)
+    arr = R.uniform(_gen(generator), _size(size), _float_dtype(dtype))
+    return _finish(arr, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None):
-    dt = _float_dtype(dtype)
-    return _finish(_rng(generator).standard_normal(_size(size)).astype(dt), requires_grad)
+    arr = R.normal(_gen(generator), _size(size), _float_dtype(dtype))
+    return _finish(arr, requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, requires_grad=False,
@@ -126,51 +127,80 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, requires_g
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     dt = D.to_dtype(dtype).np if dtype is not None else np.int64
-    arr = _rng(generator).integers(low, high, size=_size((size,)))
-    return _finish(arr.astype(dt), requires_grad)
+    arr = R.random_from_to(_gen(generator), _size((size,)), dt, low, high)
+    return _finish(arr, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None, out=None):
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
     dt = D.to_dtype(dtype).np if dtype is not None else np.int64
-    return _finish(_rng(generator).permutation(n).astype(dt), requires_grad)
+    return _finish(R.randperm(_gen(generator), int(n)).astype(dt), requires_grad)
 
 
-def rand_like(x, dtype=None, requires_grad=False, **_):
-    return rand(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+def rand_like(x, dtype=None, requires_grad=False, generator=None, **_):
+    return rand(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
+                generator=generator)
 
 
-def randn_like(x, dtype=None, requires_grad=False, **_):
-    return randn(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+def randn_like(x, dtype=None, requires_grad=False, generator=None, **_):
+    return randn(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
+                 generator=generator)
 
 
-def randint_like(x, low, high=None, dtype=None, **_):
-    return randint(low, high, x._data.shape, dtype=dtype or x.dtype)
+def randint_like(x, low, high=None, dtype=None, generator=None, **_):
+    return randint(low, high, x._data.shape, dtype=dtype or x.dtype, generator=generator)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None):
-    rng = _rng(generator)
+    """``torch.normal``. With a Tensor mean or std, ATen draws standard normals for the
+    broadcast shape, then multiplies by std and adds mean, each rounded in the output dtype."""
+    g = _gen(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         dt = (mean if isinstance(mean, Tensor) else std)._data.dtype
-        return _W((m + s * rng.standard_normal(shape)).astype(dt))
-    return _W((mean + std * rng.standard_normal(_size((size,)))).astype(_float_dtype(dtype)))
+        if not isinstance(std, Tensor):  # normal_(0, std) then add mean
+            return _W(R.normal(g, shape, dt, 0.0, s) + m.astype(dt))
+        z = R.normal(g, shape, dt)
+        return _W(z * np.asarray(s, dt) + np.asarray(m, dt))
+    return _W(R.normal(g, _size((size,)), _float_dtype(dtype), mean, std))
 
 
 def bernoulli(x, p=None, *, generator=None):
-    probs = x._data if p is None else np.full(x._data.shape, p)
-    return _W((_rng(generator).random(x._data.shape) < probs).astype(x._data.dtype))
+    """``torch.bernoulli``: with a float ``p`` the scalar kernel, else ``x`` holds the
+    probabilities (one uniform per element in their precision)."""
+    g = _gen(generator)
+    if p is None:
+        return _W(R.bernoulli_tensor(g, x._data).astype(x._data.dtype))
+    return _W(R.bernoulli_scalar(g, x._data.shape, p).astype(x._data.dtype))
 
 
 def multinomial(probs, num_samples, replacement=False, *, generator=None):
-    rng = _rng(generator)
-    p = probs._data.astype(np.float64)
+    """``torch.multinomial``. Without replacement (or one sample), ATen's exponential trick:
+    ``q ~ Exp(1)`` per category, then the top ``num_samples`` of ``probs / q``. With
+    replacement, a binary search of float64 uniforms in the normalized cumulative sum."""
+    g = _gen(generator)
+    p = probs._data
     single = p.ndim == 1
     p2 = p.reshape(1, -1) if single else p
-    rows = []
-    for row in p2:
-        row = row / row.sum()
-        rows.append(rng.choice(len(row), size=num_samples, replace=replacement, p=row))
-    arr = np.asarray(rows, dtype=np.int64)
+    n_cat = p2.shape[1]
+    if not replacement and num_samples > n_cat:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if not replacement or num_samples == 1:
+        q = p2 / R.exponential(g, p2.shape, p2.dtype, 1.0)
+        if num_samples == 1:
+            arr = np.argmax(q, axis=1)[:, None]
+        else:  # topk: largest first; ties keep the lower index
+            arr = np.argsort(-q, axis=1, kind="stable")[:, :num_samples]
+    else:
+        arr = np.empty((p2.shape[0], num_samples), np.int64)
+        for i, row in enumerate(p2):
+            cum = np.cumsum(row, dtype=row.dtype)
+            cum = cum / cum[-1]
+            cum[-1] = 1
+            u = R.uniform(g, (num_samples,), np.float64)
+            arr[i] = np.searchsorted(cum, u, side="left")
+    arr = arr.astype(np.int64)
     return _W(arr[0] if single else arr)
