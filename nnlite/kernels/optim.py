@@ -100,7 +100,7 @@ def _fma_ref(a, b, c):
 class _Flat:
     """A 1-D C-contiguous writeable view of ``arr`` or a copy that is written back on ``done``."""
 
-    __slots__ = ("arr", "flat", "copied")
+    __slots__ = ("arr", "copied", "flat")
 
     def __init__(self, arr: np.ndarray, dtype: np.dtype, write: bool):
         self.arr = arr
@@ -238,7 +238,7 @@ def _adam_kernel(p, g, m, v, vmax, beta1_weight, beta2, one_minus_beta2, step_si
         v[i] = vi
         if amsgrad:
             vm = vmax[i]
-            if vi > vm or vi != vi:  # np.maximum: NaN propagates
+            if vi > vm or np.isnan(vi):  # np.maximum: NaN propagates
                 vm = vi
             vmax[i] = vm
             vi = vm
@@ -372,7 +372,9 @@ def _rmsprop_kernel(p, g, sq, gavg, buf, lr_neg, alpha, one_minus_alpha, eps, we
 def rmsprop_step_(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: float, alpha: float,
                   eps: float, weight_decay: float, momentum: float, centered: bool,
                   maximize: bool) -> None:  # fmt: skip
-    """One RMSprop step in place, as ``torch.optim.RMSprop``. Per element::
+    """One RMSprop step in place, as ``torch.optim.RMSprop``.
+
+    Per element::
 
         d = -g if maximize else g;  d += wd * p
         s = s * alpha + (1 - alpha) * d * d
@@ -448,7 +450,9 @@ def _adagrad_kernel(p, g, acc, clr_neg, eps, weight_decay, maximize):
 
 def adagrad_step_(param, grad, state_sum, *, step: float, lr: float, lr_decay: float, eps: float,
                   weight_decay: float, maximize: bool) -> None:  # fmt: skip
-    """One Adagrad step in place, as ``torch.optim.Adagrad``. Per element::
+    """One Adagrad step in place, as ``torch.optim.Adagrad``.
+
+    Per element::
 
         d = -g if maximize else g;  d += wd * p;  s += d * d
         p -= lr / (1 + (step - 1) * lr_decay) * d / (sqrt(s) + eps)

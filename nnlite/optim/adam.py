@@ -58,7 +58,7 @@ class Adam(Optimizer):
             (isinstance(betas[0], float) and isinstance(betas[1], float))
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
         ):
-            raise ValueError("betas must be either both floats or both Tensors")
+            raise ValueError("betas must be either both floats or both Tensors")  # noqa: TRY004 (as torch)
         betas = (scalar(betas[0]), scalar(betas[1]))
         defaults = {
             "lr": lr,

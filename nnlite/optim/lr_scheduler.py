@@ -182,8 +182,7 @@ def _lambdas_state(sched) -> dict[str, Any]:
     # Plain functions and lambdas are code, not data: they are not saved (as in PyTorch);
     # callable objects contribute their attributes.
     state["lr_lambdas"] = [
-        None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-        for fn in sched.lr_lambdas
+        None if isinstance(fn, types.FunctionType) else dict(fn.__dict__) for fn in sched.lr_lambdas
     ]
     return state
 
@@ -329,8 +328,7 @@ class ConstantLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list[float]:
         return [
-            base_lr
-            * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+            base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
             for base_lr in self.base_lrs
         ]
 
@@ -423,8 +421,8 @@ class PolynomialLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list[float]:
         return [
-            base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
-            ** self.power
+            base_lr
+            * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
             for base_lr in self.base_lrs
         ]
 
@@ -433,7 +431,7 @@ class CosineAnnealingLR(LRScheduler):
     r"""Cosine annealing from ``initial_lr`` to ``eta_min`` over ``T_max`` epochs (recursive
     form, as PyTorch: after ``T_max`` it rises again with period ``2 * T_max``)."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:  # fmt: skip
         self.T_max = T_max
         self.eta_min = eta_min
@@ -477,7 +475,7 @@ def _check_scheduler_list(owner: str, optimizer, schedulers: Sequence[LRSchedule
         if not hasattr(s, "optimizer"):
             raise TypeError(f"{owner} at index {i} should have `optimizer` as its attribute.")
         if isinstance(s, ReduceLROnPlateau):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (as torch)
                 f"{owner} does not support `ReduceLROnPlateau` scheduler as it requires "
                 "additional kwargs to be specified when calling `step`, but got one at index "
                 f"{i} in the given schedulers sequence."
@@ -703,14 +701,14 @@ class ReduceLROnPlateau(LRScheduler):
 class CosineAnnealingWarmRestarts(LRScheduler):
     """Cosine annealing restarted every ``T_i`` epochs, ``T_i`` growing by ``T_mult``."""
 
-    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,
                  eta_min: float = 0.0, last_epoch: int = -1) -> None:  # fmt: skip
         if T_0 <= 0 or not isinstance(T_0, int):
             raise ValueError(f"Expected positive integer T_0, but got {T_0}")
         if T_mult < 1 or not isinstance(T_mult, int):
             raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
         if not isinstance(eta_min, (float, int)):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (as torch)
                 f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}"
             )
         self.T_0 = T_0
@@ -825,8 +823,7 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ["cos", "linear"]:
             raise ValueError(
-                "anneal_strategy must be one of 'cos' or 'linear', instead got "
-                f"{anneal_strategy}"
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
         self._anneal_func_type = anneal_strategy
 
@@ -841,8 +838,7 @@ class OneCycleLR(LRScheduler):
         if self.cycle_momentum:
             if "momentum" not in self.optimizer.defaults and "betas" not in self.optimizer.defaults:
                 raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option "
-                    "enabled"
+                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
                 )
             self.use_beta1 = "betas" in self.optimizer.defaults
             max_momentums = _format_param("max_momentum", optimizer, max_momentum)

@@ -39,9 +39,27 @@ DTYPES = [np.float32, np.float64]
 @pytest.mark.parametrize(
     "kw",
     [
-        dict(momentum=0.0, weight_decay=0.0, dampening=0.0, nesterov=False, maximize=False),
-        dict(momentum=0.9, weight_decay=0.1, dampening=0.2, nesterov=False, maximize=True),
-        dict(momentum=0.9, weight_decay=0.0, dampening=0.0, nesterov=True, maximize=False),
+        {
+            "momentum": 0.0,
+            "weight_decay": 0.0,
+            "dampening": 0.0,
+            "nesterov": False,
+            "maximize": False,
+        },
+        {
+            "momentum": 0.9,
+            "weight_decay": 0.1,
+            "dampening": 0.2,
+            "nesterov": False,
+            "maximize": True,
+        },
+        {
+            "momentum": 0.9,
+            "weight_decay": 0.0,
+            "dampening": 0.0,
+            "nesterov": True,
+            "maximize": False,
+        },
     ],
 )
 @pytest.mark.parametrize("first", [True, False])
@@ -53,9 +71,9 @@ def test_sgd_kernel_matches_reference(dtype, kw, first):
 @pytest.mark.parametrize(
     "kw",
     [
-        dict(beta1=0.9, weight_decay=0.0, amsgrad=False, maximize=False, dec=False),
-        dict(beta1=0.9, weight_decay=0.1, amsgrad=True, maximize=True, dec=False),
-        dict(beta1=0.3, weight_decay=0.1, amsgrad=False, maximize=False, dec=True),
+        {"beta1": 0.9, "weight_decay": 0.0, "amsgrad": False, "maximize": False, "dec": False},
+        {"beta1": 0.9, "weight_decay": 0.1, "amsgrad": True, "maximize": True, "dec": False},
+        {"beta1": 0.3, "weight_decay": 0.1, "amsgrad": False, "maximize": False, "dec": True},
     ],
 )
 def test_adam_kernel_matches_reference(dtype, kw):
@@ -69,9 +87,9 @@ def test_adam_kernel_matches_reference(dtype, kw):
 @pytest.mark.parametrize(
     "kw",
     [
-        dict(alpha=0.99, momentum=0.0, centered=False, weight_decay=0.0, maximize=False),
-        dict(alpha=0.3, momentum=0.9, centered=True, weight_decay=0.1, maximize=True),
-        dict(alpha=0.9, momentum=0.5, centered=True, weight_decay=0.0, maximize=False),
+        {"alpha": 0.99, "momentum": 0.0, "centered": False, "weight_decay": 0.0, "maximize": False},
+        {"alpha": 0.3, "momentum": 0.9, "centered": True, "weight_decay": 0.1, "maximize": True},
+        {"alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.0, "maximize": False},
     ],
 )
 def test_rmsprop_kernel_matches_reference(dtype, kw):
@@ -81,7 +99,14 @@ def test_rmsprop_kernel_matches_reference(dtype, kw):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("wd,maximize", [(0.0, False), (0.1, True)])
 def test_adagrad_kernel_matches_reference(dtype, wd, maximize):
-    kw = dict(step=4, lr=0.1, lr_decay=0.01, eps=1e-10, weight_decay=wd, maximize=maximize)
+    kw = {
+        "step": 4,
+        "lr": 0.1,
+        "lr_decay": 0.01,
+        "eps": 1e-10,
+        "weight_decay": wd,
+        "maximize": maximize,
+    }
     _check(K.adagrad_step_, K.adagrad_step_ref, dtype, 1, kw)
 
 

@@ -20,9 +20,9 @@ def _opt(lib, kind="SGD", groups=2):
     u = lib.tensor(np.ones(2), requires_grad=True)
     if kind == "SGD":
         pg = [{"params": [t]}, {"params": [u], "lr": 0.05}][:groups]
-        return getattr(lib.optim, "SGD")(pg, lr=0.1, momentum=0.9)
+        return lib.optim.SGD(pg, lr=0.1, momentum=0.9)
     pg = [{"params": [t]}, {"params": [u], "lr": 0.003}][:groups]
-    return getattr(lib.optim, "Adam")(pg, lr=0.01)
+    return lib.optim.Adam(pg, lr=0.01)
 
 
 def _warmup(lib, opt):
@@ -71,9 +71,7 @@ CASES = {
     "LambdaLR-per-group": lambda lib, o: lib.optim.lr_scheduler.LambdaLR(
         o, [lambda e: 0.9**e, _Half()]
     ),
-    "MultiplicativeLR": lambda lib, o: lib.optim.lr_scheduler.MultiplicativeLR(
-        o, lambda e: 0.95
-    ),
+    "MultiplicativeLR": lambda lib, o: lib.optim.lr_scheduler.MultiplicativeLR(o, lambda e: 0.95),
     "PolynomialLR": lambda lib, o: lib.optim.lr_scheduler.PolynomialLR(
         o, total_iters=30, power=2.0
     ),
@@ -148,7 +146,9 @@ def test_state_dict_keys_match_torch_and_survive_json():
         json.dumps(s_n.state_dict())  # plain data (LambdaLR: no lambdas)
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if not n.startswith("OneCycle")] + ["OneCycleLR"])
+@pytest.mark.parametrize(
+    "name", [n for n in CASES if not n.startswith("OneCycle")] + ["OneCycleLR"]
+)
 def test_resume_from_state_dict_continues_identically(name):
     ref, _ = _values(nnlite, name, "SGD", epochs=30)
     opt = _opt(nnlite)

@@ -114,7 +114,7 @@ def test_frozen_and_gradless_params_match_torch(name):
     kw = {"lr": 0.01, "weight_decay": 0.1}
     if name in ("SGD", "RMSprop"):
         kw["momentum"] = 0.9
-    arrs, ours, theirs, opt_n, opt_t = _run_both(name, kw, np.float64, 20, frozen=("w1",),
+    arrs, ours, theirs, opt_n, _opt_t = _run_both(name, kw, np.float64, 20, frozen=("w1",),
                                                  grad_none=("b1",))  # fmt: skip
     np.testing.assert_array_equal(numpy_of(ours["w1"]), arrs["w1"])
     np.testing.assert_array_equal(numpy_of(ours["b1"]), arrs["b1"])
