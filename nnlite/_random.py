@@ -198,7 +198,7 @@ def _unit_uniform(g: Generator, n: int, dtype) -> np.ndarray:
         return (g._random64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0**-53
     if np.dtype(dtype) == np.float16:  # 11 digits, computed in float
         return (g._random(n) & np.uint64(2047)).astype(np.float32) * np.float32(2.0**-11)
-    return (g._random(n) & np.uint64(0xFFFFFF)).astype(np.float32) * np.float32(2.0**-24)
+    return K.words_to_unit_f32(g._random(n))
 
 
 def uniform(g: Generator, shape, dtype, low: float = 0.0, high: float = 1.0) -> np.ndarray:

@@ -124,16 +124,13 @@ _P0, _P1, _P2, _P3, _P4, _P5, _P6, _P7, _P8 = _LOG_P
 
 
 @njit
-def _log_ps(x):
-    """``log256_ps`` for one lane, x in (0, 1]: frexp gives the mantissa in [0.5, 1) and the
-    exponent exactly as the bit tricks of the AVX code do for normal floats."""
-    m, ex = math.frexp(x)
-    x = f32(m)
-    e = f32(ex)
-    tmp = _ZERO
-    if x < _SQRTHF:
-        e = e - _ONE
-        tmp = x
+def _log_ps(x, bits):
+    """``log256_ps`` for one lane of u in (0, 1]: ``bits`` is u's float32 bit pattern and ``x``
+    its mantissa in [0.5, 1) (``bits & ~0x7f800000 | 0x3f000000``), as the AVX code splits it."""
+    e = f32((bits >> 23) - 0x7F) + _ONE
+    small = x < _SQRTHF
+    e = e - (_ONE if small else _ZERO)
+    tmp = x if small else _ZERO
     x = x - _ONE
     x = x + tmp
     z = x * x
@@ -175,20 +172,34 @@ def _sincos_ps(x):
     ys = _fma(ys, z, _SIN_P2)
     ys = ys * z
     ys = _fma(ys, x, x)
-    s, c = (ys, yc) if poly else (yc, ys)
-    return (-s if sign_sin else s), (-c if sign_cos else c)
+    s = ys if poly else yc
+    c = yc if poly else ys
+    s = -s if sign_sin else s
+    c = -c if sign_cos else c
+    return s, c
 
 
 @njit
+def _box_muller_f32(u1, u1_bits, mant_bits, u2, mean, std, first, second):
+    """Flat loops over the 8-lane halves so that LLVM vectorizes them (AVX2, like ATen)."""
+    for i in range(u1.size):
+        mant_bits[i] = (u1_bits[i] & ~0x7F800000) | 0x3F000000
+    mant = mant_bits.view(np.float32)
+    for i in range(u1.size):
+        radius = math.sqrt(_MINUS_TWO * _log_ps(mant[i], u1_bits[i]))
+        s, c = _sincos_ps(_TWO_PI * u2[i])
+        first[i] = _fma(radius * c, std, mean)
+        second[i] = _fma(radius * s, std, mean)
+
+
 def _normal_fill16_f32(data, mean, std):
-    for b in range(0, data.size - 15, 16):
-        for j in range(8):
-            u1 = _ONE - data[b + j]
-            u2 = data[b + j + 8]
-            radius = math.sqrt(_MINUS_TWO * _log_ps(u1))
-            s, c = _sincos_ps(_TWO_PI * u2)
-            data[b + j] = _fma(radius * c, std, mean)
-            data[b + j + 8] = _fma(radius * s, std, mean)
+    d = data.reshape(-1, 16)
+    u1 = (_ONE - d[:, :8]).ravel()
+    u2 = np.ascontiguousarray(d[:, 8:]).ravel()
+    first, second = np.empty_like(u1), np.empty_like(u1)
+    bits = np.empty(u1.size, np.int32)
+    _box_muller_f32(u1, u1.view(np.int32), bits, u2, mean, std, first, second)
+    d[:, :8], d[:, 8:] = first.reshape(-1, 8), second.reshape(-1, 8)
     return data
 
 
@@ -313,7 +324,7 @@ def neg_log1p_scaled(u: np.ndarray, scale: float) -> np.ndarray:
     """``scale * log1p(-u)`` with glibc's log1p (float64), as ATen's CPU ``exponential``."""
     if _JIT:
         return _neg_log1p_scaled(u, float(scale))
-    return float(scale) * _libm("log1p", u)
+    return float(scale) * _libm("log1p", -u)
 
 
 @njit
@@ -345,3 +356,17 @@ def randperm_swaps(draws: np.ndarray, n: int) -> np.ndarray:
 def randperm_inside_out(draws: np.ndarray, n: int) -> np.ndarray:
     """ATen's randperm for n >= (2**32 - 1) // 20: inside-out Fisher-Yates on 64-bit draws."""
     return _randperm_inside_out(draws, np.empty(n, np.int64))
+
+
+@njit
+def _words_to_unit_f32(words, out):
+    for i in range(words.size):
+        out[i] = f32(np.int32(words[i] & np.uint64(0xFFFFFF))) * f32(2.0**-24)
+    return out
+
+
+def words_to_unit_f32(words: np.ndarray) -> np.ndarray:
+    """float32 ``uniform_real_distribution(0, 1)``: ``(w & (2**24 - 1)) * 2**-24`` per word."""
+    if _JIT:
+        return _words_to_unit_f32(words, np.empty(words.size, np.float32))
+    return (words & np.uint64(0xFFFFFF)).astype(np.float32) * f32(2.0**-24)
