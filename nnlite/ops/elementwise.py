@@ -334,12 +334,17 @@ def _as_tensor_first(a, b):
 # ---- unary math ---------------------------------------------------------------------------
 
 
-def _unary(name, fwd, bwd, save_out=False):
-    """Build an op ``f(x)`` from a numpy forward and a Tensor-ops backward ``bwd(g, x, out)``."""
+def _unary(name, fwd, bwd, save_out=False, bwd_np=None):
+    """Build an op ``f(x)`` from a numpy forward and a Tensor-ops backward ``bwd(g, x, out)``.
+
+    ``bwd_np(g, saved)`` on arrays, when given, is the fast path used when no graph is built.
+    """
     node_cls = type(name, (Node,), {})
 
     def backward(self, g):
         (s,) = self.saved_tensors
+        if bwd_np is not None and not _GradState.enabled and g._data.size:
+            return (_W(bwd_np(g._data, s._data)),)
         return (bwd(g, None, s) if save_out else bwd(g, s, None),)
 
     node_cls.backward = backward
@@ -376,7 +381,21 @@ rsqrt = _unary(
 sin = _unary("SinBackward0", np.sin, lambda g, x, y: g * cos(x))
 cos = _unary("CosBackward0", np.cos, lambda g, x, y: -(g * sin(x)))
 tan = _unary("TanBackward0", np.tan, lambda g, x, y: g * (y * y + 1), save_out=True)
-tanh = _unary("TanhBackward0", np.tanh, lambda g, x, y: g * (1 - y * y), save_out=True)
+def _tanh_bwd_np(g, y):
+    from nnlite.kernels.elementwise import tanh_backward
+
+    return tanh_backward(g, y)
+
+
+def _sigmoid_bwd_np(g, y):
+    from nnlite.kernels.elementwise import sigmoid_backward
+
+    return sigmoid_backward(g, y)
+
+
+tanh = _unary(
+    "TanhBackward0", np.tanh, lambda g, x, y: g * (1 - y * y), save_out=True, bwd_np=_tanh_bwd_np
+)
 asin = _unary("AsinBackward0", np.arcsin, lambda g, x, y: g * rsqrt(1 - x * x))
 acos = _unary("AcosBackward0", np.arccos, lambda g, x, y: -(g * rsqrt(1 - x * x)))
 atan = _unary("AtanBackward0", np.arctan, lambda g, x, y: g / (x * x + 1))
@@ -394,7 +413,10 @@ def _sigmoid_np(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda g, x, y: g * y * (1 - y), save_out=True)
+sigmoid = _unary(
+    "SigmoidBackward0", _sigmoid_np, lambda g, x, y: g * y * (1 - y), save_out=True,
+    bwd_np=_sigmoid_bwd_np,
+)
 
 
 def _erf_np(x):
@@ -466,13 +488,23 @@ class ReluBackward0(Node):
     def backward(self, g):
         (y,) = self.saved_tensors
         if not _GradState.enabled:
-            return (_W(np.where(y._data > 0, g._data, g._data.dtype.type(0))),)
-        return (g * gt(y, 0),)
+            if g._data.size == 0:
+                return (g,)
+            from nnlite.kernels.elementwise import relu_backward
+
+            return (_W(relu_backward(g._data, y._data)),)
+        return (g * gt(y, 0).to(g.dtype),)
 
 
 def relu(x):
+    """``max(x, 0)``; one fused numba pass for floating inputs."""
     xd = x._data
-    out = _W(np.maximum(xd, xd.dtype.type(0)))
+    if xd.dtype.kind == "f" and xd.size:
+        from nnlite.kernels.elementwise import relu_forward
+
+        out = _W(relu_forward(xd))
+    else:
+        out = _W(np.maximum(xd, xd.dtype.type(0)))
     if _GradState.enabled and x._requires_grad:
         record(out, ReluBackward0, (x,), (out,))
     return out

@@ -350,6 +350,10 @@ class SoftmaxBackward0(Node):
         d = self.dim
         if not _GradState.enabled:
             gd, yd = g._data, y._data
+            if d == yd.ndim - 1 and yd.size:
+                from nnlite.kernels.loss import softmax_backward
+
+                return (_W(softmax_backward(gd, yd)),)
             gy = gd * yd
             return (_W(gy - yd * gy.sum(axis=d, keepdims=True)),)
         gy = g * y
@@ -362,6 +366,10 @@ class LogSoftmaxBackward0(Node):
         d = self.dim
         if not _GradState.enabled:
             gd, yd = g._data, y._data
+            if d == yd.ndim - 1 and yd.size:
+                from nnlite.kernels.loss import log_softmax_backward
+
+                return (_W(log_softmax_backward(gd, yd)),)
             return (_W(gd - np.exp(yd) * gd.sum(axis=d, keepdims=True)),)
         return (g - E.exp(y) * sum(g, dim=d, keepdim=True),)
 
@@ -383,6 +391,10 @@ def softmax(x, dim=None, dtype=None):
         xd = xd.astype(D._default_float.np)
     if xd.ndim == 0:
         y = np.ones_like(xd)
+    elif d == xd.ndim - 1 and xd.size:
+        from nnlite.kernels.loss import softmax_forward
+
+        y = softmax_forward(xd)
     else:
         e = np.exp(xd - np.max(xd, axis=d, keepdims=True))
         y = e / e.sum(axis=d, keepdims=True)
@@ -401,6 +413,10 @@ def log_softmax(x, dim=None, dtype=None):
         xd = xd.astype(D._default_float.np)
     if xd.ndim == 0:
         y = np.zeros_like(xd)
+    elif d == xd.ndim - 1 and xd.size:
+        from nnlite.kernels.loss import log_softmax_forward
+
+        y = log_softmax_forward(xd)
     else:
         s = xd - np.max(xd, axis=d, keepdims=True)
         y = s - np.log(np.exp(s).sum(axis=d, keepdims=True))
