@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from nnlite._random import _rng
+from nnlite import _random as _R
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
@@ -397,7 +397,8 @@ class NativeDropoutBackward0(Node):
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
-    The mask comes from nnlite's global generator, so ``nnlite.manual_seed`` fixes it.
+    The mask comes from nnlite's PyTorch-compatible global generator: after the same
+    ``manual_seed`` it is the mask torch draws (on CPUs where torch uses ATen's own bernoulli).
     """
     if not training or p == 0.0:
         return x
@@ -405,9 +406,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         mask = np.zeros(xd.shape, xd.dtype)
     else:
-        dt = np.float32 if xd.dtype == np.float32 else np.float64
-        keep = _rng().random(xd.shape, dtype=dt) >= p
-        mask = keep.astype(xd.dtype) * xd.dtype.type(1.0 / (1.0 - p))
+        # torch: noise.bernoulli_(1 - p).div_(1 - p); input * noise -- same draws, same mask
+        keep = _R.bernoulli_scalar(_R._gen(), xd.shape, 1.0 - p)
+        mask = keep.astype(xd.dtype) / xd.dtype.type(1.0 - p)
     out = _W(xd * mask)
     node = record(out, NativeDropoutBackward0, (x,))
     if node is not None:

@@ -1,7 +1,8 @@
 """Parameter initialisation (``torch.nn.init``), drawing from nnlite's global generator.
 
-The formulas (fans, gains, bounds) are PyTorch's; the random streams are numpy's, so values
-differ from torch's for the same seed, but ``nnlite.manual_seed`` makes them reproducible.
+The formulas (fans, gains, bounds) are PyTorch's, and ``uniform_``/``normal_`` (hence the
+xavier/kaiming variants and ``nn.Linear``'s default init) draw from nnlite's PyTorch-compatible
+generator: after ``manual_seed(s)`` they give the values ``torch.manual_seed(s)`` gives.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 
 import numpy as np
 
+from nnlite import _random as _R
 from nnlite._random import _rng
 from nnlite._tensor import Tensor
 
@@ -85,13 +87,15 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    """Fill with ``U(a, b)``."""
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor._data.shape))
+    """Fill with ``U(a, b)`` (PyTorch's sampler: same seed, same values)."""
+    d = tensor._data
+    return _fill(tensor, _R.uniform(_R._gen(generator), d.shape, d.dtype, a, b))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """Fill with ``N(mean, std^2)``."""
-    return _fill(tensor, mean + std * _rng(generator).standard_normal(tensor._data.shape))
+    """Fill with ``N(mean, std^2)`` (PyTorch's sampler: same seed, same values)."""
+    d = tensor._data
+    return _fill(tensor, _R.normal(_R._gen(generator), d.shape, d.dtype, mean, std))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,

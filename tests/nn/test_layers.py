@@ -410,3 +410,28 @@ def test_mlp_builder_structure_and_parity():
     copy_to_torch(ours, theirs)
     x = rnd(5, 4)
     close(ours(x), theirs(to_torch(x)))
+
+
+def test_default_init_and_dropout_mask_match_torch_for_the_same_seed():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(7)
+    nl.manual_seed(7)
+    theirs = torch.nn.Linear(30, 5)
+    ours = nn.Linear(30, 5)
+    assert np.array_equal(ours.weight.detach().numpy(), theirs.weight.detach().numpy())
+    assert np.array_equal(ours.bias.detach().numpy(), theirs.bias.detach().numpy())
+    for fn in ("xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"):
+        a, b = torch.empty(6, 4), nl.empty(6, 4)
+        getattr(torch.nn.init, fn)(a)
+        getattr(nn.init, fn)(b)
+        assert np.array_equal(a.numpy(), b.numpy()), fn
+    torch.manual_seed(1)
+    probe = torch.empty(64).bernoulli_(0.5).numpy()
+    nl.manual_seed(1)
+    if not np.array_equal(probe, nl.empty(64).bernoulli_(0.5).numpy()):
+        pytest.skip("this torch build draws bernoulli from MKL's stream (Intel CPU)")
+    x = np.random.default_rng(0).standard_normal((5, 7)).astype(np.float32)
+    torch.manual_seed(3)
+    nl.manual_seed(3)
+    expect = torch.nn.functional.dropout(torch.from_numpy(x), 0.3).numpy()
+    assert np.array_equal(F.dropout(nl.from_numpy(x), 0.3).numpy(), expect)
