@@ -12,8 +12,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import nnlite  # noqa: E402
-import nnlite.nn as nn  # noqa: E402
+import nnlite
+from nnlite import nn
 
 
 class ResidualMLP(nn.Module):

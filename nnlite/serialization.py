@@ -163,4 +163,4 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         raise
 
 
-__all__ = ["save", "load", "atomic_write", "to_bytes", "from_bytes", "io"]
+__all__ = ["atomic_write", "from_bytes", "io", "load", "save", "to_bytes"]

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from nnlite.train.cli import main  # noqa: E402
+from nnlite.train.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,9 +11,19 @@ from nnlite.data.dataloader import (
 from nnlite.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 
 __all__ = [
-    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler", "Sampler",
-    "SequentialSampler", "Subset", "TensorDataset", "default_collate", "random_split",
-    "load_dataset", "DATASETS",
+    "DATASETS",
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "load_dataset",
+    "random_split",
 ]
 
 

@@ -9,7 +9,7 @@ middle of an epoch resumes with exactly the same batches.
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 

@@ -96,7 +96,7 @@ def import_class(path: str, key: str = "model.class"):
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise ConfigError(key, f"cannot import '{module_name}': {e}") from None
-    except Exception as e:  # the user's module raised while importing
+    except Exception as e:  # noqa: BLE001 (the user's module raised while importing)
         raise ConfigError(key, f"importing '{module_name}' failed: "
                           f"{type(e).__name__}: {e}") from None
     if not hasattr(module, class_name):
@@ -145,7 +145,7 @@ def _build_user_model(m: dict, n_features: int, n_outputs: int):
                               + did_you_mean(key, allowed) + f" (allowed: {', '.join(allowed)})")
     try:
         return cls(**args)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 (any failure of the user's constructor)
         raise ConfigError("model.args", f"{cls.__name__}(**args) failed: "
                           f"{type(e).__name__}: {e}") from None
 
@@ -201,7 +201,11 @@ def _signature_kwargs(cls, given: dict, path: str, skip=_SKIP_ARGS, fill=True) -
                 raise ConfigError(f"{path}.{key}", f"expected a number, got {value!r}")
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"{path}.{key}", f"expected true or false, got {value!r}")
-        if isinstance(default, tuple) and isinstance(value, list):
+        if isinstance(default, tuple):
+            if not (isinstance(value, (list, tuple)) and len(value) == len(default) and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+                raise ConfigError(f"{path}.{key}", f"expected a list of {len(default)} numbers "
+                                  f"(default {list(default)}), got {value!r}")
             value = tuple(value)
         out[key] = value
     if fill:

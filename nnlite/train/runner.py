@@ -92,6 +92,17 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
             print(text, file=out, flush=True)
 
     cfg = resolve(config, overrides)
+    if cfg["threads"] is None:
+        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
+    previous = nnlite.get_num_threads()
+    nnlite.set_num_threads(cfg["threads"])
+    try:
+        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
+    finally:
+        nnlite.set_num_threads(previous)
+
+
+def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) -> dict:
     checkpoint = None
     if resume is not None:
         path = os.path.join(resume, CHECKPOINT)
@@ -154,7 +165,7 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
         plateau_monitor=monitor, target_transform=transform,
         frozen_bn=setup.finetune["frozen_bn"] if setup.finetune else (),
         checkpoint_fn=save_checkpoint, checkpoint_every=tr["checkpoint_every"],
-        progress=progress and not quiet, log_fn=say, log_every=tr["log_every"])
+        progress=progress, log_fn=say, log_every=tr["log_every"])
     if checkpoint is not None:
         try:
             trainer.load_state_dict(checkpoint)

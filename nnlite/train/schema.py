@@ -198,6 +198,8 @@ def build_schema() -> Section:
     return Section({
         "name": Field("str", None, doc="run name (default: the config file's name)"),
         "seed": Field("int", 0, lo=0, doc="fixes data split and order, init and dropout"),
+        "threads": Field("int", None, lo=1, doc="BLAS threads (nnlite.set_num_threads) for "
+                                                "the run; default: leave as is"),
         "data": Section({
             "name": Field("str", "digits", choices=_names()),
             "path": Field("str", None, doc="the CSV/NPZ file (relative to the config file)"),

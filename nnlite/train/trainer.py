@@ -21,7 +21,7 @@ import math
 import signal
 import threading
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -98,7 +98,7 @@ class Trainer:
         self.history: list[dict] = []
         self.epoch = 0  # completed epochs
         self.batch = 0  # completed batches of the epoch in progress
-        self._sums = {"loss": 0.0, "correct": 0, "n": 0}
+        self._sums = {"loss": 0.0, "correct": 0, "n": 0, "lr": 0.0}
         self._epoch_time = 0.0  # seconds spent on the epoch in progress before a resume
         self.stop_training = False
         self.train_loader = None
@@ -155,7 +155,8 @@ class Trainer:
         if self.batch == 0:
             for cb in self.callbacks:
                 cb.on_epoch_begin(self, epoch)
-        lr = float(self.optimizer.param_groups[0]["lr"])
+            self._sums["lr"] = float(self.optimizer.param_groups[0]["lr"])
+        lr = self._sums["lr"]  # the lr the epoch began with, also after a mid-epoch resume
         self._train_mode()
         if batch_bar is not None:
             batch_bar.reset(total=len(loader))
@@ -213,7 +214,7 @@ class Trainer:
         logs["time_s"] = round(time.perf_counter() - t0, 4)
         self.history.append(logs)
         self.epoch, self.batch, self._epoch_time = epoch, 0, 0.0
-        self._sums = {"loss": 0.0, "correct": 0, "n": 0}
+        self._sums = {"loss": 0.0, "correct": 0, "n": 0, "lr": 0.0}
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, logs)
         self._consistent = True
@@ -277,10 +278,19 @@ class Trainer:
             "epoch_time": self._epoch_time,
             "rng": {"global": nnlite.get_rng_state(),
                     "loader": gen.get_state() if gen is not None else None},
-            "loader": loader.state_dict() if loader is not None and self.batch else None,
+            "loader": self._loader_state(loader),
             "history": json.dumps(self.history),
             "callbacks": [cb.state_dict() for cb in self.callbacks],
         }
+        return state
+
+    def _loader_state(self, loader):
+        if loader is None or not self.batch:
+            return None
+        state = loader.state_dict()
+        # The loader may have fetched the next batch already (an interrupt is honoured right
+        # after the fetch); what counts is how many batches were trained on.
+        state["batches_done"] = self.batch
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -309,7 +319,7 @@ class Trainer:
     # ---- signals and progress ------------------------------------------------------------
     def _check_stop_request(self) -> None:
         if self._stop_signal is not None:
-            sig, self._stop_signal = self._stop_signal, None
+            self._stop_signal = None
             saved = self.checkpoint_fn is not None
             if saved:
                 self.checkpoint_fn(self, "interrupt")

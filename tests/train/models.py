@@ -1,0 +1,33 @@
+"""Modules named by import path from test configs (``tests.train.models:...``)."""
+
+
+from nnlite import nn
+
+calls = {"n": 0}
+
+
+class NanAfter(nn.Module):
+    """A linear model whose output turns NaN on its ``after``-th training forward."""
+
+    def __init__(self, in_features, out_features, after=5):
+        super().__init__()
+        self.fc = nn.Linear(in_features, out_features)
+        self.after = after
+        self.n = 0
+
+    def forward(self, x):
+        y = self.fc(x)
+        if self.training:
+            self.n += 1
+            if self.n >= self.after:
+                return y * float("nan")
+        return y
+
+
+class NotAModule:
+    def __init__(self, in_features=1, out_features=1):
+        pass
+
+
+def _raise_on_import():
+    raise RuntimeError("boom")
