@@ -285,17 +285,22 @@ def test_bad_states():
         nnlite.set_rng_state(nnlite.tensor(old))
 
 
-def test_dataloader_style_seed_then_randperm():
-    """torch's RandomSampler: a seed from ``empty((), int64).random_()``, then randperm with a
-    Generator seeded by it."""
+def test_dataloader_epoch_recipe():
+    """What torch's DataLoader(shuffle=True) draws per epoch (per iterator), checked against the
+    real DataLoader: ``_base_seed`` = ``empty((), int64).random_()``, then RandomSampler's seed
+    = the same again, then ``randperm(n)`` from a Generator seeded with it."""
+    torch.manual_seed(0)
+    loader = torch.utils.data.DataLoader(list(range(37)), batch_size=37, shuffle=True)
+    expected = [next(iter(loader)) for _ in range(2)] + [torch.rand(3)]
 
-    def draw(lib):
-        seed = int(lib.empty((), dtype=lib.int64).random_().item())
-        g = lib.Generator()
-        g.manual_seed(seed)
-        return lib.tensor(seed), lib.randperm(37, generator=g)
-
-    for a, b in zip(*both(draw)):
+    nnlite.manual_seed(0)
+    got = []
+    for _ in range(2):
+        nnlite.empty((), dtype=nnlite.int64).random_()  # the iterator's base seed (workers)
+        seed = int(nnlite.empty((), dtype=nnlite.int64).random_().item())
+        got.append(nnlite.randperm(37, generator=nnlite.Generator().manual_seed(seed)))
+    got.append(nnlite.rand(3))
+    for a, b in zip(got, expected):
         same(a, b)
 
 
