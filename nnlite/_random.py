@@ -32,7 +32,18 @@ import math
 
 import numpy as np
 
-from nnlite.kernels import rng as K
+
+
+class _LazyKernels:
+    """``nnlite.kernels.rng`` loaded on first use: ``import nnlite`` must not import numba."""
+
+    def __getattr__(self, name):
+        from nnlite.kernels import rng
+
+        return getattr(rng, name)
+
+
+K = _LazyKernels()
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
 _N = 624  # mt19937 state words
