@@ -74,7 +74,7 @@ class Adagrad(Optimizer):
 
     def _init_state(self, p: Tensor, group) -> dict:
         state = self.state[p]
-        state["step"] = _step_tensor()
+        state["step"] = _step_tensor(fused=group["fused"])
         state["sum"] = Tensor._wrap(
             np.full(p._data.shape, group["initial_accumulator_value"], p._data.dtype)
         )

@@ -12,7 +12,8 @@ Frozen parameters (``requires_grad=False``, or ``grad is None``) are skipped ent
 algorithm: the value stays bit-for-bit, no weight decay or momentum is applied, and no state is
 created (state created before freezing is kept and used again when the parameter is unfrozen).
 
-``step`` is stored as a float32 0-dim Tensor like torch >= 2.0; ``load_state_dict`` also accepts
+``step`` is stored as a 0-dim Tensor like torch >= 2.0 (float32, float64 when the default dtype is
+float64; integer counts are exact to 2**24 steps either way); ``load_state_dict`` also accepts
 plain numbers for it, numpy arrays for the buffers and string keys (``"0"``) for the state, so a
 checkpoint of arrays + JSON round-trips bit-for-bit.
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from nnlite import _dtype
 from nnlite._tensor import Tensor, _type_name
 from nnlite.autograd.grad_mode import enable_grad, no_grad
 
@@ -111,17 +113,27 @@ def _zeros_like(p: Tensor) -> Tensor:
     return Tensor._wrap(np.zeros(p._data.shape, p._data.dtype))
 
 
-def _step_tensor(value: float = 0.0) -> Tensor:
-    return Tensor._wrap(np.array(value, np.float32))
+def _scalar_dtype(fused=None) -> np.dtype:
+    # torch: float32, or float64 when the default dtype is float64 (fused: always float32).
+    if not fused and _dtype.get_default_dtype() is _dtype.float64:
+        return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
+def _step_tensor(value: float = 0.0, fused=None) -> Tensor:
+    """The ``step`` count as a 0-dim tensor (float32 exact up to 2**24 steps, like torch)."""
+    return Tensor._wrap(np.array(value, _scalar_dtype(fused)))
 
 
 def _to_state_value(param: Tensor, value: Any, key: Any) -> Any:
     """A private copy of a loaded state value: tensors (or arrays) cast to the param's dtype."""
     if key == "step":
-        if isinstance(value, Tensor):
-            value = value._data
-        # float32 like torch; integer counts are exact up to 2**24 steps.
-        return _step_tensor(np.asarray(value, np.float32))
+        if isinstance(value, (Tensor, np.ndarray)):  # keep its dtype, as torch does
+            arr = value._data if isinstance(value, Tensor) else value
+            if arr.dtype.kind == "f":
+                return Tensor._wrap(np.array(arr, copy=True))
+            value = arr
+        return _step_tensor(float(value))
     if isinstance(value, (Tensor, np.ndarray)):
         arr = value._data if isinstance(value, Tensor) else value
         dt = param._data.dtype if param._data.dtype.kind == "f" else arr.dtype
@@ -346,7 +358,7 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state produced by :meth:`state_dict` (of this or an equal optimizer).
 
-        State tensors are copied and cast to their parameter's dtype (``step`` stays float32).
+        State tensors are copied and cast to their parameter's dtype (``step`` keeps its own).
         Also accepted, for checkpoints made of arrays and JSON: numpy arrays for tensors, a plain
         number for ``step``, string keys (``"0"``) in ``state``, lists for tuple-valued
         hyper-parameters (``betas``).

@@ -379,3 +379,24 @@ def test_loss_of_helper_is_differentiable():
     params = make_params(nnlite, arrs)
     loss_of(nnlite, params, arrs).backward()
     assert all(p.grad is not None for p in params.values())
+
+
+@pytest.mark.parametrize("default", ["float32", "float64"])
+@pytest.mark.parametrize("name,fused", [("Adam", None), ("Adam", True), ("RMSprop", None),
+                                        ("Adagrad", None)])  # fmt: skip
+def test_step_dtype_follows_torch(default, name, fused):
+    torch = pytest.importorskip("torch")
+    kw = {} if fused is None else {"fused": fused}
+    dtypes = []
+    for lib in (nnlite, torch):
+        old = lib.get_default_dtype()
+        lib.set_default_dtype(getattr(lib, default))
+        try:
+            p = lib.ones(2, requires_grad=True)
+            opt = getattr(lib.optim, name)([p], **kw)
+            p.grad = lib.ones(2)
+            opt.step()
+            dtypes.append(str(opt.state[p]["step"].dtype))
+        finally:
+            lib.set_default_dtype(old)
+    assert dtypes[0] == dtypes[1]
