@@ -52,7 +52,8 @@ class _Formatter:
             mx, mn = nonzero.max(), nonzero.min()
             if mx / mn > 1000.0 or mx > 1e8 or mn < 1e-4:
                 self.sci = True
-        self.width = max(len(self.fmt(v)) for v in vals)
+        # as PyTorch: the width comes from the finite values; nan/inf are padded to it
+        self.width = max(len(self.fmt(v)) for v in finite)
 
     @staticmethod
     def _nonfinite(v):

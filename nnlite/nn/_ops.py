@@ -122,6 +122,15 @@ def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
     return g2.T @ x2
 
 
+def _linear_node_cls(ndim, has_bias):
+    # grad_fn names as PyTorch's F.linear shows them (one fused node here either way)
+    if ndim == 2:
+        return AddmmBackward0 if has_bias else MmBackward0
+    if has_bias or ndim == 1:
+        return ViewBackward0 if has_bias else SqueezeBackward4
+    return UnsafeViewBackward0
+
+
 class LinearBackward0(Node):
     """Backward of ``y = x W^T + b``: ``gx = g W``, ``gW = g^T x``, ``gb = sum_rows g``."""
 
@@ -183,13 +192,33 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             _kernels("elementwise").bias_add_(y, bd)
     out = _W(y.reshape(xd.shape[:-1] + (out_f,)))
     inputs = (input, weight) if bias is None else (input, weight, bias)
-    node = record(out, LinearBackward0, inputs)
+    node = record(out, _linear_node_cls(xd.ndim, bias is not None), inputs)
     if node is not None:
         nig = node.needs_input_grad
         # save only what the needed gradients read: x for grad_W, W for grad_x
         node.save_for_backward(input if nig[1] else None, weight if nig[0] else None)
         node.in_f, node.out_f, node.x_shape = in_f, out_f, xd.shape
     return out
+
+
+class AddmmBackward0(LinearBackward0):
+    pass
+
+
+class MmBackward0(LinearBackward0):
+    pass
+
+
+class ViewBackward0(LinearBackward0):
+    pass
+
+
+class UnsafeViewBackward0(LinearBackward0):
+    pass
+
+
+class SqueezeBackward4(LinearBackward0):
+    pass
 
 
 # ---- pointwise activations ------------------------------------------------------------------

@@ -16,7 +16,21 @@ from nnlite.ops import elementwise as E
 
 _W = Tensor._wrap
 
-values_indices = namedtuple("return_types", ["values", "indices"])
+def _return_type(name):
+    """(values, indices) results printed as PyTorch prints ``torch.return_types.<name>``."""
+    base = namedtuple(name, ["values", "indices"])
+
+    def __repr__(self):
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+_RT = {n: _return_type(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode")}
+
+
+def values_indices(values, indices, name="max"):
+    return _RT[name](values, indices)
 
 
 def _expand_back(g, shape, axes, keepdim):
@@ -272,7 +286,7 @@ def _max_min_dim(x, dim, keepdim, is_min):
     if node is not None:
         node.shape, node.dim, node.keepdim = x._data.shape, d, keepdim
         node.idx = _W(idx.astype(np.int64).reshape(np.shape(idx)) if x._data.ndim else idx.reshape(()))
-    return values_indices(out, _W(idx_out.astype(np.int64)))
+    return values_indices(out, _W(idx_out.astype(np.int64)), "min" if is_min else "max")
 
 
 def max(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
@@ -504,14 +518,14 @@ def sort(x, dim=-1, descending=False, stable=False):
     from nnlite.ops.shape import gather
 
     if x._data.ndim == 0:
-        return values_indices(x, _W(np.zeros((), np.int64)))
+        return values_indices(x, _W(np.zeros((), np.int64)), "sort")
     d = wrap_dim(dim, x._data.ndim)
     xd = x._data
     idx = np.argsort(-xd if descending and xd.dtype.kind != "b" else xd, axis=d, kind="stable")
     if descending and xd.dtype.kind == "b":
         idx = np.flip(np.argsort(xd, axis=d, kind="stable"), d)
     idx = np.ascontiguousarray(idx.astype(np.int64))
-    return values_indices(gather(x, d, _W(idx)), _W(idx))
+    return values_indices(gather(x, d, _W(idx)), _W(idx), "sort")
 
 
 def argsort(x, dim=-1, descending=False, stable=False):
@@ -529,7 +543,7 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     xd = x._data
     idx = np.argsort(-xd if largest else xd, axis=d, kind="stable")
     idx = np.ascontiguousarray(np.take(idx, np.arange(k), axis=d).astype(np.int64))
-    return values_indices(gather(x, d, _W(idx)), _W(idx))
+    return values_indices(gather(x, d, _W(idx)), _W(idx), "topk")
 
 
 def kthvalue(x, k, dim=-1, keepdim=False):
@@ -539,7 +553,7 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     v, i = narrow(v, dim, k - 1, 1), narrow(i, dim, k - 1, 1)
     if not keepdim:
         v, i = v.squeeze(dim), i.squeeze(dim)
-    return values_indices(v, i)
+    return values_indices(v, i, "kthvalue")
 
 
 def median(x, dim=None, keepdim=False):

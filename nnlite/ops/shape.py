@@ -178,12 +178,20 @@ def transpose(x, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
+class TBackward0(TransposeBackward0):
+    pass
+
+
 def t(x):
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
     if x._data.ndim < 2:
         return x
-    return transpose(x, 0, 1)
+    out = _view_of(x, x._data.T)
+    node = record(out, TBackward0, (x,))
+    if node is not None:
+        node.d0, node.d1 = 0, 1
+    return out
 
 
 def movedim(x, source, destination):
@@ -538,6 +546,30 @@ def _norm_key(key, x):
     return tuple(out)
 
 
+class UnsqueezeIndexBackward(IndexBackward0):
+    pass
+
+
+UnsqueezeIndexBackward.__name__ = "UnsqueezeBackward0"
+
+
+_NOTHING = object()
+
+
+def _basic_node_cls(k):
+    """The name PyTorch gives the last view op that a basic index applies."""
+    last = _NOTHING
+    for item in k:
+        if item is Ellipsis or (isinstance(item, slice) and item == slice(None)):
+            continue
+        last = item
+    if last is None:
+        return UnsqueezeIndexBackward
+    if isinstance(last, (builtins.int, np.integer)):
+        return SelectBackward0
+    return SliceBackward0
+
+
 def index(x, key):
     """``x[key]``: basic indexing gives a view; advanced (tensor/bool) indexing a copy."""
     k = _norm_key(key, x)
@@ -547,9 +579,11 @@ def index(x, key):
         raise IndexError(str(e).replace("axis", "dimension")) from None
     if _is_basic(k):
         out = _view_of(x, arr)
+        cls = _basic_node_cls(k)
     else:
         out = _W(np.asarray(arr))
-    node = record(out, IndexBackward0, (x,))
+        cls = IndexBackward0
+    node = record(out, cls, (x,))
     if node is not None:
         node.shape, node.key = x._data.shape, k
     return out

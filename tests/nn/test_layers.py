@@ -66,7 +66,8 @@ def test_linear_float32_default_and_grad_fn():
     fc = nn.Linear(3, 2)
     assert fc.weight.dtype == nl.float32
     y = fc(nl.randn(4, 3))
-    assert y.dtype == nl.float32 and y.grad_fn.name() == "LinearBackward0"
+    assert y.dtype == nl.float32 and y.grad_fn.name() == "AddmmBackward0"  # as PyTorch names it
+    assert nn.Linear(3, 2, bias=False)(nl.randn(4, 3)).grad_fn.name() == "MmBackward0"
 
 
 def test_linear_gradcheck_and_gradgradcheck():

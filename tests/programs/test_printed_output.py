@@ -1,0 +1,42 @@
+"""A program's printed output is the same with torch and with nnlite: tensor reprs, grad_fn
+names, module reprs, return types, seeded random numbers."""
+
+import contextlib
+import io
+
+import nnlite
+
+from .test_pytorch_programs import torch_real
+
+
+def printing_program(torch):
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(3, 2)
+    print(lin.weight)
+    x = torch.randn(4, 3)
+    y = lin(x)
+    print(y.grad_fn.name(), torch.relu(y).grad_fn.name(), y.sum().grad_fn.name())
+    print(y.mean().grad_fn.name(), torch.softmax(y, 1).grad_fn.name(), y.view(-1).grad_fn.name())
+    print(y[0].grad_fn.name(), y[1:].grad_fn.name(), y[:, None].grad_fn.name(), y.t().grad_fn.name())
+    print(y.T.grad_fn.name(), y.unsqueeze(0).expand(2, 4, 2).grad_fn.name())
+    print(torch.nn.functional.cross_entropy(y, torch.tensor([0, 1, 0, 1])).grad_fn.name())
+    print(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(), torch.nn.Dropout(0.1)))
+    print(x.max(), x.max(dim=0))
+    print(x.sort(dim=1))
+    print(torch.randn(2, 3).dtype, torch.arange(3.0), x.mean(), x.sum(1))
+    print(torch.tensor([1e10, 1.0]), torch.tensor([0.001, 100000.0]))
+    print(torch.tensor([float("nan"), 1.0, float("inf")]), torch.tensor([float("nan"), 1.5]))
+    print(torch.zeros(3, dtype=torch.int32), torch.ones(2, dtype=torch.bool), torch.randn(20))
+    print(torch.tensor(2.5, requires_grad=True) * 2, torch.randn(2, 600).shape)
+    print(torch.randn(3, 2, dtype=torch.float64), torch.rand(5), torch.randint(0, 10, (6,)))
+    print(torch.randperm(8))
+
+
+def test_printed_output_matches_pytorch():
+    outs = []
+    for mod in (torch_real, nnlite):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            printing_program(mod)
+        outs.append(buf.getvalue())
+    assert outs[1] == outs[0]
