@@ -1,0 +1,103 @@
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool2d (attributes and repr as PyTorch)."""
+
+from __future__ import annotations
+
+from nnlite._tensor import Tensor
+from nnlite.nn import _conv_ops
+from nnlite.nn.module import Module
+
+
+class _MaxPoolNd(Module):
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor):
+        return _conv_ops.max_pool(self._nd, input, self.kernel_size, self.stride, self.padding,
+                                  self.dilation, self.ceil_mode, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max over sliding windows of (N, C, L) input; ``return_indices`` gives the argmax in L."""
+
+    _nd = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over sliding (kH, kW) windows of (N, C, H, W) input (padding counts as -inf).
+
+    Example:
+        >>> nn.MaxPool2d(2)(torch.randn(1, 3, 8, 8)).shape
+        torch.Size([1, 3, 4, 4])
+    """
+
+    _nd = 2
+
+
+class AvgPool1d(Module):
+    """Mean over sliding windows of (N, C, L) input."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = _conv_ops._tuple(kernel_size, 1)
+        self.stride = _conv_ops._tuple(stride if stride is not None else kernel_size, 1)
+        self.padding = _conv_ops._tuple(padding, 1)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _conv_ops.avg_pool(1, input, self.kernel_size, self.stride, self.padding,
+                                  self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Mean over sliding (kH, kW) windows of (N, C, H, W) input; zero padding counts in the
+    divisor when ``count_include_pad`` (the default), as in PyTorch."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _conv_ops.avg_pool(2, input, self.kernel_size, self.stride, self.padding,
+                                  self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average into a fixed (oH, oW) output whatever the input size (PyTorch's windows:
+    ``[floor(i*H/oH), ceil((i+1)*H/oH))``). ``None`` in output_size keeps that input size."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _conv_ops.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
