@@ -3,7 +3,10 @@
 Rows (median µs per step, all timed in the same run, interleaved within each repeat):
   - ``nnlite kernel``: ``nnlite.kernels.optim.{adam,sgd}_step_`` on the arrays
   - ``nnlite optimizer.step()``: the same through ``nnlite.optim.Adam``/``SGD`` (Python overhead)
-  - ``numpy in-place``: the ``*_step_ref`` reference (in-place numpy ops, a few temporaries)
+  - ``numpy in-place``: the same update as in-place numpy ufuncs (``out=``) with one scratch
+    buffer: the plain-numpy baseline
+  - ``numpy reference``: the tests' ``*_step_ref`` (rounds like the kernel: float32 FMAs are
+    emulated through float64 temporaries, so it is slower than a plain numpy update)
   - ``torch default``: ``torch.optim.Adam``/``SGD`` as constructed by default (single-tensor
     loop on CPU), threads set to numba's thread count for a like-for-like comparison
   - ``torch fused=True``: PyTorch's fused CPU kernel
@@ -67,11 +70,33 @@ def _cases(n: int):
         step_r[0] += 1
         K.adam_step_ref(pr, g, mr, vr, None, step=step_r[0], **ADAM)
 
+    pi, mi, vi = p0.copy(), np.zeros(n, np.float32), np.zeros(n, np.float32)
+    tmp = np.empty(n, np.float32)
+    step_i = [0]
+
+    def adam_inplace(pi=pi, mi=mi, vi=vi, tmp=tmp):
+        step_i[0] += 1
+        b1, b2, f32 = ADAM["beta1"], ADAM["beta2"], np.float32
+        bias1, bias2 = 1 - b1 ** step_i[0], 1 - b2 ** step_i[0]
+        mi *= f32(b1)
+        np.multiply(g, f32(1 - b1), out=tmp)
+        mi += tmp
+        vi *= f32(b2)
+        np.multiply(g, g, out=tmp)
+        tmp *= f32(1 - b2)
+        vi += tmp
+        np.sqrt(vi, out=tmp)
+        tmp *= f32(1 / bias2**0.5)
+        tmp += f32(ADAM["eps"])
+        np.divide(mi, tmp, out=tmp)
+        tmp *= f32(-ADAM["lr"] / bias1)
+        pi += tmp
+
     pn = nnlite.tensor(p0.copy(), requires_grad=True)
     pn.grad = nnlite.tensor(g)
     opt_n = nnlite.optim.Adam([pn], lr=1e-3)
     cases["adam"] = {"nnlite kernel": adam_kernel, "nnlite optimizer.step()": opt_n.step,
-                     "numpy in-place": adam_numpy}  # fmt: skip
+                     "numpy in-place": adam_inplace, "numpy reference": adam_numpy}  # fmt: skip
 
     # --- SGD momentum ---
     ps, b = p0.copy(), np.zeros(n, np.float32)
@@ -88,11 +113,19 @@ def _cases(n: int):
         K.sgd_step_ref(psr, g, br, first=first_r[0], **SGD)
         first_r[0] = False
 
+    psi, bi = p0.copy(), np.zeros(n, np.float32)
+
+    def sgd_inplace(psi=psi, bi=bi, tmp=tmp):
+        bi *= np.float32(SGD["momentum"])
+        bi += g
+        np.multiply(bi, np.float32(-SGD["lr"]), out=tmp)
+        psi += tmp
+
     qn = nnlite.tensor(p0.copy(), requires_grad=True)
     qn.grad = nnlite.tensor(g)
     opt_s = nnlite.optim.SGD([qn], lr=1e-3, momentum=0.9)
     cases["sgd_momentum"] = {"nnlite kernel": sgd_kernel, "nnlite optimizer.step()": opt_s.step,
-                             "numpy in-place": sgd_numpy}  # fmt: skip
+                             "numpy in-place": sgd_inplace, "numpy reference": sgd_numpy}  # fmt: skip
 
     if torch is not None:
         for fused in (None, True):
