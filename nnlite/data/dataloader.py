@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from nnlite._random import _rng
+from nnlite import _dtype as D
 from nnlite._tensor import Tensor
 
 
@@ -49,12 +49,26 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        n, rng = len(self.data_source), _rng(self.generator)
+        # Draw for draw what torch.utils.data.RandomSampler does, so that the same seed gives
+        # the same order as PyTorch.
+        from nnlite._random import Generator
+        from nnlite.ops.creation import empty, randint, randperm
+
+        n = len(self.data_source)
+        g = self.generator
+        if g is None:
+            seed = int(empty((), dtype=D.int64).random_().item())
+            g = Generator().manual_seed(seed)
+        out: list[int] = []
         if self.replacement:
-            return iter(rng.integers(0, n, self.num_samples).tolist())
-        reps = -(-self.num_samples // n)
-        return iter(np.concatenate([rng.permutation(n) for _ in range(reps)])[: self.num_samples]
-                    .tolist())
+            for _ in range(self.num_samples // 32):
+                out += randint(0, n, (32,), generator=g).tolist()
+            out += randint(0, n, (self.num_samples % 32,), generator=g).tolist()
+            return iter(out)
+        for _ in range(self.num_samples // n):
+            out += randperm(n, generator=g).tolist()
+        out += randperm(n, generator=g).tolist()[: self.num_samples % n]
+        return iter(out)
 
     def __len__(self) -> int:
         return self.num_samples
@@ -173,6 +187,11 @@ class DataLoader:
 
     def __iter__(self) -> Iterator:
         if not self._resume:
+            # torch's iterator draws a base seed (for workers) from the loader's generator at
+            # every new pass, shuffled or not; drawing it too keeps the global stream in step.
+            from nnlite.ops.creation import empty
+
+            empty((), dtype=D.int64).random_(generator=self.generator)
             if isinstance(self.batch_sampler, BatchSampler):
                 self._order = np.fromiter(iter(self.sampler), dtype=np.int64)
             self._done = 0

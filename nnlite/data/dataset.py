@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nnlite._random import _rng
 from nnlite._tensor import Tensor
 
 
@@ -115,7 +114,9 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Su
         lengths = sizes
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    perm = _rng(generator).permutation(n)
+    from nnlite.ops.creation import randperm
+
+    perm = randperm(n, generator=generator)._data  # the same stream as torch.utils.data
     out, offset = [], 0
     for length in lengths:
         out.append(Subset(dataset, perm[offset : offset + length].tolist()))

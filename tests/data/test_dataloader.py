@@ -107,3 +107,29 @@ def test_dataloader_matches_torch_batching_when_installed():
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_shuffled_order_and_global_stream_match_torch():
+    """Same seed, same batches as torch's DataLoader, and the global generator is left in the
+    same state (torch draws a base seed per pass and a sampler seed per shuffled pass)."""
+    torch = pytest.importorskip("torch")
+    import nnlite
+
+    x = np.arange(23 * 2, dtype=np.float32).reshape(23, 2)
+
+    def run(lib, **kw):
+        lib.manual_seed(3)
+        ds = lib.utils.data.TensorDataset(lib.tensor(x))
+        out = []
+        loader = lib.utils.data.DataLoader(ds, batch_size=5, **kw)
+        for _ in range(2):
+            out += [xb[:, 0].tolist() for (xb,) in loader]
+            out.append(lib.rand(2).tolist())
+        a, _ = lib.utils.data.random_split(ds, [0.7, 0.3])
+        out.append(list(a.indices))
+        return out
+
+    for kw in ({"shuffle": True}, {"shuffle": False}, {"shuffle": True, "drop_last": True}):
+        assert run(nnlite, **kw) == run(torch, **kw)
+    assert run(nnlite, shuffle=True, generator=nnlite.Generator().manual_seed(5)) == run(
+        torch, shuffle=True, generator=torch.Generator().manual_seed(5))
