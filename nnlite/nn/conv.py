@@ -39,9 +39,10 @@ class _ConvNd(Module):
         stride = _ntuple(stride, nd)
         dilation = _ntuple(dilation, nd)
         if isinstance(padding, str):
-            if padding not in {"same", "valid"}:
+            valid_padding_strings = {"same", "valid"}
+            if padding not in valid_padding_strings:
                 raise ValueError(
-                    f"Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}"
+                    f"Invalid padding string {padding!r}, should be one of {valid_padding_strings}"
                 )
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
