@@ -38,3 +38,26 @@ from nnlite.nn.mlp import MLP  # noqa: F401
 from nnlite.nn.module import Module  # noqa: F401
 from nnlite.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
 from nnlite.nn.parameter import Parameter  # noqa: F401
+from nnlite.nn.activation import (  # noqa: F401,E402
+    CELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Mish,
+    PReLU,
+    Softmin,
+    Softsign,
+    Tanhshrink,
+)
+from nnlite.nn.distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
+from nnlite.nn.loss import KLDivLoss  # noqa: F401,E402
+from nnlite.nn.padding import (  # noqa: F401,E402
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad2d,
+)

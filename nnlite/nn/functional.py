@@ -413,3 +413,85 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+# ---- more activations, composed from differentiable ops ----------------------------------------
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    return input * _E.tanh(softplus(input))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    return input * hardtanh(input + 3.0, 0.0, 6.0) / 6.0
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``."""
+    return hardtanh(input + 3.0, 0.0, 6.0) / 6.0
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - _E.tanh(input)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return 1.0507009873554804934193349852946 * elu(input, 1.6732632423543772848170429916717)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return input.clamp(min=0.0) + (alpha * (_E.exp(input.clamp(max=0.0) / alpha) - 1.0))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` where ``a, b`` are the two halves of ``input`` along ``dim``."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(
+            f"glu: Halving dimension must be even, but dimension {dim % input.dim()} is size "
+            f"{input.shape[dim]}"
+        )
+    a, b = input.chunk(2, dim)
+    return a * _E.sigmoid(b)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    return softmax(-input, dim, dtype=dtype)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``max(0, x) + weight * min(0, x)``, ``weight`` per channel (dim 1) or shared."""
+    w = weight
+    if weight.numel() > 1 and input.dim() > 1:
+        w = weight.reshape((1, -1) + (1,) * (input.dim() - 2))
+    return input.clamp(min=0.0) + w * input.clamp(max=0.0)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """``target * (log(target) - input)`` (``input`` holds log-probabilities); 0 where target
+    is 0. ``reduction='batchmean'`` divides the sum by the batch size, as the math wants."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        loss = _E.exp(target) * (target - input)
+    else:
+        safe = _E.where(target > 0, target, _E.ones_like(target))
+        loss = _E.where(target > 0, target * (_E.log(safe) - input), _E.zeros_like(input))
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.dim() else 1)
+    return _reduce(loss, reduction)
+
+
+
+
+from nnlite.nn.distance import cosine_similarity, pairwise_distance  # noqa: E402,F401
+from nnlite.nn.padding import pad  # noqa: E402,F401
