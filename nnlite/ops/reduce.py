@@ -228,26 +228,25 @@ def _check_nonempty(x, ax, name):
         )
 
 
-def amax(x, dim=None, keepdim=False):
+def _extreme(x, dim, keepdim, is_min):
     ax = _axes(x, dim)
-    _check_nonempty(x, ax, "amax")
-    out = _W(np.asarray(np.max(x._data, axis=ax, keepdims=keepdim)))
-    node = record(out, AmaxBackward0, (x,), (x,))
+    _check_nonempty(x, ax, "amin" if is_min else "amax")
+    fn = np.min if is_min else np.max
+    out = _W(np.asarray(fn(x._data, axis=ax, keepdims=keepdim)))
+    node = record(out, AminBackward0 if is_min else AmaxBackward0, (x,), (x,))
     if node is not None:
         node.shape, node.axes, node.keepdim = x._data.shape, ax, keepdim
         node.out = out.detach()
     return out
+
+
+def amax(x, dim=None, keepdim=False):
+    """Maximum over ``dim``; ties share the gradient equally."""
+    return _extreme(x, dim, keepdim, False)
 
 
 def amin(x, dim=None, keepdim=False):
-    ax = _axes(x, dim)
-    _check_nonempty(x, ax, "amin")
-    out = _W(np.asarray(np.min(x._data, axis=ax, keepdims=keepdim)))
-    node = record(out, AminBackward0, (x,), (x,))
-    if node is not None:
-        node.shape, node.axes, node.keepdim = x._data.shape, ax, keepdim
-        node.out = out.detach()
-    return out
+    return _extreme(x, dim, keepdim, True)
 
 
 class MaxBackward0(Node):
@@ -306,30 +305,26 @@ def min(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
     return _max_min_dim(x, dim, keepdim, True)
 
 
-def argmax(x, dim=None, keepdim=False):
+def _arg_extreme(x, dim, keepdim, fn):
     if dim is None:
-        r = np.asarray(np.argmax(x._data))
+        r = np.asarray(fn(x._data))
         return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
     from nnlite.ops._util import wrap_dim
 
     d = wrap_dim(dim, x._data.ndim)
-    r = np.argmax(x._data, axis=d)
+    r = fn(x._data, axis=d)
     if keepdim:
         r = np.expand_dims(r, d)
     return _W(np.asarray(r, dtype=np.int64))
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the (first) maximum, over all elements or along ``dim`` (int64)."""
+    return _arg_extreme(x, dim, keepdim, np.argmax)
 
 
 def argmin(x, dim=None, keepdim=False):
-    if dim is None:
-        r = np.asarray(np.argmin(x._data))
-        return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
-    from nnlite.ops._util import wrap_dim
-
-    d = wrap_dim(dim, x._data.ndim)
-    r = np.argmin(x._data, axis=d)
-    if keepdim:
-        r = np.expand_dims(r, d)
-    return _W(np.asarray(r, dtype=np.int64))
+    return _arg_extreme(x, dim, keepdim, np.argmin)
 
 
 class LogsumexpBackward0(Node):
@@ -397,48 +392,39 @@ def _softmax_dim(x, dim):
     return wrap_dim(dim, x._data.ndim)
 
 
-def softmax(x, dim=None, dtype=None):
-    """``exp(x - max) / sum(exp(x - max))`` along ``dim`` (stable for large logits)."""
+def _softmax_family(x, dim, dtype, log):
     d = _softmax_dim(x, dim)
     xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
     if xd.dtype.kind != "f":
         xd = xd.astype(D._default_float.np)
     if xd.ndim == 0:
-        y = np.ones_like(xd)
+        y = np.zeros_like(xd) if log else np.ones_like(xd)
     elif d == xd.ndim - 1 and xd.size:
-        from nnlite.kernels.loss import softmax_forward
+        from nnlite.kernels import loss as kl
 
-        y = softmax_forward(xd)
+        y = kl.log_softmax_forward(xd) if log else kl.softmax_forward(xd)
     else:
-        e = np.exp(xd - np.max(xd, axis=d, keepdims=True))
-        y = e / e.sum(axis=d, keepdims=True)
+        s = xd - np.max(xd, axis=d, keepdims=True)
+        if log:
+            y = s - np.log(np.exp(s).sum(axis=d, keepdims=True))
+        else:
+            e = np.exp(s)
+            y = e / e.sum(axis=d, keepdims=True)
     out = _W(y)
-    node = record(out, SoftmaxBackward0, (x,), (out,))
+    node = record(out, LogSoftmaxBackward0 if log else SoftmaxBackward0, (x,), (out,))
     if node is not None:
         node.dim = d
     return out
+
+
+def softmax(x, dim=None, dtype=None):
+    """``exp(x - max) / sum(exp(x - max))`` along ``dim`` (stable for large logits)."""
+    return _softmax_family(x, dim, dtype, log=False)
 
 
 def log_softmax(x, dim=None, dtype=None):
     """``x - logsumexp(x)`` along ``dim``."""
-    d = _softmax_dim(x, dim)
-    xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
-    if xd.dtype.kind != "f":
-        xd = xd.astype(D._default_float.np)
-    if xd.ndim == 0:
-        y = np.zeros_like(xd)
-    elif d == xd.ndim - 1 and xd.size:
-        from nnlite.kernels.loss import log_softmax_forward
-
-        y = log_softmax_forward(xd)
-    else:
-        s = xd - np.max(xd, axis=d, keepdims=True)
-        y = s - np.log(np.exp(s).sum(axis=d, keepdims=True))
-    out = _W(y)
-    node = record(out, LogSoftmaxBackward0, (x,), (out,))
-    if node is not None:
-        node.dim = d
-    return out
+    return _softmax_family(x, dim, dtype, log=True)
 
 
 class CumsumBackward0(Node):
