@@ -43,17 +43,12 @@ def _out_len(size: int, k: int, s: int, lo: int, hi: int, d: int) -> int:
 # ---- numpy kernels ---------------------------------------------------------------------------
 
 
-def _pad_zeros(x: np.ndarray, pads, extent=None) -> np.ndarray:
-    """Zero-pad (N, C, H, W) by ``pads = (top, bottom, left, right)``; ``extent`` (Hp, Wp)
-    overrides the padded size (cropping or extending at the end)."""
+def _pad_cn(x: np.ndarray, pads) -> np.ndarray:
+    """(N, C, H, W) -> zero-padded, channel-major (C, N, H + pt + pb, W + pl + pr)."""
     pt, pb, pl, pr = pads
     n, c, h, w = x.shape
-    hp, wp = extent if extent is not None else (h + pt + pb, w + pl + pr)
-    if (pt, pl) == (0, 0) and (hp, wp) == (h, w):
-        return x
-    xp = np.zeros((n, c, hp, wp), x.dtype)
-    hh, ww = min(h, hp - pt), min(w, wp - pl)
-    xp[:, :, pt:pt + hh, pl:pl + ww] = x[:, :, :hh, :ww]
+    xp = np.zeros((c, n, h + pt + pb, w + pl + pr), x.dtype)
+    xp[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
     return xp
 
 
@@ -66,28 +61,33 @@ def _window(i, j, p):
 
 
 def _im2col(xp: np.ndarray, kh: int, kw: int, p) -> np.ndarray:
-    """(N, C, Hp, Wp) -> cols (N, C, KH, KW, OH, OW)."""
-    n, c = xp.shape[:2]
+    """Padded (C, N, Hp, Wp) -> cols (C, KH, KW, N, OH, OW): one strided copy per tap."""
+    c, n = xp.shape[:2]
     oh, ow = p[2]
-    cols = np.empty((n, c, kh, kw, oh, ow), xp.dtype)
+    cols = np.empty((c, kh, kw, n, oh, ow), xp.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, i, j] = xp[_window(i, j, p)]
+            cols[:, i, j] = xp[_window(i, j, p)]
     return cols
 
 
 def _col2im(gcols: np.ndarray, padded_shape, p) -> np.ndarray:
-    """Adjoint of ``_im2col``: add each tap's slab back into a zero (N, C, Hp, Wp) array."""
-    kh, kw = gcols.shape[2:4]
+    """Adjoint of ``_im2col``: add each tap's slab back into a zero (C, N, Hp, Wp) array."""
+    kh, kw = gcols.shape[1:3]
     gxp = np.zeros(padded_shape, gcols.dtype)
     for i in range(kh):
         for j in range(kw):
-            gxp[_window(i, j, p)] += gcols[:, :, i, j]
+            gxp[_window(i, j, p)] += gcols[:, i, j]
     return gxp
 
 
 class _Geom:
-    """Sizes of one convolution: input (N, C, H, W), weight (O, Cg, KH, KW), output (OH, OW)."""
+    """Sizes of one convolution: input (N, C, H, W), weight (O, Cg, KH, KW), output (OH, OW).
+
+    The GEMMs run channel-major over the whole batch -- ``(Og, K) @ (K, N*OH*OW)`` per group --
+    rather than one small GEMM per sample: on the 2 shared cores, numpy's per-sample GEMM loop
+    made OpenBLAS threads sync per call and was 1.5-30x slower under load.
+    """
 
     __slots__ = ("x_shape", "w_shape", "stride", "pads", "dilation", "groups", "out_hw")
 
@@ -100,25 +100,37 @@ class _Geom:
                        _out_len(w, kw, stride[1], pads[2], pads[3], dilation[1]))
 
     @property
-    def padded(self):
-        n, c, h, w = self.x_shape
-        pt, pb, pl, pr = self.pads
-        return (n, c, h + pt + pb, w + pl + pr)
-
-    @property
     def taps(self):
         return (self.stride, self.dilation, self.out_hw)
 
+    @property
+    def pointwise(self) -> bool:
+        return self.w_shape[2:] == (1, 1) and self.stride == (1, 1) and not any(self.pads)
+
     def cols(self, x4: np.ndarray) -> np.ndarray:
-        """im2col as (N, G, Cg*KH*KW, OH*OW); a view of x for an unpadded 1x1 stride-1 conv."""
+        """im2col of x as (G, Cg*KH*KW, N*OH*OW)."""
         n, c = x4.shape[:2]
-        kh, kw = self.w_shape[2:]
         g = self.groups
-        oh, ow = self.out_hw
-        if (kh, kw) == (1, 1) and self.stride == (1, 1) and not any(self.pads):
-            return x4.reshape(n, g, c // g, oh * ow)
-        cols = _im2col(_pad_zeros(x4, self.pads), kh, kw, self.taps)
-        return cols.reshape(n, g, -1, oh * ow)
+        if self.pointwise:
+            cols = np.ascontiguousarray(x4.transpose(1, 0, 2, 3))
+        else:
+            kh, kw = self.w_shape[2:]
+            cols = _im2col(_pad_cn(x4, self.pads), kh, kw, self.taps)
+        return cols.reshape(g, -1, n * self.out_hw[0] * self.out_hw[1])
+
+    def grad_rows(self, g4: np.ndarray) -> np.ndarray:
+        """Output gradient (N, O, OH, OW) as (G, Og, N*OH*OW)."""
+        n, o = g4.shape[:2]
+        return np.ascontiguousarray(g4.transpose(1, 0, 2, 3)).reshape(self.groups, o // self.groups,
+                                                                       -1)
+
+
+def _gemm_groups(a, b):
+    """``a[g] @ b[g]`` for each group as plain 2-D products: numpy's stacked matmul does not pass
+    transposed operands to BLAS (it was 7x slower for the weight gradient)."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return np.stack([a[k] @ b[k] for k in range(a.shape[0])])
 
 
 def conv_forward_np(x4, w4, geo: _Geom):
@@ -127,42 +139,31 @@ def conv_forward_np(x4, w4, geo: _Geom):
     o = w4.shape[0]
     g = geo.groups
     cols = geo.cols(x4)
-    wm = w4.reshape(g, o // g, -1)
-    if g == 1:
-        y = np.matmul(wm[0], cols[:, 0])
-    else:
-        y = np.matmul(wm, cols)
-    return y.reshape(n, o, *geo.out_hw), cols
+    y = _gemm_groups(w4.reshape(g, o // g, -1), cols)  # (G, Og, N*L)
+    y = y.reshape(o, n, *geo.out_hw).transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(y), cols
 
 
 def conv_input_grad_np(g4, w4, geo: _Geom):
     """Transposed convolution: the gradient of ``conv(x, w)`` w.r.t. x."""
-    n, c = geo.x_shape[:2]
+    n, c, h, w = geo.x_shape
     o, cg, kh, kw = w4.shape
     grp = geo.groups
     oh, ow = geo.out_hw
-    gm = g4.reshape(n, grp, o // grp, oh * ow)
     wt = w4.reshape(grp, o // grp, -1).transpose(0, 2, 1)
-    gcols = np.matmul(wt[0], gm[:, 0]) if grp == 1 else np.matmul(wt, gm)
-    if (kh, kw) == (1, 1) and geo.stride == (1, 1) and not any(geo.pads):
-        return gcols.reshape(geo.x_shape)
-    gxp = _col2im(gcols.reshape(n, c, kh, kw, oh, ow), geo.padded, geo.taps)
-    pt, _, pl, _ = geo.pads
-    h, w = geo.x_shape[2:]
-    return np.ascontiguousarray(gxp[:, :, pt:pt + h, pl:pl + w])
+    gcols = _gemm_groups(wt, geo.grad_rows(g4))  # (G, Cg*KH*KW, N*L)
+    if geo.pointwise:
+        return np.ascontiguousarray(gcols.reshape(c, n, h, w).transpose(1, 0, 2, 3))
+    pt, pb, pl, pr = geo.pads
+    gxp = _col2im(gcols.reshape(c, kh, kw, n, oh, ow), (c, n, h + pt + pb, w + pl + pr),
+                  geo.taps)
+    return np.ascontiguousarray(gxp[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
 
 
 def conv_weight_grad_np(cols, g4, geo: _Geom):
-    """The gradient of ``conv(x, w)`` w.r.t. w, from x's im2col ``cols`` (N, G, K, L)."""
-    n = g4.shape[0]
-    o = geo.w_shape[0]
-    grp = geo.groups
-    gm = g4.reshape(n, grp, o // grp, -1)
-    if grp == 1:
-        # one BLAS call over the whole batch: (Og, N*L) @ (N*L, K)
-        gw = np.tensordot(gm[:, 0], cols[:, 0], axes=([0, 2], [0, 2]))
-    else:
-        gw = np.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    """The gradient of ``conv(x, w)`` w.r.t. w from x's im2col ``cols`` (G, K, N*L): one GEMM
+    ``(Og, N*L) @ (N*L, K)`` per group."""
+    gw = _gemm_groups(geo.grad_rows(g4), cols.transpose(0, 2, 1))
     return gw.reshape(geo.w_shape)
 
 
