@@ -246,3 +246,46 @@ def test_module_errors_match_torch(kw):
         return re.sub(r"\{[^}]*\}", lambda g: str(sorted(g.group(0)[1:-1].split(", "))), m)
 
     assert norm(str(info.value)) == norm(msg)
+
+
+# ---- a small CNN trained next to PyTorch ------------------------------------------------------
+
+
+def _cnn(nn_mod, conv, pool):
+    return nn_mod.Sequential(
+        conv(1, 4, 3, padding=1), nn_mod.BatchNorm2d(4), nn_mod.ReLU(), pool(2),
+        conv(4, 6, 3, stride=1, groups=2), nn_mod.ReLU(), nn_mod.Flatten(), nn_mod.Linear(24, 3),
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_small_cnn_trains_like_torch(dtype):
+    torch = pytest.importorskip("torch")
+    from nnlite import nn
+    from nnlite.nn.pooling import MaxPool2d
+
+    ours = _cnn(nn, Conv2d, MaxPool2d).to(getattr(nl, dtype))
+    theirs = _cnn(torch.nn, torch.nn.Conv2d, torch.nn.MaxPool2d).to(getattr(torch, dtype))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                            for k, v in ours.state_dict().items()})
+    opt = nl.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    opt_t = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(0)
+    tol = 1e-6 if dtype == "float64" else 1e-4
+    for step in range(5):
+        x = rng.standard_normal((8, 1, 8, 8)).astype(dtype)
+        y = rng.integers(0, 3, 8)
+        loss = nl.nn.functional.cross_entropy(ours(nl.tensor(x)), nl.tensor(y))
+        loss_t = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)),
+                                                   torch.from_numpy(y))
+        np.testing.assert_allclose(loss.item(), loss_t.item(), rtol=tol, atol=tol)
+        opt.zero_grad()
+        opt_t.zero_grad()
+        loss.backward()
+        loss_t.backward()
+        opt.step()
+        opt_t.step()
+    for k, v in ours.state_dict().items():
+        np.testing.assert_allclose(v.numpy(), theirs.state_dict()[k].numpy(), rtol=tol * 10,
+                                   atol=tol * 10, err_msg=k)
