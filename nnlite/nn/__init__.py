@@ -61,3 +61,12 @@ from nnlite.nn.padding import (  # noqa: F401,E402
     ReplicationPad2d,
     ZeroPad2d,
 )
+from nnlite.nn.conv import Conv1d, Conv2d  # noqa: F401,E402
+from nnlite.nn.pooling import (  # noqa: F401,E402
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from nnlite.nn.sparse import Embedding  # noqa: F401,E402

@@ -495,3 +495,68 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 from nnlite.nn.distance import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from nnlite.nn.padding import pad  # noqa: E402,F401
+
+
+# ---- convolution, pooling, embedding (nnlite/nn/_conv_ops.py) ---------------------------------
+from nnlite.nn import _conv_ops as _C  # noqa: E402
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation of (N, C_in, L) with weight (C_out, C_in/groups, K);
+    ``padding`` may be an int or 'same'/'valid'."""
+    return _C.conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation of (N, C_in, H, W) with weight (C_out, C_in/groups, kH, kW)
+    (im2col + BLAS); ``padding`` may be an int, a pair or 'same'/'valid'."""
+    return _C.conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    return _C.max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Max over (kH, kW) windows; with ``return_indices`` also the flat argmax in each plane."""
+    return _C.max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = True):
+    return _C.max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    return _C.avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """Mean over (kH, kW) windows; zero padding counts in the divisor by default."""
+    return _C.avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average into an (oH, oW) output with PyTorch's adaptive windows."""
+    return _C.adaptive_avg_pool2d(input, output_size)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
+    """Rows ``weight[input]``; the ``padding_idx`` row gets no gradient."""
+    return _C.embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                        sparse)
+
+
+__all__ += ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "embedding",
+            "max_pool1d", "max_pool2d", "max_pool2d_with_indices"]
