@@ -100,14 +100,45 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with ``N(mean, std^2)`` truncated to ``[a, b]`` (rejection sampling)."""
-    rng = _rng(generator)
-    n = tensor._data.size
-    out = np.empty(0)
-    while out.size < n:
-        draw = mean + std * rng.standard_normal(max(2 * (n - out.size), 16))
-        out = np.concatenate([out, draw[(draw >= a) & (draw <= b)]])
-    return _fill(tensor, out[:n].reshape(tensor._data.shape))
+    """Fill with ``N(mean, std^2)`` truncated to ``[a, b]``, drawing as PyTorch 2.13 does.
+
+    When the interval holds more than 30% of the mass: draw normals, redraw (a full-size draw,
+    kept where out of range) until all lie in ``[a, b]``. Otherwise: uniform candidates on
+    ``[a, b]`` accepted when ``log U < -((x - mean) / std)^2 / 2 - log_peak``, redrawn (full
+    size) where still pending. Same seed, same values as ``torch.nn.init.trunc_normal_``.
+    """
+    g = _R._gen(generator)
+    d = tensor._data
+    dt, shape = d.dtype, d.shape
+
+    def norm_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    if p > 0.3:
+        lo, hi = dt.type(a), dt.type(b)  # bounds in the tensor's dtype, as torch casts them
+        result = _R.normal(g, shape, dt, mean, std)
+        while True:
+            mask = (result < lo) | (result > hi)
+            if not mask.any():
+                break
+            result = np.where(mask, _R.normal(g, shape, dt, mean, std), result)
+        return _fill(tensor, result)
+
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_pdf(c):  # torch's in-place chain sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(peak)
+        c = (c - dt.type(mean)) / dt.type(std)
+        return c * c * dt.type(-0.5) - dt.type(log_peak)
+
+    result = _R.uniform(g, shape, dt, a, b)
+    pending = np.log(_R.uniform(g, shape, dt)) > log_pdf(result)
+    while pending.any():
+        cand = _R.uniform(g, shape, dt, a, b)
+        result = np.where(pending, cand, result)
+        pending = np.where(pending, np.log(_R.uniform(g, shape, dt)) > log_pdf(cand), pending)
+    return _fill(tensor, result)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

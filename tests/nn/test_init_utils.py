@@ -56,6 +56,24 @@ def test_init_bounds_and_statistics():
     assert w.dtype == nl.float32
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("args", [dict(std=0.3, a=-0.5, b=0.5), dict(),
+                                  dict(mean=0.0, std=1.0, a=1.5, b=3.0),
+                                  dict(std=2.0, a=-0.1, b=0.2)])
+def test_trunc_normal_draws_as_torch(args, dtype):
+    # torch 2.13 redraws normals (mass > 0.3) or rejection-samples uniforms (narrow window);
+    # both paths must consume the generator as torch does: same values, same next draw
+    torch = pytest.importorskip("torch")
+    out = []
+    for T in (torch, nl):
+        T.manual_seed(3)
+        w = T.empty(7, 5, dtype=getattr(T, dtype))
+        T.nn.init.trunc_normal_(w, **args)
+        out.append((w.detach().numpy().copy(), T.rand(1).item()))
+    np.testing.assert_array_equal(out[1][0], out[0][0])
+    assert out[1][1] == out[0][1]
+
+
 def test_init_is_seeded_and_works_on_parameters_without_graph():
     fc = nn.Linear(3, 3)
     nl.manual_seed(5)
