@@ -9,10 +9,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from nnlite.autograd.function import AccumulateGrad, edge_of
 from nnlite.autograd.grad_mode import _GradState
+
+_getrefcount = sys.getrefcount
+_Tensor = None  # nnlite._tensor.Tensor, bound on the first backward (import cycle)
 
 
 def _make_grads(outputs, grad_outputs, create_graph):
@@ -50,6 +55,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     With ``accumulate`` gradients go into leaves' ``.grad`` (restricted to ``inputs`` when
     given); otherwise the gradients w.r.t. ``inputs`` are returned as a tuple.
     """
+    global _Tensor
+    if _Tensor is None:
+        from nnlite._tensor import Tensor
+
+        _Tensor = Tensor
     if retain_graph is None:
         retain_graph = create_graph
     for i, out in enumerate(outputs):
@@ -73,9 +83,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             capture[(fn, nr)] = None
 
     # 1. discover reachable nodes, post-order (children before parents).
-    roots = []
-    for out in outputs:
-        roots.append(edge_of(out))
+    roots = [edge_of(out) for out in outputs]
     seen = set()
     order = []
     stack = []
@@ -94,47 +102,39 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             stack.pop()
             order.append(fn)
 
-    # 2. prune to nodes from which a target is reachable.
+    # 2. prune to nodes from which a target is reachable (post-order: children are decided
+    # first) and 3. count, for each kept node, the kept edges that lead into it.
     needed = {}
-    for fn in order:  # post-order: children are decided first
+    deps = {}
+    for fn in order:
         if target_nodes is None:
             ok = isinstance(fn, AccumulateGrad)
         else:
             ok = fn in target_nodes
+        nf = fn.next_functions
         if not ok:
-            for child, _ in fn.next_functions:
+            for child, _ in nf:
                 if child is not None and needed[child]:
                     ok = True
                     break
         needed[fn] = ok
-
-    # 3. dependency counts over kept edges.
-    deps = {}
-    for fn in order:
-        if not needed[fn]:
-            continue
-        for child, _ in fn.next_functions:
-            if child is not None and needed[child]:
-                deps[child] = deps.get(child, 0) + 1
+        if ok:
+            for child, _ in nf:
+                if child is not None and needed[child]:
+                    deps[child] = deps.get(child, 0) + 1
 
     buffers = {}
-
-    def add_grad(fn, nr, g):
-        buf = buffers.get(fn)
-        if buf is None:
-            n = len(fn._out_meta) if fn._out_meta is not None else 1
-            buf = buffers[fn] = [None] * n
-        old = buf[nr]
-        buf[nr] = g if old is None else old + g
-
-    ready = []
     for (fn, nr), g in zip(roots, grads):
-        if fn is None or not needed[fn]:
-            continue
-        add_grad(fn, nr, g)
+        if fn is not None and needed[fn]:
+            _add_grad(buffers, fn, nr, g)
+    ready = []
     for fn, _ in roots:
-        if fn is not None and needed[fn] and deps.get(fn, 0) == 0 and fn not in ready:
+        if fn is not None and needed[fn] and fn not in deps and fn not in ready:
             ready.append(fn)
+    # AccumulateGrad may adopt an incoming gradient's array instead of copying it when nothing
+    # else can see that array; user hooks could keep a reference, so not once any has run.
+    steal = not create_graph
+    g = gs = None
 
     prev_mode = _GradState.enabled
     _GradState.enabled = create_graph
@@ -147,6 +147,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             # Tensor hooks (register_hook / retain_grad) on this node's outputs.
             th = fn._tensor_pre_hooks
             if th:
+                steal = False
                 for nr, hooks in th.items():
                     if buf[nr] is None:
                         continue
@@ -162,39 +163,62 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if isinstance(fn, AccumulateGrad) or not run:
                     continue
             if isinstance(fn, AccumulateGrad):
-                if buf[0] is not None:
-                    _accumulate(fn.variable, buf[0], create_graph)
+                g = buf[0]
+                if g is not None:
+                    buf = None
+                    _accumulate(fn.variable, g, create_graph, steal)
+                    g = None
                 continue
-            if all(g is None for g in buf):
-                grads_in = (None,) * len(fn.next_functions)
+            for g in buf:
+                if g is not None:
+                    break
             else:
+                g = None
+            nf = fn.next_functions
+            if g is None:  # no gradient arrived at all: nothing flows further
+                gs = (None,) * len(nf)
+            else:
+                g = None
                 if fn._out_meta is not None and fn.materialize_grads:
                     buf = [
                         _zeros(m) if g is None and m is not None else g
                         for g, m in zip(buf, fn._out_meta)
                     ]
                 if fn._pre_hooks:
+                    steal = False
                     for h in fn._pre_hooks:
                         r = h(tuple(buf))
                         if r is not None:
                             buf = list(r)
-                grads_in = _call_backward(fn, buf, capture, needed)
+                gs = _call_backward(fn, buf, capture, needed)
                 if fn._hooks:
+                    steal = False
+                    gs = tuple(None if c is None else x for (c, _), x in zip(nf, gs))
                     for h in fn._hooks:
-                        r = h(grads_in, tuple(buf))
+                        r = h(gs, tuple(buf))
                         if r is not None:
-                            grads_in = tuple(r)
-            if not retain_graph:
+                            gs = tuple(r)
+            buf = None
+            if not retain_graph and fn._saved:
                 fn._free()
-            for (child, nr), g in zip(fn.next_functions, grads_in):
+            for (child, nr), g in zip(nf, gs):
                 if child is None or not needed[child]:
                     continue
                 if g is not None:
-                    add_grad(child, nr, g)
+                    b = buffers.get(child)
+                    if b is None:
+                        meta = child._out_meta
+                        b = buffers[child] = [None] * (len(meta) if meta is not None else 1)
+                        b[nr] = g
+                    else:
+                        old = b[nr]
+                        b[nr] = g if old is None else old + g
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
                     ready.append(child)
+            # drop this node's gradients now, so that AccumulateGrad sees their true owners
+            g = gs = b = None
     finally:
         _GradState.enabled = prev_mode
 
@@ -217,6 +241,15 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     return tuple(result)
 
 
+def _add_grad(buffers, fn, nr, g):
+    buf = buffers.get(fn)
+    if buf is None:
+        n = len(fn._out_meta) if fn._out_meta is not None else 1
+        buf = buffers[fn] = [None] * n
+    old = buf[nr]
+    buf[nr] = g if old is None else old + g
+
+
 def _zeros(meta):
     from nnlite._tensor import Tensor
 
@@ -225,8 +258,8 @@ def _zeros(meta):
 
 
 def _call_backward(fn, buf, capture, needed):
-    from nnlite._tensor import Tensor
-
+    """Run ``fn.backward`` and check what it returned: one Tensor or None per input edge, each
+    shaped like the input it flows to. Returns the tuple of gradients."""
     nf = fn.next_functions
     if capture is not None:
         # Only compute what leads to a target (ctx.needs_input_grad reflects the pruning).
@@ -240,7 +273,7 @@ def _call_backward(fn, buf, capture, needed):
             fn.needs_input_grad = saved
     else:
         out = fn.backward(*buf)
-    if not isinstance(out, tuple):
+    if out.__class__ is not tuple:
         out = (out,)
     if len(out) != len(nf):
         if len(out) > len(nf) and all(g is None for g in out[len(nf):]):
@@ -250,20 +283,33 @@ def _call_backward(fn, buf, capture, needed):
                 f"function {fn.name()} returned an incorrect number of gradients (expected "
                 f"{len(nf)}, got {len(out)})"
             )
-    res = []
-    for i, ((child, _), g) in enumerate(zip(nf, out)):
+    for (child, nr), g in zip(nf, out):
         if g is None or child is None:
-            res.append(None)
             continue
-        if not isinstance(g, Tensor):
+        if g.__class__ is not _Tensor and not isinstance(g, _Tensor):
+            _bad_gradient(fn, nf, out)
+        if child.__class__ is AccumulateGrad:
+            if g._data.shape != child.variable._data.shape:
+                _bad_gradient(fn, nf, out)
+        elif child._out_meta is not None or isinstance(child, AccumulateGrad):
+            exp = _input_shape(child, nr)
+            if exp is not None and g._data.shape != exp:
+                _bad_gradient(fn, nf, out)
+    return out
+
+
+def _bad_gradient(fn, nf, out):
+    """Raise the error for the first gradient that is not a Tensor or has the wrong shape."""
+    for i, ((child, nr), g) in enumerate(zip(nf, out)):
+        if g is None or child is None:
+            continue
+        if not isinstance(g, _Tensor):
             raise TypeError(
                 f"function {fn.name()} returned a gradient of type {type(g).__name__} at "
                 f"index {i}; expected a Tensor or None"
             )
-        res.append(g)
-    # Shape check against the input each gradient flows to.
-    for i, ((child, nr), g) in enumerate(zip(nf, res)):
-        if g is None:
+    for i, ((child, nr), g) in enumerate(zip(nf, out)):
+        if g is None or child is None:
             continue
         exp = _input_shape(child, nr)
         if exp is not None and g._data.shape != exp:
@@ -271,7 +317,7 @@ def _call_backward(fn, buf, capture, needed):
                 f"Function {fn.name()} returned an invalid gradient at index {i} - got "
                 f"{list(g._data.shape)} but expected shape compatible with {list(exp)}"
             )
-    return tuple(res)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _input_shape(child, nr):
@@ -283,12 +329,16 @@ def _input_shape(child, nr):
     return None
 
 
-def _accumulate(var, g, create_graph):
-    """``var.grad += g`` for a leaf, running the leaf's own hooks first."""
-    from nnlite._tensor import Tensor
+def _accumulate(var, g, create_graph, steal=False):
+    """``var.grad += g`` for a leaf, running the leaf's own hooks first.
 
+    With ``steal`` (the engine passes it when no user hook has seen the gradients, and holds
+    exactly one reference to ``g`` itself) a first gradient whose array nothing else references
+    becomes ``.grad`` without a copy, as PyTorch's AccumulateGrad does.
+    """
     hooks = var._hooks
     if hooks:
+        steal = False
         for h in list(hooks):
             r = h(g)
             if r is not None:
@@ -299,15 +349,29 @@ def _accumulate(var, g, create_graph):
             f"{list(g._data.shape)}"
         )
     if g._data.dtype != var._data.dtype:
-        g = Tensor._wrap(g._data.astype(var._data.dtype)) if not create_graph else g.to(var.dtype)
+        g = _Tensor._wrap(g._data.astype(var._data.dtype)) if not create_graph else g.to(var.dtype)
     old = var.grad
     if old is None:
         if create_graph:
             var.grad = g
+            return
+        arr = g._data
+        # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
+        # getrefcount's own argument); anything more (a user's variable, a saved tensor, a view)
+        # means the array is shared.
+        if (
+            steal
+            and _getrefcount(g) <= 3
+            and _getrefcount(arr) <= 3
+            and arr.base is None
+            and arr.flags.c_contiguous
+            and arr.flags.writeable
+        ):
+            var.grad = _Tensor._wrap(arr)
         else:
             # A fresh, writable, contiguous array: the incoming grad may be a broadcast view or
             # shared with another leaf, and users zero .grad in place.
-            var.grad = Tensor._wrap(np.array(g._data, copy=True, order="C"))
+            var.grad = _Tensor._wrap(np.array(arr, copy=True, order="C"))
     elif create_graph or old._requires_grad:
         var.grad = old + g
     else:

@@ -146,6 +146,9 @@ def edge_of(t):
     return (None, 0)
 
 
+_NO_EDGE = (None, 0)
+
+
 def record(out, cls, inputs, saved=()):
     """Attach a new ``cls`` node to ``out`` if grad mode is on and any input requires grad.
 
@@ -159,8 +162,23 @@ def record(out, cls, inputs, saved=()):
     else:
         return None
     node = cls()
-    node.next_functions = tuple([edge_of(t) for t in inputs])
-    node.needs_input_grad = tuple([t._requires_grad for t in inputs])
+    # edge_of and needs_input_grad inlined: this runs once per recorded op
+    edges = []
+    needs = []
+    for t in inputs:
+        fn = t.grad_fn
+        if fn is not None:
+            edges.append((fn, t._output_nr))
+        elif t._requires_grad:
+            fn = t._accum
+            if fn is None:
+                fn = t._accum = AccumulateGrad(t)
+            edges.append((fn, 0))
+        else:
+            edges.append(_NO_EDGE)
+        needs.append(t._requires_grad)
+    node.next_functions = tuple(edges)
+    node.needs_input_grad = tuple(needs)
     if saved:
         node._saved_versions = tuple([t._vc[0] for t in saved])
         for t in saved:
