@@ -89,7 +89,7 @@ class _Geom:
     made OpenBLAS threads sync per call and was 1.5-30x slower under load.
     """
 
-    __slots__ = ("x_shape", "w_shape", "stride", "pads", "dilation", "groups", "out_hw")
+    __slots__ = ("dilation", "groups", "out_hw", "pads", "stride", "w_shape", "x_shape")
 
     def __init__(self, x_shape, w_shape, stride, pads, dilation, groups):
         self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
@@ -109,7 +109,7 @@ class _Geom:
 
     def cols(self, x4: np.ndarray) -> np.ndarray:
         """im2col of x as (G, Cg*KH*KW, N*OH*OW)."""
-        n, c = x4.shape[:2]
+        n, _c = x4.shape[:2]
         g = self.groups
         if self.pointwise:
             cols = np.ascontiguousarray(x4.transpose(1, 0, 2, 3))
@@ -120,7 +120,7 @@ class _Geom:
 
     def grad_rows(self, g4: np.ndarray) -> np.ndarray:
         """Output gradient (N, O, OH, OW) as (G, Og, N*OH*OW)."""
-        n, o = g4.shape[:2]
+        _n, o = g4.shape[:2]
         return np.ascontiguousarray(g4.transpose(1, 0, 2, 3)).reshape(self.groups, o // self.groups,
                                                                        -1)
 
@@ -147,7 +147,7 @@ def conv_forward_np(x4, w4, geo: _Geom):
 def conv_input_grad_np(g4, w4, geo: _Geom):
     """Transposed convolution: the gradient of ``conv(x, w)`` w.r.t. x."""
     n, c, h, w = geo.x_shape
-    o, cg, kh, kw = w4.shape
+    o, _cg, kh, kw = w4.shape
     grp = geo.groups
     oh, ow = geo.out_hw
     wt = w4.reshape(grp, o // grp, -1).transpose(0, 2, 1)
@@ -328,7 +328,7 @@ def conv(nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation
     unbatched = xd.ndim == nd + 1
     if wd.ndim != nd + 2:
         raise RuntimeError(
-            f"weight should have at least three dimensions" if wd.ndim < 3 else
+            "weight should have at least three dimensions" if wd.ndim < 3 else
             f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
             f"{list(xd.shape)}, but got {wd.ndim}-dimensional weight of size {list(wd.shape)} "
             f"instead"

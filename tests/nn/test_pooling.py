@@ -6,8 +6,7 @@ import pytest
 import nnlite as nl
 from nnlite.autograd import gradcheck, gradgradcheck
 from nnlite.nn import _conv_ops
-from nnlite.nn.pooling import (AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
-                               MaxPool2d)
+from nnlite.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
 
@@ -146,7 +145,7 @@ def test_modules_repr_and_output_match_torch():
         assert list(ours.state_dict()) == list(theirs.state_dict()) == []
         x = rnd(2, 3, 9, 9) if "1d" not in repr(ours) else rnd(2, 3, 9)
         close(ours(x), theirs(to_torch(x)))
-    y, idx = MaxPool2d(2, return_indices=True)(rnd(1, 1, 4, 4))
+    _y, idx = MaxPool2d(2, return_indices=True)(rnd(1, 1, 4, 4))
     assert idx.shape == (1, 1, 2, 2)
 
 
