@@ -304,7 +304,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         return loss.reshape(td.shape)
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / float(roww.sum(dtype=np.float64))
+    total = float(roww.sum(dtype=np.float64))
+    if total == 0.0:
+        # torch: the loss is 0/0 = nan, yet ignored rows get a zero gradient (only kept rows
+        # of zero weight get -0/0 = nan), so the division must not reach the ignored rows
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coef = np.where(keep, w[ts] / xd.dtype.type(0), 0).astype(xd.dtype)
+        return -(picked * Tensor._wrap(coef)).sum() + float("nan")
+    return loss.sum() / total
 
 
 def _broadcast_pair(input, target, name):

@@ -169,6 +169,24 @@ def test_nll_loss_matches_torch(kw):
     assert gradgradcheck(lambda x: F.nll_loss(x, t, **_ce_kwargs(kw)), (rnd(5, 4),))
 
 
+@pytest.mark.parametrize("fn", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("target,weight", [([1, 1], None), ([1, 0], [0.0, 2.0, 1.0])])
+def test_mean_loss_over_zero_total_weight_is_nan_with_torch_grads(fn, target, weight):
+    # every row ignored (or of zero weight): the mean is 0/0 = nan; torch still gives ignored
+    # rows a zero gradient (a shuffled batch of ignored labels must not poison the weights)
+    torch = pytest.importorskip("torch")
+    out = []
+    for T in (torch, nl):
+        x = T.tensor([[0.5, -1.0, 2.0], [0.1, 0.2, 0.3]], requires_grad=True)
+        inp = x.log_softmax(1) if fn == "nll_loss" else x
+        w = None if weight is None else T.tensor(weight)
+        loss = getattr(T.nn.functional, fn)(inp, T.tensor(target), weight=w, ignore_index=1)
+        loss.backward()
+        out.append((loss.item(), x.grad.numpy().copy()))
+    assert math.isnan(out[1][0]) and math.isnan(out[0][0])
+    np.testing.assert_array_equal(out[1][1], out[0][1])
+
+
 REGRESSION = [
     ("mse_loss", {}), ("mse_loss", {"reduction": "sum"}), ("l1_loss", {}),
     ("l1_loss", {"reduction": "none"}), ("smooth_l1_loss", {}),
