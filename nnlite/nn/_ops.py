@@ -367,6 +367,31 @@ def _softplus_bwd_t(g, x, y, beta, threshold):
 _softplus = _pointwise("SoftplusBackward0", _softplus_fwd, _softplus_bwd_np, _softplus_bwd_t)
 
 
+def _log_sigmoid_fwd(x):
+    # torch's CPU formula: min(x, 0) - log1p(exp(-|x|)); smooth everywhere, no threshold
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def _log_sigmoid_bwd_np(g, x, y):
+    e = np.exp(-np.abs(x))
+    sig_neg = np.where(x >= 0, e / (1 + e), 1 / (1 + e))  # 1 - sigmoid(x), stably
+    return g * sig_neg.astype(g.dtype, copy=False)
+
+
+def _log_sigmoid_bwd_t(g, x, y):
+    return g * (-x).sigmoid()
+
+
+_log_sigmoid = _pointwise("LogSigmoidBackward0", _log_sigmoid_fwd, _log_sigmoid_bwd_np,
+                          _log_sigmoid_bwd_t)
+
+
+def log_sigmoid(x: Tensor) -> Tensor:
+    """``log(sigmoid(x))`` with gradient ``sigmoid(-x)`` (exact at ``x = 0``, unlike a
+    ``|x|``/``clamp`` composite whose one-sided derivatives do not add up there)."""
+    return _log_sigmoid(x)
+
+
 def _silu_fwd(x):
     e = np.exp(-np.abs(x))
     sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))

@@ -101,7 +101,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    return -_ops.softplus(-input)
+    return _ops.log_sigmoid(input)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -410,8 +410,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
-    # log(1 + exp(-x)) = log1p(exp(-|x|)) + max(-x, 0): no overflow (PyTorch's formula)
-    sp_neg = (-input.abs()).exp().log1p() + (-input).clamp_min(0)
+    # log(1 + exp(-x)) = -log_sigmoid(x) = log1p(exp(-|x|)) - min(x, 0): no overflow
+    # (PyTorch's formula); one smooth op, so the gradient at x = 0 is sigmoid(0) - y
+    sp_neg = -_ops.log_sigmoid(input)
     if pos_weight is not None:
         lw = (pos_weight - 1) * target + 1
         loss = (1 - target) * input + lw * sp_neg

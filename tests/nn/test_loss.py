@@ -187,6 +187,27 @@ def test_mean_loss_over_zero_total_weight_is_nan_with_torch_grads(fn, target, we
     np.testing.assert_array_equal(out[1][1], out[0][1])
 
 
+@pytest.mark.parametrize("pos_weight", [None, [3.0, 0.5]])
+def test_bce_with_logits_gradient_at_zero_logit(pos_weight):
+    # a zero logit (zero-initialised head, dead ReLU inputs) is common: the gradient there is
+    # sigmoid(0) - y (times weights), not what a |x| / clamp composite's subgradients give
+    torch = pytest.importorskip("torch")
+    out = []
+    for T in (torch, nl):
+        x = T.tensor([[0.0, 0.0], [0.5, -1.0], [-30.0, 40.0]], dtype=T.float64,
+                     requires_grad=True)
+        pw = None if pos_weight is None else T.tensor(pos_weight, dtype=T.float64)
+        loss = T.nn.functional.binary_cross_entropy_with_logits(
+            x, T.tensor([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]], dtype=T.float64),
+            weight=T.tensor([1.0, 2.0], dtype=T.float64), pos_weight=pw, reduction="sum")
+        loss.backward()
+        out.append((loss.item(), x.grad.numpy().copy()))
+    assert out[1][0] == pytest.approx(out[0][0], rel=1e-12)
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-12, atol=1e-15)
+    x = nl.tensor([0.0, 0.7, -2.0], dtype=nl.float64, requires_grad=True)
+    assert gradgradcheck(lambda x: F.logsigmoid(x), (x,))
+
+
 REGRESSION = [
     ("mse_loss", {}), ("mse_loss", {"reduction": "sum"}), ("l1_loss", {}),
     ("l1_loss", {"reduction": "none"}), ("smooth_l1_loss", {}),
