@@ -10,14 +10,16 @@ from nnlite import _dtype as D
 from nnlite import _random as _rand
 from nnlite._random import _gen
 from nnlite._tensor import Tensor
-from nnlite.ops import creation, elementwise, inplace, linalg, reduce, shape
+from nnlite.ops import creation, elementwise, extra, inplace, linalg, reduce, shape
+from nnlite.ops._util import sum_to as _sum_to
 from nnlite.ops.creation import *  # noqa: F401,F403
 from nnlite.ops.elementwise import *  # noqa: F401,F403
+from nnlite.ops.extra import *  # noqa: F401,F403
 from nnlite.ops.linalg import *  # noqa: F401,F403
 from nnlite.ops.reduce import *  # noqa: F401,F403
 from nnlite.ops.shape import *  # noqa: F401,F403
 
-E, R, S, L, I = elementwise, reduce, shape, linalg, inplace
+E, R, S, L, I, X = elementwise, reduce, shape, linalg, inplace, extra
 
 
 def _rev(fn):
@@ -160,6 +162,16 @@ def _apply_(self, fn):
     return self
 
 
+def _storage_offset(self) -> int:
+    """Offset in elements of this tensor's first element from the start of its base's memory."""
+    base = self._base
+    if base is None:
+        return 0
+    start = self._data.__array_interface__["data"][0]
+    origin = base._data.__array_interface__["data"][0]
+    return (start - origin) // self._data.itemsize
+
+
 _METHODS = {
     # arithmetic and operators
     "__add__": E.add, "__radd__": _rev(E.add), "add": E.add,
@@ -187,7 +199,8 @@ _METHODS = {
     "__ror__": lambda a, b: E.logical_or(a, b) if a._data.dtype == np.bool_ else E.bitwise_or(a, b),
     "__invert__": lambda a: E.logical_not(a) if a._data.dtype == np.bool_ else E.bitwise_not(a),
     "logical_and": E.logical_and, "logical_or": E.logical_or, "logical_xor": E.logical_xor,
-    "logical_not": E.logical_not, "bitwise_not": E.bitwise_not,
+    "logical_not": E.logical_not, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,
+    "bitwise_or": E.bitwise_or, "bitwise_xor": E.bitwise_xor,
     "isnan": E.isnan, "isinf": E.isinf, "isfinite": E.isfinite,
     # unary math
     "exp": E.exp, "exp2": E.exp2, "expm1": E.expm1, "log": E.log, "log2": E.log2,
@@ -234,6 +247,35 @@ _METHODS = {
     "__itruediv__": _iop(I.div_),
     "uniform_": _uniform_, "normal_": _normal_, "bernoulli_": _bernoulli_,
     "random_": _random_, "exponential_": _exponential_, "apply_": _apply_,
+    # more math, scans, shape helpers and index updates (ops/extra.py)
+    "atan2": X.atan2, "arctan2": X.atan2, "hypot": X.hypot, "logaddexp": X.logaddexp,
+    "logaddexp2": X.logaddexp2, "xlogy": X.xlogy, "copysign": X.copysign,
+    "float_power": X.float_power, "heaviside": X.heaviside, "positive": X.positive,
+    "fix": X.fix, "asinh": X.asinh, "acosh": X.acosh, "atanh": X.atanh, "arcsinh": X.asinh,
+    "arccosh": X.acosh, "arctanh": X.atanh, "erfc": X.erfc, "erfinv": X.erfinv,
+    "lgamma": X.lgamma, "digamma": X.digamma, "polygamma": lambda self, n: X.polygamma(n, self),
+    "mvlgamma": X.mvlgamma, "sinc": X.sinc, "deg2rad": X.deg2rad, "rad2deg": X.rad2deg,
+    "logit": X.logit, "nan_to_num": X.nan_to_num, "signbit": X.signbit,
+    "isposinf": X.isposinf, "isneginf": X.isneginf, "isreal": X.isreal,
+    "is_complex": X.is_complex, "is_nonzero": X.is_nonzero,
+    "nansum": X.nansum, "nanmean": X.nanmean, "aminmax": X.aminmax, "cummax": X.cummax,
+    "cummin": X.cummin, "logcumsumexp": X.logcumsumexp, "diff": X.diff, "histc": X.histc,
+    "msort": X.msort, "dist": X.dist, "cov": X.cov, "corrcoef": X.corrcoef,
+    "tile": X.tile, "rot90": X.rot90, "diag_embed": X.diag_embed, "diagflat": X.diagflat,
+    "hsplit": X.hsplit, "vsplit": X.vsplit, "dsplit": X.dsplit, "ravel": X.ravel,
+    "split_with_sizes": X.split_with_sizes, "unfold": X.unfold, "take": X.take,
+    "index_add": X.index_add, "index_copy": X.index_copy, "index_fill": X.index_fill,
+    "masked_scatter": X.masked_scatter, "index_put": X.index_put,
+    "addmv": X.addmv, "addr": X.addr, "baddbmm": X.baddbmm, "addbmm": X.addbmm,
+    "addmm": L.addmm, "vdot": X.vdot, "cross": X.cross, "kron": X.kron,
+    "matrix_power": X.matrix_power, "det": X.det, "inverse": X.inverse, "logdet": X.logdet,
+    "byte": lambda self: E.cast(self, D.uint8), "char": lambda self: E.cast(self, D.int8),
+    "short": lambda self: E.cast(self, D.int16),
+    "is_signed": lambda self: self._data.dtype.kind in "if",
+    "get_device": lambda self: -1, "pin_memory": lambda self, *a, **k: self,
+    "share_memory_": lambda self: self, "is_shared": lambda self: False,
+    "storage_offset": _storage_offset,
+    "sum_to_size": lambda self, *size: _sum_to(self, S._shape_arg(size)),
 }
 
 _INPLACE_FROM = {
@@ -248,6 +290,20 @@ _INPLACE_FROM = {
     "fmod_": E.fmod, "floor_divide_": E.floor_divide, "maximum_": E.maximum,
     "minimum_": E.minimum, "__imod__": E.remainder, "__ipow__": E.pow,
     "__ifloordiv__": E.floor_divide, "tril_": S.tril, "triu_": S.triu,
+    "atan2_": X.atan2, "arctan2_": X.atan2, "hypot_": X.hypot, "xlogy_": X.xlogy,
+    "copysign_": X.copysign, "float_power_": X.float_power, "heaviside_": X.heaviside,
+    "fix_": X.fix, "asinh_": X.asinh, "acosh_": X.acosh, "atanh_": X.atanh, "erfc_": X.erfc,
+    "erfinv_": X.erfinv, "lgamma_": X.lgamma, "digamma_": X.digamma, "sinc_": X.sinc,
+    "deg2rad_": X.deg2rad, "rad2deg_": X.rad2deg, "logit_": X.logit,
+    "nan_to_num_": X.nan_to_num, "index_add_": X.index_add, "index_copy_": X.index_copy,
+    "index_fill_": X.index_fill, "masked_scatter_": X.masked_scatter,
+    "index_put_": X.index_put, "fill_diagonal_": X.fill_diagonal, "tan_": E.tan,
+    "asin_": E.asin, "acos_": E.acos, "atan_": E.atan, "sinh_": E.sinh, "cosh_": E.cosh,
+    "erf_": E.erf, "exp2_": E.exp2, "log2_": E.log2, "log10_": E.log10, "frac_": E.frac,
+    "fmax_": E.fmax, "fmin_": E.fmin, "addmv_": X.addmv, "addr_": X.addr,
+    "baddbmm_": X.baddbmm, "addbmm_": X.addbmm, "addmm_": L.addmm,
+    "cumsum_": R.cumsum, "cumprod_": R.cumprod, "true_divide_": E.div, "sgn_": E.sign,
+    "negative_": E.neg,
 }
 
 for _name, _fn in _METHODS.items():
@@ -268,11 +324,11 @@ def _public_ops():
 
     internal = {
         "sum_to", "wrap_dim", "wrap_dims", "record", "cast", "index", "index_put", "masked_at",
-        "scatter_into_zeros", "rdiv", "rpow", "rsub", "values_indices", "namedtuple", "as_t",
-        "result_float",
+        "scatter_into_zeros", "rdiv", "rpow", "values_indices", "namedtuple", "as_t",
+        "result_float", "fill_diagonal", "psi", "unfold",
     }
     names = []
-    for mod in (creation, elementwise, linalg, reduce, shape):
+    for mod in (creation, elementwise, extra, linalg, reduce, shape):
         for n, v in vars(mod).items():
             if n.startswith("_") or n in internal or isinstance(v, (type, types.ModuleType)):
                 continue
