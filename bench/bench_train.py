@@ -310,6 +310,9 @@ SETUPS = {"nnlite": setup_nnlite, "torch": setup_torch, "numpy": setup_numpy}
 
 
 def _num_threads() -> int:
+    """nnlite's thread count (``--threads`` overrides it for every implementation)."""
+    if os.environ.get("BENCH_THREADS"):
+        return int(os.environ["BENCH_THREADS"])
     sys.path.insert(0, ROOT)
     import nnlite
 
@@ -325,7 +328,7 @@ def worker(impl: str) -> None:
     if impl in ("nnlite", "numpy"):
         import nnlite  # sets BLAS threads the nnlite way for both
 
-        nnlite.set_num_threads(nnlite.get_num_threads())
+        nnlite.set_num_threads(_num_threads())
     step = None
     for line in sys.stdin:
         cmd = line.split()
@@ -462,7 +465,7 @@ import resource, sys
 sys.path.insert(0, {root!r})
 sys.argv = ['bench_train']
 import bench_train as B
-if {impl!r} in ('nnlite', 'numpy'):
+if {impl!r} == 'nnlite':
     import nnlite
 step, _ = B.SETUPS[{impl!r}]('mid', {opt!r})
 for _ in range({steps}):
@@ -516,6 +519,82 @@ def _time_import(module: str, repeats: int) -> float | None:
 
 def bench_imports(repeats):
     return {"nnlite": _time_import("nnlite", repeats), "torch": _time_import("torch", repeats)}
+
+
+# The run of configs/mlp.yaml written in plain PyTorch (same data split sizes, model, AdamW,
+# cosine schedule, 40 epochs, per-epoch validation loss/accuracy, final test metrics, state_dict
+# saved at the end): the end-to-end reference for ``scripts/train.py configs/mlp.yaml``.
+TORCH_MLP_RUN = """
+import sys, time
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
+torch.set_num_threads(1)
+torch.manual_seed(0)
+x, y = load_digits(return_X_y=True)
+x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.3, stratify=y, random_state=0)
+x_va, x_te, y_va, y_te = train_test_split(x_te, y_te, test_size=0.5, stratify=y_te,
+                                          random_state=0)
+mu, sd = x_tr.mean(0), np.maximum(x_tr.std(0), 1e-8)
+def t(a, b):
+    return torch.tensor((a - mu) / sd, dtype=torch.float32), torch.tensor(b)
+(x_tr, y_tr), (x_va, y_va), (x_te, y_te) = t(x_tr, y_tr), t(x_va, y_va), t(x_te, y_te)
+model = nn.Sequential(nn.Linear(64, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.1),
+                      nn.Linear(256, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.1),
+                      nn.Linear(128, 10))
+opt = torch.optim.AdamW(model.parameters(), lr=0.003, weight_decay=0.01, fused=True)
+epochs = 40
+sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_tr, y_tr), batch_size=64,
+                                     shuffle=True)
+log = []
+for epoch in range(epochs):
+    model.train()
+    for xb, yb in loader:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+    sched.step()
+    model.eval()
+    with torch.no_grad():
+        out = model(x_va)
+        log.append((F.cross_entropy(out, y_va).item(), (out.argmax(1) == y_va).float().mean().item()))
+with torch.no_grad():
+    pred = model(x_te).argmax(1).numpy()
+print(balanced_accuracy_score(y_te, pred), f1_score(y_te, pred, average="macro"),
+      confusion_matrix(y_te, pred).trace())
+torch.save(model.state_dict(), "model.pt")
+"""
+
+
+def bench_torch_mlp_run(repeats):
+    """End-to-end wall time of TORCH_MLP_RUN in a fresh process (None without torch)."""
+    import importlib.util
+    import tempfile
+
+    if importlib.util.find_spec("torch") is None:
+        return None
+    ts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            r = subprocess.run(
+                [sys.executable, "-c", TORCH_MLP_RUN],
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+                check=False,
+            )
+            dt = time.perf_counter() - t0
+            if r.returncode != 0:
+                return {"error": f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:]}"}
+            ts.append(dt)
+    return {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "runs": len(ts)}
 
 
 def bench_train_script(repeats):
@@ -589,6 +668,13 @@ def main(argv=None) -> int:
     ap.add_argument("--impls", default=",".join(IMPLS))
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS/torch threads for every implementation (default: nnlite's own setting); "
+        "on a loaded machine 1 gives steadier numbers than 2",
+    )
+    ap.add_argument(
         "--no-extras", action="store_true", help="skip peak RSS, import time and the train.py run"
     )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -597,6 +683,8 @@ def main(argv=None) -> int:
         worker(args.worker)
         return 0
 
+    if args.threads:
+        os.environ["BENCH_THREADS"] = str(args.threads)  # inherited by the worker processes
     workloads = [w for w in args.workloads.split(",") if w]
     optimizers = [o for o in args.optimizers.split(",") if o]
     impls = [i for i in args.impls.split(",") if i]
@@ -661,7 +749,18 @@ def main(argv=None) -> int:
                 f"scripts/train.py configs/mlp.yaml end to end (s): {tr['median_s']:.2f} "
                 f"({tr['min_s']:.2f}-{tr['max_s']:.2f})"
             )
-        report.update({"peak_rss_mib_mid": rss, "import_s": imp, "train_script": tr})
+        tt = bench_torch_mlp_run(1 if args.quick else 3)
+        if tt is not None:
+            if "error" in tt:
+                print(f"the same run in PyTorch: {tt['error']}")
+            else:
+                print(
+                    f"the same run in PyTorch, end to end (s): {tt['median_s']:.2f} "
+                    f"({tt['min_s']:.2f}-{tt['max_s']:.2f})"
+                )
+        report.update(
+            {"peak_rss_mib_mid": rss, "import_s": imp, "train_script": tr, "train_torch": tt}
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
