@@ -32,6 +32,11 @@ def _size(size):
     return tuple(out)
 
 
+def _size_kw(sizes, size):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    return _size(sizes if size is None else (size,))
+
+
 def _finish(arr, requires_grad):
     t = _W(arr)
     if requires_grad:
@@ -43,17 +48,19 @@ def _float_dtype(dtype):
     return (D.to_dtype(dtype) if dtype is not None else D._default_float).np
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None, out=None, layout=None):
-    return _finish(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None,
+          layout=None, pin_memory=False):
+    return _finish(np.zeros(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None, out=None, layout=None):
-    return _finish(np.ones(_size(size), _float_dtype(dtype)), requires_grad)
+def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None,
+         layout=None, pin_memory=False):
+    return _finish(np.ones(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None, out=None, layout=None,
-          memory_format=None):
-    return _finish(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None, layout=None,
+          memory_format=None, pin_memory=False):
+    return _finish(np.zeros(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None, out=None):
@@ -106,13 +113,15 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None, out=None):
     return _finish(np.eye(n, m if m is not None else n, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None):
-    arr = R.uniform(_gen(generator), _size(size), _float_dtype(dtype))
+def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None,
+         out=None, pin_memory=False):
+    arr = R.uniform(_gen(generator), _size_kw(sizes, size), _float_dtype(dtype))
     return _finish(arr, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None):
-    arr = R.normal(_gen(generator), _size(size), _float_dtype(dtype))
+def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None,
+          out=None, pin_memory=False):
+    arr = R.normal(_gen(generator), _size_kw(sizes, size), _float_dtype(dtype))
     return _finish(arr, requires_grad)
 
 

@@ -44,7 +44,7 @@ class CloneBackward0(Node):
         return (g,)
 
 
-def clone(x, order="K"):
+def clone(x, order="K", *, memory_format=None):
     out = _W(np.array(x._data, copy=True, order=order))
     record(out, CloneBackward0, (x,))
     return out

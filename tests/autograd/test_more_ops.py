@@ -462,3 +462,13 @@ def test_names_are_exported():
     for n in ("index_add_", "masked_scatter_", "index_fill_", "nan_to_num_", "unfold", "take",
               "cummax", "diff", "histc", "addmv", "fill_diagonal_", "storage_offset"):
         assert hasattr(nnlite.Tensor, n), n
+
+
+def test_factory_keyword_forms():
+    for f in ("zeros", "ones", "empty", "rand", "randn"):
+        assert tuple(getattr(nnlite, f)(size=(2, 3)).shape) == (2, 3)
+        assert tuple(getattr(nnlite, f)([4]).shape) == (4,)
+        assert tuple(getattr(nnlite, f)(2, 1, pin_memory=False).shape) == (2, 1)
+    x = nnlite.ones(2, requires_grad=True)
+    y = nnlite.clone(x, memory_format=nnlite.preserve_format)
+    assert y.requires_grad and y.tolist() == [1.0, 1.0]
