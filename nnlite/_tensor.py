@@ -55,7 +55,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
         arr = np.asarray(data)
         if isinstance(data, builtins.bool) or arr.dtype == np.bool_:
             arr = arr.astype(np.bool_)
-        elif isinstance(data, builtins.float):
+        elif isinstance(data, builtins.float) and dtype is None:
             arr = arr.astype(D._default_float.np)
         elif isinstance(data, builtins.int):
             arr = arr.astype(np.int64)
@@ -66,8 +66,9 @@ def _as_array(data, dtype=None) -> np.ndarray:
         if arr.dtype == object:
             raise TypeError(f"Could not infer dtype of {type(data).__name__}: ragged or mixed data")
         if arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
-            # Python floats give the default dtype (float32), as in PyTorch.
-            if not _has_np_float64(data):
+            # Python floats give the default dtype (float32), as in PyTorch; with an explicit
+            # dtype they convert straight from double (no float32 rounding on the way)
+            if dtype is None and not _has_np_float64(data):
                 arr = arr.astype(D._default_float.np)
         elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not _has_np_scalar(data):
             arr = arr.astype(np.int64)

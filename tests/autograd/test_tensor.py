@@ -123,3 +123,12 @@ def test_bool_of_multi_element_tensor_is_ambiguous():
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(torch.ones(2))
     assert bool(torch.ones(1))
+
+
+def test_python_floats_with_explicit_float64_dtype_are_not_rounded_to_float32():
+    # torch.tensor([0.1], dtype=torch.float64) holds the double 0.1, not float32(0.1)
+    assert torch.tensor([0.1, 0.2], dtype=torch.float64).tolist() == [0.1, 0.2]
+    assert torch.tensor(0.1, dtype=torch.float64).item() == 0.1
+    assert torch.tensor([[0.1], [1]], dtype=torch.float64, requires_grad=True).tolist() == [[0.1], [1.0]]
+    assert torch.tensor([0.1]).dtype == torch.float32
+    assert torch.tensor([0.1]).item() == float(np.float32(0.1))
