@@ -367,6 +367,224 @@ def _softplus_bwd_t(g, x, y, beta, threshold):
 _softplus = _pointwise("SoftplusBackward0", _softplus_fwd, _softplus_bwd_np, _softplus_bwd_t)
 
 
+# ---- piecewise activations with PyTorch's derivative at the kinks -----------------------------
+# A composite of clamps/abs would pass a gradient from both sides of a kink (clamp's derivative
+# is 1 at its bounds); torch's kernels pick one side, and exact kink inputs (0 from a dead ReLU,
+# a zero init) are common, so each of these is one op with torch's convention.
+
+
+def _hardtanh_fwd(x, lo, hi):
+    return np.minimum(np.maximum(x, x.dtype.type(lo)), x.dtype.type(hi))
+
+
+def _hardtanh_mask(x, lo, hi):
+    return (x > lo) & (x < hi)  # torch: zero gradient at the bounds
+
+
+def _hardtanh_bwd_np(g, x, y, lo, hi):
+    return g * _hardtanh_mask(x, lo, hi).astype(g.dtype)
+
+
+def _hardtanh_bwd_t(g, x, y, lo, hi):
+    return g * _const(_hardtanh_mask(x._data, lo, hi).astype(g._data.dtype))
+
+
+_hardtanh = _pointwise("HardtanhBackward0", _hardtanh_fwd, _hardtanh_bwd_np, _hardtanh_bwd_t)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``clamp(x, min_val, max_val)``; gradient 1 strictly inside, 0 at and beyond the bounds."""
+    return _hardtanh(x, lo=min_val, hi=max_val)
+
+
+def _hardsigmoid_fwd(x):
+    t = x.dtype.type
+    return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+
+def _hardsigmoid_coef(x, dtype):
+    # torch multiplies by the float constant 1.0f / 6.0f, also for doubles
+    return ((x > -3) & (x < 3)).astype(dtype) * dtype.type(np.float32(1.0 / 6.0))
+
+
+def _hardsigmoid_bwd_np(g, x, y):
+    return g * _hardsigmoid_coef(x, g.dtype)
+
+
+def _hardsigmoid_bwd_t(g, x, y):
+    return g * _const(_hardsigmoid_coef(x._data, g._data.dtype))
+
+
+_hardsigmoid = _pointwise("HardsigmoidBackward0", _hardsigmoid_fwd, _hardsigmoid_bwd_np,
+                          _hardsigmoid_bwd_t)
+
+
+def hardsigmoid(x: Tensor) -> Tensor:
+    """``relu6(x + 3) / 6``; gradient 1/6 on ``(-3, 3)``, 0 elsewhere (torch's kinks)."""
+    return _hardsigmoid(x)
+
+
+def _hardswish_fwd(x):
+    t = x.dtype.type
+    return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+
+def _hardswish_masks(x, dtype):
+    mid = ((x > -3) & (x < 3)).astype(dtype)
+    hi = (x >= 3).astype(dtype)
+    return mid, hi
+
+
+def _hardswish_bwd_np(g, x, y):
+    mid, hi = _hardswish_masks(x, g.dtype)
+    t = g.dtype.type
+    return g * (mid * (x / t(3) + t(0.5)) + hi)
+
+
+def _hardswish_bwd_t(g, x, y):
+    # torch: 0 for x <= -3, x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3
+    mid, hi = _hardswish_masks(x._data, g._data.dtype)
+    return g * ((x / 3.0 + 0.5) * _const(mid) + _const(hi))
+
+
+_hardswish = _pointwise("HardswishBackward0", _hardswish_fwd, _hardswish_bwd_np,
+                        _hardswish_bwd_t)
+
+
+def hardswish(x: Tensor) -> Tensor:
+    """``x * relu6(x + 3) / 6`` with torch's derivative at the kinks -3 and 3."""
+    return _hardswish(x)
+
+
+def _celu_fwd(x, alpha):
+    t = x.dtype.type
+    return np.where(x > 0, x, t(alpha) * np.expm1(np.minimum(x, 0) * t(1.0 / alpha)))
+
+
+def _celu_bwd_np(g, x, y, alpha):
+    t = g.dtype.type
+    neg = np.exp(np.minimum(x, 0) * t(1.0 / alpha))
+    return g * np.where(x > 0, t(1), neg).astype(g.dtype, copy=False)
+
+
+def _celu_bwd_t(g, x, y, alpha):
+    pos = (x > 0).to(g.dtype)
+    return g * (pos + (1 - pos) * (x.clamp(max=0) * (1.0 / alpha)).exp())
+
+
+_celu = _pointwise("CeluBackward0", _celu_fwd, _celu_bwd_np, _celu_bwd_t)
+
+
+def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """``x if x > 0 else alpha * (exp(x / alpha) - 1)``; gradient at 0 from the left (1)."""
+    return _celu(x, alpha=alpha)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu_fwd(x):
+    t = x.dtype.type
+    return np.where(x > 0, x * t(_SELU_SCALE),
+                    np.expm1(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE))
+
+
+def _selu_bwd_np(g, x, y):
+    t = g.dtype.type
+    d = np.where(x > 0, t(_SELU_SCALE), np.exp(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE))
+    return g * d.astype(g.dtype, copy=False)
+
+
+def _selu_bwd_t(g, x, y):
+    pos = (x > 0).to(g.dtype)
+    return g * (pos * _SELU_SCALE + (1 - pos) * x.clamp(max=0).exp() * (_SELU_ALPHA * _SELU_SCALE))
+
+
+_selu = _pointwise("EluBackward0", _selu_fwd, _selu_bwd_np, _selu_bwd_t)  # torch's name
+
+
+def selu(x: Tensor) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants (one op, as torch)."""
+    return _selu(x)
+
+
+def _mish_fwd(x):
+    with np.errstate(over="ignore"):
+        return x * np.tanh(np.log1p(np.exp(x)))
+
+
+def _mish_bwd_np(g, x, y):
+    with np.errstate(over="ignore"):
+        t = np.tanh(np.log1p(np.exp(x)))
+    e = np.exp(-np.abs(x))
+    sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return g * (t + x * sig * (1 - t * t)).astype(g.dtype, copy=False)
+
+
+def _mish_bwd_t(g, x, y):
+    t = _softplus(x, beta=1.0, threshold=20.0).tanh()
+    return g * (t + x * x.sigmoid() * (1 - t * t))
+
+
+_mish = _pointwise("MishBackward0", _mish_fwd, _mish_bwd_np, _mish_bwd_t)
+
+
+def mish(x: Tensor) -> Tensor:
+    """``x * tanh(softplus(x))`` as one op (MishBackward0)."""
+    return _mish(x)
+
+
+class PreluKernelBackward0(Node):
+    """``y = x if x > 0 else w x``: ``gx = g`` or ``w g`` (at 0: ``w g``), ``gw = sum x g [x <= 0]``."""
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        wb = w.reshape(self.wshape) if self.wshape != w.shape else w
+        pos = (x._data > 0).astype(g._data.dtype)
+        gx = gw = None
+        if not _GradState.enabled:
+            gd, xd, wd = g._data, x._data, wb._data
+            if self.needs_input_grad[0]:
+                gx = _W(gd * np.where(pos > 0, 1, wd).astype(gd.dtype, copy=False))
+            if self.needs_input_grad[1]:
+                gw = _W(_sum_to_np(gd * xd * (1 - pos), tuple(wb.shape)).reshape(w.shape))
+            return gx, gw
+        negc = _const(1 - pos)
+        if self.needs_input_grad[0]:
+            gx = g * (_const(pos) + negc * wb)
+        if self.needs_input_grad[1]:
+            from nnlite.ops._util import sum_to
+
+            gw = sum_to(g * x * negc, tuple(wb.shape)).reshape(tuple(w.shape))
+        return gx, gw
+
+
+def _sum_to_np(a: np.ndarray, shape: tuple) -> np.ndarray:
+    nd = a.ndim - len(shape)
+    axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape)
+                                    if s == 1 and a.shape[i + nd] != 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape) if axes else a
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """``x if x > 0 else weight * x``, ``weight`` per channel (dim 1) or one shared value."""
+    xd, wd = x._data, weight._data
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got "
+                           f"{_NAMES.get(xd.dtype.name, xd.dtype.name)} and "
+                           f"{_NAMES.get(wd.dtype.name, wd.dtype.name)}")
+    wshape = tuple(weight.shape)
+    if wd.size > 1 and xd.ndim > 1:
+        wshape = (1, wd.size) + (1,) * (xd.ndim - 2)
+    wb = wd.reshape(wshape)
+    out = _W(np.where(xd > 0, xd, wb * xd).astype(xd.dtype, copy=False))
+    node = record(out, PreluKernelBackward0, (x, weight), (x, weight))
+    if node is not None:
+        node.wshape = wshape
+    return out
+
+
 def _log_sigmoid_fwd(x):
     # torch's CPU formula: min(x, 0) - log1p(exp(-|x|)); smooth everywhere, no threshold
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))

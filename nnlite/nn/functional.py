@@ -110,7 +110,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
-    return input.clamp(min_val, max_val)
+    """``clamp(x, min_val, max_val)``; zero gradient at the bounds (as torch)."""
+    return _ops.hardtanh(input, min_val, max_val)
 
 
 def _softmax_dim_warn(dim, ndim):
@@ -428,17 +429,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
-    return input * _E.tanh(softplus(input))
+    return _ops.mish(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
-    return input * hardtanh(input + 3.0, 0.0, 6.0) / 6.0
+    return _ops.hardswish(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
-    return hardtanh(input + 3.0, 0.0, 6.0) / 6.0
+    return _ops.hardsigmoid(input)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -452,12 +453,12 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    return 1.0507009873554804934193349852946 * elu(input, 1.6732632423543772848170429916717)
+    return _ops.selu(input)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    return input.clamp(min=0.0) + (alpha * (_E.exp(input.clamp(max=0.0) / alpha) - 1.0))
+    return _ops.celu(input, alpha)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -477,10 +478,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``max(0, x) + weight * min(0, x)``, ``weight`` per channel (dim 1) or shared."""
-    w = weight
-    if weight.numel() > 1 and input.dim() > 1:
-        w = weight.reshape((1, -1) + (1,) * (input.dim() - 2))
-    return input.clamp(min=0.0) + w * input.clamp(max=0.0)
+    return _ops.prelu(input, weight)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,

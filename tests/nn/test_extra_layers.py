@@ -76,3 +76,51 @@ def test_modules_repr_and_prelu_matches_torch():
     assert np.allclose(ny.item(), ty.item())
     np.testing.assert_allclose(npr.weight.grad.numpy(), tp.weight.grad.numpy())
     assert list(npr.state_dict()) == list(tp.state_dict())
+
+
+KINKS = [0.0, -0.0, 1.0, -1.0, 3.0, -3.0, 6.0, -6.0, 20.0, -20.0, 0.5, 0.75, 30.0, -30.0]
+KINK_MODULES = ["ReLU()", "LeakyReLU(0.2)", "ELU(0.5)", "CELU(2.0)", "SELU()", "Hardtanh()",
+                "Hardtanh(-0.5, 0.75)", "ReLU6()", "Hardsigmoid()", "Hardswish()", "Mish()",
+                "PReLU()", "Softplus(2.0, 1.0)", "LogSigmoid()", "Softsign()"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("module", KINK_MODULES)
+def test_activation_gradient_at_kinks_matches_torch(module, dtype):
+    # exact kink inputs (0 from dead ReLUs or zero init, clamp bounds) are common in training:
+    # torch's kernels take one side's derivative; a clamp composite used to add both sides
+    torch = pytest.importorskip("torch")
+    res = []
+    for T in (torch, nnlite):
+        dt = getattr(T, dtype)
+        x = T.tensor(KINKS, dtype=dt, requires_grad=True)
+        y = eval("T.nn." + module).to(dt)(x)
+        y.backward(T.linspace(-1, 1, len(KINKS), dtype=dt))
+        res.append((y.detach().numpy(), x.grad.numpy(), type(y.grad_fn).__name__))
+    tol = 1e-12 if dtype == "float64" else 1e-6
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=tol, atol=tol)
+    assert res[1][2] == res[0][2]
+
+
+@pytest.mark.parametrize("fn", [lambda x: F.hardtanh(x, -0.5, 0.75), F.relu6, F.hardsigmoid,
+                                F.hardswish, lambda x: F.celu(x, 2.0), F.selu, F.mish])
+def test_kink_activations_gradgradcheck(fn):
+    x = nnlite.tensor([-3.5, -1.2, -0.3, 0.2, 0.6, 2.5, 4.0], dtype=nnlite.float64,
+                      requires_grad=True)
+    assert gradcheck(fn, (x,)) and gradgradcheck(fn, (x,))
+
+
+def test_prelu_channel_weight_grads_and_double_backward_match_torch():
+    torch = pytest.importorskip("torch")
+    x0 = np.random.default_rng(0).standard_normal((3, 4, 2))
+    res = []
+    for T in (torch, nnlite):
+        x = T.tensor(x0, requires_grad=True)
+        w = T.tensor([0.1, 0.2, -0.3, 0.4], dtype=T.float64, requires_grad=True)
+        y = T.nn.functional.prelu(x, w)
+        gx, gw = T.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        (gx.sum() + gw.sum()).backward()
+        res.append([a.detach().numpy().copy() for a in (y, gx, gw, x.grad, w.grad)])
+    for a, b in zip(res[0], res[1]):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
