@@ -1,4 +1,5 @@
-"""Containers: Sequential, ModuleList, ModuleDict (``torch.nn`` semantics and reprs)."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (``torch.nn``
+semantics and reprs)."""
 
 from __future__ import annotations
 
@@ -287,3 +288,192 @@ class ModuleDict(Module):
                         "2 is required"
                     )
                 self[item[0]] = item[1]
+
+
+def _as_parameter(value):
+    from nnlite._tensor import Tensor
+    from nnlite.nn.parameter import Parameter
+
+    # as torch: plain tensors are wrapped into Parameters when stored
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _param_line(key, p, typename: bool = False) -> str:
+    from nnlite._tensor import Tensor
+    from nnlite.nn.parameter import Parameter
+
+    if isinstance(p, Tensor):
+        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+        size = "x".join(str(s) for s in p.shape)
+        dtype = p.type() if typename else p.dtype  # torch's ParameterDict prints the type name
+        return f"  ({key}): {kind} containing: [{dtype} of size {size}]"
+    return f"  ({key}): Object of type: {type(p).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as ``"0"``, ``"1"``, ... (tensors become Parameters).
+
+    Example:
+        >>> ws = nn.ParameterList([nn.Parameter(torch.randn(3)) for _ in range(2)])
+        >>> [n for n, _ in ws.named_parameters()]
+        ['0', '1']
+    """
+
+    def __init__(self, values: Iterable | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def _key(self, idx: int) -> str:
+        return str(_check_index(idx, self._size))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            out = ParameterList()
+            for i in range(*idx.indices(self._size)):
+                out.append(self[i])
+            return out
+        return getattr(self, self._key(idx))
+
+    def __setitem__(self, idx: int, param) -> None:
+        setattr(self, self._key(idx), _as_parameter(param))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return iter(self[i] for i in range(self._size))
+
+    def __iadd__(self, parameters: Iterable) -> ParameterList:
+        return self.extend(parameters)
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def append(self, value) -> ParameterList:
+        new_idx = self._size
+        self._size += 1
+        setattr(self, str(new_idx), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable) -> ParameterList:
+        if not isinstance(values, Iterable) or isinstance(values, (str, bytes)):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                + type(values).__name__
+            )
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_param_line(k, p) for k, p in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """An ordered dict of parameters, registered under their keys (tensors become Parameters).
+
+    Example:
+        >>> pd = nn.ParameterDict({"scale": nn.Parameter(torch.ones(3))})
+        >>> pd["scale"].shape
+        torch.Size([3])
+    """
+
+    def __init__(self, parameters=None) -> None:
+        super().__init__()
+        self._keys: dict = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        if not isinstance(key, str):
+            raise TypeError(
+                f"ParameterDict keys must be strings, got {type(key).__name__}"
+            )
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def copy(self) -> ParameterDict:
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key: str, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        for k in list(self._keys):
+            del self[k]
+
+    def pop(self, key: str):
+        v = self[key]
+        del self[key]
+        return v
+
+    def popitem(self):
+        k = list(self._keys)[-1]
+        v = self[k]
+        del self[k]
+        return k, v
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys: Iterable[str], default=None) -> ParameterDict:
+        return ParameterDict((k, default) for k in keys)
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def update(self, parameters) -> None:
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            items = parameters.items()
+        elif isinstance(parameters, dict):
+            items = sorted(parameters.items())
+        else:
+            items = parameters
+        for j, item in enumerate(items):
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise ValueError(
+                    f"ParameterDict update sequence element #{j} has length "
+                    f"{len(item) if hasattr(item, '__len__') else type(item).__name__}; "
+                    "2 is required"
+                )
+            self[item[0]] = item[1]
+
+    def extra_repr(self) -> str:
+        return "\n".join(_param_line(k, p, typename=True) for k, p in self.items())
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")

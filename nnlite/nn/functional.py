@@ -566,3 +566,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
 
 __all__ += ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "embedding",
             "max_pool1d", "max_pool2d", "max_pool2d_with_indices"]
+
+
+from nnlite.nn._functional_extra import *  # noqa: E402,F401,F403
+from nnlite.nn._functional_extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all

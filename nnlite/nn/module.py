@@ -110,6 +110,8 @@ class Module:
         d["_forward_hooks_always_called"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     def _forward_unimplemented(self, *input) -> None:
         raise NotImplementedError(
@@ -498,7 +500,40 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output) -> None or new grad_input`` once the
+        gradients with respect to the module's tensor inputs are computed."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """The legacy form; here the same as :meth:`register_full_backward_hook`."""
+        return self.register_full_backward_hook(hook)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output) -> None or new grad_output`` before the module's
+        input gradients are computed."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        if self._backward_hooks or self._backward_pre_hooks:
+            from nnlite.nn._backward_hooks import wrap_inputs, wrap_outputs
+
+            args, state = wrap_inputs(self, args)
+            return wrap_outputs(state, self._call_forward_hooks(args, kwargs))
+        return self._call_forward_hooks(args, kwargs)
+
+    def _call_forward_hooks(self, args, kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_pre_hooks.items()):
@@ -538,6 +573,25 @@ class Module:
         return result
 
     _call_impl = __call__
+
+    def share_memory(self) -> Module:
+        """A no-op (one process, CPU memory); returns ``self`` as PyTorch does."""
+        return self
+
+    def compile(self, *args, **kwargs) -> None:
+        """A no-op: nnlite runs eagerly (``torch.compile`` is not emulated)."""
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Replace (or, unless ``strict``, add) the submodule at the dotted path ``target``."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        *path, name = target.split(".")
+        parent = self.get_submodule(".".join(path)) if path else self
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        setattr(parent, name, module)
 
     # ---- state dict -----------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
