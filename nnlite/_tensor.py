@@ -356,10 +356,10 @@ class Tensor:
         dtype = kwargs.get("dtype")
         copy = kwargs.get("copy", False)
         for a in args:
-            if isinstance(a, D.dtype) or a in (builtins.float, builtins.int, builtins.bool):
-                dtype = a
-            elif isinstance(a, Tensor):
+            if isinstance(a, Tensor):
                 dtype = a.dtype
+            elif isinstance(a, D.dtype) or a in (builtins.float, builtins.int, builtins.bool):
+                dtype = a
         if dtype is None:
             return self.clone() if copy else self
         from nnlite.ops.elementwise import cast

@@ -142,12 +142,12 @@ def _size_split(self, split_size, dim=0):
     return S.split(self, split_size, dim)
 
 
-def _max_method(self, dim=None, keepdim=False):
-    return R.max(self, dim, keepdim)
+def _max_method(self, dim=None, keepdim=False, **kw):
+    return R.max(self, dim, keepdim, **kw)
 
 
-def _min_method(self, dim=None, keepdim=False):
-    return R.min(self, dim, keepdim)
+def _min_method(self, dim=None, keepdim=False, **kw):
+    return R.min(self, dim, keepdim, **kw)
 
 
 def _expand(self, *sizes):

@@ -61,8 +61,10 @@ class SumBackward1(SumBackward0):
     pass
 
 
-def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
+def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None):  # noqa: A001
     """Sum over ``dim`` (all dims if None). Integer and bool inputs sum to int64."""
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     if isinstance(dim, D.dtype):
         dim, dtype = None, dim
     ax = _axes(x, dim)
@@ -99,7 +101,9 @@ class MeanBackward1(MeanBackward0):
     pass
 
 
-def mean(x, dim=None, keepdim=False, dtype=None):
+def mean(x, dim=None, keepdim=False, dtype=None, *, axis=None):
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     if isinstance(dim, D.dtype):
         dim, dtype = None, dim
     xd = x._data
@@ -144,8 +148,10 @@ class VarBackward0(Node):
         return (gx,)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     """Variance with Bessel's correction by default (``correction=1``)."""
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
     c = _correction(unbiased, correction)
     ax = _axes(x, dim)
@@ -160,7 +166,9 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return out
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
     return E.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
 
@@ -194,7 +202,9 @@ class ProdBackward0(Node):
         return (_expand_back(g, self.shape, ax, keep) * _W(others),)
 
 
-def prod(x, dim=None, keepdim=False, dtype=None):
+def prod(x, dim=None, keepdim=False, dtype=None, *, axis=None):
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
     if xd.dtype.kind in "biu" and dtype is None:
         xd = xd.astype(np.int64)
@@ -240,12 +250,16 @@ def _extreme(x, dim, keepdim, is_min):
     return out
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x, dim=None, keepdim=False, *, axis=None):
     """Maximum over ``dim``; ties share the gradient equally."""
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     return _extreme(x, dim, keepdim, False)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x, dim=None, keepdim=False, *, axis=None):
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     return _extreme(x, dim, keepdim, True)
 
 
@@ -288,8 +302,10 @@ def _max_min_dim(x, dim, keepdim, is_min):
     return values_indices(out, _W(idx_out.astype(np.int64)), "min" if is_min else "max")
 
 
-def max(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+def max(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
     """``max(x)`` (all elements), ``max(x, dim)`` -> (values, indices), ``max(x, y)``."""
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     if isinstance(dim, Tensor):
         return E.maximum(x, dim)
     if dim is None:
@@ -297,7 +313,9 @@ def max(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
     return _max_min_dim(x, dim, keepdim, False)
 
 
-def min(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+def min(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     if isinstance(dim, Tensor):
         return E.minimum(x, dim)
     if dim is None:
@@ -318,12 +336,16 @@ def _arg_extreme(x, dim, keepdim, fn):
     return _W(np.asarray(r, dtype=np.int64))
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(x, dim=None, keepdim=False, *, axis=None):
     """Index of the (first) maximum, over all elements or along ``dim`` (int64)."""
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     return _arg_extreme(x, dim, keepdim, np.argmax)
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(x, dim=None, keepdim=False, *, axis=None):
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     return _arg_extreme(x, dim, keepdim, np.argmin)
 
 
@@ -435,7 +457,9 @@ class CumsumBackward0(Node):
         return (flip(cumsum(flip(g, (d,)), d), (d,)),)
 
 
-def cumsum(x, dim, dtype=None):
+def cumsum(x, dim=None, dtype=None, *, axis=None):
+    if axis is not None:  # numpy-style alias PyTorch accepts
+        dim = axis
     from nnlite.ops._util import wrap_dim
 
     d = wrap_dim(dim, x._data.ndim)

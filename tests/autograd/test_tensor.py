@@ -132,3 +132,13 @@ def test_python_floats_with_explicit_float64_dtype_are_not_rounded_to_float32():
     assert torch.tensor([[0.1], [1]], dtype=torch.float64, requires_grad=True).tolist() == [[0.1], [1.0]]
     assert torch.tensor([0.1]).dtype == torch.float32
     assert torch.tensor([0.1]).item() == float(np.float32(0.1))
+
+
+def test_axis_alias_and_to_other_tensor():
+    x = torch.tensor([[1.0, 5.0], [3.0, 2.0]])
+    assert x.sum(axis=1).tolist() == [6.0, 5.0]
+    assert torch.mean(x, axis=0).tolist() == [2.0, 3.5]
+    assert x.max(axis=1).values.tolist() == [5.0, 3.0]
+    assert x.argmax(axis=0).tolist() == [1, 0]
+    assert x.cumsum(axis=1).tolist() == [[1.0, 6.0], [3.0, 5.0]]
+    assert x.to(torch.ones(1, dtype=torch.float64)).dtype == torch.float64
