@@ -129,9 +129,16 @@ def tensor_repr(t, prefix="tensor(") -> str:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         suffix.append("requires_grad=True")
+    # torch's _add_suffixes: a suffix that would pass the line width goes on its own line
     s = prefix + body
-    if suffix:
-        s += ", " + ", ".join(suffix)
+    last_line_len = len(s) - s.rfind("\n") + 1
+    for suf in suffix:
+        if last_line_len + len(suf) + 2 > _LINEWIDTH:
+            s += ",\n" + " " * indent + suf
+            last_line_len = indent + len(suf)
+        else:
+            s += ", " + suf
+            last_line_len += len(suf) + 2
     return s + ")"
 
 

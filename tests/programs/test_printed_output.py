@@ -40,3 +40,22 @@ def test_printed_output_matches_pytorch():
             printing_program(mod)
         outs.append(buf.getvalue())
     assert outs[1] == outs[0]
+
+
+SUFFIX_WRAP_CASES = [
+    "T.tensor([-6.9315e-01, -3.0e+01, -9.3576e-14, -1.2693e-01], dtype=T.float64,"
+    " requires_grad=True) * 2",
+    "T.tensor([1.5, 2.25, -3.0], dtype=T.float64, requires_grad=True) * 2",
+    "T.tensor([1.5, 2.25, -3.0], dtype=T.float64, requires_grad=True)",
+    "(T.arange(30, dtype=T.float64).reshape(3, 10) / 7).requires_grad_()",
+    "T.arange(30, dtype=T.float64).reshape(3, 10).requires_grad_().sum(0)",
+    "T.zeros(0, 3, dtype=T.float64, requires_grad=True)",
+    "T.arange(24, dtype=T.int16).reshape(2, 12) * 1000",
+    "T.arange(100.0).reshape(10, 10).requires_grad_() * 1.5",
+]
+
+
+def test_repr_suffixes_wrap_at_the_line_width_as_pytorch():
+    # "dtype=..., grad_fn=<...>" go on a new line when they would pass 80 columns
+    for case in SUFFIX_WRAP_CASES:
+        assert repr(eval(case, {"T": nnlite})) == repr(eval(case, {"T": torch_real})), case
