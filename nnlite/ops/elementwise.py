@@ -420,9 +420,9 @@ sigmoid = _unary(
 
 
 def _erf_np(x):
-    from math import erf as _e
+    from nnlite.ops._special import erf_np
 
-    return np.vectorize(_e, otypes=[x.dtype])(x) if x.size else x.copy()
+    return erf_np(x)
 
 
 erf = _unary(
