@@ -38,6 +38,8 @@ def _operands(a, b):
     if not isinstance(b, Tensor):
         b = Tensor._wrap(_as_array(b))
     ad, bd = a._data, b._data
+    if ad.shape != bd.shape:
+        _check_broadcast(ad.shape, bd.shape)
     if ad.dtype != bd.dtype:
         rt = D.result_type_np(ad, bd)
         if ad.dtype != rt:
@@ -45,6 +47,18 @@ def _operands(a, b):
         if bd.dtype != rt:
             bd = bd.astype(rt)
     return ad, bd
+
+
+def _check_broadcast(sa: tuple, sb: tuple) -> None:
+    """PyTorch's RuntimeError for shapes that do not broadcast (numpy would raise ValueError)."""
+    n = max(len(sa), len(sb))
+    for k in range(1, min(len(sa), len(sb)) + 1):
+        x, y = sa[-k], sb[-k]
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {n - k}"
+            )
 
 
 def _fix_div(out, ad):
@@ -99,15 +113,29 @@ def add(a, b, alpha=1):
     return out
 
 
+def _is_bool(v) -> bool:
+    return isinstance(v, builtins.bool) or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
+
+
+def _sub_bool_check(a, b) -> None:
+    """torch refuses ``-`` on bools (a bool tensor, or a bool scalar as the other operand)."""
+    if _is_bool(a) or _is_bool(b):
+        if _is_bool(a) and _is_bool(b) and isinstance(a, Tensor) and isinstance(b, Tensor):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. "
+                "Use the `^` or `logical_xor()` operator instead."
+            )
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
 def sub(a, b, alpha=1):
     if not isinstance(a, Tensor):
         a, b = _as_tensor_first(a, b)
+    _sub_bool_check(a, b)
     ad, bd = _operands(a, b)
-    if ad.dtype == np.bool_ and isinstance(bd, np.ndarray) and bd.dtype == np.bool_:
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead."
-        )
     out = _W(ad - bd if alpha == 1 else ad - alpha * bd)
     node = record(out, SubBackward0, _inputs(a, b))
     if node is not None:
@@ -119,6 +147,7 @@ def sub(a, b, alpha=1):
 
 def rsub(a, s):
     """``s - a`` for a scalar ``s``."""
+    _sub_bool_check(a, s)
     ad, sd = _operands(a, s)
     out = _W(sd - ad)
     record(out, RsubBackward1, (a, _NOGRAD))
@@ -467,6 +496,11 @@ class NegBackward0(Node):
 
 
 def neg(x):
+    if x._data.dtype == np.bool_:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     out = _W(-x._data)
     record(out, NegBackward0, (x,))
     return out

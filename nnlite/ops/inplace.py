@@ -94,16 +94,38 @@ def _fast(self, args):
     return not _needs_graph(self, args) and self._data.flags.writeable
 
 
+def _check_scalar_cast(o, self_dt, name):
+    """A Python scalar may not raise the category of ``self`` (bool < int < float)."""
+    if isinstance(o, float) and self_dt.kind != "f":
+        _check_cast(D._default_float.np, self_dt, name)
+    elif isinstance(o, int) and not isinstance(o, bool) and self_dt.kind == "b":
+        _check_cast(np.dtype(np.int64), self_dt, name)
+
+
+def _shape_error(sd, o):
+    """torch's RuntimeError for an in-place op whose operand does not fit ``self``'s shape."""
+    from nnlite.ops.elementwise import _check_broadcast
+
+    _check_broadcast(sd.shape, np.shape(o))
+    return RuntimeError(
+        f"output with shape {list(sd.shape)} doesn't match the broadcast shape "
+        f"{list(np.broadcast_shapes(sd.shape, np.shape(o)))}"
+    )
+
+
 def add_(self, other, alpha=1):
     if _fast(self, (other,)):
         o = other._data if isinstance(other, Tensor) else other
         if isinstance(o, np.ndarray) and o.dtype != self._data.dtype:
             _check_cast(D.result_type_np(self._data, o), self._data.dtype, "add_")
-        elif isinstance(o, float) and self._data.dtype.kind != "f":
-            _check_cast(np.dtype(np.float32), self._data.dtype, "add_")
+        else:
+            _check_scalar_cast(o, self._data.dtype, "add_")
         if alpha != 1:
             o = o * alpha
-        np.add(self._data, o, out=self._data, casting="unsafe")
+        try:
+            np.add(self._data, o, out=self._data, casting="unsafe")
+        except ValueError:
+            raise _shape_error(self._data, o) from None
         self._vc[0] += 1
         return self
     from nnlite.ops.elementwise import add
@@ -112,6 +134,9 @@ def add_(self, other, alpha=1):
 
 
 def sub_(self, other, alpha=1):
+    from nnlite.ops.elementwise import _sub_bool_check
+
+    _sub_bool_check(self, other)
     if not isinstance(other, Tensor):
         return add_(self, other, alpha=-alpha)
     return _sub_t(self, other, alpha)
@@ -122,7 +147,11 @@ def _sub_t(self, other, alpha):
         o = other._data
         if o.dtype != self._data.dtype:
             _check_cast(D.result_type_np(self._data, o), self._data.dtype, "sub_")
-        np.subtract(self._data, o if alpha == 1 else o * alpha, out=self._data, casting="unsafe")
+        try:
+            np.subtract(self._data, o if alpha == 1 else o * alpha, out=self._data,
+                        casting="unsafe")
+        except ValueError:
+            raise _shape_error(self._data, o) from None
         self._vc[0] += 1
         return self
     from nnlite.ops.elementwise import sub
@@ -135,9 +164,12 @@ def mul_(self, other):
         o = other._data if isinstance(other, Tensor) else other
         if isinstance(o, np.ndarray) and o.dtype != self._data.dtype:
             _check_cast(D.result_type_np(self._data, o), self._data.dtype, "mul_")
-        elif isinstance(o, float) and self._data.dtype.kind != "f":
-            _check_cast(np.dtype(np.float32), self._data.dtype, "mul_")
-        np.multiply(self._data, o, out=self._data, casting="unsafe")
+        else:
+            _check_scalar_cast(o, self._data.dtype, "mul_")
+        try:
+            np.multiply(self._data, o, out=self._data, casting="unsafe")
+        except ValueError:
+            raise _shape_error(self._data, o) from None
         self._vc[0] += 1
         return self
     from nnlite.ops.elementwise import mul

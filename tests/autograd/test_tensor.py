@@ -142,3 +142,33 @@ def test_axis_alias_and_to_other_tensor():
     assert x.argmax(axis=0).tolist() == [1, 0]
     assert x.cumsum(axis=1).tolist() == [[1.0, 6.0], [3.0, 5.0]]
     assert x.to(torch.ones(1, dtype=torch.float64)).dtype == torch.float64
+
+
+INVALID_AS_TORCH = [
+    "T.ones(2, 4) + T.ones(5)",
+    "T.ones(3, 1, 4) * T.ones(2, 5)",
+    "T.maximum(T.ones(4), T.ones(2, 3))",
+    "T.where(T.ones(4) > 0, T.ones(4), T.ones(3))",
+    "T.ones(3).add_(T.ones(2, 3))",
+    "T.ones(3).mul_(T.ones(4))",
+    "T.ones(3).sub_(T.ones(4))",
+    "T.zeros(2, dtype=T.bool).add_(2)",
+    "T.zeros(2, dtype=T.int64).mul_(1.5)",
+    "T.tensor([1.0]) - True",
+    "True - T.tensor([1.0])",
+    "T.tensor([True]) - 1",
+    "T.tensor([1, 2]) - T.tensor([True, False])",
+    "T.tensor([True]) - T.tensor([True])",
+    "-T.tensor([True])",
+    "T.tensor([1.0]).sub_(True)",
+]
+
+
+@pytest.mark.parametrize("expr", INVALID_AS_TORCH)
+def test_invalid_ops_raise_torch_error_type_and_message(expr):
+    torch_real = pytest.importorskip("torch")
+    with pytest.raises(Exception) as want:
+        eval(expr, {"T": torch_real})
+    with pytest.raises(type(want.value)) as got:
+        eval(expr, {"T": torch})
+    assert str(got.value) == str(want.value)
