@@ -27,14 +27,25 @@ _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "
           "int32": "Int", "bool": "Bool"}
 
 
-def _kernels(name: str):
+_KMODS: dict = {}
+
+
+def _load_kernels(name: str):
     if name == "norm":
         from nnlite.kernels import norm as k
     elif name == "loss":
         from nnlite.kernels import loss as k
     else:
         from nnlite.kernels import elementwise as k
+    _KMODS[name] = k
     return k
+
+
+def _kernels(name: str):
+    """The kernel module ``name`` (imported on first use, then a dict lookup: no import
+    statement per call)."""
+    k = _KMODS.get(name)
+    return k if k is not None else _load_kernels(name)
 
 
 def _const(arr: np.ndarray) -> Tensor:
@@ -272,6 +283,20 @@ def _relu_bwd_t(g, x, y):
 
 
 _relu = _pointwise("ReluBackward0", _relu_fwd, _relu_bwd_np, _relu_bwd_t, save="y")
+
+
+class ReluBackward0(_relu.node_cls):
+    """ReLU's node on the lean path (no ``kw``, no ``save`` dispatch): saves only the output."""
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        if not _GradState.enabled:
+            gd = g._data
+            return (_W(_kernels("elementwise").relu_backward(gd, y._data) if gd.size
+                       else gd.copy()),)
+        return (g * (y > 0).to(g.dtype),)
+
+
 
 
 def _leaky_fwd(x, slope):
@@ -631,7 +656,14 @@ _silu = _pointwise("SiluBackward0", _silu_fwd, _silu_bwd_np, _silu_bwd_t)
 
 
 def relu(x: Tensor) -> Tensor:
-    return _relu(x)
+    # lean path of _relu (the per-step hot op): no errstate, no kw, one fused numba pass
+    xd = x._data
+    if xd.dtype.kind != "f" or not xd.size:
+        return _relu(x)
+    out = _W(_kernels("elementwise").relu_forward(xd))
+    if _GradState.enabled and x._requires_grad:
+        record(out, ReluBackward0, (x,), (out,))
+    return out
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
