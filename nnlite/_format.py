@@ -8,13 +8,20 @@ _PRECISION = 4
 _THRESHOLD = 1000
 _EDGE = 3
 _LINEWIDTH = 80
+_SCI_MODE = None
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None):
-    global _PRECISION, _THRESHOLD, _EDGE, _LINEWIDTH
+    """``torch.set_printoptions``: the profiles ``default``/``short``/``full``; ``sci_mode``
+    is always set (None: chosen from the values), as in torch."""
+    global _PRECISION, _THRESHOLD, _EDGE, _LINEWIDTH, _SCI_MODE
     if profile == "default":
         _PRECISION, _THRESHOLD, _EDGE, _LINEWIDTH = 4, 1000, 3, 80
+    elif profile == "short":
+        _PRECISION, _THRESHOLD, _EDGE, _LINEWIDTH = 2, 1000, 2, 80
+    elif profile == "full":
+        _PRECISION, _THRESHOLD, _EDGE, _LINEWIDTH = 4, float("inf"), 3, 80
     if precision is not None:
         _PRECISION = precision
     if threshold is not None:
@@ -23,9 +30,13 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _EDGE = edgeitems
     if linewidth is not None:
         _LINEWIDTH = linewidth
+    _SCI_MODE = sci_mode
 
 
 class _Formatter:
+    """torch's ``_tensor_str._Formatter``: mode and width come from the nonzero finite values
+    only (zeros, nan and inf are printed unpadded beyond that width)."""
+
     def __init__(self, arr: np.ndarray):
         self.kind = arr.dtype.kind
         self.int_mode = True
@@ -38,22 +49,22 @@ class _Formatter:
         if self.kind in "iu":
             self.width = max((len(str(int(v))) for v in vals), default=1)
             return
-        finite = vals[np.isfinite(vals)].astype(np.float64)
-        if finite.size == 0:
-            self.width = max((len(self._nonfinite(v)) for v in vals), default=1)
+        nonzero = vals[np.isfinite(vals) & (vals != 0)].astype(np.float64)
+        if nonzero.size == 0:
             return
-        nonzero = np.abs(finite[finite != 0])
-        self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        if self.int_mode:
-            if nonzero.size and nonzero.max() > 1e8:
-                self.int_mode = False
-                self.sci = True
-        elif nonzero.size:
-            mx, mn = nonzero.max(), nonzero.min()
-            if mx / mn > 1000.0 or mx > 1e8 or mn < 1e-4:
-                self.sci = True
-        # as PyTorch: the width comes from the finite values; nan/inf are padded to it
-        self.width = max(len(self.fmt(v)) for v in finite)
+        absv = np.abs(nonzero)
+        mx, mn = absv.max(), absv.min()
+        self.int_mode = bool(np.all(nonzero == np.ceil(nonzero)))
+        if _SCI_MODE is None:
+            self.sci = bool(mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4)
+        else:
+            self.sci = bool(_SCI_MODE)
+        if self.sci:
+            self.width = max(len(f"{v:.{_PRECISION}e}") for v in nonzero)
+        elif self.int_mode:
+            self.width = max(len(f"{v:.0f}") + 1 for v in nonzero)
+        else:
+            self.width = max(len(f"{v:.{_PRECISION}f}") for v in nonzero)
 
     @staticmethod
     def _nonfinite(v):
@@ -121,7 +132,14 @@ def tensor_repr(t, prefix="tensor(") -> str:
     if arr.size == 0 and arr.ndim != 1:
         suffix.append(f"size={tuple(arr.shape)}")
     dt = arr.dtype.name
-    if dt not in ("float32", "int64", "bool"):
+    if arr.size == 0:
+        # torch: an empty tensor has no values to infer int64/bool from, so any dtype but
+        # the default float one is shown
+        from nnlite import _dtype
+
+        if dt != _dtype.get_default_dtype().np.name:
+            suffix.append(f"dtype=torch.{dt}")
+    elif dt not in ("float32", "int64", "bool"):
         suffix.append(f"dtype=torch.{dt}")
     elif dt == "float32" and _default_is_not_float32():
         suffix.append("dtype=torch.float32")

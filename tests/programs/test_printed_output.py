@@ -59,3 +59,37 @@ def test_repr_suffixes_wrap_at_the_line_width_as_pytorch():
     # "dtype=..., grad_fn=<...>" go on a new line when they would pass 80 columns
     for case in SUFFIX_WRAP_CASES:
         assert repr(eval(case, {"T": nnlite})) == repr(eval(case, {"T": torch_real})), case
+
+
+FORMAT_CASES = [
+    "T.tensor([1.0, 2000.0])",  # int-valued but a 2000x spread: scientific, as torch
+    "T.tensor([-1.0, 2000.0], dtype=T.float64)",
+    "T.tensor([0.0, -0.0])",  # zeros, nan, inf do not set the column width
+    "T.tensor([-0.0, 0.0, 1.0])",
+    "T.tensor([float('nan'), -float('inf')])",
+    "T.tensor([-0.0, 5.5])",
+    "T.tensor([-float('inf'), 0.0, 0.0])",
+    "T.tensor([], dtype=T.int64)",  # empty: any non-default dtype is shown
+    "T.tensor([], dtype=T.bool)",
+    "T.zeros(0, 2, dtype=T.int64)",
+    "T.zeros(0, 3, dtype=T.float64)",
+    "T.zeros(0)",
+]
+
+
+def test_float_format_and_empty_dtype_as_pytorch():
+    for case in FORMAT_CASES:
+        assert repr(eval(case, {"T": nnlite})) == repr(eval(case, {"T": torch_real})), case
+
+
+def test_set_printoptions_sci_mode_and_profiles_as_pytorch():
+    try:
+        for kw in ({"sci_mode": False}, {"sci_mode": True}, {"profile": "short"}, {}):
+            outs = []
+            for T in (torch_real, nnlite):
+                T.set_printoptions(**kw)
+                outs.append(repr(T.tensor([1e-5, 1.5, 2000.0])))
+            assert outs[1] == outs[0], kw
+    finally:
+        for T in (torch_real, nnlite):
+            T.set_printoptions(profile="default")
