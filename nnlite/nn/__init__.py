@@ -85,3 +85,13 @@ from nnlite.nn.loss import (  # noqa: F401,E402
     TripletMarginLoss,
 )
 from nnlite.nn.containers import ParameterDict, ParameterList  # noqa: F401,E402
+from nnlite.nn.rnn import (  # noqa: F401,E402
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)

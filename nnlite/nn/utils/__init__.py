@@ -13,3 +13,5 @@ __all__ = [
            "unfreeze",
            "vector_to_parameters",
 ]
+
+from nnlite.nn.utils import rnn  # noqa: E402,F401
