@@ -203,8 +203,11 @@ def div(a, b, rounding_mode=None):
         a, b = _as_tensor_first(a, b)
     ad, bd = _operands(a, b)
     if rounding_mode is not None:
+        if ad.dtype.kind in "biu" and np.any(np.asarray(bd) == 0):
+            raise RuntimeError("ZeroDivisionError")  # torch's integer division by zero
         if rounding_mode == "floor":
-            r = np.floor_divide(ad, bd) if ad.dtype.kind in "iu" else np.floor(ad / bd)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.floor_divide(ad, bd) if ad.dtype.kind in "iu" else np.floor(ad / bd)
         elif rounding_mode == "trunc":
             r = np.trunc(ad / bd)
             if ad.dtype.kind in "iu":
@@ -249,11 +252,23 @@ class RemainderBackward0(Node):
         return sum_to(g, self.a_shape), gb
 
 
+def _remainder_np(ad, bd):
+    if np.asarray(ad).dtype.kind != "f":
+        if np.any(np.asarray(bd) == 0):
+            raise RuntimeError("ZeroDivisionError")
+        return np.remainder(ad, bd)
+    # torch: m = fmod(a, b); m + b where m != 0 and sign(m) != sign(b) -- so 0 % -1 is +0
+    # (numpy's remainder gives -0, the divisor's sign)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.fmod(ad, bd)
+        return np.where((m != 0) & ((bd < 0) != (m < 0)), m + bd, m)
+
+
 def remainder(a, b):
     if not isinstance(a, Tensor):
         a, b = _as_tensor_first(a, b)
     ad, bd = _operands(a, b)
-    out = _W(np.asarray(np.remainder(ad, bd)))
+    out = _W(np.asarray(_remainder_np(ad, bd)))
     bt = b if isinstance(b, Tensor) else _NOGRAD
     node = record(out, RemainderBackward0, (a, bt), (a, bt))
     if node is not None:
@@ -433,7 +448,15 @@ cosh = _unary("CoshBackward0", np.cosh, lambda g, x, y: g * sinh(x))
 reciprocal = _unary(
     "ReciprocalBackward0", lambda x: 1 / x, lambda g, x, y: -(g * y * y), save_out=True
 )
-square = _unary("PowBackward0", lambda x: x * x, lambda g, x, y: g * x * 2)
+_square_float = _unary("PowBackward0", lambda x: x * x, lambda g, x, y: g * x * 2)
+
+
+def square(x):
+    """``x * x``; integer tensors stay integer (bool gives int64), as torch's ``pow(x, 2)``."""
+    if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
+        d = x._data.astype(np.int64) if x._data.dtype == np.bool_ else x._data
+        return _W(d * d)
+    return _square_float(x)
 
 
 def _sigmoid_np(x):

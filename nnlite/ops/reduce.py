@@ -156,6 +156,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     c = _correction(unbiased, correction)
     ax = _axes(x, dim)
     xd = x._data
+    if xd.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     n = _count(xd.shape, ax)
     denom = builtins.max(n - c, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -232,10 +234,16 @@ class AminBackward0(AmaxBackward0):
 
 def _check_nonempty(x, ax, name):
     if x._data.size == 0:
-        raise IndexError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
-            "the reduction dim with the 'dim' argument."
-        )
+        if ax is None:
+            raise (IndexError if name.startswith("arg") else RuntimeError)(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        for d in (ax if isinstance(ax, tuple) else (ax,)):
+            if x._data.shape[d] == 0:
+                raise IndexError(
+                    f"{name}(): Expected reduction dim {d} to have non-zero size."
+                )
 
 
 def _extreme(x, dim, keepdim, is_min):
@@ -475,6 +483,11 @@ def cumsum(x, dim=None, dtype=None, *, axis=None):
 
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector/Frobenius norm; ``p`` in {2, 'fro', 1, inf, -inf, other positive numbers}."""
+    if x._data.dtype.kind != "f" and dtype is None:
+        names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool"}
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {names.get(x._data.dtype.name, x._data.dtype.name)}")
     if p in ("fro", 2, 2.0, None):
         sq = sum(x * x, dim=dim, keepdim=keepdim)
         return _safe_sqrt(sq)

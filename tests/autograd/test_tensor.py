@@ -172,3 +172,39 @@ def test_invalid_ops_raise_torch_error_type_and_message(expr):
     with pytest.raises(type(want.value)) as got:
         eval(expr, {"T": torch})
     assert str(got.value) == str(want.value)
+
+
+SAME_AS_TORCH = [
+    "T.tensor([1, -2], dtype=T.int32).square()",  # integer square stays integer
+    "T.tensor([True, False]).square()",
+    "T.tensor([0.0, -1.0, 5.0, -5.0, 2.5, -0.0]) % -1",  # 0 % -1 is +0 (torch's fmod rule)
+    "T.tensor([0.0, -1.0, 5.0, -5.0, 2.5]).remainder(T.tensor(-2.0))",
+    "T.tensor([5, -5]) % -3",
+    "T.zeros(0, 3).amax(dim=1)",
+    "T.tensor([1.0, 0.0]) // 0",
+]
+RAISE_AS_TORCH = [
+    "T.tensor([1, 0]) // 0",
+    "T.tensor([1, 0]) % 0",
+    "T.tensor([1, 2]).std()",
+    "T.tensor([True]).var()",
+    "T.tensor([1, 2]).norm(p=1)",
+    "T.tensor([]).amin()",
+    "T.zeros(2, 0).amax(dim=1)",
+]
+
+
+@pytest.mark.parametrize("expr", SAME_AS_TORCH)
+def test_dtype_and_value_rules_as_torch(expr):
+    torch_real = pytest.importorskip("torch")
+    assert repr(eval(expr, {"T": torch})) == repr(eval(expr, {"T": torch_real}))
+
+
+@pytest.mark.parametrize("expr", RAISE_AS_TORCH)
+def test_invalid_reductions_and_int_division_raise_as_torch(expr):
+    torch_real = pytest.importorskip("torch")
+    with pytest.raises(Exception) as want:
+        eval(expr, {"T": torch_real})
+    with pytest.raises(type(want.value)) as got:
+        eval(expr, {"T": torch})
+    assert str(got.value) == str(want.value)
