@@ -95,3 +95,9 @@ from nnlite.nn.rnn import (  # noqa: F401,E402
     RNNCell,
     RNNCellBase,
 )
+from nnlite.nn.groupnorm import (  # noqa: F401,E402
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+)

@@ -572,3 +572,7 @@ from nnlite.nn._functional_extra import *  # noqa: E402,F401,F403
 from nnlite.nn._functional_extra import __all__ as _extra_all  # noqa: E402
 
 __all__ += _extra_all
+
+from nnlite.nn.groupnorm import group_norm, instance_norm  # noqa: E402,F401
+
+__all__ += ["group_norm", "instance_norm"]

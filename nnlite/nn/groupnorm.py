@@ -1,0 +1,211 @@
+"""GroupNorm and InstanceNorm1d/2d/3d, and their functional forms.
+
+Both are batch normalisation of a reshaped input, the way PyTorch first defined them:
+
+* ``group_norm``: (N, C, *) viewed as (1, N*G, C/G * prod(*)), normalised per row with the
+  fused batch-norm op (no running stats), then the per-channel affine ``y * w[c] + b[c]``;
+* ``instance_norm``: (N, C, *) viewed as (1, N*C, *), batch-normalised with the weight, bias and
+  running stats repeated N times; the running stats are then averaged back over N, which is
+  PyTorch's update ``running = (1 - m) running + m mean_n(stat_n)``.
+
+The fused op's backward is twice differentiable, so these are too.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from nnlite._tensor import Tensor
+from nnlite.autograd.grad_mode import no_grad
+from nnlite.nn import _ops, init
+from nnlite.nn.module import Module
+from nnlite.nn.normalization import _NormBase
+from nnlite.nn.parameter import Parameter
+from nnlite.ops.creation import empty
+
+__all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "group_norm",
+           "instance_norm"]
+
+
+def _size_str(shape) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each of ``num_groups`` channel groups per sample to zero mean and unit (biased)
+    variance, then ``y * weight[c] + bias[c]``.
+
+    Example:
+        >>> F.group_norm(torch.randn(2, 6, 5), 3).shape
+        torch.Size([2, 6, 5])
+    """
+    if input.dim() < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    shape = tuple(input.shape)
+    n, c = shape[:2]
+    if c % num_groups != 0:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {list(shape)} and num_groups={num_groups}")
+    size = [n * c // num_groups, num_groups, *shape[2:]]
+    if math.prod(size[:1] + size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{size}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.shape[0] != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} and "
+                               f"input of shape {list(shape)}")
+    if input.numel() == 0:
+        return input * 1
+    x = input.reshape(1, n * num_groups, -1)
+    if x.shape[2] == 1:  # one value per group: normalises to 0 (the batch-norm op refuses it)
+        y = input * 0
+    else:
+        y = _ops.batch_norm(x, None, None, None, None, True, 0.0, eps).reshape(shape)
+    affine = (1, c) + (1,) * (len(shape) - 2)
+    if weight is not None:
+        y = y * weight.reshape(affine)
+    if bias is not None:
+        y = y + bias.reshape(affine)
+    return y
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) slice over its spatial dims; with running stats and
+    ``use_input_stats``, update them by the mean over the batch of the per-instance stats.
+
+    Example:
+        >>> F.instance_norm(torch.randn(2, 3, 8, 8)).shape
+        torch.Size([2, 3, 8, 8])
+    """
+    shape = tuple(input.shape)
+    if use_input_stats:
+        if math.prod(shape[2:]) == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                             f"size {_size_str(shape)}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when "
+                           "use_input_stats is false")
+    n, c = shape[:2]
+    x = input.reshape((1, n * c) + shape[2:])
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    rm = None if running_mean is None else running_mean.detach().repeat(n)
+    rv = None if running_var is None else running_var.detach().repeat(n)
+    y = _ops.batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    if use_input_stats:
+        with no_grad():
+            for run, rep in ((running_mean, rm), (running_var, rv)):
+                if run is not None:
+                    run.copy_(rep.reshape(n, c).mean(0))
+    return y.reshape(shape)
+
+
+class GroupNorm(Module):
+    """Group normalisation (Wu & He, 2018) over (N, C, *) input, with per-channel affine.
+
+    Example:
+        >>> gn = nn.GroupNorm(2, 6)
+        >>> gn(torch.randn(4, 6, 10)).shape
+        torch.Size([4, 6, 10])
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(empty(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(empty(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
+
+
+class _InstanceNorm(_NormBase):
+    _no_batch_dim = 2
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype,
+                         bias=bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        nd = self._no_batch_dim
+        if input.dim() not in (nd, nd + 1):
+            raise ValueError(f"expected {nd}D or {nd + 1}D input (got {input.dim()}D input)")
+
+    def _apply_instance_norm(self, input: Tensor) -> Tensor:
+        return instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                             self.training or not self.track_running_stats,
+                             self.momentum if self.momentum is not None else 0.0, self.eps)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        feature_dim = input.dim() - self._no_batch_dim
+        if input.size(feature_dim) != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={feature_dim} to match num_features "
+                    f"({self.num_features}), but got: {input.size(feature_dim)}.")
+            warnings.warn(
+                f"input's size at dim={feature_dim} does not match num_features. You can silence "
+                "this warning by not passing in num_features, which is not used because "
+                "affine=False", stacklevel=2)
+        if input.dim() == self._no_batch_dim:
+            return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)
+        return self._apply_instance_norm(input)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation over (N, C, L) or unbatched (C, L) input.
+
+    Example:
+        >>> nn.InstanceNorm1d(3)(torch.randn(2, 3, 7)).shape
+        torch.Size([2, 3, 7])
+    """
+
+    _no_batch_dim = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation over (N, C, H, W) or unbatched (C, H, W) input."""
+
+    _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation over (N, C, D, H, W) or unbatched (C, D, H, W) input."""
+
+    _no_batch_dim = 4
