@@ -47,6 +47,7 @@ __all__ = [
     "layernorm_forward_ref",
 ]
 
+_F64 = np.dtype(np.float64)
 _EMPTY = {
     np.dtype(np.float32): np.empty(0, np.float32),
     np.dtype(np.float64): np.empty(0, np.float64),
@@ -73,7 +74,8 @@ def _matrix(x, name="x"):
 
 
 @njit
-def _bn_train_kernel(x, weight, bias, eps, y, mean, invstd, var_unbiased):
+def _bn_train_kernel(x, weight, bias, eps, y, mean, invstd, var_unbiased, running_mean,
+                     running_var, momentum):  # fmt: skip
     n, c = x.shape
     dt = x.dtype.type
     # Row-wise loops over a C-vector of accumulators vectorize over channels; accumulate in
@@ -105,6 +107,16 @@ def _bn_train_kernel(x, weight, bias, eps, y, mean, invstd, var_unbiased):
         var_unbiased[j] = dt(var * n / (n - 1)) if n > 1 else dt(np.nan)
         scale[j] = dt(inv * weight[j]) if has_w else dt(inv)
         shift[j] = bias[j] if has_b else dt(0.0)
+    # running stats (length 0: none), as ATen: momentum * stat + (1 - momentum) * running in
+    # float64, rounded once to the stats' dtype
+    rdt = running_mean.dtype.type
+    omm = 1.0 - momentum
+    if running_mean.shape[0] > 0:
+        for j in range(c):
+            running_mean[j] = rdt(momentum * np.float64(mean[j]) + omm * running_mean[j])
+    if running_var.shape[0] > 0:
+        for j in range(c):
+            running_var[j] = rdt(momentum * np.float64(var_unbiased[j]) + omm * running_var[j])
     mu = mean
     for i in range(n):
         xi = x[i]
@@ -157,11 +169,21 @@ def _bn_backward_kernel(g, x, mean, invstd, weight, gx, gw, gb):
             gxi[j] = a[j] * gi[j] + b[j] * (xi[j] - mean[j]) + k[j]
 
 
-def batchnorm_forward_train_ref(x, weight, bias, eps):
+def _running_update_ref(running, stat, momentum):
+    """``running = momentum * stat + (1 - momentum) * running`` in float64, in place."""
+    if running is not None:
+        upd = momentum * stat.astype(np.float64) + (1.0 - momentum) * running.astype(np.float64)
+        running[...] = upd.astype(running.dtype)
+
+
+def batchnorm_forward_train_ref(x, weight, bias, eps, running_mean=None, running_var=None,
+                                momentum=0.1):  # fmt: skip
     """Reference BatchNorm1d training forward in numpy (two-pass statistics).
 
     ``mean = sum_i x / N``, ``var = sum_i (x - mean)^2 / N``, ``invstd = 1/sqrt(var + eps)``,
     ``y = (x - mean) * invstd * weight + bias``; returns ``(y, mean, invstd, var * N/(N-1))``.
+    ``running_mean``/``running_var`` (if given) move in place toward ``mean`` and the unbiased
+    variance: ``momentum * stat + (1 - momentum) * running``, computed in float64.
     """
     n = x.shape[0]
     mean = x.mean(axis=0)
@@ -174,6 +196,8 @@ def batchnorm_forward_train_ref(x, weight, bias, eps):
     if bias is not None:
         y += bias
     var_unb = var * (n / (n - 1)) if n > 1 else np.full_like(var, np.nan)
+    _running_update_ref(running_mean, mean, momentum)
+    _running_update_ref(running_var, var_unb, momentum)
     return y, mean, invstd.astype(x.dtype), var_unb
 
 
@@ -203,8 +227,25 @@ def batchnorm_backward_ref(grad_out, x, mean, invstd, weight):
     return gx, gw, gb
 
 
+def _running_vec(v, c, name):
+    """A running-stat array the kernel can update in place (length 0 for None)."""
+    if v is None:
+        return _EMPTY[_F64]
+    if (
+        not isinstance(v, np.ndarray)
+        or v.dtype not in _EMPTY
+        or v.shape != (c,)
+        or not v.flags.c_contiguous
+        or not v.flags.writeable
+    ):
+        raise ValueError(f"{name} must be a writeable C-contiguous float32/float64 array ({c},)")
+    return v
+
+
 def batchnorm_forward_train(
-    x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float = 1e-5
+    x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float = 1e-5,
+    running_mean: np.ndarray | None = None, running_var: np.ndarray | None = None,
+    momentum: float = 0.1,
 ):
     """BatchNorm1d forward in training mode, statistics over the batch (axis 0).
 
@@ -217,6 +258,10 @@ def batchnorm_forward_train(
         weight: (C,) scale or None (treated as 1).
         bias: (C,) shift or None (treated as 0).
         eps: added to the variance.
+        running_mean, running_var: (C,) float32/float64 arrays updated in place (or None):
+            ``running = momentum * stat + (1 - momentum) * running`` in float64 (as ATen), with
+            the unbiased variance for ``running_var``. Both must have the same dtype.
+        momentum: the update weight.
 
     Returns:
         ``(y, mean, invstd, var_unbiased)``; the last three are (C,) arrays in x's dtype.
@@ -236,7 +281,15 @@ def batchnorm_forward_train(
     var_unb = np.empty(c, dt)
     if n == 0:
         raise ValueError("batchnorm_forward_train: empty batch")
-    _bn_train_kernel(xc, w, b, float(eps), y, mean, invstd, var_unb)
+    rm = _running_vec(running_mean, c, "running_mean")
+    rv = _running_vec(running_var, c, "running_var")
+    if running_mean is None:
+        rm = rm if running_var is None else _EMPTY[rv.dtype]
+    if running_var is None:
+        rv = _EMPTY[rm.dtype]
+    if rm.dtype != rv.dtype:
+        raise ValueError("running_mean and running_var must have the same dtype")
+    _bn_train_kernel(xc, w, b, float(eps), y, mean, invstd, var_unb, rm, rv, float(momentum))
     return y, mean, invstd, var_unb
 
 

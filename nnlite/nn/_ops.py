@@ -842,6 +842,22 @@ def _verify_batch_size(size) -> None:
         )
 
 
+_FUSED_STAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fusable_stats(rm, rv) -> bool:
+    """Whether the forward kernel can update these running-stat arrays in place."""
+    a = rm if rm is not None else rv
+    if a is None:
+        return True
+    dt = a.dtype
+    for r in (rm, rv):
+        if r is not None and (r.dtype != dt or dt not in _FUSED_STAT_DTYPES
+                              or not r.flags.c_contiguous or not r.flags.writeable):
+            return False
+    return True
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -849,15 +865,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     Training: ``y = (x - mean_B) / sqrt(var_B + eps) * weight + bias`` with the batch's biased
     variance; the running stats (if given) move by ``momentum`` toward the batch mean and the
-    *unbiased* batch variance. Eval: the running stats replace the batch stats.
+    *unbiased* batch variance (``momentum * stat + (1 - momentum) * running`` in float64, as
+    ATen; fused into the forward kernel). Eval: the running stats replace the batch stats.
     """
     xd = input._data
-    if xd.ndim < 2:
+    shape = xd.shape
+    if len(shape) < 2:
         raise ValueError(f"expected 2D or 3D input (got {xd.ndim}D input)")
-    c = xd.shape[1]
+    c = shape[1]
+    cs = (c,)
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                     ("running_var", running_var)):
-        if t is not None and t._data.shape != (c,):
+        if t is not None and t._data.shape != cs:
             raise RuntimeError(
                 f"running_mean should contain {c} elements not {t._data.size}"
                 if name.startswith("running") else
@@ -866,39 +885,49 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     k = _kernels("norm")
     wd = None if weight is None else weight._data
     bd = None if bias is None else bias._data
-    x2 = _channels_last_rows(xd)
+    x2 = xd if len(shape) == 2 else _channels_last_rows(xd)
     if training:
-        _verify_batch_size(input.shape)
-        y2, mean, invstd, var_unb = k.batchnorm_forward_train(x2, wd, bd, eps)
-        with no_grad():
-            if running_mean is not None:
-                rm = running_mean._data
-                rm *= 1.0 - momentum
-                rm += (momentum * mean).astype(rm.dtype, copy=False)
-                running_mean._vc[0] += 1
-            if running_var is not None:
-                rv = running_var._data
-                rv *= 1.0 - momentum
-                rv += (momentum * var_unb).astype(rv.dtype, copy=False)
-                running_var._vc[0] += 1
+        n = shape[0]
+        for s in shape[2:]:
+            n *= s
+        if n == 1:
+            _verify_batch_size(input.shape)
+        rm = None if running_mean is None else running_mean._data
+        rv = None if running_var is None else running_var._data
+        if _fusable_stats(rm, rv):
+            y2, mean, invstd, var_unb = k.batchnorm_forward_train(x2, wd, bd, eps, rm, rv,
+                                                                  momentum)
+        else:
+            y2, mean, invstd, var_unb = k.batchnorm_forward_train(x2, wd, bd, eps)
+            k._running_update_ref(rm, mean, momentum)
+            k._running_update_ref(rv, var_unb, momentum)
+        if running_mean is not None:
+            running_mean._vc[0] += 1
+        if running_var is not None:
+            running_var._vc[0] += 1
         node_cls = NativeBatchNormBackward0
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         y2 = k.batchnorm_forward_eval(x2, running_mean._data, running_var._data, wd, bd, eps)
         node_cls = NativeBatchNormEvalBackward0
-    out = _W(_from_rows(y2, xd.shape).astype(xd.dtype, copy=False))
-    inputs = [input]
-    if weight is not None:
-        inputs.append(weight)
-    if bias is not None:
-        inputs.append(bias)
-    node = record(out, node_cls, tuple(inputs))
+    if len(shape) == 2 and y2.dtype is xd.dtype:
+        out = _W(y2)
+    else:
+        out = _W(_from_rows(y2, shape).astype(xd.dtype, copy=False))
+    if weight is None:
+        inputs = (input,) if bias is None else (input, bias)
+    else:
+        inputs = (input, weight) if bias is None else (input, weight, bias)
+    node = record(out, node_cls, inputs)
     if node is not None:
         node.has_w, node.has_b = weight is not None, bias is not None
         node.b_idx = 2 if weight is not None else 1
-        node.eps, node.shape = eps, xd.shape
-        node.save_for_backward(input, *([weight] if weight is not None else []))
+        node.eps, node.shape = eps, shape
+        if weight is not None:
+            node.save_for_backward(input, weight)
+        else:
+            node.save_for_backward(input)
         if training:
             node.x2 = x2
             node.mean, node.invstd = mean, invstd

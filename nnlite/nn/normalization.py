@@ -91,20 +91,31 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            nbt = self.num_batches_tracked
-            nbt._data += 1
-            nbt._vc[0] += 1
-            if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(nbt._data)
-        bn_training = self.training or (self.running_mean is None and self.running_var is None)
-        use_stats = not self.training or self.track_running_stats
+        # parameters and buffers read from their dicts once (each self.<name> would go through
+        # Module.__getattr__, ~1.5 us apiece)
+        params, bufs = self._parameters, self._buffers
+        running_mean = bufs["running_mean"] if "running_mean" in bufs else self.running_mean
+        running_var = bufs["running_var"] if "running_var" in bufs else self.running_var
+        momentum = self.momentum
+        training = self.training
+        factor = 0.0 if momentum is None else momentum
+        if training and self.track_running_stats:
+            nbt = bufs["num_batches_tracked"] if "num_batches_tracked" in bufs else (
+                self.num_batches_tracked)
+            if nbt is not None:
+                nbt._data += 1
+                nbt._vc[0] += 1
+                if momentum is None:  # cumulative moving average
+                    factor = 1.0 / float(nbt._data)
+        bn_training = training or (running_mean is None and running_var is None)
+        use_stats = not training or self.track_running_stats
         return _ops.batch_norm(
             input,
-            self.running_mean if use_stats else None,
-            self.running_var if use_stats else None,
-            self.weight, self.bias, bn_training, factor, self.eps,
+            running_mean if use_stats else None,
+            running_var if use_stats else None,
+            params["weight"] if "weight" in params else self.weight,
+            params["bias"] if "bias" in params else self.bias,
+            bn_training, factor, self.eps,
         )
 
 

@@ -82,6 +82,42 @@ def test_batchnorm_closed_form_and_edge_cases():
     np.testing.assert_allclose(gb, [1, 1])
 
 
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("which", ["both", "mean", "var", "none"])
+def test_batchnorm_running_stats_fused_update_matches_reference(dt, which):
+    x = rand((7, 5), dt, 3, 2.0, 0.5)
+    rm0, rv0 = rand(5, dt, 4), np.abs(rand(5, dt, 5)) + 0.5
+    rm, rv = rm0.copy(), rv0.copy()
+    rm_ref, rv_ref = rm0.copy(), rv0.copy()
+    args = {"both": (rm, rv), "mean": (rm, None), "var": (None, rv), "none": (None, None)}[which]
+    ref_args = {"both": (rm_ref, rv_ref), "mean": (rm_ref, None), "var": (None, rv_ref),
+                "none": (None, None)}[which]
+    got = K.batchnorm_forward_train(x, None, None, EPS, *args, 0.3)
+    want = K.batchnorm_forward_train_ref(x, None, None, EPS, *ref_args, 0.3)
+    assert_all_close(got, want, dt)
+    np.testing.assert_allclose(rm, rm_ref, **tol(dt))
+    np.testing.assert_allclose(rv, rv_ref, **tol(dt))
+    # ATen's formula: momentum * stat + (1 - momentum) * running, in float64, rounded once
+    mean64, var64 = x.astype(np.float64).mean(0), x.astype(np.float64).var(0, ddof=1)
+    if which in ("both", "mean"):
+        np.testing.assert_allclose(rm, 0.3 * mean64 + 0.7 * rm0, **tol(dt))
+    else:
+        np.testing.assert_array_equal(rm, rm0)
+    if which in ("both", "var"):
+        np.testing.assert_allclose(rv, 0.3 * var64 + 0.7 * rv0, **tol(dt))
+    else:
+        np.testing.assert_array_equal(rv, rv0)
+
+
+def test_batchnorm_running_stats_must_be_updatable():
+    x = rand((4, 3), np.float32, 1)
+    with pytest.raises(ValueError, match="running_mean"):
+        K.batchnorm_forward_train(x, None, None, EPS, np.zeros(3, np.float32)[::-1], None)
+    with pytest.raises(ValueError, match="same dtype"):
+        K.batchnorm_forward_train(x, None, None, EPS, np.zeros(3, np.float32),
+                                  np.ones(3, np.float64))
+
+
 def test_two_pass_statistics_survive_a_large_offset():
     # E[x^2] - E[x]^2 in float32 loses every digit here; two passes keep the variance
     x = rand((64, 3), np.float32, 5, scale=1e-2, offset=1e4)
