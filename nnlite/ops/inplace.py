@@ -82,8 +82,8 @@ def _write(self, arr, name):
                 f"output with shape {list(sd.shape)} doesn't match the broadcast shape "
                 f"{list(arr.shape)}"
             ) from None
-    if not sd.flags.writeable:
-        self._data = sd = sd.copy()
+    if not sd.flags.writeable:  # read-only view, or a numpy scalar from a 0-d result
+        self._data = sd = np.array(sd)
     np.copyto(sd, arr, casting="unsafe")
 
 

@@ -302,7 +302,8 @@ def _max_min_dim(x, dim, keepdim, is_min):
         idx_out = idx
     if x._data.ndim == 0:
         vals, idx_out = vals.reshape(()), idx_out.reshape(())
-    out = _W(np.ascontiguousarray(vals))
+    # not np.ascontiguousarray: it turns the 0-d values of a 1-D input into shape (1,)
+    out = _W(vals if vals.flags.c_contiguous else vals.copy(order="C"))
     node = record(out, MinBackward0 if is_min else MaxBackward0, (x,))
     if node is not None:
         node.shape, node.dim, node.keepdim = x._data.shape, d, keepdim
@@ -564,8 +565,12 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     if not 0 <= k <= n:
         raise RuntimeError(f"selected index k out of range")
     xd = x._data
+    if xd.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    if xd.ndim == 0:  # np.take below would give shape (1,)
+        return values_indices(x.clone(), _W(np.zeros((), np.int64)), "topk")
     idx = np.argsort(-xd if largest else xd, axis=d, kind="stable")
-    idx = np.ascontiguousarray(np.take(idx, np.arange(k), axis=d).astype(np.int64))
+    idx = np.take(idx, np.arange(k), axis=d).astype(np.int64, order="C")
     return values_indices(gather(x, d, _W(idx)), _W(idx), "topk")
 
 

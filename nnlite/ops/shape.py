@@ -578,6 +578,10 @@ def index(x, key):
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
     if _is_basic(k):
+        if not isinstance(arr, np.ndarray):
+            # integers only: numpy gives a scalar copy; torch's x[i] is a 0-d view (y += 1
+            # writes through to x), which a trailing Ellipsis gives numpy too
+            arr = x._data[k + (Ellipsis,)]
         out = _view_of(x, arr)
         cls = _basic_node_cls(k)
     else:

@@ -95,3 +95,21 @@ def test_data_alias_updates_parameter():
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     w.data.mul_(2)
     assert w.tolist() == [2.0, 4.0] and w.is_leaf
+
+
+def test_inplace_on_integer_index_is_a_view_and_on_0d_results_works():
+    # torch: x[0] is a 0-d view, so y += 1 writes through; numpy's x[0] is a scalar copy
+    x = torch.tensor([1.0, 2.0])
+    y = x[0]
+    y += 1
+    assert y.item() == 2.0 and x.tolist() == [2.0, 2.0]
+    m = torch.tensor([[1, 2], [3, 4]])
+    m[1, 0].mul_(5)
+    assert m.tolist() == [[1, 2], [15, 4]]
+    a = torch.tensor(2.0) * 3  # 0-d results of arithmetic can be numpy scalars inside
+    a.mul_(2)
+    a.clamp_(0, 5)
+    assert a.item() == 5.0
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    (x[1] * 2).backward()
+    assert x.grad.tolist() == [0.0, 2.0]
