@@ -101,3 +101,4 @@ from nnlite.nn.groupnorm import (  # noqa: F401,E402
     InstanceNorm2d,
     InstanceNorm3d,
 )
+from nnlite.nn.conv import ConvTranspose1d, ConvTranspose2d  # noqa: F401,E402

@@ -859,3 +859,127 @@ def pad_mode(x: Tensor, pad, mode: str) -> Tensor:
     from nnlite.ops.shape import index
 
     return index(x, tuple(key))
+
+
+# ---- transposed convolution --------------------------------------------------------------------
+# y = T(x, w): the input-gradient of conv onto the (larger) output, plus bias. Its adjoints are
+# the ops above: d/dx = conv(gy, w), d/dw = conv_weight_grad(gy, x), d/db = sum gy.
+
+
+class _ConvTransposeBackward(Node):
+    """Backward of ``y = conv_transpose(x, w) + b`` (PyTorch names it ConvolutionBackward0)."""
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        nig = self.needs_input_grad
+        p = _params(self)
+        gx = gw = gb = None
+        dims = (0, 2, 3) if g._data.ndim == 4 else (0, 2)
+        if not _GradState.enabled:
+            geo = _geom(g._data.shape, w._data.shape, *p)
+            if nig[0]:
+                y, cols = conv_forward_np(_as4(g._data), _as4(w._data), geo)
+                gx = _W(y.reshape(x._data.shape))
+            if nig[1]:
+                cols = geo.cols(_as4(g._data))
+                gw = _W(conv_weight_grad_np(cols, _as4(x._data), geo).reshape(w._data.shape))
+            if len(nig) > 2 and nig[2]:
+                gb = _W(g._data.sum(axis=dims))
+        else:
+            if nig[0]:
+                gx = convolution(g, w, None, *p, keep_cols=False)
+            if nig[1]:
+                gw = conv_weight_grad(g, x, w._data.shape, *p)
+            if len(nig) > 2 and nig[2]:
+                gb = g.sum(dims)
+        return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
+
+
+_ConvTransposeBackward.__name__ = _ConvTransposeBackward.__qualname__ = "ConvolutionBackward0"
+
+
+def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding,
+                   output_padding, groups, dilation) -> Tensor:
+    """``F.conv_transpose1d`` / ``F.conv_transpose2d``: weight (C_in, C_out/groups, *k), output
+    size ``(L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``."""
+    name = f"conv_transpose{nd}d"
+    xd, wd = input._data, weight._data
+    if xd.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
+            f"input of size: {list(xd.shape)}")
+    if wd.ndim != nd + 2:
+        raise RuntimeError(f"weight should have {nd + 2} dimensions, got {wd.ndim}")
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_NAMES.get(xd.dtype.name, xd.dtype.name)} but found "
+            f"{_NAMES.get(wd.dtype.name, wd.dtype.name)}")
+    if xd.dtype.kind != "f":
+        raise RuntimeError(f'"{name}" not implemented for '
+                           f"'{_NAMES.get(xd.dtype.name, xd.dtype.name)}'")
+    unbatched = xd.ndim == nd + 1
+    xs = ((1,) + xd.shape) if unbatched else xd.shape
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    s = _tuple(stride, nd, "stride")
+    p = _tuple(padding, nd, "padding")
+    op = _tuple(output_padding, nd, "output_padding")
+    d = _tuple(dilation, nd, "dilation")
+    if any(v <= 0 for v in s):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v <= 0 for v in d):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    if any(o_ >= s_ and o_ >= d_ for o_, s_, d_ in zip(op, s, d)):
+        hw = ("height", "width") if nd == 2 else ("width",)
+        parts = [f"output_padding_{n}: {v}" for n, v in zip(hw, op)]
+        parts += [f"stride_{n}: {v}" for n, v in zip(hw, s)]
+        parts += [f"dilation_{n}: {v}" for n, v in zip(hw, d)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+    if any(o_ >= s_ for o_, s_ in zip(op, s)):
+        raise NotImplementedError(f"{name}: output_padding >= stride (allowed by a larger "
+                                  "dilation) is not supported")
+    if wd.shape[0] % groups != 0:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size [{list(wd.shape)}] instead")
+    if xs[1] != wd.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(wd.shape)}, expected input{list(xs)} to "
+            f"have {wd.shape[0]} channels, but got {xs[1]} channels instead")
+    c_out = wd.shape[1] * groups
+    if bias is not None:
+        bd = bias._data
+        if bd.ndim != 1 or bd.shape[0] != c_out:
+            raise RuntimeError(
+                f"Given transposed=1, weight of size {list(wd.shape)}, expected bias to be "
+                f"1-dimensional with {c_out} elements, but got bias of size {list(bd.shape)} "
+                "instead")
+    k = wd.shape[2:]
+    out_sp = tuple((n - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + o_ + 1
+                   for n, s_, p_, d_, k_, o_ in zip(xs[2:], s, p, d, k, op))
+    if any(v <= 0 for v in out_sp):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, xs[2:]))}). Calculated output "
+            f"size per channel: ({' x '.join(map(str, out_sp))}). Output size is too small")
+    if nd == 1:
+        s, d = (1,) + s, (1,) + d
+        pads = (0, 0, p[0], p[0])
+    else:
+        pads = (p[0], p[0], p[1], p[1])
+    y_shape = (xs[0], c_out) + out_sp
+    x = input.unsqueeze(0) if unbatched else input
+    geo = _geom(y_shape, wd.shape, s, pads, d, groups)
+    y = conv_input_grad_np(_as4(x._data), _as4(wd), geo).reshape(y_shape)
+    if bias is not None:
+        y += bias._data.reshape((1, -1) + (1,) * nd)
+    out = _W(y)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    node = record(out, _ConvTransposeBackward, inputs)
+    if node is not None:
+        node.save_for_backward(x, weight)
+        node.stride, node.pads, node.dilation, node.groups = s, pads, d, groups
+    return out.squeeze(0) if unbatched else out

@@ -149,3 +149,97 @@ class Conv2d(_ConvNd):
     """
 
     _nd = 2
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Shared state of ConvTranspose1d/2d: weight (in, out/groups, *k), PyTorch's init order."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(
+                f'Only "zeros" padding mode is supported for {self.__class__.__name__}')
+        Module.__init__(self)
+        nd = self._nd
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _ntuple(kernel_size, nd)
+        self.stride = _ntuple(stride, nd)
+        self.padding = _ntuple(padding, nd)
+        self.dilation = _ntuple(dilation, nd)
+        self.transposed = True
+        self.output_padding = _ntuple(output_padding, nd)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        self._reversed_padding_repeated_twice = tuple(
+            p for p in reversed(self.padding) for _ in range(2))
+        self.weight = Parameter(
+            empty((in_channels, out_channels // groups) + self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _output_padding(self, input: Tensor, output_size) -> tuple:
+        nd = self._nd
+        if output_size is None:
+            return self.output_padding
+        has_batch_dim = input.dim() == nd + 2
+        non_spatial = 2 if has_batch_dim else 1
+        output_size = list(output_size)
+        if len(output_size) == non_spatial + nd:
+            output_size = output_size[non_spatial:]
+        if len(output_size) != nd:
+            raise ValueError(
+                f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must have {nd} or "
+                f"{non_spatial + nd} elements (got {len(output_size)})")
+        min_sizes, max_sizes = [], []
+        for d in range(nd):
+            size = ((input.size(d + non_spatial) - 1) * self.stride[d] - 2 * self.padding[d]
+                    + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            min_sizes.append(size)
+            max_sizes.append(size + self.stride[d] - 1)
+        for size, lo, hi in zip(output_size, min_sizes, max_sizes):
+            if size < lo or size > hi:
+                raise ValueError(
+                    f"requested an output size of {output_size}, but valid sizes range from "
+                    f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})")
+        return tuple(int(output_size[d]) - min_sizes[d] for d in range(nd))
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        op = self._output_padding(input, output_size)
+        return _conv_ops.conv_transpose(self._nd, input, self.weight, self.bias, self.stride,
+                                        self.padding, op, self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution (the gradient of Conv1d w.r.t. its input) over (N, C_in, L).
+
+    Example:
+        >>> up = nn.ConvTranspose1d(4, 2, 3, stride=2)
+        >>> up(torch.randn(1, 4, 5)).shape
+        torch.Size([1, 2, 11])
+    """
+
+    _nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution (the gradient of Conv2d w.r.t. its input) over (N, C_in, H, W):
+    output size ``(H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
+
+    Example:
+        >>> up = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)
+        >>> up(torch.randn(2, 8, 7, 7)).shape
+        torch.Size([2, 4, 14, 14])
+    """
+
+    _nd = 2

@@ -576,3 +576,20 @@ __all__ += _extra_all
 from nnlite.nn.groupnorm import group_norm, instance_norm  # noqa: E402,F401
 
 __all__ += ["group_norm", "instance_norm"]
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution, weight (C_in, C_out/groups, K) (see ConvTranspose1d)."""
+    return _C.conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution, weight (C_in, C_out/groups, KH, KW) (see ConvTranspose2d)."""
+    return _C.conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+__all__ += ["conv_transpose1d", "conv_transpose2d"]
