@@ -545,11 +545,24 @@ def sort(x, dim=-1, descending=False, stable=False):
         return values_indices(x, _W(np.zeros((), np.int64)), "sort")
     d = wrap_dim(dim, x._data.ndim)
     xd = x._data
-    idx = np.argsort(-xd if descending and xd.dtype.kind != "b" else xd, axis=d, kind="stable")
+    if descending and xd.dtype.kind == "f":
+        idx = _argsort_descending(xd, d)
+    else:
+        idx = np.argsort(-xd if descending and xd.dtype.kind != "b" else xd, axis=d, kind="stable")
     if descending and xd.dtype.kind == "b":
         idx = np.flip(np.argsort(xd, axis=d, kind="stable"), d)
     idx = np.ascontiguousarray(idx.astype(np.int64))
     return values_indices(gather(x, d, _W(idx)), _W(idx), "sort")
+
+
+def _argsort_descending(xd, d):
+    """Stable descending order with NaN first, as torch (NaN is the largest; numpy's argsort
+    of ``-x`` would put it last)."""
+    if not np.isnan(xd).any():
+        return np.argsort(-xd, axis=d, kind="stable")
+    moved = np.moveaxis(xd, d, -1)
+    idx = np.lexsort((-moved, ~np.isnan(moved)), axis=-1)
+    return np.moveaxis(idx, -1, d)
 
 
 def argsort(x, dim=-1, descending=False, stable=False):
@@ -569,7 +582,10 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         raise RuntimeError("topk does not support bool dtypes on CPU")
     if xd.ndim == 0:  # np.take below would give shape (1,)
         return values_indices(x.clone(), _W(np.zeros((), np.int64)), "topk")
-    idx = np.argsort(-xd if largest else xd, axis=d, kind="stable")
+    if largest and xd.dtype.kind == "f":
+        idx = _argsort_descending(xd, d)
+    else:
+        idx = np.argsort(-xd if largest else xd, axis=d, kind="stable")
     idx = np.take(idx, np.arange(k), axis=d).astype(np.int64, order="C")
     return values_indices(gather(x, d, _W(idx)), _W(idx), "topk")
 
