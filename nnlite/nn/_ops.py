@@ -19,7 +19,7 @@ import numpy as np
 from nnlite import _random as _R
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
-from nnlite.autograd.grad_mode import _GradState, no_grad
+from nnlite.autograd.grad_mode import _GradState
 
 _W = Tensor._wrap
 

@@ -11,6 +11,15 @@ from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty, ones, zeros
 
 
+def _member(store: dict, name: str, mod: Module):
+    """``store[name]`` (a module's ``_parameters``/``_buffers``), else ``getattr(mod, name)``:
+    what ``mod.<name>`` gives, without Module.__getattr__'s failed-lookup cost (~1.5 us)."""
+    try:
+        return store[name]
+    except KeyError:
+        return getattr(mod, name)
+
+
 class _NormBase(Module):
     """Parameters (weight, bias) and buffers (running_mean, running_var, num_batches_tracked)
     shared by the BatchNorm layers; state_dict keys are PyTorch's."""
@@ -94,14 +103,13 @@ class _BatchNorm(_NormBase):
         # parameters and buffers read from their dicts once (each self.<name> would go through
         # Module.__getattr__, ~1.5 us apiece)
         params, bufs = self._parameters, self._buffers
-        running_mean = bufs["running_mean"] if "running_mean" in bufs else self.running_mean
-        running_var = bufs["running_var"] if "running_var" in bufs else self.running_var
+        running_mean = _member(bufs, "running_mean", self)
+        running_var = _member(bufs, "running_var", self)
         momentum = self.momentum
         training = self.training
         factor = 0.0 if momentum is None else momentum
         if training and self.track_running_stats:
-            nbt = bufs["num_batches_tracked"] if "num_batches_tracked" in bufs else (
-                self.num_batches_tracked)
+            nbt = _member(bufs, "num_batches_tracked", self)
             if nbt is not None:
                 nbt._data += 1
                 nbt._vc[0] += 1
@@ -113,8 +121,8 @@ class _BatchNorm(_NormBase):
             input,
             running_mean if use_stats else None,
             running_var if use_stats else None,
-            params["weight"] if "weight" in params else self.weight,
-            params["bias"] if "bias" in params else self.bias,
+            _member(params, "weight", self),
+            _member(params, "bias", self),
             bn_training, factor, self.eps,
         )
 
