@@ -184,7 +184,7 @@ SAME_AS_TORCH = [
     "T.tensor([1.0, 0.0]) // 0",
     # NaN is the largest value: first in descending sorts and topk
     "T.tensor([[1.0, float('nan'), 3.0, -float('inf'), 3.0]]).sort(1, descending=True).indices",
-    "T.tensor([[1.0, float('nan')], [2.0, 0.5]]).sort(0, descending=True, stable=True).indices",
+    "T.tensor([[1.0, float('nan')], [2.0, 0.5]]).sort(dim=0, descending=True, stable=True).indices",
     "T.tensor([1.0, float('nan'), 3.0]).topk(2).values",
 ]
 RAISE_AS_TORCH = [
