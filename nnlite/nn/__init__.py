@@ -102,3 +102,13 @@ from nnlite.nn.groupnorm import (  # noqa: F401,E402
     InstanceNorm3d,
 )
 from nnlite.nn.conv import ConvTranspose1d, ConvTranspose2d  # noqa: F401,E402
+from nnlite.nn.upsample import (  # noqa: F401,E402
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    PixelShuffle,
+    PixelUnshuffle,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)

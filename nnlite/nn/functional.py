@@ -593,3 +593,15 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 
 
 __all__ += ["conv_transpose1d", "conv_transpose2d"]
+
+from nnlite.nn.upsample import (  # noqa: E402,F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
+
+__all__ += ["adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "interpolate",
+            "pixel_shuffle", "pixel_unshuffle"]
