@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import traceback
 import warnings
 
 import numpy as np
@@ -385,6 +386,7 @@ def _loss_setup(T, r, n, cv):
     red = r.choice(["batchmean", "sum", "mean", "none"])
     kw = {"reduction": red, "log_target": log_target}
     crit = nn.KLDivLoss(**kw)
+
     def kl(o, t):
         loss = crit(o.log_softmax(1), t)
         return loss.sum() if red == "none" else loss
@@ -764,3 +766,466 @@ def compare(t, n, seed):
 def test_random_training_program(seed, tmp_path):
     t, n = run_both(training_program, seed, tmp_path)
     compare(t, n, seed)
+
+
+# --------------------------------------------------------------------------------------------
+# tensor-level programs: random chains of ops, reprs compared exactly
+# --------------------------------------------------------------------------------------------
+
+_SCALARS = [2, -1, 3, 0.5, -1.25, 2.0, True, False, 0]
+
+
+def _scalar(r, nonzero=False):
+    s = r.choice(_SCALARS)
+    while nonzero and s in (0, False):
+        s = r.choice(_SCALARS)
+    return s
+
+
+def _make(T, r, shape=None):
+    """A fresh tensor of a random dtype and shape (values from T's generator)."""
+    shape = shape if shape is not None else tuple(r.randint(1, 4) for _ in range(r.randint(0, 3)))
+    kind = r.choice(["f32", "f32", "f64", "i64", "i32", "bool", "arange"])
+    if kind == "f32":
+        return T.randn(shape)
+    if kind == "f64":
+        return T.randn(shape, dtype=T.float64)
+    if kind == "i64":
+        return T.randint(-5, 6, shape)
+    if kind == "i32":
+        return T.randint(-5, 6, shape, dtype=T.int32)
+    if kind == "bool":
+        return T.rand(shape) > 0.5
+    n = 1
+    for s in shape:
+        n *= s
+    return T.arange(n).reshape(shape) - n // 2
+
+
+def _is_float(x):
+    return x.is_floating_point()
+
+
+def _tensor_op(T, r, x):
+    """One random op on ``x``; returns (description, new value)."""
+    nd = x.dim()
+    f = _is_float(x)
+    ops = [
+        "binary_scalar",
+        "rbinary_scalar",
+        "binary_tensor",
+        "compare",
+        "reduce",
+        "shape",
+        "index",
+        "setitem",
+        "inplace",
+        "unary",
+        "cast",
+        "where",
+        "cat",
+    ]
+    if f:
+        ops += ["float_unary", "float_unary", "softmax"]
+    if nd >= 1:
+        ops += ["index", "sort_like"]
+    if nd >= 2:
+        ops += ["matmul"]
+    op = r.choice(ops)
+    d = r.randrange(nd) if nd else None
+    if op == "binary_scalar":
+        s = _scalar(r, nonzero=True)
+        o = r.choice(["+", "-", "*", "/", "//", "%", "**", "&", "|", "max", "min"])
+        if o == "+":
+            return f"x + {s!r}", x + s
+        if o == "-":
+            return f"x - {s!r}", x - s
+        if o == "*":
+            return f"x * {s!r}", x * s
+        if o == "/":
+            return f"x / {s!r}", x / s
+        if o == "//" and x.dtype != T.bool:
+            return f"x // {s!r}", x // s
+        if o == "%" and x.dtype != T.bool:
+            return f"x % {s!r}", x % s
+        if o == "**":
+            e = r.choice([2, 0.5, 3, -1, 2.0])
+            return f"x.abs() ** {e!r}", (x.abs() if x.dtype != T.bool else x) ** e
+        if o in ("&", "|"):
+            b = r.choice([True, False, 3])
+            if x.dtype in (T.bool, T.float32, T.float64):  # known divergence (see report)
+                return "noop", x
+            return f"x {o} {b!r}", (x & b) if o == "&" else (x | b)
+        if x.dtype == T.bool:  # known divergence: clamp of bool with int bounds stays bool
+            return "noop", x
+        return f"clamp_{o} {s!r}", x.clamp(min=s) if o == "max" else x.clamp(max=s)
+    if op == "rbinary_scalar":
+        s = _scalar(r)
+        o = r.choice(["+", "-", "*", "/", "**"])
+        if o == "+":
+            return f"{s!r} + x", s + x
+        if o == "-":
+            return f"{s!r} - x", s - x
+        if o == "*":
+            return f"{s!r} * x", s * x
+        if o == "/":
+            return f"{s!r} / x", s / x
+        e = r.choice([2, 1.5])
+        return f"{e!r} ** x", e**x if f else x
+    if op == "binary_tensor":
+        shape = list(x.shape)
+        for i in range(len(shape)):
+            if r.random() < 0.3:
+                shape[i] = 1
+        if r.random() < 0.3 and shape:
+            shape = shape[r.randint(0, len(shape) - 1) :]
+        if r.random() < 0.1:
+            shape = [r.randint(2, 5)] + shape  # maybe not broadcastable with x
+        y = _make(T, r, tuple(shape))
+        o = r.choice(["+", "-", "*", "/", "max", "min", "atan2", "eq", "pow", "&"])
+        if o == "+":
+            return "x + y", x + y
+        if o == "-":
+            return "x - y", x - y
+        if o == "*":
+            return "x * y", x * y
+        if o == "/":
+            return "x / y", x / y
+        if o == "max":  # (+0 vs -0 ties aside: torch keeps the first, numpy the second)
+            return "maximum", T.maximum(x, y) + 0
+        if o == "min":
+            return "minimum", T.minimum(x, y) + 0
+        if o == "atan2" and f and _is_float(y):
+            return "atan2", T.atan2(x, y) if hasattr(T, "atan2") else None
+        if o == "eq":
+            return "x == y", x == y
+        if o == "pow":
+            return "pow", x.abs() ** y if x.dtype != T.bool else x
+        if x.dtype in (T.int64, T.int32) and y.dtype in (T.int64, T.int32):
+            return "x & y", x & y
+        return "noop", x
+    if op == "compare":
+        s = _scalar(r)
+        o = r.choice(["<", ">=", "==", "!="])
+        return f"x {o} {s!r}", {"<": x < s, ">=": x >= s, "==": x == s, "!=": x != s}[o]
+    if op == "reduce":
+        name = r.choice(
+            [
+                "sum",
+                "mean",
+                "prod",
+                "amax",
+                "amin",
+                "max",
+                "min",
+                "argmax",
+                "argmin",
+                "std",
+                "var",
+                "all",
+                "any",
+                "logsumexp",
+                "cumsum",
+                "norm",
+            ]
+        )
+        kw = {}
+        if d is not None and r.random() < 0.7:
+            kw["dim"] = r.choice([d, d - nd])
+            if name not in ("cumsum",) and r.random() < 0.5:
+                kw["keepdim"] = True
+        if name == "cumsum":
+            if d is None:
+                return "cumsum0d", x.cumsum(0)
+            kw.pop("keepdim", None)
+            kw.setdefault("dim", d)
+        if name in ("std", "var") and r.random() < 0.4:
+            kw["correction"] = r.choice([0, 1, 2])
+        if name in ("sum", "mean", "prod") and r.random() < 0.2:
+            kw["dtype"] = T.float64
+        if nd == 0 and "dim" in kw and name in ("max", "min"):
+            return "noop", x  # known divergence: 0-d max(dim) gives shape (1,)
+        if name in ("argmax", "argmin") and x.dtype == T.bool:
+            return "noop", x
+        if name in ("max", "min") and "dim" in kw:
+            out = getattr(x, name)(**kw)
+            return f"{name}({kw})", out.values + out.indices
+        if name == "norm":
+            kw.pop("keepdim", None)
+            return f"norm({kw})", x.norm(p=r.choice([2, 1]), **kw)
+        return f"{name}({kw})", getattr(x, name)(**kw)
+    if op == "shape":
+        kind = r.choice(
+            [
+                "t",
+                "transpose",
+                "permute",
+                "reshape",
+                "flatten",
+                "unsqueeze",
+                "squeeze",
+                "expand",
+                "flip",
+                "repeat",
+                "contig",
+            ]
+        )
+        if kind == "t" and nd <= 2:
+            return "t", x.t()
+        if kind == "transpose" and nd >= 2:
+            return "transpose", x.transpose(0, -1)
+        if kind == "permute" and nd >= 2:
+            p = list(range(nd))
+            r.shuffle(p)
+            return f"permute{p}", x.permute(*p)
+        if kind == "reshape":
+            return "reshape", x.reshape(-1, 1) if nd else x.reshape(1)
+        if kind == "flatten":
+            return "flatten", x.flatten()
+        if kind == "unsqueeze":
+            return "unsqueeze", x.unsqueeze(r.randint(-nd - 1, nd))
+        if kind == "squeeze":
+            return "squeeze", x.squeeze()
+        if kind == "expand":
+            return "expand", x.unsqueeze(0).expand(2, *x.shape)
+        if kind == "flip" and nd:
+            return "flip", x.flip(d)
+        if kind == "repeat":
+            return "repeat", x.repeat(*([2] + [1] * nd))
+        return "contiguous", x.transpose(0, -1).contiguous() if nd >= 2 else x.contiguous()
+    if op == "index":
+        if nd == 0:
+            return "x[None]", x[None]
+        kind = r.choice(
+            ["int", "slice", "neg_slice", "list", "mask", "ellipsis", "tensor_idx", "oob"]
+        )
+        n0 = x.shape[0]
+        if kind == "int":
+            return "x[i]", x[r.randrange(-n0, n0)]
+        if kind == "slice":
+            return "x[a:b:s]", x[r.randint(0, n0) : r.randint(0, n0 + 1) : r.choice([1, 2])]
+        if kind == "neg_slice":
+            return "x[-2:]", x[-2:]
+        if kind == "list":
+            return "x[list]", x[[r.randrange(n0) for _ in range(r.randint(1, 3))]]
+        if kind == "mask":
+            return "x[x > 0]", x[x > 0] if x.dtype != T.bool else x[x]
+        if kind == "ellipsis":
+            return "x[..., ::2]", x[..., ::2]
+        if kind == "tensor_idx":
+            return "x[T.tensor]", x[T.tensor([r.randrange(n0) for _ in range(2)])]
+        return "x[oob]", x[n0 + 1]
+    if op == "setitem":
+        y = x.clone()
+        if nd == 0:
+            y[...] = _scalar(r)
+            return "y[...] = s", y
+        kind = r.choice(["scalar", "slice_scalar", "mask", "tensor", "bad_shape"])
+        if kind == "scalar":
+            y[r.randrange(y.shape[0])] = _scalar(r)
+        elif kind == "slice_scalar":
+            y[::2] = _scalar(r)
+        elif kind == "mask":
+            y[y > 0] = _scalar(r)
+        elif kind == "tensor":
+            y[0] = _make(T, r, tuple(y.shape[1:]))
+        else:
+            y[0] = _make(T, r, (7,))
+        return f"setitem {kind}", y
+    if op == "inplace":
+        y = x.clone() if x.dtype != T.bool else x.to(T.int64)
+        kind = r.choice(
+            [
+                "add_",
+                "mul_",
+                "sub_",
+                "div_",
+                "clamp_",
+                "zero_",
+                "fill_",
+                "iadd",
+                "imul",
+                "neg_",
+                "abs_",
+                "copy_",
+                "masked_fill_",
+            ]
+        )
+        s = _scalar(r, nonzero=True)
+        if kind == "add_":
+            out = y.add_(s, alpha=r.choice([1, 2]))
+        elif kind == "mul_":
+            out = y.mul_(s)
+        elif kind == "sub_":
+            out = y.sub_(s)
+        elif kind == "div_":
+            out = y.div_(s)
+        elif kind == "clamp_":
+            out = y.clamp_(-1, 1)
+        elif kind == "zero_":
+            out = y.zero_()
+        elif kind == "fill_":
+            out = y.fill_(s)
+        elif kind == "iadd":
+            y += s
+            out = y
+        elif kind == "imul":
+            y *= s
+            out = y
+        elif kind == "neg_":
+            out = y.neg_()
+        elif kind == "abs_":
+            out = y.abs_()
+        elif kind == "copy_":
+            out = y.copy_(_make(T, r, tuple(y.shape)))
+        else:
+            out = y.masked_fill_(y > 0, s if _is_float(y) else 2)
+        assert out is y
+        return f"inplace {kind} {s!r}", y
+    if op == "unary":
+        kind = r.choice(
+            [
+                "neg",
+                "abs",
+                "sign",
+                "logical_not",
+                "bitwise_not",
+                "square",
+                "float",
+                "long",
+                "bool_",
+                "clone",
+                "argsort",
+                "nonzero",
+                "unique",
+            ]
+        )
+        if kind == "neg":
+            return "-x", -x
+        if kind == "abs" and x.dtype != T.bool:
+            return "abs", x.abs()
+        if kind == "sign" and x.dtype != T.bool:
+            return "sign", x.sign()
+        if kind == "logical_not":
+            return "logical_not", x.logical_not()
+        if kind == "bitwise_not":
+            return "~x", ~x
+        if kind == "square":
+            return "square", x.square()
+        if kind == "float":
+            return "float", x.float()
+        if kind == "long":
+            return "long", x.long()
+        if kind == "bool_":
+            return "bool", x.bool()
+        if kind == "argsort" and nd:
+            return "argsort", x.argsort(dim=-1, stable=True)
+        if kind == "nonzero" and nd:
+            return "nonzero", x.nonzero()
+        if kind == "unique":
+            return "unique", T.unique(x)
+        return "clone", x.clone()
+    if op == "float_unary":
+        kind = r.choice(
+            [
+                "exp",
+                "log",
+                "sqrt",
+                "tanh",
+                "sigmoid",
+                "sin",
+                "floor",
+                "ceil",
+                "round",
+                "trunc",
+                "frac",
+                "reciprocal",
+                "rsqrt",
+                "log1p",
+                "expm1",
+                "erf",
+                "nan_to_num",
+                "relu",
+                "isnan",
+                "clamp_nan",
+            ]
+        )
+        if kind in ("log", "sqrt", "rsqrt", "log1p"):
+            return kind, getattr(x, kind)()  # nan for negatives, in both
+        if kind == "nan_to_num":
+            return kind, (x / 0).nan_to_num(posinf=9.0)
+        if kind == "clamp_nan":
+            return kind, (x.log()).clamp(-1, 1)
+        return kind, getattr(x, kind)()
+    if op == "softmax":
+        return "softmax", x.softmax(-1) if nd and x.numel() else x.exp()
+    if op == "sort_like":
+        kind = r.choice(["sort", "topk", "cummax", "kthvalue"])
+        if kind == "sort":
+            v, i = x.sort(dim=-1, descending=r.random() < 0.5, stable=True)
+            return "sort", v
+        if kind == "topk" and x.dtype != T.bool:
+            v, i = x.topk(1, dim=-1)
+            return "topk", v
+        return "clone", x.clone()
+    if op == "matmul":
+        y = _make(T, r, (x.shape[-1], r.randint(1, 3)))
+        if x.dtype == T.bool or y.dtype == T.bool:
+            return "noop", x
+        return "matmul", x @ y
+    if op == "cast":
+        dt = r.choice([T.float32, T.float64, T.int64, T.int32, T.bool, T.int16])
+        return f"to {dt}", x.to(dt)
+    if op == "where":
+        y = _make(T, r, tuple(x.shape))
+        s = _scalar(r)
+        if r.random() < 0.5 or not f:  # scalar promotion in where: known divergence
+            return "where(x>0, x, y)", T.where(x > 0, x, y)
+        return "where(x>0, x, s)", T.where(x > 0, x, s)
+    if op == "cat":
+        y = _make(T, r, tuple(x.shape))
+        if x.numel() == 0:  # known divergence: dtype of cat with empty tensors
+            return "noop", x
+        if nd == 0:
+            return "stack", T.stack([x, y])
+        return "cat", T.cat([x, y], dim=d)
+    return "noop", x
+
+
+def tensor_program(T, seed, report, tmp):
+    r = random.Random(seed)
+    T.manual_seed(seed)
+    x = _make(T, r)
+    report("x0", repr(x))
+    for i in range(12):
+        st = r.getstate()
+        try:
+            desc, y = _tensor_op(T, r, x)
+        except Exception as e:  # noqa: BLE001 - compared by type
+            line = [
+                f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == __file__
+            ][-1]
+            report(f"op{i}", f"error {type(e).__name__} (line {line})")
+            r.setstate(st)
+            r.random()  # both runs stay in step only if both raised; then they continue alike
+            continue
+        if y is None:
+            continue
+        if y.numel() > 200:  # keep reprs small
+            y = y.flatten()[:50]
+        report(f"op{i}", f"{desc} -> {y.dtype} {tuple(y.shape)}")
+        report(f"repr{i}", repr(y))
+        x = y
+
+
+@pytest.mark.parametrize("seed", _seeds(60))
+def test_random_tensor_program(seed, tmp_path):
+    t, n = run_both(tensor_program, seed, tmp_path)
+    if "__error__" in t or "__error__" in n:
+        assert t.get("__error__") == n.get("__error__"), (
+            t.get("__error_msg__"),
+            n.get("__error_msg__"),
+        )
+    for k in t:
+        assert n.get(k) == t[k], f"seed {seed} {k}:\n nnlite: {n.get(k)}\n torch:  {t[k]}"
+    assert list(n) == list(t)
