@@ -112,3 +112,4 @@ from nnlite.nn.upsample import (  # noqa: F401,E402
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from nnlite.nn.attention import MultiheadAttention  # noqa: F401,E402

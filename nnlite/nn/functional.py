@@ -605,3 +605,7 @@ from nnlite.nn.upsample import (  # noqa: E402,F401
 
 __all__ += ["adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "interpolate",
             "pixel_shuffle", "pixel_unshuffle"]
+
+from nnlite.nn.attention import scaled_dot_product_attention  # noqa: E402,F401
+
+__all__ += ["scaled_dot_product_attention"]
