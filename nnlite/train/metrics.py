@@ -1,4 +1,10 @@
-"""Evaluation metrics, computed with scikit-learn on numpy predictions."""
+"""Evaluation metrics on numpy predictions.
+
+The formulas are scikit-learn's (accuracy_score, balanced_accuracy_score, f1_score(average=
+'macro', zero_division=0), confusion_matrix, mean_squared_error, mean_absolute_error, r2_score)
+written in numpy: the same numbers (tests compare with scikit-learn), without scikit-learn's
+~50 ms of argument validation per call, which cost seconds per run when evaluating every epoch.
+"""
 
 from __future__ import annotations
 
@@ -13,33 +19,71 @@ TASK_OF = {"accuracy": "classification", "balanced_accuracy": "classification",
            "mse": "regression", "mae": "regression", "r2": "regression"}
 
 
+def confusion_matrix(y_true: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``C[i, j]``: samples of class ``labels[i]`` predicted as ``labels[j]``."""
+    index = {int(v): i for i, v in enumerate(labels)}
+    k = len(labels)
+    t = np.array([index.get(int(v), -1) for v in y_true], dtype=np.int64)
+    p = np.array([index.get(int(v), -1) for v in pred], dtype=np.int64)
+    keep = (t >= 0) & (p >= 0)
+    return np.bincount(t[keep] * k + p[keep], minlength=k * k).reshape(k, k)
+
+
+def balanced_accuracy(y_true: np.ndarray, pred: np.ndarray) -> float:
+    """Mean recall over the classes present in ``y_true``."""
+    labels = np.union1d(y_true, pred)
+    c = confusion_matrix(y_true, pred, labels)
+    support = c.sum(axis=1)
+    present = support > 0
+    return float(np.mean(np.diag(c)[present] / support[present]))
+
+
+def f1_macro(y_true: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> float:
+    """Unweighted mean of per-class F1 over ``labels`` (0 where a class's F1 is undefined)."""
+    c = confusion_matrix(y_true, pred, labels).astype(np.float64)
+    tp = np.diag(c)
+    denom = 2 * tp + (c.sum(axis=0) - tp) + (c.sum(axis=1) - tp)
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    return float(f1.mean()) if len(f1) else 0.0
+
+
+def r2(y: np.ndarray, p: np.ndarray) -> float:
+    """Coefficient of determination, averaged over outputs (1 for a perfect constant fit)."""
+    ss_res = ((y - p) ** 2).sum(axis=0)
+    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    scores = np.ones_like(ss_res)
+    ok = ss_tot != 0
+    scores[ok] = 1 - ss_res[ok] / ss_tot[ok]
+    scores[~ok & (ss_res != 0)] = 0.0
+    return float(scores.mean())
+
+
 def compute(names: list[str], y_true: np.ndarray, output: np.ndarray, task: str) -> dict:
     """Metric values for model ``output`` (logits for classification, predictions for
     regression) against ``y_true``. The confusion matrix is a list of lists."""
-    import sklearn.metrics as M
-
     out = {}
     if task == "classification":
+        y_true = np.asarray(y_true).reshape(-1)
         pred = output.argmax(1) if output.ndim == 2 else (output > 0).astype(np.int64)
-        labels = np.arange(output.shape[1]) if output.ndim == 2 else None
+        labels = (np.arange(output.shape[1]) if output.ndim == 2
+                  else np.union1d(y_true, pred))
         for n in names:
             if n == "accuracy":
-                out[n] = float(M.accuracy_score(y_true, pred))
+                out[n] = float(np.mean(pred == y_true))
             elif n == "balanced_accuracy":
-                out[n] = float(M.balanced_accuracy_score(y_true, pred)) if len(
-                    np.unique(y_true)) > 1 else float(M.accuracy_score(y_true, pred))
+                out[n] = balanced_accuracy(y_true, pred)
             elif n == "f1_macro":
-                out[n] = float(M.f1_score(y_true, pred, average="macro", labels=labels,
-                                          zero_division=0))
+                out[n] = f1_macro(y_true, pred, labels)
             elif n == "confusion_matrix":
-                out[n] = M.confusion_matrix(y_true, pred, labels=labels).tolist()
+                out[n] = confusion_matrix(y_true, pred, labels).tolist()
     else:
-        y, p = y_true.reshape(len(y_true), -1), output.reshape(len(output), -1)
+        y = y_true.reshape(len(y_true), -1).astype(np.float64)
+        p = output.reshape(len(output), -1).astype(np.float64)
         for n in names:
             if n == "mse":
-                out[n] = float(M.mean_squared_error(y, p))
+                out[n] = float(np.mean((y - p) ** 2))
             elif n == "mae":
-                out[n] = float(M.mean_absolute_error(y, p))
+                out[n] = float(np.mean(np.abs(y - p)))
             elif n == "r2":
-                out[n] = float(M.r2_score(y, p)) if len(y) > 1 else float("nan")
+                out[n] = r2(y, p) if len(y) > 1 else float("nan")
     return out
