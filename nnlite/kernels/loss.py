@@ -40,6 +40,7 @@ __all__ = [
     "cross_entropy_backward_ref",
     "cross_entropy_forward",
     "cross_entropy_forward_ref",
+    "cross_entropy_forward_sums",
     "cross_entropy_row_weights",
     "log_softmax_backward",
     "log_softmax_backward_ref",
@@ -285,12 +286,15 @@ def log_softmax_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 @njit(fastmath=_REASSOC)
-def _ce_forward_kernel(logp, e, target, weight, ignore_index, ls, loss):
+def _ce_forward_kernel(logp, e, target, weight, ignore_index, ls, loss, sums):
+    # sums (float64, 2): sum_i loss_i and sum_i w[t_i] over kept rows (the 'mean' denominator)
     n, c = logp.shape
     dt = logp.dtype.type
     has_w = weight.shape[0] > 0
     lsf = dt(ls)
     bad = -1
+    loss_sum = np.float64(0.0)
+    w_sum = np.float64(0.0)
     for i in range(n):
         ei = e[i]
         s = dt(0.0)
@@ -323,7 +327,12 @@ def _ce_forward_kernel(logp, e, target, weight, ignore_index, ls, loss):
             loss[i] = dt(np.nan)
             continue
         wt = weight[t] if has_w else dt(1.0)
-        loss[i] = -((dt(1.0) - lsf) * wt * li[t] + lsf / dt(c) * acc)
+        li_loss = -((dt(1.0) - lsf) * wt * li[t] + lsf / dt(c) * acc)
+        loss[i] = li_loss
+        loss_sum += li_loss
+        w_sum += wt
+    sums[0] = loss_sum
+    sums[1] = w_sum
     return bad
 
 
@@ -464,16 +473,37 @@ def cross_entropy_forward(
     Raises:
         IndexError: a target outside ``[0, C)`` that is not ``ignore_index`` (as torch).
     """
+    loss, logp, _, _ = cross_entropy_forward_sums(logits, target, weight, ignore_index,
+                                                  label_smoothing)
+    return loss, logp
+
+
+def cross_entropy_forward_sums(
+    logits: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+):
+    """:func:`cross_entropy_forward` plus the two sums the reductions need, from the same pass.
+
+    Returns:
+        ``(loss_per_row, log_probs, loss_sum, weight_sum)``: ``loss_sum = sum_i loss_i`` and
+        ``weight_sum = sum_i w[t_i]`` over non-ignored rows (``cross_entropy_row_weights(...)
+        .sum()``), both Python floats accumulated in float64.
+    """
     z, t, w = _ce_args(logits, target, weight, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     logp = _shifted(z)
     e = np.exp(logp)
     loss = np.empty(z.shape[0], z.dtype)
-    bad = _ce_forward_kernel(logp, e, t, w, int(ignore_index), float(label_smoothing), loss)
+    sums = np.empty(2, np.float64)
+    bad = _ce_forward_kernel(logp, e, t, w, int(ignore_index), float(label_smoothing), loss,
+                             sums)  # fmt: skip
     if bad >= 0:
         raise IndexError(f"Target {t[bad]} is out of bounds.")
-    return loss, logp
+    return loss, logp, float(sums[0]), float(sums[1])
 
 
 def cross_entropy_backward(

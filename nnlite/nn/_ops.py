@@ -1038,7 +1038,8 @@ class NllLossBackward0(Node):
             if self.reduction == "none":
                 grows = np.ascontiguousarray(gd.reshape(-1))
             else:
-                grows = np.full(m, gd.reshape(()) * self.scale, dtype=self.logp.dtype)
+                grows = np.empty(m, self.logp.dtype)
+                grows.fill(gd.reshape(()) * self.scale)
             g2 = _kernels("loss").cross_entropy_backward(
                 grows, self.logp, self.target, self.weight, self.ignore_index,
                 self.label_smoothing,
@@ -1122,21 +1123,24 @@ def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
             f"weight tensor should be defined either for all {c} classes or no classes but got "
             f"weight tensor of shape: {list(wd.shape)}"
         )
-    kl = _kernels("loss")
-    loss_rows, logp = kl.cross_entropy_forward(z2, t1, wd, int(ignore_index),
-                                               float(label_smoothing))
+    # one kernel pass gives the rows, sum_i loss_i and the 'mean' denominator sum_i w[t_i]
+    loss_rows, logp, loss_sum, denom = _kernels("loss").cross_entropy_forward_sums(
+        z2, t1, wd, int(ignore_index), float(label_smoothing)
+    )
     dt = xd.dtype
     if reduction == "none":
         out = _W(loss_rows.astype(dt, copy=False).reshape(td.shape))
         scale = 1.0
     elif reduction == "sum":
-        out = _W(np.asarray(loss_rows.sum(dtype=np.float64), dt))
+        out = _W(np.array(loss_sum, dt))
         scale = 1.0
-    else:
-        denom = kl.cross_entropy_row_weights(t1, wd, int(ignore_index), np.float64).sum()
+    elif denom != 0:
+        out = _W(np.array(loss_sum / denom, dt))
+        scale = 1.0 / np.float64(denom)  # a float64 scalar, as before (not a weak Python float)
+    else:  # every row ignored (or zero weights): 0/0 or x/0 as numpy divides
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = _W(np.asarray(loss_rows.sum(dtype=np.float64) / denom, dt))
-            scale = 1.0 / denom if denom != 0 else np.nan
+            out = _W(np.asarray(np.float64(loss_sum) / np.float64(denom), dt))
+        scale = np.nan
     node = record(out, NllLossBackward0, (input,), (input,))
     if node is not None:
         node.rows_shape = z2.shape

@@ -75,6 +75,20 @@ def test_cross_entropy_matches_reference(dt, use_w, ls):
     np.testing.assert_array_equal(gz[2], 0)
 
 
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("use_w,ls", CE_CASES)
+def test_cross_entropy_forward_sums(dt, use_w, ls):
+    x, t, w, _ = ce_inputs(dt)
+    w = w if use_w else None
+    loss, logp, loss_sum, w_sum = K.cross_entropy_forward_sums(x, t, w, -100, ls)
+    np.testing.assert_array_equal(loss, K.cross_entropy_forward(x, t, w, -100, ls)[0])
+    np.testing.assert_allclose(loss_sum, loss.sum(dtype=np.float64), rtol=1e-12)
+    np.testing.assert_allclose(w_sum, K.cross_entropy_row_weights(t, w, -100, np.float64).sum(),
+                               rtol=1e-12)
+    _, _, _, none_kept = K.cross_entropy_forward_sums(x, np.full(len(t), -100), w, -100, ls)
+    assert none_kept == 0.0
+
+
 @pytest.mark.parametrize("use_w,ls", CE_CASES)
 def test_cross_entropy_backward_matches_finite_differences(use_w, ls):
     x, t, w, g = ce_inputs(np.float64)
