@@ -184,6 +184,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         _zeros(m) if g is None and m is not None else g
                         for g, m in zip(buf, fn._out_meta)
                     ]
+                dt = fn._dt
+                if dt is not None:
+                    # As PyTorch: a gradient arriving in another dtype (a float64 consumer of a
+                    # float32 result) is cast to the dtype of the output it belongs to.
+                    for i, x in enumerate(buf):
+                        if x is not None and x._data.dtype != dt:
+                            buf[i] = _cast_grad(x, dt)
                 if fn._pre_hooks:
                     steal = False
                     for h in fn._pre_hooks:
@@ -239,6 +246,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 _accumulate(t, g, create_graph)
         return None
     return tuple(result)
+
+
+def _cast_grad(g, dt):
+    from nnlite._dtype import from_numpy_dtype
+    from nnlite.ops.elementwise import cast
+
+    return cast(g, from_numpy_dtype(dt))
 
 
 def _add_grad(buffers, fn, nr, g):

@@ -23,6 +23,7 @@ class Node:
     _freed = False
     _out_data = None  # the node's own output, kept as an array (no node <-> tensor cycle)
     _out_vc = None
+    _dt = None  # numpy dtype of the (single) output: incoming gradients are cast to it
     _hooks = None
     _pre_hooks = None
     _tensor_pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook / retain_grad
@@ -179,6 +180,7 @@ def record(out, cls, inputs, saved=()):
         needs.append(t._requires_grad)
     node.next_functions = tuple(edges)
     node.needs_input_grad = tuple(needs)
+    node._dt = out._data.dtype
     if saved:
         node._saved_versions = tuple([t._vc[0] for t in saved])
         for t in saved:

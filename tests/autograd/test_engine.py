@@ -214,3 +214,13 @@ def test_double_backward_through_backward_with_create_graph():
     x.grad = None
     g.backward()
     assert x.grad.item() == 12 * 4.0  # 12x^2
+
+
+def test_gradient_cast_back_to_the_dtype_of_a_mixed_precision_result():
+    x32 = torch.randn(2, 3, requires_grad=True)
+    w64 = torch.randn(3, 4, dtype=torch.float64)
+    h = x32 @ torch.randn(3, 3)  # float32 node fed a float64 gradient below
+    (h * w64[:, :3].sum(1)).sum().backward()
+    assert x32.grad.dtype == torch.float32
+    (g,) = torch.autograd.grad((x32.exp() * w64[:2, :3]).sum(), x32, create_graph=True)
+    assert g.dtype == torch.float32
