@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
 from nnlite.nn import _ops
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as _R
@@ -270,11 +271,31 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return _reduce(loss, reduction)
 
 
+class _NllLossName(Node):
+    """Identity node that gives the composite NLL loss PyTorch's ``grad_fn`` name."""
+
+    def backward(self, g):
+        return (g,)
+
+
+_NllLossName.__name__ = "NllLossBackward0"
+
+
+def _nll_named(t: Tensor) -> Tensor:
+    out = Tensor._wrap(t._data)
+    record(out, _NllLossName, (t,))
+    return out
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _nll_named(_nll_loss(input, target, weight, ignore_index, reduction))
+
+
+def _nll_loss(input, target, weight, ignore_index, reduction):
     """``loss_i = -w[t_i] input[i, t_i]`` (input holds log-probabilities); ``'mean'`` divides by
     ``sum_i w[t_i]`` over non-ignored rows."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     xd, td = input._data, target._data
     if xd.ndim < 1:

@@ -430,7 +430,9 @@ def _softmax_family(x, dim, dtype, log):
         xd = xd.astype(D._default_float.np)
     if xd.ndim == 0:
         y = np.zeros_like(xd) if log else np.ones_like(xd)
-    elif d == xd.ndim - 1 and xd.size:
+    elif xd.size == 0:
+        y = xd.copy()
+    elif d == xd.ndim - 1:
         from nnlite.kernels import loss as kl
 
         y = kl.log_softmax_forward(xd) if log else kl.softmax_forward(xd)

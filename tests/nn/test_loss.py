@@ -279,3 +279,12 @@ def test_bce_errors_and_modules():
     m = nn.BCEWithLogitsLoss(pos_weight=nl.tensor([2.0]))
     assert list(m.state_dict()) == ["pos_weight"]
     assert m(nl.tensor([0.0]), nl.tensor([1.0])).item() == pytest.approx(2 * math.log(2))
+
+
+def test_nll_loss_grad_fn_name_as_torch():
+    import nnlite as nl
+
+    lp = nl.randn(4, 3).log_softmax(1).requires_grad_()
+    y = nl.tensor([0, 1, 2, 1])
+    for red in ("mean", "sum", "none"):
+        assert nl.nn.functional.nll_loss(lp, y, reduction=red).grad_fn.name() == "NllLossBackward0"
