@@ -118,8 +118,21 @@ class _Flat:
             self.arr[...] = self.flat.reshape(self.arr.shape)
 
 
+_EMPTY = {dt: np.empty(0, dt) for dt in _KERNEL_DTYPES}
+
+
 def _empty_like(dtype: np.dtype) -> np.ndarray:
-    return np.empty(0, dtype)
+    return _EMPTY[dtype]
+
+
+def _view(arr: np.ndarray, dtype: np.dtype):
+    """``arr`` as a 1-D view the kernels take as is (C-contiguous, writeable, ``dtype``), or
+    None when it needs :class:`_Flat` (a copy, written back). The per-step fast path."""
+    if arr.dtype == dtype:
+        f = arr.flags
+        if f.c_contiguous and f.writeable:
+            return arr.reshape(-1)
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,6 +181,12 @@ def sgd_step_(param, grad, momentum_buffer, *, lr: float, weight_decay: float, m
         sgd_step_ref(param, grad, momentum_buffer, lr=lr, weight_decay=weight_decay,
                      momentum=momentum, dampening=dampening, nesterov=nesterov,
                      maximize=maximize, first=first)  # fmt: skip
+        return
+    pv, gv = _view(param, dt), _view(grad, dt)
+    bv = _view(momentum_buffer, dt) if momentum != 0.0 else _EMPTY[dt]
+    if pv is not None and gv is not None and bv is not None:  # no copies to write back
+        _sgd_kernel(pv, gv, bv, -float(lr), float(weight_decay), float(momentum),
+                    1.0 - float(dampening), bool(nesterov), bool(maximize), bool(first))
         return
     p = _Flat(param, dt, True)
     g = _Flat(grad, dt, False)
@@ -276,6 +295,13 @@ def adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step: float,
         return
     ssn, bc2s, decay = _adam_scalars(float(lr), float(beta1), float(beta2),
                                      float(weight_decay), float(step))  # fmt: skip
+    pv, gv, mv, vv = _view(param, dt), _view(grad, dt), _view(exp_avg, dt), _view(exp_avg_sq, dt)
+    vmv = _view(max_exp_avg_sq, dt) if amsgrad else _EMPTY[dt]
+    if pv is not None and gv is not None and mv is not None and vv is not None and vmv is not None:
+        _adam_kernel(pv, gv, mv, vv, vmv, 1.0 - float(beta1), float(beta2), 1.0 - float(beta2),
+                     ssn, bc2s, float(eps), float(weight_decay), decay,
+                     bool(decoupled_weight_decay), bool(amsgrad), bool(maximize))  # fmt: skip
+        return
     p = _Flat(param, dt, True)
     g = _Flat(grad, dt, False)
     m = _Flat(exp_avg, dt, True)

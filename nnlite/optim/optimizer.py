@@ -31,7 +31,7 @@ import numpy as np
 
 from nnlite import _dtype
 from nnlite._tensor import Tensor, _type_name
-from nnlite.autograd.grad_mode import enable_grad, no_grad
+from nnlite.autograd.grad_mode import _GradState, enable_grad, no_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -84,6 +84,17 @@ def register_optimizer_step_post_hook(hook: Callable) -> _RemovableHandle:
 def _wrap_step(step: Callable) -> Callable:
     # Every subclass's step runs under no_grad, with hooks, and tells schedulers it was called.
     def wrapper(self, *args, **kwargs):
+        if not (_global_step_pre_hooks or _global_step_post_hooks
+                or self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks):
+            # the per-step path: no hooks to run, grad mode off around the step
+            prev = _GradState.enabled
+            _GradState.enabled = False
+            try:
+                out = step(self, *args, **kwargs)
+            finally:
+                _GradState.enabled = prev
+            self._opt_called = True
+            return out
         for pre_hook in chain(_global_step_pre_hooks.values(),
                               self._optimizer_step_pre_hooks.values()):  # fmt: skip
             result = pre_hook(self, args, kwargs)

@@ -81,15 +81,22 @@ class SGD(Optimizer):
         from nnlite.kernels.optim import sgd_step_
 
         loss = self._run_closure(closure)
+        state_of = self.state
         for group in self.param_groups:
+            # the group's hyper-parameters, converted once per group (not per parameter)
             lr = scalar(group["lr"])
             momentum = float(group["momentum"])
+            weight_decay = float(group["weight_decay"])
+            dampening = float(group["dampening"])
+            nesterov = bool(group["nesterov"])
+            maximize = bool(group["maximize"])
             for p in group["params"]:
-                if not self._has_grad(p):
+                grad = p.grad
+                if grad is None or not p._requires_grad:  # frozen: skipped (Optimizer._has_grad)
                     continue
                 buf, first = None, False
                 if momentum != 0:
-                    state = self.state[p]
+                    state = state_of[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
                         buf = Tensor._wrap(np.empty(p._data.shape, p._data.dtype))
@@ -97,14 +104,14 @@ class SGD(Optimizer):
                         first = True
                 sgd_step_(
                     p._data,
-                    p.grad._data,
+                    grad._data,
                     None if buf is None else buf._data,
                     lr=lr,
-                    weight_decay=float(group["weight_decay"]),
+                    weight_decay=weight_decay,
                     momentum=momentum,
-                    dampening=float(group["dampening"]),
-                    nesterov=bool(group["nesterov"]),
-                    maximize=bool(group["maximize"]),
+                    dampening=dampening,
+                    nesterov=nesterov,
+                    maximize=maximize,
                     first=first,
                 )
                 p._vc[0] += 1

@@ -123,6 +123,30 @@ def test_float16_uses_the_reference_and_noncontiguous_params_are_written_back():
     np.testing.assert_allclose(h, 0.95, rtol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_contiguous_fast_path_equals_the_copy_path(dtype):
+    # contiguous arrays go straight to the kernel; strided/read-only ones through copies
+    rng = np.random.default_rng(7)
+    p0, g0 = rng.standard_normal((5, 4)).astype(dtype), rng.standard_normal((5, 4)).astype(dtype)
+    for step in ("sgd", "adam"):
+        fast = [p0.copy(), np.zeros_like(p0), np.zeros_like(p0)]
+        slow = [np.asfortranarray(a) for a in fast]  # F-order: not C-contiguous
+        g_ro = g0.copy()
+        g_ro.flags.writeable = False
+        for (p, b1, b2), g in ((fast, g0), (slow, g_ro)):
+            for k in range(3):
+                if step == "sgd":
+                    K.sgd_step_(p, g, b1, lr=0.1, weight_decay=0.01, momentum=0.9, dampening=0.0,
+                                nesterov=True, maximize=False, first=k == 0)  # fmt: skip
+                else:
+                    K.adam_step_(p, g, b1, b2, None, step=k + 1.0, lr=0.01, beta1=0.9,
+                                 beta2=0.999, eps=1e-8, weight_decay=0.01, amsgrad=False,
+                                 maximize=False, decoupled_weight_decay=True)  # fmt: skip
+        for a, b in zip(fast, slow, strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert not slow[0].flags.c_contiguous
+
+
 # ---- hand-computed updates --------------------------------------------------------------------
 
 
