@@ -133,6 +133,18 @@ def get_num_threads():
     return _g()
 
 
+def _apply_thread_env() -> None:
+    import os as _os
+
+    if _os.environ.get("NNLITE_NUM_THREADS"):
+        from nnlite._threads import apply_env
+
+        apply_env()
+
+
+_apply_thread_env()
+
+
 def __getattr__(name):
     # Submodules load on first use so `import nnlite` stays fast.
     import importlib
