@@ -172,6 +172,15 @@ def _storage_offset(self) -> int:
     return (start - origin) // self._data.itemsize
 
 
+def _both_bool(a, b):
+    # bool & bool stays bool; bool | 3 is an integer op giving int64, as in PyTorch
+    if a._data.dtype != np.bool_:
+        return False
+    if isinstance(b, Tensor):
+        return b._data.dtype == np.bool_
+    return isinstance(b, (builtins.bool, np.bool_))
+
+
 _METHODS = {
     # arithmetic and operators
     "__add__": E.add, "__radd__": _rev(E.add), "add": E.add,
@@ -192,11 +201,11 @@ _METHODS = {
     "__ge__": E.ge, "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
     "greater": E.gt, "greater_equal": E.ge, "less": E.lt, "less_equal": E.le,
     "not_equal": E.ne, "equal": E.equal, "allclose": E.allclose, "isclose": E.isclose,
-    "__and__": lambda a, b: E.logical_and(a, b) if a._data.dtype == np.bool_ else E.bitwise_and(a, b),
-    "__or__": lambda a, b: E.logical_or(a, b) if a._data.dtype == np.bool_ else E.bitwise_or(a, b),
-    "__xor__": lambda a, b: E.logical_xor(a, b) if a._data.dtype == np.bool_ else E.bitwise_xor(a, b),
-    "__rand__": lambda a, b: E.logical_and(a, b) if a._data.dtype == np.bool_ else E.bitwise_and(a, b),
-    "__ror__": lambda a, b: E.logical_or(a, b) if a._data.dtype == np.bool_ else E.bitwise_or(a, b),
+    "__and__": lambda a, b: E.logical_and(a, b) if _both_bool(a, b) else E.bitwise_and(a, b),
+    "__or__": lambda a, b: E.logical_or(a, b) if _both_bool(a, b) else E.bitwise_or(a, b),
+    "__xor__": lambda a, b: E.logical_xor(a, b) if _both_bool(a, b) else E.bitwise_xor(a, b),
+    "__rand__": lambda a, b: E.logical_and(a, b) if _both_bool(a, b) else E.bitwise_and(a, b),
+    "__ror__": lambda a, b: E.logical_or(a, b) if _both_bool(a, b) else E.bitwise_or(a, b),
     "__invert__": lambda a: E.logical_not(a) if a._data.dtype == np.bool_ else E.bitwise_not(a),
     "logical_and": E.logical_and, "logical_or": E.logical_or, "logical_xor": E.logical_xor,
     "logical_not": E.logical_not, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,

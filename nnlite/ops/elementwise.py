@@ -685,11 +685,17 @@ def where(condition, input=None, other=None):  # noqa: A002
 
 
 def _scalar_like(s, t):
+    """A Python scalar as a 0-dim operand of ``t``'s kind (bool with an int gives int64)."""
     arr = np.asarray(s)
-    if t._data.dtype.kind == "f" or arr.dtype.kind != "f":
+    tk = t._data.dtype.kind
+    if tk == "f" or arr.dtype.kind == tk or (arr.dtype.kind == "i" and tk in "iu"):
+        arr = arr.astype(t._data.dtype)
+    elif arr.dtype.kind == "f":
+        arr = arr.astype(D._default_float.np)
+    elif arr.dtype.kind == "b":
         arr = arr.astype(t._data.dtype)
     else:
-        arr = arr.astype(D._default_float.np)
+        arr = arr.astype(np.int64)
     return _W(arr)
 
 

@@ -212,3 +212,12 @@ def test_invalid_reductions_and_int_division_raise_as_torch(expr):
     with pytest.raises(type(want.value)) as got:
         eval(expr, {"T": torch})
     assert str(got.value) == str(want.value)
+
+
+def test_bool_with_int_scalars_promotes_like_torch():
+    b = torch.tensor([True, False])
+    assert (b | 3).tolist() == [3, 3] and (b | 3).dtype == torch.int64
+    assert (b | True).dtype == torch.bool
+    w = torch.where(b, b, 2)
+    assert w.dtype == torch.int64 and w.tolist() == [1, 2]
+    assert torch.where(b, torch.tensor([1, 2]), 2.5).dtype == torch.float32
