@@ -18,11 +18,9 @@ import warnings
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.grad_mode import no_grad
-from nnlite.nn import _ops, init
+from nnlite.nn import _ops
 from nnlite.nn.module import Module
-from nnlite.nn.normalization import _NormBase
-from nnlite.nn.parameter import Parameter
-from nnlite.ops.creation import empty
+from nnlite.nn.normalization import _NormBase, affine_params, reset_affine
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "group_norm",
            "instance_norm"]
@@ -127,22 +125,10 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        affine_params(self, num_channels, affine, bias, dtype)
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

@@ -20,6 +20,27 @@ def _member(store: dict, name: str, mod: Module):
         return getattr(mod, name)
 
 
+def affine_params(mod: Module, shape, affine: bool, bias: bool, dtype) -> None:
+    """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None, as PyTorch does."""
+    if affine:
+        mod.weight = Parameter(empty(shape, dtype=dtype))
+        if bias:
+            mod.bias = Parameter(empty(shape, dtype=dtype))
+        else:
+            mod.register_parameter("bias", None)
+    else:
+        mod.register_parameter("weight", None)
+        mod.register_parameter("bias", None)
+    reset_affine(mod)
+
+
+def reset_affine(mod: Module) -> None:
+    if mod.weight is not None:
+        init.ones_(mod.weight)
+    if mod.bias is not None:
+        init.zeros_(mod.bias)
+
+
 class _NormBase(Module):
     """Parameters (weight, bias) and buffers (running_mean, running_var, num_batches_tracked)
     shared by the BatchNorm layers; state_dict keys are PyTorch's."""
@@ -172,22 +193,10 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(empty(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        affine_params(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return _ops.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
