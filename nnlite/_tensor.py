@@ -146,7 +146,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
-        """Fast internal constructor: no checks, no copy."""
+        """Fast internal constructor: no checks, no copy.
+
+        It runs once per op, so it sets the slots inline rather than calling ``_init`` (which
+        does the same for ``__init__`` and ``Parameter``); keep the two in step.
+        """
         t = object.__new__(Tensor)
         t._data = arr
         t._requires_grad = False

@@ -18,6 +18,14 @@ def _check_index(idx: int, n: int, kind: str = "index") -> int:
     return idx % n if n else idx
 
 
+def _renumber(container: Module) -> None:
+    """Re-key the children 0..n-1 after a deletion, as torch does, so indices stay dense."""
+    items = list(container._modules.values())
+    container._modules.clear()
+    for i, m in enumerate(items):
+        container._modules[str(i)] = m
+
+
 class Sequential(Module):
     """Modules called in order, each on the previous output.
 
@@ -58,11 +66,7 @@ class Sequential(Module):
         else:
             i = _check_index(idx, len(self._modules))
             delattr(self, list(self._modules)[i])
-        # renumber, as torch does, so indices stay 0..n-1
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -158,10 +162,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_check_index(idx, len(self._modules))))
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -206,12 +206,21 @@ def _as_lambdas(optimizer: Optimizer, lr_lambda) -> list[Callable[[int], float]]
     return list(lr_lambda)
 
 
-class LambdaLR(LRScheduler):
-    """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per group)."""
+class _LambdaScheduler(LRScheduler):
+    """Shared by the schedulers driven by user functions (one, or one per group); their
+    state_dict skips the functions themselves, as PyTorch's does."""
+
+    _check_callable = False
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         self.lr_lambdas = _as_lambdas(optimizer, lr_lambda)
+        if self._check_callable:
+            for fn in self.lr_lambdas:
+                if not callable(fn):
+                    raise TypeError(
+                        f"lr_lambda should be a function, but got {type(fn).__name__}"
+                    )
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
@@ -219,6 +228,10 @@ class LambdaLR(LRScheduler):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         _load_lambdas_state(self, state_dict)
+
+
+class LambdaLR(_LambdaScheduler):
+    """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per group)."""
 
     def get_lr(self) -> list[float]:
         self._warn_get_lr()
@@ -228,22 +241,10 @@ class LambdaLR(LRScheduler):
         ]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaScheduler):
     """``lr = lr * lr_lambda(epoch)`` each epoch after the first."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _as_lambdas(optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        return _lambdas_state(self)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        _load_lambdas_state(self, state_dict)
+    _check_callable = True
 
     def get_lr(self) -> list[float]:
         self._warn_get_lr()
