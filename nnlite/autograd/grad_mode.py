@@ -10,6 +10,20 @@ class _GradState:
     enabled = True
 
 
+class _CaptureState:
+    """Global state of the captured-step machinery (``nnlite.compile``), read by ops and modules.
+
+    ``recorder``: the Recorder of a plan being recorded (ops report themselves to it), else None.
+    ``auto``: inside a compiled function, the object that compiles each top-level module call.
+    ``epoch``: bumped by every change to a Module's attributes, children, parameters, buffers or
+    hooks, so a compiled module re-checks its guards only when something changed.
+    """
+
+    recorder = None
+    auto = None
+    epoch = 0
+
+
 def is_grad_enabled() -> bool:
     return _GradState.enabled
 

@@ -19,7 +19,7 @@ import numpy as np
 from nnlite import _random as _R
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
-from nnlite.autograd.grad_mode import _GradState
+from nnlite.autograd.grad_mode import _CaptureState, _GradState
 
 _W = Tensor._wrap
 
@@ -180,6 +180,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         # save only what the needed gradients read: x for grad_W, W for grad_x
         node.save_for_backward(input if nig[1] else None, weight if nig[0] else None)
         node.in_f, node.out_f, node.x_shape = in_f, out_f, xd.shape
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("linear", out, (input, weight, bias))
     return out
 
 
@@ -235,6 +237,9 @@ def _pointwise(name, fwd, bwd_np, bwd_t, save="x"):
             saved = {"x": (x,), "y": (out,), "xy": (x, out)}[save]
             node = record(out, node_cls, (x,), saved)
             node.kw = kw
+        if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+            _CaptureState.recorder.emit("pointwise", out, (x,), fwd=fwd, bwd=bwd_np, save=save,
+                                        kw=kw, op=op)
         return out
 
     op.node_cls = node_cls
@@ -634,6 +639,8 @@ def relu(x: Tensor) -> Tensor:
     out = _W(_kernels("elementwise").relu_forward(xd))
     if _GradState.enabled and x._requires_grad:
         record(out, ReluBackward0, (x,), (out,))
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("relu", out, (x,))
     return out
 
 
@@ -688,6 +695,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     node = record(out, NativeDropoutBackward0, (x,))
     if node is not None:
         node.mask = mask
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("dropout", out, (x,), p=p)
     return out
 
 
@@ -906,6 +915,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             rv64 = running_var._data.astype(np.float64)
             node.rm = running_mean._data.astype(xd.dtype, copy=True)
             node.invstd = (1.0 / np.sqrt(rv64 + eps)).astype(xd.dtype)
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("batch_norm", out, (input, running_mean, running_var, weight,
+                                                        bias), training=training,
+                                    momentum=momentum, eps=eps)
     return out
 
 
@@ -1120,4 +1133,8 @@ def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
         node.weight = None if wd is None else np.ascontiguousarray(wd, dtype=logp.dtype)
         node.ignore_index, node.label_smoothing = int(ignore_index), float(label_smoothing)
         node.reduction, node.scale = reduction, scale
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("cross_entropy", out, (input, target, weight),
+                                    ignore_index=int(ignore_index), reduction=reduction,
+                                    label_smoothing=float(label_smoothing))
     return out

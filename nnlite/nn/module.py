@@ -15,7 +15,7 @@ import numpy as np
 
 from nnlite import _dtype as D
 from nnlite._tensor import Tensor
-from nnlite.autograd.grad_mode import no_grad
+from nnlite.autograd.grad_mode import _CaptureState, no_grad
 from nnlite.nn.parameter import Parameter
 
 _IncompatibleKeysBase = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -34,6 +34,38 @@ class _IncompatibleKeys(_IncompatibleKeysBase):
     __str__ = __repr__
 
 
+class _TrackedDict(OrderedDict):
+    """The ordered dict of a Module's parameters, buffers or children: every change bumps
+    ``_CaptureState.epoch``, which is how a compiled module (``nnlite.compile``) knows that its
+    guards must be checked again (reads stay plain dict reads)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        _CaptureState.epoch += 1
+        OrderedDict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        _CaptureState.epoch += 1
+        OrderedDict.__delitem__(self, key)
+
+    def pop(self, *args):
+        _CaptureState.epoch += 1
+        return OrderedDict.pop(self, *args)
+
+    def clear(self):
+        _CaptureState.epoch += 1
+        OrderedDict.clear(self)
+
+    def update(self, *args, **kwargs):
+        _CaptureState.epoch += 1
+        OrderedDict.update(self, *args, **kwargs)
+
+    def move_to_end(self, key, last=True):
+        _CaptureState.epoch += 1
+        OrderedDict.move_to_end(self, key, last)
+
+
 class RemovableHandle:
     """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
 
@@ -43,8 +75,10 @@ class RemovableHandle:
         self.hooks_dict = hooks_dict
         self.extra_dicts = extra_dicts
         self.id = next(RemovableHandle._next_id)
+        _CaptureState.epoch += 1  # a compiled module falls back to eager while hooks exist
 
     def remove(self) -> None:
+        _CaptureState.epoch += 1
         self.hooks_dict.pop(self.id, None)
         for d in self.extra_dicts:
             d.pop(self.id, None)
@@ -101,10 +135,10 @@ class Module:
             )
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = OrderedDict()
-        d["_buffers"] = OrderedDict()
+        d["_parameters"] = _TrackedDict()
+        d["_buffers"] = _TrackedDict()
         d["_non_persistent_buffers_set"] = set()
-        d["_modules"] = OrderedDict()
+        d["_modules"] = _TrackedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = OrderedDict()
         d["_forward_hooks_always_called"] = OrderedDict()
@@ -208,6 +242,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value) -> None:
+        _CaptureState.epoch += 1
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -253,6 +288,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        _CaptureState.epoch += 1
         for key in ("_parameters", "_buffers", "_modules"):
             store = self.__dict__.get(key)
             if store is not None and name in store:
@@ -523,6 +559,10 @@ class Module:
         return handle
 
     def __call__(self, *args, **kwargs):
+        auto = _CaptureState.auto
+        if auto is not None and _CaptureState.recorder is None:
+            # inside a compiled function: this top-level module call runs as a captured plan
+            return auto.call_module(self, args, kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
                 or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)

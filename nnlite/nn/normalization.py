@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.grad_mode import _CaptureState
 from nnlite.nn import _ops, init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
@@ -136,6 +137,11 @@ class _BatchNorm(_NormBase):
                 nbt._vc[0] += 1
                 if momentum is None:  # cumulative moving average
                     factor = 1.0 / float(nbt._data)
+                rec = _CaptureState.recorder
+                if rec is not None:  # recording a plan for nnlite.compile
+                    if momentum is None:
+                        rec.fail("BatchNorm with momentum=None (the factor changes every step)")
+                    rec.emit("count", None, (nbt,))
         bn_training = training or (running_mean is None and running_var is None)
         use_stats = not training or self.track_running_stats
         return _ops.batch_norm(

@@ -9,6 +9,7 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite._tensor import Size, Tensor, _as_array
 from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _CaptureState
 from nnlite.ops._util import sum_to, wrap_dim
 
 _W = Tensor._wrap
@@ -77,6 +78,8 @@ def reshape(x, *shape):
     node = record(out, ViewBackward0, (x,))
     if node is not None:
         node.shape = x._data.shape
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("reshape", out, (x,))
     return out
 
 
@@ -100,6 +103,8 @@ def view(x, *shape):
     node = record(out, ViewBackward0, (x,))
     if node is not None:
         node.shape = x._data.shape
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("reshape", out, (x,))
     return out
 
 

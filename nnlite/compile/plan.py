@@ -1,0 +1,291 @@
+"""A recorded plan and its replay: generated forward/backward functions over buffer sets, and the
+one graph node (``CompiledFunctionBackward``) a replayed result carries.
+
+A replay creates no Tensor or Node per op: the forward function runs the kernels in order, the
+results are wrapped once, and ``loss.backward()`` reaches the compiled node, whose backward runs
+the generated backward function and hands the gradients of the inputs and parameters to the
+engine (which accumulates them into ``.grad`` as for any node, hooks included).
+
+Buffer sets: the intermediate arrays a backward still needs belong to the node until its
+backward ran (or it was freed); a second forward before that takes another set (up to
+``MAX_BUFFER_SETS``; beyond, the call runs eagerly).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from nnlite._tensor import Tensor, _type_name
+from nnlite.autograd.function import Node, edge_of
+from nnlite.autograd.grad_mode import _GradState
+from nnlite.compile.codegen import Emitter, build_function
+from nnlite.compile.lowering import LOWERINGS
+from nnlite.compile.recorder import EXTERNAL, INPUT, CaptureFailed
+
+MAX_BUFFER_SETS = 4
+_W = Tensor._wrap
+
+
+class Plan:
+    """The static plan of one call signature (built from a :class:`Recorder`)."""
+
+    def __init__(self, rec, out_idx, grad_enabled, single):
+        slots, ops = rec.slots, rec.ops
+        for op in ops:
+            LOWERINGS[op.kind].check(slots, op)
+        self.slots, self.ops = slots, ops
+        self.single = single  # the module returned one Tensor (not a tuple)
+        em = Emitter(slots, ops, out_idx, grad_enabled)
+        flines, assigned = em.forward_source()
+        self.outputs = list(out_idx)
+        self.out_rg = [em.rg(i) for i in out_idx]
+        self.needs_grad = any(self.out_rg)
+        self.grad_slots = em.grad_slots()
+        self.inputs = sorted((s for s in slots if s.kind == INPUT), key=lambda s: s.position)
+        self.externals = [s for s in slots if s.kind == EXTERNAL]
+        self.ext_tensors = [s.tensor for s in self.externals]
+        self._ext_arrays = [None] * len(self.externals)
+        self._em = em
+        self._assigned = assigned
+        self._backward_src: dict[tuple, tuple] = {}
+        ctx_names: list[str] = []
+        if self.needs_grad:
+            full = tuple(self.out_rg)
+            blines, rets = em.backward_source(full)
+            used = set()
+            for ln in blines + rets:
+                used.update(n for n in _names(ln) if n in assigned)
+            ctx_names = sorted(used)
+            self._backward_src[full] = (blines, rets)
+        self.ctx_names = ctx_names
+        ret = "(" + "".join(f"{em.v(i)}, " for i in out_idx) + "), (" + "".join(
+            f"{n}, " for n in ctx_names) + ")"
+        self.forward_source = build_function("forward", ("inputs", "ext"), flines, ret)
+        self._forward_code = compile(self.forward_source, "<nnlite.compile forward>", "exec")
+        self._backward_code: dict[tuple, object] = {}
+        self.specs, self.consts = em.specs, em.consts
+        self._sets: list[BufferSet] = []
+        # saved tensors whose versions eager checks at backward, as (kind, position)
+        saved = set()
+        rg = {s.index: em.rg(s.index) for s in slots}
+        for op in ops:
+            if op.out is not None and rg.get(op.out):
+                saved.update(i for i in LOWERINGS[op.kind].saved(op, rg) if i is not None)
+        self._saved_inputs = sorted(slots[i].position for i in saved if slots[i].kind == INPUT)
+        self._saved_exts = [k for k, s in enumerate(self.externals) if s.index in saved]
+        self._saved_outs = [k for k, i in enumerate(out_idx) if i in saved]
+
+    # ---- source --------------------------------------------------------------------------
+    def backward_code(self, mask):
+        code = self._backward_code.get(mask)
+        if code is None:
+            src = self._backward_src.get(mask)
+            if src is None:
+                src = self._backward_src[mask] = self._em.backward_source(mask)
+            blines, rets = src
+            head = []
+            if self.ctx_names:
+                head.append(", ".join(self.ctx_names) + ", = ctx")
+            text = build_function("backward", ("ctx", "gouts"), head + blines,
+                                  "(" + "".join(f"{r}, " for r in rets) + ")")
+            code = self._backward_code[mask] = (text, compile(text, "<nnlite.compile backward>",
+                                                              "exec"))
+        return code
+
+    @property
+    def backward_source(self) -> str:
+        return self.backward_code(tuple(self.out_rg))[0] if self.needs_grad else ""
+
+    # ---- replay --------------------------------------------------------------------------
+    def _buffer_set(self):
+        for bs in self._sets:
+            if bs.free():
+                return bs
+        if len(self._sets) >= MAX_BUFFER_SETS:
+            return None
+        bs = BufferSet(self)
+        self._sets.append(bs)
+        return bs
+
+    def ext_ok(self) -> bool:
+        """The parameters/buffers still hold arrays of the recorded shape, dtype and layout and
+        the recorded ``requires_grad`` (checked by identity on the fast path)."""
+        arrays = self._ext_arrays
+        for k, t in enumerate(self.ext_tensors):
+            a = t._data
+            s = self.externals[k]
+            if t._requires_grad is not s.requires_grad:
+                return False
+            if a is not arrays[k]:
+                if (a.shape != s.shape or a.dtype != s.dtype or not a.flags.c_contiguous
+                        or not a.flags.writeable):
+                    return False
+                arrays[k] = a
+        return True
+
+    def run(self, args):
+        """Replay on the input tensors ``args``; None when no buffer set is free."""
+        bs = self._buffer_set()
+        if bs is None:
+            return None
+        ext = tuple(self._ext_arrays)
+        outs, ctx = bs.forward(tuple(a._data for a in args), ext)
+        results = [_W(a) for a in outs]
+        if self.needs_grad:
+            node = CompiledFunctionBackward()
+            node.plan, node.bufset, node.ctx = self, bs, ctx
+            node.args = args
+            node.next_functions = tuple(
+                edge_of(args[self.slots[i].position]) if self.slots[i].kind == INPUT
+                else edge_of(self.slots[i].tensor)
+                for i in self.grad_slots
+            )
+            node.needs_input_grad = (True,) * len(node.next_functions)
+            if len(results) == 1:
+                node._dt = outs[0].dtype
+            else:
+                node._out_meta = [(a.shape, a.dtype) for a in outs]
+            vers = []
+            for k in self._saved_inputs:
+                vers.append((args[k], args[k]._vc[0]))
+            for k in self._saved_exts:
+                t = self.ext_tensors[k]
+                vers.append((t, t._vc[0]))
+            for nr, (t, rg) in enumerate(zip(results, self.out_rg)):
+                if rg:
+                    t._requires_grad = True
+                    t.grad_fn = node
+                    t._output_nr = nr
+            for k in self._saved_outs:
+                vers.append((results[k], results[k]._vc[0]))
+            node.versions = vers
+            bs.owner = weakref.ref(node)
+        return results
+
+
+class BufferSet:
+    """One namespace of the plan's generated functions with its own preallocated buffers."""
+
+    def __init__(self, plan):
+        ns = {"np": np}
+        ns.update(plan.consts)
+        for name, spec in plan.specs.items():
+            if spec[0] == "buf":
+                ns[name] = np.empty(spec[1], spec[2])
+        for name, spec in plan.specs.items():
+            if spec[0] == "flat":
+                ns[name] = ns[spec[1]].reshape(-1)
+        exec(plan._forward_code, ns)  # noqa: S102 - our own generated source
+        self.ns = ns
+        self.plan = plan
+        self.forward = ns["forward"]
+        self._backward = {}
+        self.owner = None
+
+    def free(self) -> bool:
+        o = self.owner
+        if o is None:
+            return True
+        node = o()
+        if node is None or node.bufset is not self:
+            self.owner = None
+            return True
+        return False
+
+    def backward(self, mask):
+        fn = self._backward.get(mask)
+        if fn is None:
+            _, code = self.plan.backward_code(mask)
+            exec(code, self.ns)  # noqa: S102 - our own generated source
+            fn = self._backward[mask] = self.ns["backward"]
+        return fn
+
+
+def _names(line):
+    from nnlite.compile.codegen import _NAME
+
+    return _NAME.findall(line)
+
+
+class CompiledFunctionBackward(Node):
+    """The graph node of a replayed plan (PyTorch's compiled autograd shows the same name)."""
+
+    materialize_grads = False
+    _saved = (None,)  # so the engine frees us (and the buffer set) after the backward
+    plan = bufset = ctx = args = None
+    versions = ()
+
+    def _free(self) -> None:
+        self._freed = True
+        self.ctx = None
+        self.args = None
+        bs = self.bufset
+        if bs is not None and bs.owner is not None and bs.owner() is self:
+            bs.owner = None
+        self.bufset = None
+
+    def backward(self, *grads):
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+        for t, v in self.versions:
+            if t._vc[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{_type_name(t)} {list(t._data.shape)}], which is "
+                    f"used by {self.name()}, is at version {t._vc[0]}; expected version {v} "
+                    "instead. Hint: the in-place operation that changed it must not run before "
+                    "backward; use an out-of-place version (e.g. x = x + 1 instead of x += 1) "
+                    "or .clone() the tensor before modifying it."
+                )
+        if _GradState.enabled:  # create_graph=True: differentiate the eager graph instead
+            return self._eager_backward(grads)
+        mask = tuple(g is not None for g in grads)
+        fn = self.bufset.backward(mask)
+        res = fn(self.ctx, tuple(g._data for g in grads if g is not None))
+        return tuple(None if a is None else _W(a) for a in res)
+
+    def _eager_backward(self, grads):
+        """Re-run the plan's ops as eager Tensor ops on the same inputs (no side effects: the
+        running statistics are not moved again, dropout reuses its mask) and differentiate
+        that graph with ``create_graph=True``, exactly as eager would have."""
+        from nnlite.autograd import grad as autograd_grad
+
+        plan = self.plan
+        notes_by_name = dict(zip(plan.ctx_names, self.ctx))
+        vals = {}
+        for s in plan.inputs:
+            vals[s.index] = self.args[s.position]
+        for s in plan.externals:
+            vals[s.index] = s.tensor
+        for op in plan.ops:
+            if op.out is None:
+                continue
+            names = plan._em.notes.get(op.index, {})
+            notes = {k: notes_by_name.get(n, n) for k, n in names.items()}
+            ins = [None if i is None else vals[i] for i in op.inputs]
+            vals[op.out] = LOWERINGS[op.kind].eager(op, ins, notes)
+        outs, gouts = [], []
+        for i, g in zip(plan.outputs, grads):
+            if g is not None:
+                outs.append(vals[i])
+                gouts.append(g)
+        targets = [vals[i] for i in plan.grad_slots]
+        return tuple(autograd_grad(outs, targets, gouts, retain_graph=True, create_graph=True,
+                                   allow_unused=True))
+
+
+def build_plan(rec, outputs, grad_enabled, single):
+    """A :class:`Plan` for the finished recording, or raise :class:`CaptureFailed`."""
+    out_idx = rec.finish(outputs)
+    try:
+        return Plan(rec, out_idx, grad_enabled, single)
+    finally:
+        rec.release()
