@@ -52,6 +52,19 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - legacy 
     return data
 
 
+class _ExecutionEngine:
+    """``torch.autograd.Variable._execution_engine``: the engine's ``queue_callback``."""
+
+    @staticmethod
+    def queue_callback(callback) -> None:
+        from nnlite.autograd.engine import queue_callback
+
+        queue_callback(callback)
+
+
+Variable._execution_engine = _ExecutionEngine()
+
+
 from nnlite.autograd import functional  # noqa: E402
 from nnlite.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 
