@@ -196,6 +196,10 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (``._base``), as ``torch.Tensor._is_view``."""
+        return self._base is not None
+
     @property
     def data(self) -> Tensor:
         """A detached alias sharing memory and version counter (``torch.Tensor.data``)."""
