@@ -185,7 +185,7 @@ class ConvolutionBackward0(Node):
     """Backward of ``y = conv(x, w) + b``: transposed conv for x, conv of x with g for w."""
 
     def backward(self, g):
-        saved = self.saved_tensors
+        saved = self._unpacked_saved
         x, w = saved[0], saved[1]
         nig = self.needs_input_grad
         p = _params(self)
@@ -234,7 +234,7 @@ class ConvolutionInputGradBackward(Node):
     """``gx = T(g, w)`` is bilinear: d/dg = conv(gg, w), d/dw = weight_grad(gg, g)."""
 
     def backward(self, gg):
-        g, w = self.saved_tensors
+        g, w = self._unpacked_saved
         p = _params(self)
         dg = dw = None
         if self.needs_input_grad[0]:
@@ -260,7 +260,7 @@ class ConvolutionWeightGradBackward(Node):
     """``gw = U(x, g)`` is bilinear: d/dx = T(g, ggw), d/dg = conv(x, ggw)."""
 
     def backward(self, ggw):
-        x, g = self.saved_tensors
+        x, g = self._unpacked_saved
         p = _params(self)
         dx = dg = None
         if self.needs_input_grad[0]:
@@ -870,7 +870,7 @@ class _ConvTransposeBackward(Node):
     """Backward of ``y = conv_transpose(x, w) + b`` (PyTorch names it ConvolutionBackward0)."""
 
     def backward(self, g):
-        x, w = self.saved_tensors
+        x, w = self._unpacked_saved
         nig = self.needs_input_grad
         p = _params(self)
         gx = gw = gb = None

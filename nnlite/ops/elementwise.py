@@ -156,7 +156,7 @@ def rsub(a, s):
 
 class MulBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = sum_to(g * (b if b is not None else self.scalar), self.a_shape)
@@ -178,7 +178,7 @@ def mul(a, b):
         node = record(out, MulBackward0, (a, _NOGRAD))
         if node is not None:
             node._saved = (a, None)
-            node._saved_versions = (a._vc[0], 0)
+            node._versions_at_save = (a._vc[0], 0)
             node.scalar = bd
             node.a_shape, node.b_shape = ad.shape, ()
     return out
@@ -186,7 +186,7 @@ def mul(a, b):
 
 class DivBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         ga = gb = None
         if b is None:
             return g / self.scalar, None
@@ -229,7 +229,7 @@ def div(a, b, rounding_mode=None):
         node = record(out, DivBackward0, (a, _NOGRAD))
         if node is not None:
             node._saved = (a, None)
-            node._saved_versions = (a._vc[0], 0)
+            node._versions_at_save = (a._vc[0], 0)
             node.scalar = bd
     return out
 
@@ -245,7 +245,7 @@ def floor_divide(a, b):
 
 class RemainderBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         gb = None
         if self.needs_input_grad[1]:
             gb = sum_to(-g * div(a, b, rounding_mode="floor"), self.b_shape)
@@ -287,7 +287,7 @@ def fmod(a, b):
 
 class PowBackward0(Node):
     def backward(self, g):
-        (a,) = self.saved_tensors
+        (a,) = self._unpacked_saved
         e = self.exponent
         if e == 0:
             return g * 0.0, None
@@ -296,7 +296,7 @@ class PowBackward0(Node):
 
 class PowBackward1(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = sum_to(g * b * pow(a, b - 1), self.a_shape)
@@ -310,7 +310,7 @@ class PowBackward1(Node):
 
 class PowBackward2(Node):
     def backward(self, g):
-        (b,) = self.saved_tensors
+        (b,) = self._unpacked_saved
         base = self.base
         out = pow(base, b)
         lb = math.log(base) if base > 0 else (0.0 if base == 0 else math.nan)
@@ -386,7 +386,7 @@ def _unary(name, fwd, bwd, save_out=False, bwd_np=None):
     node_cls = type(name, (Node,), {})
 
     def backward(self, g):
-        (s,) = self.saved_tensors
+        (s,) = self._unpacked_saved
         if bwd_np is not None and not _GradState.enabled and g._data.size:
             return (_W(bwd_np(g._data, s._data)),)
         return (bwd(g, None, s) if save_out else bwd(g, s, None),)
@@ -531,7 +531,7 @@ def neg(x):
 
 class AbsBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         return (g * sign(x),)
 
 
@@ -543,7 +543,7 @@ def abs(x):  # noqa: A001
 
 class ReluBackward0(Node):
     def backward(self, g):
-        (y,) = self.saved_tensors
+        (y,) = self._unpacked_saved
         if not _GradState.enabled:
             if g._data.size == 0:
                 return (g,)
@@ -569,7 +569,7 @@ def relu(x):
 
 class ClampBackward1(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         lo, hi = self.lo, self.hi
         m = None
         if lo is not None:
@@ -614,7 +614,7 @@ def clamp_max(x, max):  # noqa: A002
 
 class MaximumBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         # ties share the gradient equally, as in PyTorch
         sel = lt(a, b) if self.is_min else gt(a, b)
         wa = (sel + eq(a, b) * 0.5).to(g.dtype)
@@ -658,7 +658,7 @@ def fmin(a, b):
 
 class WhereBackward0(Node):
     def backward(self, g):
-        (c,) = self.saved_tensors
+        (c,) = self._unpacked_saved
         z = zeros_like(g)
         ga = sum_to(where(c, g, z), self.a_shape) if self.needs_input_grad[1] else None
         gb = sum_to(where(c, z, g), self.b_shape) if self.needs_input_grad[2] else None
