@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import sys
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -403,6 +404,13 @@ def _accumulate(var, g, create_graph, steal=False):
         var.grad = g
     elif old is None:
         arr = g._data
+        slot = var.__dict__.get("_grad_slot") if not hooks else None
+        if slot is not None and arr is slot[0]:
+            # the gradient was written into the parameter's slot of a fused optimizer's flat
+            # buffer (nnlite.optim.flat): adopt it as is, and remember who holds it
+            var.grad = g
+            slot[1] = _weakref(g)
+            return
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
         # getrefcount's own argument); anything more (a user's variable, a saved tensor, a view)
         # means the array is shared.

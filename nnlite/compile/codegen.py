@@ -83,6 +83,10 @@ class Emitter:
         self.specs[name] = ("buf", tuple(shape), np.dtype(dtype))
         return name
 
+    def tensor(self, i) -> str:
+        """The Tensor of an external (a parameter: for its gradient slot)."""
+        return self.const(self.slots[i].tensor, f"tensor{i}_")
+
     def vc(self, i) -> str:
         """The version-counter list of an external (bumped where eager bumps it)."""
         return self.const(self.slots[i].tensor._vc, f"vc{i}_")
@@ -134,6 +138,10 @@ class Emitter:
         name = f"gb{i}"
         self.specs[name] = ("buf", s.shape, s.dtype)
         return name
+
+    def sole(self, i) -> bool:
+        """Slot ``i`` gets exactly one gradient contribution (it may go to a gradient slot)."""
+        return self._counts.get(i, 0) == 1
 
     def set_grad(self, i, name) -> None:
         self._grad[i] = name

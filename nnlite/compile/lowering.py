@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite.compile.recorder import VALUE, CaptureFailed
+from nnlite.optim.flat import grad_slot
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -114,17 +115,60 @@ class Linear(Lowering):
             else:
                 em.add_grad(xi, f"{g} @ {em.v(wi)}")
         if em.rg(wi):
-            wg = em.const(_ops_attr("_weight_grad"), "weight_grad")
-            em.add_grad(wi, f"{wg}({g}, {em.v(xi)})")
+            if em.sole(wi):
+                wg = em.const(weight_grad_into, "weight_grad")
+                em.add_grad(wi, f"{wg}({em.tensor(wi)}, {g}, {em.v(xi)})")
+            else:
+                wg = em.const(_ops_attr("_weight_grad"), "weight_grad")
+                em.add_grad(wi, f"{wg}({g}, {em.v(xi)})")
         if bi is not None and em.rg(bi):
-            cs = em.const(_ops_attr("_col_sum"), "col_sum")
-            em.add_grad(bi, f"{cs}({g})")
+            if em.sole(bi):
+                cs = em.const(col_sum_into, "col_sum")
+                em.add_grad(bi, f"{cs}({em.tensor(bi)}, {g})")
+            else:
+                cs = em.const(_ops_attr("_col_sum"), "col_sum")
+                em.add_grad(bi, f"{cs}({g})")
 
     def eager(self, op, vals, notes):
         from nnlite.nn import _ops
 
         x, w, b = vals
         return _ops.linear(x, w, b)
+
+
+def weight_grad_into(p, g2, x2):
+    """``_weight_grad(g2, x2)`` (``g2.T @ x2``), written into ``p``'s gradient slot of a fused
+    optimizer when it may be (the same BLAS call either way)."""
+    out = grad_slot(p)
+    if out is None:
+        return g2.T @ x2
+    return np.matmul(g2.T, x2, out=out)
+
+
+_ONES: dict = {}
+
+
+def col_sum_into(p, g2):
+    """``_col_sum(g2)`` (the bias gradient: ``ones @ g2``, numpy's sum past 4096 rows), into
+    ``p``'s gradient slot when it may be."""
+    out = grad_slot(p)
+    if out is None:
+        return _ops_attr("_col_sum")(g2)
+    m, dt = g2.shape[0], g2.dtype
+    if m > 4096 or dt not in _FLOATS:
+        return g2.sum(axis=0, out=out)
+    ones = _ONES.get((m, dt))
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[(m, dt)] = np.ones(m, dt)
+    return np.matmul(ones, g2, out=out)
+
+
+def grad_or_empty(p, n, dt):
+    """A fresh gradient array for a kernel to fill, or ``p``'s gradient slot when it may be."""
+    out = grad_slot(p)
+    return np.empty(n, dt) if out is None else out
 
 
 def _ops_attr(name):
@@ -395,10 +439,13 @@ class BatchNorm(Lowering):
             # fresh when they are handed out as parameter gradients; scratch otherwise
             gw = em.tmp("bn_gw") if want_w else em.buf((c,), dt, "bn_gw_scratch")
             gb = em.tmp("bn_gb") if want_b else em.buf((c,), dt, "bn_gb_scratch")
+            ge = em.const(grad_or_empty, "grad_or_empty")
             if want_w:
-                em.b(f"{gw} = np.empty({c}, {d})")
+                em.b(f"{gw} = {ge}({em.tensor(w)}, {c}, {d})" if em.sole(w)
+                     else f"{gw} = np.empty({c}, {d})")
             if want_b:
-                em.b(f"{gb} = np.empty({c}, {d})")
+                em.b(f"{gb} = {ge}({em.tensor(b)}, {c}, {d})" if em.sole(b)
+                     else f"{gb} = np.empty({c}, {d})")
             em.b(f"{k}({g}, {em.v(x)}, {em.noted(op, 'mean')}, {em.noted(op, 'invstd')}, "
                  f"{em.v(w) if w is not None else empty}, {gx}, {gw}, {gb})")
             if want_x:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from nnlite._tensor import Tensor
+from nnlite.optim import flat
 from nnlite.optim._common import check_fused_foreach, check_lr, scalar
 from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
 
@@ -103,6 +104,16 @@ class Adam(Optimizer):
             weight_decay = float(group["weight_decay"])
             maximize = bool(group["maximize"])
             decoupled = bool(group["decoupled_weight_decay"])
+            hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps,
+                     "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,
+                     "decoupled_weight_decay": decoupled}
+            if flat.wants_flat(group):
+                names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+                arenas = flat.arenas_of(self, group, names)
+                if arenas is not None:
+                    for arena in arenas:
+                        self._step_arena(arena, group, hyper)
+                    continue
             for p in group["params"]:
                 grad = p.grad
                 if grad is None or not p._requires_grad:  # frozen: skipped (Optimizer._has_grad)
@@ -138,3 +149,41 @@ class Adam(Optimizer):
                 )
                 p._vc[0] += 1
         return loss
+
+    def _step_arena(self, arena, group, hyper) -> None:
+        """``fused``/``foreach``: one kernel call per run of consecutive parameters with the
+        same step count whose gradients are in their slots (:mod:`nnlite.optim.flat`)."""
+        from nnlite.kernels.optim import adam_step_
+
+        state_of = self.state
+        amsgrad = hyper["amsgrad"]
+        members = []
+        pviews, gviews = arena.pviews, arena.gviews
+        mviews, vviews = arena.sviews["exp_avg"], arena.sviews["exp_avg_sq"]
+        for k, p in enumerate(arena.params):
+            grad = p.grad
+            if grad is None or not p._requires_grad:  # frozen: skipped, untouched
+                continue
+            state = state_of[p]
+            if "step" not in state:
+                state["step"] = _step_tensor(fused=group["fused"])
+            m, v = state.get("exp_avg"), state.get("exp_avg_sq")
+            if m is None or m._data is not mviews[k]:
+                m, _ = arena.state_tensor(k, state, "exp_avg", "zeros")
+            if v is None or v._data is not vviews[k]:
+                v, _ = arena.state_tensor(k, state, "exp_avg_sq", "zeros")
+            vm = arena.state_tensor(k, state, "max_exp_avg_sq", "zeros")[0] if amsgrad else None
+            step_t = state["step"]._data
+            step_t[()] = float(step_t) + 1.0  # in its dtype, as the per-parameter path
+            step = float(step_t)
+            if p._data is pviews[k] and grad._data is gviews[k]:
+                members.append((k, step))
+            else:
+                adam_step_(p._data, grad._data, m._data, v._data,
+                           None if vm is None else vm._data, step=step, **hyper)
+            p._vc[0] += 1
+        sb = arena.state_bufs
+        for a, b, step in arena.runs(members):
+            adam_step_(arena.param_buf[a:b], arena.grad_buf[a:b], sb["exp_avg"][a:b],
+                       sb["exp_avg_sq"][a:b], sb["max_exp_avg_sq"][a:b] if amsgrad else None,
+                       step=step, **hyper)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.optim import flat
 from nnlite.optim._common import check_fused_foreach, scalar
 from nnlite.optim.optimizer import Optimizer
 
@@ -90,6 +91,14 @@ class SGD(Optimizer):
             dampening = float(group["dampening"])
             nesterov = bool(group["nesterov"])
             maximize = bool(group["maximize"])
+            hyper = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum,
+                     "dampening": dampening, "nesterov": nesterov, "maximize": maximize}
+            if flat.wants_flat(group):
+                arenas = flat.arenas_of(self, group, ("momentum_buffer",) if momentum else ())
+                if arenas is not None:
+                    for arena in arenas:
+                        self._step_arena(arena, hyper)
+                    continue
             for p in group["params"]:
                 grad = p.grad
                 if grad is None or not p._requires_grad:  # frozen: skipped (Optimizer._has_grad)
@@ -116,3 +125,35 @@ class SGD(Optimizer):
                 )
                 p._vc[0] += 1
         return loss
+
+    def _step_arena(self, arena, hyper) -> None:
+        """``fused``/``foreach``: one kernel call per run of consecutive parameters whose
+        gradients are in their slots (see :mod:`nnlite.optim.flat`); the others one by one."""
+        from nnlite.kernels.optim import sgd_step_
+
+        state_of = self.state
+        momentum = hyper["momentum"]
+        members = []
+        pviews, gviews = arena.pviews, arena.gviews
+        sviews = arena.sviews.get("momentum_buffer")
+        for k, p in enumerate(arena.params):
+            grad = p.grad
+            if grad is None or not p._requires_grad:  # frozen: skipped, untouched
+                continue
+            first = False
+            buf = None
+            if momentum != 0:
+                state = state_of[p]
+                buf = state.get("momentum_buffer")
+                if buf is None or buf._data is not sviews[k]:
+                    buf, first = arena.state_tensor(k, state, "momentum_buffer", "empty")
+            if p._data is pviews[k] and grad._data is gviews[k]:
+                members.append((k, first))
+            else:
+                sgd_step_(p._data, grad._data, None if buf is None else buf._data,
+                          first=first, **hyper)
+            p._vc[0] += 1
+        bufs = arena.state_bufs.get("momentum_buffer")
+        for a, b, first in arena.runs(members):
+            sgd_step_(arena.param_buf[a:b], arena.grad_buf[a:b],
+                      None if bufs is None else bufs[a:b], first=first, **hyper)

@@ -21,6 +21,7 @@ import numpy as np
 
 import nnlite
 from nnlite.train import builders as B
+from nnlite.train import checks
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
 from nnlite.train.plots import plot_history
@@ -52,11 +53,37 @@ class _Setup:
         self.finetune = None
         if cfg["finetune"] is not None:
             self.finetune = B.apply_finetune(cfg, self.model, load_finetune_weights)
+        self.notes = []  # said in the log before training
+        self._check_model_and_batches(cfg)
         self.loss_fn = B.build_loss(cfg, self.splits.task)
         self.optimizer = B.build_optimizer(cfg, self.model)
         self.scheduler = B.build_scheduler(cfg, self.optimizer, len(self.train_loader))
         self.n_parameters = B.count_parameters(self.model)
         self.n_trainable = B.count_parameters(self.model, trainable_only=True)
+
+    def _check_model_and_batches(self, cfg: dict) -> None:
+        m, ft, d = cfg["model"], cfg["finetune"], cfg["data"]
+        key = ("model.out_features" if m["out_features"] is not None
+               else "finetune.replace_head.out_features"
+               if ft and ft["replace_head"] and ft["replace_head"]["out_features"]
+               else "model.class" if m["class"] else "model")
+        checks.check_outputs(self.model, self.splits, key)
+        n = len(self.splits.x_train)
+        frozen = self.finetune["frozen_bn"] if self.finetune else ()
+        if not checks.has_training_batchnorm(self.model, frozen):
+            return
+        if n == 1:
+            raise ConfigError("data", "a single training sample cannot train a model with "
+                              "BatchNorm (it needs more than one value per channel)")
+        if checks.single_sample_last_batch(n, d["batch_size"], d["drop_last"]):
+            dropped = {**cfg, "data": {**d, "drop_last": True}}
+            self.train_loader = B.build_loaders(dropped, self.splits)[0]
+            self.notes.append(
+                f"note: {n} training samples in batches of {d['batch_size']} leave a last batch "
+                "of 1 sample, which training BatchNorm cannot normalize; that batch is dropped "
+                "each epoch (" + ("a different sample each epoch, as data.shuffle is true"
+                                  if d["shuffle"] else "the same last sample every epoch")
+                + "). Set data.drop_last: true to silence this, or another data.batch_size.")
 
 
 def describe(cfg: dict, setup: _Setup) -> str:
@@ -146,7 +173,8 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         if tr["save_model"] == "best":
             nnlite.save(state, best_path)
 
-    best = BestModel(monitor, mode, on_improve=save_best)
+    # the runner picks model.safetensors' weights itself (trainer.save_model), from best_state
+    best = BestModel(monitor, mode, on_improve=save_best, restore_best_weights=False)
     cbs = [best]
     if es:
         cbs.append(EarlyStopping(es["monitor"], es["patience"], es["mode"], es["min_delta"]))
@@ -197,6 +225,8 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
     else:
         open(metrics_path, "w").close()
         save_checkpoint(trainer, "start")
+    for note in setup.notes:
+        say(note)
     if s.task == "classification":
         say(f"training on {cfg['data']['name']}: {len(s.x_train)} samples, "
             f"{setup.n_trainable:,} trainable parameters, {tr['epochs']} epochs")
