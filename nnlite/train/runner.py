@@ -207,7 +207,8 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         if tr["save_model"] == "best":
             nnlite.save(state, best_path)
 
-    best = BestModel(monitor, mode, on_improve=save_best)
+    # the runner picks model.safetensors' weights itself (trainer.save_model), from best_state
+    best = BestModel(monitor, mode, on_improve=save_best, restore_best_weights=False)
     cbs = [best]
     if es:
         cbs.append(EarlyStopping(es["monitor"], es["patience"], es["mode"], es["min_delta"]))
