@@ -402,10 +402,17 @@ def _given(raw: dict, *keys) -> bool:
     return True
 
 
+def _default(section: str, key: str):
+    return build_schema().fields[section].fields[key].default
+
+
 def _check_no_effect(raw: dict, cfg: dict) -> None:
     """Keys that would be silently ignored are errors: the user meant something by them."""
     data, model = cfg["data"], cfg["model"]
     if data["name"] not in ("csv", "npz"):
+        if data.get("missing", "error") != "error":
+            raise ConfigError("data.missing", f"has no effect with the bundled data set "
+                              f"'{data['name']}'; it is for data.name csv or npz")
         for key in ("path", "target"):
             if data[key] is not None:
                 raise ConfigError(f"data.{key}", f"has no effect with the bundled data set "
@@ -415,7 +422,9 @@ def _check_no_effect(raw: dict, cfg: dict) -> None:
                           "takes model.hidden, norm, activation, dropout)")
     if model["class"] is not None:
         for key in ("type", "hidden", "norm", "activation", "dropout"):
-            if _given(raw, "model", key):
+            # a resolved config (config.yaml of a run) holds the defaults: only a changed
+            # value is a mistake
+            if _given(raw, "model", key) and model[key] != _default("model", key):
                 raise ConfigError(f"model.{key}", f"has no effect with model.class (pass it "
                                   f"in model.args if {model['class']} takes it)")
     sched = cfg["scheduler"]

@@ -135,8 +135,9 @@ def _children(node) -> list:
 
 def parse(text: str, source: str):
     """The YAML document in ``text`` (None if it is empty); ``source`` names it in errors."""
-    loader = _GuardedLoader(text)
+    loader = None
     try:
+        loader = _GuardedLoader(text)  # the reader checks the characters here
         node = loader.get_single_node()
         if node is None:
             return None
@@ -149,7 +150,8 @@ def parse(text: str, source: str):
     except RecursionError:
         raise ConfigError("", f"{source}: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _describe(e: yaml.YAMLError) -> str:
