@@ -27,6 +27,7 @@ from nnlite.ops import elementwise as E
 from nnlite.ops import linalg as L
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
+from nnlite.ops._util import check_index_range as _check_index_range
 from nnlite.ops._util import result_float, sum_to, wrap_dim
 
 _W = Tensor._wrap
@@ -902,6 +903,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     idx = _index_arg(index, "index_add")
     src = _t(source)
     arr = np.array(input._data, copy=True)
+    _check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, error=IndexError,
+                       message="index out of range in self")
     sd = src._data.astype(arr.dtype, copy=False)
     sd = sd.reshape(arr.shape[:d] + (idx.size,) + arr.shape[d + 1:]) if arr.ndim else sd
     np.add.at(arr, _along(d, idx) if arr.ndim else (), sd * alpha if alpha != 1 else sd)
@@ -928,6 +931,11 @@ def index_copy(input, dim, index, source):
     idx = _index_arg(index, "index_copy")
     src = _t(source)
     arr = np.array(input._data, copy=True)
+    if idx.size and (idx.min() < 0 or idx.max() >= (arr.shape[d] if arr.ndim else 1)):
+        try:
+            _check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, error=IndexError)
+        except IndexError as e:
+            raise IndexError(f"index_copy_(): {e}") from None
     sd = src._data.astype(arr.dtype, copy=False)
     arr[_along(d, idx)] = sd.reshape(arr.shape[:d] + (idx.size,) + arr.shape[d + 1:])
     out = _W(arr)
@@ -956,6 +964,7 @@ def index_fill(input, dim, index, value):
             f"{value._data.ndim} dimension(s)."
         )
     arr = np.array(input._data, copy=True)
+    _check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, negative=True, error=IndexError)
     arr[_along(d, idx)] = value._data if isinstance(value, Tensor) else value
     out = _W(arr)
     v = value if isinstance(value, Tensor) else E._NOGRAD
