@@ -250,7 +250,7 @@ def _relu_bwd_np(g, x, y):
 
 
 def _relu_bwd_t(g, x, y):
-    return g * (y > 0).to(g.dtype)
+    return g.masked_fill(y <= 0, 0.0)  # torch's threshold_backward: NaN units pass g
 
 
 _relu = _pointwise("ReluBackward0", _relu_fwd, _relu_bwd_np, _relu_bwd_t, save="y")
@@ -265,7 +265,7 @@ class ReluBackward0(_relu.node_cls):
             gd = g._data
             return (_W(_kernels("elementwise").relu_backward(gd, y._data) if gd.size
                        else gd.copy()),)
-        return (g * (y > 0).to(g.dtype),)
+        return (_relu_bwd_t(g, None, y),)
 
 
 
@@ -293,11 +293,12 @@ def _elu_fwd(x, alpha):
 
 
 def _elu_bwd_np(g, x, y, alpha):
-    return g * np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0))).astype(g.dtype, copy=False)
+    # torch tests x <= 0 for the exponential branch: a NaN input gets the linear slope
+    return g * np.where(x <= 0, alpha * np.exp(np.minimum(x, 0)), 1).astype(g.dtype, copy=False)
 
 
 def _elu_bwd_t(g, x, y, alpha):
-    pos = (x > 0).to(g.dtype)
+    pos = (x <= 0).logical_not().to(g.dtype)
     neg_part = x.clamp(max=0).exp() * alpha
     return g * (pos + (1 - pos) * neg_part)
 
@@ -374,7 +375,7 @@ def _hardtanh_fwd(x, lo, hi):
 
 
 def _hardtanh_mask(x, lo, hi):
-    return (x > lo) & (x < hi)  # torch: zero gradient at the bounds
+    return ~((x <= lo) | (x >= hi))  # torch: zero at and beyond the bounds; NaN passes g
 
 
 def _hardtanh_bwd_np(g, x, y, lo, hi):
@@ -426,21 +427,24 @@ def _hardswish_fwd(x):
 
 
 def _hardswish_masks(x, dtype):
+    # torch: 0 below -3, x / 3 + 1/2 up to 3, 1 above (a NaN input gets 1, +-inf no NaN)
     mid = ((x > -3) & (x < 3)).astype(dtype)
-    hi = (x >= 3).astype(dtype)
+    hi = ((x >= 3) | np.isnan(x)).astype(dtype)
     return mid, hi
 
 
 def _hardswish_bwd_np(g, x, y):
     mid, hi = _hardswish_masks(x, g.dtype)
     t = g.dtype.type
-    return g * (mid * (x / t(3) + t(0.5)) + hi)
+    slope = np.where(mid > 0, x / t(3) + t(0.5), t(0))
+    return g * (slope + hi)
 
 
 def _hardswish_bwd_t(g, x, y):
     # torch: 0 for x <= -3, x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3
     mid, hi = _hardswish_masks(x._data, g._data.dtype)
-    return g * ((x / 3.0 + 0.5) * _const(mid) + _const(hi))
+    inside = _const(mid > 0)
+    return g * ((x / 3.0 + 0.5).masked_fill(inside.logical_not(), 0.0) + _const(hi))
 
 
 _hardswish = _pointwise("HardswishBackward0", _hardswish_fwd, _hardswish_bwd_np,
@@ -460,11 +464,11 @@ def _celu_fwd(x, alpha):
 def _celu_bwd_np(g, x, y, alpha):
     t = g.dtype.type
     neg = np.exp(np.minimum(x, 0) * t(1.0 / alpha))
-    return g * np.where(x > 0, t(1), neg).astype(g.dtype, copy=False)
+    return g * np.where(x <= 0, neg, t(1)).astype(g.dtype, copy=False)
 
 
 def _celu_bwd_t(g, x, y, alpha):
-    pos = (x > 0).to(g.dtype)
+    pos = (x <= 0).logical_not().to(g.dtype)
     return g * (pos + (1 - pos) * (x.clamp(max=0) * (1.0 / alpha)).exp())
 
 
@@ -488,12 +492,12 @@ def _selu_fwd(x):
 
 def _selu_bwd_np(g, x, y):
     t = g.dtype.type
-    d = np.where(x > 0, t(_SELU_SCALE), np.exp(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE))
+    d = np.where(x <= 0, np.exp(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE), t(_SELU_SCALE))
     return g * d.astype(g.dtype, copy=False)
 
 
 def _selu_bwd_t(g, x, y):
-    pos = (x > 0).to(g.dtype)
+    pos = (x <= 0).logical_not().to(g.dtype)
     return g * (pos * _SELU_SCALE + (1 - pos) * x.clamp(max=0).exp() * (_SELU_ALPHA * _SELU_SCALE))
 
 
@@ -829,6 +833,28 @@ def _fusable_stats(rm, rv) -> bool:
     return True
 
 
+class _EmptyBatchNormBackward(NativeBatchNormBackward0):
+    """An empty training batch: no statistics, zero gradients for weight and bias."""
+
+    def backward(self, g):
+        return tuple(None if not need else _W(np.zeros(shape, g._data.dtype))
+                     for need, shape in zip(self.needs_input_grad, self.in_shapes))
+
+
+_EmptyBatchNormBackward.__name__ = "NativeBatchNormBackward0"
+
+
+def _empty_batch_norm(input, weight, bias, eps):
+    """torch's answer for a training batch with no elements: an empty result, running stats
+    untouched, zero gradients for weight and bias (instead of a statistics error)."""
+    out = _W(np.empty(input._data.shape, input._data.dtype))
+    inputs = tuple(t for t in (input, weight, bias) if t is not None)
+    node = record(out, _EmptyBatchNormBackward, inputs)
+    if node is not None:
+        node.in_shapes = tuple(t._data.shape for t in inputs)
+    return out
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -856,6 +882,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     k = _kernels("norm")
     wd = None if weight is None else weight._data
     bd = None if bias is None else bias._data
+    if training and xd.size == 0:
+        return _empty_batch_norm(input, weight, bias, eps)
     x2 = xd if len(shape) == 2 else _channels_last_rows(xd)
     if training:
         n = shape[0]
