@@ -128,6 +128,10 @@ class Tensor:
         "_hooks", "_retains_grad", "_base", "__weakref__", "__dict__",
     )
     __array_priority__ = 1000  # numpy scalars/arrays defer to our reflected operators
+    # Hooks run after a leaf's .grad is written (register_post_accumulate_grad_hook). A class
+    # default, so the engine's check costs one attribute read and _wrap sets nothing; a
+    # tensor that gets hooks holds its own list in __dict__.
+    _post_accumulate_grad_hooks = None
 
     def __init__(self, *args, dtype=None, requires_grad=False):
         # torch.Tensor(2, 3) -> uninitialized (zeros here) float tensor of that shape;
@@ -211,6 +215,10 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (``._base``), as ``torch.Tensor._is_view``."""
+        return self._base is not None
 
     @property
     def data(self) -> Tensor:
@@ -484,6 +492,29 @@ class Tensor:
         from nnlite.autograd.function import _RemovableHandle
 
         return _RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor) -> None`` called after this leaf's ``.grad`` has been accumulated.
+
+        As ``torch.Tensor.register_post_accumulate_grad_hook``: the hook sees the tensor (not
+        the gradient), runs once per backward pass in which the leaf gets a gradient, and may
+        read or change ``tensor.grad`` in place. Returns a handle with ``.remove()``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        hooks = self.__dict__.get("_post_accumulate_grad_hooks")
+        if hooks is None:
+            hooks = self._post_accumulate_grad_hooks = []
+        hooks.append(hook)
+        from nnlite.autograd.function import _RemovableHandle
+
+        return _RemovableHandle(hooks, hook)
 
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -33,7 +33,7 @@ def norm(x, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 
 class LinalgInvExBackward0(Node):
     def backward(self, g):
-        (y,) = self.saved_tensors
+        (y,) = self._unpacked_saved
         yt = y.transpose(-1, -2)
         return (-(matmul(matmul(yt, g), yt)),)
 
@@ -53,7 +53,7 @@ def inv(a):
 
 class LinalgDetBackward0(Node):
     def backward(self, g):
-        a, d = self.saved_tensors
+        a, d = self._unpacked_saved
         ainv_t = inv(a).transpose(-1, -2)
         return ((g * d).unsqueeze(-1).unsqueeze(-1) * ainv_t,)
 

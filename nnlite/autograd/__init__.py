@@ -45,11 +45,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return res
 
 
-def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - legacy PyTorch API
-    """Legacy ``torch.autograd.Variable``: returns the tensor itself (with requires_grad)."""
-    if requires_grad:
-        data.requires_grad_(True)
-    return data
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj) -> bool:
+        from nnlite._tensor import Tensor
+
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """Legacy ``torch.autograd.Variable``: calling it returns the tensor itself (with
+    requires_grad); every tensor is an instance, so ``isinstance(p, Variable)`` checks pass."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        if requires_grad:
+            data.requires_grad_(True)
+        return data
+
+
+class _ExecutionEngine:
+    """``torch.autograd.Variable._execution_engine``: the engine's ``queue_callback``."""
+
+    @staticmethod
+    def queue_callback(callback) -> None:
+        from nnlite.autograd.engine import queue_callback
+
+        queue_callback(callback)
+
+
+Variable._execution_engine = _ExecutionEngine()
 
 
 from nnlite.autograd import functional  # noqa: E402

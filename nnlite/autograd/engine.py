@@ -48,13 +48,47 @@ def _make_grads(outputs, grad_outputs, create_graph):
     return grads
 
 
+# One list per backward pass in progress (a pass can start another from a hook): the callbacks
+# ``queue_callback`` added, run in order once the pass has finished.
+_final_callbacks: list = []
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` when the backward pass in progress has finished (after every leaf's
+    ``.grad`` is written), as ``torch.autograd.Variable._execution_engine.queue_callback``.
+
+    DistributedDataParallel uses it to wait for its gradient allreduces at the end of backward.
+    A callback may queue more; they run only if the pass succeeded.
+    """
+    if not _final_callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _final_callbacks[-1].append(callback)
+
+
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                  allow_unused=False, accumulate=True):
     """Shared engine for ``Tensor.backward``, ``autograd.backward`` and ``autograd.grad``.
 
     With ``accumulate`` gradients go into leaves' ``.grad`` (restricted to ``inputs`` when
-    given); otherwise the gradients w.r.t. ``inputs`` are returned as a tuple.
+    given); otherwise the gradients w.r.t. ``inputs`` are returned as a tuple. Callbacks
+    queued during the pass (``queue_callback``) run at its end.
     """
+    callbacks = []
+    _final_callbacks.append(callbacks)
+    try:
+        out = _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs,
+                         allow_unused, accumulate)
+        i = 0
+        while i < len(callbacks):  # a callback may queue another
+            callbacks[i]()
+            i += 1
+    finally:
+        _final_callbacks.pop()
+    return out
+
+
+def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused,
+               accumulate):
     global _Tensor
     if _Tensor is None:
         from nnlite._tensor import Tensor
@@ -365,10 +399,9 @@ def _accumulate(var, g, create_graph, steal=False):
     if g._data.dtype != var._data.dtype:
         g = _Tensor._wrap(g._data.astype(var._data.dtype)) if not create_graph else g.to(var.dtype)
     old = var._grad
-    if old is None:
-        if create_graph:
-            var._grad = g
-            return
+    if old is None and create_graph:
+        var._grad = g
+    elif old is None:
         arr = g._data
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
         # getrefcount's own argument); anything more (a user's variable, a saved tensor, a view)
@@ -391,3 +424,7 @@ def _accumulate(var, g, create_graph, steal=False):
     else:
         np.add(old._data, g._data, out=old._data)
         old._vc[0] += 1
+    post = var._post_accumulate_grad_hooks
+    if post:
+        for h in list(post):
+            h(var)

@@ -19,7 +19,7 @@ class Node:
 
     # ctx attributes set by user Functions land in __dict__ (subclasses have no __slots__).
     _saved = ()
-    _saved_versions = ()
+    _versions_at_save = ()
     _freed = False
     _out_data = None  # the node's own output, kept as an array (no node <-> tensor cycle)
     _out_vc = None
@@ -43,10 +43,15 @@ class Node:
     # ---- saved tensors -------------------------------------------------------------------
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
-        self._saved_versions = tuple(t._vc[0] if t is not None else 0 for t in tensors)
+        self._versions_at_save = tuple(t._vc[0] if t is not None else 0 for t in tensors)
 
     @property
-    def saved_tensors(self) -> tuple:
+    def _unpacked_saved(self) -> tuple:
+        """The tensors saved for backward, in order, None where nothing was saved.
+
+        Built-in nodes read them here; like PyTorch's, they expose no public ``saved_tensors``
+        (only a user Function's ``ctx`` does) but one ``_saved_<name>`` attribute per tensor.
+        """
         if self._freed:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -56,7 +61,7 @@ class Node:
                 "if you need to access saved tensors after calling backward."
             )
         saved = self._saved
-        for t, v in zip(saved, self._saved_versions):
+        for t, v in zip(saved, self._versions_at_save):
             if t is _OUT:
                 t = self._rebuild_output()
                 saved = tuple(t if s is _OUT else s for s in saved)
@@ -72,6 +77,47 @@ class Node:
                     "or .clone() the tensor before modifying it."
                 )
         return saved
+
+    def _saved_names(self) -> list:
+        """``[(name, index)]`` of the saved tensors, named as PyTorch's ``_saved_*`` attributes:
+        ``self``/``other`` for the first/second input, ``result`` for the node's own output."""
+        names = []
+        for k, t in enumerate(self._saved):
+            if t is None:
+                continue
+            if t is _OUT:
+                names.append(("result", k))
+                continue
+            edge = (t.grad_fn, t._output_nr) if t.grad_fn is not None else (t._accum, 0)
+            pos = next((i for i, e in enumerate(self.next_functions)
+                        if e[0] is not None and e == edge), None)
+            if pos is None and k < len(self.next_functions) and self.next_functions[k][0] is None:
+                pos = k  # an input that needs no grad has no edge: fall back to saved order
+            base = {0: "self", 1: "other"}.get(pos, f"input{pos}" if pos is not None else "tensor")
+            taken = {n for n, _ in names}
+            name, j = base, 1
+            while name in taken:
+                name, j = f"{base}{j}", j + 1
+            names.append((name, k))
+        return names
+
+    def __getattr__(self, name):
+        # Only reached for attributes not found normally (never on the backward hot path).
+        if name.startswith("_saved_") and not name.startswith("__"):
+            for n, k in self._saved_names():
+                if "_saved_" + n == name:
+                    return self._unpacked_saved[k]
+        if name == "saved_tensors":
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'saved_tensors': as in PyTorch, "
+                "only a custom Function's ctx has it; a built-in node exposes its saved tensors "
+                f"as {[f'_saved_{n}' for n, _ in self._saved_names()]} (inside a backward: "
+                "self._unpacked_saved)"
+            )
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | {f"_saved_{n}" for n, _ in self._saved_names()})
 
     def _rebuild_output(self):
         from nnlite._tensor import Tensor
@@ -182,7 +228,7 @@ def record(out, cls, inputs, saved=()):
     node.needs_input_grad = tuple(needs)
     node._dt = out._data.dtype
     if saved:
-        node._saved_versions = tuple([t._vc[0] for t in saved])
+        node._versions_at_save = tuple([t._vc[0] for t in saved])
         for t in saved:
             if t is out:
                 # Saving our own output would make a node <-> tensor reference cycle that only
@@ -219,6 +265,14 @@ class FunctionCtx(Node):
 
     def backward(self, *grads):
         return self._fn_cls.backward(self, *grads)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to ``save_for_backward``, in order (None where None was saved)."""
+        return self._unpacked_saved
+
+    def _saved_names(self) -> list:
+        return []  # a user Function's saved tensors are shown through saved_tensors, as in torch
 
 
 class _FunctionMeta(type):

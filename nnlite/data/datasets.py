@@ -7,11 +7,13 @@ is imported here only, when a dataset is actually built.
 
 from __future__ import annotations
 
-import csv
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from nnlite.data.tabular import DataFileError as DatasetError  # one error type for both
 
 # name -> (kind, task). kind "bundled": sklearn.datasets.load_<name>; "generator":
 # sklearn.datasets.make_<name>; "file": a CSV/NPZ file read here.
@@ -31,12 +33,6 @@ DATASETS = {
 }
 
 
-class DatasetError(ValueError):
-    """A dataset that cannot be built; ``key`` names the config key at fault (e.g. ``path``)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
 
 
 @dataclass
@@ -55,6 +51,20 @@ class DataSplits:
     class_names: list = field(default_factory=list)
     y_mean: np.ndarray | None = None  # regression targets were standardized with these
     y_std: np.ndarray | None = None
+    classes: list = field(default_factory=list)  # the label values, in output order
+    feature_names: list = field(default_factory=list)
+    target_name: str | None = None
+    x_mean: np.ndarray | None = None  # features were standardized as (x - x_mean) / x_std
+    x_std: np.ndarray | None = None
+    x_fill: np.ndarray | None = None  # missing feature cells were filled with these (mean)
+    notes: list = field(default_factory=list)  # what the loader decided, for the run's log
+
+    def preprocess(self, x) -> np.ndarray:
+        """Raw features (n, n_features) -> the float32 model inputs, exactly as in training."""
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        if self.x_fill is not None:
+            x = np.where(np.isnan(x), self.x_fill, x)
+        return ((x - self.x_mean) / self.x_std).astype(np.float32)
 
 
 def generator_function(name: str):
@@ -65,89 +75,58 @@ def generator_function(name: str):
     return getattr(skd, ("load_" if kind == "bundled" else "make_") + name)
 
 
-def _raw(name: str, path, target, params: dict, seed: int):
+def _raw(name: str, path, target, params: dict, seed: int, missing: str):
+    """(Table, task or None): the features and target of dataset ``name``."""
+    from nnlite.data.tabular import Table, read_csv, read_npz
+
     kind, task = DATASETS[name]
     if kind == "bundled":
         bunch = generator_function(name)(**params)
         names = [str(n) for n in getattr(bunch, "target_names", [])]
-        return bunch.data, bunch.target, task, names
+        x = np.asarray(bunch.data)
+        features = [str(f) for f in getattr(bunch, "feature_names", [])]
+        if len(features) != x.reshape(len(x), -1).shape[1]:
+            features = [f"x{j}" for j in range(x.reshape(len(x), -1).shape[1])]
+        return Table(x, bunch.target, features, "target", names or None), task
     if kind == "generator":
         kw = dict(params)
         if "random_state" not in kw:
             kw["random_state"] = seed
         out = generator_function(name)(**kw)
-        return out[0], out[1], task, []
+        x = np.asarray(out[0])
+        return Table(x, out[1], [f"x{j}" for j in range(x.shape[1])], "y"), task
     if not path or not os.path.isfile(path):
         raise DatasetError("path", f"file not found: {path!r}")
-    return (_read_csv(path, target) if name == "csv" else _read_npz(path, target)) + (None, [])
+    if name == "csv":
+        return read_csv(path, target, missing=missing), None
+    return read_npz(path, target, missing=missing), None
 
 
-def _read_npz(path: str, target):
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            keys = list(f.keys())
-            ykey = target if isinstance(target, str) else next(
-                (k for k in ("y", "target", "labels") if k in keys), None)
-            xkey = next((k for k in ("x", "X", "data", "features") if k in keys and k != ykey),
-                        None)
-            if ykey not in keys or xkey is None:
-                raise DatasetError("target", f"{path}: expected arrays for features ('x') and "
-                                   f"target ('y' or data.target); the file has {keys}")
-            return f[xkey], f[ykey]
-    except (OSError, ValueError) as e:
-        if isinstance(e, DatasetError):
-            raise
-        raise DatasetError("path", f"cannot read {path} as .npz: {e}") from None
-
-
-def _read_csv(path: str, target):
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh) if r]
-    if not rows:
-        raise DatasetError("path", f"{path} is empty")
-
-    def numeric(row):
-        try:
-            [float(v) for v in row]
-            return True
-        except ValueError:
-            return False
-
-    header = None if numeric(rows[0]) else [h.strip() for h in rows[0]]
-    body = rows[1:] if header else rows
-    ncol = len(rows[0])
-    if target is None:
-        col = ncol - 1
-    elif isinstance(target, int):
-        col = target if target >= 0 else ncol + target
-        if not 0 <= col < ncol:
-            raise DatasetError("target", f"column {target} is out of range for {ncol} columns")
-    else:
-        if header is None or target not in header:
-            import difflib
-
-            near = difflib.get_close_matches(str(target), header or [], n=1)
-            hint = f"; did you mean '{near[0]}'?" if near else (
-                f"; columns are {header}" if header else "; the file has no header row")
-            raise DatasetError("target", f"no column named '{target}' in {path}{hint}")
-        col = header.index(target)
-    try:
-        x = np.array([[float(v) for j, v in enumerate(r) if j != col] for r in body])
-    except ValueError as e:
-        raise DatasetError("path", f"{path}: feature columns must be numeric ({e})") from None
-    ycol = [r[col].strip() for r in body]
-    try:
-        y = np.array([float(v) for v in ycol])
-    except ValueError:
-        y = np.array(ycol)  # string labels: classification
-    return x, y
+def infer_task(y: np.ndarray, class_names=None) -> tuple[str, str]:
+    """``(task, why)`` for target values ``y``: text labels or a file's declared class names
+    mean classification; integer values too when there are at most 100 distinct ones and every
+    one occurs at least twice; anything else is a regression."""
+    if class_names:
+        return "classification", f"{len(class_names)} named classes"
+    if y.dtype.kind in "USOb":
+        return "classification", "text labels"
+    if y.ndim == 2 and y.shape[1] > 1:
+        return "regression", f"{y.shape[1]} target columns"
+    y = y.reshape(-1)
+    if y.dtype.kind in "iu" or np.all(np.mod(y, 1) == 0):
+        values, counts = np.unique(y, return_counts=True)
+        if len(values) <= 100 and counts.min() >= 2:
+            return "classification", f"{len(values)} distinct integer labels"
+        return "regression", (f"{len(values)} distinct integer values" if len(values) > 100
+                              else "integer values, some seen only once")
+    return "regression", "non-integer values"
 
 
 def load_dataset(name: str, *, path: str | None = None, target=None, task: str = "auto",
                  val: float = 0.15, test: float = 0.15, stratify: bool = True,
                  standardize: bool = True, standardize_target: bool = True,
                  classes: list | None = None, n_train: int | None = None, seed: int = 0,
-                 params: dict | None = None) -> DataSplits:
+                 params: dict | None = None, missing: str = "error") -> DataSplits:
     """Build dataset ``name`` and split it into train/val/test numpy arrays.
 
     Args:
@@ -161,6 +140,8 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
         classes: keep only these labels, renumbered 0..k-1 in the order given.
         n_train: keep only this many training samples (stratified), e.g. for fine-tuning.
         params: keyword arguments for scikit-learn's ``load_*``/``make_*`` function.
+        missing: what a file's missing cells do: ``error``, ``drop`` (the row) or ``mean``
+            (filled with the training split's column mean, kept in ``x_fill``).
 
     Example:
         >>> d = load_dataset("digits", seed=0)
@@ -171,21 +152,39 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
 
     if name not in DATASETS:
         raise DatasetError("name", f"unknown dataset '{name}'")
-    x, y, known_task, names = _raw(name, path, target, dict(params or {}), seed)
-    x = np.asarray(x, dtype=np.float64)
+    table, known_task = _raw(name, path, target, dict(params or {}), seed, missing)
+    notes = list(table.notes)
+    x = np.asarray(table.x, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
     x = x.reshape(len(x), -1)
+    y = np.asarray(table.y)
+    names = list(table.class_names or [])
     if task == "auto":
-        task = known_task or ("classification" if y.dtype.kind in "iubUSO"
-                              or np.all(np.mod(y, 1) == 0) and len(np.unique(y)) <= 100
-                              else "regression")
+        if known_task:
+            task = known_task
+        else:
+            task, why = infer_task(y, names)
+            notes.append(f"task: {task} ({why}; set data.task to change it)")
     if task == "classification":
-        labels, y = np.unique(y, return_inverse=True)
-        if labels.dtype.kind == "f" and np.all(np.mod(labels, 1) == 0):
-            labels = labels.astype(np.int64)  # 5.0 read from a CSV is class "5"
+        if y.ndim == 2 and y.shape[1] > 1:
+            raise DatasetError("task", f"classification needs one label per row, but the target "
+                               f"has {y.shape[1]} columns")
+        if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0) and not names:
+            raise DatasetError("task", "classification needs class labels, but the target holds "
+                               "non-integer numbers (set data.task: regression)")
+        labels, y = np.unique(y.reshape(-1), return_inverse=True)
+        if labels.dtype.kind == "f":
+            labels = labels.astype(np.int64)  # 5.0 read from a CSV is class 5
+        if len(labels) < 2:
+            raise DatasetError("target", f"the target '{table.target_name}' has a single class "
+                               f"({labels[0].item()!r}): nothing to classify (is it the right "
+                               "column?)")
+        if names and len(names) != len(labels):  # a declared class absent from the data
+            names = [names[int(v)] for v in labels]
         if not names:
             names = [str(v.item()) if hasattr(v, "item") else str(v) for v in labels]
+        values = [v.item() if hasattr(v, "item") else v for v in labels]
         if classes is not None:
             lookup = {str(v): i for i, v in enumerate(names)}
             if DATASETS[name][0] != "file":  # bundled sets: a class index works too
@@ -199,8 +198,21 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
             remap = np.full(len(labels), -1)
             remap[keep] = np.arange(len(keep))
             names = [names[k] for k in keep]
+            values = [values[k] for k in keep]
         y = y.astype(np.int64)
+        if stratify and (val or test):
+            counts = np.bincount(y, minlength=len(labels))
+            if counts.min() < 2:
+                rare = names[int(np.argmin(counts))] if len(names) == len(labels) else \
+                    values[int(np.argmin(counts))]
+                raise DatasetError("split", f"class '{rare}' has a single sample: a stratified "
+                                   "split needs at least 2 per class (set data.split.stratify: "
+                                   "false, or data.task: regression if the target is a number)")
     else:
+        if y.dtype.kind not in "biuf":
+            raise DatasetError("task", "regression needs numeric targets, but the target holds "
+                               "text (set data.task: classification)")
+        values = []
         y = np.asarray(y, dtype=np.float64)
         y = y[:, None] if y.ndim == 1 else y.reshape(len(y), -1)
 
@@ -212,9 +224,13 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
     for split_name, frac in (("test", test), ("val", val)):
         if frac and frac > 0:
             frac_of_rest = frac / (1 - (test if split_name == "val" else 0))
-            rest_x, px, rest_y, py = train_test_split(
-                rest_x, rest_y, test_size=frac_of_rest, random_state=seed,
-                stratify=rest_y if strat else None)
+            try:
+                rest_x, px, rest_y, py = train_test_split(
+                    rest_x, rest_y, test_size=frac_of_rest, random_state=seed,
+                    stratify=rest_y if strat else None)
+            except ValueError as e:
+                raise DatasetError("split", f"cannot hold out a {split_name} split of {frac} "
+                                   f"from {len(x)} rows: {str(e).splitlines()[0]}") from None
             parts[split_name] = (px, py)
     stats_x = rest_x
     if task == "classification" and classes is not None:
@@ -230,11 +246,25 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
                                                 stratify=rest_y if strat else None)
 
     f32 = np.float32
+    fill = None
+    if missing == "mean" and np.isnan(x).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: reported below
+            fill = np.nanmean(stats_x, axis=0) if len(stats_x) else np.full(x.shape[1], np.nan)
+        if np.isnan(fill).any():
+            j = int(np.flatnonzero(np.isnan(fill))[0])
+            raise DatasetError("missing", f"feature '{table.feature_names[j]}' is missing in "
+                               "every training row: no mean to fill it with (drop the column)")
+        fill_nan = lambda a: None if a is None else np.where(np.isnan(a), fill, a)  # noqa: E731
+        stats_x, rest_x = fill_nan(stats_x), fill_nan(rest_x)
+        parts = {k: (fill_nan(v[0]), v[1]) for k, v in parts.items()}
+        notes.append(f"{int(np.isnan(x).sum())} missing cell(s) filled with the training "
+                     "split's column means (data.missing: mean)")
     if standardize:
         mean, std = stats_x.mean(0), stats_x.std(0)
         std[std == 0] = 1.0
     else:
-        mean, std = 0.0, 1.0
+        mean, std = np.zeros(x.shape[1]), np.ones(x.shape[1])
     y_mean = y_std = None
     if task == "regression" and standardize_target:
         y_mean, y_std = rest_y.mean(0), rest_y.std(0)
@@ -254,4 +284,6 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
         task=task, x_train=fx(rest_x), y_train=fy(rest_y), x_val=fx(vx), y_val=fy(vy),
         x_test=fx(tx), y_test=fy(ty), n_features=x.shape[1],
         n_outputs=len(names) if task == "classification" else y.shape[1], class_names=names,
-        y_mean=y_mean, y_std=y_std)
+        y_mean=y_mean, y_std=y_std, classes=values, feature_names=list(table.feature_names),
+        target_name=table.target_name, x_mean=np.asarray(mean, dtype=np.float64),
+        x_std=np.asarray(std, dtype=np.float64), x_fill=fill, notes=notes)

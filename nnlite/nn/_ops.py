@@ -59,7 +59,7 @@ from nnlite.ops._special import erf_np  # noqa: E402
 
 class ErfBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         c = 2.0 / math.sqrt(math.pi)
         if not _GradState.enabled:
             xd = x._data
@@ -117,7 +117,7 @@ class LinearBackward0(Node):
     """Backward of ``y = x W^T + b``: ``gx = g W``, ``gW = g^T x``, ``gb = sum_rows g``."""
 
     def backward(self, g):
-        x, w = self.saved_tensors
+        x, w = self._unpacked_saved
         nig = self.needs_input_grad
         in_f, out_f = self.in_f, self.out_f
         gx = gw = gb = None
@@ -214,7 +214,7 @@ def _pointwise(name, fwd, bwd_np, bwd_t, save="x"):
     node_cls = type(name, (Node,), {})
 
     def backward(self, g):
-        saved = self.saved_tensors
+        saved = self._unpacked_saved
         x = saved[0] if "x" in save else None
         y = saved[-1] if "y" in save else None
         if not _GradState.enabled:
@@ -260,7 +260,7 @@ class ReluBackward0(_relu.node_cls):
     """ReLU's node on the lean path (no ``kw``, no ``save`` dispatch): saves only the output."""
 
     def backward(self, g):
-        (y,) = self.saved_tensors
+        (y,) = self._unpacked_saved
         if not _GradState.enabled:
             gd = g._data
             return (_W(_kernels("elementwise").relu_backward(gd, y._data) if gd.size
@@ -539,7 +539,7 @@ class PreluKernelBackward0(Node):
     """``y = x if x > 0 else w x``: ``gx = g`` or ``w g`` (at 0: ``w g``), ``gw = sum x g [x <= 0]``."""
 
     def backward(self, g):
-        x, w = self.saved_tensors
+        x, w = self._unpacked_saved
         wb = w.reshape(self.wshape) if self.wshape != w.shape else w
         pos = (x._data > 0).astype(g._data.dtype)
         gx = gw = None
@@ -723,7 +723,7 @@ class NativeBatchNormBackward0(Node):
     """Training-mode backward through the batch statistics (fused kernel or Tensor ops)."""
 
     def backward(self, g):
-        saved = self.saved_tensors
+        saved = self._unpacked_saved
         x = saved[0]
         w = saved[1] if self.has_w else None
         nig = self.needs_input_grad
@@ -771,7 +771,7 @@ class NativeBatchNormEvalBackward0(Node):
     """Eval-mode backward: the statistics are constants, so ``y`` is affine in ``x``."""
 
     def backward(self, g):
-        saved = self.saved_tensors
+        saved = self._unpacked_saved
         x = saved[0]
         w = saved[1] if self.has_w else None
         nig = self.needs_input_grad
@@ -942,7 +942,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 class NativeLayerNormBackward0(Node):
     def backward(self, g):
-        saved = self.saved_tensors
+        saved = self._unpacked_saved
         x = saved[0]
         w = saved[1] if self.has_w else None
         nig = self.needs_input_grad
@@ -1030,7 +1030,7 @@ class NllLossBackward0(Node):
     """Backward of the fused softmax + cross-entropy (PyTorch's graph ends in NllLossBackward0)."""
 
     def backward(self, g):
-        (logits,) = self.saved_tensors
+        (logits,) = self._unpacked_saved
         m, c = self.rows_shape
         if not _GradState.enabled:
             gd = g._data

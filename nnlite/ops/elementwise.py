@@ -156,7 +156,7 @@ def rsub(a, s):
 
 class MulBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = sum_to(g * (b if b is not None else self.scalar), self.a_shape)
@@ -178,7 +178,7 @@ def mul(a, b):
         node = record(out, MulBackward0, (a, _NOGRAD))
         if node is not None:
             node._saved = (a, None)
-            node._saved_versions = (a._vc[0], 0)
+            node._versions_at_save = (a._vc[0], 0)
             node.scalar = bd
             node.a_shape, node.b_shape = ad.shape, ()
     return out
@@ -186,7 +186,7 @@ def mul(a, b):
 
 class DivBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         ga = gb = None
         if b is None:
             return g / self.scalar, None
@@ -229,7 +229,7 @@ def div(a, b, rounding_mode=None):
         node = record(out, DivBackward0, (a, _NOGRAD))
         if node is not None:
             node._saved = (a, None)
-            node._saved_versions = (a._vc[0], 0)
+            node._versions_at_save = (a._vc[0], 0)
             node.scalar = bd
     return out
 
@@ -244,12 +244,34 @@ def floor_divide(a, b):
 
 
 class RemainderBackward0(Node):
+    """``a % s`` for a scalar ``s``: the gradient passes through."""
+
     def backward(self, g):
-        a, b = self.saved_tensors
+        return g, None
+
+
+class RemainderBackward1(Node):
+    """``a % b`` = ``a - floor(a / b) * b``: d/db is ``-floor(a / b)``."""
+
+    _rounding = "floor"
+
+    def backward(self, g):
+        a, b = self._unpacked_saved
+        ga = sum_to(g, self.a_shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
-            gb = sum_to(-g * div(a, b, rounding_mode="floor"), self.b_shape)
-        return sum_to(g, self.a_shape), gb
+            gb = sum_to(-g * div(a, b, rounding_mode=self._rounding), self.b_shape)
+        return ga, gb
+
+
+class FmodBackward0(RemainderBackward0):
+    pass
+
+
+class FmodBackward1(RemainderBackward1):
+    """``fmod(a, b)`` = ``a - trunc(a / b) * b``."""
+
+    _rounding = "trunc"
 
 
 def _remainder_np(ad, bd):
@@ -264,30 +286,40 @@ def _remainder_np(ad, bd):
         return np.where((m != 0) & ((bd < 0) != (m < 0)), m + bd, m)
 
 
-def remainder(a, b):
+def _fmod_np(ad, bd):
+    if np.asarray(ad).dtype.kind != "f" and np.any(np.asarray(bd) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.fmod(ad, bd)
+
+
+def _modulo(a, b, fn, scalar_cls, tensor_cls):
     if not isinstance(a, Tensor):
         a, b = _as_tensor_first(a, b)
     ad, bd = _operands(a, b)
-    out = _W(np.asarray(_remainder_np(ad, bd)))
-    bt = b if isinstance(b, Tensor) else _NOGRAD
-    node = record(out, RemainderBackward0, (a, bt), (a, bt))
-    if node is not None:
-        node.a_shape, node.b_shape = a._data.shape, bt._data.shape
+    out = _W(np.asarray(fn(ad, bd)))
+    if isinstance(b, Tensor):
+        node = record(out, tensor_cls, (a, b), (a, b))
+        if node is not None:
+            node.a_shape, node.b_shape = a._data.shape, b._data.shape
+    else:
+        record(out, scalar_cls, (a, _NOGRAD))
     return out
+
+
+def remainder(a, b):
+    """Python's ``a % b``: the result takes the divisor's sign."""
+    return _modulo(a, b, _remainder_np, RemainderBackward0, RemainderBackward1)
 
 
 def fmod(a, b):
-    ad, bd = _operands(a, b)
-    out = _W(np.asarray(np.fmod(ad, bd)))
-    node = record(out, AddBackward0, (a, _NOGRAD))
-    if node is not None:
-        node.a_shape, node.b_shape, node.alpha = ad.shape, (), 1
-    return out
+    """C's ``fmod``: the result takes the dividend's sign."""
+    return _modulo(a, b, _fmod_np, FmodBackward0, FmodBackward1)
 
 
 class PowBackward0(Node):
     def backward(self, g):
-        (a,) = self.saved_tensors
+        (a,) = self._unpacked_saved
         e = self.exponent
         if e == 0:
             return g * 0.0, None
@@ -296,7 +328,7 @@ class PowBackward0(Node):
 
 class PowBackward1(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         ga = gb = None
         if self.needs_input_grad[0]:
             # 0 where the exponent is 0 (not 0 * a**-1 = NaN at a = 0), as torch
@@ -312,7 +344,7 @@ class PowBackward1(Node):
 
 class PowBackward2(Node):
     def backward(self, g):
-        (b,) = self.saved_tensors
+        (b,) = self._unpacked_saved
         base = self.base
         out = pow(base, b)
         lb = math.log(base) if base > 0 else (0.0 if base == 0 else math.nan)
@@ -388,7 +420,7 @@ def _unary(name, fwd, bwd, save_out=False, bwd_np=None):
     node_cls = type(name, (Node,), {})
 
     def backward(self, g):
-        (s,) = self.saved_tensors
+        (s,) = self._unpacked_saved
         if bwd_np is not None and not _GradState.enabled and g._data.size:
             return (_W(bwd_np(g._data, s._data)),)
         return (bwd(g, None, s) if save_out else bwd(g, s, None),)
@@ -541,7 +573,7 @@ def neg(x):
 
 class AbsBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         return (g * sign(x),)
 
 
@@ -553,7 +585,7 @@ def abs(x):  # noqa: A001
 
 class ReluBackward0(Node):
     def backward(self, g):
-        (y,) = self.saved_tensors
+        (y,) = self._unpacked_saved
         if not _GradState.enabled:
             if g._data.size == 0:
                 return (g,)
@@ -579,7 +611,7 @@ def relu(x):
 
 class ClampBackward1(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         lo, hi = self.lo, self.hi
         m = None
         if lo is not None:
@@ -638,7 +670,7 @@ def clamp_max(x, max):  # noqa: A002
 
 class MaximumBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         # torch: ties share the gradient equally; each side is zeroed only where the other one
         # wins, so a NaN operand (which wins) passes its gradient
         half = where(eq(a, b), g * 0.5, g)
@@ -678,47 +710,52 @@ def minimum(a, b):
 
 
 class FmaxBackward0(Node):
+    """The gradient goes to ``a`` where it was chosen (``a >= b``, for fmin ``a <= b``, or ``b``
+    is NaN), else to ``b``: no tie splitting, as PyTorch's formula."""
+
     def backward(self, g):
-        a, b = self.saved_tensors
-        # torch: the gradient goes to ``a`` where it was taken (a >= b, or b is NaN), else b
-        to_a = ge(a, b) | isnan(b)
-        if self.is_min:
-            to_a = le(a, b) | isnan(b)
-        ga = sum_to(g.masked_fill(logical_not(to_a), 0.0), self.a_shape) \
-            if self.needs_input_grad[0] else None
-        gb = sum_to(g.masked_fill(to_a, 0.0), self.b_shape) if self.needs_input_grad[1] else None
+        a, b = self._unpacked_saved
+        keep = logical_or(le(a, b) if self._is_min else ge(a, b), isnan(b))
+        z = zeros_like(g)
+        ga = sum_to(where(keep, g, z), self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to(where(keep, z, g), self.b_shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class FminBackward0(FmaxBackward0):
-    pass
+    _is_min = True
+
+
+FmaxBackward0._is_min = False
 
 
 def _fmax_fmin(a, b, is_min):
-    """``fmax``/``fmin``: like maximum/minimum, but a NaN loses to a number (numpy's fmax)."""
     if not isinstance(a, Tensor):
         a = Tensor._wrap(_as_array(a))
     if not isinstance(b, Tensor):
         b = Tensor._wrap(_as_array(b))
     ad, bd = _operands(a, b)
-    out = _W(np.fmin(ad, bd) if is_min else np.fmax(ad, bd))
+    # NaN is ignored: the other operand wins unless both are NaN (numpy's fmax/fmin agree)
+    out = _W(np.asarray(np.fmin(ad, bd) if is_min else np.fmax(ad, bd)))
     node = record(out, FminBackward0 if is_min else FmaxBackward0, (a, b), (a, b))
     if node is not None:
-        node.a_shape, node.b_shape, node.is_min = ad.shape, bd.shape, is_min
+        node.a_shape, node.b_shape = ad.shape, bd.shape
     return out
 
 
 def fmax(a, b):
+    """Elementwise maximum that ignores NaN: ``fmax(nan, 1) == 1``."""
     return _fmax_fmin(a, b, False)
 
 
 def fmin(a, b):
+    """Elementwise minimum that ignores NaN: ``fmin(nan, 1) == 1``."""
     return _fmax_fmin(a, b, True)
 
 
 class WhereBackward0(Node):
     def backward(self, g):
-        (c,) = self.saved_tensors
+        (c,) = self._unpacked_saved
         z = zeros_like(g)
         ga = sum_to(where(c, g, z), self.a_shape) if self.needs_input_grad[1] else None
         gb = sum_to(where(c, z, g), self.b_shape) if self.needs_input_grad[2] else None

@@ -56,7 +56,7 @@ def _binary(name, fwd, bwd):
 
     class _Node(Node):
         def backward(self, g):
-            a, b, out = self.saved_tensors
+            a, b, out = self._unpacked_saved
             ga, gb = bwd(g, a, b, out)
             ga = sum_to(ga, self.a_shape) if self.needs_input_grad[0] else None
             gb = sum_to(gb, self.b_shape) if self.needs_input_grad[1] else None
@@ -277,7 +277,7 @@ def _polygamma_np(n, x):
 
 class PolygammaBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         return (g * polygamma(self.n + 1, x),)
 
 
@@ -325,7 +325,7 @@ def mvlgamma(input, p):
 
 class SincBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         zero = E.eq(x, 0)
         xs = E.where(zero, E.ones_like(x), x)
         d = (E.cos(xs * math.pi) - sinc(xs)) / xs
@@ -351,7 +351,7 @@ def rad2deg(input):
 
 class LogitBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         eps = self.eps
         gx = g / (x * (1 - x))
         if eps is None:
@@ -498,7 +498,7 @@ def cummin(input, dim):
 
 class LogcumsumexpBackward0(Node):
     def backward(self, g):
-        x, out = self.saved_tensors
+        x, out = self._unpacked_saved
         d = self.dim
         xs, os_, gs = (S.movedim(t, d, -1) for t in (x, out, g))
         n = xs._data.shape[-1]
@@ -1011,7 +1011,7 @@ def index_fill(input, dim, index, value):
 
 class MaskedScatterBackward0(Node):
     def backward(self, g):
-        (m,) = self.saved_tensors
+        (m,) = self._unpacked_saved
         gx = gs = None
         if self.needs_input_grad[0]:
             gx = sum_to(E.where(m, E.zeros_like(g), g), self.x_shape)

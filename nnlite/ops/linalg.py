@@ -30,7 +30,7 @@ def _dn(t):
 
 class MmBackward0(Node):
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         ga = gb = None
         if not _GradState.enabled:
             gd = g._data
@@ -65,7 +65,7 @@ class MatmulBackward(Node):
     """General matmul backward: promote 1-D operands, multiply, sum broadcast batch dims."""
 
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b = self._unpacked_saved
         a_p = a.unsqueeze(0) if a._data.ndim == 1 else a
         b_p = b.unsqueeze(-1) if b._data.ndim == 1 else b
         ash, bsh = a_p._data.shape, b_p._data.shape
@@ -210,7 +210,7 @@ def einsum(equation, *operands):
 
 class EinsumBackward(Node):
     def backward(self, g):
-        ops = self.saved_tensors
+        ops = self._unpacked_saved
         lhs, rhs = self.eq.split("->") if "->" in self.eq else (self.eq, None)
         ins = lhs.split(",")
         if rhs is None:

@@ -38,7 +38,7 @@ class _LossNode(Node):
         raise NotImplementedError
 
     def backward(self, g):
-        saved = self.saved_tensors
+        saved = self._unpacked_saved
         ge = _expand_grad(self, g)
         out = self.grads(ge, *(None if t is E._NOGRAD else t for t in saved))
         return tuple(

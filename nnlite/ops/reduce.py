@@ -141,7 +141,7 @@ def _var_args(dim, unbiased, keepdim):
 
 class VarBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         ax, keep = self.axes, self.keepdim
         m = mean(x, dim=ax, keepdim=True) if ax is not None else mean(x)
         gx = _expand_back(g, self.shape, ax, keep) * (x - m) * (2.0 / self.denom)
@@ -170,7 +170,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 
 class StdBackward0(Node):
     def backward(self, g):
-        x, out = self.saved_tensors
+        x, out = self._unpacked_saved
         # torch: d std = d var / (2 std), taken as 0 where std == 0 (constant input), not NaN
         gv = g / (out * 2.0)
         gv = E.where(E.eq(out, 0), E.zeros_like(gv), gv)
@@ -209,7 +209,7 @@ def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 class ProdBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         ax, keep = self.axes, self.keepdim
         xd = x._data
         if not np.any(xd == 0):
@@ -244,7 +244,7 @@ def prod(x, dim=None, keepdim=False, dtype=None, *, axis=None):
 
 class AmaxBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved_tensors
+        (x,) = self._unpacked_saved
         ax = self.axes
         out = self.out
         mask = E.eq(x, _expand_back(out, self.shape, ax, self.keepdim)).to(g.dtype)
@@ -384,7 +384,7 @@ def argmin(x, dim=None, keepdim=False, *, axis=None):
 
 class LogsumexpBackward0(Node):
     def backward(self, g):
-        x, out = self.saved_tensors
+        x, out = self._unpacked_saved
         ax = self.axes
         return (_expand_back(g, self.shape, ax, self.keepdim)
                 * E.exp(x - _expand_back(out, self.shape, ax, self.keepdim)),)
@@ -410,7 +410,7 @@ def logsumexp(x, dim, keepdim=False):
 
 class SoftmaxBackward0(Node):
     def backward(self, g):
-        (y,) = self.saved_tensors
+        (y,) = self._unpacked_saved
         d = self.dim
         if not _GradState.enabled:
             gd, yd = g._data, y._data
@@ -426,7 +426,7 @@ class SoftmaxBackward0(Node):
 
 class LogSoftmaxBackward0(Node):
     def backward(self, g):
-        (y,) = self.saved_tensors
+        (y,) = self._unpacked_saved
         d = self.dim
         if not _GradState.enabled:
             gd, yd = g._data, y._data
@@ -531,7 +531,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
 
 class _SafeSqrtBackward(Node):
     def backward(self, g):
-        (y,) = self.saved_tensors
+        (y,) = self._unpacked_saved
         # norm's gradient at 0 is 0 in PyTorch (a subgradient), not nan
         denom = E.where(E.eq(y, 0), E.ones_like(y), y * 2)
         return (E.where(E.eq(y, 0), E.zeros_like(g), g / denom),)

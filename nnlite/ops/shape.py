@@ -776,7 +776,7 @@ def scatter_into_zeros(shape, dim, idx, src):
 
 class MaskedFillBackward0(Node):
     def backward(self, g):
-        (m,) = self.saved_tensors
+        (m,) = self._unpacked_saved
         from nnlite.ops.elementwise import where, zeros_like
 
         gx = sum_to(where(m, zeros_like(g), g), self.shape) if self.needs_input_grad[0] else None

@@ -7,9 +7,11 @@
 """
 
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping, LambdaCallback
+from nnlite.train.predict import Predictor, load_run
 from nnlite.train.runner import run
 from nnlite.train.schema import ConfigError, validate
 from nnlite.train.trainer import NonFiniteLoss, Trainer, TrainingInterrupted
 
 __all__ = ["BestModel", "Callback", "ConfigError", "EarlyStopping", "LambdaCallback",
-           "NonFiniteLoss", "Trainer", "TrainingInterrupted", "run", "validate"]
+           "NonFiniteLoss", "Predictor", "Trainer", "TrainingInterrupted", "load_run", "run",
+           "validate"]

@@ -41,7 +41,7 @@ def build_data(cfg: dict):
             d["name"], path=d["path"], target=d["target"], task=d["task"],
             val=d["split"]["val"], test=d["split"]["test"], stratify=d["split"]["stratify"],
             standardize=d["standardize"], classes=d["classes"], n_train=d["n_train"],
-            seed=cfg["seed"], params=params)
+            seed=cfg["seed"], params=params, missing=d["missing"])
     except DatasetError as e:
         raise ConfigError(f"data.{e.key}", str(e)) from None
     except (ValueError, TypeError) as e:

@@ -1,7 +1,12 @@
 """The ``nnlite-train`` command (also ``python scripts/train.py``).
 
-    nnlite-train CONFIG.yaml [--set key.path=value ...] [--output-dir DIR] [--resume DIR]
+    nnlite-train [fit] CONFIG.yaml [--set key.path=value ...] [--output-dir DIR] [--resume DIR]
                  [--epochs N] [--seed N] [--quiet] [--dry-run]
+    nnlite-train predict RUN_DIR data.csv [--output preds.csv] [--proba]
+    nnlite-train evaluate RUN_DIR data.csv
+    nnlite-train plot RUN_DIR [RUN_DIR ...] [--output curves.png]
+
+``fit`` is the default subcommand, so ``nnlite-train CONFIG.yaml`` trains.
 
 Exit status: 0 done, 1 the loss became NaN/inf, 2 bad config or arguments, 130 interrupted
 (a checkpoint was saved; continue with ``--resume``).
@@ -17,7 +22,8 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nnlite-train",
-        description="Train a model from a YAML config (see configs/ for examples).")
+        description="Train a model from a YAML config (see configs/ for examples). Other "
+                    "subcommands: predict, evaluate, plot (nnlite-train predict --help).")
     p.add_argument("config", nargs="?", help="the YAML config (optional with --resume)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY.PATH=VALUE",
@@ -37,7 +43,21 @@ def _error(message: str) -> int:
     return 2
 
 
+SUBCOMMANDS = ("fit", "predict", "evaluate", "plot")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("predict", "evaluate"):
+        from nnlite.train.predict import command
+
+        return command(argv[0], argv[1:], _error)
+    if argv and argv[0] == "plot":
+        from nnlite.train.plots import command
+
+        return command(argv[1:], _error)
+    if argv and argv[0] == "fit":
+        argv = argv[1:]
     args = build_parser().parse_args(argv)
     from nnlite.train.config import load_yaml
     from nnlite.train.runner import run

@@ -23,6 +23,7 @@ import nnlite
 from nnlite.train import builders as B
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
+from nnlite.train.plots import plot_history
 from nnlite.train.schema import ConfigError, validate
 from nnlite.train.trainer import Trainer
 
@@ -125,6 +126,13 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, "config.yaml"), "w") as fh:
         fh.write(dump_yaml(cfg))
+    from nnlite.train.predict import PREPROCESS, preprocess_record
+
+    record = preprocess_record(cfg, setup.splits, setup.model)
+    nnlite.serialization.atomic_write(os.path.join(output_dir, PREPROCESS),
+                                      json.dumps(record, indent=1).encode())
+    for note in setup.splits.notes:
+        say(f"data: {note}")
 
     tr = cfg["trainer"]
     has_val = setup.val_loader is not None
@@ -146,9 +154,16 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
     cbs.append(_MetricsWriter(metrics_path))
     cbs.extend(callbacks)
 
+    last_plot = [-math.inf]
+
     def save_checkpoint(trainer, reason):
         nnlite.save(trainer.state_dict(), os.path.join(output_dir, CHECKPOINT),
                     metadata={"reason": reason})
+        # curves.png follows the checkpoints (at most every 10 s: drawing costs ~0.1 s)
+        if reason == "epoch" and time.perf_counter() - last_plot[0] > 10:
+            last_plot[0] = time.perf_counter()
+            plot_history(trainer.history, os.path.join(output_dir, "curves.png"),
+                         name=cfg["name"] or "", best_epoch=best.m.best_epoch)
 
     s = setup.splits
     transform = None
@@ -190,7 +205,8 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
 
     if tr["save_model"] == "best" and best.best_state is not None:
         setup.model.load_state_dict(best.best_state)
-    nnlite.save(setup.model.state_dict(), os.path.join(output_dir, "model.safetensors"))
+    nnlite.save(setup.model.state_dict(), os.path.join(output_dir, "model.safetensors"),
+                metadata={"preprocess": json.dumps(record)})
 
     summary = {}
     for split, loader in (("test", setup.test_loader), ("val", setup.val_loader)):
@@ -199,6 +215,11 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
                            trainer.metrics + (["confusion_matrix"] if s.task ==
                                               "classification" and split == "test" else []))
             res = trainer.evaluate(loader, metrics=metrics)
+            if s.task == "classification":
+                from nnlite.train.summary import final_metrics
+
+                out, y = trainer._outputs(loader)
+                res.update(final_metrics(y, out, s.class_names))
             summary.update({f"{split}_{k}": v for k, v in res.items()})
     hist = trainer.history
     summary.update({
@@ -219,7 +240,8 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         summary["frozen"] = setup.finetune["frozen"]
     with open(os.path.join(output_dir, "summary.json"), "w") as fh:
         json.dump(summary, fh, indent=2)
-    plotted = _plot(hist, os.path.join(output_dir, "curves.png"))
+    plotted = plot_history(hist, os.path.join(output_dir, "curves.png"), name=cfg["name"] or "",
+                           summary=summary, best_epoch=best.m.best_epoch)
     say(_summary_text(summary, s.task, output_dir, plotted))
     return summary
 
@@ -249,39 +271,6 @@ class _MetricsWriter(Callback):
     def on_epoch_end(self, trainer, epoch, logs) -> None:
         with open(self.path, "a") as fh:
             fh.write(json.dumps(logs) + "\n")
-
-
-def _plot(history: list[dict], path: str) -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    if not history:
-        return False
-    epochs = [h["epoch"] for h in history]
-    metric_keys = [k for k in history[0] if k not in ("epoch", "lr", "time_s")
-                   and not k.endswith("loss")]
-    fig, axes = plt.subplots(1, 2 if metric_keys else 1, figsize=(10 if metric_keys else 5, 4))
-    axes = np.atleast_1d(axes)
-    for k in ("train_loss", "val_loss"):
-        if k in history[0]:
-            axes[0].plot(epochs, [h[k] for h in history], label=k)
-    axes[0].set_xlabel("epoch")
-    axes[0].set_title("loss")
-    axes[0].legend()
-    for k in metric_keys:
-        axes[1].plot(epochs, [h[k] for h in history], label=k)
-    if metric_keys:
-        axes[1].set_xlabel("epoch")
-        axes[1].set_title("metrics")
-        axes[1].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
 
 
 def _summary_text(summary: dict, task: str, output_dir: str, plotted: bool) -> str:

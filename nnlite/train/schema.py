@@ -204,6 +204,9 @@ def build_schema() -> Section:
             "name": Field("str", "digits", choices=_names()),
             "path": Field("str", None, doc="the CSV/NPZ file (relative to the config file)"),
             "target": Field(("str", "int"), None, doc="CSV column / NPZ array of the target"),
+            "missing": Field("str", "error", choices=["error", "drop", "mean"],
+                             doc="a file's missing cells: error, drop the row, or fill with the "
+                                 "training mean"),
             "task": Field("str", "auto", choices=["auto", "classification", "regression"]),
             "split": Section({
                 "val": Field("float", 0.15, **fraction),
