@@ -253,6 +253,16 @@ class Tensor:
     def is_cuda(self) -> bool:
         return False
 
+    # Backend flags programs test before moving data: nnlite is a dense CPU tensor only.
+    is_cpu = property(lambda self: True, doc="True: nnlite tensors live on the CPU.")
+    is_xpu = is_mps = is_meta = is_sparse = is_sparse_csr = is_quantized = is_mkldnn = \
+        is_vulkan = is_ipu = is_mtia = is_maia = is_nested = \
+        property(lambda self: False, doc="False: nnlite has only dense CPU tensors.")
+
+    def is_inference(self) -> bool:
+        """False: ``inference_mode`` here is ``no_grad`` and makes no separate tensors."""
+        return False
+
     @property
     def layout(self):
         return "torch.strided"
@@ -651,3 +661,9 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+# The public class paths (``type(x)`` prints ``<class 'nnlite.Tensor'>``, as torch's prints
+# ``torch.Tensor``); both names are exported by the package.
+Tensor.__module__ = "nnlite"
+Size.__module__ = "nnlite"

@@ -83,15 +83,6 @@ def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
     return g2.T @ x2
 
 
-def _linear_node_cls(ndim, has_bias):
-    # grad_fn names as PyTorch's F.linear shows them (one fused node here either way)
-    if ndim == 2:
-        return AddmmBackward0 if has_bias else MmBackward0
-    if has_bias or ndim == 1:
-        return ViewBackward0 if has_bias else SqueezeBackward4
-    return UnsafeViewBackward0
-
-
 _ONES: dict = {}
 
 
@@ -114,30 +105,137 @@ def _col_sum(g2: np.ndarray) -> np.ndarray:
 
 
 class LinearBackward0(Node):
-    """Backward of ``y = x W^T + b``: ``gx = g W``, ``gW = g^T x``, ``gb = sum_rows g``."""
+    """Backward of ``y2 = x2 W^T + b`` on the 2-D rows ``x2`` (the AddmmBackward0/MmBackward0
+    node of torch's graph): ``gx2 = g W``, ``gW = g^T x2``, ``gb = sum_rows g``.
+
+    Its edges are torch's: (bias, x2, W^T) for addmm, (x2, W^T) for mm, where x2 and W^T are
+    light reshape/transpose nodes; the gradient for ``W^T`` is returned as a transposed view of
+    the contiguous ``gW``, which TBackward0 turns back without a copy.
+    """
 
     def backward(self, g):
         x, w = self._unpacked_saved
         nig = self.needs_input_grad
+        has_b = len(nig) == 3
+        need_x, need_w = nig[1 if has_b else 0], nig[-1]
         in_f, out_f = self.in_f, self.out_f
         gx = gw = gb = None
         if not _GradState.enabled:
             g2 = g._data.reshape(-1, out_f)
-            if nig[0]:
-                gx = _W((g2 @ w._data).reshape(self.x_shape))
-            if nig[1]:
-                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)))
-            if len(nig) > 2 and nig[2]:
+            if need_x:
+                gx = _W(g2 @ w._data)
+            if need_w:
+                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)).T)
+            if has_b and nig[0]:
                 gb = _W(_col_sum(g2))
         else:
             g2 = g.reshape(-1, out_f)
-            if nig[0]:
-                gx = g2.mm(w).reshape(self.x_shape)
-            if nig[1]:
-                gw = g2.t().mm(x.reshape(-1, in_f))
-            if len(nig) > 2 and nig[2]:
+            if need_x:
+                gx = g2.mm(w)
+            if need_w:
+                gw = g2.t().mm(x.reshape(-1, in_f)).t()
+            if has_b and nig[0]:
                 gb = g2.sum(0)
-        return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
+        return (gb, gx, gw) if has_b else (gx, gw)
+
+
+class AddmmBackward0(LinearBackward0):
+    pass
+
+
+class MmBackward0(LinearBackward0):
+    pass
+
+
+class _LinearT(Node):
+    """TBackward0 for the weight's transpose in a Linear: the gradient transposed back (the
+    contiguous array LinearBackward0 made, not a copy)."""
+
+    def backward(self, g):
+        if _GradState.enabled:
+            return (g.t(),)
+        a = g._data.T
+        b = a.base
+        if b is not None and b.shape == a.shape and b.flags.c_contiguous:
+            a = b
+        return (_W(a),)
+
+
+_LinearT.__name__ = _LinearT.__qualname__ = "TBackward0"
+
+
+class _LinearReshape(Node):
+    """A light reshape node of the Linear graph (torch's ViewBackward0 & co)."""
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+def _reshape_cls(name):
+    return type(name, (_LinearReshape,), {})
+
+
+_VIEW, _UNSAFE_VIEW = _reshape_cls("ViewBackward0"), _reshape_cls("UnsafeViewBackward0")
+_SQUEEZE4, _UNSQUEEZE = _reshape_cls("SqueezeBackward4"), _reshape_cls("UnsqueezeBackward0")
+
+
+def _light(cls, edge, shape, dt):
+    node = cls()
+    node.next_functions = (edge,)
+    node.needs_input_grad = (True,)
+    node.shape, node._dt = shape, dt
+    return node
+
+
+def _edge(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        acc = t._accum
+        if acc is None:
+            from nnlite.autograd.function import AccumulateGrad
+
+            acc = t._accum = AccumulateGrad(t)
+        return (acc, 0)
+    return (None, 0)
+
+
+def _record_linear(out, input, weight, bias, x_shape, in_f, out_f):
+    """The graph torch shows for F.linear: AddmmBackward0(bias, x, TBackward0(W)) or
+    MmBackward0(x, TBackward0(W)), with ViewBackward0 nodes around it for inputs that are not
+    2-D. Only the addmm/mm node computes; the others are reshapes and a transpose."""
+    dt = out._data.dtype
+    w_edge = _edge(weight)
+    if w_edge[0] is not None:
+        w_edge = (_light(_LinearT, w_edge, None, dt), 0)
+    x_edge = _edge(input)
+    nd = len(x_shape)
+    if nd != 2 and x_edge[0] is not None:
+        cls = _UNSQUEEZE if nd == 1 and bias is None else _VIEW
+        x_edge = (_light(cls, x_edge, x_shape, dt), 0)
+    if bias is not None:
+        core = AddmmBackward0()
+        edges = (_edge(bias), x_edge, w_edge)
+    else:
+        core = MmBackward0()
+        edges = (x_edge, w_edge)
+    core.next_functions = edges
+    core.needs_input_grad = tuple(e[0] is not None for e in edges)
+    core._dt = dt
+    # save only what the needed gradients read: x for grad_W, W for grad_x
+    core.save_for_backward(input if w_edge[0] is not None else None,
+                           weight if x_edge[0] is not None else None)
+    core.in_f, core.out_f = in_f, out_f
+    top = core
+    if nd != 2:
+        rows = 1
+        for s in x_shape[:-1]:
+            rows *= s
+        cls = _VIEW if bias is not None else (_SQUEEZE4 if nd == 1 else _UNSAFE_VIEW)
+        top = _light(cls, (core, 0), (rows, out_f), dt)
+    out._requires_grad = True
+    out.grad_fn = top
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -173,34 +271,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if y.size:
             _kernels("elementwise").bias_add_(y, bd)
     out = _W(y.reshape(xd.shape[:-1] + (out_f,)))
-    inputs = (input, weight) if bias is None else (input, weight, bias)
-    node = record(out, _linear_node_cls(xd.ndim, bias is not None), inputs)
-    if node is not None:
-        nig = node.needs_input_grad
-        # save only what the needed gradients read: x for grad_W, W for grad_x
-        node.save_for_backward(input if nig[1] else None, weight if nig[0] else None)
-        node.in_f, node.out_f, node.x_shape = in_f, out_f, xd.shape
+    if _GradState.enabled and (input._requires_grad or weight._requires_grad
+                               or (bias is not None and bias._requires_grad)):
+        _record_linear(out, input, weight, bias, xd.shape, in_f, out_f)
     return out
-
-
-class AddmmBackward0(LinearBackward0):
-    pass
-
-
-class MmBackward0(LinearBackward0):
-    pass
-
-
-class ViewBackward0(LinearBackward0):
-    pass
-
-
-class UnsafeViewBackward0(LinearBackward0):
-    pass
-
-
-class SqueezeBackward4(LinearBackward0):
-    pass
 
 
 # ---- pointwise activations ------------------------------------------------------------------

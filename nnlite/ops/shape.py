@@ -527,8 +527,9 @@ def _norm_key(key, x):
                     "tensors used as indices must be long, int, byte or bool tensors"
                 )
             out.append(a)
-        elif isinstance(k, (list, np.ndarray)):
-            a = np.asarray(k)
+        elif isinstance(k, (list, np.ndarray, range)):
+            # a range indexes like the list of its ints (x[range(n), y] in torch's tutorials)
+            a = np.asarray(k, dtype=np.int64) if isinstance(k, range) else np.asarray(k)
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
