@@ -5,6 +5,7 @@ into a ``ConfigError`` before training starts, naming the key to change.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 
@@ -44,7 +45,7 @@ def _size(n: float) -> str:
 def mlp_parameters(n_features: int, hidden: list[int], n_outputs: int, norm) -> int:
     """The parameter count of ``nn.MLP`` (Linear layers, plus 2 per unit for a norm layer)."""
     widths = [n_features, *hidden, n_outputs]
-    count = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    count = sum((a + 1) * b for a, b in itertools.pairwise(widths))
     if norm not in (None, "none"):
         count += 2 * sum(hidden)
     return count
