@@ -178,6 +178,8 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
     if dry_run:
         say(describe(cfg, setup))
+        for note in setup.notes:
+            say(note)
         return {"n_parameters": setup.n_parameters,
                 "n_trainable_parameters": setup.n_trainable, "dry_run": True}
 
