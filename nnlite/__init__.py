@@ -176,6 +176,8 @@ def __getattr__(name):
             raise AttributeError(f"module 'nnlite' has no attribute '{name}'") from None
         globals()[name] = mod
         return mod
+    if name == "profiler":  # torch.profiler: the same profiler as torch.autograd.profiler
+        return importlib.import_module("nnlite.autograd.profiler")
     if name in ("save", "load"):
         from nnlite import serialization
 
