@@ -44,6 +44,7 @@ ALIASES = {
     "torch.optim.optimizer": "nnlite.optim.optimizer",
     "torch.profiler": "nnlite.autograd.profiler",
     "torch.testing": "nnlite.testing",
+    "torch.cuda.amp": "nnlite.amp",
     "torch.random": "nnlite._random",
 }
 
