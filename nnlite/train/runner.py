@@ -93,6 +93,10 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
             print(text, file=out, flush=True)
 
     cfg = resolve(config, overrides)
+    from nnlite.train import distributed as D
+
+    if not D.start(cfg).writer:  # one of several ranks: rank 0 alone prints
+        quiet, progress = True, False
     if cfg["threads"] is None:
         return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
     previous = nnlite.get_num_threads()
@@ -118,11 +122,15 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         say(describe(cfg, setup))
         return {"n_parameters": setup.n_parameters,
                 "n_trainable_parameters": setup.n_trainable, "dry_run": True}
+    from nnlite.train import distributed as D
+
+    ranks = D.current().prepare(cfg, setup, checkpoint)  # DDP, shards (one process: no-op)
 
     output_dir = output_dir or _default_output_dir(cfg)
     if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT)):
         raise ConfigError("--output-dir", f"'{output_dir}' already holds a run; continue it "
                           f"with --resume {output_dir}, or choose another directory")
+    output_dir = ranks.private_dir(output_dir)  # ranks other than 0: a temporary directory
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, "config.yaml"), "w") as fh:
         fh.write(dump_yaml(cfg))
@@ -181,6 +189,7 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         frozen_bn=setup.finetune["frozen_bn"] if setup.finetune else (),
         checkpoint_fn=save_checkpoint, checkpoint_every=tr["checkpoint_every"],
         progress=progress, log_fn=say, log_every=tr["log_every"])
+    ranks.attach(trainer)
     if checkpoint is not None:
         try:
             trainer.load_state_dict(checkpoint)
@@ -188,6 +197,7 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
             raise ConfigError("--resume", f"the checkpoint in '{resume}' does not fit this "
                               f"config: {e}") from None
         trainer.restore_loader_rng(setup.train_loader)
+        ranks.resumed(trainer, checkpoint)
         if tr["save_model"] == "best" and os.path.isfile(best_path):
             best.best_state = nnlite.load(best_path)
         with open(metrics_path, "w") as fh:  # drop lines written after the checkpoint

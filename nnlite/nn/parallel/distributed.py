@@ -163,6 +163,12 @@ class DistributedDataParallel(Module):
 
     # ---- forward ---------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
+        self._pre_forward()
+        return self.module(*inputs, **kwargs)
+
+    def _pre_forward(self) -> None:
+        """DDP's work before each forward: broadcast rank 0's buffers (when the previous
+        forward was a synced training one, as torch) and arm the gradient hooks."""
         grad_sync = _GradState.enabled and self.require_backward_grad_sync
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs = list(self.module.buffers())
@@ -171,7 +177,6 @@ class DistributedDataParallel(Module):
         if grad_sync:
             self._prepare_for_backward()
         self.require_forward_param_sync = grad_sync
-        return self.module(*inputs, **kwargs)
 
     def _prepare_for_backward(self) -> None:
         for b in self._buckets:
