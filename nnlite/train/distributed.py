@@ -167,8 +167,9 @@ class _Ranks:
     def private_dir(self, output_dir):
         if self.writer:
             return output_dir
-        self._tmp = tempfile.mkdtemp(prefix=f"nnlite-rank{self.rank}-")
-        atexit.register(shutil.rmtree, self._tmp, True)
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix=f"nnlite-rank{self.rank}-")
+            atexit.register(shutil.rmtree, self._tmp, True)
         return self._tmp
 
     def attach(self, trainer) -> None:
