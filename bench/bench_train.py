@@ -1,4 +1,4 @@
-"""Training-step benchmark: nnlite vs PyTorch vs a hand-written numpy MLP (issue 6).
+"""Training-step benchmark: nnlite vs PyTorch vs a hand-written numpy MLP (issues 6, 12).
 
 Workloads (float32; ``Linear -> BatchNorm1d -> ReLU`` blocks then ``Linear``, cross-entropy):
 
@@ -7,7 +7,20 @@ Workloads (float32; ``Linear -> BatchNorm1d -> ReLU`` blocks then ``Linear``, cr
 * large       1024 -> 2048 -> 2048 -> 10, batch 512 (synthetic data)
 * tiny-batch  as mid with batch 16 (almost pure per-op overhead)
 
-each with SGD (lr 0.01, momentum 0.9) and Adam (lr 1e-3). Every implementation runs in its own
+each with SGD (lr 0.01, momentum 0.9) and Adam (lr 1e-3). Implementations:
+
+* ``torch``: PyTorch eager with ``fused=True`` optimizers (the reference).
+* ``nnlite``: nnlite eager (``nn.MLP``, per-parameter optimizer kernels).
+* ``nnlite-compiled``: *the PyTorch program itself* -- ``torch.compile(model)`` and
+  ``fused=True`` -- run with ``import nnlite as torch`` (the issue's target row).
+* ``numpy``: the hand-written MLP below.
+
+Each thread count in ``--threads`` (default ``1,2``) is a separate pass with fresh workers. The
+``roofline`` column is the step's GEMMs alone (each shape timed with numpy's matmul, and with
+MKL's CBLAS when ``nnlite._blas`` finds it; the faster per shape) plus the optimizer's bytes
+(SGD-momentum 20 B/param, Adam 28 B/param, float32) at the memory bandwidth measured by a
+large copy, at the same thread count; ``%roof`` is each implementation's steps/s as a fraction
+of the roofline's. Every implementation runs in its own
 worker process (so PyTorch's thread pool cannot disturb OpenBLAS, and each has its own heap); the
 parent alternates the workers round by round after a warm-up and reports steps/s median
 (min-max) and the ratios nnlite/torch and nnlite/numpy. PyTorch gets ``torch.set_num_threads``
@@ -53,7 +66,7 @@ WORKLOADS = {
     "tiny-batch": (784, (512, 256), 10, 16),
 }
 OPTIMIZERS = ("sgd", "adam")
-IMPLS = ("nnlite", "torch", "numpy")
+IMPLS = ("nnlite", "nnlite-compiled", "torch", "numpy")
 SGD_LR, MOMENTUM = 0.01, 0.9
 ADAM_LR, BETAS, ADAM_EPS = 1e-3, (0.9, 0.999), 1e-8
 BN_EPS, BN_MOMENTUM = 1e-5, 0.1
@@ -118,10 +131,13 @@ def setup_nnlite(workload: str, optimizer: str):
     return step, "nnlite " + nnlite.__version__
 
 
-def setup_torch(workload: str, optimizer: str):
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
+def setup_torch(workload: str, optimizer: str, torch=None, compiled=False):
+    """The PyTorch program: real torch, or nnlite (``torch=nnlite``) running it unchanged;
+    ``compiled``: ``model = torch.compile(model)``."""
+    if torch is None:
+        import torch
+    nn = torch.nn
+    F = torch.nn.functional
 
     torch.set_num_threads(_num_threads())
     n_in, hidden, n_cls, _ = WORKLOADS[workload]
@@ -133,7 +149,9 @@ def setup_torch(workload: str, optimizer: str):
     layers.append(nn.Linear(width, n_cls))
     model = nn.Sequential(*layers)
     model.train()
-    note = "fused=True"
+    if compiled:
+        model = torch.compile(model)
+    note = "fused=True" + (", torch.compile" if compiled else "")
     try:
         if optimizer == "sgd":
             opt = torch.optim.SGD(model.parameters(), lr=SGD_LR, momentum=MOMENTUM, fused=True)
@@ -158,7 +176,14 @@ def setup_torch(workload: str, optimizer: str):
         opt.step()
         return loss
 
-    return step, f"torch {torch.__version__} ({torch.get_num_threads()} threads, {note})"
+    name = getattr(torch, "__name__", "torch")
+    return step, f"{name} {torch.__version__} ({torch.get_num_threads()} threads, {note})"
+
+
+def setup_nnlite_compiled(workload: str, optimizer: str):
+    import nnlite
+
+    return setup_torch(workload, optimizer, torch=nnlite, compiled=True)
 
 
 class NumpyMLP:
@@ -306,7 +331,8 @@ def setup_numpy(workload: str, optimizer: str):
     return step, f"numpy {np.__version__} (hand-written backward)"
 
 
-SETUPS = {"nnlite": setup_nnlite, "torch": setup_torch, "numpy": setup_numpy}
+SETUPS = {"nnlite": setup_nnlite, "nnlite-compiled": setup_nnlite_compiled,
+          "torch": setup_torch, "numpy": setup_numpy}
 
 
 def _num_threads() -> int:
@@ -319,13 +345,86 @@ def _num_threads() -> int:
     return nnlite.get_num_threads()
 
 
+# ---- roofline: the step's GEMMs alone (best BLAS) + the optimizer's bytes at memory speed ----
+
+
+def gemm_shapes(workload: str) -> list[tuple[int, int, int]]:
+    """``(m, k, n)`` of every matrix product in one training step of ``workload``: per layer the
+    forward ``x @ W.T``, the weight gradient ``g.T @ x`` and (past the first layer) the input
+    gradient ``g @ W``."""
+    n_in, hidden, n_cls, batch = WORKLOADS[workload]
+    dims = [n_in, *hidden, n_cls]
+    shapes = []
+    for i in range(len(dims) - 1):
+        fin, fout = dims[i], dims[i + 1]
+        shapes.append((batch, fin, fout))
+        shapes.append((fout, batch, fin))
+        if i:
+            shapes.append((batch, fout, fin))
+    return shapes
+
+
+def n_parameters(workload: str) -> int:
+    n_in, hidden, n_cls, _ = WORKLOADS[workload]
+    dims = [n_in, *hidden, n_cls]
+    return sum(a * b + b for a, b in zip(dims, dims[1:])) + 2 * sum(hidden)
+
+
+def _best_time(fn, min_s=0.02, reps=5):
+    best = float("inf")
+    for _ in range(reps):
+        n, t0 = 0, time.perf_counter()
+        while True:
+            fn()
+            n += 1
+            dt = time.perf_counter() - t0
+            if dt >= min_s / reps:
+                break
+        best = min(best, dt / n)
+    return best
+
+
+def memory_bandwidth() -> float:
+    """Bytes/s of a 64 MiB float32 copy (read + write), best of a few."""
+    a = np.ones(16 << 20, np.float32)
+    b = np.empty_like(a)
+    t = _best_time(lambda: np.copyto(b, a), min_s=0.2, reps=5)
+    return 2 * a.nbytes / t
+
+
+def roofline(workload: str, optimizer: str) -> dict:
+    """Steps/s if the step were only its GEMMs (each on the faster of numpy's BLAS and MKL) and
+    the optimizer's memory traffic (float32: SGD-momentum reads p, g, buf and writes p, buf:
+    20 B/param; Adam reads p, g, m, v and writes p, m, v: 28 B/param)."""
+    from nnlite import _blas
+
+    rng = np.random.default_rng(0)
+    gemm_s = 0.0
+    choice = {}
+    for m, k, n in gemm_shapes(workload):
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        out = np.empty((m, n), np.float32)
+        t = {"openblas": _best_time(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))}
+        if _blas.mkl() is not None:
+            t["mkl"] = _best_time(lambda a=a, b=b, out=out: _blas.mkl_matmul(a, b, out))
+        best = min(t, key=t.get)
+        choice[f"{m}x{k}x{n}"] = {k2: round(v * 1e6, 2) for k2, v in t.items()}
+        gemm_s += t[best]
+    bw = memory_bandwidth()
+    opt_bytes = n_parameters(workload) * (20 if optimizer == "sgd" else 28)
+    opt_s = opt_bytes / bw
+    return {"steps_per_s": 1.0 / (gemm_s + opt_s), "gemm_s": gemm_s, "opt_s": opt_s,
+            "bandwidth_gbs": bw / 1e9, "gemm_us": choice}
+
+
 # ---- worker process ------------------------------------------------------------------------
 
 
 def worker(impl: str) -> None:
     """Line protocol on stdin/stdout: ``setup W O`` -> warm-up, ``run N`` -> seconds for N."""
     sys.path.insert(0, ROOT)
-    if impl in ("nnlite", "numpy"):
+    if impl in ("nnlite", "nnlite-compiled", "numpy"):
         import nnlite  # sets BLAS threads the nnlite way for both
 
         nnlite.set_num_threads(_num_threads())
@@ -354,6 +453,8 @@ def worker(impl: str) -> None:
                 for _ in range(n):
                     step()
                 reply = {"seconds": time.perf_counter() - t0}
+            elif cmd[0] == "roofline":
+                reply = roofline(cmd[1], cmd[2])
             elif cmd[0] == "rss":
                 reply = {"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
             else:
@@ -391,7 +492,7 @@ class Worker:
 # ---- measurements --------------------------------------------------------------------------
 
 
-def bench_steps(workers, workloads, optimizers, rounds, target_s):
+def bench_steps(workers, workloads, optimizers, rounds, target_s, roof_worker=None):
     results = []
     for wl in workloads:
         for opt in optimizers:
@@ -415,7 +516,8 @@ def bench_steps(workers, workloads, optimizers, rounds, target_s):
                         print(f"  {w.impl} {wl}/{opt}: {r['error']}", file=sys.stderr)
                         continue
                     rates[w.impl].append(nsteps[w.impl] / r["seconds"])
-            row = {"workload": wl, "optimizer": opt, "impls": {}}
+            row = {"workload": wl, "optimizer": opt, "impls": {},
+                   "threads": int(os.environ.get("BENCH_THREADS") or 0) or None}
             for impl, rs in rates.items():
                 if rs:
                     row["impls"][impl] = {
@@ -428,10 +530,16 @@ def bench_steps(workers, workloads, optimizers, rounds, target_s):
                         "first_loss": info[impl]["loss"],
                     }
             med = {k: v["median"] for k, v in row["impls"].items()}
-            if "nnlite" in med:
+            for mine in ("nnlite", "nnlite-compiled"):
                 for other in ("torch", "numpy"):
-                    if other in med:
-                        row[f"nnlite/{other}"] = med["nnlite"] / med[other]
+                    if mine in med and other in med:
+                        row[f"{mine}/{other}"] = med[mine] / med[other]
+            if roof_worker is not None:
+                r = roof_worker.ask(f"roofline {wl} {opt}")
+                if "error" not in r:
+                    row["roofline"] = r
+                    for impl, d in row["impls"].items():
+                        d["roof_fraction"] = d["median"] / r["steps_per_s"]
             results.append(row)
             _print_row(row)
     return results
@@ -441,23 +549,56 @@ def _fmt_rate(d):
     return f"{d['median']:8.1f} ({d['min']:.0f}-{d['max']:.0f})"
 
 
+_RATIOS = ("nnlite/torch", "nnlite/numpy", "nnlite-compiled/torch", "nnlite-compiled/numpy")
+
+
 def _print_header(impls):
-    cols = "".join(f"{i + ' steps/s':>24}" for i in impls)
-    print(f"{'workload':<11}{'opt':<5}{cols}{'nnlite/torch':>14}{'nnlite/numpy':>14}")
+    cols = "".join(f"{i + ' steps/s (%roof)':>30}" for i in impls)
+    ratios = "".join(f"{r:>23}" for r in _RATIOS)
+    print(f"{'thr':<4}{'workload':<11}{'opt':<5}{cols}{'roofline/s':>12}{ratios}")
 
 
 def _print_row(row):
     cols = ""
     for impl in _print_row.impls:
         d = row["impls"].get(impl)
-        cols += f"{_fmt_rate(d) if d else '-':>24}"
-    rt = row.get("nnlite/torch")
-    rn = row.get("nnlite/numpy")
+        txt = "-"
+        if d:
+            txt = _fmt_rate(d)
+            if "roof_fraction" in d:
+                txt += f" {100 * d['roof_fraction']:3.0f}%"
+        cols += f"{txt:>30}"
+    roof = row.get("roofline", {}).get("steps_per_s")
+    ratios = "".join(
+        f"{(f'{row[r]:.2f}x' if row.get(r) else '-'):>23}" for r in _RATIOS
+    )
     print(
-        f"{row['workload']:<11}{row['optimizer']:<5}{cols}"
-        f"{(f'{rt:.2f}x' if rt else '-'):>14}{(f'{rn:.2f}x' if rn else '-'):>14}",
+        f"{row.get('threads', ''):<4}{row['workload']:<11}{row['optimizer']:<5}{cols}"
+        f"{(f'{roof:.0f}' if roof else '-'):>12}{ratios}",
         flush=True,
     )
+
+
+def _print_gemm_threads(results):
+    """Per GEMM shape of each workload: numpy's BLAS time at each thread count (from the
+    roofline workers), so the thread count per shape class is a measured choice."""
+    by = {}
+    for row in results:
+        roof = row.get("roofline")
+        if roof and row["optimizer"] == results[0]["optimizer"]:
+            for shape, t in roof["gemm_us"].items():
+                by.setdefault((row["workload"], shape), {})[row["threads"]] = t
+    counts = sorted({row["threads"] for row in results if row.get("threads")})
+    if len(counts) < 2 or not by:
+        return
+    print("# GEMM (m x k x n) microseconds per call by BLAS threads (best of OpenBLAS/MKL):")
+    print(f"#   {'workload':<11}{'shape':<16}" + "".join(f"{f'{c} thr':>12}" for c in counts)
+          + "   faster")
+    for (wl, shape), per in by.items():
+        best = {c: min(per[c].values()) for c in counts if c in per}
+        win = min(best, key=best.get)
+        print(f"#   {wl:<11}{shape:<16}" + "".join(f"{best.get(c, float('nan')):>12.1f}"
+                                                   for c in counts) + f"   {win} thr")
 
 
 RSS_CODE = """
@@ -656,6 +797,13 @@ def machine_info() -> dict:
         info["numba"] = numba.__version__
     except ImportError:
         pass
+    try:
+        sys.path.insert(0, ROOT)
+        from nnlite import _blas
+
+        info["blas"] = _blas.describe()
+    except ImportError:
+        pass
     return info
 
 
@@ -669,11 +817,11 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument(
         "--threads",
-        type=int,
-        default=None,
-        help="BLAS/torch threads for every implementation (default: nnlite's own setting); "
-        "on a loaded machine 1 gives steadier numbers than 2",
+        default="1,2",
+        help="comma-separated BLAS/torch thread counts, one pass each, the same for every "
+        "implementation (default 1,2)",
     )
+    ap.add_argument("--no-roofline", action="store_true", help="skip the roofline column")
     ap.add_argument(
         "--no-extras", action="store_true", help="skip peak RSS, import time and the train.py run"
     )
@@ -683,8 +831,7 @@ def main(argv=None) -> int:
         worker(args.worker)
         return 0
 
-    if args.threads:
-        os.environ["BENCH_THREADS"] = str(args.threads)  # inherited by the worker processes
+    thread_counts = [int(t) for t in str(args.threads).split(",") if t]
     workloads = [w for w in args.workloads.split(",") if w]
     optimizers = [o for o in args.optimizers.split(",") if o]
     impls = [i for i in args.impls.split(",") if i]
@@ -709,20 +856,29 @@ def main(argv=None) -> int:
     target_s = 0.1 if args.quick else 0.3
 
     info = machine_info()
-    info["threads"] = _num_threads()
+    info["threads"] = thread_counts
     print(f"# {info['date']}  {info['cpu']}, {info['cores']} cores, load {info.get('loadavg')}")
     print(
         f"# python {info['python']}, numpy {info['numpy']}, numba {info.get('numba')}, "
-        f"threads {info['threads']}; {rounds} rounds of ~{target_s}s per implementation"
+        f"threads {thread_counts}; {rounds} rounds of ~{target_s}s per implementation"
     )
-    workers = [Worker(i) for i in impls]
-    try:
-        _print_row.impls = impls
-        _print_header(impls)
-        results = bench_steps(workers, workloads, optimizers, rounds, target_s)
-    finally:
-        for w in workers:
-            w.close()
+    print(f"# BLAS: {info.get('blas')}")
+    _print_row.impls = impls
+    _print_header(impls)
+    results = []
+    for threads in thread_counts:
+        os.environ["BENCH_THREADS"] = str(threads)  # inherited by the worker processes
+        workers = [Worker(i) for i in impls]
+        roof = None if args.no_roofline else Worker("numpy")
+        try:
+            rows = bench_steps(workers, workloads, optimizers, rounds, target_s, roof)
+        finally:
+            for w in workers + ([roof] if roof else []):
+                w.close()
+        for row in rows:
+            row["threads"] = threads
+        results += rows
+    _print_gemm_threads(results)
     descs = {}
     for row in results:
         for impl, d in row["impls"].items():

@@ -13,6 +13,19 @@ OpenBLAS call waits for a core the other jobs hold. On a quiet machine 2 threads
 the library handle (19 us through ``threadpool_limits``), and under load no matmul size gained
 from the second thread, so there is no per-size switching: on a shared machine set
 ``NNLITE_NUM_THREADS=1`` (or ``threads: 1`` in a train config).
+
+Why a second thread does not help the small and tiny-batch steps (reasoning and counts, issue
+12): a training step of the small MLP (64-128-128-10, batch 64) makes 8 GEMMs (3 forward products,
+3 weight gradients, 2 input gradients) and 3 gemv (bias column sums), the largest 64x128x128
+(2 MFLOP, ~20 us on one core). OpenBLAS splits a GEMM over its threads once m*n*k exceeds its
+SMP threshold (65536 x GEMM_MULTITHREAD_THRESHOLD 4 = 262144): 5 of the 8 (m*n*k 0.5-1 M) are
+split; each split wakes the sleeping worker (a futex wake-up) and ends in a barrier,
+a fixed cost per call of the same order as the halved work. For tiny-batch (batch 16) the
+products are 16x784x512 and alike: with m = 16 the split leaves each thread 8 rows, less than
+one register tile of the AVX-512 sgemm kernel (16 rows), so each thread runs at half efficiency
+and the sync cost is pure loss. The cure is per shape class, not global:
+``bench/bench_train.py --threads 1,2`` prints every GEMM shape's time at 1 and 2 threads (the
+"GEMM ... by BLAS threads" table), which is the measurement a per-shape choice needs.
 """
 
 from __future__ import annotations

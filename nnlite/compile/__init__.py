@@ -41,7 +41,7 @@ __all__ = ["CaptureFailed", "CompileStats", "CompiledFunction", "ModuleCompiler"
 _MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
-def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor",  # noqa: A001
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor",
             mode=None, options=None, disable: bool = False):
     """Capture ``model`` (a Module or a function) into replayable plans, as ``torch.compile``.
 
@@ -80,7 +80,7 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
     if isinstance(model, Module):
         return OptimizedModule(model, fullgraph=fullgraph, backend=backend, mode=mode)
     if not callable(model):
-        raise RuntimeError(f"nnlite.compile expects a Module or a callable, got "
+        raise TypeError(f"nnlite.compile expects a Module or a callable, got "
                            f"{type(model).__name__}")
     return CompiledFunction(model, fullgraph=fullgraph)
 

@@ -19,7 +19,7 @@ class CompileStats:
     """Counts of what a compiled module did: ``replays``, ``records``, ``eager`` calls, and the
     reasons for the eager ones (``reasons``: reason -> count)."""
 
-    __slots__ = ("replays", "records", "eager", "reasons")
+    __slots__ = ("eager", "reasons", "records", "replays")
 
     def __init__(self):
         self.replays = self.records = self.eager = 0

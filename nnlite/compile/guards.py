@@ -11,6 +11,8 @@ checked by the plan itself on every call (``Plan.ext_ok``).
 
 from __future__ import annotations
 
+import math
+
 from nnlite._tensor import Tensor
 
 _SCALARS = (bool, int, float, str, type(None))
@@ -44,7 +46,8 @@ def module_key(mod):
         attrs = []
         for k, v in d.items():
             if type(v) in _SCALARS:
-                attrs.append((k, v if type(v) is not float or v == v else "nan"))
+                # NaN != NaN would make the key never match: compare NaN as a string
+                attrs.append((k, "nan" if type(v) is float and math.isnan(v) else v))
         params = d["_parameters"]
         buffers = d["_buffers"]
         parts.append((type(m), id(m), tuple(attrs),

@@ -419,7 +419,7 @@ class BatchNorm(Lowering):
                 em.note(op, rm=rmc, invstd=invc)
 
     def backward(self, em, op):
-        x, rm, rv, w, b = op.inputs
+        x, _, _, w, b = op.inputs
         g = em.g(op.out)
         s = em.slots[x]
         c = s.shape[1]

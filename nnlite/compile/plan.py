@@ -22,7 +22,7 @@ from nnlite.autograd.function import Node, edge_of
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.compile.codegen import Emitter, build_function
 from nnlite.compile.lowering import LOWERINGS
-from nnlite.compile.recorder import EXTERNAL, INPUT, CaptureFailed
+from nnlite.compile.recorder import EXTERNAL, INPUT
 
 MAX_BUFFER_SETS = 4
 _W = Tensor._wrap

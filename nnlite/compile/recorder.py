@@ -31,8 +31,17 @@ class CaptureFailed(Exception):
 class Slot:
     """One array-valued value of the plan."""
 
-    __slots__ = ("index", "kind", "tensor", "version", "shape", "dtype", "requires_grad",
-                 "producer", "position")
+    __slots__ = (
+        "dtype",
+        "index",
+        "kind",
+        "position",
+        "producer",
+        "requires_grad",
+        "shape",
+        "tensor",
+        "version",
+    )
 
     def __init__(self, index, kind, tensor, position=None):
         self.index = index
@@ -51,7 +60,7 @@ class Op:
     """A recorded op: ``kind``, output slot index (or None), input slot indices (None for an
     absent optional input) and its non-tensor arguments."""
 
-    __slots__ = ("kind", "out", "inputs", "attrs", "index")
+    __slots__ = ("attrs", "index", "inputs", "kind", "out")
 
     def __init__(self, kind, out, inputs, attrs, index):
         self.kind, self.out, self.inputs, self.attrs, self.index = kind, out, inputs, attrs, index

@@ -20,8 +20,6 @@ the slots; loaded state is copied into the slots on the next step).
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from nnlite._tensor import Tensor

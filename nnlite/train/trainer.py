@@ -102,8 +102,11 @@ class Trainer:
                  target_transform: Callable | None = None, frozen_bn=(),
                  checkpoint_fn: Callable | None = None, checkpoint_every: int = 1,
                  progress: bool = False, log_fn: Callable | None = None,
-                 log_every: int = 1) -> None:
+                 log_every: int = 1, compile: bool = False) -> None:  # noqa: A002 (torch's word)
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        # compile: forward calls replay captured plans (nnlite.compile, bit-identical to eager);
+        # self.model stays the module itself (its state_dict keys, its modes)
+        self._net = nnlite.compile(model) if compile else model
         self.scheduler = scheduler
         self.callbacks = list(callbacks)
         if task not in (None, "classification", "regression"):
@@ -128,6 +131,7 @@ class Trainer:
         self._pending_loader_state = None
         self._stop_signal = None
         self._consistent = True
+        self.dist = None  # set by nnlite.train.distributed in an N-rank run
         self._loader_rng = None
         self.val_loader = None
 
@@ -292,9 +296,11 @@ class Trainer:
         for xb, yb in loader:
             self._check_stop_request()
             self._consistent = False
-            out = self.model(xb)
+            out = self._net(xb)
             loss = self.loss_fn(out, yb)
             value = float(loss.item())
+            if self.dist is not None:  # every rank stops at the same batch (NaN or Ctrl-C)
+                value, loss = self.dist.on_batch(self, value, loss)
             if not math.isfinite(value):
                 self._consistent = True  # nothing was updated for this batch
                 raise NonFiniteLoss(epoch, self.batch + 1, value)
@@ -324,6 +330,8 @@ class Trainer:
         if batch_bar is not None:
             batch_bar.refresh()  # an epoch shorter than tqdm's mininterval still shows N/N
         self._consistent = False
+        if self.dist is not None:
+            self.dist.reduce_sums(sums)  # over all ranks' shards
         logs = {"epoch": epoch, "lr": lr, "train_loss": sums["loss"] / max(sums["n"], 1)}
         if self.task == "classification":
             logs["train_accuracy"] = sums["correct"] / max(sums["n"], 1)
@@ -332,6 +340,8 @@ class Trainer:
                                                      if m != "confusion_matrix"])
             logs.update({f"val_{k}": v for k, v in val.items()})
             self._train_mode()
+        if self.dist is not None:  # rank 0's logs: callbacks and schedulers decide alike
+            logs = self.dist.same_logs(logs)
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if type(self.scheduler).__name__ == "ReduceLROnPlateau":
                 key = self.plateau_monitor if self.plateau_monitor in logs else "train_loss"
@@ -393,7 +403,7 @@ class Trainer:
             with nnlite.no_grad():
                 for batch in loader:
                     xb = batch[0] if isinstance(batch, (tuple, list)) else batch
-                    outs.append(self.model(xb)._data)
+                    outs.append(self._net(xb)._data)
                     if isinstance(batch, (tuple, list)) and len(batch) > 1:
                         targets.append(batch[1]._data)
         finally:

@@ -41,9 +41,9 @@ def test_bench_model_bit_identical(workload, opt):
 def test_helper_detects_a_difference():
     """The comparison fails on a wrong input (a run with another learning rate)."""
     b = batches_for(8, 3, 16)
-    make = lambda: nn.Sequential(nn.Linear(8, 3))  # noqa: E731
-    la, sa, _ = train(make, lambda ps: optim.SGD(ps, lr=0.1), b, 2, "eager")
-    lb, sb, _ = train(make, lambda ps: optim.SGD(ps, lr=0.1000001), b, 2, "module")
+    make = lambda: nn.Sequential(nn.Linear(8, 3))
+    _, sa, _ = train(make, lambda ps: optim.SGD(ps, lr=0.1), b, 2, "eager")
+    _, sb, _ = train(make, lambda ps: optim.SGD(ps, lr=0.1000001), b, 2, "module")
     with pytest.raises(AssertionError):
         assert_same(sa, sb)
     with pytest.raises(AssertionError):

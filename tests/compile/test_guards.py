@@ -237,7 +237,7 @@ def test_uncapturable_op_runs_eagerly_with_same_result():
 
 def test_state_dict_keys_and_options_as_torch():
     comp = nnlite.compile(_mlp())
-    assert list(comp.state_dict())[0] == "_orig_mod.0.weight"
+    assert next(iter(comp.state_dict())) == "_orig_mod.0.weight"
     assert comp.__len__() == 4  # attributes fall through to the compiled module, as torch
     assert nnlite.compile(_mlp(), disable=True).__class__ is nn.Sequential
     with pytest.raises(RuntimeError, match="Unrecognized mode"):
