@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from nnlite.autograd.function import AccumulateGrad, edge_of
+from nnlite.autograd.function import FREED_MESSAGE, AccumulateGrad, edge_of
 from nnlite.autograd.grad_mode import _GradState
 
 _getrefcount = sys.getrefcount
@@ -231,6 +231,8 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                         r = h(tuple(buf))
                         if r is not None:
                             buf = list(r)
+                if fn._freed:
+                    raise RuntimeError(FREED_MESSAGE)
                 gs = _call_backward(fn, buf, capture, needed)
                 if fn._hooks:
                     steal = False
@@ -240,7 +242,7 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                         if r is not None:
                             gs = tuple(r)
             buf = None
-            if not retain_graph and fn._saved:
+            if not retain_graph:
                 fn._free()
             for (child, nr), g in zip(nf, gs):
                 if child is None or not needed[child]:

@@ -561,7 +561,10 @@ def _basic_node_cls(k):
     """The name PyTorch gives the last view op that a basic index applies."""
     last = _NOTHING
     for item in k:
-        if item is Ellipsis or (isinstance(item, slice) and item == slice(None)):
+        # (slice bounds may be tensors, as in data[i:i + n] for i in randint(...): compare by
+        # identity, not ==)
+        if item is Ellipsis or (isinstance(item, slice) and item.start is None
+                                and item.stop is None and item.step is None):
             continue
         last = item
     if last is None:
