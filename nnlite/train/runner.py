@@ -21,6 +21,7 @@ import numpy as np
 
 import nnlite
 from nnlite.train import builders as B
+from nnlite.train import distributed as D
 from nnlite.train import checks
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
@@ -123,6 +124,8 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
             print(text, file=out, flush=True)
 
     cfg = resolve(config, overrides)
+    if not D.start(cfg).writer:  # one of several ranks: rank 0 alone prints
+        quiet, progress = True, False
     if cfg["threads"] is None:
         return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
     previous = nnlite.get_num_threads()
@@ -139,7 +142,8 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         return _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, None)
     if resume is not None and not os.path.isdir(resume):
         raise ConfigError("--resume", f"'{resume}' is not a directory")
-    rundir = RunDir(resume or output_dir or _default_output_dir(cfg),
+    # ranks other than 0 of an N-rank run write into a private temporary directory
+    rundir = RunDir(D.current().private_dir(resume or output_dir or _default_output_dir(cfg)),
                     key="--resume" if resume is not None else "--output-dir")
     for note in rundir.notes:
         say(f"{rundir.path}: {note}")
@@ -174,7 +178,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
             raise ConfigError("--resume", f"no {CHECKPOINT} in '{resume}' (is it a run "
                               "directory that trained at least one epoch?)")
         checkpoint = read_checkpoint(path)
-        output_dir = resume
+        output_dir = D.current().private_dir(resume)
 
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
     if dry_run:
@@ -183,6 +187,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
             say(note)
         return {"n_parameters": setup.n_parameters,
                 "n_trainable_parameters": setup.n_trainable, "dry_run": True}
+    ranks = D.current().prepare(cfg, setup, checkpoint)  # DDP, shards (one process: no-op)
 
     output_dir = output_dir or _default_output_dir(cfg)
     if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT)):
@@ -247,6 +252,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         frozen_bn=setup.finetune["frozen_bn"] if setup.finetune else (),
         checkpoint_fn=save_checkpoint, checkpoint_every=tr["checkpoint_every"],
         progress=progress, log_fn=say, log_every=tr["log_every"])
+    ranks.attach(trainer)
     if checkpoint is not None:
         check_resume_batches(checkpoint, cfg["data"]["batch_size"], len(setup.train_loader),
                              resume)
@@ -256,6 +262,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
             raise ConfigError("--resume", f"the checkpoint in '{resume}' does not fit this "
                               f"config: {one_line(e)}") from None
         trainer.restore_loader_rng(setup.train_loader)
+        ranks.resumed(trainer, checkpoint)
         if tr["save_model"] == "best" and os.path.isfile(best_path):
             best.best_state = read_weights(best_path)
         rundir.write("config.yaml", dump_yaml(cfg))

@@ -366,6 +366,19 @@ def build_schema() -> Section:
                                     nullable=True),
             "bn_eval": Field("bool", True),
         }, nullable=True),
+        "distributed": Section({
+            "nproc": Field("int", 1, lo=1, doc="ranks to train on (> 1: data-parallel over "
+                                                "MPI, nnlite[mpi]); same as --nproc"),
+            "batch_size": Field("str", "global", choices=["global", "per_rank"],
+                                doc="data.batch_size is the global batch (split over the "
+                                    "ranks) or each rank's"),
+            "bucket_cap_mb": Field("float", 25.0, lo=0.0, lo_open=True,
+                                   doc="DistributedDataParallel's gradient bucket size"),
+            "sync_batchnorm": Field("bool", True, doc="BatchNorm statistics over the global "
+                                                      "batch (false: each rank's own)"),
+            "timeout_s": Field("float", 600.0, lo=0.0, lo_open=True,
+                               doc="a rank waiting this long for the others aborts the job"),
+        }),
         "metrics": Field("list", None, item=Field(
             "str", choices=CLASSIFICATION_METRICS + REGRESSION_METRICS),
             doc="default: accuracy, balanced_accuracy, f1_macro (classification); mse, mae, r2"),
