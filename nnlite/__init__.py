@@ -160,7 +160,7 @@ def get_default_device():
 
 _SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
                "testing", "backends", "accelerator", "distributions", "functional", "compat",
-               "onnx", "mps", "xpu")
+               "onnx", "mps", "xpu", "distributed")
 
 
 def __getattr__(name):
