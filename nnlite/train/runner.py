@@ -27,8 +27,8 @@ from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
 from nnlite.train.errors import RunError, one_line
 from nnlite.train.plots import plot_history
-from nnlite.train.schema import ConfigError, validate
 from nnlite.train.rundir import RunDir, check_resume_batches, read_checkpoint, read_weights
+from nnlite.train.schema import ConfigError, validate
 from nnlite.train.trainer import Trainer
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -182,6 +182,8 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
     if dry_run:
         say(describe(cfg, setup))
+        for note in setup.notes:
+            say(note)
         return {"n_parameters": setup.n_parameters,
                 "n_trainable_parameters": setup.n_trainable, "dry_run": True}
     ranks = D.current().prepare(cfg, setup, checkpoint)  # DDP, shards (one process: no-op)

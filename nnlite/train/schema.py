@@ -236,9 +236,9 @@ MAX_SEED = 2**32 - 1  # scikit-learn's random_state limit
 MAX_COUNT = 10**6  # epochs, layer widths, patience, ...
 MAX_STEPS = 10**9  # scheduler step counts
 MAX_SAMPLES = 10**9
-_LR = dict(lo=0.0, lo_open=True, hi=100.0)
-_UNIT = dict(lo=0.0, hi=1.0)
-FRACTION = dict(lo=0.0, hi=1.0, hi_open=True)
+_LR = {"lo": 0.0, "lo_open": True, "hi": 100.0}
+_UNIT = {"lo": 0.0, "hi": 1.0}
+FRACTION = {"lo": 0.0, "hi": 1.0, "hi_open": True}
 
 # Optimizer and scheduler arguments by name (the builders check that a name is an argument of
 # the chosen class, from its signature; this table gives its type and range).
@@ -285,7 +285,7 @@ RUN_NAME = re.compile(r"[^/\\\x00-\x1f\x7f:*?\"<>|]{1,100}")
 
 def build_schema() -> Section:
     patterns = Field("list", [], item=Field("str"))
-    count = dict(lo=1, hi=MAX_COUNT)
+    count = {"lo": 1, "hi": MAX_COUNT}
     return Section({
         "name": Field("str", None, doc="run name (default: the config file's name)"),
         "seed": Field("int", 0, lo=0, hi=MAX_SEED,
