@@ -150,7 +150,7 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
-                "testing"):
+                "testing", "onnx"):
         mod = importlib.import_module(f"nnlite.{name}")
         globals()[name] = mod
         return mod

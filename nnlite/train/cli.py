@@ -1,10 +1,11 @@
 """The ``nnlite-train`` command (also ``python scripts/train.py``).
 
     nnlite-train [fit] CONFIG.yaml [--set key.path=value ...] [--output-dir DIR] [--resume DIR]
-                 [--epochs N] [--seed N] [--quiet] [--dry-run]
+                 [--epochs N] [--seed N] [--quiet] [--dry-run [--graph graph.svg]]
     nnlite-train predict RUN_DIR data.csv [--output preds.csv] [--proba]
     nnlite-train evaluate RUN_DIR data.csv
     nnlite-train plot RUN_DIR [RUN_DIR ...] [--output curves.png]
+    nnlite-train export RUN_DIR --format onnx [--output model.onnx]
 
 ``fit`` is the default subcommand, so ``nnlite-train CONFIG.yaml`` trains.
 
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nnlite-train",
         description="Train a model from a YAML config (see configs/ for examples). Other "
-                    "subcommands: predict, evaluate, plot (nnlite-train predict --help).")
+                    "subcommands: predict, evaluate, plot, export (nnlite-train predict --help).")
     p.add_argument("config", nargs="?", help="the YAML config (optional with --resume)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY.PATH=VALUE",
@@ -35,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the config, build the model, print it; do not train")
+    p.add_argument("--graph", metavar="FILE",
+                   help="with --dry-run: draw one training step's autograd graph (.svg/.png/.pdf "
+                        "need Graphviz; .dot/.txt need nothing)")
     return p
 
 
@@ -43,7 +47,7 @@ def _error(message: str) -> int:
     return 2
 
 
-SUBCOMMANDS = ("fit", "predict", "evaluate", "plot")
+SUBCOMMANDS = ("fit", "predict", "evaluate", "plot", "export")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         from nnlite.train.plots import command
 
         return command(argv[1:], _error)
+    if argv and argv[0] == "export":
+        from nnlite.onnx.run_export import command as export_command
+
+        return export_command(argv[1:], _error)
     if argv and argv[0] == "fit":
         argv = argv[1:]
     args = build_parser().parse_args(argv)
@@ -64,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     from nnlite.train.schema import ConfigError
     from nnlite.train.trainer import NonFiniteLoss, TrainingInterrupted
 
+    if args.graph and not args.dry_run:
+        return _error("--graph draws the graph of a --dry-run; add --dry-run")
     if args.config is None and args.resume is None:
         return _error("give a config file (or --resume DIR)")
     overrides = list(args.overrides)
@@ -86,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 raw["name"] = os.path.splitext(os.path.basename(path))[0]
         progress = not args.quiet and sys.stdout.isatty() and sys.stderr.isatty()
         run(raw, overrides=overrides, output_dir=args.output_dir, resume=args.resume,
-            quiet=args.quiet, dry_run=args.dry_run, progress=progress)
+            quiet=args.quiet, dry_run=args.dry_run, progress=progress, graph=args.graph)
     except ConfigError as e:
         where = f"{e.path}: " if e.path else ""
         return _error(f"{where}{e.message}".replace("\n", " "))

@@ -78,7 +78,7 @@ def describe(cfg: dict, setup: _Setup) -> str:
 
 def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = None,
         resume: str | None = None, quiet: bool = True, dry_run: bool = False,
-        progress: bool = False, out=None, callbacks=()) -> dict:
+        progress: bool = False, out=None, callbacks=(), graph: str | None = None) -> dict:
     """Train from a config dict; returns the summary (also written to ``summary.json``).
 
     Raises ``ConfigError`` for a bad config, ``TrainingInterrupted`` after Ctrl-C (a checkpoint
@@ -94,16 +94,16 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
 
     cfg = resolve(config, overrides)
     if cfg["threads"] is None:
-        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
+        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, graph)
     previous = nnlite.get_num_threads()
     nnlite.set_num_threads(cfg["threads"])
     try:
-        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
+        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, graph)
     finally:
         nnlite.set_num_threads(previous)
 
 
-def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) -> dict:
+def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, graph) -> dict:
     checkpoint = None
     if resume is not None:
         path = os.path.join(resume, CHECKPOINT)
@@ -116,6 +116,10 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
     if dry_run:
         say(describe(cfg, setup))
+        if graph:
+            from nnlite.train.model_graph import write_graph
+
+            say(write_graph(setup, graph))
         return {"n_parameters": setup.n_parameters,
                 "n_trainable_parameters": setup.n_trainable, "dry_run": True}
 

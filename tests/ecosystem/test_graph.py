@@ -247,3 +247,27 @@ def test_render_svg(tmp_path):
     pytest.importorskip("graphviz")
     path = make_dot(out, params=params).render(str(tmp_path / "g"), format="svg")
     assert open(path).read().count("AccumulateGrad") == 4
+
+
+def test_cli_dry_run_writes_the_graph(tmp_path, capsys):
+    import os
+
+    from nnlite.train.cli import main
+
+    cfg = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "configs", "mlp.yaml")
+    txt = tmp_path / "g.txt"
+    assert main([cfg, "--dry-run", "--graph", str(txt)]) == 0
+    text = txt.read_text()
+    assert text.startswith("NllLossBackward0\n") and "AccumulateGrad  0.weight (256, 64)" in text
+    dot = tmp_path / "g.dot"
+    assert main([cfg, "--dry-run", "--quiet", "--graph", str(dot)]) == 0
+    assert structure(dot.read_text())[0][("0.weight\n (256, 64)", "lightblue")] == 1
+    assert main([cfg, "--graph", str(dot)]) == 2
+    assert main([cfg, "--dry-run", "--graph", str(tmp_path / "g.jpg")]) == 2
+    assert "--graph" in capsys.readouterr().err
+    if shutil.which("dot") is not None:
+        pytest.importorskip("graphviz")
+        svg = tmp_path / "g.svg"
+        assert main([cfg, "--dry-run", "--quiet", "--graph", str(svg)]) == 0
+        assert "<svg" in svg.read_text()
