@@ -145,13 +145,35 @@ def _apply_thread_env() -> None:
 _apply_thread_env()
 
 
+def set_default_device(device) -> None:
+    """Only the CPU exists: ``None``/``"cpu"`` are accepted, any other device raises torch's
+    ``AssertionError`` (a CPU-only PyTorch raises it at the first tensor made there)."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise AssertionError(f"Torch not compiled with CUDA enabled (nnlite runs on the CPU "
+                             f"only; cannot make '{device}' the default device)")
+
+
+def get_default_device():
+    """``device(type='cpu')``: nnlite's only device."""
+    return device("cpu")
+
+
+_SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
+               "testing", "backends", "accelerator", "distributions", "functional", "compat",
+               "onnx", "mps", "xpu")
+
+
 def __getattr__(name):
     # Submodules load on first use so `import nnlite` stays fast.
     import importlib
 
-    if name in ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
-                "testing", "onnx"):
-        mod = importlib.import_module(f"nnlite.{name}")
+    if name in _SUBMODULES:
+        try:
+            mod = importlib.import_module(f"nnlite.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"nnlite.{name}":
+                raise
+            raise AttributeError(f"module 'nnlite' has no attribute '{name}'") from None
         globals()[name] = mod
         return mod
     if name in ("save", "load"):

@@ -381,4 +381,36 @@ def _build(header: dict, body: bytearray, name: str):
     return _decode(doc["structure"], arrays, name, "<root>", 0)
 
 
-__all__ = ["atomic_write", "from_bytes", "io", "load", "save", "to_bytes"]
+_safe_globals: list = []
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Accepted for PyTorch compatibility; nnlite never unpickles, so nothing needs allowing."""
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    return list(_safe_globals)
+
+
+def clear_safe_globals() -> None:
+    _safe_globals.clear()
+
+
+class safe_globals:  # noqa: N801 - torch's name
+    """``with torch.serialization.safe_globals([...]):`` -- a no-op context (no pickle here)."""
+
+    def __init__(self, safe_globals: list) -> None:
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self):
+        self._n = len(_safe_globals)
+        _safe_globals.extend(self.safe_globals)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        del _safe_globals[self._n:]
+
+
+__all__ = ["add_safe_globals", "atomic_write", "clear_safe_globals", "from_bytes",
+           "get_safe_globals", "io", "load", "safe_globals", "save", "to_bytes"]

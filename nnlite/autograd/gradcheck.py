@@ -123,12 +123,17 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     n_in = len(inputs)
 
     def first_order(*args):
+        # The finite differences call this under no_grad; the first-order graph must still be
+        # built (and differentiated with create_graph) or there is nothing to compare.
         ins, gos = args[:n_in], args[n_in:]
-        os_ = _outputs(func, ins)
-        diff_ins = [ins[i] for i in diff_idx]
-        keep = [(o, g) for o, g in zip(os_, gos) if o._requires_grad]
-        gs = grad([o for o, _ in keep], diff_ins, grad_outputs=[g for _, g in keep],
-                  create_graph=True, allow_unused=True)
+        with enable_grad():
+            os_ = _outputs(func, ins)
+            diff_ins = [ins[i] for i in diff_idx]
+            keep = [(o, g) for o, g in zip(os_, gos) if o._requires_grad]
+            if not keep:
+                return ()
+            gs = grad([o for o, _ in keep], diff_ins, grad_outputs=[g for _, g in keep],
+                      create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_order, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,

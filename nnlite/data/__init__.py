@@ -6,6 +6,8 @@ from nnlite.data.dataloader import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
     default_collate,
 )
 from nnlite.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
@@ -19,6 +21,8 @@ __all__ = [
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "Subset",
     "TensorDataset",
     "default_collate",

@@ -8,6 +8,7 @@ middle of an epoch resumes with exactly the same batches.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Callable, Iterator
 
@@ -15,88 +16,45 @@ import numpy as np
 
 from nnlite import _dtype as D
 from nnlite._tensor import Tensor
+from nnlite.data.sampler import (  # noqa: F401 - torch.utils.data.dataloader has them too
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 
-class Sampler:
-    """Yields dataset indices; subclasses define ``__iter__`` (and usually ``__len__``)."""
-
-    def __init__(self, data_source=None) -> None:
-        pass
-
-
-class SequentialSampler(Sampler):
-    def __init__(self, data_source) -> None:
-        self.data_source = data_source
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(range(len(self.data_source)))
-
-    def __len__(self) -> int:
-        return len(self.data_source)
+# A pass of up to this many indices is drawn whole when it starts, so that a checkpoint taken
+# mid-pass (state_dict) holds its order and every random draw of the pass is already made (a
+# resumed pass then leaves the generators exactly where the uninterrupted one does). Longer
+# passes -- RandomSampler(ds, replacement=True, num_samples=int(1e10)) -- are drawn lazily, a
+# batch at a time, as torch does.
+_EAGER_LIMIT = 1 << 20
 
 
-class RandomSampler(Sampler):
-    """A random permutation of the indices per pass, drawn from ``generator`` (or the global one)."""
+class _IndexStream:
+    """One pass's indices, handed out ``take(k)`` at a time."""
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None) -> None:
-        self.data_source = data_source
-        self.replacement = replacement
-        self._num_samples = num_samples
-        self.generator = generator
+    def __init__(self, it, order: np.ndarray | None = None, start: int = 0) -> None:
+        self._it = it
+        self._order = order  # the whole pass, when drawn up front
+        self._pos = start
 
-    @property
-    def num_samples(self) -> int:
-        return len(self.data_source) if self._num_samples is None else self._num_samples
+    def take(self, k: int) -> np.ndarray:
+        if self._order is not None:
+            out = self._order[self._pos : self._pos + k]
+            self._pos += len(out)
+            return out
+        return np.fromiter(itertools.islice(self._it, k), dtype=np.int64)
 
-    def __iter__(self) -> Iterator[int]:
-        # Draw for draw what torch.utils.data.RandomSampler does, so that the same seed gives
-        # the same order as PyTorch.
-        from nnlite._random import Generator
-        from nnlite.ops.creation import empty, randint, randperm
-
-        n = len(self.data_source)
-        g = self.generator
-        if g is None:
-            seed = int(empty((), dtype=D.int64).random_().item())
-            g = Generator().manual_seed(seed)
-        out: list[int] = []
-        if self.replacement:
-            for _ in range(self.num_samples // 32):
-                out += randint(0, n, (32,), generator=g).tolist()
-            out += randint(0, n, (self.num_samples % 32,), generator=g).tolist()
-            return iter(out)
-        for _ in range(self.num_samples // n):
-            out += randperm(n, generator=g).tolist()
-        out += randperm(n, generator=g).tolist()[: self.num_samples % n]
-        return iter(out)
-
-    def __len__(self) -> int:
-        return self.num_samples
-
-
-class BatchSampler(Sampler):
-    """Groups the indices of ``sampler`` into lists of ``batch_size``."""
-
-    def __init__(self, sampler, batch_size: int, drop_last: bool) -> None:
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(
-                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
-            )
-        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
-
-    def __iter__(self) -> Iterator[list[int]]:
-        batch = []
-        for i in self.sampler:
-            batch.append(i)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
-            yield batch
-
-    def __len__(self) -> int:
-        n = len(self.sampler)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+    def order(self) -> np.ndarray:
+        if self._order is None:
+            raise RuntimeError(
+                f"DataLoader.state_dict(): this pass has more than {_EAGER_LIMIT} samples and "
+                "is drawn lazily, so its index order is not recorded")
+        return self._order
 
 
 def default_collate(batch):
@@ -171,19 +129,12 @@ class DataLoader:
         self._auto_collation = batch_sampler is not None
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else None)
         self._default_collate = collate_fn is None
-        self._order: np.ndarray | None = None  # the current pass's index order
+        self._stream: _IndexStream | None = None  # the current pass's indices, drawn lazily
         self._done = 0  # batches of the current pass already yielded
         self._resume = False
 
     def __len__(self) -> int:
         return len(self.batch_sampler) if self._auto_collation else len(self.sampler)
-
-    def _batches(self, order: np.ndarray) -> list:
-        if not isinstance(self.batch_sampler, BatchSampler):
-            return None
-        bs, n = self.batch_size, len(order)
-        stop = n - n % bs if self.drop_last else n
-        return [order[i : i + bs] for i in range(0, stop, bs)]
 
     def __iter__(self) -> Iterator:
         if not self._resume:
@@ -192,23 +143,35 @@ class DataLoader:
             from nnlite.ops.creation import empty
 
             empty((), dtype=D.int64).random_(generator=self.generator)
-            if isinstance(self.batch_sampler, BatchSampler):
-                self._order = np.fromiter(iter(self.sampler), dtype=np.int64)
+            if self._plain_batches():
+                sampler = self.batch_sampler.sampler
+                it = iter(sampler)
+                eager = len(sampler) <= _EAGER_LIMIT
+                self._stream = _IndexStream(
+                    it, np.fromiter(it, dtype=np.int64) if eager else None)
             self._done = 0
         self._resume = False
-        if not isinstance(self.batch_sampler, BatchSampler):
+        if not self._plain_batches():
             return self._iter_generic()
-        return self._iter_batched(self._batches(self._order), self._done)
+        return self._iter_batched(self._stream)
 
-    def _iter_batched(self, batches, start) -> Iterator:
+    def _plain_batches(self) -> bool:
+        # nnlite's own BatchSampler (not a subclass with its own __iter__): its batches are
+        # consecutive runs of its sampler's indices, so they come from the index stream.
+        return type(self.batch_sampler) is BatchSampler
+
+    def _iter_batched(self, stream: _IndexStream) -> Iterator:
         fast = self._default_collate and hasattr(self.dataset, "_batch")
-        for i in range(start, len(batches)):
-            idx = batches[i]
+        bs, drop_last = self.batch_sampler.batch_size, self.batch_sampler.drop_last
+        while True:
+            idx = stream.take(bs)
+            if len(idx) == 0 or (len(idx) < bs and drop_last):
+                return
             if fast:
                 out = self.dataset._batch(idx)
             else:
                 out = self.collate_fn([self.dataset[int(j)] for j in idx])
-            self._done = i + 1
+            self._done += 1
             yield out
 
     def _iter_generic(self) -> Iterator:
@@ -222,7 +185,7 @@ class DataLoader:
 
     def state_dict(self) -> dict:
         """Where the current pass stands: its index order and the batches already yielded."""
-        order = self._order if self._order is not None else np.zeros(0, np.int64)
+        order = self._stream.order() if self._stream is not None else np.zeros(0, np.int64)
         return {"order": Tensor._wrap(order.copy()), "batches_done": int(self._done)}
 
     def load_state_dict(self, state: dict) -> None:
@@ -231,8 +194,11 @@ class DataLoader:
         order = state["order"]
         order = np.asarray(order._data if isinstance(order, Tensor) else order, dtype=np.int64)
         done = int(state["batches_done"])
-        if len(order) != len(self.sampler):
+        n = len(self.batch_sampler.sampler if self._plain_batches() else self.sampler)
+        if len(order) != n:
             raise ValueError(f"DataLoader state is for {len(order)} samples, the dataset has "
-                             f"{len(self.sampler)}")
-        self._order, self._done = order, done
+                             f"{n}")
+        bs = self.batch_sampler.batch_size if self._plain_batches() else 1
+        self._stream = _IndexStream(iter(()), order, done * bs)
+        self._done = done
         self._resume = 0 < done < len(self)

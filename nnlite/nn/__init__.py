@@ -113,3 +113,11 @@ from nnlite.nn.upsample import (  # noqa: F401,E402
     UpsamplingNearest2d,
 )
 from nnlite.nn.attention import MultiheadAttention  # noqa: F401,E402
+from nnlite.nn.transformer import (  # noqa: F401,E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from nnlite.nn import modules  # noqa: F401,E402

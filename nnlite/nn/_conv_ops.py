@@ -722,26 +722,28 @@ def _scatter_rows_np(g2, idx, num, scale):
 
 
 class EmbeddingScatterBackward(Node):
-    """``gw = scatter_rows(g)`` is linear; its adjoint gathers (and scales) rows."""
+    """``gw = scatter_rows(g)`` is linear; its backward gathers rows, zeroing ``padding_idx``
+    but NOT dividing by the index counts: PyTorch's ``embedding_dense_double_backward``
+    ignores ``scale_grad_by_freq`` (so that gradient is not the adjoint, as in torch)."""
 
     def backward(self, gg):
-        return (embedding_gather(gg, self.idx, self.scale, self.g_shape),)
+        return (embedding_gather(gg, self.idx, self.gather_scale, self.g_shape),)
 
 
-def embedding_scatter(g: Tensor, idx: np.ndarray, num: int, scale) -> Tensor:
+def embedding_scatter(g: Tensor, idx: np.ndarray, num: int, scale, gather_scale=None) -> Tensor:
     """Rows of ``g`` (shape idx.shape + (D,)), times ``scale`` (per position, or None), summed
-    into a (num, D) zero array at ``idx``."""
+    into a (num, D) zero array at ``idx``; its backward gathers times ``gather_scale``."""
     dim = g._data.shape[-1]
     out = _W(_scatter_rows_np(g._data.reshape(-1, dim), idx.ravel(), num, scale))
     node = record(out, EmbeddingScatterBackward, (g,))
     if node is not None:
-        node.idx, node.scale, node.g_shape = idx, scale, g._data.shape
+        node.idx, node.gather_scale, node.g_shape = idx, gather_scale, g._data.shape
     return out
 
 
 class EmbeddingGatherBackward(Node):
     def backward(self, g):
-        return (embedding_scatter(g, self.idx, self.num, self.scale),)
+        return (embedding_scatter(g, self.idx, self.num, self.scale, self.scale),)
 
 
 def embedding_gather(w: Tensor, idx: np.ndarray, scale, out_shape) -> Tensor:
@@ -757,7 +759,7 @@ def embedding_gather(w: Tensor, idx: np.ndarray, scale, out_shape) -> Tensor:
 
 class EmbeddingBackward0(Node):
     def backward(self, g):
-        return (embedding_scatter(g, self.idx, self.num, self.scale),)
+        return (embedding_scatter(g, self.idx, self.num, self.scale, self.pad_scale),)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -793,14 +795,15 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None, no
     node = record(out, EmbeddingBackward0, (weight,))
     if node is not None:
         flat = idx.ravel()
-        scale = None
+        scale = keep = None
         if scale_grad_by_freq:
             scale = 1.0 / np.bincount(flat, minlength=num)[flat]
         if padding_idx is not None:
-            keep = (flat != padding_idx).astype(np.float64)
+            keep = (flat != padding_idx).astype(wd.dtype)
             scale = keep if scale is None else scale * keep
         node.idx, node.num = idx, num
         node.scale = None if scale is None else scale.astype(wd.dtype)
+        node.pad_scale = keep
     return out
 
 

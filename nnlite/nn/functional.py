@@ -15,6 +15,7 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.nn import _ops
 from nnlite.ops import elementwise as _E
+from nnlite.ops.inplace import apply_inplace as _apply_inplace
 from nnlite.ops import reduce as _R
 
 __all__ = [
@@ -51,6 +52,12 @@ __all__ = [
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _inplace(input: Tensor, op, name: str, *args) -> Tensor:
+    """``inplace=True``: ``op``'s result written into ``input``, version counter bumped, graph
+    rewired (a leaf that requires grad is refused), as PyTorch's in-place activations."""
+    return _apply_inplace(input, op, *args, name=name)
+
+
 # ---- layers -------------------------------------------------------------------------------
 
 
@@ -60,7 +67,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)``. ``inplace`` is accepted for compatibility; the result is a new tensor."""
+    """``max(x, 0)``; with ``inplace`` the result is written into ``input`` (version bumped)."""
+    if inplace:
+        return _inplace(input, _ops.relu, "relu_")
     return _ops.relu(input)
 
 
@@ -70,11 +79,15 @@ def relu_(input: Tensor) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x if x > 0 else negative_slope * x``."""
+    if inplace:
+        return _inplace(input, _ops.leaky_relu, "leaky_relu_", negative_slope)
     return _ops.leaky_relu(input, negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
+    if inplace:
+        return _inplace(input, _ops.elu, "elu_", alpha)
     return _ops.elu(input, alpha)
 
 
@@ -85,6 +98,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``."""
+    if inplace:
+        return _inplace(input, _ops.silu, "silu_")
     return _ops.silu(input)
 
 
@@ -106,12 +121,15 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    return hardtanh(input, 0.0, 6.0)
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; zero gradient at the bounds (as torch)."""
+    if inplace:
+        return _inplace(input, _ops.hardtanh, "hardtanh_", min_val, max_val)
     return _ops.hardtanh(input, min_val, max_val)
 
 
@@ -142,6 +160,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     ``1/(1-p)``; identity when not ``training``."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if inplace and training and p > 0:
+        return _inplace(input, _ops.dropout, "dropout_", p, training)
     return _ops.dropout(input, p, training)
 
 
@@ -450,16 +470,22 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
+    if inplace:
+        return _inplace(input, _ops.mish, "mish_")
     return _ops.mish(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
+    if inplace:
+        return _inplace(input, _ops.hardswish, "hardswish_")
     return _ops.hardswish(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
+    if inplace:
+        return _inplace(input, _ops.hardsigmoid, "hardsigmoid_")
     return _ops.hardsigmoid(input)
 
 
@@ -474,11 +500,15 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    if inplace:
+        return _inplace(input, _ops.selu, "selu_")
     return _ops.selu(input)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if inplace:
+        return _inplace(input, _ops.celu, "celu_", alpha)
     return _ops.celu(input, alpha)
 
 

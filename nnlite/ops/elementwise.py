@@ -244,12 +244,34 @@ def floor_divide(a, b):
 
 
 class RemainderBackward0(Node):
+    """``a % s`` for a scalar ``s``: the gradient passes through."""
+
+    def backward(self, g):
+        return g, None
+
+
+class RemainderBackward1(Node):
+    """``a % b`` = ``a - floor(a / b) * b``: d/db is ``-floor(a / b)``."""
+
+    _rounding = "floor"
+
     def backward(self, g):
         a, b = self._unpacked_saved
+        ga = sum_to(g, self.a_shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
-            gb = sum_to(-g * div(a, b, rounding_mode="floor"), self.b_shape)
-        return sum_to(g, self.a_shape), gb
+            gb = sum_to(-g * div(a, b, rounding_mode=self._rounding), self.b_shape)
+        return ga, gb
+
+
+class FmodBackward0(RemainderBackward0):
+    pass
+
+
+class FmodBackward1(RemainderBackward1):
+    """``fmod(a, b)`` = ``a - trunc(a / b) * b``."""
+
+    _rounding = "trunc"
 
 
 def _remainder_np(ad, bd):
@@ -264,25 +286,35 @@ def _remainder_np(ad, bd):
         return np.where((m != 0) & ((bd < 0) != (m < 0)), m + bd, m)
 
 
-def remainder(a, b):
+def _fmod_np(ad, bd):
+    if np.asarray(ad).dtype.kind != "f" and np.any(np.asarray(bd) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.fmod(ad, bd)
+
+
+def _modulo(a, b, fn, scalar_cls, tensor_cls):
     if not isinstance(a, Tensor):
         a, b = _as_tensor_first(a, b)
     ad, bd = _operands(a, b)
-    out = _W(np.asarray(_remainder_np(ad, bd)))
-    bt = b if isinstance(b, Tensor) else _NOGRAD
-    node = record(out, RemainderBackward0, (a, bt), (a, bt))
-    if node is not None:
-        node.a_shape, node.b_shape = a._data.shape, bt._data.shape
+    out = _W(np.asarray(fn(ad, bd)))
+    if isinstance(b, Tensor):
+        node = record(out, tensor_cls, (a, b), (a, b))
+        if node is not None:
+            node.a_shape, node.b_shape = a._data.shape, b._data.shape
+    else:
+        record(out, scalar_cls, (a, _NOGRAD))
     return out
+
+
+def remainder(a, b):
+    """Python's ``a % b``: the result takes the divisor's sign."""
+    return _modulo(a, b, _remainder_np, RemainderBackward0, RemainderBackward1)
 
 
 def fmod(a, b):
-    ad, bd = _operands(a, b)
-    out = _W(np.asarray(np.fmod(ad, bd)))
-    node = record(out, AddBackward0, (a, _NOGRAD))
-    if node is not None:
-        node.a_shape, node.b_shape, node.alpha = ad.shape, (), 1
-    return out
+    """C's ``fmod``: the result takes the dividend's sign."""
+    return _modulo(a, b, _fmod_np, FmodBackward0, FmodBackward1)
 
 
 class PowBackward0(Node):
@@ -648,12 +680,48 @@ def minimum(a, b):
     return _max_min(a, b, True)
 
 
+class FmaxBackward0(Node):
+    """The gradient goes to ``a`` where it was chosen (``a >= b``, for fmin ``a <= b``, or ``b``
+    is NaN), else to ``b``: no tie splitting, as PyTorch's formula."""
+
+    def backward(self, g):
+        a, b = self._unpacked_saved
+        keep = logical_or(le(a, b) if self._is_min else ge(a, b), isnan(b))
+        z = zeros_like(g)
+        ga = sum_to(where(keep, g, z), self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to(where(keep, z, g), self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class FminBackward0(FmaxBackward0):
+    _is_min = True
+
+
+FmaxBackward0._is_min = False
+
+
+def _fmax_fmin(a, b, is_min):
+    if not isinstance(a, Tensor):
+        a = Tensor._wrap(_as_array(a))
+    if not isinstance(b, Tensor):
+        b = Tensor._wrap(_as_array(b))
+    ad, bd = _operands(a, b)
+    # NaN is ignored: the other operand wins unless both are NaN (numpy's fmax/fmin agree)
+    out = _W(np.asarray(np.fmin(ad, bd) if is_min else np.fmax(ad, bd)))
+    node = record(out, FminBackward0 if is_min else FmaxBackward0, (a, b), (a, b))
+    if node is not None:
+        node.a_shape, node.b_shape = ad.shape, bd.shape
+    return out
+
+
 def fmax(a, b):
-    return maximum(a, b)
+    """Elementwise maximum that ignores NaN: ``fmax(nan, 1) == 1``."""
+    return _fmax_fmin(a, b, False)
 
 
 def fmin(a, b):
-    return minimum(a, b)
+    """Elementwise minimum that ignores NaN: ``fmin(nan, 1) == 1``."""
+    return _fmax_fmin(a, b, True)
 
 
 class WhereBackward0(Node):

@@ -6,4 +6,8 @@ def __getattr__(name):
         import nnlite.data as data
 
         return data
+    if name in ("tensorboard",):
+        import importlib
+
+        return importlib.import_module(f"nnlite.utils.{name}")
     raise AttributeError(f"module 'nnlite.utils' has no attribute '{name}'")

@@ -271,3 +271,23 @@ def test_cli_dry_run_writes_the_graph(tmp_path, capsys):
         svg = tmp_path / "g.svg"
         assert main([cfg, "--dry-run", "--quiet", "--graph", str(svg)]) == 0
         assert "<svg" in svg.read_text()
+
+
+def test_torchviz_through_the_compat_shim(tmp_path):
+    # the user's path: an unchanged PyTorch script using torchviz, run with nnlite as torch
+    pytest.importorskip("torchviz")
+    pytest.importorskip("graphviz")
+    script = tmp_path / "viz.py"
+    script.write_text(
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "from torchviz import make_dot\n"
+        "m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n"
+        "y = m(torch.randn(3, 4)).sum()\n"
+        "dot = make_dot(y, params=dict(m.named_parameters()), show_attrs=True, show_saved=True)\n"
+        "print(torch.__name__, dot.source.count('AccumulateGrad'), '2.weight' in dot.source)\n"
+    )
+    r = subprocess.run([sys.executable, "-W", "ignore", "-m", "nnlite.compat", str(script)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["nnlite", "4", "True"]

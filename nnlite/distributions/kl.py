@@ -1,0 +1,70 @@
+"""``kl_divergence(p, q)`` for the pairs with a closed form, and ``register_kl``."""
+
+from __future__ import annotations
+
+import nnlite
+from nnlite.distributions.bernoulli import Bernoulli
+from nnlite.distributions.categorical import Categorical, OneHotCategorical
+from nnlite.distributions.normal import Normal
+from nnlite.distributions.uniform import Uniform
+
+_KL = {}
+
+
+def register_kl(type_p, type_q):
+    """Decorator: ``@register_kl(P, Q) def kl(p, q): ...`` adds a closed form."""
+
+    def deco(fn):
+        _KL[(type_p, type_q)] = fn
+        return fn
+
+    return deco
+
+
+def kl_divergence(p, q):
+    """``KL(p || q)``, batch-wise. Raises ``NotImplementedError`` for an unregistered pair."""
+    for (tp, tq), fn in _KL.items():
+        if isinstance(p, tp) and isinstance(q, tq):
+            return fn(p, q)
+    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and "
+                              f"q type {type(q).__name__}")
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p, q):
+    var_ratio = (p.scale / q.scale).pow(2)
+    t1 = ((p.loc - q.loc) / q.scale).pow(2)
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p, q):
+    t = p.probs * (p.logits - q.logits)
+    t = nnlite.where(q.probs == 0, nnlite.full_like(t, float("inf")), t)
+    t = nnlite.where(p.probs == 0, nnlite.zeros_like(t), t)
+    return t.sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehot(p, q):
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p, q):
+    from nnlite.nn import functional as F
+
+    t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
+    t1 = nnlite.where(q.probs == 0, nnlite.full_like(t1, float("inf")), t1)
+    t1 = nnlite.where(p.probs == 0, nnlite.zeros_like(t1), t1)
+    t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
+    t2 = nnlite.where(q.probs == 1, nnlite.full_like(t2, float("inf")), t2)
+    t2 = nnlite.where(p.probs == 1, nnlite.zeros_like(t2), t2)
+    return t1 + t2
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p, q):
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    outside = (q.low > p.low) | (q.high < p.high)
+    return nnlite.where(outside, nnlite.full_like(result, float("inf")), result)

@@ -1,0 +1,28 @@
+"""``torch.nn.modules``: the module paths PyTorch programs import layers from
+(``torch.nn.modules.loss._Loss``, ``torch.nn.modules.linear.NonDynamicallyQuantizableLinear``).
+
+Each submodule re-exports nnlite.nn's classes of that family; nothing is defined twice.
+"""
+
+from nnlite.nn.modules import (  # noqa: F401
+    activation,
+    batchnorm,
+    container,
+    conv,
+    distance,
+    dropout,
+    flatten,
+    instancenorm,
+    linear,
+    loss,
+    module,
+    normalization,
+    padding,
+    pixelshuffle,
+    pooling,
+    rnn,
+    sparse,
+    transformer,
+    upsampling,
+)
+from nnlite.nn.modules.module import Module  # noqa: F401

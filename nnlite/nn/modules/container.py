@@ -1,0 +1,14 @@
+"""``torch.nn.modules.container``: the same classes as ``nnlite.nn``, under the module path
+PyTorch programs import them from."""
+
+from nnlite.nn.containers import (  # noqa: F401
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+
+__all__ = [
+    "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"
+]

@@ -1,0 +1,13 @@
+"""``torch.nn.modules.conv``: the same classes as ``nnlite.nn``, under the module path
+PyTorch programs import them from."""
+
+from nnlite.nn.conv import (  # noqa: F401
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+)
+
+__all__ = [
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"
+]
