@@ -136,6 +136,9 @@ def test_real_torchviz_show_saved_and_attrs(torchviz_on_nnlite):
     labels = {lab for lab, _ in nodes}
     assert "other\n (3)" in labels and "result\n (3)" in labels  # _saved_other, _saved_result
     assert any(lab.startswith("MulBackward0\n") and "[saved tensor]" in lab for lab in labels)
+    mul = next(lab for lab in labels if lab.startswith("MulBackward0\n"))
+    # exactly torch's two saved attributes (no helper methods leaking in through dir())
+    assert sorted(line.split(":")[0].strip() for line in mul.split("\n")[2:]) == ["other", "self"]
     assert ("MulBackward0", "other\n (3)", "none") not in edges  # labels carry attrs now
 
 
@@ -184,6 +187,9 @@ def test_builtin_nodes_have_saved_attributes_not_saved_tensors():
         assert node._saved_other is c
         if lib is nnlite:
             assert node._saved_self is x  # torch skips saving what no gradient needs
+    x = nnlite.ones(3, requires_grad=True)
+    sq = (x * x).grad_fn  # the same tensor saved twice: self and other, as torch names them
+    assert sq._saved_self is x and sq._saved_other is x
     t = nnlite.ones(3, requires_grad=True).exp()
     assert t.grad_fn._saved_result.tolist() == t.tolist()
     with pytest.raises(AttributeError, match="_saved_result"):
