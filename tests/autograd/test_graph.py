@@ -11,7 +11,7 @@ import pytest
 
 import nnlite
 from nnlite.autograd.graph import make_dot, print_graph, to_dot
-from tests.ecosystem.graph_compare import structure
+from tests.autograd.graph_compare import structure
 
 
 def add_mul(torch):
