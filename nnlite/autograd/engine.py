@@ -400,9 +400,9 @@ def _accumulate(var, g, create_graph, steal=False):
         )
     if g._data.dtype != var._data.dtype:
         g = _Tensor._wrap(g._data.astype(var._data.dtype)) if not create_graph else g.to(var.dtype)
-    old = var.grad
+    old = var._grad
     if old is None and create_graph:
-        var.grad = g
+        var._grad = g
     elif old is None:
         arr = g._data
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
@@ -416,13 +416,13 @@ def _accumulate(var, g, create_graph, steal=False):
             and arr.flags.c_contiguous
             and arr.flags.writeable
         ):
-            var.grad = _Tensor._wrap(arr)
+            var._grad = _Tensor._wrap(arr)
         else:
             # A fresh, writable, contiguous array: the incoming grad may be a broadcast view or
             # shared with another leaf, and users zero .grad in place.
-            var.grad = _Tensor._wrap(np.array(arr, copy=True, order="C"))
+            var._grad = _Tensor._wrap(np.array(arr, copy=True, order="C"))
     elif create_graph or old._requires_grad:
-        var.grad = old + g
+        var._grad = old + g
     else:
         np.add(old._data, g._data, out=old._data)
         old._vc[0] += 1

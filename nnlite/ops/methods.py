@@ -25,6 +25,11 @@ def _rev(fn):
     return lambda self, other: fn(other, self)
 
 
+def _commuted(fn):
+    # reflected + and * keep the tensor first (``2 * b`` is ``mul(b, 2)``, as torch's graph)
+    return lambda self, other: fn(self, other)
+
+
 def _t_where(self, condition, other):
     return E.where(condition, self, other)
 

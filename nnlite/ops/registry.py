@@ -361,9 +361,9 @@ for _row in OPS:
         _row.kernel = True
 
 # ---- Tensor methods that are no public function -------------------------------------------
-method("__radd__", M._rev(E.add))
+method("__radd__", M._commuted(E.add))
 method("__rsub__", E.rsub)
-method("__rmul__", M._rev(E.mul))
+method("__rmul__", M._commuted(E.mul))
 method("__rtruediv__", E.rdiv)
 method("__rfloordiv__", M._rev(E.floor_divide))
 method("__rmod__", M._rev(E.remainder))

@@ -47,8 +47,26 @@ class NonFiniteLoss(FloatingPointError):
         self.epoch, self.batch, self.value = epoch, batch, value
 
 
-def _is_classification_loss(loss_fn) -> bool:
-    return type(loss_fn).__name__ in ("CrossEntropyLoss", "NLLLoss")
+def _is_array(x) -> bool:
+    return isinstance(x, (np.ndarray, Tensor, list, tuple))
+
+
+def _as_tensor(x, what: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be numbers, got an array of dtype {a.dtype}")
+    if a.dtype == np.float64:
+        a = a.astype(np.float32)  # the model's default dtype, as torch.tensor would give
+    return Tensor._wrap(np.ascontiguousarray(a))
+
+
+def infer_task(y) -> str:
+    """``classification`` for integer targets, ``regression`` for floating-point ones (the
+    dtype decides, as it decides which loss accepts them in PyTorch)."""
+    a = y._data if isinstance(y, Tensor) else np.asarray(y)
+    return "classification" if a.dtype.kind in "iub" else "regression"
 
 
 class Trainer:
@@ -59,7 +77,8 @@ class Trainer:
         scheduler: an lr scheduler stepped per epoch (or per batch: ``scheduler_interval
             ="step"``); ``ReduceLROnPlateau`` is stepped with ``plateau_monitor``'s value.
         callbacks: ``Callback`` objects (early stopping, best model, your own).
-        task: ``"classification"`` or ``"regression"`` (default: from the loss).
+        task: ``"classification"`` or ``"regression"`` (default: from the dtype of the first
+            training targets: integers mean classification).
         metrics: names from ``nnlite.train.metrics`` for validation/evaluation.
         grad_clip: clip the total gradient norm to this.
         target_transform: maps regression outputs and targets back to the data's units before
@@ -67,11 +86,13 @@ class Trainer:
         frozen_bn: BatchNorm modules kept in eval mode while training (frozen fine-tuning).
         checkpoint_fn: ``fn(trainer, reason)`` called after every ``checkpoint_every`` epochs
             (``reason="epoch"``) and on interruption (``"interrupt"``).
-        progress: show tqdm progress bars.
+        progress: show tqdm progress bars (True: on stderr; or a file to write them to).
 
     Example:
         >>> t = Trainer(model, nnlite.optim.AdamW(model.parameters()), nn.CrossEntropyLoss())
         >>> t.fit(DataLoader(train_ds, batch_size=64, shuffle=True), epochs=5)
+        >>> t.fit(x_train, y_train, epochs=5, validation_split=0.1)  # arrays or tensors
+        >>> t.predict(x_test).shape  # (n, n_outputs)
     """
 
     def __init__(self, model, optimizer, loss_fn, scheduler=None,
@@ -85,9 +106,11 @@ class Trainer:
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.scheduler = scheduler
         self.callbacks = list(callbacks)
-        self.task = task or ("classification" if _is_classification_loss(loss_fn)
-                             else "regression")
-        self.metrics = list(metrics) if metrics is not None else list(M.DEFAULTS[self.task])
+        if task not in (None, "classification", "regression"):
+            raise ValueError(f"task must be 'classification', 'regression' or None (inferred "
+                             f"from the targets), got {task!r}")
+        self.task = task
+        self._metrics = list(metrics) if metrics is not None else None
         self.grad_clip = grad_clip
         self.scheduler_interval = scheduler_interval
         self.plateau_monitor = plateau_monitor
@@ -105,6 +128,28 @@ class Trainer:
         self._pending_loader_state = None
         self._stop_signal = None
         self._consistent = True
+        self.dist = None  # set by nnlite.train.distributed in an N-rank run
+        self._loader_rng = None
+        self.val_loader = None
+
+    @property
+    def metrics(self) -> list[str]:
+        """The validation/evaluation metrics (default: the task's, see ``metrics.DEFAULTS``)."""
+        if self._metrics is not None:
+            return self._metrics
+        return list(M.DEFAULTS[self.task or "regression"])
+
+    @metrics.setter
+    def metrics(self, names) -> None:
+        self._metrics = list(names)
+
+    def logged_metrics(self, with_validation: bool | None = None) -> list[str]:
+        """The names ``fit`` logs per epoch (what a monitor may name)."""
+        names = ["train_loss"] + (["train_accuracy"] if self.task == "classification" else [])
+        val = self.val_loader is not None if with_validation is None else with_validation
+        if val:
+            names += ["val_loss"] + [f"val_{m}" for m in self.metrics if m != "confusion_matrix"]
+        return names
 
     # ---- training ------------------------------------------------------------------------
     def _train_mode(self) -> None:
@@ -115,13 +160,31 @@ class Trainer:
     def _trainable(self):
         return [p for g in self.optimizer.param_groups for p in g["params"]]
 
-    def fit(self, train_loader, val_loader=None, epochs: int = 1) -> list[dict]:
+    def fit(self, x, y=None, epochs: int = 1, *, validation_data=None,
+            validation_split: float = 0.0, batch_size: int = 32,
+            shuffle: bool = True) -> list[dict]:
         """Train until ``epochs`` epochs are complete (counting those before a resume) or a
-        callback sets ``stop_training``. Returns the history: one dict of logs per epoch."""
+        callback sets ``stop_training``. Returns the history: one dict of logs per epoch.
+
+        Args:
+            x: a DataLoader of ``(input, target)`` batches, or the inputs as an array/tensor.
+            y: with array inputs, the targets; with a loader, the validation loader
+                (``fit(train_loader, val_loader, epochs)``).
+            validation_data: a loader or an ``(x_val, y_val)`` pair.
+            validation_split: with array inputs, hold out this last fraction of the rows
+                (before shuffling, as Keras does) for validation.
+            batch_size, shuffle: how array inputs are batched.
+        """
+        train_loader, val_loader = self._loaders(x, y, validation_data, validation_split,
+                                                 batch_size, shuffle)
         self.train_loader, self.val_loader = train_loader, val_loader
+        if self.task is None:
+            self.task = self._infer_task(train_loader)
         if self._pending_loader_state is not None:
             train_loader.load_state_dict(self._pending_loader_state)
             self._pending_loader_state = None
+        self.restore_loader_rng(train_loader)
+        self._loader_rng = None
         self.stop_training = False
         for cb in self.callbacks:
             cb.on_train_begin(self)
@@ -140,13 +203,75 @@ class Trainer:
             raise TrainingInterrupted(self.epoch + 1, self.batch, saved) from None
         finally:
             restore()
-            for bar in bars:
+            for bar in reversed(bars):  # inner (batch) bar first, so the epoch bar stays last
                 if bar is not None:
                     bar.close()
         logs = self.history[-1] if self.history else {}
         for cb in self.callbacks:
             cb.on_train_end(self, logs)
         return self.history
+
+    def _loaders(self, x, y, validation_data, validation_split, batch_size, shuffle):
+        from nnlite.data import DataLoader, TensorDataset
+
+        if not _is_array(x):
+            if y is not None and validation_data is not None:
+                raise ValueError("give the validation loader once: as the second argument or "
+                                 "as validation_data")
+            if validation_split:
+                raise ValueError("validation_split needs array inputs; with a loader, pass a "
+                                 "validation loader")
+            val = y if y is not None else validation_data
+            if val is not None and _is_array(val):
+                val = self._array_loader(*val, batch_size=1024)
+            return x, val
+        if y is None:
+            raise ValueError("fit(x, y): array inputs need their targets y")
+        xt, yt = _as_tensor(x, "x"), _as_tensor(y, "y")
+        if len(xt) != len(yt):
+            raise ValueError(f"x has {len(xt)} rows but y has {len(yt)}")
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        val = validation_data
+        if validation_split:
+            if val is not None:
+                raise ValueError("give validation_data or validation_split, not both")
+            n_val = int(len(xt) * validation_split)
+            if n_val < 1 or n_val >= len(xt):
+                raise ValueError(f"validation_split={validation_split} of {len(xt)} rows leaves "
+                                 "an empty training or validation set")
+            cut = len(xt) - n_val
+            val = (xt[cut:], yt[cut:])
+            xt, yt = xt[:cut], yt[:cut]
+        if val is not None and _is_array(val):
+            val = self._array_loader(*val, batch_size=1024)
+        # its own generator, seeded by nnlite.manual_seed: the order is saved in checkpoints
+        gen = nnlite.Generator().manual_seed(int(nnlite.initial_seed()))
+        train = DataLoader(TensorDataset(xt, yt), batch_size=batch_size, shuffle=shuffle,
+                           generator=gen)
+        return train, val
+
+    @staticmethod
+    def _array_loader(x, y, batch_size):
+        from nnlite.data import DataLoader, TensorDataset
+
+        xt, yt = _as_tensor(x, "x"), _as_tensor(y, "y")
+        if len(xt) != len(yt):
+            raise ValueError(f"validation x has {len(xt)} rows but y has {len(yt)}")
+        return DataLoader(TensorDataset(xt, yt), batch_size=batch_size)
+
+    @staticmethod
+    def _infer_task(loader) -> str:
+        ds = getattr(loader, "dataset", None)
+        tensors = getattr(ds, "tensors", None)
+        if tensors is not None and len(tensors) > 1:
+            return infer_task(tensors[1])
+        for batch in loader:  # a generic loader: look at one batch (its order is not used)
+            if isinstance(batch, (tuple, list)) and len(batch) > 1:
+                return infer_task(batch[1])
+            break
+        raise ValueError("cannot infer the task: the loader yields no (input, target) batches; "
+                         "pass task='classification' or task='regression'")
 
     def _run_epoch(self, loader, val_loader, bars) -> None:
         epoch_bar, batch_bar = bars
@@ -159,6 +284,7 @@ class Trainer:
         lr = self._sums["lr"]  # the lr the epoch began with, also after a mid-epoch resume
         self._train_mode()
         if batch_bar is not None:
+            batch_bar.set_postfix_str("", refresh=False)  # not the last epoch's numbers
             batch_bar.reset(total=len(loader))
             batch_bar.update(self.batch)
             batch_bar.set_description(f"epoch {epoch}")
@@ -170,6 +296,8 @@ class Trainer:
             out = self.model(xb)
             loss = self.loss_fn(out, yb)
             value = float(loss.item())
+            if self.dist is not None:  # every rank stops at the same batch (NaN or Ctrl-C)
+                value, loss = self.dist.on_batch(self, value, loss)
             if not math.isfinite(value):
                 self._consistent = True  # nothing was updated for this batch
                 raise NonFiniteLoss(epoch, self.batch + 1, value)
@@ -189,14 +317,18 @@ class Trainer:
             self._consistent = True
             batch_logs = {"loss": value}
             if batch_bar is not None:
-                batch_bar.update(1)
-                post = {"loss": f"{sums['loss'] / sums['n']:.4f}"}
+                post = f"loss {sums['loss'] / sums['n']:.4g}"
                 if self.task == "classification":
-                    post["acc"] = f"{sums['correct'] / sums['n']:.3f}"
-                batch_bar.set_postfix(post, refresh=False)
+                    post += f" acc {sums['correct'] / sums['n']:.3f}"
+                batch_bar.set_postfix_str(post, refresh=False)
+                batch_bar.update(1)
             for cb in self.callbacks:
                 cb.on_batch_end(self, epoch, self.batch, batch_logs)
+        if batch_bar is not None:
+            batch_bar.refresh()  # an epoch shorter than tqdm's mininterval still shows N/N
         self._consistent = False
+        if self.dist is not None:
+            self.dist.reduce_sums(sums)  # over all ranks' shards
         logs = {"epoch": epoch, "lr": lr, "train_loss": sums["loss"] / max(sums["n"], 1)}
         if self.task == "classification":
             logs["train_accuracy"] = sums["correct"] / max(sums["n"], 1)
@@ -205,6 +337,8 @@ class Trainer:
                                                      if m != "confusion_matrix"])
             logs.update({f"val_{k}": v for k, v in val.items()})
             self._train_mode()
+        if self.dist is not None:  # rank 0's logs: callbacks and schedulers decide alike
+            logs = self.dist.same_logs(logs)
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if type(self.scheduler).__name__ == "ReduceLROnPlateau":
                 key = self.plateau_monitor if self.plateau_monitor in logs else "train_loss"
@@ -222,17 +356,41 @@ class Trainer:
                                                or self.stop_training):
             self.checkpoint_fn(self, "epoch")
         if epoch_bar is not None:
+            epoch_bar.set_postfix_str(_epoch_postfix(logs), refresh=False)
             epoch_bar.update(1)
-            post = {k: f"{logs[k]:.4f}" for k in ("train_loss", "val_loss", "val_accuracy")
-                    if k in logs}
-            epoch_bar.set_postfix(post)
+            epoch_bar.refresh()
         elif self.log_fn is not None and self.log_every and epoch % self.log_every == 0:
             self.log_fn(_format_logs(logs))
 
     # ---- evaluation ----------------------------------------------------------------------
-    def predict(self, loader) -> Tensor:
-        """Model outputs for every batch of ``loader``, concatenated (eval mode, no grad)."""
-        return Tensor._wrap(self._outputs(loader)[0])
+    def predict(self, x, batch_size: int = 1024):
+        """Model outputs (n, n_outputs) for ``x``: a loader, or inputs as an array/tensor
+        (eval mode, no grad). A numpy input gives a numpy array, anything else a Tensor."""
+        out = self._outputs(self._input_loader(x, batch_size))[0]
+        return out if isinstance(x, np.ndarray) else Tensor._wrap(out)
+
+    def predict_proba(self, x, batch_size: int = 1024):
+        """Class probabilities (n, n_classes): softmax of the outputs (classification)."""
+        if self.task == "regression":
+            raise ValueError("predict_proba needs a classification task; this Trainer's task "
+                             "is regression (use predict)")
+        out = self._outputs(self._input_loader(x, batch_size))[0].astype(np.float64)
+        if out.ndim != 2:
+            raise ValueError(f"predict_proba needs outputs of shape (n, n_classes), got "
+                             f"{out.shape}")
+        z = np.exp(out - out.max(axis=1, keepdims=True))
+        p = (z / z.sum(axis=1, keepdims=True)).astype(out.dtype if out.dtype == np.float64
+                                                      else np.float32)
+        return p if isinstance(x, np.ndarray) else Tensor._wrap(p)
+
+    @staticmethod
+    def _input_loader(x, batch_size):
+        if not _is_array(x):
+            return x
+        xt = _as_tensor(x, "x")
+        if xt.ndim == 0:
+            raise ValueError("predict needs a batch of inputs (n, ...), got a scalar")
+        return [(xt[i:i + batch_size],) for i in range(0, len(xt), batch_size)]
 
     def _outputs(self, loader):
         was_training = self.model.training
@@ -249,9 +407,20 @@ class Trainer:
             self.model.train(was_training)
         return np.concatenate(outs), (np.concatenate(targets) if targets else None)
 
-    def evaluate(self, loader, metrics: list[str] | None = None) -> dict:
-        """``{'loss': ..., <metric>: ...}`` over ``loader`` (eval mode, no grad)."""
+    def evaluate(self, loader, y=None, metrics: list[str] | None = None,
+                 batch_size: int = 1024) -> dict:
+        """``{'loss': ..., <metric>: ...}`` over ``loader`` of (input, target) batches, or over
+        inputs ``loader`` and targets ``y`` given as arrays/tensors (eval mode, no grad)."""
+        if _is_array(loader):
+            if y is None:
+                raise ValueError("evaluate(x, y): array inputs need their targets y")
+            loader = self._array_loader(loader, y, batch_size)
+        if self.task is None:
+            self.task = self._infer_task(loader)
         out, y = self._outputs(loader)
+        if y is None:
+            raise ValueError("evaluate needs (input, target) batches; the loader yields inputs "
+                             "only")
         with nnlite.no_grad():
             loss = float(self.loss_fn(Tensor._wrap(out), Tensor._wrap(y)).item())
         if self.target_transform is not None and self.task == "regression":
@@ -315,6 +484,7 @@ class Trainer:
         rng = getattr(self, "_loader_rng", None)
         if rng is not None and getattr(loader, "generator", None) is not None:
             loader.generator.set_state(rng)
+            self._loader_rng = None
 
     # ---- signals and progress ------------------------------------------------------------
     def _check_stop_request(self) -> None:
@@ -352,10 +522,28 @@ class Trainer:
             return None, None
         from tqdm.auto import tqdm
 
-        epoch_bar = tqdm(total=epochs, initial=self.epoch, desc="training", unit="epoch",
-                         dynamic_ncols=True)
-        batch_bar = tqdm(total=n_batches, leave=False, unit="batch", dynamic_ncols=True)
+        # A short fixed part leaves room for the postfix on an 80-column terminal.
+        kw = {"dynamic_ncols": True, "file": self.progress if hasattr(self.progress, "write")
+              else None}
+        epoch_bar = tqdm(total=epochs, initial=self.epoch, desc="epochs", unit="epoch",
+                         bar_format="{desc} {n_fmt}/{total_fmt} {bar} {elapsed}<{remaining}"
+                                    "{postfix}", position=0, **kw)
+        batch_bar = tqdm(total=n_batches, leave=False, unit="batch", position=1,
+                         bar_format="{desc} {n_fmt}/{total_fmt} {bar} {rate_fmt}{postfix}",
+                         **kw)
         return epoch_bar, batch_bar
+
+
+def _epoch_postfix(logs: dict) -> str:
+    """At most ~40 characters: the epoch bar's fixed part is ~35 of an 80-column line."""
+    parts = [f"loss {logs['train_loss']:.4g}"]
+    if "val_loss" in logs:
+        parts.append(f"val {logs['val_loss']:.4g}")
+    for key, short in (("val_accuracy", "acc"), ("val_r2", "r2")):
+        if key in logs:
+            parts.append(f"{short} {logs[key]:.3f}")
+            break
+    return " ".join(parts)
 
 
 def _format_logs(logs: dict) -> str:
