@@ -18,6 +18,7 @@ from nnlite.ops import extra as X
 from nnlite.ops import inplace as I
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
+from nnlite.ops import svd as _svd_mod
 from nnlite.ops._util import sum_to as _sum_to
 
 
@@ -249,6 +250,10 @@ def _is_shared(self):
 
 def _sum_to_size(self, *size):
     return _sum_to(self, S._shape_arg(size))
+
+
+def _svd(self, some=True, compute_uv=True):
+    return _svd_mod.svd(self, some, compute_uv)
 
 
 def numel(x) -> int:

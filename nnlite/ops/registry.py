@@ -22,6 +22,7 @@ from nnlite.ops import linalg as L
 from nnlite.ops import methods as M
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
+from nnlite.ops import svd as SVD
 
 
 class Op:
@@ -421,6 +422,8 @@ method("share_memory_", M._share_memory_)
 method("is_shared", M._is_shared)
 method("storage_offset", M._storage_offset)
 method("sum_to_size", M._sum_to_size)
+method("svd", M._svd)
+op("svd", SVD.svd)
 
 PROPERTIES = {"T": M._T, "mT": M._mT, "H": M._T}
 
