@@ -186,7 +186,7 @@ def are_deterministic_algorithms_enabled() -> _b.bool:
 
 _SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
                "testing", "backends", "accelerator", "distributions", "functional", "compat",
-               "onnx", "mps", "xpu", "amp")
+               "onnx", "mps", "xpu", "amp", "distributed")
 
 
 def __getattr__(name):

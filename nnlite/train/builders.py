@@ -51,6 +51,10 @@ def build_data(cfg: dict):
     except (ValueError, TypeError) as e:
         raise ConfigError("data", f"cannot build dataset '{d['name']}': "
                           f"{str(e).splitlines()[0]}") from None
+    if splits.task == "classification" and splits.n_outputs < 2:
+        raise ConfigError("data.classes" if d["classes"] else "data.target",
+                          f"classification needs at least 2 classes, the data has "
+                          f"{splits.n_outputs}")
     metrics = cfg["metrics"]
     if metrics:
         from nnlite.train.metrics import TASK_OF
@@ -110,7 +114,7 @@ def import_class(path: str, key: str = "model.class"):
     return getattr(module, class_name)
 
 
-def build_model(cfg: dict, n_features: int, n_outputs: int):
+def build_model(cfg: dict, n_features: int, n_outputs: int, n_samples: int | None = None):
     m = cfg["model"]
     ft = cfg.get("finetune")
     if ft and ft.get("replace_head") and ft["replace_head"].get("out_features"):
@@ -121,7 +125,7 @@ def build_model(cfg: dict, n_features: int, n_outputs: int):
         return _build_user_model(m, n_features, n_outputs)
     nn = nnlite.nn
     norm = None if m["norm"] in (None, "none") else m["norm"]
-    checks.check_mlp_memory(cfg, n_features, n_outputs)
+    checks.check_mlp_memory(cfg, n_features, n_outputs, n_samples=n_samples)
     try:
         return nn.MLP(n_features, list(m["hidden"]), n_outputs, norm=norm,
                       activation=m["activation"], dropout=m["dropout"])
