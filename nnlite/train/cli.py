@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="same as --set seed=N")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--dry-run", action="store_true",
-                   help="validate the config, build the model, print it; do not train")
+                   help="validate the config, build the data and model, run one training step "
+                        "(then undo it), print the model summary; write nothing")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (defaults filled in) with each key's doc")
     return p
 
 
@@ -84,6 +87,15 @@ def main(argv: list[str] | None = None) -> int:
             _relative_to(raw, path)
             if not raw.get("name"):
                 raw["name"] = os.path.splitext(os.path.basename(path))[0]
+        if args.print_config:
+            from nnlite.train.configdoc import annotated_yaml
+            from nnlite.train.resume import absolute_paths
+            from nnlite.train.runner import resolve
+
+            cfg = resolve(raw, overrides)
+            absolute_paths(cfg)
+            sys.stdout.write(annotated_yaml(cfg))
+            return 0
         progress = not args.quiet and sys.stdout.isatty() and sys.stderr.isatty()
         run(raw, overrides=overrides, output_dir=args.output_dir, resume=args.resume,
             quiet=args.quiet, dry_run=args.dry_run, progress=progress)

@@ -24,6 +24,7 @@ from nnlite.train import builders as B
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
 from nnlite.train.plots import plot_history
+from nnlite.train.resume import absolute_paths, check_resume
 from nnlite.train.schema import ConfigError, validate
 from nnlite.train.trainer import Trainer
 
@@ -38,7 +39,14 @@ def resolve(raw: dict, overrides: list[str] = ()) -> dict:
 
 
 def _default_output_dir(cfg: dict) -> str:
-    return os.path.join("runs", f"{cfg['name'] or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+    """``runs/<name>-<timestamp>``, with ``-2``, ``-3``... when a run started in the same
+    second already has that directory."""
+    base = os.path.join("runs", f"{cfg['name'] or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+    path, n = base, 1
+    while os.path.exists(path):
+        n += 1
+        path = f"{base}-{n}"
+    return path
 
 
 class _Setup:
@@ -93,6 +101,7 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
             print(text, file=out, flush=True)
 
     cfg = resolve(config, overrides)
+    absolute_paths(cfg)
     if cfg["threads"] is None:
         return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
     previous = nnlite.get_num_threads()
@@ -114,10 +123,34 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         output_dir = resume
 
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
+    if checkpoint is not None:
+        resumed = check_resume(cfg, resume, checkpoint, len(setup.train_loader))
+        if resumed["complete"] is not None:
+            done = resumed["complete"]
+            say(f"{resume} is complete: it trained {done.get('epochs_run')} epochs"
+                f"{' (stopped early)' if done.get('stopped_early') else ''} and wrote "
+                "summary.json; nothing to resume (pass --epochs N to train longer)")
+            return done
+        for note in resumed["notes"]:
+            say(note)
+    # one real training step (on copies) before anything is written: a model that cannot
+    # train on this data fails now, naming the layer and the shapes
+    from nnlite.train.dryrun import summary_table, trial_step
+
+    trial = trial_step(setup, setup.splits.task,
+                       "model.class" if cfg["model"]["class"] else "model")
     if dry_run:
+        es = cfg["trainer"]["early_stopping"]
+        if es:
+            _check_monitor(es["monitor"], setup, cfg, "trainer.early_stopping.monitor")
         say(describe(cfg, setup))
+        say("\n" + summary_table(setup.model, trial["outputs"]))
+        say(f"\none training step on a batch of {trial['input'][0]}"
+            f" ran (loss {trial['loss']:.4g}{'' if trial['finite'] else ': not finite!'}); "
+            "nothing was changed or written")
         return {"n_parameters": setup.n_parameters,
-                "n_trainable_parameters": setup.n_trainable, "dry_run": True}
+                "n_trainable_parameters": setup.n_trainable, "dry_run": True,
+                "first_loss": trial["loss"]}
 
     output_dir = output_dir or _default_output_dir(cfg)
     if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT)):
