@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 import nnlite
+from nnlite.train import checks
 from nnlite.train.schema import ConfigError, did_you_mean
 
 
@@ -117,11 +118,15 @@ def build_model(cfg: dict, n_features: int, n_outputs: int):
         return _build_user_model(m, n_features, n_outputs)
     nn = nnlite.nn
     norm = None if m["norm"] in (None, "none") else m["norm"]
+    checks.check_mlp_memory(cfg, n_features, n_outputs)
     try:
         return nn.MLP(n_features, list(m["hidden"]), n_outputs, norm=norm,
                       activation=m["activation"], dropout=m["dropout"])
     except (ValueError, TypeError, KeyError) as e:
         raise ConfigError("model", f"cannot build the MLP: {e}") from None
+    except MemoryError:
+        raise ConfigError("model.hidden", "not enough memory for the MLP: use smaller "
+                          "layers") from None
 
 
 def _build_user_model(m: dict, n_features: int, n_outputs: int):
@@ -145,6 +150,9 @@ def _build_user_model(m: dict, n_features: int, n_outputs: int):
                               + did_you_mean(key, allowed) + f" (allowed: {', '.join(allowed)})")
     try:
         return cls(**args)
+    except MemoryError:
+        raise ConfigError("model.args", f"{cls.__name__}(**args) ran out of memory: use "
+                          "smaller sizes") from None
     except Exception as e:  # noqa: BLE001 (any failure of the user's constructor)
         raise ConfigError("model.args", f"{cls.__name__}(**args) failed: "
                           f"{type(e).__name__}: {e}") from None
@@ -169,6 +177,9 @@ def build_loss(cfg: dict, task: str):
     cls = getattr(nnlite.nn, LOSS_CLASSES[name], None)
     if cls is None:
         raise ConfigError("loss.name", f"'{name}' ({LOSS_CLASSES[name]}) is not available")
+    if name != "cross_entropy" and cfg["loss"]["label_smoothing"]:
+        raise ConfigError("loss.label_smoothing", f"has no effect on a {task} task (loss "
+                          f"'{name}')")
     if name == "cross_entropy" and cfg["loss"]["label_smoothing"]:
         return cls(label_smoothing=cfg["loss"]["label_smoothing"])
     return cls()
@@ -189,6 +200,7 @@ def _signature_kwargs(cls, given: dict, path: str, skip=_SKIP_ARGS, fill=True) -
         if key not in params:
             raise ConfigError(f"{path}.{key}", f"unknown argument of {cls.__name__}"
                               + did_you_mean(key, params) + f" (allowed: {', '.join(params)})")
+        value = checks.check_argument(key, value, f"{path}.{key}")
         default = params[key].default
         if isinstance(default, (int, float)) and not isinstance(default, bool) and (
                 isinstance(value, bool) or not isinstance(value, (int, float))):
@@ -235,7 +247,15 @@ def build_optimizer(cfg: dict, model):
                                fill=False)
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if not named:
-        raise ConfigError("finetune.freeze", "every parameter is frozen: nothing to train")
+        if not any(True for _ in model.parameters()):
+            what = cfg["model"]["class"] or "the model"
+            raise ConfigError("model.class" if cfg["model"]["class"] else "model",
+                              f"{what} has no parameters: nothing to train (register layers or "
+                              "nn.Parameter attributes in its __init__)")
+        if cfg.get("finetune") and cfg["finetune"]["freeze"]:
+            raise ConfigError("finetune.freeze", "every parameter is frozen: nothing to train")
+        raise ConfigError("model", "every parameter has requires_grad=False: nothing to "
+                          "train")
     groups, taken = [], set()
     for i, group in enumerate(o["param_groups"]):
         path = f"optimizer.param_groups[{i}]"
@@ -307,10 +327,13 @@ def build_scheduler(cfg: dict, optimizer, steps_per_epoch: int):
     }.get(name, {})
     for k, v in defaults.items():
         kwargs.setdefault(k, v)
+    if name == "onecycle":
+        checks.check_onecycle_steps(kwargs, span)
     try:
         main = cls(optimizer, **kwargs)
-    except (ValueError, TypeError) as e:
-        raise ConfigError("scheduler", f"{cls.__name__}: {e}") from None
+    except Exception as e:  # noqa: BLE001 (ZeroDivisionError, TypeError, ... from the class)
+        raise ConfigError("scheduler", f"{cls.__name__}: {type(e).__name__}: "
+                          f"{str(e).splitlines()[0] if str(e) else ''}") from None
     if not warmup:
         return main
     # The main scheduler's constructor already stepped once at lr; restart the lr for warmup.

@@ -8,8 +8,10 @@
 
 ``fit`` is the default subcommand, so ``nnlite-train CONFIG.yaml`` trains.
 
-Exit status: 0 done, 1 the loss became NaN/inf, 2 bad config or arguments, 130 interrupted
-(a checkpoint was saved; continue with ``--resume``).
+Exit status: 0 done, 1 the loss became NaN/inf (the last good checkpoint is kept), 2 bad input
+(config, arguments, unreadable files, a run directory in use), 3 the run failed (a write
+failed, out of memory, or an internal error), 130 interrupted (continue with ``--resume``).
+Every failure is one line on stderr; ``--debug`` or NNLITE_DEBUG=1 adds the traceback.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="same as --set trainer.epochs=N")
     p.add_argument("--seed", type=int, help="same as --set seed=N")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.add_argument("--debug", action="store_true",
+                   help="show the traceback of an error (also NNLITE_DEBUG=1)")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the config, build the data and model, run one training step "
                         "(then undo it), print the model summary; write nothing")
@@ -49,8 +53,46 @@ def _error(message: str) -> int:
 SUBCOMMANDS = ("fit", "predict", "evaluate", "plot")
 
 
+PROG = "nnlite-train"
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command; returns the exit status (see ``nnlite.train.errors``). Every failure is
+    one line on stderr; ``--debug`` (anywhere on the line) or NNLITE_DEBUG=1 adds the
+    traceback."""
+    from nnlite.train.errors import debug_requested, report
+
+    debug, argv = debug_requested(list(sys.argv[1:] if argv is None else argv))
+    restore = _sigterm_as_interrupt()
+    try:
+        return _dispatch(argv)
+    except SystemExit:
+        raise  # argparse's own usage errors (exit 2) and --help
+    except BaseException as e:  # noqa: BLE001 (the boundary: everything becomes one line)
+        return report(PROG, e, debug=debug)
+    finally:
+        restore()
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM outside training behaves like Ctrl-C (training handles both itself)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in ("predict", "evaluate"):
         from nnlite.train.predict import command
 
@@ -65,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     from nnlite.train.config import load_yaml
     from nnlite.train.runner import run
     from nnlite.train.schema import ConfigError
-    from nnlite.train.trainer import NonFiniteLoss, TrainingInterrupted
 
     if args.config is None and args.resume is None:
         return _error("give a config file (or --resume DIR)")
@@ -74,49 +115,39 @@ def main(argv: list[str] | None = None) -> int:
         overrides.append(f"trainer.epochs={args.epochs}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
-    try:
-        if args.resume is not None and args.config is None:
-            path = os.path.join(args.resume, "config.yaml")
-            if not os.path.isfile(path):
-                raise ConfigError("--resume", f"'{args.resume}' is not a run directory "
-                                  "(no config.yaml)")
-        else:
-            path = args.config
-        raw = load_yaml(path)
-        if args.resume is None:
-            _relative_to(raw, path)
-            if not raw.get("name"):
-                raw["name"] = os.path.splitext(os.path.basename(path))[0]
-        if args.print_config:
-            from nnlite.train.configdoc import annotated_yaml
-            from nnlite.train.resume import absolute_paths
-            from nnlite.train.runner import resolve
+    if args.resume is not None and args.config is None:
+        path = os.path.join(args.resume, "config.yaml")
+        if not os.path.isfile(path):
+            raise ConfigError("--resume", f"'{args.resume}' is not a run directory "
+                              "(no config.yaml)")
+    else:
+        path = args.config
+    raw = load_yaml(path)
+    if args.resume is None:
+        _relative_to(raw, path)
+        if not raw.get("name"):
+            raw["name"] = _name_from(path)
+    if args.print_config:
+        from nnlite.train.configdoc import annotated_yaml
+        from nnlite.train.resume import absolute_paths
+        from nnlite.train.runner import resolve
 
-            cfg = resolve(raw, overrides)
-            absolute_paths(cfg)
-            sys.stdout.write(annotated_yaml(cfg))
-            return 0
-        progress = not args.quiet and sys.stdout.isatty() and sys.stderr.isatty()
-        run(raw, overrides=overrides, output_dir=args.output_dir, resume=args.resume,
-            quiet=args.quiet, dry_run=args.dry_run, progress=progress)
-    except ConfigError as e:
-        where = f"{e.path}: " if e.path else ""
-        return _error(f"{where}{e.message}".replace("\n", " "))
-    except TrainingInterrupted as e:
-        out = args.resume or args.output_dir or "the run directory"
-        if e.saved:
-            print(f"\ninterrupted in epoch {e.epoch} after batch {e.batch}; checkpoint saved. "
-                  f"Continue with: nnlite-train --resume {out}", file=sys.stderr)
-        else:
-            print(f"\ninterrupted in epoch {e.epoch}; the last checkpoint in {out} is kept",
-                  file=sys.stderr)
-        return 130
-    except NonFiniteLoss as e:
-        print(f"nnlite-train: stopped: the training loss became {e.value} at epoch {e.epoch}, "
-              f"batch {e.batch}; the last good checkpoint is kept (lower optimizer.lr or set "
-              "trainer.grad_clip)", file=sys.stderr)
-        return 1
+        cfg = resolve(raw, overrides)
+        absolute_paths(cfg)
+        sys.stdout.write(annotated_yaml(cfg))
+        return 0
+    progress = not args.quiet and sys.stdout.isatty() and sys.stderr.isatty()
+    run(raw, overrides=overrides, output_dir=args.output_dir, resume=args.resume,
+        quiet=args.quiet, dry_run=args.dry_run, progress=progress)
     return 0
+
+
+def _name_from(path: str) -> str:
+    """The run name a config file gives by default: its stem, made a safe directory name."""
+    import re
+
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:100] or "run"
 
 
 def _relative_to(raw: dict, config_path: str) -> None:

@@ -1,50 +1,37 @@
-"""Reading configs: YAML files (``yaml.safe_load``), ``--set key.path=value`` overrides, dumping
+"""Reading configs: YAML files (``yaml_loader``: safe, bounded, no duplicate keys), ``--set key.path=value`` overrides, dumping
 the resolved config."""
 
 from __future__ import annotations
 
-import os
-
-from nnlite.train.schema import ConfigError, did_you_mean
+from nnlite.train.schema import ConfigError, did_you_mean, short_repr, type_name
 
 
 def load_yaml(path: str) -> dict:
-    """Parse a YAML config; a syntax error becomes a ConfigError with line and column."""
-    import yaml
+    """Parse a YAML config (see ``yaml_loader``); an empty file or one that is not a mapping is
+    a ``ConfigError`` naming the file."""
+    from nnlite.train.yaml_loader import load_file
 
-    if not os.path.isfile(path):
-        raise ConfigError("", f"config file not found: {path}")
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError("", f"YAML syntax error in {path} at {where}: {problem}") from None
+    data = load_file(path)
     if data is None:
-        data = {}
+        raise ConfigError("", f"{path} is empty; give a config such as configs/mlp.yaml (or "
+                          "write {} in it to train with every default)")
     if not isinstance(data, dict):
         raise ConfigError("", f"{path}: the config must be a mapping of sections, got "
-                          f"{type(data).__name__}")
+                          f"{type_name(data)}")
     return data
 
 
 def parse_override(text: str) -> tuple[list[str], object]:
     """``'optimizer.lr=0.01'`` -> (['optimizer', 'lr'], 0.01); the value is read as YAML."""
-    import yaml
+    from nnlite.train.yaml_loader import parse
 
     if "=" not in text:
-        raise ConfigError("", f"--set expects key.path=value, got '{text}'")
+        raise ConfigError("", f"--set expects key.path=value, got '{short_repr(text)}'")
     key, _, value = text.partition("=")
     key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ConfigError("", f"--set: bad key path '{key}'")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError as e:
-        raise ConfigError(key, f"--set value {value!r} is not valid YAML ({e.problem})") from None
+    if not key or any(not part.isprintable() or not part.strip() for part in key.split(".")):
+        raise ConfigError("", f"--set: bad key path {short_repr(key)!r}")
+    parsed = parse(value, f"--set {key}") if value.strip() else None
     return key.split("."), parsed
 
 

@@ -132,6 +132,22 @@ def trial_step(setup, task: str, key: str = "model") -> dict:
             gen.set_state(loader_rng)
 
 
+class naming_layers:
+    """``with naming_layers(model) as rec: model(x)``; then ``rec.failure(x, e)`` is the
+    one-line description of an exception ``e`` raised inside, naming the layer and shapes."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __enter__(self) -> _Recorder:
+        self.rec = _Recorder(self.model)
+        self.rec.failure = lambda x, e: _forward_failure(self.rec, x, e)
+        return self.rec
+
+    def __exit__(self, *exc) -> None:
+        self.rec.remove()
+
+
 def _forward_failure(rec: _Recorder, xb, e: BaseException) -> str:
     if rec.stack:
         name, mod, shapes = rec.stack[-1]

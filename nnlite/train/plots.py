@@ -108,10 +108,14 @@ def plot_history(history: list[dict], path: str, *, name: str = "", summary: dic
         head = f"{head}, best epoch {best_epoch}" if head else f"best epoch {best_epoch}"
     fig.suptitle(f"{title}  ({head})" if head and title else (title or head))
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
+    import io
+
+    from nnlite.serialization import atomic_write
+
+    buf = io.BytesIO()  # rendered in memory, then replaced atomically like every run file
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    os.replace(tmp, path)
+    atomic_write(path, buf.getvalue())
     return True
 
 

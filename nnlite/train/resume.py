@@ -18,7 +18,8 @@ import os
 from nnlite.train.schema import ConfigError
 
 RESUMABLE = ("trainer.epochs", "trainer.log_every", "trainer.checkpoint_every", "threads",
-             "name")
+             "name", "data.batch_size", "data.eval_batch_size")  # batch size: between epochs
+# (the run-dir checks refuse a batch-size change in the middle of an epoch)
 _WHY = {
     "optimizer": "the optimizer's state in the checkpoint carries the run's settings",
     "scheduler": "the scheduler's position in the checkpoint follows the run's schedule",

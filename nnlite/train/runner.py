@@ -21,11 +21,14 @@ import numpy as np
 
 import nnlite
 from nnlite.train import builders as B
+from nnlite.train import checks
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
+from nnlite.train.errors import RunError, one_line
 from nnlite.train.plots import plot_history
 from nnlite.train.resume import absolute_paths, check_resume
 from nnlite.train.schema import ConfigError, validate
+from nnlite.train.rundir import RunDir, check_resume_batches, read_checkpoint, read_weights
 from nnlite.train.trainer import Trainer
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -60,11 +63,37 @@ class _Setup:
         self.finetune = None
         if cfg["finetune"] is not None:
             self.finetune = B.apply_finetune(cfg, self.model, load_finetune_weights)
+        self.notes = []  # said in the log before training
+        self._check_model_and_batches(cfg)
         self.loss_fn = B.build_loss(cfg, self.splits.task)
         self.optimizer = B.build_optimizer(cfg, self.model)
         self.scheduler = B.build_scheduler(cfg, self.optimizer, len(self.train_loader))
         self.n_parameters = B.count_parameters(self.model)
         self.n_trainable = B.count_parameters(self.model, trainable_only=True)
+
+    def _check_model_and_batches(self, cfg: dict) -> None:
+        m, ft, d = cfg["model"], cfg["finetune"], cfg["data"]
+        key = ("model.out_features" if m["out_features"] is not None
+               else "finetune.replace_head.out_features"
+               if ft and ft["replace_head"] and ft["replace_head"]["out_features"]
+               else "model.class" if m["class"] else "model")
+        checks.check_outputs(self.model, self.splits, key)
+        n = len(self.splits.x_train)
+        frozen = self.finetune["frozen_bn"] if self.finetune else ()
+        if not checks.has_training_batchnorm(self.model, frozen):
+            return
+        if n == 1:
+            raise ConfigError("data", "a single training sample cannot train a model with "
+                              "BatchNorm (it needs more than one value per channel)")
+        if checks.single_sample_last_batch(n, d["batch_size"], d["drop_last"]):
+            dropped = {**cfg, "data": {**d, "drop_last": True}}
+            self.train_loader = B.build_loaders(dropped, self.splits)[0]
+            self.notes.append(
+                f"note: {n} training samples in batches of {d['batch_size']} leave a last batch "
+                "of 1 sample, which training BatchNorm cannot normalize; that batch is dropped "
+                "each epoch (" + ("a different sample each epoch, as data.shuffle is true"
+                                  if d["shuffle"] else "the same last sample every epoch")
+                + "). Set data.drop_last: true to silence this, or another data.batch_size.")
 
 
 def describe(cfg: dict, setup: _Setup) -> str:
@@ -113,26 +142,51 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
 
 
 def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) -> dict:
+    """Lock the run directory around the run; a failed write becomes a ``RunError``."""
+    if dry_run:
+        return _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, None)
+    if resume is not None and not os.path.isdir(resume):
+        raise ConfigError("--resume", f"'{resume}' is not a directory")
+    rundir = RunDir(resume or output_dir or _default_output_dir(cfg),
+                    key="--resume" if resume is not None else "--output-dir")
+    for note in rundir.notes:
+        say(f"{rundir.path}: {note}")
+    try:
+        return _train(cfg, t_start, say, rundir.path, resume, dry_run, progress, callbacks,
+                      rundir)
+    except KeyboardInterrupt as e:
+        if os.path.isfile(rundir.file(CHECKPOINT)):
+            e.run_dir = rundir.path  # the CLI says how to continue
+        raise
+    except (OSError, RunError) as e:
+        has_checkpoint = os.path.isfile(rundir.file(CHECKPOINT))
+        if isinstance(e, OSError):
+            kept = (f"the last good checkpoint in {rundir.path} is kept" if has_checkpoint
+                    else "no checkpoint was written")
+            what = f"'{e.filename}': " if e.filename else ""
+            err = RunError(f"{what}{e.strerror or e}; {kept}")
+        else:
+            err = e
+        if has_checkpoint:
+            err.run_dir = rundir.path  # the CLI says how to continue
+        raise err from (e if err is not e else None)
+    finally:
+        rundir.release(failed_before_start=True)
+
+
+def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, rundir) -> dict:
     checkpoint = None
     if resume is not None:
         path = os.path.join(resume, CHECKPOINT)
         if not os.path.isfile(path):
             raise ConfigError("--resume", f"no {CHECKPOINT} in '{resume}' (is it a run "
                               "directory that trained at least one epoch?)")
-        checkpoint = nnlite.load(path)
+        checkpoint = read_checkpoint(path)
         output_dir = resume
 
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
     if checkpoint is not None:
         resumed = check_resume(cfg, resume, checkpoint, len(setup.train_loader))
-        if resumed["complete"] is not None:
-            done = resumed["complete"]
-            say(f"{resume} is complete: it trained {done.get('epochs_run')} epochs"
-                f"{' (stopped early)' if done.get('stopped_early') else ''} and wrote "
-                "summary.json; nothing to resume (pass --epochs N to train longer)")
-            return done
-        for note in resumed["notes"]:
-            say(note)
     # one real training step (on copies) before anything is written: a model that cannot
     # train on this data fails now, naming the layer and the shapes
     from nnlite.train.dryrun import summary_table, trial_step
@@ -156,14 +210,12 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
     if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT)):
         raise ConfigError("--output-dir", f"'{output_dir}' already holds a run; continue it "
                           f"with --resume {output_dir}, or choose another directory")
-    os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "config.yaml"), "w") as fh:
-        fh.write(dump_yaml(cfg))
+    if checkpoint is None:  # a resume writes it once the checkpoint is known to fit
+        rundir.write("config.yaml", dump_yaml(cfg))
     from nnlite.train.predict import PREPROCESS, preprocess_record
 
     record = preprocess_record(cfg, setup.splits, setup.model)
-    nnlite.serialization.atomic_write(os.path.join(output_dir, PREPROCESS),
-                                      json.dumps(record, indent=1).encode())
+    rundir.write(PREPROCESS, json.dumps(record, indent=1))
     for note in setup.splits.notes:
         say(f"data: {note}")
 
@@ -184,15 +236,16 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
     cbs = [best]
     if es:
         cbs.append(EarlyStopping(es["monitor"], es["patience"], es["mode"], es["min_delta"]))
-    metrics_path = os.path.join(output_dir, "metrics.jsonl")
-    cbs.append(_MetricsWriter(metrics_path))
+    cbs.append(_MetricsWriter(rundir))
     cbs.extend(callbacks)
 
     last_plot = [-math.inf]
 
     def save_checkpoint(trainer, reason):
-        nnlite.save(trainer.state_dict(), os.path.join(output_dir, CHECKPOINT),
-                    metadata={"reason": reason})
+        state = trainer.state_dict()
+        state["run"] = {"batch_size": cfg["data"]["batch_size"],
+                        "batches_per_epoch": len(setup.train_loader)}  # for resume checks
+        nnlite.save(state, os.path.join(output_dir, CHECKPOINT), metadata={"reason": reason})
         # curves.png follows the checkpoints (at most every 10 s: drawing costs ~0.1 s)
         if reason == "epoch" and time.perf_counter() - last_plot[0] > 10:
             last_plot[0] = time.perf_counter()
@@ -216,21 +269,33 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         checkpoint_fn=save_checkpoint, checkpoint_every=tr["checkpoint_every"],
         progress=progress, log_fn=say, log_every=tr["log_every"])
     if checkpoint is not None:
+        check_resume_batches(checkpoint, cfg["data"]["batch_size"], len(setup.train_loader),
+                             resume)
         try:
             trainer.load_state_dict(checkpoint)
-        except (KeyError, ValueError, RuntimeError) as e:
+        except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as e:
             raise ConfigError("--resume", f"the checkpoint in '{resume}' does not fit this "
-                              f"config: {e}") from None
+                              f"config: {one_line(e)}") from None
         trainer.restore_loader_rng(setup.train_loader)
         if tr["save_model"] == "best" and os.path.isfile(best_path):
-            best.best_state = nnlite.load(best_path)
-        with open(metrics_path, "w") as fh:  # drop lines written after the checkpoint
-            fh.writelines(json.dumps(h) + "\n" for h in trainer.history)
+            best.best_state = read_weights(best_path)
+        if resumed["complete"] is not None:  # the run's files are sound: say so, touch nothing
+            done = resumed["complete"]
+            say(f"{resume} is complete: it trained {done.get('epochs_run')} epochs"
+                f"{' (stopped early)' if done.get('stopped_early') else ''} and wrote "
+                "summary.json; nothing to resume (pass --epochs N to train longer)")
+            return done
+        for note in resumed["notes"]:
+            say(note)
+        rundir.write("config.yaml", dump_yaml(cfg))
+        _MetricsWriter(rundir).on_epoch_end(trainer, trainer.epoch, None)  # drop later lines
         say(f"resuming {output_dir} after epoch {trainer.epoch}"
             + (f", batch {trainer.batch}" if trainer.batch else ""))
     else:
-        open(metrics_path, "w").close()
+        rundir.write("metrics.jsonl", "")
         save_checkpoint(trainer, "start")
+    for note in setup.notes:
+        say(note)
     if s.task == "classification":
         say(f"training on {cfg['data']['name']}: {len(s.x_train)} samples, "
             f"{setup.n_trainable:,} trainable parameters, {tr['epochs']} epochs")
@@ -272,8 +337,7 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
     if setup.finetune:
         summary["finetune_from"] = setup.finetune["source"]
         summary["frozen"] = setup.finetune["frozen"]
-    with open(os.path.join(output_dir, "summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=2)
+    rundir.write("summary.json", json.dumps(summary, indent=2))
     plotted = plot_history(hist, os.path.join(output_dir, "curves.png"), name=cfg["name"] or "",
                            summary=summary, best_epoch=best.m.best_epoch)
     say(_summary_text(summary, s.task, output_dir, plotted))
@@ -299,12 +363,15 @@ def _check_monitor(monitor, setup, cfg, key):
 
 
 class _MetricsWriter(Callback):
-    def __init__(self, path: str) -> None:
-        self.path = path
+    """metrics.jsonl: one line per epoch, the whole file replaced atomically each epoch (a few
+    kB), so that a crash leaves it whole and in step with the history."""
+
+    def __init__(self, rundir) -> None:
+        self.rundir = rundir
 
     def on_epoch_end(self, trainer, epoch, logs) -> None:
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps(logs) + "\n")
+        self.rundir.write("metrics.jsonl", "".join(json.dumps(h) + "\n"
+                                                   for h in trainer.history))
 
 
 def _summary_text(summary: dict, task: str, output_dir: str, plotted: bool) -> str:
