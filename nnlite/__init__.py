@@ -158,9 +158,34 @@ def get_default_device():
     return device("cpu")
 
 
+_matmul_precision = ["highest"]
+_deterministic = [False]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted for compatibility ("highest", "high", "medium"); nnlite's float32 matmuls are
+    always full float32 (BLAS sgemm)."""
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision: {precision}; use 'highest', 'high' or 'medium'")
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _matmul_precision[0]
+
+
+def use_deterministic_algorithms(mode: _b.bool, *, warn_only: _b.bool = False) -> None:
+    """Recorded only: nnlite's CPU ops are deterministic already."""
+    _deterministic[0] = _b.bool(mode)
+
+
+def are_deterministic_algorithms_enabled() -> _b.bool:
+    return _deterministic[0]
+
+
 _SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
                "testing", "backends", "accelerator", "distributions", "functional", "compat",
-               "onnx", "mps", "xpu")
+               "onnx", "mps", "xpu", "amp")
 
 
 def __getattr__(name):
@@ -176,6 +201,12 @@ def __getattr__(name):
             raise AttributeError(f"module 'nnlite' has no attribute '{name}'") from None
         globals()[name] = mod
         return mod
+    if name == "autocast":
+        from nnlite.amp import autocast
+
+        return autocast
+    if name == "profiler":  # torch.profiler: the same profiler as torch.autograd.profiler
+        return importlib.import_module("nnlite.autograd.profiler")
     if name in ("save", "load"):
         from nnlite import serialization
 

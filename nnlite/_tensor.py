@@ -124,7 +124,7 @@ class Tensor:
     """A multi-dimensional array that records the operations applied to it for autograd."""
 
     __slots__ = (
-        "_data", "_requires_grad", "grad", "grad_fn", "_vc", "_output_nr", "_accum",
+        "_data", "_requires_grad", "_grad", "grad_fn", "_vc", "_output_nr", "_accum",
         "_hooks", "_retains_grad", "_base", "__weakref__", "__dict__",
     )
     __array_priority__ = 1000  # numpy scalars/arrays defer to our reflected operators
@@ -158,7 +158,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t._data = arr
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._vc = [0]
         t._output_nr = 0
@@ -191,6 +191,26 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a leaf's, or a non-leaf's after ``retain_grad()``)."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            import warnings
+
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def is_leaf(self) -> bool:
@@ -231,6 +251,16 @@ class Tensor:
 
     @property
     def is_cuda(self) -> bool:
+        return False
+
+    # Backend flags programs test before moving data: nnlite is a dense CPU tensor only.
+    is_cpu = property(lambda self: True, doc="True: nnlite tensors live on the CPU.")
+    is_xpu = is_mps = is_meta = is_sparse = is_sparse_csr = is_quantized = is_mkldnn = \
+        is_vulkan = is_ipu = is_mtia = is_maia = is_nested = \
+        property(lambda self: False, doc="False: nnlite has only dense CPU tensors.")
+
+    def is_inference(self) -> bool:
+        """False: ``inference_mode`` here is ``no_grad`` and makes no separate tensors."""
         return False
 
     @property
@@ -433,12 +463,13 @@ class Tensor:
         ref = self
 
         def hook(g):
-            if ref.grad is None:
-                ref.grad = g.detach() if not _GradState.enabled else g
+            if ref._grad is None:
                 if not _GradState.enabled:
-                    ref.grad = Tensor._wrap(np.array(g._data, copy=True))
+                    ref._grad = Tensor._wrap(np.array(g._data, copy=True))
+                else:
+                    ref._grad = g
             else:
-                ref.grad = ref.grad + g
+                ref._grad = ref._grad + g
             return None
 
         self._add_node_hook(hook)
@@ -504,6 +535,48 @@ class Tensor:
     __str__ = __repr__
 
 
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
+
+# ATen's C++ names of the scalar types, which its gradient-assignment errors print
+_CPP_NAMES = {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+    "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+    "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+}
+
+
+def _check_grad(t, g) -> None:
+    """PyTorch's checks when ``t.grad = g`` is assigned: a Tensor, not ``t`` itself, of ``t``'s
+    dtype and shape."""
+    if not isinstance(g, Tensor):
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type "
+            f"{type(g).__module__ + '.' if type(g).__module__ != 'builtins' else ''}"
+            f"{type(g).__name__}"
+        )
+    if g is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    gd, td = g._data.dtype, t._data.dtype
+    if gd != td:
+        tname = _TYPE_NAMES.get(td.name, "torch.Tensor")[6:-6] or td.name
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_NAMES.get(gd.name, gd.name)}' "
+            f"to a tensor with grad_dtype '{tname}'. The gradient must match the tensor's "
+            "grad_dtype (defaults to the tensor's dtype)."
+        )
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(g._data.shape)}' to a tensor of "
+            f"size '{list(t._data.shape)}'. Please ensure that the gradient and the tensor are "
+            "the same size"
+        )
+
+
 def _rebuild(arr, requires_grad):
     t = Tensor._wrap(np.array(arr))
     t._requires_grad = requires_grad
@@ -540,7 +613,7 @@ def device(spec="cpu", index=None):
 def _init(t: Tensor, arr: np.ndarray) -> None:
     t._data = arr
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._vc = [0]
     t._output_nr = 0
@@ -588,3 +661,9 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+# The public class paths (``type(x)`` prints ``<class 'nnlite.Tensor'>``, as torch's prints
+# ``torch.Tensor``); both names are exported by the package.
+Tensor.__module__ = "nnlite"
+Size.__module__ = "nnlite"

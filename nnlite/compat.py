@@ -44,6 +44,7 @@ ALIASES = {
     "torch.optim.optimizer": "nnlite.optim.optimizer",
     "torch.profiler": "nnlite.autograd.profiler",
     "torch.testing": "nnlite.testing",
+    "torch.cuda.amp": "nnlite.amp",
     "torch.random": "nnlite._random",
 }
 
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         return 0
     script = argv[0]
+    script = os.path.abspath(script)
     if not os.path.isfile(script):
         print(f"nnlite.compat: no such script: {script}", file=sys.stderr)
         return 2

@@ -86,3 +86,12 @@ reset_max_memory_allocated = reset_max_memory_cached = reset_accumulated_memory_
 
 current_device = get_device_name = get_device_properties = get_device_capability = _no_cuda
 mem_get_info = set_device = init = _no_cuda
+
+
+def __getattr__(name):
+    # torch.cuda.amp: the same autocast/GradScaler as torch.amp (disabled: there is no CUDA)
+    if name == "amp":
+        import nnlite.amp as amp
+
+        return amp
+    raise AttributeError(f"module 'nnlite.cuda' has no attribute '{name}'")

@@ -9,7 +9,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from nnlite.train.cli import main
+try:
+    from nnlite.train.cli import main
+except KeyboardInterrupt:  # Ctrl-C while importing: nothing started, nothing to keep
+    print("nnlite-train: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 if __name__ == "__main__":
     sys.exit(main())

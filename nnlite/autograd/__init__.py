@@ -83,3 +83,12 @@ __all__ = [
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "once_differentiable",
     "gradcheck", "gradgradcheck", "functional",
 ]
+
+
+def __getattr__(name):
+    # torch.autograd.profiler without an explicit import, as torch offers it
+    if name == "profiler":
+        import importlib
+
+        return importlib.import_module("nnlite.autograd.profiler")
+    raise AttributeError(f"module 'nnlite.autograd' has no attribute '{name}'")

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from nnlite.autograd.function import AccumulateGrad, edge_of
+from nnlite.autograd.function import FREED_MESSAGE, AccumulateGrad, edge_of
 from nnlite.autograd.grad_mode import _GradState
 
 _getrefcount = sys.getrefcount
@@ -231,6 +231,8 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                         r = h(tuple(buf))
                         if r is not None:
                             buf = list(r)
+                if fn._freed:
+                    raise RuntimeError(FREED_MESSAGE)
                 gs = _call_backward(fn, buf, capture, needed)
                 if fn._hooks:
                     steal = False
@@ -240,7 +242,7 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                         if r is not None:
                             gs = tuple(r)
             buf = None
-            if not retain_graph and fn._saved:
+            if not retain_graph:
                 fn._free()
             for (child, nr), g in zip(nf, gs):
                 if child is None or not needed[child]:
@@ -398,9 +400,9 @@ def _accumulate(var, g, create_graph, steal=False):
         )
     if g._data.dtype != var._data.dtype:
         g = _Tensor._wrap(g._data.astype(var._data.dtype)) if not create_graph else g.to(var.dtype)
-    old = var.grad
+    old = var._grad
     if old is None and create_graph:
-        var.grad = g
+        var._grad = g
     elif old is None:
         arr = g._data
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
@@ -414,13 +416,13 @@ def _accumulate(var, g, create_graph, steal=False):
             and arr.flags.c_contiguous
             and arr.flags.writeable
         ):
-            var.grad = _Tensor._wrap(arr)
+            var._grad = _Tensor._wrap(arr)
         else:
             # A fresh, writable, contiguous array: the incoming grad may be a broadcast view or
             # shared with another leaf, and users zero .grad in place.
-            var.grad = _Tensor._wrap(np.array(arr, copy=True, order="C"))
+            var._grad = _Tensor._wrap(np.array(arr, copy=True, order="C"))
     elif create_graph or old._requires_grad:
-        var.grad = old + g
+        var._grad = old + g
     else:
         np.add(old._data, g._data, out=old._data)
         old._vc[0] += 1

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from nnlite.autograd.grad_mode import _GradState
 
 
@@ -53,13 +55,7 @@ class Node:
         (only a user Function's ``ctx`` does) but one ``_saved_<name>`` attribute per tensor.
         """
         if self._freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward."
-            )
+            raise RuntimeError(FREED_MESSAGE)
         saved = self._saved
         for t, v in zip(saved, self._versions_at_save):
             if t is _OUT:
@@ -129,9 +125,17 @@ class Node:
         return t
 
     def _free(self) -> None:
-        if self._saved:
-            self._saved = ()
-            self._out_data = None
+        """Release everything this node saved for backward (after a ``retain_graph=False``
+        pass). What a node saves is, by one rule, every array or tensor it holds: the tensors
+        of ``record(saved=...)`` / ``save_for_backward``, its own output's array, and the arrays
+        an op stashes as attributes (masks, BatchNorm's normalised rows, cross-entropy's
+        log-probabilities). Shapes, flags and scalars stay, so a node that saved no data can be
+        run again, as in PyTorch; one that did raises ``FREED_MESSAGE`` when reached again."""
+        d = self.__dict__
+        dropped = [k for k, v in d.items() if _holds_data(v)]
+        if dropped:
+            for k in dropped:
+                del d[k]
             self._freed = True
 
     # ---- hooks ---------------------------------------------------------------------------
@@ -151,6 +155,29 @@ class Node:
 
 
 _OUT = object()  # placeholder in Node._saved for the node's own output
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed). Saved intermediate values of the "
+    "graph are freed when you call .backward() or autograd.grad(). Specify "
+    "retain_graph=True if you need to backward through the graph a second time or "
+    "if you need to access saved tensors after calling backward."
+)
+
+
+def _is_data(v) -> bool:
+    # a Tensor is recognised by its slots (autograd imports nothing from _tensor)
+    return isinstance(v, np.ndarray) or (hasattr(v, "_vc") and hasattr(v, "_data"))
+
+
+def _holds_data(v) -> bool:
+    """An array, a tensor, or a tuple/list with one (what ``Node._free`` releases)."""
+    if v.__class__ is tuple or v.__class__ is list:
+        for x in v:
+            if _is_data(x):
+                return True
+        return False
+    return _is_data(v)
 
 
 class _RemovableHandle:
@@ -262,6 +289,13 @@ class FunctionCtx(Node):
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
+
+    def _free(self) -> None:
+        # A user's ctx frees what it passed to save_for_backward; tensors it set as plain
+        # attributes are the user's to keep (PyTorch keeps them too).
+        if self._saved:
+            self._saved = ()
+            self._freed = True
 
     def backward(self, *grads):
         return self._fn_cls.backward(self, *grads)

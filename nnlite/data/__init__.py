@@ -37,4 +37,8 @@ def __getattr__(name):
         from nnlite.data import datasets
 
         return getattr(datasets, name)
+    if name == "DistributedSampler":
+        from nnlite.data.distributed import DistributedSampler
+
+        return DistributedSampler
     raise AttributeError(f"module 'nnlite.data' has no attribute '{name}'")

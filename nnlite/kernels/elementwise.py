@@ -138,7 +138,8 @@ def _relu_fwd_kernel(x, y):
 def _relu_bwd_kernel(g, y, out):
     zero = out.dtype.type(0.0)
     for i in range(g.shape[0]):
-        out[i] = g[i] if y[i] > zero else zero
+        # `y <= 0` (not `y > 0`): a NaN unit passes its gradient, as torch's threshold_backward
+        out[i] = zero if y[i] <= zero else g[i]
 
 
 def relu_forward_ref(x: np.ndarray) -> np.ndarray:
@@ -147,9 +148,10 @@ def relu_forward_ref(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward_ref(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Reference: ``grad * (y > 0)``, selecting 0 where ``y <= 0`` (as torch's threshold_backward,
-    so a NaN/inf upstream gradient is not turned into NaN where the unit is off)."""
-    return np.where(y > 0, grad, 0)
+    """Reference: ``grad`` with 0 selected where ``y <= 0`` (as torch's threshold_backward, so a
+    NaN/inf upstream gradient is not turned into NaN where the unit is off, and a NaN unit
+    passes its gradient)."""
+    return np.where(y <= 0, 0, grad)
 
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
@@ -169,7 +171,7 @@ def relu_forward(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """ReLU backward: ``dx = grad if y > 0 else 0`` (``y`` is the forward output).
+    """ReLU backward: ``dx = 0 if y <= 0 else grad`` (``y`` is the forward output; NaN passes).
 
     Args:
         grad: upstream gradient, same shape as ``y``.

@@ -121,3 +121,13 @@ from nnlite.nn.transformer import (  # noqa: F401,E402
     TransformerEncoderLayer,
 )
 from nnlite.nn import modules  # noqa: F401,E402
+from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
+
+
+def __getattr__(name):
+    # nn.parallel (DistributedDataParallel) loads nnlite.distributed: on first use only
+    if name == "parallel":
+        import importlib
+
+        return importlib.import_module("nnlite.nn.parallel")
+    raise AttributeError(f"module 'nnlite.nn' has no attribute '{name}'")

@@ -66,8 +66,8 @@ def _zero(like: Tensor) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """``x`` where ``x > threshold``, else ``value``."""
-    out = _E.where(input > threshold, input, _E.full_like(input, value))
+    """``x`` where ``x > threshold``, else ``value`` (a NaN input stays NaN, as torch)."""
+    out = _E.where(input <= threshold, _E.full_like(input, value), input)
     return input.copy_(out) if inplace else out
 
 
@@ -76,8 +76,8 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x`` where ``|x| > lambd``, else 0."""
-    return _E.where((input > lambd) | (input < -lambd), input, _zero(input))
+    """``x`` where ``|x| > lambd``, else 0 (a NaN input stays NaN, as torch)."""
+    return _E.where((input >= -lambd) & (input <= lambd), _zero(input), input)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -85,7 +85,9 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     z = _zero(input)
-    return _E.where(input > lambd, input - lambd, _E.where(input < -lambd, input + lambd, z))
+    # torch's tests: 0 inside [-lambd, lambd]; NaN falls through to x + lambd (stays NaN)
+    inside = (input >= -lambd) & (input <= lambd)
+    return _E.where(inside, z, _E.where(input > lambd, input - lambd, input + lambd))
 
 
 # ---- layers ---------------------------------------------------------------------------------
@@ -208,7 +210,13 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """``log(1 + exp(-y x))``."""
     reduction = _reduction(size_average, reduce, reduction)
     _no_grad_arg(target, "soft_margin_loss", "target")
-    return _reduce(_E.log1p(_E.exp(-target * input)), reduction)
+    from nnlite.autograd.grad_mode import no_grad
+    from nnlite.ops import loss as L
+
+    with no_grad():
+        loss = _E.log1p(_E.exp(-target * input))
+        out = _reduce(loss, reduction)
+    return L.named_loss(out, L.SoftMarginLossBackward0, reduction, loss.shape, (input, target))
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -83,15 +83,6 @@ def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
     return g2.T @ x2
 
 
-def _linear_node_cls(ndim, has_bias):
-    # grad_fn names as PyTorch's F.linear shows them (one fused node here either way)
-    if ndim == 2:
-        return AddmmBackward0 if has_bias else MmBackward0
-    if has_bias or ndim == 1:
-        return ViewBackward0 if has_bias else SqueezeBackward4
-    return UnsafeViewBackward0
-
-
 _ONES: dict = {}
 
 
@@ -114,30 +105,137 @@ def _col_sum(g2: np.ndarray) -> np.ndarray:
 
 
 class LinearBackward0(Node):
-    """Backward of ``y = x W^T + b``: ``gx = g W``, ``gW = g^T x``, ``gb = sum_rows g``."""
+    """Backward of ``y2 = x2 W^T + b`` on the 2-D rows ``x2`` (the AddmmBackward0/MmBackward0
+    node of torch's graph): ``gx2 = g W``, ``gW = g^T x2``, ``gb = sum_rows g``.
+
+    Its edges are torch's: (bias, x2, W^T) for addmm, (x2, W^T) for mm, where x2 and W^T are
+    light reshape/transpose nodes; the gradient for ``W^T`` is returned as a transposed view of
+    the contiguous ``gW``, which TBackward0 turns back without a copy.
+    """
 
     def backward(self, g):
         x, w = self._unpacked_saved
         nig = self.needs_input_grad
+        has_b = len(nig) == 3
+        need_x, need_w = nig[1 if has_b else 0], nig[-1]
         in_f, out_f = self.in_f, self.out_f
         gx = gw = gb = None
         if not _GradState.enabled:
             g2 = g._data.reshape(-1, out_f)
-            if nig[0]:
-                gx = _W((g2 @ w._data).reshape(self.x_shape))
-            if nig[1]:
-                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)))
-            if len(nig) > 2 and nig[2]:
+            if need_x:
+                gx = _W(g2 @ w._data)
+            if need_w:
+                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)).T)
+            if has_b and nig[0]:
                 gb = _W(_col_sum(g2))
         else:
             g2 = g.reshape(-1, out_f)
-            if nig[0]:
-                gx = g2.mm(w).reshape(self.x_shape)
-            if nig[1]:
-                gw = g2.t().mm(x.reshape(-1, in_f))
-            if len(nig) > 2 and nig[2]:
+            if need_x:
+                gx = g2.mm(w)
+            if need_w:
+                gw = g2.t().mm(x.reshape(-1, in_f)).t()
+            if has_b and nig[0]:
                 gb = g2.sum(0)
-        return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
+        return (gb, gx, gw) if has_b else (gx, gw)
+
+
+class AddmmBackward0(LinearBackward0):
+    pass
+
+
+class MmBackward0(LinearBackward0):
+    pass
+
+
+class _LinearT(Node):
+    """TBackward0 for the weight's transpose in a Linear: the gradient transposed back (the
+    contiguous array LinearBackward0 made, not a copy)."""
+
+    def backward(self, g):
+        if _GradState.enabled:
+            return (g.t(),)
+        a = g._data.T
+        b = a.base
+        if b is not None and b.shape == a.shape and b.flags.c_contiguous:
+            a = b
+        return (_W(a),)
+
+
+_LinearT.__name__ = _LinearT.__qualname__ = "TBackward0"
+
+
+class _LinearReshape(Node):
+    """A light reshape node of the Linear graph (torch's ViewBackward0 & co)."""
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+def _reshape_cls(name):
+    return type(name, (_LinearReshape,), {})
+
+
+_VIEW, _UNSAFE_VIEW = _reshape_cls("ViewBackward0"), _reshape_cls("UnsafeViewBackward0")
+_SQUEEZE4, _UNSQUEEZE = _reshape_cls("SqueezeBackward4"), _reshape_cls("UnsqueezeBackward0")
+
+
+def _light(cls, edge, shape, dt):
+    node = cls()
+    node.next_functions = (edge,)
+    node.needs_input_grad = (True,)
+    node.shape, node._dt = shape, dt
+    return node
+
+
+def _edge(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        acc = t._accum
+        if acc is None:
+            from nnlite.autograd.function import AccumulateGrad
+
+            acc = t._accum = AccumulateGrad(t)
+        return (acc, 0)
+    return (None, 0)
+
+
+def _record_linear(out, input, weight, bias, x_shape, in_f, out_f):
+    """The graph torch shows for F.linear: AddmmBackward0(bias, x, TBackward0(W)) or
+    MmBackward0(x, TBackward0(W)), with ViewBackward0 nodes around it for inputs that are not
+    2-D. Only the addmm/mm node computes; the others are reshapes and a transpose."""
+    dt = out._data.dtype
+    w_edge = _edge(weight)
+    if w_edge[0] is not None:
+        w_edge = (_light(_LinearT, w_edge, None, dt), 0)
+    x_edge = _edge(input)
+    nd = len(x_shape)
+    if nd != 2 and x_edge[0] is not None:
+        cls = _UNSQUEEZE if nd == 1 and bias is None else _VIEW
+        x_edge = (_light(cls, x_edge, x_shape, dt), 0)
+    if bias is not None:
+        core = AddmmBackward0()
+        edges = (_edge(bias), x_edge, w_edge)
+    else:
+        core = MmBackward0()
+        edges = (x_edge, w_edge)
+    core.next_functions = edges
+    core.needs_input_grad = tuple(e[0] is not None for e in edges)
+    core._dt = dt
+    # save only what the needed gradients read: x for grad_W, W for grad_x
+    core.save_for_backward(input if w_edge[0] is not None else None,
+                           weight if x_edge[0] is not None else None)
+    core.in_f, core.out_f = in_f, out_f
+    top = core
+    if nd != 2:
+        rows = 1
+        for s in x_shape[:-1]:
+            rows *= s
+        cls = _VIEW if bias is not None else (_SQUEEZE4 if nd == 1 else _UNSAFE_VIEW)
+        top = _light(cls, (core, 0), (rows, out_f), dt)
+    out._requires_grad = True
+    out.grad_fn = top
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -173,34 +271,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if y.size:
             _kernels("elementwise").bias_add_(y, bd)
     out = _W(y.reshape(xd.shape[:-1] + (out_f,)))
-    inputs = (input, weight) if bias is None else (input, weight, bias)
-    node = record(out, _linear_node_cls(xd.ndim, bias is not None), inputs)
-    if node is not None:
-        nig = node.needs_input_grad
-        # save only what the needed gradients read: x for grad_W, W for grad_x
-        node.save_for_backward(input if nig[1] else None, weight if nig[0] else None)
-        node.in_f, node.out_f, node.x_shape = in_f, out_f, xd.shape
+    if _GradState.enabled and (input._requires_grad or weight._requires_grad
+                               or (bias is not None and bias._requires_grad)):
+        _record_linear(out, input, weight, bias, xd.shape, in_f, out_f)
     return out
-
-
-class AddmmBackward0(LinearBackward0):
-    pass
-
-
-class MmBackward0(LinearBackward0):
-    pass
-
-
-class ViewBackward0(LinearBackward0):
-    pass
-
-
-class UnsafeViewBackward0(LinearBackward0):
-    pass
-
-
-class SqueezeBackward4(LinearBackward0):
-    pass
 
 
 # ---- pointwise activations ------------------------------------------------------------------
@@ -250,7 +324,7 @@ def _relu_bwd_np(g, x, y):
 
 
 def _relu_bwd_t(g, x, y):
-    return g * (y > 0).to(g.dtype)
+    return g.masked_fill(y <= 0, 0.0)  # torch's threshold_backward: NaN units pass g
 
 
 _relu = _pointwise("ReluBackward0", _relu_fwd, _relu_bwd_np, _relu_bwd_t, save="y")
@@ -265,7 +339,7 @@ class ReluBackward0(_relu.node_cls):
             gd = g._data
             return (_W(_kernels("elementwise").relu_backward(gd, y._data) if gd.size
                        else gd.copy()),)
-        return (g * (y > 0).to(g.dtype),)
+        return (_relu_bwd_t(g, None, y),)
 
 
 
@@ -293,11 +367,12 @@ def _elu_fwd(x, alpha):
 
 
 def _elu_bwd_np(g, x, y, alpha):
-    return g * np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0))).astype(g.dtype, copy=False)
+    # torch tests x <= 0 for the exponential branch: a NaN input gets the linear slope
+    return g * np.where(x <= 0, alpha * np.exp(np.minimum(x, 0)), 1).astype(g.dtype, copy=False)
 
 
 def _elu_bwd_t(g, x, y, alpha):
-    pos = (x > 0).to(g.dtype)
+    pos = (x <= 0).logical_not().to(g.dtype)
     neg_part = x.clamp(max=0).exp() * alpha
     return g * (pos + (1 - pos) * neg_part)
 
@@ -374,7 +449,7 @@ def _hardtanh_fwd(x, lo, hi):
 
 
 def _hardtanh_mask(x, lo, hi):
-    return (x > lo) & (x < hi)  # torch: zero gradient at the bounds
+    return ~((x <= lo) | (x >= hi))  # torch: zero at and beyond the bounds; NaN passes g
 
 
 def _hardtanh_bwd_np(g, x, y, lo, hi):
@@ -426,21 +501,24 @@ def _hardswish_fwd(x):
 
 
 def _hardswish_masks(x, dtype):
+    # torch: 0 below -3, x / 3 + 1/2 up to 3, 1 above (a NaN input gets 1, +-inf no NaN)
     mid = ((x > -3) & (x < 3)).astype(dtype)
-    hi = (x >= 3).astype(dtype)
+    hi = ((x >= 3) | np.isnan(x)).astype(dtype)
     return mid, hi
 
 
 def _hardswish_bwd_np(g, x, y):
     mid, hi = _hardswish_masks(x, g.dtype)
     t = g.dtype.type
-    return g * (mid * (x / t(3) + t(0.5)) + hi)
+    slope = np.where(mid > 0, x / t(3) + t(0.5), t(0))
+    return g * (slope + hi)
 
 
 def _hardswish_bwd_t(g, x, y):
     # torch: 0 for x <= -3, x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3
     mid, hi = _hardswish_masks(x._data, g._data.dtype)
-    return g * ((x / 3.0 + 0.5) * _const(mid) + _const(hi))
+    inside = _const(mid > 0)
+    return g * ((x / 3.0 + 0.5).masked_fill(inside.logical_not(), 0.0) + _const(hi))
 
 
 _hardswish = _pointwise("HardswishBackward0", _hardswish_fwd, _hardswish_bwd_np,
@@ -460,11 +538,11 @@ def _celu_fwd(x, alpha):
 def _celu_bwd_np(g, x, y, alpha):
     t = g.dtype.type
     neg = np.exp(np.minimum(x, 0) * t(1.0 / alpha))
-    return g * np.where(x > 0, t(1), neg).astype(g.dtype, copy=False)
+    return g * np.where(x <= 0, neg, t(1)).astype(g.dtype, copy=False)
 
 
 def _celu_bwd_t(g, x, y, alpha):
-    pos = (x > 0).to(g.dtype)
+    pos = (x <= 0).logical_not().to(g.dtype)
     return g * (pos + (1 - pos) * (x.clamp(max=0) * (1.0 / alpha)).exp())
 
 
@@ -488,12 +566,12 @@ def _selu_fwd(x):
 
 def _selu_bwd_np(g, x, y):
     t = g.dtype.type
-    d = np.where(x > 0, t(_SELU_SCALE), np.exp(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE))
+    d = np.where(x <= 0, np.exp(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE), t(_SELU_SCALE))
     return g * d.astype(g.dtype, copy=False)
 
 
 def _selu_bwd_t(g, x, y):
-    pos = (x > 0).to(g.dtype)
+    pos = (x <= 0).logical_not().to(g.dtype)
     return g * (pos * _SELU_SCALE + (1 - pos) * x.clamp(max=0).exp() * (_SELU_ALPHA * _SELU_SCALE))
 
 
@@ -829,6 +907,28 @@ def _fusable_stats(rm, rv) -> bool:
     return True
 
 
+class _EmptyBatchNormBackward(NativeBatchNormBackward0):
+    """An empty training batch: no statistics, zero gradients for weight and bias."""
+
+    def backward(self, g):
+        return tuple(None if not need else _W(np.zeros(shape, g._data.dtype))
+                     for need, shape in zip(self.needs_input_grad, self.in_shapes))
+
+
+_EmptyBatchNormBackward.__name__ = "NativeBatchNormBackward0"
+
+
+def _empty_batch_norm(input, weight, bias, eps):
+    """torch's answer for a training batch with no elements: an empty result, running stats
+    untouched, zero gradients for weight and bias (instead of a statistics error)."""
+    out = _W(np.empty(input._data.shape, input._data.dtype))
+    inputs = tuple(t for t in (input, weight, bias) if t is not None)
+    node = record(out, _EmptyBatchNormBackward, inputs)
+    if node is not None:
+        node.in_shapes = tuple(t._data.shape for t in inputs)
+    return out
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -856,6 +956,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     k = _kernels("norm")
     wd = None if weight is None else weight._data
     bd = None if bias is None else bias._data
+    if training and xd.size == 0:
+        return _empty_batch_norm(input, weight, bias, eps)
     x2 = xd if len(shape) == 2 else _channels_last_rows(xd)
     if training:
         n = shape[0]

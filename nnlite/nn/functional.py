@@ -14,7 +14,9 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.nn import _ops
+from nnlite.autograd.grad_mode import no_grad as _no_grad
 from nnlite.ops import elementwise as _E
+from nnlite.ops import loss as _L
 from nnlite.ops.inplace import apply_inplace as _apply_inplace
 from nnlite.ops import reduce as _R
 
@@ -375,8 +377,10 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _broadcast_pair(input, target, "mse_loss")
-    d = input - target
-    return _reduce(d * d, reduction)
+    with _no_grad():
+        d = input - target
+        out = _reduce(d * d, reduction)
+    return _L.named_loss(out, _L.MseLossBackward0, reduction, d.shape, (input, target))
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -396,13 +400,16 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _broadcast_pair(input, target, "smooth_l1_loss")
-    d = input - target
-    ad = d.abs()
-    if beta == 0.0:
-        return _reduce(ad, reduction)
-    quad = d * d * (0.5 / beta)
-    lin = ad - 0.5 * beta
-    return _reduce(_E.where(ad < beta, quad, lin), reduction)
+    if beta == 0.0:  # torch falls back to l1_loss's composite (MeanBackward0 ...)
+        return _reduce((input - target).abs(), reduction)
+    with _no_grad():
+        d = input - target
+        ad = d.abs()
+        quad = d * d * (0.5 / beta)
+        lin = ad - 0.5 * beta
+        out = _reduce(_E.where(ad < beta, quad, lin), reduction)
+    return _L.named_loss(out, _L.SmoothL1LossBackward0, reduction, d.shape, (input, target),
+                         beta=beta)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -412,11 +419,14 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _broadcast_pair(input, target, "huber_loss")
-    d = input - target
-    ad = d.abs()
-    quad = d * d * 0.5
-    lin = (ad - 0.5 * delta) * delta
-    return _reduce(_E.where(ad <= delta, quad, lin), reduction)
+    with _no_grad():
+        d = input - target
+        ad = d.abs()
+        quad = d * d * 0.5
+        lin = (ad - 0.5 * delta) * delta
+        out = _reduce(_E.where(ad <= delta, quad, lin), reduction)
+    return _L.named_loss(out, _L.HuberLossBackward0, reduction, d.shape, (input, target),
+                         delta=delta)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -432,12 +442,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     xd = input._data
     if xd.size and (np.nanmin(xd) < 0 or np.nanmax(xd) > 1):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    log_x = input.log().clamp_min(-100.0)
-    log_1mx = (1 - input).log().clamp_min(-100.0)
-    loss = -(target * log_x + (1 - target) * log_1mx)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    with _no_grad():
+        log_x = input.log().clamp_min(-100.0)
+        log_1mx = (1 - input).log().clamp_min(-100.0)
+        loss = -(target * log_x + (1 - target) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        out = _reduce(loss, reduction)
+    return _L.named_loss(out, _L.BinaryCrossEntropyBackward0, reduction, loss.shape,
+                         (input, target, weight))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -454,15 +467,18 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         )
     # log(1 + exp(-x)) = -log_sigmoid(x) = log1p(exp(-|x|)) - min(x, 0): no overflow
     # (PyTorch's formula); one smooth op, so the gradient at x = 0 is sigmoid(0) - y
-    sp_neg = -_ops.log_sigmoid(input)
-    if pos_weight is not None:
-        lw = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + lw * sp_neg
-    else:
-        loss = (1 - target) * input + sp_neg
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    with _no_grad():
+        sp_neg = -_ops.log_sigmoid(input)
+        if pos_weight is not None:
+            lw = (pos_weight - 1) * target + 1
+            loss = (1 - target) * input + lw * sp_neg
+        else:
+            loss = (1 - target) * input + sp_neg
+        if weight is not None:
+            loss = loss * weight
+        out = _reduce(loss, reduction)
+    return _L.named_loss(out, _L.BinaryCrossEntropyWithLogitsBackward0, reduction, loss.shape,
+                         (input, target, weight, pos_weight))
 
 
 # ---- more activations, composed from differentiable ops ----------------------------------------
@@ -541,8 +557,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if log_target:
         loss = _E.exp(target) * (target - input)
     else:
-        safe = _E.where(target > 0, target, _E.ones_like(target))
-        loss = _E.where(target > 0, target * (_E.log(safe) - input), _E.zeros_like(input))
+        # torch's formula: 0 where target == 0, NaN for a negative target, gradient -target
+        from nnlite.ops.extra import xlogy
+
+        loss = xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.dim() else 1)
     return _reduce(loss, reduction)

@@ -22,6 +22,7 @@ __all__ = [
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
+    "orthogonal_",
     "ones_",
     "trunc_normal_",
     "uniform_",
@@ -208,3 +209,23 @@ def _warn(msg: str) -> None:
     import warnings
 
     warnings.warn(msg, stacklevel=3)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """A (semi-)orthogonal matrix (Saxe et al.): the Q of a QR decomposition of a standard
+    normal draw, its columns' signs fixed by R's diagonal, times ``gain``; tensors with more
+    than two dimensions are flattened after the first. Draws as PyTorch does."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = Tensor._wrap(np.empty((rows, cols), tensor._data.dtype))
+    normal_(flat, 0.0, 1.0, generator)
+    a = flat._data.T if rows < cols else flat._data
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tensor._data.shape))

@@ -26,6 +26,10 @@ def _rev(fn):
     return lambda self, other: fn(other, self)
 
 
+def _commuted(fn):
+    return lambda self, other: fn(self, other)
+
+
 def _t_where(self, condition, other):
     return E.where(condition, self, other)
 
@@ -183,9 +187,10 @@ def _both_bool(a, b):
 
 _METHODS = {
     # arithmetic and operators
-    "__add__": E.add, "__radd__": _rev(E.add), "add": E.add,
+    # reflected + and * keep the tensor first (``2 * b`` is ``mul(b, 2)``, as torch's graph)
+    "__add__": E.add, "__radd__": _commuted(E.add), "add": E.add,
     "__sub__": E.sub, "__rsub__": E.rsub, "sub": E.sub, "subtract": E.sub,
-    "__mul__": E.mul, "__rmul__": _rev(E.mul), "mul": E.mul, "multiply": E.mul,
+    "__mul__": E.mul, "__rmul__": _commuted(E.mul), "mul": E.mul, "multiply": E.mul,
     "__truediv__": E.div, "__rtruediv__": E.rdiv, "div": E.div, "divide": E.div,
     "true_divide": E.div,
     "__floordiv__": E.floor_divide, "__rfloordiv__": _rev(E.floor_divide),

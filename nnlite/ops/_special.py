@@ -34,8 +34,16 @@ def _polyval(coefs, x):
     return acc
 
 
+_ERF_KERNEL_MIN = 2048  # below this the numba call's overhead is not worth it
+
+
 def erf_np(x: np.ndarray) -> np.ndarray:
-    """``erf(x)`` elementwise in x's float dtype, computed in float64 (Cephes, ~1e-16)."""
+    """``erf(x)`` elementwise in x's float dtype, computed in float64 (Cephes, ~1e-16; large
+    float arrays through libm's erf in one numba pass, ~30x fewer memory passes)."""
+    if x.dtype in (np.float32, np.float64) and x.size >= _ERF_KERNEL_MIN:
+        from nnlite.kernels.special import erf
+
+        return erf(x)
     xd = np.asarray(x, np.float64)
     ax = np.abs(xd)
     out = np.empty_like(xd)

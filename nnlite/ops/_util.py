@@ -40,6 +40,23 @@ def wrap_dim(dim, ndim: int) -> int:
     return dim + n if dim < 0 else dim
 
 
+def check_index_range(idx: np.ndarray, size: int, dim: int, *, negative: bool = False,
+                      error: type = RuntimeError, message: str | None = None) -> None:
+    """PyTorch's error for the first index outside ``[0, size)`` (``[-size, size)`` when
+    ``negative`` indices count from the end), instead of numpy's wrap-around or IndexError.
+
+    Gather/scatter-style ops raise RuntimeError, index_select/index_add IndexError with their
+    own ``message``.
+    """
+    if idx.size == 0:
+        return
+    lo = -size if negative else 0
+    if idx.min() >= lo and idx.max() < size:
+        return
+    v = builtins.int(idx[(idx < lo) | (idx >= size)].reshape(-1)[0])
+    raise error(message or f"index {v} is out of bounds for dimension {dim} with size {size}")
+
+
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
     """Sum a broadcast gradient back to ``shape`` (differentiable)."""
     gs = g._data.shape

@@ -96,7 +96,7 @@ class SubBackward0(Node):
 
 class RsubBackward1(Node):
     def backward(self, g):
-        return -g, None
+        return (-g,)
 
 
 def add(a, b, alpha=1):
@@ -150,7 +150,7 @@ def rsub(a, s):
     _sub_bool_check(a, s)
     ad, sd = _operands(a, s)
     out = _W(sd - ad)
-    record(out, RsubBackward1, (a, _NOGRAD))
+    record(out, RsubBackward1, (a,))  # one edge, as torch's ``s - a`` shows it
     return out
 
 
@@ -331,7 +331,9 @@ class PowBackward1(Node):
         a, b = self._unpacked_saved
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to(g * b * pow(a, b - 1), self.a_shape)
+            # 0 where the exponent is 0 (not 0 * a**-1 = NaN at a = 0), as torch
+            ga = g * b * pow(a, b - 1)
+            ga = sum_to(where(eq(b, 0), zeros_like(ga), ga), self.a_shape)
         if self.needs_input_grad[1]:
             # d/db a**b = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0.
             out = pow(a, b)
@@ -346,7 +348,7 @@ class PowBackward2(Node):
         base = self.base
         out = pow(base, b)
         lb = math.log(base) if base > 0 else (0.0 if base == 0 else math.nan)
-        return None, g * out * lb
+        return (g * out * lb,)
 
 
 def pow(a, b):
@@ -384,7 +386,7 @@ def rpow(b, base):
     bd, sd = _operands(b, base)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = _W(np.asarray(np.power(bd.dtype.type(sd) if bd.dtype.kind == "f" else sd, bd)))
-    node = record(out, PowBackward2, (_NOGRAD, b), (b,))
+    node = record(out, PowBackward2, (b,), (b,))  # one edge: the exponent, as torch
     if node is not None:
         node.base = builtins.float(base)
     return out
@@ -534,7 +536,15 @@ def _zero_grad_op(name, fwd):
     return op
 
 
-sign = _zero_grad_op("SignBackward0", np.sign)
+def _sign_np(x):
+    # torch.sign(NaN) is 0 (numpy's is NaN); abs's gradient g * sign(x) is then 0 there too
+    s = np.sign(x)
+    if s.dtype.kind == "f" and s.size and np.isnan(s).any():
+        s = np.where(np.isnan(s), s.dtype.type(0), s)
+    return s
+
+
+sign = _zero_grad_op("SignBackward0", _sign_np)
 floor = _zero_grad_op("FloorBackward0", np.floor)
 ceil = _zero_grad_op("CeilBackward0", np.ceil)
 trunc = _zero_grad_op("TruncBackward0", np.trunc)
@@ -636,22 +646,41 @@ def clamp(x, min=None, max=None):  # noqa: A002
 clip = clamp
 
 
+class ClampMinBackward0(ClampBackward1):
+    pass
+
+
+class ClampMaxBackward0(ClampBackward1):
+    pass
+
+
 def clamp_min(x, min):  # noqa: A002
-    return clamp(x, min=min)
+    out = clamp(x, min=min)
+    if out.grad_fn.__class__ is ClampBackward1:
+        out.grad_fn.__class__ = ClampMinBackward0  # torch's name for the method's node
+    return out
 
 
 def clamp_max(x, max):  # noqa: A002
-    return clamp(x, max=max)
+    out = clamp(x, max=max)
+    if out.grad_fn.__class__ is ClampBackward1:
+        out.grad_fn.__class__ = ClampMaxBackward0
+    return out
 
 
 class MaximumBackward0(Node):
     def backward(self, g):
         a, b = self._unpacked_saved
-        # ties share the gradient equally, as in PyTorch
-        sel = lt(a, b) if self.is_min else gt(a, b)
-        wa = (sel + eq(a, b) * 0.5).to(g.dtype)
-        ga = sum_to(g * wa, self.a_shape) if self.needs_input_grad[0] else None
-        gb = sum_to(g * (1 - wa), self.b_shape) if self.needs_input_grad[1] else None
+        # torch: ties share the gradient equally; each side is zeroed only where the other one
+        # wins, so a NaN operand (which wins) passes its gradient
+        half = where(eq(a, b), g * 0.5, g)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to(half.masked_fill(gt(a, b) if self.is_min else lt(a, b), 0.0),
+                        self.a_shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to(half.masked_fill(lt(a, b) if self.is_min else gt(a, b), 0.0),
+                        self.b_shape)
         return ga, gb
 
 

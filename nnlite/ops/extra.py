@@ -27,6 +27,7 @@ from nnlite.ops import elementwise as E
 from nnlite.ops import linalg as L
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
+from nnlite.ops._util import check_index_range as _check_index_range
 from nnlite.ops._util import result_float, sum_to, wrap_dim
 
 _W = Tensor._wrap
@@ -80,9 +81,14 @@ def _den(a, b):
     return a * a + b * b
 
 
-atan2 = _binary(
-    "Atan2Backward0", np.arctan2, lambda g, a, b, y: (g * b / _den(a, b), -(g * a) / _den(a, b))
-)
+def _atan2_bwd(g, a, b, y):
+    # torch: 1 / (a^2 + b^2) taken as 0 where it is infinite, so atan2(0, 0) has gradient 0
+    rec = E.reciprocal(_den(a, b))
+    rec = E.where(E.isinf(rec), E.zeros_like(rec), rec)
+    return g * b * rec, -(g * a) * rec
+
+
+atan2 = _binary("Atan2Backward0", np.arctan2, _atan2_bwd)
 arctan2 = atan2
 hypot = _binary("HypotBackward0", np.hypot, lambda g, a, b, y: (g * a / y, g * b / y))
 logaddexp = _binary(
@@ -228,7 +234,7 @@ def _digamma_np(x):
             1 / 240 - iz2 * (1 / 132 - iz2 * (691 / 32760 - iz2 / 12))))))
         r = acc + np.log(z) - 0.5 / z - series
         r = np.where(refl, r - math.pi / np.tan(math.pi * x64), r)
-        r = np.where(x64 == 0, -np.inf, r)
+        r = np.where(x64 == 0, np.where(np.signbit(x64), np.inf, -np.inf), r)  # torch: +-0
         r = np.where((x64 < 0) & (x64 == np.floor(x64)), np.nan, r)
     return r.astype(x.dtype)
 
@@ -237,7 +243,12 @@ def _hurwitz_zeta_np(s, x):
     """zeta(s, x) = sum_k (x + k)^-s for integer s >= 2 (Euler-Maclaurin after a shift)."""
     x64 = x.astype(np.float64)
     acc = np.zeros_like(x64)
-    n = builtins.max(10, builtins.int(np.ceil(-np.nanmin(x64))) + 10) if x64.size else 10
+    # the shift loop runs up to -min(x) times: infinite inputs are left out (the series gives
+    # their limits) and very negative ones, whose values float64 cannot resolve, become NaN
+    finite = x64[np.isfinite(x64)]
+    lowest = builtins.max(builtins.float(finite.min()), -1e5) if finite.size else 0.0
+    x64 = np.where(x64 < -1e5, np.nan, x64)
+    n = builtins.max(10, builtins.int(np.ceil(-lowest)) + 10)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         shift = np.where(x64 < 10, np.ceil(10 - x64), 0)
         for k in range(n):
@@ -260,6 +271,7 @@ def _polygamma_np(n, x):
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (-1.0) ** (n + 1) * math.factorial(n) * _hurwitz_zeta_np(n + 1, x)
         r = np.where((x <= 0) & (x == np.floor(x)), np.inf if n % 2 else np.nan, r)
+        r = np.where(x == -np.inf, np.nan, r)
     return r.astype(x.dtype)
 
 
@@ -337,12 +349,36 @@ def rad2deg(input):
     return input * (180.0 / math.pi)
 
 
+class LogitBackward0(Node):
+    def backward(self, g):
+        (x,) = self._unpacked_saved
+        eps = self.eps
+        gx = g / (x * (1 - x))
+        if eps is None:
+            # NaN outside [0, 1] (1 / (x (1 - x)) would be a finite negative number there)
+            out_of_domain = E.lt(x, 0) | E.gt(x, 1)
+            return (E.where(out_of_domain, E.full_like(gx, math.nan), gx),)
+        # with eps the input was clamped: no gradient outside [eps, 1 - eps]
+        outside = E.lt(x, eps) | E.gt(x, 1 - eps)
+        return (E.where(outside, E.zeros_like(gx), gx),)
+
+
 def logit(input, eps=None):
-    """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``."""
-    x = input
+    """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``.
+
+    One node (LogitBackward0) with torch's gradient ``1 / (p (1 - p))``: NaN outside
+    ``[0, 1]``, and 0 outside ``[eps, 1 - eps]`` when ``eps`` is given.
+    """
+    x = _t(input)
+    xd = x._data if x._data.dtype.kind == "f" else x._data.astype(D._default_float.np)
     if eps is not None:
-        x = E.clamp(x, eps, 1.0 - eps)
-    return E.log(x / (1 - x))
+        xd = np.clip(xd, xd.dtype.type(eps), xd.dtype.type(1.0 - eps))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _W(np.asarray(np.log(xd / (1 - xd)), dtype=xd.dtype))
+    node = record(out, LogitBackward0, (x,), (x,))
+    if node is not None:
+        node.eps = None if eps is None else builtins.float(eps)
+    return out
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -902,6 +938,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     idx = _index_arg(index, "index_add")
     src = _t(source)
     arr = np.array(input._data, copy=True)
+    _check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, error=IndexError,
+                       message="index out of range in self")
     sd = src._data.astype(arr.dtype, copy=False)
     sd = sd.reshape(arr.shape[:d] + (idx.size,) + arr.shape[d + 1:]) if arr.ndim else sd
     np.add.at(arr, _along(d, idx) if arr.ndim else (), sd * alpha if alpha != 1 else sd)
@@ -928,6 +966,11 @@ def index_copy(input, dim, index, source):
     idx = _index_arg(index, "index_copy")
     src = _t(source)
     arr = np.array(input._data, copy=True)
+    if idx.size and (idx.min() < 0 or idx.max() >= (arr.shape[d] if arr.ndim else 1)):
+        try:
+            _check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, error=IndexError)
+        except IndexError as e:
+            raise IndexError(f"index_copy_(): {e}") from None
     sd = src._data.astype(arr.dtype, copy=False)
     arr[_along(d, idx)] = sd.reshape(arr.shape[:d] + (idx.size,) + arr.shape[d + 1:])
     out = _W(arr)
@@ -956,6 +999,7 @@ def index_fill(input, dim, index, value):
             f"{value._data.ndim} dimension(s)."
         )
     arr = np.array(input._data, copy=True)
+    _check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, negative=True, error=IndexError)
     arr[_along(d, idx)] = value._data if isinstance(value, Tensor) else value
     out = _W(arr)
     v = value if isinstance(value, Tensor) else E._NOGRAD

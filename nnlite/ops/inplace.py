@@ -25,11 +25,36 @@ def _leaf_error():
     )
 
 
+def _check_view(self):
+    """PyTorch's two refusals for an in-place op (grad mode on) on a view of a tensor that
+    requires grad: the base is a leaf, or the view was made under no_grad (its change could not
+    be recorded in the base's history)."""
+    base = self._base
+    if base is None or not base._requires_grad:
+        return
+    if self._requires_grad:
+        if base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation. Wrap the update in `with torch.no_grad():` or change a clone."
+            )
+    else:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked)."
+        )
+
+
 def _needs_graph(self, args):
     if not _GradState.enabled:
         return False
     if self._requires_grad:
         return True
+    if self._base is not None:
+        _check_view(self)
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             return True
@@ -52,6 +77,13 @@ def apply_inplace(self, op, *args, name="inplace", **kwargs):
     if _needs_graph(self, args):
         if self.grad_fn is None and self._requires_grad:
             raise _leaf_error()
+        if self._base is not None:
+            _check_view(self)
+            vidx = _positions_in_base(self._base._data, self._data)
+            if vidx is not None:
+                _inplace_on_view(self, vidx, op, args, kwargs, name)
+                self._vc[0] += 1
+                return self
         alias = _W(self._data.copy())
         alias.grad_fn = self.grad_fn
         alias._requires_grad = self._requires_grad
@@ -68,6 +100,116 @@ def apply_inplace(self, op, *args, name="inplace", **kwargs):
         _write(self, out._data, name)
     self._vc[0] += 1
     return self
+
+
+# ---- in-place ops on views: the base's history is rewritten (PyTorch's CopySlices) ---------
+
+
+def _positions_in_base(base, view):
+    """For each element of ``view`` (an array sharing ``base``'s memory), its flat C-order
+    position in ``base``; None when the two cannot be matched element by element."""
+    isz = base.itemsize
+    if view.dtype.itemsize != isz or not view.flags.writeable or view.size == 0:
+        return None
+
+    def extent(a):
+        p = a.__array_interface__["data"][0]
+        lo = hi = p
+        for n, st in zip(a.shape, a.strides):
+            if n > 1:
+                if st < 0:
+                    lo += (n - 1) * st
+                else:
+                    hi += (n - 1) * st
+        return p, lo, hi
+
+    pb, lob, hib = extent(base)
+    pv, lov, hiv = extent(view)
+    if lov < lob or hiv > hib or (pv - lob) % isz or (pb - lob) % isz:
+        return None
+    span = (hib - lob) // isz + 1
+    pos = np.full(span, -1, np.intp)
+    ps = pos.itemsize
+    strided = np.lib.stride_tricks.as_strided
+    in_base = strided(pos[(pb - lob) // isz:], base.shape, [st // isz * ps for st in base.strides])
+    in_base[...] = np.arange(base.size).reshape(base.shape)
+    vidx = np.array(strided(pos[(pv - lob) // isz:], view.shape,
+                            [st // isz * ps for st in view.strides]))
+    return None if (vidx < 0).any() else vidx
+
+
+class CopySlices(Node):
+    """The base's node after an in-place op on one of its views: ``g`` outside the view goes to
+    the base's old history, inside it through the op's own backward (``fn``)."""
+
+    def backward(self, g):
+        from nnlite.ops.shape import index, index_put
+
+        vidx = self.vidx
+        flat = g.reshape(-1)
+        res = self.fn.backward(index(flat, (vidx,)))
+        if res.__class__ is not tuple:
+            res = (res,)
+        gbase = None
+        if self.needs_input_grad[0]:
+            g_old = res[0]
+            if g_old is None:
+                g_old = _W(np.zeros(vidx.shape, g._data.dtype))
+            elif g_old._data.shape != vidx.shape:
+                g_old = g_old.expand(vidx.shape)
+            gbase = index_put(flat, (vidx,), g_old).reshape(self.shape)
+        return (gbase,) + tuple(res[1:])
+
+
+class AsStridedBackward0(Node):
+    """The view's node after an in-place op on it: it reads its elements out of the base."""
+
+    def backward(self, g):
+        from nnlite.ops.shape import index_put
+
+        zeros = _W(np.zeros(int(np.prod(self.shape)), g._data.dtype))
+        return (index_put(zeros, (self.vidx,), g).reshape(self.shape),)
+
+
+def _as_strided_node(vidx, shape, dt, edge):
+    node = AsStridedBackward0()
+    node.next_functions = (edge,)
+    node.needs_input_grad = (True,)
+    node.vidx, node.shape, node._dt = vidx, shape, dt
+    return node
+
+
+def _inplace_on_view(self, vidx, op, args, kwargs, name):
+    base = self._base
+    old_edge = (base.grad_fn, base._output_nr) if base.grad_fn is not None else (None, 0)
+    # the view's old value, read out of the base's old history: the op's node saves it, so a
+    # double backward flows through it into the base
+    alias = _W(self._data.copy())
+    if old_edge[0] is not None:
+        alias._requires_grad = True
+        alias.grad_fn = _as_strided_node(vidx, base._data.shape, self._data.dtype, old_edge)
+    out = op(alias, *args, **kwargs)
+    _write(self, out._data, name)
+    fn = out.grad_fn
+    node = CopySlices()
+    rest = fn.next_functions[1:] if fn is not None else ()
+    node.next_functions = (old_edge,) + tuple(rest)
+    node.needs_input_grad = (old_edge[0] is not None,) + tuple(e[0] is not None for e in rest)
+    node.fn = fn if fn is not None else _Identity()
+    node.vidx = vidx
+    node.shape = base._data.shape
+    node._dt = base._data.dtype
+    base.grad_fn = node
+    base._output_nr = 0
+    base._requires_grad = True
+    self.grad_fn = _as_strided_node(vidx, base._data.shape, self._data.dtype, (node, 0))
+    self._output_nr = 0
+    self._requires_grad = True
+
+
+class _Identity(Node):
+    def backward(self, g):
+        return (None,)
 
 
 def _write(self, arr, name):
@@ -279,6 +421,8 @@ def setitem(self, key, value):
             self._data[k] = v
         except ValueError as e:
             raise RuntimeError(str(e)) from None
+        except IndexError as e:
+            raise IndexError(str(e).replace("axis", "dimension")) from None
         self._vc[0] += 1
         return
     if not isinstance(value, Tensor):
@@ -290,6 +434,8 @@ def random_fill_(self, arr, name):
     """Write sampled values (no gradient) into ``self``."""
     if _GradState.enabled and self._requires_grad and self.grad_fn is None:
         raise _leaf_error()
+    if _GradState.enabled and self._base is not None:
+        _check_view(self)
     np.copyto(self._data, arr, casting="unsafe")
     self._vc[0] += 1
     return self

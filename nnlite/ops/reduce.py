@@ -168,11 +168,35 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     return out
 
 
+class StdBackward0(Node):
+    def backward(self, g):
+        x, out = self._unpacked_saved
+        # torch: d std = d var / (2 std), taken as 0 where std == 0 (constant input), not NaN
+        gv = g / (out * 2.0)
+        gv = E.where(E.eq(out, 0), E.zeros_like(gv), gv)
+        ax, keep = self.axes, self.keepdim
+        m = mean(x, dim=ax, keepdim=True) if ax is not None else mean(x)
+        return (_expand_back(gv, self.shape, ax, keep) * (x - m) * (2.0 / self.denom),)
+
+
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    """Standard deviation, ``sqrt(var)``, as one node (StdBackward0)."""
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
-    return E.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    from nnlite.autograd.grad_mode import no_grad
+
+    with no_grad():
+        v = var(x, dim, unbiased, keepdim, correction=correction)
+    with np.errstate(invalid="ignore"):
+        out = _W(np.sqrt(v._data))
+    node = record(out, StdBackward0, (x,), (x, out))
+    if node is not None:
+        c = _correction(unbiased, correction)
+        ax = _axes(x, dim)
+        node.shape, node.axes, node.keepdim = x._data.shape, ax, keepdim
+        node.denom = builtins.max(_count(x._data.shape, ax) - c, 0)
+    return out
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):

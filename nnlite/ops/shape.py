@@ -9,7 +9,7 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite._tensor import Size, Tensor, _as_array
 from nnlite.autograd.function import Node, record
-from nnlite.ops._util import sum_to, wrap_dim
+from nnlite.ops._util import check_index_range, sum_to, wrap_dim
 
 _W = Tensor._wrap
 
@@ -527,8 +527,9 @@ def _norm_key(key, x):
                     "tensors used as indices must be long, int, byte or bool tensors"
                 )
             out.append(a)
-        elif isinstance(k, (list, np.ndarray)):
-            a = np.asarray(k)
+        elif isinstance(k, (list, np.ndarray, range)):
+            # a range indexes like the list of its ints (x[range(n), y] in torch's tutorials)
+            a = np.asarray(k, dtype=np.int64) if isinstance(k, range) else np.asarray(k)
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
@@ -560,7 +561,10 @@ def _basic_node_cls(k):
     """The name PyTorch gives the last view op that a basic index applies."""
     last = _NOTHING
     for item in k:
-        if item is Ellipsis or (isinstance(item, slice) and item == slice(None)):
+        # (slice bounds may be tensors, as in data[i:i + n] for i in randint(...): compare by
+        # identity, not ==)
+        if item is Ellipsis or (isinstance(item, slice) and item.start is None
+                                and item.stop is None and item.step is None):
             continue
         last = item
     if last is None:
@@ -570,13 +574,28 @@ def _basic_node_cls(k):
     return SliceBackward0
 
 
+def _index_error(e):
+    """numpy's IndexError in PyTorch's words."""
+    import re
+
+    msg = str(e)
+    m = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); "
+                 r"size of (?:axis|dimension) is (\d+) but size of corresponding boolean "
+                 r"(?:axis|dimension) is (\d+)", msg)
+    if m:
+        d, n, k = m.groups()
+        msg = (f"The shape of the mask [{k}] at index {d} does not match the shape of the "
+               f"indexed tensor [{n}] at index {d}")
+    return IndexError(msg.replace("axis", "dimension"))
+
+
 def index(x, key):
     """``x[key]``: basic indexing gives a view; advanced (tensor/bool) indexing a copy."""
     k = _norm_key(key, x)
     try:
         arr = x._data[k]
     except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
+        raise _index_error(e) from None
     if _is_basic(k):
         if not isinstance(arr, np.ndarray):
             # integers only: numpy gives a scalar copy; torch's x[i] is a 0-d view (y += 1
@@ -642,6 +661,8 @@ def index_select(x, dim, index_t):
         raise IndexError("index_select(): Index is supposed to be a vector")
     if idx.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    size = x._data.shape[d] if x._data.ndim else 1
+    check_index_range(idx, size, d, error=IndexError, message="index out of range in self")
     key = (slice(None),) * d + (idx.reshape(-1),)
     return index(x, key)
 
@@ -654,11 +675,12 @@ class GatherBackward0(Node):
 def gather(x, dim, index_t, *, sparse_grad=False):
     d = wrap_dim(dim, x._data.ndim)
     idx = index_t._data if isinstance(index_t, Tensor) else np.asarray(index_t)
-    if idx.dtype != np.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if idx.ndim != x._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     xs = x._data
+    check_index_range(idx, xs.shape[d] if xs.ndim else 1, d)
     # PyTorch allows index smaller than input in non-gather dims
     if builtins.any(idx.shape[k] > xs.shape[k] for k in range(xs.ndim) if k != d):
         raise RuntimeError(
@@ -684,6 +706,7 @@ def scatter_add(x, dim, index_t, src):
     d = wrap_dim(dim, x._data.ndim)
     idx = index_t._data if isinstance(index_t, Tensor) else np.asarray(index_t)
     arr = np.array(x._data, copy=True)
+    check_index_range(idx, arr.shape[d] if arr.ndim else 1, d)
     _scatter_add_np(arr, d, idx, src._data[tuple(slice(0, s) for s in idx.shape)])
     out = _W(arr)
     node = record(out, ScatterAddBackward0, (x, src))
@@ -714,6 +737,7 @@ def scatter(x, dim, index_t, src=None, value=None, reduce=None):
     d = wrap_dim(dim, x._data.ndim)
     idx = index_t._data if isinstance(index_t, Tensor) else np.asarray(index_t)
     arr = np.array(x._data, copy=True)
+    check_index_range(idx, arr.shape[d] if arr.ndim else 1, d)
     grids = np.indices(idx.shape, sparse=True)
     key = tuple(idx if k == d else grids[k] for k in range(arr.ndim))
     if isinstance(src, Tensor):

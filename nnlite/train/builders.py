@@ -35,6 +35,7 @@ def build_data(cfg: dict):
                 raise ConfigError(f"data.params.{key}", "unknown argument of "
                                   f"{generator_function(d['name']).__name__}"
                                   + did_you_mean(key, allowed) + f" (allowed: {', '.join(allowed)})")
+        checks.check_generator_params(d["name"], params)
     elif params:
         raise ConfigError("data.params", f"not used for data.name '{d['name']}'")
     try:
@@ -45,6 +46,8 @@ def build_data(cfg: dict):
             seed=cfg["seed"], params=params, missing=d["missing"])
     except DatasetError as e:
         raise ConfigError(f"data.{e.key}", str(e)) from None
+    except MemoryError:
+        raise ConfigError("data", f"not enough memory for dataset '{d['name']}'") from None
     except (ValueError, TypeError) as e:
         raise ConfigError("data", f"cannot build dataset '{d['name']}': "
                           f"{str(e).splitlines()[0]}") from None

@@ -5,6 +5,7 @@ into a ``ConfigError`` before training starts, naming the key to change.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 
@@ -44,7 +45,7 @@ def _size(n: float) -> str:
 def mlp_parameters(n_features: int, hidden: list[int], n_outputs: int, norm) -> int:
     """The parameter count of ``nn.MLP`` (Linear layers, plus 2 per unit for a norm layer)."""
     widths = [n_features, *hidden, n_outputs]
-    count = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    count = sum((a + 1) * b for a, b in itertools.pairwise(widths))
     if norm not in (None, "none"):
         count += 2 * sum(hidden)
     return count
@@ -130,3 +131,22 @@ def check_onecycle_steps(kwargs: dict, steps: int) -> None:
         raise ConfigError(key, f"{short_repr(total)} scheduler steps, but the run takes {steps} "
                           "(trainer.epochs x batches per epoch, after warmup): leave it unset "
                           f"to use {steps}")
+
+
+def check_generator_params(name: str, params: dict) -> None:
+    """Arguments of a scikit-learn generator (``data.params``): numbers finite, and the array
+    it would draw small enough for this machine (``n_samples: 10**12`` is a typo)."""
+    for key, value in params.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"data.params.{key}", f"must be a finite number, got {value}")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**12:
+            raise ConfigError(f"data.params.{key}", f"{short_repr(value)} is out of range")
+    n = params.get("n_samples", 100)
+    f = params.get("n_features", 2 if name in ("moons", "circles", "blobs") else 20)
+    n = sum(n) if isinstance(n, (list, tuple)) else n
+    if isinstance(n, (int, float)) and isinstance(f, (int, float)):
+        need = 8 * max(n, 0) * (max(f, 0) + 1)
+        if need > machine_memory() // 2:
+            raise ConfigError("data.params.n_samples", f"{short_repr(n)} samples of "
+                              f"{short_repr(f)} features would need about {_size(need)}, more "
+                              f"than half of this machine's {_size(machine_memory())}")

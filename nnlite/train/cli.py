@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
     p.add_argument("--epochs", type=int, help="same as --set trainer.epochs=N")
     p.add_argument("--seed", type=int, help="same as --set seed=N")
+    p.add_argument("--nproc", type=int, help="train data-parallel on N processes (MPI, "
+                   "nnlite[mpi]); same as --set distributed.nproc=N")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--debug", action="store_true",
                    help="show the traceback of an error (also NNLITE_DEBUG=1)")
@@ -115,6 +117,8 @@ def _dispatch(argv: list[str]) -> int:
         overrides.append(f"trainer.epochs={args.epochs}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
+    if args.nproc is not None:
+        overrides.append(f"distributed.nproc={args.nproc}")
     if args.resume is not None and args.config is None:
         path = os.path.join(args.resume, "config.yaml")
         if not os.path.isfile(path):
@@ -137,6 +141,14 @@ def _dispatch(argv: list[str]) -> int:
         sys.stdout.write(annotated_yaml(cfg))
         return 0
     progress = not args.quiet and sys.stdout.isatty() and sys.stderr.isatty()
+    if not args.dry_run:  # N ranks: this process starts them and waits (train/distributed)
+        from nnlite.train.distributed import launch_if_needed
+        from nnlite.train.runner import _default_output_dir, resolve
+
+        rc = launch_if_needed(resolve(raw, overrides), argv, args.output_dir, args.resume,
+                              _default_output_dir)
+        if rc is not None:
+            return rc
     run(raw, overrides=overrides, output_dir=args.output_dir, resume=args.resume,
         quiet=args.quiet, dry_run=args.dry_run, progress=progress)
     return 0

@@ -18,8 +18,9 @@ import os
 from nnlite.train.schema import ConfigError
 
 RESUMABLE = ("trainer.epochs", "trainer.log_every", "trainer.checkpoint_every", "threads",
-             "name", "data.batch_size", "data.eval_batch_size")  # batch size: between epochs
-# (the run-dir checks refuse a batch-size change in the middle of an epoch)
+             "name", "data.batch_size", "data.eval_batch_size", "distributed")
+# batch size: between epochs (the run-dir checks refuse a change in the middle of an epoch);
+# distributed: the number of ranks may change (the distributed mode re-shards on resume)
 _WHY = {
     "optimizer": "the optimizer's state in the checkpoint carries the run's settings",
     "scheduler": "the scheduler's position in the checkpoint follows the run's schedule",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import Self
 
 from nnlite.serialization import TEMP_PREFIX, atomic_write
 from nnlite.train.errors import RunError
@@ -149,7 +150,7 @@ class RunDir:
         except OSError:
             pass
 
-    def __enter__(self) -> RunDir:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -21,14 +21,15 @@ import numpy as np
 
 import nnlite
 from nnlite.train import builders as B
+from nnlite.train import distributed as D
 from nnlite.train import checks
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
 from nnlite.train.errors import RunError, one_line
 from nnlite.train.plots import plot_history
 from nnlite.train.resume import absolute_paths, check_resume
-from nnlite.train.schema import ConfigError, validate
 from nnlite.train.rundir import RunDir, check_resume_batches, read_checkpoint, read_weights
+from nnlite.train.schema import ConfigError, validate
 from nnlite.train.trainer import Trainer
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -131,6 +132,8 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
 
     cfg = resolve(config, overrides)
     absolute_paths(cfg)
+    if not D.start(cfg).writer:  # one of several ranks: rank 0 alone prints
+        quiet, progress = True, False
     if cfg["threads"] is None:
         return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
     previous = nnlite.get_num_threads()
@@ -147,7 +150,8 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         return _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, None)
     if resume is not None and not os.path.isdir(resume):
         raise ConfigError("--resume", f"'{resume}' is not a directory")
-    rundir = RunDir(resume or output_dir or _default_output_dir(cfg),
+    # ranks other than 0 of an N-rank run write into a private temporary directory
+    rundir = RunDir(D.current().private_dir(resume or output_dir or _default_output_dir(cfg)),
                     key="--resume" if resume is not None else "--output-dir")
     for note in rundir.notes:
         say(f"{rundir.path}: {note}")
@@ -182,7 +186,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
             raise ConfigError("--resume", f"no {CHECKPOINT} in '{resume}' (is it a run "
                               "directory that trained at least one epoch?)")
         checkpoint = read_checkpoint(path)
-        output_dir = resume
+        output_dir = D.current().private_dir(resume)
 
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
     if checkpoint is not None:
@@ -202,9 +206,12 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         say(f"\none training step on a batch of {trial['input'][0]}"
             f" ran (loss {trial['loss']:.4g}{'' if trial['finite'] else ': not finite!'}); "
             "nothing was changed or written")
+        for note in setup.notes:
+            say(note)
         return {"n_parameters": setup.n_parameters,
                 "n_trainable_parameters": setup.n_trainable, "dry_run": True,
                 "first_loss": trial["loss"]}
+    ranks = D.current().prepare(cfg, setup, checkpoint)  # DDP, shards (one process: no-op)
 
     output_dir = output_dir or _default_output_dir(cfg)
     if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT)):
@@ -268,6 +275,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         frozen_bn=setup.finetune["frozen_bn"] if setup.finetune else (),
         checkpoint_fn=save_checkpoint, checkpoint_every=tr["checkpoint_every"],
         progress=progress, log_fn=say, log_every=tr["log_every"])
+    ranks.attach(trainer)
     if checkpoint is not None:
         check_resume_batches(checkpoint, cfg["data"]["batch_size"], len(setup.train_loader),
                              resume)
@@ -277,6 +285,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
             raise ConfigError("--resume", f"the checkpoint in '{resume}' does not fit this "
                               f"config: {one_line(e)}") from None
         trainer.restore_loader_rng(setup.train_loader)
+        ranks.resumed(trainer, checkpoint)
         if tr["save_model"] == "best" and os.path.isfile(best_path):
             best.best_state = read_weights(best_path)
         if resumed["complete"] is not None:  # the run's files are sound: say so, touch nothing

@@ -236,9 +236,9 @@ MAX_SEED = 2**32 - 1  # scikit-learn's random_state limit
 MAX_COUNT = 10**6  # epochs, layer widths, patience, ...
 MAX_STEPS = 10**9  # scheduler step counts
 MAX_SAMPLES = 10**9
-_LR = dict(lo=0.0, lo_open=True, hi=100.0)
-_UNIT = dict(lo=0.0, hi=1.0)
-FRACTION = dict(lo=0.0, hi=1.0, hi_open=True)
+_LR = {"lo": 0.0, "lo_open": True, "hi": 100.0}
+_UNIT = {"lo": 0.0, "hi": 1.0}
+FRACTION = {"lo": 0.0, "hi": 1.0, "hi_open": True}
 
 # Optimizer and scheduler arguments by name (the builders check that a name is an argument of
 # the chosen class, from its signature; this table gives its type and range).
@@ -285,7 +285,7 @@ RUN_NAME = re.compile(r"[^/\\\x00-\x1f\x7f:*?\"<>|]{1,100}")
 
 def build_schema() -> Section:
     patterns = Field("list", [], item=Field("str"))
-    count = dict(lo=1, hi=MAX_COUNT)
+    count = {"lo": 1, "hi": MAX_COUNT}
     return Section({
         "name": Field("str", None, doc="run name (default: the config file's name)"),
         "seed": Field("int", 0, lo=0, hi=MAX_SEED,
@@ -366,6 +366,19 @@ def build_schema() -> Section:
                                     nullable=True),
             "bn_eval": Field("bool", True),
         }, nullable=True),
+        "distributed": Section({
+            "nproc": Field("int", 1, lo=1, doc="ranks to train on (> 1: data-parallel over "
+                                                "MPI, nnlite[mpi]); same as --nproc"),
+            "batch_size": Field("str", "global", choices=["global", "per_rank"],
+                                doc="data.batch_size is the global batch (split over the "
+                                    "ranks) or each rank's"),
+            "bucket_cap_mb": Field("float", 25.0, lo=0.0, lo_open=True,
+                                   doc="DistributedDataParallel's gradient bucket size"),
+            "sync_batchnorm": Field("bool", True, doc="BatchNorm statistics over the global "
+                                                      "batch (false: each rank's own)"),
+            "timeout_s": Field("float", 600.0, lo=0.0, lo_open=True,
+                               doc="a rank waiting this long for the others aborts the job"),
+        }),
         "metrics": Field("list", None, item=Field(
             "str", choices=CLASSIFICATION_METRICS + REGRESSION_METRICS),
             doc="default: accuracy, balanced_accuracy, f1_macro (classification); mse, mae, r2"),

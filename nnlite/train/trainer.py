@@ -128,6 +128,7 @@ class Trainer:
         self._pending_loader_state = None
         self._stop_signal = None
         self._consistent = True
+        self.dist = None  # set by nnlite.train.distributed in an N-rank run
         self._loader_rng = None
         self.val_loader = None
 
@@ -295,6 +296,8 @@ class Trainer:
             out = self.model(xb)
             loss = self.loss_fn(out, yb)
             value = float(loss.item())
+            if self.dist is not None:  # every rank stops at the same batch (NaN or Ctrl-C)
+                value, loss = self.dist.on_batch(self, value, loss)
             if not math.isfinite(value):
                 self._consistent = True  # nothing was updated for this batch
                 raise NonFiniteLoss(epoch, self.batch + 1, value)
@@ -324,6 +327,8 @@ class Trainer:
         if batch_bar is not None:
             batch_bar.refresh()  # an epoch shorter than tqdm's mininterval still shows N/N
         self._consistent = False
+        if self.dist is not None:
+            self.dist.reduce_sums(sums)  # over all ranks' shards
         logs = {"epoch": epoch, "lr": lr, "train_loss": sums["loss"] / max(sums["n"], 1)}
         if self.task == "classification":
             logs["train_accuracy"] = sums["correct"] / max(sums["n"], 1)
@@ -332,6 +337,8 @@ class Trainer:
                                                      if m != "confusion_matrix"])
             logs.update({f"val_{k}": v for k, v in val.items()})
             self._train_mode()
+        if self.dist is not None:  # rank 0's logs: callbacks and schedulers decide alike
+            logs = self.dist.same_logs(logs)
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if type(self.scheduler).__name__ == "ReduceLROnPlateau":
                 key = self.plateau_monitor if self.plateau_monitor in logs else "train_loss"

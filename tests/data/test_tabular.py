@@ -255,6 +255,8 @@ def test_npz_layouts_and_errors(tmp_path):
 
     t = read_npz(save(x=x, y=np.arange(20)[:, None] % 2))
     assert t.y.shape == (20,)
+    t = read_npz(save(x=x), False)  # features only, to predict on
+    assert t.y is None and t.x.shape == (20, 3)
     t = read_npz(save(x=x.reshape(20, 3, 1), y=x[:, :2]))  # 2 regression targets
     assert t.x.shape == (20, 3) and t.y.shape == (20, 2)
     cases = [

@@ -56,9 +56,10 @@ def test_relu_propagates_nan_and_backward_masks_upstream_nan():
     x = np.array([np.nan, -1.0, 1.0], np.float32)
     y = E.relu_forward(x)
     assert np.isnan(y[0]) and y[1] == 0 and y[2] == 1
-    # like torch's threshold_backward: an off unit passes 0 even for a NaN upstream gradient
+    # like torch's threshold_backward (0 where y <= 0, else g): an off unit passes 0 even for a
+    # NaN upstream gradient, and a NaN unit passes its gradient (torch gives [1, 0, 2] here)
     g = E.relu_backward(np.array([1.0, np.nan, 2.0], np.float32), y)
-    np.testing.assert_array_equal(g, [0, 0, 2])
+    np.testing.assert_array_equal(g, [1, 0, 2])
 
 
 @pytest.mark.parametrize("dt", DTYPES)

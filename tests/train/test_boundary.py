@@ -99,6 +99,9 @@ OVERRIDES = [  # (--set values, key in the message, fragment)
     (["scheduler={name: multistep, milestones: abc}"], "scheduler.milestones", "a list"),
     (["scheduler={name: onecycle, total_steps: 1}"], "scheduler.total_steps", "the run takes"),
     (["scheduler={name: step, step_size: 1.5}"], "scheduler.step_size", "integer"),
+    (["data.name=moons", "data.params.n_samples=100000000000"], "data.params.n_samples",
+     "more than half of this machine"),
+    (["data.name=moons", "data.params.noise=.nan"], "data.params.noise", "finite"),
     (["data.target=species"], "data.target", "no effect"),
     (["data.path=x.csv"], "data.path", "no effect"),
     (["model.args={width: 3}"], "model.args", "no effect without model.class"),
@@ -302,3 +305,48 @@ def test_ctrl_c_during_the_final_save_is_130_and_resume_finishes(tmp_path, capsy
     rc, line = _cli(capsys, "--resume", out)
     assert rc == 0 and (out / "summary.json").is_file()
     assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]
+
+
+def _script(*args, **kw):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "train.py"),
+                             *map(str, args)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_cli_smoke_billion_laughs_and_pickled_checkpoint(tmp_path):
+    laughs = _write(tmp_path, LAUGHS)
+    proc = _script(laughs, "--quiet")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "aliases" in err and len(err.strip().splitlines()) == 1
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    (run_dir / "config.yaml").write_text(BASE)
+    (run_dir / "checkpoint.safetensors").write_bytes(pickle.dumps({"model": np.ones(2)}))
+    proc = _script("--resume", run_dir, "--quiet")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "pickle" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("moment", ["set-up", "training"])
+def test_cli_smoke_sigint_is_130_one_line(tmp_path, moment):
+    """SIGINT once the command runs (the interpreter's own start-up is outside its reach)."""
+    import signal
+
+    cfg = _write(tmp_path, BASE.replace("epochs: 2", "epochs: 300"))
+    out = tmp_path / "r"
+    proc = _script(cfg, "--quiet", "--output-dir", out)
+    deadline = time.monotonic() + 120
+    ready = (lambda: out.exists()) if moment == "set-up" else \
+        (lambda: (out / "metrics.jsonl").exists() and (out / "metrics.jsonl").stat().st_size)
+    while not ready() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    if out.exists():
+        assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]

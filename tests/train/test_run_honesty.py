@@ -13,7 +13,7 @@ import yaml
 import nnlite
 from nnlite.train import run
 from nnlite.train.cli import main
-from nnlite.train.configdoc import annotated_yaml, key_table
+from nnlite.train.configdoc import key_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMALL = {"threads": 1, "data": {"name": "iris", "batch_size": 16},

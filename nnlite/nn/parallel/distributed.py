@@ -1,0 +1,340 @@
+"""DistributedDataParallel: data-parallel training over the default process group.
+
+Each rank holds a full replica and trains on its own shard of the batch. At construction rank
+0's parameters and buffers are broadcast so the replicas start equal. During backward, a hook
+on each parameter's gradient accumulation (``register_post_accumulate_grad_hook``) copies the
+gradient into its bucket; buckets are filled in reverse parameter order (roughly the order
+backward produces gradients) and each is allreduced (non-blocking) as soon as all its
+gradients are in, so communication overlaps the rest of backward. A callback queued on the
+engine waits for the allreduces at the end of backward and writes the averaged gradients back.
+
+Gradients are summed over ranks and divided by the world size, elementwise: on 2 ranks the
+result is the same bits whatever the bucket layout; every replica gets identical gradients, so
+replicas stay bit-identical step after step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+
+import numpy as np
+
+from nnlite._tensor import Tensor
+from nnlite.autograd.engine import queue_callback
+from nnlite.autograd.grad_mode import _GradState, no_grad
+from nnlite.distributed import process_group as pg
+from nnlite.nn.module import Module
+
+_DEFAULT_FIRST_BUCKET_BYTES = 1024 * 1024  # torch.distributed._DEFAULT_FIRST_BUCKET_BYTES
+_DEFAULT_BUCKET_CAP_MB = 25
+
+
+class _Bucket:
+    __slots__ = ("params", "offsets", "buf", "pending", "ready", "req", "index")
+
+    def __init__(self, index, params, dtype):
+        self.index = index
+        self.params = params
+        sizes = [p._data.size for p in params]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
+        self.buf = np.zeros(self.offsets[-1], dtype)
+        self.ready = [False] * len(params)
+        self.pending = len(params)
+        self.req = None
+
+    def view(self, i):
+        p = self.params[i]
+        return self.buf[self.offsets[i]:self.offsets[i + 1]].reshape(p._data.shape)
+
+
+def _assign_buckets(params, cap_bytes: float, first_cap_bytes: float):
+    """Group ``params`` (already in reverse order) into buckets of at most ``cap_bytes`` per
+    dtype, the first one at most ``first_cap_bytes``, as torch's reducer does."""
+    open_, sizes, done = {}, {}, []
+    limit = {}
+    for p in params:
+        dt = p._data.dtype
+        lst = open_.setdefault(dt, [])
+        lst.append(p)
+        sizes[dt] = sizes.get(dt, 0) + p._data.nbytes
+        cap = limit.setdefault(dt, first_cap_bytes)
+        if sizes[dt] >= cap:
+            done.append((lst, dt))
+            open_[dt] = []
+            sizes[dt] = 0
+            limit[dt] = cap_bytes
+    for dt, lst in open_.items():
+        if lst:
+            done.append((lst, dt))
+    return done
+
+
+class DistributedDataParallel(Module):
+    """Wrap ``module`` so that backward averages its gradients over all ranks.
+
+    Args:
+        module: the model; every rank builds it the same way (rank 0's values win).
+        broadcast_buffers: broadcast rank 0's buffers (e.g. BatchNorm running stats) at the
+            start of each forward, as torch.
+        bucket_cap_mb: bucket size in MiB (default 25; the first bucket is at most 1 MiB so
+            communication starts early).
+        find_unused_parameters: allow parameters that get no gradient in a backward (they are
+            reduced as zeros; a parameter unused on every rank keeps its ``.grad``). Without it
+            such a parameter is an error at the end of backward.
+        gradient_as_bucket_view: make each ``.grad`` a view into its bucket (saves a copy).
+        device_ids, output_device, dim, process_group, static_graph, ...: accepted for
+            torch compatibility (CPU only, default group only).
+
+    Example:
+        >>> dist.init_process_group("gloo")
+        >>> model = DistributedDataParallel(Net())
+        >>> loss_fn(model(x), y).backward()     # .grad now averaged over ranks
+    """
+
+    def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
+                 broadcast_buffers: bool = True, process_group=None,
+                 bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
+                 check_reduction: bool = False, gradient_as_bucket_view: bool = False,
+                 static_graph: bool = False, delay_all_reduce_named_params=None,
+                 param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None,
+                 init_sync: bool = True):
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"DistributedDataParallel expects an nn.Module, got {type(module).__name__}"
+            )
+        if device_ids not in (None, []) and any(str(d) not in ("cpu", "None") for d in
+                                                device_ids):
+            raise ValueError("nnlite runs on the CPU: leave device_ids unset (None)")
+        group = pg._require()
+        self.module = module
+        self.broadcast_buffers = broadcast_buffers
+        self.find_unused_parameters = find_unused_parameters
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.static_graph = static_graph
+        self.dim = dim
+        self.device_ids = None
+        self.output_device = None
+        self.process_group = process_group
+        self.require_backward_grad_sync = True
+        self.require_forward_param_sync = True
+        self.bucket_bytes_cap = int((_DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None
+                                     else bucket_cap_mb) * 1024 * 1024)
+        named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+        if not named:
+            raise RuntimeError(
+                "DistributedDataParallel is not needed when a module doesn't have any "
+                "parameter that requires a gradient."
+            )
+        self._world = group.size
+        self._names = {id(p): n for n, p in named}
+        self._params = [p for _, p in named]
+        self._overlap = True  # False: every bucket is reduced at the end of backward
+        self._build_buckets(self.bucket_bytes_cap, _DEFAULT_FIRST_BUCKET_BYTES)
+        if init_sync and self._world > 1:
+            tensors = list(module.parameters()) + [b for b in module.buffers()]
+            _broadcast_coalesced(tensors, "DistributedDataParallel construction (parameters)")
+        # the state of the backward in progress
+        self._sync_pending = False
+        self._callback_queued = False
+        ref = weakref.ref(self)
+        self._hook_handles = [
+            p.register_post_accumulate_grad_hook(_make_hook(ref, i))
+            for i, p in enumerate(self._params)
+        ]
+
+    # ---- buckets ---------------------------------------------------------------------------
+    def _build_buckets(self, cap_bytes: float, first_cap_bytes: float) -> None:
+        """Lay the gradients out in buckets; ``(inf, inf)`` gives one flat bucket per dtype."""
+        groups = _assign_buckets(list(reversed(self._params)), cap_bytes,
+                                 min(first_cap_bytes, cap_bytes))
+        self._buckets = [_Bucket(i, lst, dt) for i, (lst, dt) in enumerate(groups)]
+        where = {}
+        for b in self._buckets:
+            for j, p in enumerate(b.params):
+                where[id(p)] = (b, j)
+        self._where = [where[id(p)] for p in self._params]
+        self._next_bucket = 0
+
+    @property
+    def _bucket_sizes(self) -> list[int]:
+        return [b.buf.size for b in self._buckets]
+
+    # ---- forward ---------------------------------------------------------------------------
+    def forward(self, *inputs, **kwargs):
+        self._pre_forward()
+        return self.module(*inputs, **kwargs)
+
+    def _pre_forward(self) -> None:
+        """DDP's work before each forward: broadcast rank 0's buffers (when the previous
+        forward was a synced training one, as torch) and arm the gradient hooks."""
+        grad_sync = _GradState.enabled and self.require_backward_grad_sync
+        if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
+            bufs = list(self.module.buffers())
+            if bufs:
+                _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
+        if grad_sync:
+            self._prepare_for_backward()
+        self.require_forward_param_sync = grad_sync
+
+    def _prepare_for_backward(self) -> None:
+        for b in self._buckets:
+            b.ready = [False] * len(b.params)
+            b.pending = len(b.params)
+            b.req = None
+        self._next_bucket = 0
+        self._sync_pending = True
+        self._callback_queued = False
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Skip the gradient allreduce in backward passes inside this block (gradients
+        accumulate locally; the first synced backward after it reduces the sum)."""
+        old = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = old
+
+    # ---- backward: hooks and the end-of-backward callback ----------------------------------
+    def _grad_ready(self, index: int) -> None:
+        if not self._sync_pending:
+            return
+        if not self._callback_queued:
+            self._callback_queued = True
+            queue_callback(self._finish_backward)
+        b, j = self._where[index]
+        if b.ready[j]:
+            return
+        p = self._params[index]
+        view = b.view(j)
+        g = p.grad
+        if g._data is not view:
+            view[...] = g._data
+            if self.gradient_as_bucket_view:
+                p.grad = Tensor._wrap(view)
+        b.ready[j] = True
+        b.pending -= 1
+        if b.pending == 0 and self._overlap:
+            self._launch_ready()
+
+    def _launch_ready(self) -> None:
+        bs = self._buckets
+        while self._next_bucket < len(bs) and bs[self._next_bucket].pending == 0:
+            self._launch(bs[self._next_bucket])
+            self._next_bucket += 1
+        # drive MPI's progress on what is in flight (it advances only inside MPI calls)
+        for b in bs[: self._next_bucket]:
+            if b.req is not None and b.req.Test():
+                pass
+
+    def _launch(self, b: _Bucket) -> None:
+        group = pg._require()
+        if group.size == 1:
+            return
+        group.calls += 1
+        b.req = group.comm.Iallreduce(group.mpi.IN_PLACE, b.buf, op=group.mpi.SUM)
+
+    def _finish_backward(self) -> None:
+        self._sync_pending = False
+        self._callback_queued = False
+        missing = [(b, j) for b in self._buckets for j in range(len(b.params)) if not b.ready[j]]
+        used = None
+        if missing:
+            if not self.find_unused_parameters:
+                names = ", ".join(self._names[id(b.params[j])] for b, j in missing[:8])
+                raise RuntimeError(
+                    "DistributedDataParallel: parameters that require grad got no gradient in "
+                    f"this backward ({names}): they were not used in producing the loss. Pass "
+                    "find_unused_parameters=True to DistributedDataParallel, or freeze them "
+                    "(requires_grad_(False)) before wrapping. This rank aborts the job rather "
+                    "than leave the others waiting."
+                )
+            used = np.ones(len(self._params), np.uint8)
+            index = {id(p): i for i, p in enumerate(self._params)}
+            for b, j in missing:
+                b.view(j)[...] = 0
+                b.ready[j] = True
+                used[index[id(b.params[j])]] = 0
+            for b in self._buckets:
+                b.pending = 0
+        for b in self._buckets[self._next_bucket:]:
+            self._launch(b)
+        self._next_bucket = len(self._buckets)
+        group = pg._require()
+        if used is not None and group.size > 1:
+            group.calls += 1
+            pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, used, op=group.mpi.MAX),
+                    "DistributedDataParallel unused-parameter map")
+        for b in self._buckets:
+            if b.req is not None:
+                pg.wait(b.req, f"DistributedDataParallel gradient allreduce (bucket {b.index})")
+                b.req = None
+            if self._world > 1:
+                np.divide(b.buf, self._world, out=b.buf)
+        with no_grad():
+            for i, p in enumerate(self._params):
+                if used is not None and not used[i]:
+                    continue  # unused on every rank: .grad stays as it was
+                b, j = self._where[i]
+                view = b.view(j)
+                g = p.grad
+                if g is not None and g._data is view:
+                    g._vc[0] += 1
+                elif self.gradient_as_bucket_view:
+                    p.grad = Tensor._wrap(view)
+                elif g is None or g._data.shape != view.shape:
+                    p.grad = Tensor._wrap(view.copy())
+                else:
+                    g._data[...] = view
+                    g._vc[0] += 1
+
+    # ---- torch API odds and ends -------------------------------------------------------------
+    def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
+             throw_on_early_termination: bool = False):
+        raise NotImplementedError(
+            "DistributedDataParallel.join (uneven inputs) is not supported: give every rank "
+            "the same number of batches (DistributedSampler does)"
+        )
+
+    def register_comm_hook(self, state, hook):
+        raise NotImplementedError("DistributedDataParallel.register_comm_hook is not supported")
+
+    def _set_static_graph(self) -> None:
+        self.static_graph = True
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+def _make_hook(ref, index):
+    def hook(param):
+        ddp = ref()
+        if ddp is not None:
+            ddp._grad_ready(index)
+
+    return hook
+
+
+def _broadcast_coalesced(tensors, call: str, src: int = 0) -> None:
+    """Broadcast ``tensors`` from rank ``src`` in one message per dtype, in place."""
+    group = pg._require()
+    if group.size == 1:
+        return
+    by_dtype = {}
+    for t in tensors:
+        by_dtype.setdefault(t._data.dtype.str, []).append(t)
+    for _, ts in sorted(by_dtype.items()):
+        arrays = [t._data for t in ts]
+        flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else None
+        wire = flat.view(np.uint8) if flat.dtype == np.bool_ else flat
+        group.calls += 1
+        pg.wait(group.comm.Ibcast(wire, root=src), call)
+        off = 0
+        for t, a in zip(ts, arrays):
+            n = a.size
+            a[...] = flat[off:off + n].reshape(a.shape)
+            t._vc[0] += 1
+            off += n

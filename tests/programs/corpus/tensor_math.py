@@ -1,0 +1,28 @@
+# Tensor operations: matmul, elementwise, comparisons, sorting, in-place.
+import torch
+
+torch.manual_seed(1)
+x = torch.randn(4, 3)
+w = torch.randn(3, 2)
+print(x @ w)
+print(torch.matmul(x, w).sum(), x.mm(w).shape)
+y1 = x @ x.T
+y2 = x.matmul(x.T)
+print(torch.allclose(y1, y2))
+print(x * x, torch.mul(x, x).sum(), sep="\n")
+print(x.clamp(min=-0.5, max=0.5))
+print(torch.where(x > 0, x, torch.zeros_like(x)))
+vals, idx = torch.sort(x[:, 0], descending=True)
+print(vals, idx)
+print(torch.topk(x.flatten(), 3))
+print(x.exp().log().sub(x).abs().max() < 1e-5)
+x.add_(1.0)
+x.mul_(2)
+print(x)
+print(torch.cumsum(torch.arange(5.0), 0), torch.prod(torch.tensor([1.0, 2.0, 3.0])))
+print(torch.std(x), torch.var(x, dim=0), x.norm())
+print((x > 1).sum(), (x > 1).any(), (x > -100).all())
+print(torch.einsum("ij,jk->ik", x, w))
+print(x.softmax(dim=1).sum(dim=1))
+print(torch.sqrt(torch.tensor([4.0, 9.0])), torch.pow(torch.tensor([2.0, 3.0]), 2))
+print(torch.tensor([3, 1, 2]).argsort(), torch.unique(torch.tensor([3, 1, 3, 2, 1])))

@@ -1,0 +1,32 @@
+# Tensors: creation, dtypes, shapes, indexing, broadcasting, printing.
+import torch
+
+torch.manual_seed(0)
+data = [[1, 2], [3, 4]]
+x_data = torch.tensor(data)
+print(x_data, x_data.dtype, x_data.shape)
+x_ones = torch.ones_like(x_data)
+x_rand = torch.rand_like(x_data, dtype=torch.float)
+print(x_ones)
+print(x_rand)
+shape = (2, 3)
+print(torch.rand(shape), torch.ones(shape), torch.zeros(shape), sep="\n")
+t = torch.arange(12).reshape(3, 4)
+print(t[0], t[:, 0], t[..., -1], t[1:, 2:], sep="\n")
+t[:, 1] = 0
+print(t)
+print(torch.cat([t, t], dim=1).shape, torch.stack([t, t]).shape)
+f = torch.linspace(0, 1, 5)
+print(f, f.dtype, (f * 2).tolist())
+print(torch.arange(6).view(2, 3).T.contiguous().view(-1))
+a = torch.randn(3, 1)
+b = torch.randn(1, 4)
+print((a + b).shape, (a * b).sum().item() == (a * b).sum().item())
+print(torch.eye(3), torch.full((2, 2), 7.5), torch.empty(0).numel())
+print(t.float().mean(), t.sum(dim=0), t.max(), t.argmax(dim=1))
+print(x_data.to(torch.float64), x_data.double().dtype, x_data.bool())
+n = t.numpy()
+print(type(n).__name__, n.sum())
+print(torch.from_numpy(n * 2))
+print(torch.zeros(2, 3).unsqueeze(0).shape, torch.zeros(1, 2, 1).squeeze().shape)
+print(torch.tensor([1.5, -2.25, 3.0]).abs().round(), torch.tensor([[1e-5, 1e5]]))
