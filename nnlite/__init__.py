@@ -60,6 +60,7 @@ from nnlite.ops import *  # noqa: F401,F403
 from nnlite.ops import numel  # noqa: F401
 from nnlite.ops.reduce import max, min, sum, all, any  # noqa: F401,A004
 from nnlite.ops.elementwise import abs, pow, round  # noqa: F401,A004
+from nnlite.ops.svd import svd  # noqa: F401,E402
 from nnlite import autograd  # noqa: F401,E402
 
 import math as _math  # noqa: E402
@@ -185,7 +186,7 @@ def are_deterministic_algorithms_enabled() -> _b.bool:
 
 _SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
                "testing", "backends", "accelerator", "distributions", "functional", "compat",
-               "onnx", "mps", "xpu", "amp")
+               "onnx", "mps", "xpu", "amp", "distributed")
 
 
 def __getattr__(name):

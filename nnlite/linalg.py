@@ -8,8 +8,11 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops import reduce as R
 from nnlite.ops.linalg import matmul
+from nnlite.ops.svd import linalg_svd as svd
+from nnlite.ops.svd import svdvals
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "matmul"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "matmul", "svd",
+           "svdvals"]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002

@@ -8,6 +8,6 @@ or OpenMP, so ``mkldnn``, ``mkl`` and ``openmp`` answer ``is_available()`` with 
 PyTorch build says True), so that a program does not take a path (``x.to_mkldnn()``) nnlite lacks.
 """
 
-from nnlite.backends import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp  # noqa: F401
+from nnlite.backends import cpu, cuda, cudnn, mha, mkl, mkldnn, mps, openmp  # noqa: F401
 
-__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp"]
+__all__ = ["cpu", "cuda", "cudnn", "mha", "mkl", "mkldnn", "mps", "openmp"]

@@ -5,7 +5,8 @@ Submodule names, construction order (hence seeded init), state_dict keys, mask h
 the ``is_causal`` hints), ``norm_first``, ``batch_first``, ``activation`` (``"relu"``,
 ``"gelu"`` or a callable) follow ``torch.nn.modules.transformer``. Only the math path exists:
 PyTorch's inference fast path (nested tensors, fused kernels) gives the same values up to
-rounding, except that it writes zeros at padded positions of an encoder's output.
+rounding; its one visible difference, zeros at the padded positions of an encoder's output in
+eval mode without grad, is reproduced under the same conditions.
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ def _activation(activation) -> Callable:
     if isinstance(activation, str):
         raise RuntimeError(f"activation should be relu/gelu, not {activation}")
     return activation
+
+
+def _relu_or_gelu(act) -> int:
+    """1 for ReLU, 2 for GELU, else 0 (torch's ``activation_relu_or_gelu``)."""
+    from nnlite.nn import functional as F
+    from nnlite.nn.activation import GELU, ReLU
+
+    if act is F.relu or isinstance(act, ReLU):
+        return 1
+    if act is F.gelu or isinstance(act, GELU):
+        return 2
+    return 0
 
 
 def _generate_square_subsequent_mask(sz: int, dtype=None) -> Tensor:
@@ -108,6 +121,7 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
+        self.activation_relu_or_gelu = _relu_or_gelu(self.activation)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -190,6 +204,35 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(x)
 
 
+def _why_no_nested(layer) -> str:
+    """Why PyTorch's encoder would not use nested tensors with this layer ("" if it would);
+    PyTorch warns with the same reason when ``enable_nested_tensor`` is asked for."""
+    import warnings
+
+    why = ""
+    if not isinstance(layer, TransformerEncoderLayer):
+        why = "encoder_layer was not TransformerEncoderLayer"
+    elif layer.norm_first:
+        why = "encoder_layer.norm_first was True"
+    elif not layer.self_attn.batch_first:
+        why = ("encoder_layer.self_attn.batch_first was not True(use batch_first for better "
+               "inference performance)")
+    elif not layer.self_attn._qkv_same_embed_dim:
+        why = "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    elif layer.self_attn.in_proj_bias is None:
+        why = "encoder_layer.self_attn was passed bias=False"
+    elif not layer.activation_relu_or_gelu:
+        why = "encoder_layer.activation_relu_or_gelu was not True"
+    elif layer.norm1.eps != layer.norm2.eps:
+        why = "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    elif layer.self_attn.num_heads % 2 == 1:
+        why = "encoder_layer.self_attn.num_heads is odd"
+    if why:
+        warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                      f"because {why}", stacklevel=3)
+    return why
+
+
 def _get_clones(module: Module, n: int) -> ModuleList:
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
@@ -212,7 +255,31 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor and not _why_no_nested(encoder_layer)
         self.mask_check = mask_check
+
+    def _zeroes_padding(self, src, mask, src_key_padding_mask) -> bool:
+        """Whether PyTorch would take its nested-tensor inference path here, whose visible
+        effect is zeros at the padded positions of the output (before ``norm``)."""
+        from nnlite.autograd.grad_mode import is_grad_enabled
+        from nnlite.backends import mha
+
+        if not (mha.get_fastpath_enabled() and self.use_nested_tensor and len(self.layers)):
+            return False
+        first = self.layers[0]
+        if (first.training or src.dim() != 3 or src_key_padding_mask is None
+                or mask is not None):
+            return False
+        keep = ~src_key_padding_mask._data.astype(bool)
+        if self.mask_check and not np.array_equal(keep, np.sort(keep, axis=1)[:, ::-1]):
+            return False  # not left-aligned
+        sa = first.self_attn
+        params = (sa.in_proj_weight, sa.in_proj_bias, sa.out_proj.weight, sa.out_proj.bias,
+                  first.norm1.weight, first.norm1.bias, first.norm2.weight, first.norm2.bias,
+                  first.linear1.weight, first.linear1.bias, first.linear2.weight,
+                  first.linear2.bias)
+        return not (is_grad_enabled() and any(
+            t is not None and t.requires_grad for t in (src, *params)))
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
@@ -222,10 +289,14 @@ class TransformerEncoder(Module):
         first = self.layers[0] if len(self.layers) else None
         batch_first = first.self_attn.batch_first if first is not None else False
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
+        zero_padding = self._zeroes_padding(src, mask, src_key_padding_mask)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if zero_padding:
+            pad = src_key_padding_mask._data.astype(bool)
+            output = output.masked_fill(Tensor._wrap(pad[..., None]), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output

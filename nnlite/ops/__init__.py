@@ -19,6 +19,8 @@ from nnlite.ops.linalg import *  # noqa: F401,F403
 from nnlite.ops.reduce import *  # noqa: F401,F403
 from nnlite.ops.shape import *  # noqa: F401,F403
 
+from nnlite.ops import svd as _svd_mod  # noqa: E402
+
 E, R, S, L, I, X = elementwise, reduce, shape, linalg, inplace, extra
 
 
@@ -289,6 +291,7 @@ _METHODS = {
     "get_device": lambda self: -1, "pin_memory": lambda self, *a, **k: self,
     "share_memory_": lambda self: self, "is_shared": lambda self: False,
     "storage_offset": _storage_offset,
+    "svd": lambda self, some=True, compute_uv=True: _svd_mod.svd(self, some, compute_uv),
     "sum_to_size": lambda self, *size: _sum_to(self, S._shape_arg(size)),
 }
 

@@ -110,7 +110,7 @@ def import_class(path: str, key: str = "model.class"):
     return getattr(module, class_name)
 
 
-def build_model(cfg: dict, n_features: int, n_outputs: int):
+def build_model(cfg: dict, n_features: int, n_outputs: int, n_samples: int | None = None):
     m = cfg["model"]
     ft = cfg.get("finetune")
     if ft and ft.get("replace_head") and ft["replace_head"].get("out_features"):
@@ -121,7 +121,7 @@ def build_model(cfg: dict, n_features: int, n_outputs: int):
         return _build_user_model(m, n_features, n_outputs)
     nn = nnlite.nn
     norm = None if m["norm"] in (None, "none") else m["norm"]
-    checks.check_mlp_memory(cfg, n_features, n_outputs)
+    checks.check_mlp_memory(cfg, n_features, n_outputs, n_samples=n_samples)
     try:
         return nn.MLP(n_features, list(m["hidden"]), n_outputs, norm=norm,
                       activation=m["activation"], dropout=m["dropout"])

@@ -51,13 +51,17 @@ def mlp_parameters(n_features: int, hidden: list[int], n_outputs: int, norm) -> 
     return count
 
 
-def check_mlp_memory(cfg: dict, n_features: int, n_outputs: int, budget: int | None = None):
+def check_mlp_memory(cfg: dict, n_features: int, n_outputs: int, budget: int | None = None,
+                     n_samples: int | None = None):
     """Refuse an MLP whose weights, gradients, optimizer state and activations would not fit in
     half of this machine's memory (``hidden: [10**9]`` is a typo, not a model)."""
     m, d = cfg["model"], cfg.get("data") or {}  # predict rebuilds a model without data
     n_params = mlp_parameters(n_features, m["hidden"], n_outputs, m["norm"])
     # activations: ~3 arrays per unit (pre-activation, normalized, activated) kept for backward
-    batch = max(d.get("batch_size", 1), d.get("eval_batch_size", 1))
+    # over a training batch (a batch is never larger than the data)
+    batch = d.get("batch_size", 1)
+    if n_samples is not None:
+        batch = min(batch, n_samples)
     activations = 3 * batch * (sum(m["hidden"]) + n_outputs)
     need = (_COPIES_PER_PARAMETER * n_params + activations) * _BYTES_PER_VALUE
     budget = machine_memory() // 2 if budget is None else budget

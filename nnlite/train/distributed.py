@@ -168,7 +168,14 @@ class _Ranks:
         if self.writer:
             return output_dir
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix=f"nnlite-rank{self.rank}-")
+            # one fixed name per (run directory, rank): a job that was killed (no atexit) leaves
+            # at most one behind, which the next run of that directory replaces
+            import hashlib
+
+            key = hashlib.sha1(os.path.abspath(output_dir).encode()).hexdigest()[:12]
+            self._tmp = os.path.join(tempfile.gettempdir(), f"nnlite-rank{self.rank}-{key}")
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            os.makedirs(self._tmp)
             atexit.register(shutil.rmtree, self._tmp, True)
         return self._tmp
 

@@ -60,7 +60,8 @@ class _Setup:
         nnlite.manual_seed(cfg["seed"])
         self.splits = B.build_data(cfg)
         self.train_loader, self.val_loader, self.test_loader = B.build_loaders(cfg, self.splits)
-        self.model = B.build_model(cfg, self.splits.n_features, self.splits.n_outputs)
+        self.model = B.build_model(cfg, self.splits.n_features, self.splits.n_outputs,
+                                   n_samples=len(self.splits.x_train))
         self.finetune = None
         if cfg["finetune"] is not None:
             self.finetune = B.apply_finetune(cfg, self.model, load_finetune_weights)

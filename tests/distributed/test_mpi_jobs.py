@@ -4,12 +4,14 @@ The checks themselves run inside the launched scripts (tests/distributed/progs/)
 assert closed forms or compare with a single-process run in the same job and print
 ``OK <rank>`` when every assertion held."""
 
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 
-from tests.distributed.mpi import PROGS, check_ok, mpiexec, need_mpi, run_prog
+from tests.distributed.mpi import PROGS, check_ok, env, mpiexec, need_mpi, run_prog
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -47,8 +49,14 @@ def test_pytorch_ddp_script_runs_unchanged_and_matches_torch(tmp_path):
     torch = pytest.importorskip("torch")
     import nnlite
 
-    out = run_prog("as_torch.py", args=[str(PROGS / "torch_ddp_script.py"),
-                                        str(tmp_path / "model.pt")])
+    # through the launcher, as a user runs it: nnlite-run --nproc-per-node 2 script args
+    cmd = [sys.executable, "-m", "nnlite.distributed.run", "--nproc-per-node", "2",
+           str(PROGS / "as_torch.py"), str(PROGS / "torch_ddp_script.py"),
+           str(tmp_path / "model.pt")]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env())
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"nnlite-run hung:\n{e.stdout}\n{e.stderr}") from None
     assert out.returncode == 0, out.stdout + out.stderr
     assert "done rank=1 local_rank=1 world=2" in out.stdout
     losses = [float(line.split()[-1]) for line in out.stdout.splitlines()

@@ -51,28 +51,15 @@ def _rank_pid(tag, rank):
     return None
 
 
-def test_two_ranks_follow_one_process_and_write_one_run_dir(tmp_path):
+def test_two_ranks_follow_one_process_survive_kill_9_and_resume_on_one(tmp_path):
+    """One process trains 5 epochs; the same config on 2 ranks is killed (-9, one rank) after
+    2 epochs and resumed on 1 process. Without dropout every epoch of the mixed run matches
+    the one-process run (2-rank epochs included), and it leaves the same run-dir files."""
     need_mpi()
-    one, two = tmp_path / "one", tmp_path / "two"
-    _train(["--epochs", "3", "--output-dir", str(one)])
-    _train(["--epochs", "3", "--nproc", "2", "--output-dir", str(two)])
-    assert sorted(os.listdir(two)) == sorted(os.listdir(one))
-    h1, h2 = _history(one), _history(two)
-    assert len(h2) == 3
-    for a, b in zip(h1, h2):
-        assert abs(a["train_loss"] - b["train_loss"]) < 1e-4 * max(1, a["train_loss"])
-        assert abs(a["val_loss"] - b["val_loss"]) < 1e-4
-    s1 = json.load(open(one / "summary.json"))
-    s2 = json.load(open(two / "summary.json"))
-    assert abs(s1["test_accuracy"] - s2["test_accuracy"]) <= 0.005
-    assert not [p for p in os.listdir(tmp_path) if p != "one" and p != "two"]
-
-
-def test_kill_one_rank_then_resume_on_another_rank_count(tmp_path):
-    need_mpi()
-    run = tmp_path / "run"
+    one, run = tmp_path / "one", tmp_path / "run"
+    _train(["--epochs", "5", "--output-dir", str(one)])
     tag = uuid.uuid4().hex
-    proc = _train(["--epochs", "8", "--nproc", "2", "--output-dir", str(run)], tag=tag,
+    proc = _train(["--epochs", "5", "--nproc", "2", "--output-dir", str(run)], tag=tag,
                   wait=False)
     try:
         deadline = time.monotonic() + 150
@@ -96,12 +83,19 @@ def test_kill_one_rank_then_resume_on_another_rank_count(tmp_path):
     assert proc.returncode != 0
     assert took < 5, took
     done = len(_history(run))
-    assert 2 <= done < 8
+    assert 2 <= done < 5
     # continue on one process: the global batch (data.batch_size: global) is unchanged
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--resume",
                           str(run), "--nproc", "1"], env=env(), capture_output=True, text=True,
                          timeout=180)
     assert out.returncode == 0, out.stdout + out.stderr
-    h = _history(run)
-    assert [e["epoch"] for e in h] == list(range(1, 9))
-    assert json.load(open(run / "summary.json"))["epochs_run"] == 8
+    h1, h2 = _history(one), _history(run)
+    assert [e["epoch"] for e in h2] == [1, 2, 3, 4, 5]
+    for a, b in zip(h1, h2):
+        assert abs(a["train_loss"] - b["train_loss"]) < 1e-4 * max(1, a["train_loss"]), (a, b)
+        assert abs(a["val_loss"] - b["val_loss"]) < 1e-4, (a, b)
+    s1 = json.load(open(one / "summary.json"))
+    s2 = json.load(open(run / "summary.json"))
+    assert s2["epochs_run"] == 5
+    assert abs(s1["test_accuracy"] - s2["test_accuracy"]) <= 0.005
+    assert sorted(os.listdir(run)) == sorted(os.listdir(one))

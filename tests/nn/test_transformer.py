@@ -89,3 +89,46 @@ def test_errors_as_torch():
             m(T.randn(3, 2, 8), T.randn(3, 2, 6))
         with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
             T.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+def _eval_encoder(T, pad_rows, grad, fastpath=True):
+    T.manual_seed(3)
+    layer = T.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    enc = T.nn.TransformerEncoder(layer, 2, norm=T.nn.LayerNorm(8)).eval()
+    x = T.randn(3, 5, 8)
+    pad = T.zeros(3, 5, dtype=T.bool)
+    for r, start in pad_rows:
+        pad[r, start:] = True
+    T.backends.mha.set_fastpath_enabled(fastpath)
+    try:
+        if grad:
+            return enc(x, src_key_padding_mask=pad).detach().numpy()
+        with T.no_grad():
+            return enc(x, src_key_padding_mask=pad).numpy()
+    finally:
+        T.backends.mha.set_fastpath_enabled(True)
+
+
+@pytest.mark.parametrize("pad_rows,grad,fastpath", [
+    ([(0, 3), (2, 1)], False, True),   # eval, no grad, left-aligned: padded rows zeroed
+    ([(0, 3), (2, 1)], True, True),    # grad on: the math path everywhere
+    ([(0, 3)], False, False),          # fast path switched off
+])
+def test_encoder_inference_fast_path_padding_as_torch(pad_rows, grad, fastpath):
+    a = _eval_encoder(torch, pad_rows, grad, fastpath)
+    b = _eval_encoder(nnlite, pad_rows, grad, fastpath)
+    np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    zeroed = not grad and fastpath  # LayerNorm(0) is its bias: 0 at init
+    assert np.all(a[0, 3:] == 0) == zeroed and np.all(b[0, 3:] == 0) == zeroed
+
+
+def test_nested_tensor_warning_reason_as_torch():
+    import warnings
+
+    msgs = []
+    for T in (torch, nnlite):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            T.nn.TransformerEncoder(T.nn.TransformerEncoderLayer(8, 2, 16), 1)
+        msgs.append([str(m.message) for m in w if "nested" in str(m.message)])
+    assert msgs[0] == msgs[1] and len(msgs[0]) == 1

@@ -90,6 +90,7 @@ OVERRIDES = [  # (--set values, key in the message, fragment)
     (["model.hidden=[1000000000]"], "model.hidden[0]", "out of range"),
     (["model.hidden=[900000, 900000]"], "model.hidden", "more than half of this machine"),
     (["data.batch_size=0"], "data.batch_size", "out of range"),
+    (["data.classes=[0]"], "data.classes", "at least 2"),
     (["trainer.epochs=100000000"], "trainer.epochs", "out of range"),
     (["optimizer.weight_decay=-1"], "optimizer.weight_decay", "out of range"),
     (["optimizer.betas=[0.9, 1.5]"], "optimizer.betas[1]", "out of range"),
@@ -350,3 +351,17 @@ def test_cli_smoke_sigint_is_130_one_line(tmp_path, moment):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     if out.exists():
         assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]
+
+
+@pytest.mark.parametrize("hidden,norm", [([16, 8], "batchnorm"), ([5], "none"), ([], None),
+                                         ([7, 3, 2], "layernorm")])
+def test_the_memory_estimate_counts_the_mlp_exactly(hidden, norm):
+    from nnlite.train.checks import check_mlp_memory, mlp_parameters
+
+    model = nnlite.nn.MLP(13, hidden, 4, norm=None if norm == "none" else norm)
+    assert mlp_parameters(13, hidden, 4, norm) == sum(p.numel() for p in model.parameters())
+    cfg = {"model": {"hidden": hidden, "norm": norm}, "data": {"batch_size": 64}}
+    n = mlp_parameters(13, hidden, 4, norm)
+    assert check_mlp_memory(cfg, 13, 4, budget=10**9) == n
+    with pytest.raises(nnlite.train.ConfigError, match="more than half"):
+        check_mlp_memory(cfg, 13, 4, budget=4 * n)  # weights alone fill it
