@@ -51,6 +51,10 @@ def build_data(cfg: dict):
     except (ValueError, TypeError) as e:
         raise ConfigError("data", f"cannot build dataset '{d['name']}': "
                           f"{str(e).splitlines()[0]}") from None
+    if splits.task == "classification" and splits.n_outputs < 2:
+        raise ConfigError("data.classes" if d["classes"] else "data.target",
+                          f"classification needs at least 2 classes, the data has "
+                          f"{splits.n_outputs}")
     metrics = cfg["metrics"]
     if metrics:
         from nnlite.train.metrics import TASK_OF

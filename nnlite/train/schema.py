@@ -306,7 +306,7 @@ def build_schema() -> Section:
                 "stratify": Field("bool", True),
             }),
             "standardize": Field("bool", True),
-            "classes": Field("list", None, item=Field(("int", "str")), min_len=2,
+            "classes": Field("list", None, item=Field(("int", "str")), min_len=1,
                              doc="keep only these classes, renumbered 0..k-1"),
             "n_train": Field("int", None, lo=1, hi=MAX_SAMPLES,
                              doc="keep this many training samples"),
