@@ -41,10 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true",
                    help="show the traceback of an error (also NNLITE_DEBUG=1)")
     p.add_argument("--dry-run", action="store_true",
-                   help="validate the config, build the model, print it; do not train")
+                   help="validate the config, build the data and model, run one training step "
+                        "(then undo it), print the model summary; write nothing")
     p.add_argument("--graph", metavar="FILE",
                    help="with --dry-run: draw one training step's autograd graph (.svg/.png/.pdf "
                         "need Graphviz; .dot/.txt need nothing)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (defaults filled in) with each key's doc")
     return p
 
 
@@ -138,6 +141,15 @@ def _dispatch(argv: list[str]) -> int:
         _relative_to(raw, path)
         if not raw.get("name"):
             raw["name"] = _name_from(path)
+    if args.print_config:
+        from nnlite.train.configdoc import annotated_yaml
+        from nnlite.train.resume import absolute_paths
+        from nnlite.train.runner import resolve
+
+        cfg = resolve(raw, overrides)
+        absolute_paths(cfg)
+        sys.stdout.write(annotated_yaml(cfg))
+        return 0
     progress = not args.quiet and sys.stdout.isatty() and sys.stderr.isatty()
     if not args.dry_run:  # N ranks: this process starts them and waits (train/distributed)
         from nnlite.train.distributed import launch_if_needed
