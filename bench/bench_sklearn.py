@@ -97,9 +97,10 @@ def main(argv=None) -> int:
         med = {k: {m: statistics.median(v) for m, v in d.items()} for k, d in row.items()}
         med["ratio"] = statistics.median(ratios)
         results[name] = med
-        print(f"{name:<14} {len(X):>5} {med['nnlite']['acc']:>10.4f} {med['sklearn']['acc']:>11.4f}"
-              f" {med['nnlite']['time']:>12.3f} {med['sklearn']['time']:>13.3f} "
-              f"{med['ratio']:>6.2f} {med['nnlite']['epochs']:>5.0f}/{med['sklearn']['epochs']:<5.0f}")
+        nl, sk = med["nnlite"], med["sklearn"]
+        print(f"{name:<14} {len(X):>5} {nl['acc']:>10.4f} {sk['acc']:>11.4f}"
+              f" {nl['time']:>12.3f} {sk['time']:>13.3f} "
+              f"{med['ratio']:>6.2f} {nl['epochs']:>5.0f}/{sk['epochs']:<5.0f}")
     try:
         info["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         print(f"load average after: {info['loadavg_after']}")

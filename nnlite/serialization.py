@@ -144,6 +144,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix="-" + os.path.basename(path),
                                    dir=directory)
+        # mkstemp creates the file 0600; give it the mode a plain open() would (0666 & ~umask),
+        # so a run's model and metrics stay readable by whoever could read them before.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -159,6 +162,12 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def fsync_directory(directory: str) -> None:

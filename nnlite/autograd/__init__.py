@@ -76,6 +76,7 @@ Variable._execution_engine = _ExecutionEngine()
 
 
 from nnlite.autograd import functional  # noqa: E402
+from nnlite.autograd import graph  # noqa: E402  (torch.autograd.graph; draws the graph)
 from nnlite.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 
 __all__ = [

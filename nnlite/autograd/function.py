@@ -74,10 +74,11 @@ class Node:
                 )
         return saved
 
-    def _saved_names(self) -> list:
+    def _names_of_saved(self) -> list:
         """``[(name, index)]`` of the saved tensors, named as PyTorch's ``_saved_*`` attributes:
         ``self``/``other`` for the first/second input, ``result`` for the node's own output."""
-        names = []
+        names, used = [], set()
+        edges = self.next_functions
         for k, t in enumerate(self._saved):
             if t is None:
                 continue
@@ -85,10 +86,14 @@ class Node:
                 names.append(("result", k))
                 continue
             edge = (t.grad_fn, t._output_nr) if t.grad_fn is not None else (t._accum, 0)
-            pos = next((i for i, e in enumerate(self.next_functions)
-                        if e[0] is not None and e == edge), None)
-            if pos is None and k < len(self.next_functions) and self.next_functions[k][0] is None:
+            # the first input position not yet named whose edge is this tensor's (x * x saves
+            # x twice: self and other)
+            pos = next((i for i, e in enumerate(edges)
+                        if i not in used and e[0] is not None and e == edge), None)
+            if pos is None and k < len(edges) and edges[k][0] is None and k not in used:
                 pos = k  # an input that needs no grad has no edge: fall back to saved order
+            if pos is not None:
+                used.add(pos)
             base = {0: "self", 1: "other"}.get(pos, f"input{pos}" if pos is not None else "tensor")
             taken = {n for n, _ in names}
             name, j = base, 1
@@ -100,20 +105,20 @@ class Node:
     def __getattr__(self, name):
         # Only reached for attributes not found normally (never on the backward hot path).
         if name.startswith("_saved_") and not name.startswith("__"):
-            for n, k in self._saved_names():
+            for n, k in self._names_of_saved():
                 if "_saved_" + n == name:
                     return self._unpacked_saved[k]
         if name == "saved_tensors":
             raise AttributeError(
                 f"'{type(self).__name__}' object has no attribute 'saved_tensors': as in PyTorch, "
                 "only a custom Function's ctx has it; a built-in node exposes its saved tensors "
-                f"as {[f'_saved_{n}' for n, _ in self._saved_names()]} (inside a backward: "
+                f"as {[f'_saved_{n}' for n, _ in self._names_of_saved()]} (inside a backward: "
                 "self._unpacked_saved)"
             )
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | {f"_saved_{n}" for n, _ in self._saved_names()})
+        return sorted(set(super().__dir__()) | {f"_saved_{n}" for n, _ in self._names_of_saved()})
 
     def _rebuild_output(self):
         from nnlite._tensor import Tensor
@@ -305,7 +310,7 @@ class FunctionCtx(Node):
         """The tensors given to ``save_for_backward``, in order (None where None was saved)."""
         return self._unpacked_saved
 
-    def _saved_names(self) -> list:
+    def _names_of_saved(self) -> list:
         return []  # a user Function's saved tensors are shown through saved_tensors, as in torch
 
 

@@ -526,7 +526,8 @@ def read_npz(path: str, target=None, *, missing: str = "error") -> Table:
     """Read features and target from an ``.npz`` file (``np.load(allow_pickle=False)``).
 
     Features are the array ``x`` (or ``X``, ``data``, ``features``), 1-D (one feature) or
-    n-D (flattened per sample); the target is ``target`` or ``y`` (``target``, ``labels``):
+    n-D (flattened per sample); the target is the array named ``target`` or ``y``
+    (``target``, ``labels``; ``target=False``: features only, the target is optional):
     1-D, or (n, 1), or (n, k) float targets for a k-output regression. Numbers only (no complex,
     object or text features), finite unless ``missing`` says how to treat NaN.
     """
@@ -545,10 +546,13 @@ def read_npz(path: str, target=None, *, missing: str = "error") -> Table:
                 (k for k in ("y", "target", "labels") if k in keys), None)
             xkey = next((k for k in ("x", "X", "data", "features") if k in keys and k != ykey),
                         None)
-            if ykey not in keys or xkey is None:
+            if target is False and xkey is not None:  # features only (to predict on)
+                ykey = None
+            elif ykey not in keys or xkey is None:
                 raise DataFileError("target", f"{path}: expected arrays for features ('x') and "
                                     f"target ('y' or data.target); the file has {keys}")
-            x, y = f[xkey], f[ykey]
+            x = f[xkey]
+            y = f[ykey] if ykey is not None else np.zeros(len(x) if x.ndim else 0)
     except DataFileError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, io.UnsupportedOperation,
@@ -619,7 +623,8 @@ def read_npz(path: str, target=None, *, missing: str = "error") -> Table:
             if not len(x):
                 raise DataFileError("path", f"{path}: every row has a missing value")
     names = [f"x{j}" for j in range(x.shape[1])]
-    return Table(np.ascontiguousarray(x), y, names, ykey, None, notes)
+    return Table(np.ascontiguousarray(x), y if ykey is not None else None, names, ykey, None,
+                 notes)
 
 
 def read_features(path: str, feature_names: list[str], target_name: str | None = None, *,

@@ -86,13 +86,14 @@ def check_outputs(model, splits, key: str) -> None:
     x = Tensor._wrap(splits.x_train[:2].copy())
     was_training = model.training
     model.eval()
+    from nnlite.train.dryrun import naming_layers
+
     try:
-        with nnlite.no_grad():
-            out = model(x)
-    except Exception as e:  # noqa: BLE001 (any failure of the user's forward)
-        raise ConfigError(key, f"the model's forward failed on a batch of {len(x)} samples "
-                          f"with {splits.n_features} features: {type(e).__name__}: "
-                          f"{str(e).splitlines()[0] if str(e) else ''}") from None
+        with nnlite.no_grad(), naming_layers(model) as layers:
+            try:
+                out = model(x)
+            except Exception as e:  # noqa: BLE001 (any failure of the user's forward)
+                raise ConfigError(key, layers.failure(x, e)) from None
     finally:
         model.train(was_training)
     shape = tuple(getattr(out, "shape", ()))

@@ -1,10 +1,11 @@
 """The ``nnlite-train`` command (also ``python scripts/train.py``).
 
     nnlite-train [fit] CONFIG.yaml [--set key.path=value ...] [--output-dir DIR] [--resume DIR]
-                 [--epochs N] [--seed N] [--quiet] [--dry-run]
+                 [--epochs N] [--seed N] [--quiet] [--dry-run [--graph graph.svg]]
     nnlite-train predict RUN_DIR data.csv [--output preds.csv] [--proba]
     nnlite-train evaluate RUN_DIR data.csv
     nnlite-train plot RUN_DIR [RUN_DIR ...] [--output curves.png]
+    nnlite-train export RUN_DIR --format onnx [--output model.onnx]
 
 ``fit`` is the default subcommand, so ``nnlite-train CONFIG.yaml`` trains.
 
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nnlite-train",
         description="Train a model from a YAML config (see configs/ for examples). Other "
-                    "subcommands: predict, evaluate, plot (nnlite-train predict --help).")
+                    "subcommands: predict, evaluate, plot, export (nnlite-train predict --help).")
     p.add_argument("config", nargs="?", help="the YAML config (optional with --resume)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY.PATH=VALUE",
@@ -40,7 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true",
                    help="show the traceback of an error (also NNLITE_DEBUG=1)")
     p.add_argument("--dry-run", action="store_true",
-                   help="validate the config, build the model, print it; do not train")
+                   help="validate the config, build the data and model, run one training step "
+                        "(then undo it), print the model summary; write nothing")
+    p.add_argument("--graph", metavar="FILE",
+                   help="with --dry-run: draw one training step's autograd graph (.svg/.png/.pdf "
+                        "need Graphviz; .dot/.txt need nothing)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (defaults filled in) with each key's doc")
     return p
 
 
@@ -49,7 +56,7 @@ def _error(message: str) -> int:
     return 2
 
 
-SUBCOMMANDS = ("fit", "predict", "evaluate", "plot")
+SUBCOMMANDS = ("fit", "predict", "evaluate", "plot", "export")
 
 
 PROG = "nnlite-train"
@@ -100,6 +107,10 @@ def _dispatch(argv: list[str]) -> int:
         from nnlite.train.plots import command
 
         return command(argv[1:], _error)
+    if argv and argv[0] == "export":
+        from nnlite.onnx.run_export import command as export_command
+
+        return export_command(argv[1:], _error)
     if argv and argv[0] == "fit":
         argv = argv[1:]
     args = build_parser().parse_args(argv)
@@ -107,6 +118,8 @@ def _dispatch(argv: list[str]) -> int:
     from nnlite.train.runner import run
     from nnlite.train.schema import ConfigError
 
+    if args.graph and not args.dry_run:
+        return _error("--graph draws the graph of a --dry-run; add --dry-run")
     if args.config is None and args.resume is None:
         return _error("give a config file (or --resume DIR)")
     overrides = list(args.overrides)
@@ -128,6 +141,15 @@ def _dispatch(argv: list[str]) -> int:
         _relative_to(raw, path)
         if not raw.get("name"):
             raw["name"] = _name_from(path)
+    if args.print_config:
+        from nnlite.train.configdoc import annotated_yaml
+        from nnlite.train.resume import absolute_paths
+        from nnlite.train.runner import resolve
+
+        cfg = resolve(raw, overrides)
+        absolute_paths(cfg)
+        sys.stdout.write(annotated_yaml(cfg))
+        return 0
     progress = not args.quiet and sys.stdout.isatty() and sys.stderr.isatty()
     if not args.dry_run:  # N ranks: this process starts them and waits (train/distributed)
         from nnlite.train.distributed import launch_if_needed
@@ -138,7 +160,7 @@ def _dispatch(argv: list[str]) -> int:
         if rc is not None:
             return rc
     run(raw, overrides=overrides, output_dir=args.output_dir, resume=args.resume,
-        quiet=args.quiet, dry_run=args.dry_run, progress=progress)
+        quiet=args.quiet, dry_run=args.dry_run, progress=progress, graph=args.graph)
     return 0
 
 

@@ -117,8 +117,13 @@ class Predictor:
         from nnlite.data.tabular import read_features, read_npz
 
         if str(path).endswith(".npz"):
-            t = read_npz(str(path), missing="mean" if self._fill is not None else "error")
-            return t.x, t.y
+            t = read_npz(str(path), False, missing="mean" if self._fill is not None else "error")
+            if t.y is None:
+                return t.x, None
+            try:  # the file's target, when it has one, for evaluate
+                return t.x, read_npz(str(path)).y
+            except ValueError:
+                return t.x, None
         return read_features(str(path), self.feature_names, self.record.get("target_name"),
                              missing="mean" if self._fill is not None else "error")
 

@@ -27,6 +27,7 @@ from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
 from nnlite.train.errors import RunError, one_line
 from nnlite.train.plots import plot_history
+from nnlite.train.resume import absolute_paths, check_resume
 from nnlite.train.rundir import RunDir, check_resume_batches, read_checkpoint, read_weights
 from nnlite.train.schema import ConfigError, validate
 from nnlite.train.trainer import Trainer
@@ -42,7 +43,14 @@ def resolve(raw: dict, overrides: list[str] = ()) -> dict:
 
 
 def _default_output_dir(cfg: dict) -> str:
-    return os.path.join("runs", f"{cfg['name'] or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+    """``runs/<name>-<timestamp>``, with ``-2``, ``-3``... when a run started in the same
+    second already has that directory."""
+    base = os.path.join("runs", f"{cfg['name'] or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+    path, n = base, 1
+    while os.path.exists(path):
+        n += 1
+        path = f"{base}-{n}"
+    return path
 
 
 class _Setup:
@@ -109,7 +117,7 @@ def describe(cfg: dict, setup: _Setup) -> str:
 
 def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = None,
         resume: str | None = None, quiet: bool = True, dry_run: bool = False,
-        progress: bool = False, out=None, callbacks=()) -> dict:
+        progress: bool = False, out=None, callbacks=(), graph: str | None = None) -> dict:
     """Train from a config dict; returns the summary (also written to ``summary.json``).
 
     Raises ``ConfigError`` for a bad config, ``TrainingInterrupted`` after Ctrl-C (a checkpoint
@@ -124,22 +132,25 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
             print(text, file=out, flush=True)
 
     cfg = resolve(config, overrides)
+    absolute_paths(cfg)
     if not D.start(cfg).writer:  # one of several ranks: rank 0 alone prints
         quiet, progress = True, False
     if cfg["threads"] is None:
-        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
+        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, graph)
     previous = nnlite.get_num_threads()
     nnlite.set_num_threads(cfg["threads"])
     try:
-        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks)
+        return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, graph)
     finally:
         nnlite.set_num_threads(previous)
 
 
-def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) -> dict:
+def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks,
+         graph=None) -> dict:
     """Lock the run directory around the run; a failed write becomes a ``RunError``."""
     if dry_run:
-        return _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, None)
+        return _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, None,
+                      graph)
     if resume is not None and not os.path.isdir(resume):
         raise ConfigError("--resume", f"'{resume}' is not a directory")
     # ranks other than 0 of an N-rank run write into a private temporary directory
@@ -170,7 +181,8 @@ def _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks) ->
         rundir.release(failed_before_start=True)
 
 
-def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, rundir) -> dict:
+def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, rundir,
+           graph=None) -> dict:
     checkpoint = None
     if resume is not None:
         path = os.path.join(resume, CHECKPOINT)
@@ -181,12 +193,32 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         output_dir = D.current().private_dir(resume)
 
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
+    if checkpoint is not None:
+        resumed = check_resume(cfg, resume, checkpoint, len(setup.train_loader))
+    # one real training step (on copies) before anything is written: a model that cannot
+    # train on this data fails now, naming the layer and the shapes
+    from nnlite.train.dryrun import summary_table, trial_step
+
+    trial = trial_step(setup, setup.splits.task,
+                       "model.class" if cfg["model"]["class"] else "model")
     if dry_run:
+        es = cfg["trainer"]["early_stopping"]
+        if es:
+            _check_monitor(es["monitor"], setup, cfg, "trainer.early_stopping.monitor")
         say(describe(cfg, setup))
+        say("\n" + summary_table(setup.model, trial["outputs"]))
+        say(f"\none training step on a batch of {trial['input'][0]}"
+            f" ran (loss {trial['loss']:.4g}{'' if trial['finite'] else ': not finite!'}); "
+            "nothing was changed or written")
         for note in setup.notes:
             say(note)
+        if graph:
+            from nnlite.train.model_graph import write_graph
+
+            say(write_graph(setup, graph))
         return {"n_parameters": setup.n_parameters,
-                "n_trainable_parameters": setup.n_trainable, "dry_run": True}
+                "n_trainable_parameters": setup.n_trainable, "dry_run": True,
+                "first_loss": trial["loss"]}
     ranks = D.current().prepare(cfg, setup, checkpoint)  # DDP, shards (one process: no-op)
 
     output_dir = output_dir or _default_output_dir(cfg)
@@ -198,8 +230,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
     from nnlite.train.predict import PREPROCESS, preprocess_record
 
     record = preprocess_record(cfg, setup.splits, setup.model)
-    nnlite.serialization.atomic_write(os.path.join(output_dir, PREPROCESS),
-                                      json.dumps(record, indent=1).encode())
+    rundir.write(PREPROCESS, json.dumps(record, indent=1))
     for note in setup.splits.notes:
         say(f"data: {note}")
 
@@ -265,6 +296,14 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         ranks.resumed(trainer, checkpoint)
         if tr["save_model"] == "best" and os.path.isfile(best_path):
             best.best_state = read_weights(best_path)
+        if resumed["complete"] is not None:  # the run's files are sound: say so, touch nothing
+            done = resumed["complete"]
+            say(f"{resume} is complete: it trained {done.get('epochs_run')} epochs"
+                f"{' (stopped early)' if done.get('stopped_early') else ''} and wrote "
+                "summary.json; nothing to resume (pass --epochs N to train longer)")
+            return done
+        for note in resumed["notes"]:
+            say(note)
         rundir.write("config.yaml", dump_yaml(cfg))
         _MetricsWriter(rundir).on_epoch_end(trainer, trainer.epoch, None)  # drop later lines
         say(f"resuming {output_dir} after epoch {trainer.epoch}"

@@ -255,6 +255,8 @@ def test_npz_layouts_and_errors(tmp_path):
 
     t = read_npz(save(x=x, y=np.arange(20)[:, None] % 2))
     assert t.y.shape == (20,)
+    t = read_npz(save(x=x), False)  # features only, to predict on
+    assert t.y is None and t.x.shape == (20, 3)
     t = read_npz(save(x=x.reshape(20, 3, 1), y=x[:, :2]))  # 2 regression targets
     assert t.x.shape == (20, 3) and t.y.shape == (20, 2)
     cases = [
@@ -282,3 +284,17 @@ def test_npz_layouts_and_errors(tmp_path):
     q = tmp_path / "obj.npz"
     np.savez(q, x=np.array([{"a": 1}] * 3, dtype=object), y=np.arange(3))
     assert "Python objects" in str(_error(read_npz, str(q)))
+
+
+@pytest.mark.parametrize("text", ["a,b,y\n1,2,0\n3,,1\n", "a,b,y\n1,nan,0\n3,4,1\n",
+                                  "a,b,y\n1,2,0,\n3,4,1,\n", "y\n1\n2\n", "a;y\n1;\n2;1\n",
+                                  "a,b\n1,2,3\n"])
+def test_malformed_files_through_the_cli_exit_2_with_one_line(tmp_path, capsys, text):
+    from nnlite.train.cli import main
+
+    p = _write(tmp_path, text)
+    rc = main(["--dry-run", "--quiet", "--set", "data.name=csv", "--set", f"data.path={p}",
+               "--set", "data.target=y" if "y" in text else "data.target=-1",
+               os.path.join(os.path.dirname(__file__), "..", "..", "configs", "mlp.yaml")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.startswith("nnlite-train: error: data.") and "\n" not in err, err

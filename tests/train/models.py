@@ -33,6 +33,29 @@ def _raise_on_import():
     raise RuntimeError("boom")
 
 
+class WrongInputSize(nn.Module):
+    """A user model whose first layer expects 3 more input features than the data has."""
+
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features + 3, 16)
+        self.fc2 = nn.Linear(16, out_features)
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x).relu())
+
+
+class TooFewOutputs(nn.Module):
+    """Two output scores whatever the number of classes."""
+
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.fc = nn.Linear(in_features, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
 class NoParameters(nn.Module):
     """Takes the first ``out_features`` columns: a Module with nothing to train."""
 

@@ -88,6 +88,11 @@ def test_every_config_runs_one_epoch(name, tmp_path, pretrained, capsys):
     # the resolved config reproduces the run
     resolved = yaml.safe_load(open(os.path.join(out, "config.yaml")))
     assert resolved["trainer"]["epochs"] == 1 and "weight_decay" in resolved["optimizer"]
+    # and every run is a usable model (fine-tuned heads and user Modules included)
+    from nnlite.train import load_run
+
+    p = load_run(out)
+    assert len(p.predict(np.zeros((2, p.n_features)))) == 2
 
 
 def test_mlp_config_reaches_97_percent(tmp_path, capsys):

@@ -58,6 +58,10 @@ def test_predict_on_raw_rows_reproduces_summary_accuracy(digits_run):
     rec = json.load(open(os.path.join(digits_run, "preprocess.json")))
     assert rec["n_features"] == 64 and rec["classes"] == list(range(10))
     assert len(rec["x_mean"]) == 64 and rec["feature_names"][0] == "pixel_0_0"
+    from safetensors import safe_open
+
+    with safe_open(os.path.join(digits_run, "model.safetensors"), "np") as f:
+        assert json.loads(f.metadata()["preprocess"]) == rec
 
 
 def test_summary_has_sklearn_final_metrics(digits_run):

@@ -11,7 +11,7 @@ import pytest
 
 import nnlite
 from nnlite.autograd.graph import make_dot, print_graph, to_dot
-from tests.ecosystem.graph_compare import structure
+from tests.autograd.graph_compare import structure
 
 
 def add_mul(torch):
@@ -136,6 +136,9 @@ def test_real_torchviz_show_saved_and_attrs(torchviz_on_nnlite):
     labels = {lab for lab, _ in nodes}
     assert "other\n (3)" in labels and "result\n (3)" in labels  # _saved_other, _saved_result
     assert any(lab.startswith("MulBackward0\n") and "[saved tensor]" in lab for lab in labels)
+    mul = next(lab for lab in labels if lab.startswith("MulBackward0\n"))
+    # exactly torch's two saved attributes (no helper methods leaking in through dir())
+    assert sorted(line.split(":")[0].strip() for line in mul.split("\n")[2:]) == ["other", "self"]
     assert ("MulBackward0", "other\n (3)", "none") not in edges  # labels carry attrs now
 
 
@@ -184,6 +187,9 @@ def test_builtin_nodes_have_saved_attributes_not_saved_tensors():
         assert node._saved_other is c
         if lib is nnlite:
             assert node._saved_self is x  # torch skips saving what no gradient needs
+    x = nnlite.ones(3, requires_grad=True)
+    sq = (x * x).grad_fn  # the same tensor saved twice: self and other, as torch names them
+    assert sq._saved_self is x and sq._saved_other is x
     t = nnlite.ones(3, requires_grad=True).exp()
     assert t.grad_fn._saved_result.tolist() == t.tolist()
     with pytest.raises(AttributeError, match="_saved_result"):
@@ -247,3 +253,47 @@ def test_render_svg(tmp_path):
     pytest.importorskip("graphviz")
     path = make_dot(out, params=params).render(str(tmp_path / "g"), format="svg")
     assert open(path).read().count("AccumulateGrad") == 4
+
+
+def test_cli_dry_run_writes_the_graph(tmp_path, capsys):
+    import os
+
+    from nnlite.train.cli import main
+
+    cfg = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "configs", "mlp.yaml")
+    txt = tmp_path / "g.txt"
+    assert main([cfg, "--dry-run", "--graph", str(txt)]) == 0
+    text = txt.read_text()
+    assert text.startswith("NllLossBackward0\n") and "AccumulateGrad  0.weight (256, 64)" in text
+    dot = tmp_path / "g.dot"
+    assert main([cfg, "--dry-run", "--quiet", "--graph", str(dot)]) == 0
+    assert structure(dot.read_text())[0][("0.weight\n (256, 64)", "lightblue")] == 1
+    assert main([cfg, "--graph", str(dot)]) == 2
+    assert main([cfg, "--dry-run", "--graph", str(tmp_path / "g.jpg")]) == 2
+    assert "--graph" in capsys.readouterr().err
+    if shutil.which("dot") is not None:
+        pytest.importorskip("graphviz")
+        svg = tmp_path / "g.svg"
+        assert main([cfg, "--dry-run", "--quiet", "--graph", str(svg)]) == 0
+        assert "<svg" in svg.read_text()
+
+
+def test_torchviz_through_the_compat_shim(tmp_path):
+    # the user's path: an unchanged PyTorch script using torchviz, run with nnlite as torch
+    pytest.importorskip("torchviz")
+    pytest.importorskip("graphviz")
+    script = tmp_path / "viz.py"
+    script.write_text(
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "from torchviz import make_dot\n"
+        "m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n"
+        "y = m(torch.randn(3, 4)).sum()\n"
+        "dot = make_dot(y, params=dict(m.named_parameters()), show_attrs=True, show_saved=True)\n"
+        "print(torch.__name__, dot.source.count('AccumulateGrad'), '2.weight' in dot.source)\n"
+    )
+    r = subprocess.run([sys.executable, "-W", "ignore", "-m", "nnlite.compat", str(script)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["nnlite", "4", "True"]

@@ -1,0 +1,539 @@
+"""The op registry: every public op, Tensor method and in-place variant declared once.
+
+A row names the public function(s) (``torch.<name>`` and its aliases, or ``F.<name>``), the
+Tensor methods bound to the same callable, the in-place methods generated from it (``x.sin_()``
+= ``sin`` written into ``x`` through ``ops.inplace.apply_inplace``), and whether the op has a
+kernel plain path (numba/BLAS/numpy arrays when ``create_graph=False``) next to its
+differentiable Tensor-op backward (the two are compared by a test on every such row).
+
+From the rows ``nnlite.ops`` GENERATES the Tensor method table, the in-place table and
+``__all__``, ``nnlite.nn.functional`` its ``__all__``, and the table tests walk them; a test
+fails when a public op, a Tensor method or an F function has no row. Binding is done once at
+import: a method is the op's own function object, so a call costs no extra dispatch.
+"""
+
+from __future__ import annotations
+
+from nnlite.ops import creation as C
+from nnlite.ops import elementwise as E
+from nnlite.ops import extra as X
+from nnlite.ops import inplace as I
+from nnlite.ops import linalg as L
+from nnlite.ops import methods as M
+from nnlite.ops import reduce as R
+from nnlite.ops import shape as S
+from nnlite.ops import svd as SVD
+
+
+class Op:
+    """One row. ``fn`` is the implementation: its forward on arrays and the ``record`` of its
+    node (whose ``backward`` is the formula, in Tensor ops) sit next to each other in the
+    family file; ``namespace`` is ``"torch"`` (``nnlite.<name>``), ``"F"``
+    (``nnlite.nn.functional.<name>``, resolved there: ``fn`` is None) or ``"Tensor"``
+    (methods only, no public function)."""
+
+    __slots__ = ("aliases", "fn", "inplace", "kernel", "methods", "name", "namespace")
+
+    def __init__(
+        self, name, fn, aliases=(), methods=(), inplace=(), kernel=False, namespace="torch"
+    ):
+        self.name, self.fn, self.aliases, self.methods = name, fn, tuple(aliases), tuple(methods)
+        self.inplace, self.kernel, self.namespace = tuple(inplace), kernel, namespace
+
+    def __repr__(self) -> str:
+        return f"Op({self.namespace}.{self.name})"
+
+
+OPS: list[Op] = []
+
+
+def op(name, fn, **kw) -> Op:
+    row = Op(name, fn, **kw)
+    OPS.append(row)
+    return row
+
+
+def method(name, fn, inplace=()) -> Op:
+    """A Tensor method with no public function of its own (``__radd__``, ``new_zeros``)."""
+    return op(name, fn, methods=(name,) if name else (), inplace=inplace, namespace="Tensor")
+
+
+def functional(*names, kernel=False) -> None:
+    """``nnlite.nn.functional`` functions (defined in ``nnlite.nn``, above this layer)."""
+    for n in names:
+        op(n, None, kernel=kernel, namespace="F")
+
+
+# ---- torch.<name>: public functions, the methods bound to them, their in-place variants ----
+
+op("abs", E.abs, aliases=("absolute",), methods=("__abs__", "abs", "absolute"), inplace=("abs_",))
+op("acos", E.acos, aliases=("arccos",), methods=("acos", "arccos"), inplace=("acos_",))
+op("acosh", X.acosh, aliases=("arccosh",), methods=("acosh", "arccosh"), inplace=("acosh_",))
+op("add", E.add, methods=("__add__", "add"))
+op("addbmm", X.addbmm, methods=("addbmm",), inplace=("addbmm_",))
+op("addcdiv", E.addcdiv, methods=("addcdiv",), inplace=("addcdiv_",))
+op("addcmul", E.addcmul, methods=("addcmul",), inplace=("addcmul_",))
+op("addmm", L.addmm, methods=("addmm",), inplace=("addmm_",))
+op("addmv", X.addmv, methods=("addmv",), inplace=("addmv_",))
+op("addr", X.addr, methods=("addr",), inplace=("addr_",))
+op("all", R.all, methods=("all",))
+op("allclose", E.allclose, methods=("allclose",))
+op("amax", R.amax, methods=("amax",))
+op("amin", R.amin, methods=("amin",))
+op("aminmax", X.aminmax, methods=("aminmax",))
+op("any", R.any, methods=("any",))
+op("arange", C.arange)
+op("asinh", X.asinh, aliases=("arcsinh",), methods=("asinh", "arcsinh"), inplace=("asinh_",))
+op(
+    "atan2",
+    X.atan2,
+    aliases=("arctan2",),
+    methods=("atan2", "arctan2"),
+    inplace=("atan2_", "arctan2_"),
+)
+op("atanh", X.atanh, aliases=("arctanh",), methods=("atanh", "arctanh"), inplace=("atanh_",))
+op("argmax", R.argmax, methods=("argmax",))
+op("argmin", R.argmin, methods=("argmin",))
+op("argsort", R.argsort, methods=("argsort",))
+op("argwhere", S.argwhere, methods=("argwhere",))
+op("asin", E.asin, aliases=("arcsin",), methods=("asin", "arcsin"), inplace=("asin_",))
+op("atan", E.atan, aliases=("arctan",), methods=("atan", "arctan"), inplace=("atan_",))
+op("atleast_1d", X.atleast_1d)
+op("atleast_2d", X.atleast_2d)
+op("atleast_3d", X.atleast_3d)
+op("baddbmm", X.baddbmm, methods=("baddbmm",), inplace=("baddbmm_",))
+op("bernoulli", C.bernoulli)
+op("bincount", R.bincount, methods=("bincount",))
+op("bitwise_and", E.bitwise_and, methods=("bitwise_and",))
+op("bitwise_not", E.bitwise_not, methods=("bitwise_not",))
+op("bitwise_or", E.bitwise_or, methods=("bitwise_or",))
+op("bitwise_xor", E.bitwise_xor, methods=("bitwise_xor",))
+op("block_diag", X.block_diag)
+op("bmm", L.bmm, methods=("bmm",))
+op("broadcast_shapes", S.broadcast_shapes)
+op("broadcast_tensors", S.broadcast_tensors)
+op("broadcast_to", S.broadcast_to, methods=("broadcast_to",))
+op("bucketize", X.bucketize)
+op("can_cast", X.can_cast)
+op("cartesian_prod", X.cartesian_prod)
+op("cat", S.cat, aliases=("concat", "concatenate"))
+op("cdist", X.cdist)
+op("ceil", E.ceil, methods=("ceil",), inplace=("ceil_",))
+op("chain_matmul", X.chain_matmul)
+op("chunk", S.chunk, methods=("chunk",))
+op("clamp", E.clamp, aliases=("clip",), methods=("clamp", "clip"), inplace=("clamp_", "clip_"))
+op("clamp_max", E.clamp_max, methods=("clamp_max",), inplace=("clamp_max_",))
+op("clamp_min", E.clamp_min, methods=("clamp_min",), inplace=("clamp_min_",))
+op("clone", S.clone)
+op("column_stack", X.column_stack)
+op("combinations", X.combinations)
+op("copysign", X.copysign, methods=("copysign",), inplace=("copysign_",))
+op("corrcoef", X.corrcoef, methods=("corrcoef",))
+op("cos", E.cos, methods=("cos",), inplace=("cos_",))
+op("cosh", E.cosh, methods=("cosh",), inplace=("cosh_",))
+op("count_nonzero", R.count_nonzero, methods=("count_nonzero",))
+op("cov", X.cov, methods=("cov",))
+op("cross", X.cross, methods=("cross",))
+op("cummax", X.cummax, methods=("cummax",))
+op("cummin", X.cummin, methods=("cummin",))
+op("cumprod", R.cumprod, methods=("cumprod",), inplace=("cumprod_",))
+op("cumsum", R.cumsum, methods=("cumsum",), inplace=("cumsum_",))
+op("deg2rad", X.deg2rad, methods=("deg2rad",), inplace=("deg2rad_",))
+op("det", X.det, methods=("det",))
+op("diag", S.diag, methods=("diag",))
+op("diag_embed", X.diag_embed, methods=("diag_embed",))
+op("diagflat", X.diagflat, methods=("diagflat",))
+op("diagonal", S.diagonal, methods=("diagonal",))
+op("diff", X.diff, methods=("diff",))
+op("digamma", X.digamma, methods=("digamma",), inplace=("digamma_",))
+op("dist", X.dist, methods=("dist",))
+op(
+    "div",
+    E.div,
+    aliases=("divide",),
+    methods=("__truediv__", "div", "divide", "true_divide"),
+    inplace=("true_divide_",),
+)
+op("dot", L.dot, aliases=("inner",), methods=("dot", "inner"))
+op("dsplit", X.dsplit, methods=("dsplit",))
+op("dstack", X.dstack)
+op("einsum", L.einsum)
+op("empty", C.empty)
+op("empty_like", C.empty_like)
+op("eq", E.eq, methods=("__eq__", "eq"))
+op("equal", E.equal, methods=("equal",))
+op("erf", E.erf, methods=("erf",), inplace=("erf_",))
+op("erfc", X.erfc, methods=("erfc",), inplace=("erfc_",))
+op("erfinv", X.erfinv, methods=("erfinv",), inplace=("erfinv_",))
+op("exp", E.exp, methods=("exp",), inplace=("exp_",))
+op("exp2", E.exp2, methods=("exp2",), inplace=("exp2_",))
+op("expand", S.expand)
+op("expand_as", S.expand_as, methods=("expand_as",))
+op("expm1", E.expm1, methods=("expm1",), inplace=("expm1_",))
+op("eye", C.eye)
+op("fix", X.fix, methods=("fix",), inplace=("fix_",))
+op("flatten", S.flatten, methods=("flatten",))
+op("flip", S.flip, methods=("flip",))
+op("fliplr", S.fliplr, methods=("fliplr",))
+op("flipud", S.flipud, methods=("flipud",))
+op("float_power", X.float_power, methods=("float_power",), inplace=("float_power_",))
+op("floor", E.floor, methods=("floor",), inplace=("floor_",))
+op(
+    "floor_divide",
+    E.floor_divide,
+    methods=("__floordiv__", "floor_divide"),
+    inplace=("floor_divide_", "__ifloordiv__"),
+)
+op("fmax", E.fmax, methods=("fmax",), inplace=("fmax_",))
+op("fmin", E.fmin, methods=("fmin",), inplace=("fmin_",))
+op("fmod", E.fmod, methods=("fmod",), inplace=("fmod_",))
+op("frac", E.frac, methods=("frac",), inplace=("frac_",))
+op("full", C.full)
+op("full_like", E.full_like)
+op("gather", S.gather, methods=("gather",))
+op("ge", E.ge, aliases=("greater_equal",), methods=("__ge__", "ge", "greater_equal"))
+op("outer", L.outer, aliases=("ger",), methods=("outer",))
+op("gt", E.gt, aliases=("greater",), methods=("__gt__", "gt", "greater"))
+op("heaviside", X.heaviside, methods=("heaviside",), inplace=("heaviside_",))
+op("histc", X.histc, methods=("histc",))
+op("hsplit", X.hsplit, methods=("hsplit",))
+op("hstack", S.hstack)
+op("hypot", X.hypot, methods=("hypot",), inplace=("hypot_",))
+op("index_add", X.index_add, methods=("index_add",), inplace=("index_add_",))
+op("index_copy", X.index_copy, methods=("index_copy",), inplace=("index_copy_",))
+op("index_fill", X.index_fill, methods=("index_fill",), inplace=("index_fill_",))
+op("index_select", S.index_select, methods=("index_select",))
+op("inverse", X.inverse, methods=("inverse",))
+op("is_complex", X.is_complex, methods=("is_complex",))
+op("is_nonzero", X.is_nonzero, methods=("is_nonzero",))
+op("isclose", E.isclose, methods=("isclose",))
+op("isfinite", E.isfinite, methods=("isfinite",))
+op("isinf", E.isinf, methods=("isinf",))
+op("isnan", E.isnan, methods=("isnan",))
+op("isneginf", X.isneginf, methods=("isneginf",))
+op("isposinf", X.isposinf, methods=("isposinf",))
+op("isreal", X.isreal, methods=("isreal",))
+op("kron", X.kron, methods=("kron",))
+op("kthvalue", R.kthvalue, methods=("kthvalue",))
+op("le", E.le, aliases=("less_equal",), methods=("__le__", "le", "less_equal"))
+op("lerp", E.lerp, methods=("lerp",), inplace=("lerp_",))
+op("lt", E.lt, aliases=("less",), methods=("__lt__", "lt", "less"))
+op("lgamma", X.lgamma, methods=("lgamma",), inplace=("lgamma_",))
+op("linspace", C.linspace)
+op("log", E.log, methods=("log",), inplace=("log_",))
+op("log10", E.log10, methods=("log10",), inplace=("log10_",))
+op("log1p", E.log1p, methods=("log1p",), inplace=("log1p_",))
+op("log2", E.log2, methods=("log2",), inplace=("log2_",))
+op("log_softmax", R.log_softmax, methods=("log_softmax",))
+op("logaddexp", X.logaddexp, methods=("logaddexp",))
+op("logaddexp2", X.logaddexp2, methods=("logaddexp2",))
+op("logcumsumexp", X.logcumsumexp, methods=("logcumsumexp",))
+op("logdet", X.logdet, methods=("logdet",))
+op("logical_and", E.logical_and, methods=("logical_and",))
+op("logical_not", E.logical_not, methods=("logical_not",))
+op("logical_or", E.logical_or, methods=("logical_or",))
+op("logical_xor", E.logical_xor, methods=("logical_xor",))
+op("logit", X.logit, methods=("logit",), inplace=("logit_",))
+op("logspace", C.logspace)
+op("logsumexp", R.logsumexp, methods=("logsumexp",))
+op("masked_fill", S.masked_fill, methods=("masked_fill",), inplace=("masked_fill_",))
+op("masked_scatter", X.masked_scatter, methods=("masked_scatter",), inplace=("masked_scatter_",))
+op("masked_select", S.masked_select, methods=("masked_select",))
+op("matmul", L.matmul, methods=("__matmul__", "matmul"))
+op("matrix_power", X.matrix_power, methods=("matrix_power",))
+op("max", R.max)
+op("maximum", E.maximum, methods=("maximum",), inplace=("maximum_",))
+op("mean", R.mean, methods=("mean",))
+op("median", R.median, methods=("median",))
+op("meshgrid", S.meshgrid)
+op("min", R.min)
+op("minimum", E.minimum, methods=("minimum",), inplace=("minimum_",))
+op("mm", L.mm, methods=("mm",))
+op("movedim", S.movedim, aliases=("moveaxis",), methods=("movedim", "moveaxis"))
+op("msort", X.msort, methods=("msort",))
+op("mul", E.mul, aliases=("multiply",), methods=("__mul__", "mul", "multiply"))
+op("multinomial", C.multinomial)
+op("mv", L.mv, methods=("mv",))
+op("mvlgamma", X.mvlgamma, methods=("mvlgamma",))
+op("nan_to_num", X.nan_to_num, methods=("nan_to_num",), inplace=("nan_to_num_",))
+op("nanmean", X.nanmean, methods=("nanmean",))
+op("nansum", X.nansum, methods=("nansum",))
+op("narrow", S.narrow, methods=("narrow",))
+op("ne", E.ne, aliases=("not_equal",), methods=("__ne__", "ne", "not_equal"))
+op("neg", E.neg, methods=("__neg__", "neg", "negative"), inplace=("neg_", "negative_"))
+op("negative", X.negative)
+op("nonzero", S.nonzero, methods=("nonzero",))
+op("norm", R.norm, methods=("norm",))
+op("normal", C.normal)
+op("numel", M.numel)
+op("ones", C.ones)
+op("ones_like", E.ones_like)
+op("permute", S.permute, methods=("permute",))
+op("polygamma", X.polygamma)
+op("positive", X.positive, methods=("positive",))
+op("pow", E.pow, methods=("__pow__", "pow"), inplace=("pow_", "__ipow__"))
+op("prod", R.prod, methods=("prod",))
+op("rad2deg", X.rad2deg, methods=("rad2deg",), inplace=("rad2deg_",))
+op("rand", C.rand)
+op("rand_like", C.rand_like)
+op("randint", C.randint)
+op("randint_like", C.randint_like)
+op("randn", C.randn)
+op("randn_like", C.randn_like)
+op("randperm", C.randperm)
+op("ravel", X.ravel, methods=("ravel",))
+op("reciprocal", E.reciprocal, methods=("reciprocal",), inplace=("reciprocal_",))
+op("relu", E.relu, methods=("relu",), inplace=("relu_",))
+op("remainder", E.remainder, methods=("__mod__", "remainder"), inplace=("remainder_", "__imod__"))
+op("repeat", S.repeat, methods=("repeat",))
+op("repeat_interleave", S.repeat_interleave, methods=("repeat_interleave",))
+op("reshape", S.reshape, methods=("reshape",))
+op("result_type", X.result_type)
+op("roll", S.roll, methods=("roll",))
+op("rot90", X.rot90, methods=("rot90",))
+op("round", E.round, methods=("round",), inplace=("round_",))
+op("row_stack", X.row_stack)
+op("rsqrt", E.rsqrt, methods=("rsqrt",), inplace=("rsqrt_",))
+op("rsub", X.rsub)
+op("scalar_tensor", X.scalar_tensor)
+op("scatter", S.scatter, methods=("scatter",), inplace=("scatter_",))
+op("scatter_add", S.scatter_add, methods=("scatter_add",), inplace=("scatter_add_",))
+op("searchsorted", X.searchsorted)
+op("select", S.select, methods=("select",))
+op("sgn", X.sgn)
+op("sigmoid", E.sigmoid, methods=("sigmoid",), inplace=("sigmoid_",))
+op("sign", E.sign, methods=("sign", "sgn"), inplace=("sign_", "sgn_"))
+op("signbit", X.signbit, methods=("signbit",))
+op("sin", E.sin, methods=("sin",), inplace=("sin_",))
+op("sinc", X.sinc, methods=("sinc",), inplace=("sinc_",))
+op("sinh", E.sinh, methods=("sinh",), inplace=("sinh_",))
+op("softmax", R.softmax, methods=("softmax",))
+op("sort", R.sort, methods=("sort",))
+op("split", S.split)
+op("split_with_sizes", X.split_with_sizes, methods=("split_with_sizes",))
+op("sqrt", E.sqrt, methods=("sqrt",), inplace=("sqrt_",))
+op("square", E.square, methods=("square",), inplace=("square_",))
+op("squeeze", S.squeeze, methods=("squeeze",))
+op("stack", S.stack)
+op("std", R.std, methods=("std",))
+op("std_mean", R.std_mean)
+op("sub", E.sub, aliases=("subtract",), methods=("__sub__", "sub", "subtract"))
+op("sum", R.sum, methods=("sum",))
+op(
+    "transpose",
+    S.transpose,
+    aliases=("swapaxes", "swapdims"),
+    methods=("transpose", "swapaxes", "swapdims"),
+)
+op("t", S.t, methods=("t",))
+op("take", X.take, methods=("take",))
+op("take_along_dim", S.take_along_dim, methods=("take_along_dim",))
+op("tan", E.tan, methods=("tan",), inplace=("tan_",))
+op("tanh", E.tanh, methods=("tanh",), inplace=("tanh_",))
+op("tensor_split", S.tensor_split, methods=("tensor_split",))
+op("tensordot", X.tensordot)
+op("tile", X.tile, methods=("tile",))
+op("topk", R.topk, methods=("topk",))
+op("trace", S.trace, methods=("trace",))
+op("tril", S.tril, methods=("tril",), inplace=("tril_",))
+op("tril_indices", X.tril_indices)
+op("triu", S.triu, methods=("triu",), inplace=("triu_",))
+op("triu_indices", X.triu_indices)
+op("true_divide", X.true_divide)
+op("trunc", E.trunc, methods=("trunc",), inplace=("trunc_",))
+op("unbind", S.unbind, methods=("unbind",))
+op("unflatten", S.unflatten, methods=("unflatten",))
+op("unique", R.unique, methods=("unique",))
+op("unsqueeze", S.unsqueeze, methods=("unsqueeze",))
+op("var", R.var, methods=("var",))
+op("var_mean", R.var_mean)
+op("vdot", X.vdot, methods=("vdot",))
+op("view", S.view, methods=("view",))
+op("vsplit", X.vsplit, methods=("vsplit",))
+op("vstack", S.vstack)
+op("where", E.where)
+op("xlogy", X.xlogy, methods=("xlogy",), inplace=("xlogy_",))
+op("zeros", C.zeros)
+op("zeros_like", E.zeros_like)
+
+# ---- ops with a kernel plain path (numba/BLAS/numpy arrays) and a Tensor-op backward --------
+for _row in OPS:
+    if _row.name in ("tanh", "sigmoid", "relu", "softmax", "log_softmax", "matmul", "mm", "erf"):
+        _row.kernel = True
+
+# ---- Tensor methods that are no public function -------------------------------------------
+method("__radd__", M._commuted(E.add))
+method("__rsub__", E.rsub)
+method("__rmul__", M._commuted(E.mul))
+method("__rtruediv__", E.rdiv)
+method("__rfloordiv__", M._rev(E.floor_divide))
+method("__rmod__", M._rev(E.remainder))
+method("__rpow__", M._rpow)
+method("__rmatmul__", M._rev(L.matmul))
+method("__pos__", M._pos)
+method("__and__", M._and)
+method("__or__", M._or)
+method("__xor__", M._xor)
+method("__rand__", M._and)
+method("__ror__", M._or)
+method("__invert__", M._invert)
+method("where", M._t_where)
+method("max", M._max_method)
+method("min", M._min_method)
+method("view_as", M._view_as)
+method("reshape_as", M._reshape_as)
+method("expand", M._expand)
+method("split", M._size_split)
+method("__getitem__", S.index)
+method("new_zeros", M._new(C.zeros))
+method("new_ones", M._new(C.ones))
+method("new_empty", M._new(C.empty))
+method("new_full", M._new_full)
+method("new_tensor", M._new_tensor)
+method("add_", I.add_)
+method("sub_", I.sub_)
+method("mul_", I.mul_)
+method("div_", I.div_)
+method("zero_", I.zero_)
+method("fill_", I.fill_)
+method("copy_", I.copy_)
+method("__setitem__", I.setitem)
+method("__iadd__", M._iop(I.add_))
+method("__isub__", M._iop(I.sub_))
+method("__imul__", M._iop(I.mul_))
+method("__itruediv__", M._iop(I.div_))
+method("uniform_", M._uniform_)
+method("normal_", M._normal_)
+method("bernoulli_", M._bernoulli_)
+method("random_", M._random_)
+method("exponential_", M._exponential_)
+method("apply_", M._apply_)
+method("polygamma", M._polygamma)
+method("unfold", X.unfold)
+method("index_put", X.index_put, inplace=("index_put_",))
+method("", X.fill_diagonal, inplace=("fill_diagonal_",))
+method("byte", M._byte)
+method("char", M._char)
+method("short", M._short)
+method("is_signed", M._is_signed)
+method("get_device", M._get_device)
+method("pin_memory", M._pin_memory)
+method("share_memory_", M._share_memory_)
+method("is_shared", M._is_shared)
+method("storage_offset", M._storage_offset)
+method("sum_to_size", M._sum_to_size)
+method("svd", M._svd)
+op("svd", SVD.svd)
+
+PROPERTIES = {"T": M._T, "mT": M._mT, "H": M._T}
+
+# ---- nnlite.nn.functional ------------------------------------------------------------------
+functional(
+    "batch_norm",
+    "layer_norm",
+    "linear",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "hardtanh",
+    "hardsigmoid",
+    "hardswish",
+    "celu",
+    "selu",
+    "mish",
+    "logsigmoid",
+    "silu",
+    "prelu",
+    "dropout",
+    "cross_entropy",
+    "nll_loss",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "softmax",
+    "log_softmax",
+    "sigmoid",
+    "tanh",
+    kernel=True,
+)
+functional(
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "bilinear",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "embedding",
+    "gaussian_nll_loss",
+    "glu",
+    "group_norm",
+    "hardshrink",
+    "hinge_embedding_loss",
+    "huber_loss",
+    "instance_norm",
+    "interpolate",
+    "kl_div",
+    "l1_loss",
+    "margin_ranking_loss",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool2d_with_indices",
+    "mse_loss",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
+    "normalize",
+    "one_hot",
+    "pad",
+    "pairwise_distance",
+    "pdist",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "poisson_nll_loss",
+    "relu_",
+    "scaled_dot_product_attention",
+    "smooth_l1_loss",
+    "soft_margin_loss",
+    "softmin",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+    "triplet_margin_loss",
+)
+
+
+def rows(namespace: str) -> list[Op]:
+    return [r for r in OPS if r.namespace == namespace]
+
+
+def public_names(namespace: str) -> list[str]:
+    """The public names of a namespace (``__all__``), aliases included, sorted."""
+    return sorted({n for r in rows(namespace) for n in (r.name, *r.aliases)})
+
+
+def public_functions() -> dict:
+    """``{name: fn}`` of ``torch.<name>`` functions, aliases included."""
+    return {n: r.fn for r in rows("torch") for n in (r.name, *r.aliases)}
+
+
+def method_table() -> dict:
+    """``{method name: callable}`` bound on Tensor (each the op's own function)."""
+    return {m: r.fn for r in OPS for m in r.methods}
+
+
+def inplace_table() -> dict:
+    """``{in-place method name: out-of-place fn}``; ``ops`` wraps each in ``apply_inplace``."""
+    return {m: r.fn for r in OPS for m in r.inplace}

@@ -1,0 +1,137 @@
+"""Ops with a kernel plain path (numba/BLAS/numpy arrays, taken when ``create_graph=False``) and a
+differentiable Tensor-op backward (taken when ``create_graph=True``) give the same gradients:
+first order path against path, second order the create_graph path's Hessian-vector product
+against central differences of the plain path's gradient (float64). Every row the registry
+flags ``kernel=True`` must have a case here."""
+
+import numpy as np
+import pytest
+
+import nnlite as nl
+import nnlite.nn.functional as F
+from nnlite.ops import registry
+
+RNG = np.random.default_rng(0)
+
+
+def away_from_kinks(shape, seed):
+    """Magnitudes in [0.2, 0.9] U [1.2, 2.5], random signs: no relu/hardtanh/hardswish kink."""
+    r = np.random.default_rng(seed)
+    mag = np.where(r.random(shape) < 0.5, r.uniform(0.2, 0.9, shape), r.uniform(1.2, 2.5, shape))
+    return mag * np.where(r.random(shape) < 0.5, -1.0, 1.0)
+
+
+T5 = np.array([0, 2, 1, 3, 2])
+
+
+def _dropout(x):
+    nl.manual_seed(0)
+    return F.dropout(x, 0.3)
+
+
+def _bn(training):
+    def f(x, w, b):
+        rm, rv = nl.zeros(3, dtype=nl.float64), nl.ones(3, dtype=nl.float64) * 1.5
+        return F.batch_norm(x, rm, rv, w, b, training=training)
+
+    return f
+
+
+# row name (namespace.name) -> [(fn, input shapes)]
+CASES = {
+    "torch.tanh": [(nl.tanh, [(3, 4)])],
+    "torch.sigmoid": [(nl.sigmoid, [(3, 4)])],
+    "torch.relu": [(nl.relu, [(3, 4)])],
+    "torch.erf": [(nl.erf, [(3, 4)])],
+    "torch.softmax": [(lambda x: nl.softmax(x, 1), [(3, 4)])],
+    "torch.log_softmax": [(lambda x: nl.log_softmax(x, 0), [(3, 4)])],
+    "torch.matmul": [(nl.matmul, [(3, 4), (4, 2)]), (nl.matmul, [(2, 3, 4), (4, 2)])],
+    "torch.mm": [(nl.mm, [(3, 4), (4, 2)])],
+    "F.tanh": [(F.tanh, [(3, 4)])],
+    "F.sigmoid": [(F.sigmoid, [(3, 4)])],
+    "F.relu": [(F.relu, [(3, 4)])],
+    "F.relu6": [(lambda x: F.relu6(x * 3), [(3, 4)])],
+    "F.leaky_relu": [(lambda x: F.leaky_relu(x, 0.1), [(3, 4)])],
+    "F.elu": [(lambda x: F.elu(x, 0.7), [(3, 4)])],
+    "F.celu": [(lambda x: F.celu(x, 0.8), [(3, 4)])],
+    "F.selu": [(F.selu, [(3, 4)])],
+    "F.gelu": [(F.gelu, [(3, 4)]), (lambda x: F.gelu(x, approximate="tanh"), [(3, 4)])],
+    "F.softplus": [(F.softplus, [(3, 4)]), (lambda x: F.softplus(x, 2.0, 1.5), [(3, 4)])],
+    "F.hardtanh": [(F.hardtanh, [(3, 4)])],
+    "F.hardsigmoid": [(lambda x: F.hardsigmoid(x * 2), [(3, 4)])],
+    "F.hardswish": [(lambda x: F.hardswish(x * 2), [(3, 4)])],
+    "F.mish": [(F.mish, [(3, 4)])],
+    "F.logsigmoid": [(F.logsigmoid, [(3, 4)])],
+    "F.silu": [(F.silu, [(3, 4)])],
+    "F.prelu": [(F.prelu, [(2, 3, 4), (3,)])],
+    "F.dropout": [(lambda x: _dropout(x) * x, [(3, 4)])],
+    "F.softmax": [(lambda x: F.softmax(x, dim=-1), [(3, 4)])],
+    "F.log_softmax": [(lambda x: F.log_softmax(x, dim=1), [(3, 4)])],
+    "F.linear": [(F.linear, [(3, 4), (2, 4), (2,)]), (F.linear, [(2, 3, 4), (2, 4)])],
+    "F.batch_norm": [(_bn(True), [(5, 3), (3,), (3,)]), (_bn(False), [(5, 3), (3,), (3,)])],
+    "F.layer_norm": [(lambda x, w, b: F.layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)])],
+    "F.cross_entropy": [
+        (lambda x: F.cross_entropy(x, nl.tensor(T5)), [(5, 4)]),
+        (lambda x: F.cross_entropy(x, nl.tensor(T5), label_smoothing=0.1,
+                                   weight=nl.tensor([1.0, 2.0, 0.5, 1.5], dtype=nl.float64)),
+         [(5, 4)]),
+        (lambda x: F.cross_entropy(x, nl.tensor(T5), reduction="none"), [(5, 4)]),
+    ],
+    "F.nll_loss": [(lambda x: F.nll_loss(F.log_softmax(x, 1), nl.tensor(T5)), [(5, 4)])],
+    "F.conv1d": [(lambda x, w, b: F.conv1d(x, w, b, padding=1), [(2, 2, 5), (3, 2, 3), (3,)])],
+    "F.conv2d": [(lambda x, w: F.conv2d(x, w, stride=1), [(1, 2, 4, 4), (2, 2, 2, 2)])],
+    "F.conv_transpose1d": [(F.conv_transpose1d, [(1, 2, 4), (2, 3, 3)])],
+    "F.conv_transpose2d": [(F.conv_transpose2d, [(1, 2, 3, 3), (2, 2, 2, 2)])],
+}
+PARAMS = [(k, i) for k, cases in CASES.items() for i in range(len(cases))]
+
+
+def test_every_kernel_row_has_a_case():
+    flagged = {f"{r.namespace}.{r.name}" for r in registry.OPS if r.kernel}
+    assert flagged, "no row is flagged kernel=True"
+    assert sorted(flagged - set(CASES)) == []
+    assert sorted(set(CASES) - flagged) == []
+
+
+def _grads(fn, arrs, v, create_graph):
+    xs = [nl.tensor(a, requires_grad=True) for a in arrs]
+    y = fn(*xs)
+    gs = nl.autograd.grad(y, xs, nl.tensor(v), create_graph=create_graph, allow_unused=True)
+    return xs, gs
+
+
+@pytest.mark.parametrize("key,i", PARAMS)
+def test_plain_and_create_graph_paths_agree(key, i):
+    fn, shapes = CASES[key][i]
+    arrs = [away_from_kinks(s, k + 10 * i) for k, s in enumerate(shapes)]
+    y0 = fn(*[nl.tensor(a) for a in arrs])
+    r = np.random.default_rng(1)
+    v = r.standard_normal(tuple(y0.shape))
+    _, plain = _grads(fn, arrs, v, False)
+    xs, graph = _grads(fn, arrs, v, True)
+    for p, g in zip(plain, graph):
+        assert (p is None) == (g is None)
+        if p is not None:
+            np.testing.assert_allclose(p.numpy(), g.detach().numpy(), rtol=1e-10, atol=1e-12)
+    w = [None if p is None else r.standard_normal(tuple(p.shape)) for p in plain]
+    s = sum((g * nl.tensor(wi)).sum() for g, wi in zip(graph, w) if g is not None)
+    hvp = [np.zeros(a.shape) for a in arrs]
+    if s.requires_grad:
+        got = nl.autograd.grad(s, xs, allow_unused=True)
+        hvp = [np.zeros(a.shape) if h is None else h.numpy() for h, a in zip(got, arrs)]
+
+    def plain_s(arrays):
+        _, gs = _grads(fn, arrays, v, False)
+        return sum(float((g.numpy() * wi).sum()) for g, wi in zip(gs, w) if g is not None)
+
+    eps = 1e-6
+    for k, a in enumerate(arrs):
+        num = np.zeros(a.size)
+        for j in range(a.size):
+            plus = [x.copy() for x in arrs]
+            minus = [x.copy() for x in arrs]
+            plus[k].reshape(-1)[j] += eps
+            minus[k].reshape(-1)[j] -= eps
+            num[j] = (plain_s(plus) - plain_s(minus)) / (2 * eps)
+        np.testing.assert_allclose(hvp[k].reshape(-1), num, rtol=1e-5, atol=1e-6,
+                                   err_msg=f"second order, input {k}")
