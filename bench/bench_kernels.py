@@ -10,7 +10,7 @@ Usage:
     python bench/bench_kernels.py [--quick] [--json PATH] [--mallopt] [--no-compile]
 
 The machine is noisy: implementations are interleaved within each repeat and medians reported;
-treat differences under ~15 % as noise (KERNELS.md).
+treat differences under ~15 % as noise (docs/kernels.md).
 """
 
 from __future__ import annotations
@@ -318,7 +318,7 @@ def _compile_times():
 
 
 def _mallopt():
-    """Keep freed temporaries in the heap (KERNELS.md: page-fault storms in these VMs)."""
+    """Keep freed temporaries in the heap (docs/kernels.md: page-fault storms in these VMs)."""
     libc = ctypes.CDLL("libc.so.6")
     m_trim_threshold, m_mmap_threshold = -1, -3
     libc.mallopt(m_trim_threshold, 256 << 20)

@@ -15,10 +15,10 @@ Usage:
     python bench/bench_optim.py [--n 1000000] [--repeats 50] [--torch-threads N] [--mallopt]
                                 [--json PATH]
 
-``--mallopt`` keeps freed temporaries in the heap (glibc M_TRIM/M_MMAP thresholds, KERNELS.md
+``--mallopt`` keeps freed temporaries in the heap (glibc M_TRIM/M_MMAP thresholds, docs/kernels.md
 "page-fault storms"): it helps the numpy baseline, which allocates 1M-element temporaries.
 
-The machine is noisy (KERNELS.md): treat differences under ~15 % as noise.
+The machine is noisy (docs/kernels.md): treat differences under ~15 % as noise.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Measured on the project's 2-vCPU VM (2026-11-25, OpenBLAS 0.3.31, load average ~
 jobs), nnlite training steps, wall time, 1 vs 2 BLAS threads: tiny-batch (batch 16) 1.8 ms vs
 103 ms, small (batch 64) 0.85 ms vs 72 ms, mid (batch 256) 12 ms vs 104 ms median: a 2-thread
 OpenBLAS call waits for a core the other jobs hold. On a quiet machine 2 threads were faster
-(batch 16: 0.9 ms vs 1.2 ms, KERNELS.md). Switching BLAS threads per call costs ~2 us through
+(batch 16: 0.9 ms vs 1.2 ms, docs/kernels.md). Switching BLAS threads per call costs ~2 us through
 the library handle (19 us through ``threadpool_limits``), and under load no matmul size gained
 from the second thread, so there is no per-size switching: on a shared machine set
 ``NNLITE_NUM_THREADS=1`` (or ``threads: 1`` in a train config).

@@ -1,7 +1,7 @@
 """The one place kernels get their decorator.
 
 `njit` compiles lazily (on first call), caches to disk when it can (``cache=True``) and uses
-``error_model='numpy'`` so divisions do not block vectorization (see KERNELS.md). If no cache
+``error_model='numpy'`` so divisions do not block vectorization (see docs/kernels.md). If no cache
 directory is writable, numba raises at decoration time; we fall back to an uncached kernel.
 """
 

@@ -103,7 +103,7 @@ def kernel_array(a, dtype) -> np.ndarray:
     """``a`` as a writeable C-contiguous array of ``dtype``; copies only when needed.
 
     numba compiles a separate specialization for each dtype, layout (C, F, strided) and for
-    read-only arrays; normalising here keeps it at one compile per dtype (KERNELS.md).
+    read-only arrays; normalising here keeps it at one compile per dtype (docs/kernels.md).
     """
     a = np.ascontiguousarray(a, dtype=dtype)
     if not a.flags.writeable:
@@ -271,7 +271,7 @@ def bias_add_relu_(out: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @njit
 def _leaky_fwd_kernel(x, slope, y):
-    # slope arrives as a Python float: cast so float32 stays float32 (KERNELS.md trap 3)
+    # slope arrives as a Python float: cast so float32 stays float32 (docs/kernels.md, trap 3)
     s = y.dtype.type(slope)
     zero = y.dtype.type(0.0)
     for i in range(x.shape[0]):

@@ -3,7 +3,7 @@
 Each public ``*_step_`` function updates numpy arrays in place (the parameter and its state
 buffers) with one pass over memory and no temporaries. Hyper-parameters arrive as Python floats
 already combined the way PyTorch combines them in Python (float64: bias corrections, ``1 - beta``,
-``-lr``); the kernel casts them to the array dtype once (KERNELS.md trap 3), as ATen casts a
+``-lr``); the kernel casts them to the array dtype once (docs/kernels.md, trap 3), as ATen casts a
 Python scalar to the tensor's dtype, and then applies the element-wise ops in PyTorch's order
 (``lerp_``, ``mul_().addcmul_()``, ``addcdiv_``). ATen's CPU kernels round ``add(alpha=)``,
 ``lerp`` and ``addcmul`` once, as a fused multiply-add: so do we (:func:`fma`, LLVM's

@@ -529,7 +529,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         loss = _E.exp(target) * (target - input)
     else:
         # torch's formula: 0 where target == 0, NaN for a negative target, gradient -target
-        from nnlite.ops.extra import xlogy
+        from nnlite.ops.composites import xlogy
 
         loss = xlogy(target, target) - target * input
     if reduction == "batchmean":
@@ -606,7 +606,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
 
 
 
-from nnlite.nn._functional_extra import *  # noqa: E402,F401,F403
+from nnlite.nn._functional_composites import *  # noqa: E402,F401,F403
 
 
 from nnlite.nn.groupnorm import group_norm, instance_norm  # noqa: E402,F401

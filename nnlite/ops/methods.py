@@ -14,7 +14,7 @@ from nnlite._random import _gen
 from nnlite._tensor import Tensor
 from nnlite.ops import creation
 from nnlite.ops import elementwise as E
-from nnlite.ops import extra as X
+from nnlite.ops import composites as X
 from nnlite.ops import inplace as I
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from nnlite.ops import creation as C
 from nnlite.ops import elementwise as E
-from nnlite.ops import extra as X
+from nnlite.ops import composites as X
 from nnlite.ops import inplace as I
 from nnlite.ops import linalg as L
 from nnlite.ops import methods as M

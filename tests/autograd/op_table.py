@@ -103,7 +103,7 @@ OPS = {
     "matmul_batch_mat": (lambda T, a, b: T.matmul(a, b), [(2, 3, 4), (4, 2)], "real"),
     "bmm": (lambda T, a, b: T.bmm(a, b), [(2, 3, 4), (2, 4, 2)], "real"),
     "outer": (lambda T, a, b: T.outer(a, b), [(3,), (4,)], "real"),
-    # ops/extra.py: binary math, special functions, scans, shape helpers, index updates
+    # ops/composites.py: binary math, special functions, scans, shape helpers, index updates
     "atan2": (lambda T, a, b: T.atan2(a, b), [(3, 4), (4,)], "positive"),
     "hypot": (lambda T, a, b: T.hypot(a, b), [(3, 4), (3, 1)], "real"),
     "logaddexp": (lambda T, a, b: T.logaddexp(a, b), [(3, 4), (4,)], "real"),

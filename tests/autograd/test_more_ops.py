@@ -1,4 +1,4 @@
-"""The API added in ops/extra.py against PyTorch: values, dtypes, gradients, edge cases, errors."""
+"""The API added in ops/composites.py against PyTorch: values, dtypes, gradients, edge cases, errors."""
 
 import numpy as np
 import pytest
