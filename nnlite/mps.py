@@ -1,21 +1,9 @@
 """``torch.mps``: the device is never available in nnlite (CPU only)."""
 
-
-def is_available() -> bool:
-    return False
-
-
-def device_count() -> int:
-    return 0
-
-
-def synchronize(device=None) -> None:
-    pass
-
-
-def empty_cache() -> None:
-    pass
-
-
-def manual_seed(seed) -> None:
-    pass
+from nnlite._absent_device import (  # noqa: F401
+    device_count,
+    empty_cache,
+    is_available,
+    manual_seed,
+    synchronize,
+)
