@@ -57,6 +57,23 @@ def get_num_threads() -> int:
     return int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity; the CPU count without one)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_threads(value) -> int | None:
+    """A config's ``threads``: an integer as is, ``"auto"`` -> ``NNLITE_NUM_THREADS`` if set,
+    else :func:`available_cores`; None stays None (leave the thread count as it is)."""
+    if value == "auto":
+        n = _env_threads()
+        return n if n is not None else available_cores()
+    return value
+
+
 def set_num_threads(n: int) -> None:
     """Set the thread count for BLAS matmul (numba kernels here are serial)."""
     global _threads
@@ -64,6 +81,11 @@ def set_num_threads(n: int) -> None:
     if n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n}")
     _threads = n
+    import sys
+
+    blas = sys.modules.get("nnlite._blas")
+    if blas is not None:  # the per-shape choices carry the thread count; MKL gets it too
+        blas.threads_changed(n)
     try:
         from threadpoolctl import threadpool_limits
 
