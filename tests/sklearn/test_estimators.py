@@ -213,7 +213,8 @@ def test_fit_on_the_captured_path_is_bit_identical_to_eager(iris, kind, extra):
 def test_user_module_trains_eagerly_unless_asked_and_is_identical_when_asked(iris):
     X, y = iris
     X = StandardScaler().fit_transform(X)
-    params = dict(module=TwoLayer, module__hidden=6, epochs=4, batch_size=50, random_state=0)
+    params = {"module": TwoLayer, "module__hidden": 6, "epochs": 4, "batch_size": 50,
+              "random_state": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         auto = NNLiteClassifier(**params).fit(X, y)
