@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
@@ -28,6 +28,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         nd = self._nd
         if groups <= 0:
@@ -158,6 +159,7 @@ class _ConvTransposeNd(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        _check_device(device)
         if padding_mode != "zeros":
             raise ValueError(
                 f'Only "zeros" padding mode is supported for {self.__class__.__name__}')

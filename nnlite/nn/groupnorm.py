@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.nn.module import Module
 from nnlite.nn.normalization import _NormBase, affine_params, reset_affine
 from nnlite.ops.nn.norms import group_norm, instance_norm
@@ -35,6 +35,7 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
+        _check_device(device)
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
@@ -62,6 +63,7 @@ class _InstanceNorm(_NormBase):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=None, *, bias: bool = True) -> None:
+        _check_device(device)
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype,
                          bias=bias)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
@@ -36,6 +36,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -73,6 +74,7 @@ class Bilinear(Module):
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
                  bias: bool = True, device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.autograd.grad_mode import _CaptureState
 from nnlite.nn import init
 from nnlite.nn.module import Module
@@ -52,6 +52,7 @@ class _NormBase(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
                  dtype=None, *, bias: bool = True) -> None:
+        _check_device(device)
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -194,6 +195,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)

@@ -22,7 +22,7 @@ import math
 import numbers
 import warnings
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
@@ -136,6 +136,7 @@ class RNNBase(Module):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, device=None,
                  dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.mode = mode
         self.input_size = input_size
@@ -442,6 +443,7 @@ class RNNCellBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -497,6 +499,7 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__(input_size, hidden_size, bias, num_chunks=1, dtype=dtype)
         self.nonlinearity = nonlinearity
 
@@ -526,6 +529,7 @@ class LSTMCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
                  dtype=None) -> None:
+        _check_device(device)
         super().__init__(input_size, hidden_size, bias, num_chunks=4, dtype=dtype)
 
     def forward(self, input: Tensor, hx=None):
@@ -557,6 +561,7 @@ class GRUCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
                  dtype=None) -> None:
+        _check_device(device)
         super().__init__(input_size, hidden_size, bias, num_chunks=3, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:

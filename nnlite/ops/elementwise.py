@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite._tensor import Tensor, _as_array
+from nnlite._tensor import Tensor, _as_array, _check_device
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.ops._util import _SCALARS, result_float, sum_to
@@ -881,6 +881,7 @@ def cast(x, dtype, copy=False):
 
 
 def zeros_like(x, dtype=None, requires_grad=False, **_):
+    _check_device(_.get("device"))
     t = _W(np.zeros(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
@@ -888,6 +889,7 @@ def zeros_like(x, dtype=None, requires_grad=False, **_):
 
 
 def ones_like(x, dtype=None, requires_grad=False, **_):
+    _check_device(_.get("device"))
     t = _W(np.ones(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
@@ -895,6 +897,7 @@ def ones_like(x, dtype=None, requires_grad=False, **_):
 
 
 def full_like(x, fill_value, dtype=None, requires_grad=False, **_):
+    _check_device(_.get("device"))
     t = _W(np.full(x._data.shape, fill_value, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
