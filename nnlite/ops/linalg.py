@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from nnlite import _blas
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
@@ -40,9 +41,9 @@ class MmBackward0(Node):
         if not _GradState.enabled:
             gd = g._data
             if self.needs_input_grad[0]:
-                ga = _W(gd @ b._data.T)
+                ga = _W(_blas.matmul(gd, b._data.T))
             if self.needs_input_grad[1]:
-                gb = _W(a._data.T @ gd)
+                gb = _W(_blas.matmul(a._data.T, gd))
             return ga, gb
         if self.needs_input_grad[0]:
             ga = mm(g, b.t())
@@ -61,7 +62,7 @@ def mm(a, b):
             f"{bd.shape[0]}x{bd.shape[1]})"
         )
     _check_dtypes(a, b, "mm")
-    out = _W(ad @ bd)
+    out = _W(_blas.matmul(ad, bd))  # the BLAS chosen for the shape (nnlite._blas)
     record(out, MmBackward0, (a, b), (a, b))
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite import _blas
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
@@ -22,9 +23,9 @@ def _const(arr: np.ndarray) -> Tensor:
 
 
 def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """``grad_W = g^T x`` (one BLAS call). A module-level function so tests can prove that a
-    frozen weight never reaches it."""
-    return g2.T @ x2
+    """``grad_W = g^T x`` (one BLAS call, on the BLAS chosen for its shape: ``nnlite._blas``).
+    A module-level function so tests can prove that a frozen weight never reaches it."""
+    return _blas.matmul(g2.T, x2)
 
 
 _ONES: dict = {}
@@ -67,7 +68,7 @@ class LinearBackward0(Node):
         if not _GradState.enabled:
             g2 = g._data.reshape(-1, out_f)
             if need_x:
-                gx = _W(g2 @ w._data)
+                gx = _W(_blas.matmul(g2, w._data))
             if need_w:
                 gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)).T)
             if has_b and nig[0]:
@@ -204,7 +205,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {in_f}x{out_f})"
         )
     x2 = xd.reshape(-1, in_f)
-    y = x2 @ wd.T
+    y = _blas.matmul(x2, wd.T)  # the same call as a captured plan's (bit-identical replays)
     if bias is not None:
         bd = bias._data
         if bd.shape != (out_f,):
