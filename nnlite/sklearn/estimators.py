@@ -81,7 +81,7 @@ class _NNLiteEstimator(BaseEstimator):
                  dropout=0.0, optimizer="adam", lr=1e-3, weight_decay=0.0, momentum=0.9,
                  epochs=200, batch_size=64, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, random_state=None, verbose=0, compile="auto",
-                 **kwargs):  # noqa: A002 - compile is torch's word
+                 **kwargs):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
