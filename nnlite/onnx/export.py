@@ -105,10 +105,12 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
     kwargs = {k: conv.get(id(v), v) if isinstance(v, Tensor) else v for k, v in kwargs.items()}
     traced_inputs = [conv[id(t)] for t in tensors]
     feeds = [t._data.copy() for t in traced_inputs]  # the forward may change them in place
-    net = model
+    from nnlite.compile import OptimizedModule
+
+    net = model._orig_mod if isinstance(model, OptimizedModule) else model  # trace the module
     if any(p.is_floating_point() and p.dtype != nnlite.float32
-           for p in list(model.parameters()) + list(model.buffers())):
-        net = copy.deepcopy(model).float()
+           for p in list(net.parameters()) + list(net.buffers())):
+        net = copy.deepcopy(net).float()  # ONNX models from nnlite are float32
     was_training = net.training
     net.eval()  # as torch.onnx.export: BatchNorm uses running statistics, Dropout is identity
     g = Graph(opset)

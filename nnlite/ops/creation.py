@@ -229,3 +229,17 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
             arr[i] = np.searchsorted(cum, u, side="left")
     arr = arr.astype(np.int64)
     return _W(arr[0] if single else arr)
+
+
+# ---- small constructors ----------------------------------------------------------------------
+
+
+# ---- small constructors and dtype queries ---------------------------------------------------
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_):
+    dt = D.to_dtype(dtype).np if dtype is not None else D._default_float.np
+    t = _W(np.asarray(s, dtype=dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t

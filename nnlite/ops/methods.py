@@ -14,10 +14,10 @@ from nnlite._random import _gen
 from nnlite._tensor import Tensor, _check_device
 from nnlite.ops import creation
 from nnlite.ops import elementwise as E
-from nnlite.ops import composites as X
 from nnlite.ops import inplace as I
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
+from nnlite.ops import special as Sp
 from nnlite.ops import svd as _svd_mod
 from nnlite.ops._util import sum_to as _sum_to
 
@@ -230,7 +230,7 @@ def _rpow(self, b):
 
 
 def _polygamma(self, n):
-    return X.polygamma(n, self)
+    return Sp.polygamma(n, self)
 
 
 def _byte(self):

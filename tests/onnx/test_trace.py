@@ -115,7 +115,7 @@ class Mixed(nn.Module):
         h = self.lin(x) * self.scale - y
         u, v = h.chunk(2, dim=1)
         w = nnlite.sigmoid(u) * nnlite.exp(-v.abs()) + 2 / (v * v + 1)
-        m = w.reshape(-1, 2, 2).permute(0, 2, 1).contiguous().reshape(w.shape[0], 4)
+        m = w.reshape(-1, 2, 2).permute(0, 2, 1).contiguous().reshape(w.shape[0], 4).T.T
         g = nnlite.matmul(m.unsqueeze(1), m.unsqueeze(2)).squeeze(-1)
         r = nnlite.sqrt(g + 1) - nnlite.log(g + 2) + F.silu(m).mean(dim=(0, 1))
         big = nnlite.maximum(m, nnlite.zeros(4)) + x[..., ::2].float()
@@ -199,6 +199,19 @@ def test_integer_input_embedding_bag_of_words():
     w = (rng.random((3, 7)) + 0.1).astype(np.float32)
     np.testing.assert_allclose(run(data, {"tokens": t, "w": w})[0], nn_out(model, t, w)[0],
                                rtol=1e-5, atol=1e-6)
+
+
+def test_float64_and_compiled_models_export_as_float32():
+    nnlite.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double().eval()
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    want = nn_out(model, x)[0]
+    for m in (model, nnlite.compile(model)):
+        data = to_onnx(m, nnlite.randn(2, 3, dtype=nnlite.float64), dynamic_axes={"input": [0]})
+        got = run(data, {"input": x.astype(np.float32)})[0]
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert model[0].weight.dtype == nnlite.float64  # the model itself is not converted
 
 
 def test_default_names_are_the_forward_parameters_and_kwargs_pass_through():

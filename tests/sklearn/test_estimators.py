@@ -230,3 +230,29 @@ def test_user_module_trains_eagerly_unless_asked_and_is_identical_when_asked(iri
     assert again.compile_stats_ is not None
     again.partial_fit(X, y)
     assert again.n_iter_ == forced.n_iter_ + 1
+
+
+def test_bench_sklearn_runs(tmp_path, capsys, monkeypatch):
+    """bench/bench_sklearn.py (the lead's quiet-machine measurement) runs end to end."""
+    import importlib.util
+    import json
+    import os
+    import sys
+
+    # the bench sets thread variables and sys.path for its own process: keep them to this test
+    for var in ("NNLITE_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, os.environ.get(var, "1"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "bench_sklearn.py")
+    spec = importlib.util.spec_from_file_location("bench_sklearn", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "b.json"
+    assert bench.main(["--seeds", "1", "--epochs", "2", "--datasets", "iris",
+                       "--json", str(out)]) == 0
+    res = json.loads(out.read_text())["results"]["iris"]
+    assert res["captured_equals_eager"] is True
+    assert 0.0 <= res["nnlite"]["acc"] <= 1.0 and res["sklearn"]["time"] > 0
+    assert "cap/eager" in capsys.readouterr().out
