@@ -25,6 +25,7 @@ import numpy as np
 from nnlite import _blas
 from nnlite.compile.recorder import VALUE, CaptureFailed
 from nnlite.kernels import load as load_kernels
+from nnlite.ops import linalg as _linalg
 from nnlite.ops.nn import activations as _activations
 from nnlite.ops.nn import linear as _linear_ops
 from nnlite.ops.nn import losses as _losses
@@ -80,7 +81,8 @@ def _two_d(slots, i, what):
 
 class Linear(Lowering):
     """``y = x @ W.T`` (``nnlite._blas.matmul``, as eager) then the in-place bias kernel;
-    backward ``gx = g @ W``, ``gW = g.T @ x``, ``gb = ones @ g`` as ``LinearBackward0``."""
+    backward ``gx = g @ W``, ``gW = g.T @ x``, ``gb = ones @ g`` as
+    ``ops.linalg._LinearRowsBackward``."""
 
     differentiable = (0, 1, 2)
 
@@ -175,7 +177,7 @@ def grad_or_empty(p, n, dt):
 
 
 def _ops_attr(name):
-    return getattr(_linear_ops, name)
+    return getattr(_linalg, name)
 
 
 # ---- relu ---------------------------------------------------------------------------------
