@@ -298,12 +298,14 @@ class Reshape(Lowering):
 
 
 def dropout_mask(shape, dtype, p):
-    """The mask eager ``dropout`` draws (same generator calls, same arithmetic)."""
+    """The mask eager ``dropout`` draws (same generator calls, same arithmetic; a
+    data-parallel rank's rows of the global batch's mask, see ``nnlite._batch_shard``)."""
+    from nnlite import _batch_shard
     from nnlite import _random as R
 
     if p == 1.0:
         return np.zeros(shape, dtype)
-    keep = R.bernoulli_scalar(R._gen(), shape, 1.0 - p)
+    keep = _batch_shard.per_sample(shape, lambda s: R.bernoulli_scalar(R._gen(), s, 1.0 - p))
     return keep.astype(dtype) / dtype.type(1.0 - p)
 
 

@@ -16,9 +16,12 @@ command). Every rank builds the same data, model and optimizer from the seed; th
   every rank stops at the same batch and the job ends with the exit status, not an abort;
 - only rank 0 prints and writes the run directory (checkpoints after a barrier, with every
   rank's RNG state); the other ranks write small files into a private temporary directory;
-- dropout draws from a stream seeded per rank; ``--resume`` restores each rank's stream when
-  the rank count is unchanged, else reseeds per rank (a different but valid continuation).
-  Another rank count can resume when the global batch is unchanged (``batch_size: global``).
+- every rank keeps the single-process random stream (same seed, same draws) and a dropout
+  mask is drawn for the whole global batch, each rank keeping its rows ``r::N`` of it
+  (``nnlite._batch_shard``): each rank's dropout is its share of the single-process run's, so
+  N ranks train like one process up to summation order, dropout included; the RNG state
+  is the same on every rank, so ``--resume`` continues exactly on any rank count whose global
+  batch is unchanged (``batch_size: global``).
 """
 
 from __future__ import annotations
@@ -149,13 +152,8 @@ class _Ranks:
         # the trainer calls the plain model (its state_dict keys stay those of one process);
         # this hook does DDP's per-forward work (buffer broadcast, arming the gradient hooks)
         setup.model.register_forward_pre_hook(lambda m, args: self.ddp._pre_forward())
-        self._reseed()
+        # no reseeding: every rank keeps the one-process stream (see the module docstring)
         return self
-
-    def _reseed(self, epoch: int = 0) -> None:
-        # a dropout stream per rank: the same seed on every rank would drop the same units
-        # on different rows
-        nnlite.manual_seed(int(self.cfg["seed"]) * 1000003 + 7919 * (self.rank + 1) + epoch)
 
     def _check_resume(self, checkpoint) -> None:
         saved = checkpoint.get("distributed") or {}
@@ -219,13 +217,17 @@ class _Ranks:
         trainer.checkpoint_fn = checkpoint
 
     def resumed(self, trainer, checkpoint) -> None:
-        """After ``trainer.load_state_dict``: this rank's RNG and its share of the sums."""
+        """After ``trainer.load_state_dict``: this rank's RNG and its share of the sums.
+
+        The ranks' streams are equal (rank 0's state is the checkpoint's global one, which
+        ``load_state_dict`` restored on every rank); the per-rank states saved with it are
+        restored when the rank count is unchanged, which also continues a run whose ranks
+        drew differently (a user's model with non-batch-first random draws on uneven
+        batches)."""
         ranks = checkpoint["rng"].get("ranks") if isinstance(checkpoint.get("rng"), dict) \
             else None
         if ranks is not None and ranks.shape[0] == self.world:
             nnlite.set_rng_state(Tensor._wrap(ranks._data[self.rank].copy()))
-        else:
-            self._reseed(epoch=1 + int(trainer.epoch))
         if not self.writer:  # the saved sums are global; rank 0 carries them on
             trainer._sums.update({"loss": 0.0, "correct": 0, "n": 0})
 
@@ -296,17 +298,24 @@ class _ShardedLoader:
         return getattr(self.loader, name)
 
     def __iter__(self):
+        from nnlite import _batch_shard
+
         r, w = self.ctx.rank, self.ctx.world
-        for batch in self.loader:
-            xb, yb = batch
-            n = int(xb.shape[0])
-            if n < w:
-                # fewer rows than ranks: some rank would get none; skipped (at most w - 1
-                # samples of an epoch)
-                continue
-            self.ctx.rows = ((n - r + w - 1) // w, n)
-            yield (Tensor._wrap(np.ascontiguousarray(xb._data[r::w])),
-                   Tensor._wrap(np.ascontiguousarray(yb._data[r::w])))
+        try:
+            for batch in self.loader:
+                xb, yb = batch
+                n = int(xb.shape[0])
+                if n < w:
+                    # fewer rows than ranks: some rank would get none; skipped (at most w - 1
+                    # samples of an epoch)
+                    continue
+                self.ctx.rows = ((n - r + w - 1) // w, n)
+                # dropout masks: this rank's rows of the global batch's mask
+                _batch_shard.set_rows(r, w, n)
+                yield (Tensor._wrap(np.ascontiguousarray(xb._data[r::w])),
+                       Tensor._wrap(np.ascontiguousarray(yb._data[r::w])))
+        finally:
+            _batch_shard.clear()
 
     def state_dict(self):
         return self.loader.state_dict()

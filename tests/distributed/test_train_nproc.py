@@ -1,8 +1,8 @@
 """The trainer's distributed mode end to end: ``scripts/train.py CONFIG --nproc 2``.
 
-Every check compares with the one-process run of the same config: each rank trains on its rows
-of the single process's global batches, so the two follow each other up to summation order
-(here without dropout; per-rank dropout streams differ from one process). Then the ways a
+Every check compares with the one-process run of the same config, dropout included: each rank
+trains on its rows of the single process's global batches with its rows of the single
+process's dropout masks, so the two follow each other up to summation order. Then the ways a
 2-rank run ends early: kill -9 of one rank ends the job fast, Ctrl-C at the launcher stops
 every rank cleanly (exit 130, one message, a whole checkpoint, no process left), and
 ``--resume`` continues either on any rank count. Every subprocess has a timeout."""
@@ -15,16 +15,16 @@ import sys
 import time
 import uuid
 
+import numpy as np
 import pytest
 
-from tests.distributed.mpi import ROOT, env, need_mpi
+from tests.distributed.mpi import ROOT, check_ok, env, need_mpi, run_prog
 
 CONFIG = str(ROOT / "configs" / "mlp.yaml")
-# BatchNorm (mlp.yaml) kept, no dropout; SGD: the runs' differences of summation order stay
+# dropout 0.1 and BatchNorm (mlp.yaml) kept; SGD: the runs' differences of summation order stay
 # at rounding level (Adam divides them by the square root of tiny second moments: ~1e-4 by
 # epoch 1)
-SETS = ["--set", "model.hidden=[64]", "--set", "optimizer={name: sgd, lr: 0.1}",
-        "--set", "model.dropout=0", "--quiet"]
+SETS = ["--set", "model.hidden=[64]", "--set", "optimizer={name: sgd, lr: 0.1}", "--quiet"]
 EPOCHS = 6
 
 
@@ -192,3 +192,22 @@ def test_ctrl_c_kill_9_and_resumes_on_2_then_1_rank_follow_one_process(tmp_path,
     assert s2["epochs_run"] == EPOCHS
     assert abs(s1["test_accuracy"] - s2["test_accuracy"]) <= 0.005
     assert sorted(os.listdir(run)) == sorted(os.listdir(one_process))
+
+
+def test_per_step_losses_equal_one_process_with_dropout(tmp_path):
+    """Per step, the 2-rank run's loss on the global batch equals the one-process run's to
+    rounding (float32, 40 steps, dropout 0.1, SyncBatchNorm, compiled and eager steps). A
+    dropout stream per rank instead (the control) differs from the first step on."""
+    out_json = tmp_path / "steps.json"
+    out = run_prog("train_steps.py", args=(str(out_json), str(tmp_path / "runs")), timeout=300)
+    check_ok(out)
+    got = json.load(open(out_json))
+    ref = np.array(got["one_process"])
+    assert len(ref) == 40  # 2 epochs of 20 batches, the last one uneven (41 rows: 21 + 20)
+    for way in ("compiled", "eager"):
+        two = np.array(got[way])
+        assert two.shape == ref.shape
+        rel = np.abs(two - ref) / np.abs(ref)
+        assert rel.max() < 2e-6, (way, rel.max(), int(rel.argmax()))
+    control = np.abs(np.array(got["per_rank_seeds"]) - ref)
+    assert control[0] > 1e-3 and control.max() > 1e-2, control

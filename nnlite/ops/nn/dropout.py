@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from nnlite import _batch_shard
 from nnlite import _random as _R
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
@@ -43,7 +44,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         mask = np.zeros(xd.shape, xd.dtype)
     else:
         # torch: noise.bernoulli_(1 - p).div_(1 - p); input * noise -- same draws, same mask
-        keep = _R.bernoulli_scalar(_R._gen(), xd.shape, 1.0 - p)
+        # a data-parallel rank: its rows of the global batch's mask (nnlite._batch_shard)
+        keep = _batch_shard.per_sample(
+            xd.shape, lambda s: _R.bernoulli_scalar(_R._gen(), s, 1.0 - p))
         mask = keep.astype(xd.dtype) / xd.dtype.type(1.0 - p)
     out = _W(xd * mask)
     node = record(out, NativeDropoutBackward0, (x,))
@@ -69,9 +72,10 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
     sh = input.shape
     noise_shape = (sh[0], sh[1]) + (1,) * (len(sh) - 2) if batched else (sh[0],) + (1,) * (
         len(sh) - 1)
-    from nnlite.ops.creation import empty
-
-    noise = empty(noise_shape, dtype=input.dtype).bernoulli_(1.0 - p)
+    # a data-parallel rank: its rows of the global batch's noise (nnlite._batch_shard)
+    keep = _batch_shard.per_sample(noise_shape,
+                                   lambda s: _R.bernoulli_scalar(_R._gen(), s, 1.0 - p))
+    noise = _W(keep.astype(input._data.dtype))
     noise.div_(1.0 - p)
     out = input * noise
     return input.copy_(out) if inplace else out
