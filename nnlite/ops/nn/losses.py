@@ -158,9 +158,16 @@ def named_loss(value: Tensor, cls, reduction: str, loss_shape: tuple, inputs: tu
 
 
 class NllLossBackward0(Node):
-    """Backward of the fused softmax + cross-entropy (PyTorch's graph ends in NllLossBackward0)."""
+    """Backward of the fused softmax + cross-entropy (PyTorch's graph ends in NllLossBackward0).
+
+    ``nll_loss`` on log-probabilities is composed from differentiable ops; its result gets this
+    node with ``composite`` set, which passes the gradient through (torch's name on top)."""
+
+    composite = False
 
     def backward(self, g):
+        if self.composite:
+            return (g,)
         (logits,) = self._unpacked_saved
         m, c = self.rows_shape
         if not _GradState.enabled:
@@ -525,19 +532,11 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return apply_reduction(loss, reduction)
 
 
-class _NllLossName(Node):
-    """Identity node that gives the composite NLL loss PyTorch's ``grad_fn`` name."""
-
-    def backward(self, g):
-        return (g,)
-
-
-_NllLossName.__name__ = "NllLossBackward0"
-
-
 def _nll_named(t: Tensor) -> Tensor:
     out = Tensor._wrap(t._data)
-    record(out, _NllLossName, (t,))
+    node = record(out, NllLossBackward0, (t,))
+    if node is not None:
+        node.composite = True
     return out
 
 
