@@ -66,7 +66,7 @@ WORKLOADS = {
     "tiny-batch": (784, (512, 256), 10, 16),
 }
 OPTIMIZERS = ("sgd", "adam")
-IMPLS = ("nnlite", "nnlite-compiled", "torch", "numpy")
+IMPLS = ("nnlite", "nnlite-compiled", "nnlite-compiled-split", "torch", "numpy")
 SGD_LR, MOMENTUM = 0.01, 0.9
 ADAM_LR, BETAS, ADAM_EPS = 1e-3, (0.9, 0.999), 1e-8
 BN_EPS, BN_MOMENTUM = 1e-5, 0.1
@@ -184,6 +184,20 @@ def setup_nnlite_compiled(workload: str, optimizer: str):
     import nnlite
 
     return setup_torch(workload, optimizer, torch=nnlite, compiled=True)
+
+
+SPLIT_MIN = 65536  # nnlite-compiled-split: optimizer runs from this many elements are split
+
+
+def setup_nnlite_compiled_split(workload: str, optimizer: str):
+    """As ``nnlite-compiled``, with the fused optimizer's runs split over the threads
+    (``nnlite.optim.flat.SPLIT_MIN``): the measurement that decides whether to turn it on."""
+    import nnlite
+    from nnlite.optim import flat
+
+    flat.SPLIT_MIN, flat._split_env = SPLIT_MIN, ""
+    step, desc = setup_torch(workload, optimizer, torch=nnlite, compiled=True)
+    return step, desc + f", optimizer split from {SPLIT_MIN} elements"
 
 
 class NumpyMLP:
@@ -332,6 +346,7 @@ def setup_numpy(workload: str, optimizer: str):
 
 
 SETUPS = {"nnlite": setup_nnlite, "nnlite-compiled": setup_nnlite_compiled,
+          "nnlite-compiled-split": setup_nnlite_compiled_split,
           "torch": setup_torch, "numpy": setup_numpy}
 
 
@@ -348,20 +363,44 @@ def _num_threads() -> int:
 # ---- roofline: the step's GEMMs alone (best BLAS) + the optimizer's bytes at memory speed ----
 
 
-def gemm_shapes(workload: str) -> list[tuple[int, int, int]]:
-    """``(m, k, n)`` of every matrix product in one training step of ``workload``: per layer the
-    forward ``x @ W.T``, the weight gradient ``g.T @ x`` and (past the first layer) the input
-    gradient ``g @ W``."""
+def gemm_shapes(workload: str) -> list[tuple[int, int, int, str]]:
+    """``(m, k, n, layout)`` of every matrix product in one training step of ``workload``: per
+    layer the forward ``x @ W.T`` ("nt": the second operand a transposed view), the weight
+    gradient ``g.T @ x`` ("tn") and (past the first layer) the input gradient ``g @ W`` ("nn"),
+    as nnlite and PyTorch run them."""
     n_in, hidden, n_cls, batch = WORKLOADS[workload]
     dims = [n_in, *hidden, n_cls]
     shapes = []
     for i in range(len(dims) - 1):
         fin, fout = dims[i], dims[i + 1]
-        shapes.append((batch, fin, fout))
-        shapes.append((fout, batch, fin))
+        shapes.append((batch, fin, fout, "nt"))
+        shapes.append((fout, batch, fin, "tn"))
         if i:
-            shapes.append((batch, fout, fin))
+            shapes.append((batch, fout, fin, "nn"))
     return shapes
+
+
+def _operands(m, k, n, layout, rng, lib=np):
+    a = rng.standard_normal((k, m) if layout[0] == "t" else (m, k), dtype=np.float32)
+    b = rng.standard_normal((n, k) if layout[1] == "t" else (k, n), dtype=np.float32)
+    if lib is not np:
+        a, b = lib.from_numpy(a), lib.from_numpy(b)
+    return (a.T if layout[0] == "t" else a), (b.T if layout[1] == "t" else b)
+
+
+def torch_gemm_us(workload: str) -> dict:
+    """Microseconds per ``torch.mm`` of each of the step's products (same layouts), in the
+    torch worker: what PyTorch's own BLAS does with the shapes nnlite gives to OpenBLAS/MKL."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    out = {}
+    for m, k, n, layout in gemm_shapes(workload):
+        a, b = _operands(m, k, n, layout, rng, torch)
+        c = torch.empty((m, n))
+        out[f"{m}x{k}x{n}:{layout}"] = round(
+            _best_time(lambda a=a, b=b, c=c: torch.mm(a, b, out=c)) * 1e6, 2)
+    return out
 
 
 def n_parameters(workload: str) -> int:
@@ -401,15 +440,14 @@ def roofline(workload: str, optimizer: str) -> dict:
     rng = np.random.default_rng(0)
     gemm_s = 0.0
     choice = {}
-    for m, k, n in gemm_shapes(workload):
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        b = rng.standard_normal((k, n), dtype=np.float32)
+    for m, k, n, layout in gemm_shapes(workload):
+        a, b = _operands(m, k, n, layout, rng)
         out = np.empty((m, n), np.float32)
         t = {"openblas": _best_time(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))}
         if _blas.mkl() is not None:
             t["mkl"] = _best_time(lambda a=a, b=b, out=out: _blas.mkl_matmul(a, b, out))
         best = min(t, key=t.get)
-        choice[f"{m}x{k}x{n}"] = {k2: round(v * 1e6, 2) for k2, v in t.items()}
+        choice[f"{m}x{k}x{n}:{layout}"] = {k2: round(v * 1e6, 2) for k2, v in t.items()}
         gemm_s += t[best]
     bw = memory_bandwidth()
     opt_bytes = n_parameters(workload) * (20 if optimizer == "sgd" else 28)
@@ -424,7 +462,7 @@ def roofline(workload: str, optimizer: str) -> dict:
 def worker(impl: str) -> None:
     """Line protocol on stdin/stdout: ``setup W O`` -> warm-up, ``run N`` -> seconds for N."""
     sys.path.insert(0, ROOT)
-    if impl in ("nnlite", "nnlite-compiled", "numpy"):
+    if impl in ("nnlite", "nnlite-compiled", "nnlite-compiled-split", "numpy"):
         import nnlite  # sets BLAS threads the nnlite way for both
 
         nnlite.set_num_threads(_num_threads())
@@ -455,6 +493,13 @@ def worker(impl: str) -> None:
                 reply = {"seconds": time.perf_counter() - t0}
             elif cmd[0] == "roofline":
                 reply = roofline(cmd[1], cmd[2])
+            elif cmd[0] == "gemm":
+                reply = torch_gemm_us(cmd[1])
+            elif cmd[0] == "blas":
+                from nnlite import _blas
+
+                reply = {"describe": _blas.describe(),
+                         "choices": {k: list(v) for k, v in _blas.choices().items()}}
             elif cmd[0] == "rss":
                 reply = {"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
             else:
@@ -530,13 +575,18 @@ def bench_steps(workers, workloads, optimizers, rounds, target_s, roof_worker=No
                         "first_loss": info[impl]["loss"],
                     }
             med = {k: v["median"] for k, v in row["impls"].items()}
-            for mine in ("nnlite", "nnlite-compiled"):
+            for mine in ("nnlite", "nnlite-compiled", "nnlite-compiled-split"):
                 for other in ("torch", "numpy"):
                     if mine in med and other in med:
                         row[f"{mine}/{other}"] = med[mine] / med[other]
             if roof_worker is not None:
                 r = roof_worker.ask(f"roofline {wl} {opt}")
                 if "error" not in r:
+                    tw = [w for w in live if w.impl == "torch"]
+                    tg = tw[0].ask(f"gemm {wl}") if tw and opt == optimizers[0] else {}
+                    for shape, us in tg.items():
+                        if shape in r["gemm_us"]:
+                            r["gemm_us"][shape]["torch"] = us
                     row["roofline"] = r
                     for impl, d in row["impls"].items():
                         d["roof_fraction"] = d["median"] / r["steps_per_s"]
@@ -549,7 +599,8 @@ def _fmt_rate(d):
     return f"{d['median']:8.1f} ({d['min']:.0f}-{d['max']:.0f})"
 
 
-_RATIOS = ("nnlite/torch", "nnlite/numpy", "nnlite-compiled/torch", "nnlite-compiled/numpy")
+_RATIOS = ("nnlite/torch", "nnlite/numpy", "nnlite-compiled/torch", "nnlite-compiled/numpy",
+           "nnlite-compiled-split/torch")
 
 
 def _print_header(impls):
@@ -589,16 +640,21 @@ def _print_gemm_threads(results):
             for shape, t in roof["gemm_us"].items():
                 by.setdefault((row["workload"], shape), {})[row["threads"]] = t
     counts = sorted({row["threads"] for row in results if row.get("threads")})
-    if len(counts) < 2 or not by:
+    if not by:
         return
-    print("# GEMM (m x k x n) microseconds per call by BLAS threads (best of OpenBLAS/MKL):")
-    print(f"#   {'workload':<11}{'shape':<16}" + "".join(f"{f'{c} thr':>12}" for c in counts)
-          + "   faster")
+    libs = [lib for lib in ("openblas", "mkl", "torch")
+            if any(lib in t for per in by.values() for t in per.values())]
+    print("# GEMM (m x k x n : layout) microseconds per call, by threads and library "
+          "(torch = torch.mm in the torch worker):")
+    print(f"#   {'workload':<11}{'shape':<22}" + "".join(
+        f"{f'{c}t {lib}':>13}" for c in counts for lib in libs) + "   best nnlite")
     for (wl, shape), per in by.items():
-        best = {c: min(per[c].values()) for c in counts if c in per}
-        win = min(best, key=best.get)
-        print(f"#   {wl:<11}{shape:<16}" + "".join(f"{best.get(c, float('nan')):>12.1f}"
-                                                   for c in counts) + f"   {win} thr")
+        cells = "".join(f"{per.get(c, {}).get(lib, float('nan')):>13.1f}"
+                        for c in counts for lib in libs)
+        mine = {(c, lib): per[c][lib] for c in counts if c in per
+                for lib in ("openblas", "mkl") if lib in per[c]}
+        win = min(mine, key=mine.get) if mine else ("?", "?")
+        print(f"#   {wl:<11}{shape:<22}{cells}   {win[1]} {win[0]}t")
 
 
 RSS_CODE = """
@@ -807,6 +863,123 @@ def machine_info() -> dict:
     return info
 
 
+def profile_step(spec: str, steps: int = 30, top: int = 18) -> str:
+    """Where one step's time goes: ``spec`` is ``WORKLOAD/OPT[/IMPL]`` (IMPL default
+    ``nnlite-compiled``); the step runs ``steps`` times under cProfile after a warm-up and the
+    functions are listed by own time with their fraction of the total. Under load the fractions
+    stay indicative where absolute times do not."""
+    import cProfile
+    import pstats
+
+    parts = spec.split("/")
+    if len(parts) not in (2, 3) or parts[0] not in WORKLOADS or parts[1] not in OPTIMIZERS:
+        raise SystemExit(f"--profile expects WORKLOAD/OPT[/IMPL], e.g. mid/sgd, got {spec!r}")
+    impl = parts[2] if len(parts) == 3 else "nnlite-compiled"
+    if impl not in SETUPS:
+        raise SystemExit(f"--profile: unknown implementation {impl!r}")
+    sys.path.insert(0, ROOT)
+    if impl != "torch":
+        import nnlite
+
+        nnlite.set_num_threads(_num_threads())
+    step, desc = SETUPS[impl](parts[0], parts[1])
+    for _ in range(5):
+        step()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(steps):
+        step()
+    prof.disable()
+    st = pstats.Stats(prof)
+    total = sum(v[2] for v in st.stats.values())  # own time of every function
+    rows = sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:top]
+    lines = [(f"# profile of {spec} ({desc}), {steps} steps: {1e3 * total / steps:.2f} ms/step "
+              f"under cProfile; own time per function, fraction of the step")]
+    for (file, line, name), (cc, nc, tt, ct, _) in rows:
+        where = f"{os.path.basename(file)}:{line}" if line else file
+        lines.append(f"  {100 * tt / total:5.1f} %  {1e6 * tt / steps:9.1f} us/step  "
+                     f"{nc / steps:6.1f} calls/step  {name}  ({where})")
+    return "\n".join(lines)
+
+
+def _versions(descs) -> str:
+    """Library versions for the table's caption (torch's from its worker, without importing it
+    here)."""
+    import importlib.metadata as md
+
+    parts = []
+    for name in ("python", "numpy", "numba", "torch", "nnlite"):
+        if name == "python":
+            v = platform.python_version()
+        else:
+            try:
+                v = md.version(name)
+            except md.PackageNotFoundError:
+                v = None
+            if name == "nnlite":
+                sys.path.insert(0, ROOT)
+                import nnlite
+
+                v = nnlite.__version__
+        if v:
+            parts.append(f"{name} {v}")
+    return ", ".join(parts)
+
+
+def markdown(info, results, descs, rounds, blas=None) -> str:
+    """The README's Benchmarks table for this run: caption (date, CPU, load, versions, BLAS,
+    threads, rounds) and one row per thread count x workload x optimizer with steps/s medians
+    (min-max) and the same-run ratios."""
+    impls = [i for i in ("torch", "nnlite", "nnlite-compiled", "nnlite-compiled-split", "numpy")
+             if any(i in r["impls"] for r in results)]
+    names = {"torch": "torch", "nnlite": "nnlite eager", "nnlite-compiled": "nnlite compiled",
+             "nnlite-compiled-split": "compiled, split optimizer", "numpy": "numpy"}
+    ratios = [r for r in ("nnlite-compiled/torch", "nnlite-compiled/numpy", "nnlite/torch",
+                          "nnlite/numpy", "nnlite-compiled-split/torch")
+              if any(r in row for row in results)]
+    roof = any("roofline" in r for r in results)
+    lines = [
+        (f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores, load average "
+         f"{', '.join(map(str, info.get('loadavg', [])))} at the start); {_versions(descs)}."),
+        f"BLAS: {info.get('blas')}" + (f"; nnlite's choices: {blas}" if blas else "") + ".",
+        (f"Steps/s, median of {rounds} rounds (min-max), each implementation in its own "
+         f"process, alternating; ratios are of the same run's medians; threads = BLAS/torch "
+         f"threads of every implementation."),
+        "",
+    ]
+    head = ["threads", "workload", "opt"] + [names[i] for i in impls] + ratios
+    if roof:
+        head += ["roofline steps/s", "compiled %roof"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for row in results:
+        cells = [str(row.get("threads") or ""), row["workload"], row["optimizer"]]
+        for i in impls:
+            d = row["impls"].get(i)
+            cells.append(f"{d['median']:.4g} ({d['min']:.3g}-{d['max']:.3g})" if d else "-")
+        cells += [f"{row[r]:.2f}x" if row.get(r) else "-" for r in ratios]
+        if roof:
+            r = row.get("roofline")
+            d = row["impls"].get("nnlite-compiled")
+            cells.append(f"{r['steps_per_s']:.4g}" if r else "-")
+            cells.append(f"{100 * d['roof_fraction']:.0f} %" if d and "roof_fraction" in d
+                         else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- {names.get(k, k)}: {v}" for k, v in descs.items()]
+    return "\n".join(lines)
+
+
+def _blas_summary(choices: dict) -> str | None:
+    """'OpenBLAS at the thread count for all 12 shape classes' or the mix, from a worker."""
+    if not choices:
+        return None
+    counts = {}
+    for lib, nt in choices.values():
+        counts[f"{lib} {nt} thr"] = counts.get(f"{lib} {nt} thr", 0) + 1
+    return ", ".join(f"{v} classes {k}" for k, v in sorted(counts.items()))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds, shorter runs")
@@ -825,10 +998,23 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--no-extras", action="store_true", help="skip peak RSS, import time and the train.py run"
     )
+    ap.add_argument("--markdown", action="store_true",
+                    help="also print the README's Benchmarks table (date, CPU, BLAS, versions, "
+                         "threads, paired ratios) for pasting")
+    ap.add_argument("--blas-cache", metavar="PATH",
+                    help="nnlite's per-shape BLAS choices file (default: a fresh one for this "
+                         "run, so the autotune times under this run's conditions)")
+    ap.add_argument("--profile", metavar="WORKLOAD/OPT[/IMPL]",
+                    help="only profile one implementation's step in this process (e.g. "
+                         "mid/sgd: nnlite-compiled) and print each function's share of it")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         worker(args.worker)
+        return 0
+    if args.profile:
+        os.environ.setdefault("BENCH_THREADS", str(args.threads).split(",")[0])
+        print(profile_step(args.profile))
         return 0
 
     thread_counts = [int(t) for t in str(args.threads).split(",") if t]
@@ -855,6 +1041,10 @@ def main(argv=None) -> int:
     rounds = args.rounds or (3 if args.quick else 7)
     target_s = 0.1 if args.quick else 0.3
 
+    import tempfile
+
+    tmpdir = tempfile.TemporaryDirectory()
+    os.environ["NNLITE_BLAS_CACHE"] = args.blas_cache or os.path.join(tmpdir.name, "blas.json")
     info = machine_info()
     info["threads"] = thread_counts
     print(f"# {info['date']}  {info['cpu']}, {info['cores']} cores, load {info.get('loadavg')}")
@@ -866,12 +1056,18 @@ def main(argv=None) -> int:
     _print_row.impls = impls
     _print_header(impls)
     results = []
+    blas_choices = {}
     for threads in thread_counts:
         os.environ["BENCH_THREADS"] = str(threads)  # inherited by the worker processes
         workers = [Worker(i) for i in impls]
         roof = None if args.no_roofline else Worker("numpy")
         try:
             rows = bench_steps(workers, workloads, optimizers, rounds, target_s, roof)
+            for w in workers:
+                if w.impl == "nnlite-compiled":
+                    r = w.ask("blas")
+                    blas_choices.update({f"{k} ({threads} thr run)": v
+                                         for k, v in r.get("choices", {}).items()})
         finally:
             for w in workers + ([roof] if roof else []):
                 w.close()
@@ -885,7 +1081,9 @@ def main(argv=None) -> int:
             descs.setdefault(impl, d["desc"])
     for impl, d in descs.items():
         print(f"#   {impl}: {d}")
-    report = {"machine": info, "steps": results}
+    report = {"machine": info, "steps": results, "blas_choices": blas_choices}
+    if blas_choices:
+        print(f"# nnlite's BLAS per GEMM shape class: {_blas_summary(blas_choices)}")
     if not args.no_extras:
         rss = bench_rss(impls, optimizers, 10 if args.quick else 30)
         for opt, d in rss.items():
@@ -920,6 +1118,9 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
+    if args.markdown:
+        print()
+        print(markdown(info, results, descs, rounds, _blas_summary(blas_choices)))
     return 0
 
 

@@ -9,10 +9,12 @@ Measured on the project's 2-vCPU VM (2026-11-25, OpenBLAS 0.3.31, load average ~
 jobs), nnlite training steps, wall time, 1 vs 2 BLAS threads: tiny-batch (batch 16) 1.8 ms vs
 103 ms, small (batch 64) 0.85 ms vs 72 ms, mid (batch 256) 12 ms vs 104 ms median: a 2-thread
 OpenBLAS call waits for a core the other jobs hold. On a quiet machine 2 threads were faster
-(batch 16: 0.9 ms vs 1.2 ms, docs/kernels.md). Switching BLAS threads per call costs ~2 us through
-the library handle (19 us through ``threadpool_limits``), and under load no matmul size gained
-from the second thread, so there is no per-size switching: on a shared machine set
-``NNLITE_NUM_THREADS=1`` (or ``threads: 1`` in a train config).
+(batch 16: 0.9 ms vs 1.2 ms, docs/kernels.md). Switching OpenBLAS's thread count costs ~1.5 us
+through the library handle (measured: set to 1 and back, 3 us), so ``nnlite._blas.matmul``
+chooses it per shape class: the first product of a class times OpenBLAS at the count set here
+and on one thread and keeps the faster (see ``nnlite._blas``). On a shared machine
+``NNLITE_NUM_THREADS=1`` is still the steadiest setting; configs say ``threads: auto``
+(:func:`resolve_threads`).
 
 Why a second thread does not help the small and tiny-batch steps (reasoning and counts, issue
 12): a training step of the small MLP (64-128-128-10, batch 64) makes 8 GEMMs (3 forward products,
@@ -23,9 +25,10 @@ split; each split wakes the sleeping worker (a futex wake-up) and ends in a barr
 a fixed cost per call of the same order as the halved work. For tiny-batch (batch 16) the
 products are 16x784x512 and alike: with m = 16 the split leaves each thread 8 rows, less than
 one register tile of the AVX-512 sgemm kernel (16 rows), so each thread runs at half efficiency
-and the sync cost is pure loss. The cure is per shape class, not global:
-``bench/bench_train.py --threads 1,2`` prints every GEMM shape's time at 1 and 2 threads (the
-"GEMM ... by BLAS threads" table), which is the measurement a per-shape choice needs.
+and the sync cost is pure loss. The cure is per shape class, not global (``nnlite._blas``):
+``bench/bench_train.py --threads 1,2`` prints every GEMM shape's time at 1 and 2 threads per
+library (the "GEMM ..." table), the measurement behind each choice. nnlite's numba kernels are
+serial (no ``parallel=True`` anywhere), so no numba thread pool competes with BLAS's.
 """
 
 from __future__ import annotations
@@ -57,6 +60,23 @@ def get_num_threads() -> int:
     return int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity; the CPU count without one)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_threads(value) -> int | None:
+    """A config's ``threads``: an integer as is, ``"auto"`` -> ``NNLITE_NUM_THREADS`` if set,
+    else :func:`available_cores`; None stays None (leave the thread count as it is)."""
+    if value == "auto":
+        n = _env_threads()
+        return n if n is not None else available_cores()
+    return value
+
+
 def set_num_threads(n: int) -> None:
     """Set the thread count for BLAS matmul (numba kernels here are serial)."""
     global _threads
@@ -64,6 +84,11 @@ def set_num_threads(n: int) -> None:
     if n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n}")
     _threads = n
+    import sys
+
+    blas = sys.modules.get("nnlite._blas")
+    if blas is not None:  # the per-shape choices carry the thread count; MKL gets it too
+        blas.threads_changed(n)
     try:
         from threadpoolctl import threadpool_limits
 

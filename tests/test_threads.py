@@ -48,3 +48,38 @@ def test_set_num_threads_round_trip_and_errors():
             nnlite.set_num_threads(0)
     finally:
         nnlite.set_num_threads(before)
+
+
+def test_config_threads_accepts_auto_and_integers_only():
+    from nnlite.train.schema import ConfigError, validate
+
+    base = {"data": {"name": "iris"}}
+    assert validate(dict(base, threads="auto"))["threads"] == "auto"
+    assert validate(dict(base, threads=3))["threads"] == 3
+    assert validate(base)["threads"] is None
+    for bad, msg in (("atuo", "did you mean 'auto'"), (0, "out of range"),
+                     (2.5, "expected an integer in [1, 1024] or auto or null")):
+        with pytest.raises(ConfigError, match=r"^threads: ") as e:
+            validate(dict(base, threads=bad))
+        assert msg in str(e.value)
+
+
+def test_auto_threads_is_the_env_var_else_the_usable_cores(monkeypatch):
+    from nnlite._threads import available_cores, resolve_threads
+
+    monkeypatch.delenv("NNLITE_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert resolve_threads("auto") == available_cores() == cores
+    monkeypatch.setenv("NNLITE_NUM_THREADS", "3")
+    assert resolve_threads("auto") == 3
+    assert resolve_threads(5) == 5 and resolve_threads(None) is None
+
+
+def test_every_shipped_config_uses_the_machines_cores():
+    import yaml
+
+    folder = os.path.join(ROOT, "configs")
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".yaml"):
+            with open(os.path.join(folder, name)) as f:
+                assert yaml.safe_load(f).get("threads") == "auto", name

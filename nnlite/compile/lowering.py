@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite import _blas
 from nnlite.compile.recorder import VALUE, CaptureFailed
 from nnlite.kernels import load as load_kernels
 from nnlite.ops import linalg as _linalg
@@ -79,8 +80,9 @@ def _two_d(slots, i, what):
 
 
 class Linear(Lowering):
-    """``y = x @ W.T`` (BLAS) then the in-place bias kernel; backward ``gx = g @ W``,
-    ``gW = g.T @ x``, ``gb = ones @ g`` as ``ops.linalg._LinearRowsBackward``."""
+    """``y = x @ W.T`` (``nnlite._blas.matmul``, as eager) then the in-place bias kernel;
+    backward ``gx = g @ W``, ``gW = g.T @ x``, ``gb = ones @ g`` as
+    ``ops.linalg._LinearRowsBackward``."""
 
     differentiable = (0, 1, 2)
 
@@ -99,10 +101,11 @@ class Linear(Lowering):
     def forward(self, em, op):
         x, w, b = (em.v(i) if i is not None else None for i in op.inputs)
         y, fixed = em.out(op)
+        mm = em.const(_blas.matmul, "matmul")
         if fixed:
-            em.f(f"np.matmul({x}, {w}.T, out={y})")
+            em.f(f"{mm}({x}, {w}.T, {y})")
         else:
-            em.f(f"{y} = {x} @ {w}.T")
+            em.f(f"{y} = {mm}({x}, {w}.T)")
         if b is not None:
             k = em.const(_kernels("elementwise")._bias_add_kernel, "bias_add")
             em.f(f"{k}({y}, {b})")
@@ -112,11 +115,12 @@ class Linear(Lowering):
         g = em.g(op.out)
         if em.rg(xi):
             buf = em.grad_out(xi)
+            mm = em.const(_blas.matmul, "matmul")
             if buf is not None:
-                em.b(f"np.matmul({g}, {em.v(wi)}, out={buf})")
+                em.b(f"{mm}({g}, {em.v(wi)}, {buf})")
                 em.set_grad(xi, buf)
             else:
-                em.add_grad(xi, f"{g} @ {em.v(wi)}")
+                em.add_grad(xi, f"{mm}({g}, {em.v(wi)})")
         if em.rg(wi):
             if em.sole(wi):
                 wg = em.const(weight_grad_into, "weight_grad")
@@ -142,8 +146,8 @@ def weight_grad_into(p, g2, x2):
     optimizer when it may be (the same BLAS call either way)."""
     out = grad_slot(p)
     if out is None:
-        return g2.T @ x2
-    return np.matmul(g2.T, x2, out=out)
+        return _blas.matmul(g2.T, x2)
+    return _blas.matmul(g2.T, x2, out)
 
 
 _ONES: dict = {}

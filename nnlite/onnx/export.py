@@ -15,6 +15,10 @@ import copy
 import enum
 import inspect
 
+import numpy as np
+
+import nnlite
+from nnlite._tensor import Tensor
 from nnlite.onnx.graph import Graph, UnsupportedOperatorError, onnx_dtype
 from nnlite.onnx.tracer import Tracer
 
@@ -82,8 +86,6 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
         from onnx import helper
     except ImportError as e:
         raise ImportError("ONNX export needs the onnx package: pip install 'nnlite[onnx]'") from e
-    import nnlite
-    from nnlite._tensor import Tensor
 
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
@@ -110,7 +112,8 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
     kwargs = {k: conv.get(id(v), v) if isinstance(v, Tensor) else v for k, v in kwargs.items()}
     traced_inputs = [conv[id(t)] for t in tensors]
     feeds = [t._data.copy() for t in traced_inputs]  # the forward may change them in place
-    from nnlite.compile import OptimizedModule
+
+    from nnlite.compile import OptimizedModule  # here: importing it loads the kernels (seconds)
 
     net = model._orig_mod if isinstance(model, OptimizedModule) else model  # trace the module
     if any(p.is_floating_point() and p.dtype != nnlite.float32
@@ -164,7 +167,6 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
 
 
 def _close(got, ref) -> bool:
-    import numpy as np
 
     scale = float(np.abs(ref).max()) if ref.size and ref.dtype.kind == "f" else 1.0
     return got.shape == ref.shape and bool(np.allclose(got, ref, rtol=1e-3,
@@ -180,7 +182,6 @@ def _verify(proto, in_names, inputs, out_names, values):
         import onnxruntime as ort
     except ImportError:
         return None
-    import numpy as np
 
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     got = sess.run(out_names, dict(zip(in_names, inputs)))
@@ -202,9 +203,7 @@ def _verify_resized(sess, net, args, kwargs, conv, tensors, in_names, feeds, out
     values, its first slice repeated) and refuse a graph that only holds for the example's
     sizes: a size read from ``x.shape`` and used as a number (``x.sum() / x.shape[0]``,
     ``torch.zeros(x.size(0), 4)``) is baked into a traced graph."""
-    import numpy as np
 
-    import nnlite
 
     grown = []
     for n, a in zip(in_names, feeds):
@@ -244,7 +243,6 @@ def _verify_resized(sess, net, args, kwargs, conv, tensors, in_names, feeds, out
 
 
 def _model(helper, graph, opset, metadata=None):
-    import nnlite
 
     proto = helper.make_model(graph, producer_name="nnlite", producer_version=nnlite.__version__,
                               opset_imports=[helper.make_opsetid("", opset)])
@@ -298,7 +296,6 @@ def _output_infos(helper, g, inputs, out_names, out_values, dyn, any_dynamic, op
 class TrainingMode(enum.IntEnum):
     """``torch.onnx.TrainingMode``: nnlite exports in eval mode (EVAL; PRESERVE is accepted and
     also exports eval-mode behaviour; TRAINING is refused)."""
-
     EVAL = 0
     PRESERVE = 1
     TRAINING = 2
@@ -306,7 +303,6 @@ class TrainingMode(enum.IntEnum):
 
 class OperatorExportTypes(enum.IntEnum):
     """``torch.onnx.OperatorExportTypes``: only standard ONNX ops are written."""
-
     ONNX = 0
     ONNX_ATEN = 1
     ONNX_ATEN_FALLBACK = 2
@@ -412,7 +408,6 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=N
         args = (*args[0], {**args[1], **kwargs})
     if dynamic_axes is None and dynamic_shapes is not None:
         pos, kw = _split_args(args)
-        from nnlite._tensor import Tensor
 
         n = sum(isinstance(a, Tensor) for a in list(pos) + list(kw.values()))
         dynamic_axes = _dynamic_shapes_to_axes(dynamic_shapes, model, n)

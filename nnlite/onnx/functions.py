@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite._tensor import Tensor
 from nnlite.onnx import layers as L
 
 
 class _Attrs:
     """Keyword arguments as the attributes a layer converter reads (``F.elu(x, alpha)`` is
     converted by the ``nn.ELU`` converter)."""
-
     def __init__(self, **kw):
         self.__dict__.update(kw)
 
@@ -33,7 +33,6 @@ def _x(a):
 
 def _layer(conv, first="input", **fixed):
     """A function converted by a layer converter, its keyword arguments as attributes."""
-
     def convert(t, a, out):
         x = a[first] if first in a else _x(a)
         attrs = {k: v for k, v in a.items() if k != first}
@@ -53,7 +52,6 @@ def _unary(op_type):
 def _binary(op_type, swap=False):
     """``a <op> b`` (``swap``: the reflected form, ``b <op> a``); numbers become constants of
     the tensor operand's dtype, mixed dtypes are cast to the result's."""
-
     def convert(t, a, out):
         first, second = list(a.values())[:2]
         if swap:
@@ -84,7 +82,6 @@ def _not_equal(t, a, out):
 
 def _logical(op_type, swap=False):
     """``&``, ``|``, ``^`` on bool tensors (ONNX And/Or/Xor take bools only)."""
-
     def convert(t, a, out):
         if out._data.dtype != np.bool_:
             raise t.refuse(f"the bitwise op {op_type.lower()} on integers",
@@ -390,7 +387,6 @@ def _max_min(op_type, arg_type, elementwise):
     def convert(t, a, out):
         vals = list(a.values())
         x, dim = vals[0], vals[1] if len(vals) > 1 else None
-        from nnlite._tensor import Tensor
 
         if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
             dtype = t.operand_dtype(x, dim, out)
@@ -459,8 +455,6 @@ def _pad(t, a, out):
 
 def _getitem(t, a, out):
     """Basic indexing: ints, slices (positive steps), None and Ellipsis."""
-    from nnlite._tensor import Tensor
-
     x, key = _x(a), a["key"]
     key = key if isinstance(key, tuple) else (key,)
     if any(isinstance(k, (Tensor, list, np.ndarray)) or k is True or k is False for k in key):

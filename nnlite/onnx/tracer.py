@@ -17,15 +17,17 @@ What cannot be followed is refused with one error naming the op and the module i
 * an op without a converter (``UnsupportedOperatorError: cannot export torch.lstm_cell ...``);
 * a value computed from the inputs read into Python (``.item()``, ``.numpy()``, ``if x > 0:``),
   i.e. data-dependent control flow;
-* an in-place op on a traced tensor;
+* an in-place op writing into a view of a traced tensor (in-place ops on other traced tensors,
+  ``y += x`` or ``y.relu_()``, are converted as their out-of-place op);
 * a tensor computed from the inputs by an op the tracer did not see (e.g. a function imported by
   name before the export): the inputs require grad while tracing, so such a tensor has a
   ``grad_fn`` reaching them, and the error names that ``grad_fn``.
 
 Like ``torch.jit.trace``, Python control flow is followed for the example only, and sizes read
 from ``x.shape`` are baked in -- except leading sizes kept by ``view``/``reshape`` (so
-``x.view(x.size(0), -1)`` keeps a free batch axis). The patches are process-wide for the
-duration of the export (do not export from two threads at once).
+``x.view(x.size(0), -1)`` keeps a free batch axis); the export's re-run with longer free axes
+refuses a graph where such a baked size matters. The patches are process-wide for the duration
+of the export (do not export from two threads at once).
 """
 
 from __future__ import annotations
@@ -35,9 +37,15 @@ import numbers
 
 import numpy as np
 
+import nnlite
+import nnlite.nn
+import nnlite.nn.functional as F
+from nnlite._tensor import Tensor
+from nnlite.nn.module import Module
 from nnlite.onnx.functions import FUNCTIONS
 from nnlite.onnx.graph import UnsupportedOperatorError, onnx_dtype
 from nnlite.onnx.layers import CONVERTERS, layer_converter
+from nnlite.ops import registry
 
 # Tensor methods that hand a value to Python: refused on traced tensors (data dependence)
 _DATA_READS = ("item", "numpy", "tolist", "__bool__", "__float__", "__int__", "__index__",
@@ -64,7 +72,6 @@ def np_dtype(d) -> np.dtype:
 
 class Tracer:
     """One export's trace (see the module docstring); used as a context manager."""
-
     def __init__(self, graph, model):
         self.g = graph
         self.names: dict[int, str] = {}
@@ -88,8 +95,6 @@ class Tracer:
             self._input_ids.add(id(t))
 
     def assign(self, out, names) -> None:
-        from nnlite._tensor import Tensor
-
         if isinstance(out, Tensor):
             out, names = (out,), (names,)
         for o, n in zip(out, names):
@@ -98,8 +103,6 @@ class Tracer:
                 self._keep.append(o)
 
     def traced(self, v) -> bool:
-        from nnlite._tensor import Tensor
-
         if isinstance(v, Tensor):
             return id(v) in self.names
         if isinstance(v, (tuple, list)):
@@ -109,8 +112,6 @@ class Tracer:
     def name(self, v, dtype=None) -> str:
         """The ONNX name of a traced tensor, or of a constant (an initializer holding a
         parameter, buffer, other tensor or Python number), cast to ``dtype`` when given."""
-        from nnlite._tensor import Tensor
-
         if isinstance(v, Tensor):
             n = self.names.get(id(v))
             if n is not None:
@@ -144,8 +145,6 @@ class Tracer:
     def operand_dtype(self, x, y, out):
         """The dtype both operands of a binary op are brought to: the result's, or (for a
         comparison, whose result is bool) the promotion of the tensor operands'."""
-        from nnlite._tensor import Tensor
-
         if out._data.dtype != np.bool_:
             return out._data.dtype
         dts = [v._data.dtype for v in (x, y) if isinstance(v, Tensor)]
@@ -185,9 +184,6 @@ class Tracer:
         """After a traced-through module: its results must be traced or constant; one of
         nnlite's own layers that computed them out of the tracer's sight is named as a layer
         without a converter."""
-        import nnlite.nn
-        from nnlite._tensor import Tensor
-
         outs = out if isinstance(out, (tuple, list)) else (out,)
         for o in outs:
             if isinstance(o, Tensor) and id(o) not in self.names:
@@ -212,8 +208,6 @@ class Tracer:
 
     # ---- recording -----------------------------------------------------------------------
     def record(self, opname, label, fn, args, kwargs, out):
-        from nnlite._tensor import Tensor
-
         if not (isinstance(out, Tensor) or (isinstance(out, (tuple, list)) and out
                                             and all(isinstance(o, Tensor) for o in out))):
             return  # sizes, flags, ...: nothing for the graph
@@ -262,7 +256,6 @@ class Tracer:
                        else "the op has no ONNX converter")
                 raise tracer.refuse(f"the in-place op {label}", f"{why}; write the "
                                     "out-of-place form (y = x.add(1) instead of x.add_(1))")
-            import nnlite
 
             tracer.depth += 1
             try:
@@ -333,12 +326,6 @@ class Tracer:
         setattr(owner, attr, new)
 
     def __enter__(self):
-        import nnlite
-        import nnlite.nn.functional as F
-        from nnlite._tensor import Tensor
-        from nnlite.nn.module import Module
-        from nnlite.ops import registry
-
         try:
             self._patch(Module, "__call__", self._module_call(Module.__call__))
             done = set()

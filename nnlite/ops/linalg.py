@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from nnlite import _blas
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
@@ -36,7 +37,7 @@ def _dn(t):
 def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """``grad_W = g^T x`` (one BLAS call). A module-level function so tests can prove that a
     frozen weight never reaches it."""
-    return g2.T @ x2
+    return _blas.matmul(g2.T, x2)  # the BLAS chosen for the shape (nnlite._blas)
 
 
 _ONES: dict = {}
@@ -79,7 +80,7 @@ class _LinearRowsBackward(Node):
         if not _GradState.enabled:
             g2 = g._data.reshape(-1, out_f)
             if need_x:
-                gx = _W(g2 @ w._data)
+                gx = _W(_blas.matmul(g2, w._data))
             if need_w:
                 gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)).T)
             if has_b and nig[0]:
@@ -115,9 +116,9 @@ class MmBackward0(Node):
         if not _GradState.enabled:
             gd = g._data
             if self.needs_input_grad[0]:
-                ga = _W(gd @ b._data.T)
+                ga = _W(_blas.matmul(gd, b._data.T))
             if self.needs_input_grad[1]:
-                gb = _W(a._data.T @ gd)
+                gb = _W(_blas.matmul(a._data.T, gd))
             return ga, gb
         if self.needs_input_grad[0]:
             ga = mm(g, b.t())
@@ -136,7 +137,7 @@ def mm(a, b):
             f"{bd.shape[0]}x{bd.shape[1]})"
         )
     _check_dtypes(a, b, "mm")
-    out = _W(ad @ bd)
+    out = _W(_blas.matmul(ad, bd))  # the BLAS chosen for the shape (nnlite._blas)
     record(out, MmBackward0, (a, b), (a, b))
     return out
 

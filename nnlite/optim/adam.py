@@ -184,6 +184,7 @@ class Adam(Optimizer):
             p._vc[0] += 1
         sb = arena.state_bufs
         for a, b, step in arena.runs(members):
-            adam_step_(arena.param_buf[a:b], arena.grad_buf[a:b], sb["exp_avg"][a:b],
-                       sb["exp_avg_sq"][a:b], sb["max_exp_avg_sq"][a:b] if amsgrad else None,
-                       step=step, **hyper)
+            flat.run_split(adam_step_, a, b, (arena.param_buf, arena.grad_buf, sb["exp_avg"],
+                                              sb["exp_avg_sq"],
+                                              sb["max_exp_avg_sq"] if amsgrad else None),
+                           step=step, **hyper)

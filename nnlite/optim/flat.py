@@ -143,3 +143,66 @@ def arenas_of(optimizer, group, state_names):
 
 def wants_flat(group) -> bool:
     return bool(group.get("fused")) or bool(group.get("foreach"))
+
+
+# ---- splitting a run over threads (off unless enabled) --------------------------------------
+
+# Elements from which one arena run's update is split over the threads in force (0: never).
+# The kernels are serial, release the GIL (``nogil``) and purely element-wise, so a split run
+# gives the same bits as one call. Whether it is faster depends on the machine: memory
+# bandwidth one core cannot fill vs the hand-off (~10-30 us) and BLAS's worker threads still
+# spinning on the other core after a product. ``bench/bench_train.py`` measures it as the
+# ``nnlite-compiled-split`` implementation; set ``NNLITE_OPTIM_SPLIT`` (elements, e.g. 65536)
+# or assign ``nnlite.optim.flat.SPLIT_MIN`` to turn it on.
+SPLIT_MIN = 0
+_pool = None
+_split_env = None
+
+
+def _split_min() -> int:
+    global _split_env, SPLIT_MIN
+    if _split_env is None:
+        import os
+
+        v = os.environ.get("NNLITE_OPTIM_SPLIT", "").strip()
+        _split_env = v
+        if v:
+            try:
+                SPLIT_MIN = max(int(v), 0)
+            except ValueError:
+                raise ValueError(f"NNLITE_OPTIM_SPLIT must be a number of elements (an "
+                                 f"integer >= 0), got {v!r}") from None
+    return SPLIT_MIN
+
+
+def run_split(fn, a, b, arrays, **kw) -> None:
+    """``fn(*(x[a:b] for x in arrays), **kw)``, as one call or, past :data:`SPLIT_MIN`
+    elements with more than one thread in force, in pieces on a pool of worker threads (the
+    caller runs the last piece). ``None`` entries of ``arrays`` stay None."""
+    n = b - a
+    lim = _split_min()
+    if lim and n >= lim:
+        from nnlite._threads import get_num_threads
+
+        t = min(get_num_threads(), max(n // max(lim // 2, 1), 1))
+        if t > 1:
+            global _pool
+            if _pool is None or _pool._max_workers < t - 1:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _pool = ThreadPoolExecutor(max_workers=t - 1, thread_name_prefix="nnlite-optim")
+            import itertools
+
+            step = -(-n // t)
+            step += -step % 16  # whole cache lines per piece (float32)
+            cuts = list(range(a, b, step)) + [b]
+            futures = [
+                _pool.submit(fn, *(None if x is None else x[lo:hi] for x in arrays), **kw)
+                for lo, hi in itertools.pairwise(cuts[:-1])
+            ]
+            lo = cuts[-2]
+            fn(*(None if x is None else x[lo:b] for x in arrays), **kw)
+            for f in futures:
+                f.result()
+            return
+    fn(*(None if x is None else x[a:b] for x in arrays), **kw)

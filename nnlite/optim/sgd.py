@@ -155,5 +155,5 @@ class SGD(Optimizer):
             p._vc[0] += 1
         bufs = arena.state_bufs.get("momentum_buffer")
         for a, b, first in arena.runs(members):
-            sgd_step_(arena.param_buf[a:b], arena.grad_buf[a:b],
-                      None if bufs is None else bufs[a:b], first=first, **hyper)
+            flat.run_split(sgd_step_, a, b, (arena.param_buf, arena.grad_buf, bufs),
+                           first=first, **hyper)

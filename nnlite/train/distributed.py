@@ -87,6 +87,8 @@ def launch_if_needed(cfg: dict, argv: list[str], output_dir: str | None,
         # the parent names the run directory, so every rank agrees on it
         child += ["--output-dir", default_output_dir(cfg)]
     threads = cfg.get("threads")
+    if threads == "auto":  # each rank: its share of the cores (build_command's default)
+        threads = None
     try:
         cmd, env = build_command(n, ["-m", "nnlite.train.cli"] + child, find_mpiexec(),
                                  threads=threads)

@@ -20,9 +20,10 @@ import time
 import numpy as np
 
 import nnlite
+from nnlite._threads import resolve_threads
 from nnlite.train import builders as B
-from nnlite.train import distributed as D
 from nnlite.train import checks
+from nnlite.train import distributed as D
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
 from nnlite.train.errors import RunError, one_line
@@ -135,10 +136,11 @@ def run(config: dict, *, overrides: list[str] = (), output_dir: str | None = Non
     absolute_paths(cfg)
     if not D.start(cfg).writer:  # one of several ranks: rank 0 alone prints
         quiet, progress = True, False
-    if cfg["threads"] is None:
+    threads = resolve_threads(cfg["threads"])
+    if threads is None:
         return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, graph)
     previous = nnlite.get_num_threads()
-    nnlite.set_num_threads(cfg["threads"])
+    nnlite.set_num_threads(threads)
     try:
         return _run(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, graph)
     finally:

@@ -88,11 +88,11 @@ class Field:
         self.doc = doc
 
     def describe(self) -> str:
-        if self.choices:
+        if self.choices and self.kinds == ("str",):
             return "one of " + ", ".join(map(str, self.choices))
         names = {"int": "an integer", "float": "a number", "bool": "true or false",
                  "str": "a string", "list": "a list", "dict": "a mapping", "any": "a value"}
-        d = " or ".join(names[k] for k in self.kinds)
+        d = " or ".join(names[k] for k in self.kinds if not (k == "str" and self.choices))
         if self.lo is not None and self.hi is not None:
             d += (f" in {'(' if self.lo_open else '['}{self.lo}, {self.hi}"
                   f"{')' if self.hi_open else ']'}")
@@ -102,6 +102,8 @@ class Field:
             d += f" {'<' if self.hi_open else '<='} {self.hi}"
         if self.item is not None:
             d += f" of {self.item.describe()}"
+        if self.choices:  # a number or one of these names (e.g. threads: 4 or auto)
+            d += "".join(f" or {c}" for c in self.choices)
         return d + (" or null" if self.nullable else "")
 
     def check(self, value, path: str):
@@ -110,7 +112,7 @@ class Field:
                 return None
             raise ConfigError(path, f"expected {self.describe()}, got null")
         value = self._coerce(value, path)
-        if self.choices is not None and value not in self.choices:
+        if self.choices is not None and isinstance(value, str) and value not in self.choices:
             raise ConfigError(path, f"unknown name '{short_repr(value)}'"
                               f"{did_you_mean(value, self.choices)}"
                               f" (allowed: {', '.join(map(str, self.choices))})")
@@ -290,8 +292,10 @@ def build_schema() -> Section:
         "name": Field("str", None, doc="run name (default: the config file's name)"),
         "seed": Field("int", 0, lo=0, hi=MAX_SEED,
                       doc="fixes data split and order, init and dropout"),
-        "threads": Field("int", None, lo=1, hi=1024, doc="BLAS threads (nnlite.set_num_threads) "
-                                                         "for the run; default: leave as is"),
+        "threads": Field(("int", "str"), None, lo=1, hi=1024, choices=["auto"],
+                         doc="BLAS threads (nnlite.set_num_threads) for the run; auto: "
+                             "NNLITE_NUM_THREADS if set, else the cores this process may use; "
+                             "default: leave as is"),
         "data": Section({
             "name": Field("str", "digits", choices=_names()),
             "path": Field("str", None, doc="the CSV/NPZ file (relative to the config file)"),

@@ -256,3 +256,26 @@ def test_bench_sklearn_runs(tmp_path, capsys, monkeypatch):
     assert res["captured_equals_eager"] is True
     assert 0.0 <= res["nnlite"]["acc"] <= 1.0 and res["sklearn"]["time"] > 0
     assert "cap/eager" in capsys.readouterr().out
+
+
+def test_trained_module_exports_to_onnx(iris):
+    """The fitted network (module_) exports with nnlite.onnx; onnxruntime's softmax of its
+    logits is predict_proba."""
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    import io
+
+    from nnlite.onnx import export
+
+    X, y = iris
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = NNLiteClassifier(**{**FAST, "norm": "batch", "dropout": 0.1}).fit(X, y)
+    buf = io.BytesIO()
+    export(clf.module_, nnlite.from_numpy(X[:2]), buf, dynamic_axes={"input": {0: "batch"}})
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    logits = sess.run(None, {"input": X})[0].astype(np.float64)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(p / p.sum(axis=1, keepdims=True), clf.predict_proba(X),
+                               rtol=1e-5, atol=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite import _blas
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import _NO_EDGE, AccumulateGrad, Node
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
@@ -113,7 +114,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {in_f}x{out_f})"
         )
     x2 = xd.reshape(-1, in_f)
-    y = x2 @ wd.T
+    y = _blas.matmul(x2, wd.T)  # the same call as a captured plan's (bit-identical replays)
     if bias is not None:
         bd = bias._data
         if bd.shape != (out_f,):
