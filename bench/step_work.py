@@ -5,7 +5,8 @@ optimizer this runs bench/bench_train.py's eager nnlite step (``setup_nnlite``) 
 in a fresh process, warms it up, then counts over ``--steps`` steps:
 
 * ``py_calls``: Python function calls (``sys.setprofile`` "call" events);
-* ``c_calls``: calls of C functions/methods (numpy, builtins: "c_call" events);
+* ``c_calls``: calls of C functions/methods (numpy, builtins: "c_call" events; listed as
+  ``C:name`` among the functions);
 * ``tensors``: Tensor objects created (``Tensor._wrap`` / ``Tensor.__init__`` / Parameter calls);
 * ``nodes``: graph nodes created (``Node.__new__``, patched to count);
 * ``alloc_kib``: tracemalloc's peak minus start of a step (KiB, arrays included);
@@ -55,6 +56,7 @@ def prof(frame, event, arg):
         calls[(fn, co.co_firstlineno, co.co_name)] += 1
     elif event == "c_call":
         ccalls[0] += 1
+        calls[("C", 0, getattr(arg, "__qualname__", getattr(arg, "__name__", "?")))] += 1
 sys.setprofile(prof)
 for _ in range(n_steps):
     step()
@@ -62,6 +64,8 @@ sys.setprofile(None)
 Node.__new__ = _orig_new
 # _counting_new itself is a Python call: leave it out
 calls = {k: v for k, v in calls.items() if k[2] != "_counting_new"}
+ccounts = {k: v for k, v in calls.items() if k[0] == "C"}
+calls = {k: v for k, v in calls.items() if k[0] != "C"}
 tensors = sum(v for (f, _, n), v in calls.items()
               if f.endswith(os.path.join("nnlite", "_tensor.py")) and n in ("_wrap", "__init__")
               or f.endswith(os.path.join("nn", "parameter.py")) and n == "__new__")
@@ -75,8 +79,8 @@ for _ in range(n_steps):
 tracemalloc.stop()
 peaks.sort()
 per_fn = collections.Counter()
-for (f, _, n), v in calls.items():  # by file and name: line numbers differ between checkouts
-    per_fn[f"{f}:{n}"] += v / n_steps
+for (f, _, n), v in list(calls.items()) + list(ccounts.items()):
+    per_fn[f"{f}:{n}"] += v / n_steps  # by file and name: line numbers differ between checkouts
 out = {
     "py_calls": sum(calls.values()) / n_steps,
     "c_calls": ccalls[0] / n_steps,

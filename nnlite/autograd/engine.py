@@ -143,7 +143,7 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
     deps = {}
     for fn in order:
         if target_nodes is None:
-            ok = isinstance(fn, AccumulateGrad)
+            ok = fn.__class__ is AccumulateGrad  # (it has no subclasses)
         else:
             ok = fn in target_nodes
         nf = fn.next_functions
@@ -156,7 +156,10 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
         if ok:
             for child, _ in nf:
                 if child is not None and needed[child]:
-                    deps[child] = deps.get(child, 0) + 1
+                    if child in deps:  # not deps.get: a call per edge
+                        deps[child] += 1
+                    else:
+                        deps[child] = 1
 
     buffers = {}
     for (fn, nr), g in zip(roots, grads):
@@ -197,7 +200,7 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                 run = any(needed.get(c, False) for c, _ in fn.next_functions if c is not None)
                 if isinstance(fn, AccumulateGrad) or not run:
                     continue
-            if isinstance(fn, AccumulateGrad):
+            if fn.__class__ is AccumulateGrad:
                 g = buf[0]
                 if g is not None:
                     buf = None
@@ -238,7 +241,24 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                             buf = list(r)
                 if fn._freed:
                     raise RuntimeError(FREED_MESSAGE)
-                gs = _call_backward(fn, buf, capture, needed)
+                if capture is None:
+                    # _call_backward inline (a call per node saved); keep the two in step
+                    gs = fn.backward(*buf)
+                    if gs.__class__ is not tuple:
+                        gs = (gs,)
+                    if len(gs) != len(nf):
+                        gs = _trim(fn, nf, gs)
+                    for (child, nr), x in zip(nf, gs):
+                        if x is None or child is None:
+                            continue
+                        if child.__class__ is AccumulateGrad and x.__class__ is _Tensor:
+                            if x._data.shape != child.variable._data.shape:
+                                _bad_gradient(fn, nf, gs)
+                        elif x.__class__ is not _Tensor or child._out_meta is not None:
+                            _check_gradient(fn, nf, gs, child, nr, x)
+                    x = None
+                else:
+                    gs = _call_backward(fn, buf, capture, needed)
                 if fn._hooks:
                     steal = False
                     gs = tuple(None if c is None else x for (c, _), x in zip(nf, gs))
@@ -247,20 +267,20 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                         if r is not None:
                             gs = tuple(r)
             buf = None
-            if not retain_graph:
+            if not retain_graph and fn._held:
                 fn._free()
             for (child, nr), g in zip(nf, gs):
                 if child is None or not needed[child]:
                     continue
                 if g is not None:
-                    b = buffers.get(child)
-                    if b is None:
+                    if child in buffers:  # not buffers.get: a call per edge
+                        b = buffers[child]
+                        old = b[nr]
+                        b[nr] = g if old is None else old + g
+                    else:
                         meta = child._out_meta
                         b = buffers[child] = [None] * (len(meta) if meta is not None else 1)
                         b[nr] = g
-                    else:
-                        old = b[nr]
-                        b[nr] = g if old is None else old + g
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
@@ -331,26 +351,34 @@ def _call_backward(fn, buf, capture, needed):
     if out.__class__ is not tuple:
         out = (out,)
     if len(out) != len(nf):
-        if len(out) > len(nf) and all(g is None for g in out[len(nf):]):
-            out = out[: len(nf)]
-        else:
-            raise RuntimeError(
-                f"function {fn.name()} returned an incorrect number of gradients (expected "
-                f"{len(nf)}, got {len(out)})"
-            )
+        out = _trim(fn, nf, out)
     for (child, nr), g in zip(nf, out):
-        if g is None or child is None:
-            continue
-        if g.__class__ is not _Tensor and not isinstance(g, _Tensor):
-            _bad_gradient(fn, nf, out)
-        if child.__class__ is AccumulateGrad:
-            if g._data.shape != child.variable._data.shape:
-                _bad_gradient(fn, nf, out)
-        elif child._out_meta is not None or isinstance(child, AccumulateGrad):
-            exp = _input_shape(child, nr)
-            if exp is not None and g._data.shape != exp:
-                _bad_gradient(fn, nf, out)
+        if g is not None and child is not None:
+            _check_gradient(fn, nf, out, child, nr, g)
     return out
+
+
+def _trim(fn, nf, out):
+    """``out`` cut to one gradient per edge (extra trailing Nones are allowed, as in PyTorch)."""
+    if len(out) > len(nf) and all(g is None for g in out[len(nf):]):
+        return out[: len(nf)]
+    raise RuntimeError(
+        f"function {fn.name()} returned an incorrect number of gradients (expected "
+        f"{len(nf)}, got {len(out)})"
+    )
+
+
+def _check_gradient(fn, nf, out, child, nr, g):
+    """Raise if ``g`` (for edge ``(child, nr)``) is not a Tensor shaped like that input."""
+    if g.__class__ is not _Tensor and not isinstance(g, _Tensor):
+        _bad_gradient(fn, nf, out)
+    if child.__class__ is AccumulateGrad:
+        if g._data.shape != child.variable._data.shape:
+            _bad_gradient(fn, nf, out)
+    elif child._out_meta is not None or isinstance(child, AccumulateGrad):
+        exp = _input_shape(child, nr)
+        if exp is not None and g._data.shape != exp:
+            _bad_gradient(fn, nf, out)
 
 
 def _bad_gradient(fn, nf, out):
@@ -410,7 +438,8 @@ def _accumulate(var, g, create_graph, steal=False):
         var._grad = g
     elif old is None:
         arr = g._data
-        slot = var.__dict__.get("_grad_slot") if not hooks else None
+        d = var.__dict__
+        slot = d.get("_grad_slot") if d and not hooks else None
         if slot is not None and arr is slot[0]:
             # the gradient was written into the parameter's slot of a fused optimizer's flat
             # buffer (nnlite.optim.flat): adopt it as is, and remember who holds it

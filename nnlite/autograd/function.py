@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from nnlite.autograd.grad_mode import _GradState
 
 
@@ -22,6 +20,9 @@ class Node:
     # ctx attributes set by user Functions land in __dict__ (subclasses have no __slots__).
     _saved = ()
     _versions_at_save = ()
+    # names of the instance attributes that hold data saved for backward: every saving call
+    # (save_for_backward, save, record(saved=)) adds to it, and _free drops exactly these
+    _held = ()
     _freed = False
     _out_data = None  # the node's own output, kept as an array (no node <-> tensor cycle)
     _out_vc = None
@@ -43,9 +44,25 @@ class Node:
         raise NotImplementedError(f"{self.name()} has no backward")
 
     # ---- saved tensors -------------------------------------------------------------------
+    # What a node keeps for its backward goes through one of two calls, so that ``_free``
+    # releases it after a ``retain_graph=False`` pass without looking at anything else:
+    # ``save_for_backward(*tensors)`` for input/output tensors (version-checked, shown as
+    # ``_saved_self`` & co) and ``save(name=array_or_tensor, ...)`` for what an op computed in
+    # its forward for its backward (a mask, BatchNorm's normalised rows, index arrays). Shapes,
+    # flags and Python scalars are plain attributes: they stay, as PyTorch's do.
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
-        self._versions_at_save = tuple(t._vc[0] if t is not None else 0 for t in tensors)
+        self._versions_at_save = tuple([0 if t is None else t._vc[0] for t in tensors])
+        if tensors and "_saved" not in self._held:
+            self._held = self._held + ("_saved",)
+
+    def save(self, **data) -> None:
+        """Keep arrays/tensors computed in the forward as attributes (``node.save(mask=m)``
+        makes ``self.mask`` in backward); ``_free`` releases them after backward. Unlike
+        ``save_for_backward`` no version check: they are the node's own, nobody else writes
+        them."""
+        self.__dict__.update(data)
+        self._held = self._held + tuple(data)
 
     @property
     def _unpacked_saved(self) -> tuple:
@@ -105,6 +122,8 @@ class Node:
     def __getattr__(self, name):
         # Only reached for attributes not found normally (never on the backward hot path).
         if name.startswith("_saved_") and not name.startswith("__"):
+            if self._freed:
+                raise RuntimeError(FREED_MESSAGE)
             for n, k in self._names_of_saved():
                 if "_saved_" + n == name:
                     return self._unpacked_saved[k]
@@ -131,17 +150,17 @@ class Node:
 
     def _free(self) -> None:
         """Release everything this node saved for backward (after a ``retain_graph=False``
-        pass). What a node saves is, by one rule, every array or tensor it holds: the tensors
-        of ``record(saved=...)`` / ``save_for_backward``, its own output's array, and the arrays
-        an op stashes as attributes (masks, BatchNorm's normalised rows, cross-entropy's
-        log-probabilities). Shapes, flags and scalars stay, so a node that saved no data can be
-        run again, as in PyTorch; one that did raises ``FREED_MESSAGE`` when reached again."""
+        pass): the attributes the saving calls named in ``_held`` (the engine calls this only
+        when there are any). Shapes, flags and scalars stay, so a node that saved nothing can
+        be run again, as in PyTorch; one that saved raises ``FREED_MESSAGE`` when reached
+        again."""
         d = self.__dict__
-        dropped = [k for k, v in d.items() if _holds_data(v)]
-        if dropped:
-            for k in dropped:
-                del d[k]
-            self._freed = True
+        for k in self._held:
+            if k in d:  # a name saved twice is listed twice
+                del d[k]  # back to the class default: () / None
+        if "_held" in d:
+            del d["_held"]
+        self._freed = True
 
     # ---- hooks ---------------------------------------------------------------------------
     def register_hook(self, fn):
@@ -168,21 +187,6 @@ FREED_MESSAGE = (
     "retain_graph=True if you need to backward through the graph a second time or "
     "if you need to access saved tensors after calling backward."
 )
-
-
-def _is_data(v) -> bool:
-    # a Tensor is recognised by its slots (autograd imports nothing from _tensor)
-    return isinstance(v, np.ndarray) or (hasattr(v, "_vc") and hasattr(v, "_data"))
-
-
-def _holds_data(v) -> bool:
-    """An array, a tensor, or a tuple/list with one (what ``Node._free`` releases)."""
-    if v.__class__ is tuple or v.__class__ is list:
-        for x in v:
-            if _is_data(x):
-                return True
-        return False
-    return _is_data(v)
 
 
 class _RemovableHandle:
@@ -226,6 +230,8 @@ def edge_of(t):
 
 
 _NO_EDGE = (None, 0)
+_HELD_SAVED = ("_saved",)
+_HELD_SAVED_OUT = ("_saved", "_out_data", "_out_vc")
 
 
 def record(out, cls, inputs, saved=()):
@@ -261,6 +267,7 @@ def record(out, cls, inputs, saved=()):
     node._dt = out._data.dtype
     if saved:
         node._versions_at_save = tuple([t._vc[0] for t in saved])
+        held = _HELD_SAVED
         for t in saved:
             if t is out:
                 # Saving our own output would make a node <-> tensor reference cycle that only
@@ -268,8 +275,10 @@ def record(out, cls, inputs, saved=()):
                 node._out_data = out._data
                 node._out_vc = out._vc
                 saved = tuple(_OUT if s is out else s for s in saved)
+                held = _HELD_SAVED_OUT
                 break
         node._saved = saved
+        node._held = held
     out._requires_grad = True
     out.grad_fn = node
     return node
@@ -295,12 +304,8 @@ class FunctionCtx(Node):
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
 
-    def _free(self) -> None:
-        # A user's ctx frees what it passed to save_for_backward; tensors it set as plain
-        # attributes are the user's to keep (PyTorch keeps them too).
-        if self._saved:
-            self._saved = ()
-            self._freed = True
+    # _free is Node's: a user's ctx frees what it passed to save_for_backward; tensors it set as
+    # plain attributes are the user's to keep (PyTorch keeps them too).
 
     def backward(self, *grads):
         return self._fn_cls.backward(self, *grads)

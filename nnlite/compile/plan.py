@@ -213,7 +213,7 @@ class CompiledFunctionBackward(Node):
     """The graph node of a replayed plan (PyTorch's compiled autograd shows the same name)."""
 
     materialize_grads = False
-    _saved = (None,)  # so the engine frees us (and the buffer set) after the backward
+    _held = ("ctx", "args")  # so the engine frees us (and the buffer set) after the backward
     plan = bufset = ctx = args = None
     versions = ()
 
@@ -221,6 +221,7 @@ class CompiledFunctionBackward(Node):
         self._freed = True
         self.ctx = None
         self.args = None
+        self.versions = ()  # (tensor, version) pairs: the inputs and outputs it checked
         bs = self.bufset
         if bs is not None and bs.owner is not None and bs.owner() is self:
             bs.owner = None

@@ -66,8 +66,8 @@ class SyncBatchNorm(Function):
                 d = buf._data
                 d[...] = momentum * stat + (1 - momentum) * d.astype(np.float64)
                 buf._vc[0] += 1
-        ctx.xhat, ctx.invstd, ctx.n, ctx.shape = xhat, invstd, n, x.shape
-        ctx.weight, ctx.has_bias = weight, bias is not None
+        ctx.n, ctx.shape, ctx.has_bias = n, x.shape, bias is not None
+        ctx.save(xhat=xhat, invstd=invstd, weight=weight)  # released after backward
         return Tensor._wrap(_from_channels_last(y, x.shape).astype(x.dtype))
 
     @staticmethod

@@ -177,8 +177,7 @@ def mul(a, b):
     else:
         node = record(out, MulBackward0, (a, _NOGRAD))
         if node is not None:
-            node._saved = (a, None)
-            node._versions_at_save = (a._vc[0], 0)
+            node.save_for_backward(a, None)
             node.scalar = bd
             node.a_shape, node.b_shape = ad.shape, ()
     return out
@@ -228,8 +227,7 @@ def div(a, b, rounding_mode=None):
     else:
         node = record(out, DivBackward0, (a, _NOGRAD))
         if node is not None:
-            node._saved = (a, None)
-            node._versions_at_save = (a._vc[0], 0)
+            node.save_for_backward(a, None)
             node.scalar = bd
     return out
 

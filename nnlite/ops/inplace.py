@@ -175,7 +175,8 @@ def _as_strided_node(vidx, shape, dt, edge):
     node = AsStridedBackward0()
     node.next_functions = (edge,)
     node.needs_input_grad = (True,)
-    node.vidx, node.shape, node._dt = vidx, shape, dt
+    node.shape, node._dt = shape, dt
+    node.save(vidx=vidx)
     return node
 
 
@@ -195,8 +196,9 @@ def _inplace_on_view(self, vidx, op, args, kwargs, name):
     rest = fn.next_functions[1:] if fn is not None else ()
     node.next_functions = (old_edge,) + tuple(rest)
     node.needs_input_grad = (old_edge[0] is not None,) + tuple(e[0] is not None for e in rest)
-    node.fn = fn if fn is not None else _Identity()
-    node.vidx = vidx
+    # the op's own node is not on the engine's walk: saved here, it goes (and what it saved
+    # with it) when this node is freed
+    node.save(fn=fn if fn is not None else _Identity(), vidx=vidx)
     node.shape = base._data.shape
     node._dt = base._data.dtype
     base.grad_fn = node

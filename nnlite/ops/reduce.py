@@ -281,7 +281,7 @@ def _extreme(x, dim, keepdim, is_min):
     node = record(out, AminBackward0 if is_min else AmaxBackward0, (x,), (x,))
     if node is not None:
         node.shape, node.axes, node.keepdim = x._data.shape, ax, keepdim
-        node.out = out.detach()
+        node.save(out=out.detach())
     return out
 
 
@@ -334,7 +334,8 @@ def _max_min_dim(x, dim, keepdim, is_min):
     node = record(out, MinBackward0 if is_min else MaxBackward0, (x,))
     if node is not None:
         node.shape, node.dim, node.keepdim = x._data.shape, d, keepdim
-        node.idx = _W(idx.astype(np.int64).reshape(np.shape(idx)) if x._data.ndim else idx.reshape(()))
+        node.save(idx=_W(idx.astype(np.int64).reshape(np.shape(idx)) if x._data.ndim
+                         else idx.reshape(())))
     return values_indices(out, _W(idx_out.astype(np.int64)), "min" if is_min else "max")
 
 

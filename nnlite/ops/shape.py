@@ -462,8 +462,17 @@ def _pad_into(g, shape, key):
     out = _W(z)
     node = record(out, _PadInto, (g,))
     if node is not None:
-        node.key = key
+        _keep_key(node, key)
     return out
+
+
+def _keep_key(node, key):
+    """An index key on the node: plain ints and slices are geometry (they stay after backward,
+    as PyTorch's), a key with index or mask arrays is saved data (released)."""
+    if _is_basic(key):
+        node.key = key
+    else:
+        node.save(key=key)
 
 
 def _is_basic(key):
@@ -632,7 +641,11 @@ def index(x, key):
         cls = IndexBackward0
     node = record(out, cls, (x,))
     if node is not None:
-        node.shape, node.key = x._data.shape, k
+        node.shape = x._data.shape
+        if cls is IndexBackward0:
+            node.save(key=k)
+        else:
+            node.key = k
     return out
 
 
@@ -659,7 +672,7 @@ def masked_at(g, key):
     out = _W(arr)
     node = record(out, _MaskAt, (g,))
     if node is not None:
-        node.key = key
+        _keep_key(node, key)
     return out
 
 
@@ -673,7 +686,7 @@ def put_at(x, key, value):
     out = _W(arr)
     node = record(out, IndexPutBackward0, (x, value))
     if node is not None:
-        node.key = k
+        _keep_key(node, k)
         node.v_shape = value._data.shape
     return out
 
@@ -715,7 +728,8 @@ def gather(x, dim, index_t, *, sparse_grad=False):
     out = _W(np.take_along_axis(xs[sl], idx, axis=d))
     node = record(out, GatherBackward0, (x,))
     if node is not None:
-        node.shape, node.dim, node.idx = xs.shape, d, _W(idx)
+        node.shape, node.dim = xs.shape, d
+        node.save(idx=_W(idx))
     return out
 
 
@@ -735,7 +749,8 @@ def scatter_add(x, dim, index_t, src):
     out = _W(arr)
     node = record(out, ScatterAddBackward0, (x, src))
     if node is not None:
-        node.dim, node.idx = d, _W(idx)
+        node.dim = d
+        node.save(idx=_W(idx))
     return out
 
 
@@ -779,7 +794,8 @@ def scatter(x, dim, index_t, src=None, value=None, reduce=None):
         out = _W(arr)
         node = record(out, ScatterBackward0, (x, _W(np.zeros(()))))
     if node is not None:
-        node.dim, node.idx = d, _W(idx)
+        node.dim = d
+        node.save(idx=_W(idx))
     return out
 
 
@@ -798,7 +814,8 @@ def scatter_into_zeros(shape, dim, idx, src):
     out = _W(arr)
     node = record(out, _ScatterIntoZeros, (src,))
     if node is not None:
-        node.dim, node.idx = dim, idx
+        node.dim = dim
+        node.save(idx=idx)
     return out
 
 
@@ -1317,7 +1334,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     out = _W(arr)
     node = record(out, IndexAddBackward0, (input, src))
     if node is not None:
-        node.dim, node.idx, node.alpha = d, _W(idx), alpha
+        node.dim, node.alpha = d, alpha
+        node.save(idx=_W(idx))
         node.src_shape = src._data.shape
     return out
 
@@ -1347,7 +1365,8 @@ def index_copy(input, dim, index, source):
     out = _W(arr)
     node = record(out, IndexCopyBackward0, (input, src))
     if node is not None:
-        node.dim, node.idx, node.src_shape = d, _W(idx), src._data.shape
+        node.dim, node.src_shape = d, src._data.shape
+        node.save(idx=_W(idx))
     return out
 
 
@@ -1376,7 +1395,8 @@ def index_fill(input, dim, index, value):
     v = value if isinstance(value, Tensor) else E._NOGRAD
     node = record(out, IndexFillBackward0, (input, v))
     if node is not None:
-        node.dim, node.idx = d, _W(idx)
+        node.dim = d
+        node.save(idx=_W(idx))
     return out
 
 
@@ -1435,7 +1455,8 @@ def index_put(input, indices, values, accumulate=False):
     out = _W(arr)
     node = record(out, IndexPutAccBackward0, (input, v))
     if node is not None:
-        node.key, node.v_shape = key, v._data.shape
+        node.v_shape = v._data.shape
+        node.save(key=key)
     return out
 
 

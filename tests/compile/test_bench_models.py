@@ -88,5 +88,7 @@ def test_replay_creates_no_per_op_objects(depth):
     # one engine walk for the whole model: sum's node, the compiled node, then the leaves
     n_params = len(list(model.parameters()))
     assert calls_bwd.get("run_backward") == 1, calls_bwd
-    assert calls_bwd.get("_call_backward") == 2, calls_bwd
+    # functions named backward: Tensor.backward, sum's node, the compiled node and its buffer
+    # set's; an eager walk would add one per op node (11 at depth 2), so no more than 5
+    assert calls_bwd.get("backward", 0) <= 5, calls_bwd
     assert calls_bwd.get("_accumulate") == n_params, calls_bwd

@@ -230,7 +230,7 @@ def convolution(x: Tensor, w: Tensor, b: Tensor | None, stride, pads, dilation, 
         node.save_for_backward(x, w)
         node.stride, node.pads, node.dilation, node.groups = stride, pads, dilation, groups
         # the weight gradient reuses forward's im2col (memory: KH*KW copies of the input)
-        node.cols = cols if keep_cols and node.needs_input_grad[1] else None
+        node.save(cols=cols if keep_cols and node.needs_input_grad[1] else None)
     return out
 
 

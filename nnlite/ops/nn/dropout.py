@@ -51,7 +51,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     out = _W(xd * mask)
     node = record(out, NativeDropoutBackward0, (x,))
     if node is not None:
-        node.mask = mask
+        node.save(mask=mask)
     if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
         _CaptureState.recorder.emit("dropout", out, (x,), p=p)
     return out

@@ -48,7 +48,8 @@ def embedding_scatter(g: Tensor, idx: np.ndarray, num: int, scale, gather_scale=
     out = _W(_scatter_rows_np(g._data.reshape(-1, dim), idx.ravel(), num, scale))
     node = record(out, EmbeddingScatterBackward, (g,))
     if node is not None:
-        node.idx, node.gather_scale, node.g_shape = idx, gather_scale, g._data.shape
+        node.g_shape = g._data.shape
+        node.save(idx=idx, gather_scale=gather_scale)
     return out
 
 
@@ -64,7 +65,8 @@ def embedding_gather(w: Tensor, idx: np.ndarray, scale, out_shape) -> Tensor:
     out = _W(rows.reshape(out_shape))
     node = record(out, EmbeddingGatherBackward, (w,))
     if node is not None:
-        node.idx, node.scale, node.num = idx, scale, w._data.shape[0]
+        node.num = w._data.shape[0]
+        node.save(idx=idx, scale=scale)
     return out
 
 
@@ -112,9 +114,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None, no
         if padding_idx is not None:
             keep = (flat != padding_idx).astype(wd.dtype)
             scale = keep if scale is None else scale * keep
-        node.idx, node.num = idx, num
-        node.scale = None if scale is None else scale.astype(wd.dtype)
-        node.pad_scale = keep
+        node.num = num
+        node.save(idx=idx, scale=None if scale is None else scale.astype(wd.dtype),
+                  pad_scale=keep)
     return out
 
 

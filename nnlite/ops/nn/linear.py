@@ -7,7 +7,7 @@ import numpy as np
 
 from nnlite import _blas
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import Node
+from nnlite.autograd.function import _NO_EDGE, AccumulateGrad, Node
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.kernels import load as _kernels
 from nnlite.ops._util import TYPE_NAMES as _NAMES
@@ -36,61 +36,58 @@ _VIEW, _UNSAFE_VIEW = ViewBackward0, UnsafeViewBackward0
 _SQUEEZE4, _UNSQUEEZE, _LinearT = SqueezeBackward4, UnsqueezeBackward0, TBackward0
 
 
-def _light(cls, edge, shape, dt):
-    node = cls()
-    node.next_functions = (edge,)
-    node.needs_input_grad = (True,)
-    node.shape, node._dt = shape, dt
-    return node
-
-
-def _edge(t):
-    fn = t.grad_fn
-    if fn is not None:
-        return (fn, t._output_nr)
-    if t._requires_grad:
-        acc = t._accum
-        if acc is None:
-            from nnlite.autograd.function import AccumulateGrad
-
-            acc = t._accum = AccumulateGrad(t)
-        return (acc, 0)
-    return (None, 0)
+_TRUE1 = (True,)
 
 
 def _record_linear(out, input, weight, bias, x_shape, in_f, out_f):
     """The graph torch shows for F.linear: AddmmBackward0(bias, x, TBackward0(W)) or
     MmBackward0(x, TBackward0(W)), with ViewBackward0 nodes around it for inputs that are not
-    2-D. Only the addmm/mm node computes; the others are reshapes and a transpose."""
+    2-D. Only the addmm/mm node computes; the others are reshapes and a transpose.
+
+    It runs once per Linear call, so the edges (``edge_of``'s rule) and the light nodes are made
+    inline: the torch-shaped graph costs its extra node, not extra calls."""
     dt = out._data.dtype
-    w_edge = _edge(weight)
-    if w_edge[0] is not None:
-        w_edge = (_light(_LinearT, w_edge, None, dt), 0)
-    x_edge = _edge(input)
+    edges, needs = [], []
+    for t in (input, weight) if bias is None else (bias, input, weight):
+        fn = t.grad_fn
+        if fn is not None:
+            edges.append((fn, t._output_nr))
+            needs.append(True)
+        elif t._requires_grad:
+            fn = t._accum
+            if fn is None:
+                fn = t._accum = AccumulateGrad(t)
+            edges.append((fn, 0))
+            needs.append(True)
+        else:
+            edges.append(_NO_EDGE)
+            needs.append(False)
+    w_need, x_need = needs[-1], needs[-2]
+    if w_need:  # W^T's node: TBackward0 -> AccumulateGrad(W)
+        tn = _LinearT()
+        tn.next_functions, tn.needs_input_grad, tn._dt = (edges[-1],), _TRUE1, dt
+        edges[-1] = (tn, 0)
     nd = len(x_shape)
-    if nd != 2 and x_edge[0] is not None:
-        cls = _UNSQUEEZE if nd == 1 and bias is None else _VIEW
-        x_edge = (_light(cls, x_edge, x_shape, dt), 0)
-    if bias is not None:
-        core = AddmmBackward0()
-        edges = (_edge(bias), x_edge, w_edge)
-    else:
-        core = MmBackward0()
-        edges = (x_edge, w_edge)
-    core.next_functions = edges
-    core.needs_input_grad = tuple(e[0] is not None for e in edges)
+    if nd != 2 and x_need:
+        vn = (_UNSQUEEZE if nd == 1 and bias is None else _VIEW)()
+        vn.next_functions, vn.needs_input_grad = (edges[-2],), _TRUE1
+        vn.shape, vn._dt = x_shape, dt
+        edges[-2] = (vn, 0)
+    core = MmBackward0() if bias is None else AddmmBackward0()
+    core.next_functions = tuple(edges)
+    core.needs_input_grad = tuple(needs)
     core._dt = dt
     # save only what the needed gradients read: x for grad_W, W for grad_x
-    core.save_for_backward(input if w_edge[0] is not None else None,
-                           weight if x_edge[0] is not None else None)
+    core.save_for_backward(input if w_need else None, weight if x_need else None)
     core.in_f, core.out_f = in_f, out_f
     top = core
     if nd != 2:
         rows = 1
         for s in x_shape[:-1]:
             rows *= s
-        cls = _VIEW if bias is not None else (_SQUEEZE4 if nd == 1 else _UNSAFE_VIEW)
-        top = _light(cls, (core, 0), (rows, out_f), dt)
+        top = (_VIEW if bias is not None else (_SQUEEZE4 if nd == 1 else _UNSAFE_VIEW))()
+        top.next_functions, top.needs_input_grad = ((core, 0),), _TRUE1
+        top.shape, top._dt = (rows, out_f), dt
     out._requires_grad = True
     out.grad_fn = top
 

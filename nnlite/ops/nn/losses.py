@@ -282,8 +282,8 @@ def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
     if node is not None:
         node.rows_shape = z2.shape
         node.in_shape = xd.shape
-        node.logp, node.target = logp, t1
-        node.weight = None if wd is None else np.ascontiguousarray(wd, dtype=logp.dtype)
+        node.save(logp=logp, target=t1,
+                  weight=None if wd is None else np.ascontiguousarray(wd, dtype=logp.dtype))
         node.ignore_index, node.label_smoothing = int(ignore_index), float(label_smoothing)
         node.reduction, node.scale = reduction, scale
     if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile

@@ -251,12 +251,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         else:
             node.save_for_backward(input)
         if training:
-            node.x2 = x2
-            node.mean, node.invstd = mean, invstd
+            node.save(x2=x2, mean=mean, invstd=invstd)
         else:
             rv64 = running_var._data.astype(np.float64)
-            node.rm = running_mean._data.astype(xd.dtype, copy=True)
-            node.invstd = (1.0 / np.sqrt(rv64 + eps)).astype(xd.dtype)
+            node.save(rm=running_mean._data.astype(xd.dtype, copy=True),
+                      invstd=(1.0 / np.sqrt(rv64 + eps)).astype(xd.dtype))
     if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
         _CaptureState.recorder.emit("batch_norm", out, (input, running_mean, running_var, weight,
                                                         bias), training=training,
@@ -345,7 +344,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         node.has_w, node.has_b = weight is not None, bias is not None
         node.b_idx = 2 if weight is not None else 1
         node.eps, node.nshape, node.dsz = eps, nshape, dsz
-        node.x2, node.mean, node.invstd = x2, mean, invstd
+        node.save(x2=x2, mean=mean, invstd=invstd)
         node.save_for_backward(input, *([weight] if weight is not None else []))
     return out
 

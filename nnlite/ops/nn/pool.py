@@ -114,7 +114,8 @@ def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape) -> Tensor:
     out = _W(gx.reshape(x_shape))
     node = record(out, MaxPoolScatterBackward, (g,))
     if node is not None:
-        node.idx, node.g_shape = idx, g._data.shape
+        node.g_shape = g._data.shape
+        node.save(idx=idx)
     return out
 
 
@@ -130,7 +131,8 @@ def max_pool_gather(x: Tensor, idx: np.ndarray, out_shape) -> Tensor:
              .reshape(out_shape))
     node = record(out, MaxPoolGatherBackward, (x,))
     if node is not None:
-        node.idx, node.x_shape = idx, xs
+        node.x_shape = xs
+        node.save(idx=idx)
     return out
 
 
@@ -190,7 +192,8 @@ def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
     out = _W(y[:, :, 0, :] if xd.ndim == 3 else y)
     node = record(out, AvgPool2DBackward0, (x,))
     if node is not None:
-        node.geo, node.div, node.x_shape = geo, div, xd.shape
+        node.geo, node.x_shape = geo, xd.shape
+        node.save(div=div)  # an array of per-output divisors (or a float)
     return out
 
 
@@ -198,7 +201,8 @@ def avg_pool_spread(g: Tensor, geo: _PoolGeom, div, x_shape) -> Tensor:
     out = _W(avg_pool_backward_np(_as4(g._data), geo, div).reshape(x_shape))
     node = record(out, AvgPoolSpreadBackward, (g,))
     if node is not None:
-        node.geo, node.div = geo, div
+        node.geo = geo
+        node.save(div=div)
     return out
 
 
@@ -263,7 +267,8 @@ def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     out = _W(y)
     node = record(out, MaxPool2DWithIndicesBackward0, (x,))
     if node is not None:
-        node.idx, node.x_shape = idx, xs
+        node.x_shape = xs
+        node.save(idx=idx)
     if unbatched:
         out, idx = out.squeeze(0), idx[0]
     if return_indices:
