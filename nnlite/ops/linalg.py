@@ -454,8 +454,10 @@ def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noq
 
 
 def linalg_matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
-    if ord != "fro":
-        raise NotImplementedError("matrix_norm: only ord='fro' is supported")
+    if ord != "fro":  # 'nuc', 2, -2, 1, -1, inf, -inf: built on the SVD and abs sums
+        from nnlite.ops.decompositions import matrix_norm
+
+        return matrix_norm(x, ord, dim, keepdim, dtype=dtype)
     return R.norm(x, p="fro", dim=dim, keepdim=keepdim)
 
 
