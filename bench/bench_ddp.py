@@ -14,10 +14,16 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
                 as its gradients are ready during backward;
 * ``flat``      DDP with one bucket reduced at the end of backward;
 * ``allreduce`` one allreduce of all the gradients alone (what communication costs per step),
-                and its share of the bucketed step.
+                and its share of the bucketed step (the issue's bound: <= 15 % for mid);
+* ``torch plain`` / ``torch ddp``  the same model and batches in PyTorch (1 rank without DDP,
+                N ranks with gloo DDP), when torch is installed (``--no-torch`` skips it).
+
+Each round's time is its slowest rank's (the ranks start a round together); the table gives
+the median round and the range.
 
 Usage:
     python bench/bench_ddp.py [--quick] [--workloads mid,large] [--ranks 1,2] [--json PATH]
+                              [--no-torch]
 
 On 2 cores expect little speed-up (2 ranks share the cores BLAS used); the point is the
 overhead. The machine is shared and noisy: compare ratios from one run only.
@@ -56,7 +62,73 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 # ---- the worker (one rank) -------------------------------------------------------------------
+def _rounds(args, dist, step, barrier=None) -> list[float]:
+    """Seconds per step in each round, as slow as the slowest rank: the ranks start each round
+    together and every rank's per-round times are gathered; a round counts its slowest rank."""
+    barrier = barrier or dist.barrier
+    for i in range(args.warmup):
+        step(i)
+    mine = []
+    for _ in range(args.rounds):
+        barrier()
+        t0 = time.perf_counter()
+        for i in range(args.steps):
+            step(i)
+        mine.append((time.perf_counter() - t0) / args.steps)
+    box = [None] * dist.get_world_size()
+    dist.all_gather_object(box, mine)
+    return [max(r) for r in zip(*box)]
+
+
+def _row(name, world, mode, times, n):
+    return {"workload": name, "ranks": world, "mode": mode,
+            "step_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times),
+            "max_ms": 1e3 * max(times), "n_params": n}
+
+
+def _torch_rows(args, name, rank, world, data, dist) -> list[dict]:
+    """The same workload in PyTorch (gloo DDP), when torch is installed."""
+    import torch as pt
+
+    fin, hidden, classes, _ = WORKLOADS[name]
+    pt.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    if world > 1 and not pt.distributed.is_initialized():
+        pt.distributed.init_process_group("gloo", rank=rank, world_size=world)
+    xs = [pt.from_numpy(x) for x, _ in data]
+    ys = [pt.from_numpy(y) for _, y in data]
+    rows = []  # 1 rank: torch without DDP (its DDP needs a process group); N ranks: gloo DDP
+    for mode in ["torch plain"] if world == 1 else ["torch ddp"]:
+        pt.manual_seed(0)
+        layers, d = [], fin
+        for h in hidden:
+            layers += [pt.nn.Linear(d, h), pt.nn.BatchNorm1d(h), pt.nn.ReLU()]
+            d = h
+        model = pt.nn.Sequential(*layers, pt.nn.Linear(d, classes))
+        net = model
+        if mode == "torch ddp":
+            net = pt.nn.parallel.DistributedDataParallel(model)
+        opt = pt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = pt.nn.CrossEntropyLoss()
+
+        def step(i):
+            opt.zero_grad()
+            loss_fn(net(xs[i % 4]), ys[i % 4]).backward()
+            opt.step()
+
+        times = _rounds(args, dist, step)
+        rows.append(_row(name, world, mode, times, sum(p.numel() for p in model.parameters())))
+    return rows
+
+
 def worker(args) -> None:
     import math
 
@@ -73,9 +145,10 @@ def worker(args) -> None:
     for name in args.workloads.split(","):
         fin, hidden, classes, batch = WORKLOADS[name]
         rng = np.random.default_rng(rank)
-        xs = [torch.tensor(rng.standard_normal((batch // world, fin)).astype(np.float32))
-              for _ in range(4)]
-        ys = [torch.tensor(rng.integers(0, classes, batch // world)) for _ in range(4)]
+        data = [(rng.standard_normal((batch // world, fin)).astype(np.float32),
+                 rng.integers(0, classes, batch // world)) for _ in range(4)]
+        xs = [torch.tensor(x) for x, _ in data]
+        ys = [torch.tensor(y) for _, y in data]
 
         def build():
             torch.manual_seed(0)
@@ -87,6 +160,7 @@ def worker(args) -> None:
 
         modes = ["plain"] if world == 1 else []
         modes += ["bucketed", "flat"]
+        n = 0
         for mode in modes:
             model = build()
             net = model
@@ -103,37 +177,14 @@ def worker(args) -> None:
                 loss_fn(net(xs[i % 4]), ys[i % 4]).backward()
                 opt.step()
 
-            for i in range(args.warmup):
-                step(i)
-            times = []
-            for _ in range(args.rounds):
-                dist.barrier()
-                t0 = time.perf_counter()
-                for i in range(args.steps):
-                    step(i)
-                times.append((time.perf_counter() - t0) / args.steps)
-            # every rank's median; the step is as slow as the slowest rank
-            box = [None] * world
-            dist.all_gather_object(box, statistics.median(times))
-            results.append({"workload": name, "ranks": world, "mode": mode,
-                            "step_ms": 1e3 * max(box), "min_ms": 1e3 * min(times),
-                            "max_ms": 1e3 * max(times),
-                            "n_params": sum(p.numel() for p in model.parameters())})
-        # the allreduce of all gradients at once, alone
-        n = results[-1]["n_params"]
+            n = sum(p.numel() for p in model.parameters())
+            results.append(_row(name, world, mode, _rounds(args, dist, step), n))
+        # the allreduce of all gradients at once, alone: what communication costs per step
         buf = torch.zeros(n)
-        for _ in range(3):
-            dist.all_reduce(buf)
-        times = []
-        for _ in range(args.rounds):
-            dist.barrier()
-            t0 = time.perf_counter()
-            for _ in range(args.steps):
-                dist.all_reduce(buf)
-            times.append((time.perf_counter() - t0) / args.steps)
-        results.append({"workload": name, "ranks": world, "mode": "allreduce",
-                        "step_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times),
-                        "max_ms": 1e3 * max(times), "n_params": n})
+        results.append(_row(name, world, "allreduce",
+                            _rounds(args, dist, lambda i: dist.all_reduce(buf)), n))
+        if args.torch:
+            results += _torch_rows(args, name, rank, world, data, dist)
     if rank == 0:
         print("RESULTS " + json.dumps(results), flush=True)
 
@@ -145,6 +196,8 @@ def main() -> None:
     p.add_argument("--ranks", default="1,2")
     p.add_argument("--quick", action="store_true", help="few rounds (a smoke test)")
     p.add_argument("--json", default=None)
+    p.add_argument("--no-torch", dest="torch", action="store_false",
+                   help="skip the same workloads in PyTorch (gloo DDP)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--rounds", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, default=None, help=argparse.SUPPRESS)
@@ -156,7 +209,13 @@ def main() -> None:
         worker(args)
         return
     sys.path.insert(0, ROOT)
+    import importlib.util
+
     from nnlite.distributed.run import build_command, find_mpiexec
+
+    if args.torch and importlib.util.find_spec("torch") is None:
+        print("torch is not installed: nnlite only")
+        args.torch = False
 
     cores = _cores()
     print(f"CPU: {_cpu_model()}, {cores} cores available, load average "
@@ -165,9 +224,12 @@ def main() -> None:
     for n in [int(x) for x in args.ranks.split(",")]:
         cmd, env = build_command(n, [os.path.abspath(__file__), "--worker", "--workloads",
                                      args.workloads, "--rounds", str(args.rounds),
-                                     "--steps", str(args.steps), "--warmup", str(args.warmup)],
-                                 find_mpiexec())
+                                     "--steps", str(args.steps), "--warmup", str(args.warmup)]
+                                 + ([] if args.torch else ["--no-torch"]), find_mpiexec())
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        # torch's gloo rendezvous (nnlite itself needs none: MPI starts the ranks)
+        env.setdefault("MASTER_ADDR", "127.0.0.1")
+        env["MASTER_PORT"] = str(_free_port())
         print(f"{n} rank(s), BLAS threads per rank {env['OMP_NUM_THREADS']}", flush=True)
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
         if out.returncode != 0:
@@ -178,19 +240,25 @@ def main() -> None:
           f"{'vs 1-rank plain':>16}")
     base = {r["workload"]: r["step_ms"] for r in all_results
             if r["mode"] == "plain" and r["ranks"] == 1}
+    workloads = args.workloads.split(",")
+    all_results.sort(key=lambda r: (workloads.index(r["workload"]), r["ranks"]))
     for r in all_results:
         ratio = base.get(r["workload"])
         rel = f"{r['step_ms'] / ratio:.2f}x" if ratio and r["mode"] != "allreduce" else ""
-        print(f"{r['workload']:<8} {r['ranks']:>5} {r['mode']:<10} {r['step_ms']:>9.3f} "
+        print(f"{r['workload']:<8} {r['ranks']:>5} {r['mode']:<11} {r['step_ms']:>9.3f} "
               f"({r['min_ms']:7.3f}-{r['max_ms']:7.3f}) {rel:>16}")
-    for w in {r["workload"] for r in all_results}:
-        for n in {r["ranks"] for r in all_results if r["ranks"] > 1}:
-            ar = [r for r in all_results if r["workload"] == w and r["ranks"] == n
-                  and r["mode"] in ("allreduce", "bucketed")]
-            d = {r["mode"]: r["step_ms"] for r in ar}
-            if len(d) == 2:
-                print(f"{w}, {n} ranks: one allreduce of all gradients {d['allreduce']:.3f} ms "
-                      f"= {100 * d['allreduce'] / d['bucketed']:.1f} % of a bucketed step")
+    print()
+    for w in workloads:
+        for n in sorted({r["ranks"] for r in all_results if r["ranks"] > 1}):
+            d = {r["mode"]: r["step_ms"] for r in all_results
+                 if r["workload"] == w and r["ranks"] == n}
+            if "allreduce" in d and "bucketed" in d:
+                line = (f"{w}, {n} ranks: one allreduce of all gradients {d['allreduce']:.3f} ms"
+                        f" = {100 * d['allreduce'] / d['bucketed']:.1f} % of a bucketed step; "
+                        f"flat / bucketed {d['flat'] / d['bucketed']:.2f}x")
+                if "torch ddp" in d:
+                    line += f"; nnlite bucketed / torch ddp {d['bucketed'] / d['torch ddp']:.2f}x"
+                print(line)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"cores": cores, "cpu": _cpu_model(), "results": all_results}, fh,

@@ -24,6 +24,7 @@ import numpy as np
 
 from nnlite.compile.recorder import VALUE, CaptureFailed
 from nnlite.kernels import load as load_kernels
+from nnlite.ops import linalg as _linalg
 from nnlite.ops.nn import activations as _activations
 from nnlite.ops.nn import linear as _linear_ops
 from nnlite.ops.nn import losses as _losses
@@ -79,7 +80,7 @@ def _two_d(slots, i, what):
 
 class Linear(Lowering):
     """``y = x @ W.T`` (BLAS) then the in-place bias kernel; backward ``gx = g @ W``,
-    ``gW = g.T @ x``, ``gb = ones @ g`` as ``LinearBackward0``."""
+    ``gW = g.T @ x``, ``gb = ones @ g`` as ``ops.linalg._LinearRowsBackward``."""
 
     differentiable = (0, 1, 2)
 
@@ -159,7 +160,7 @@ def grad_or_empty(p, n, dt):
 
 
 def _ops_attr(name):
-    return getattr(_linear_ops, name)
+    return getattr(_linalg, name)
 
 
 # ---- relu ---------------------------------------------------------------------------------

@@ -249,6 +249,17 @@ def drain_output(limit: float = 2.0, fds=(1, 2)) -> None:
     time.sleep(0.05)
 
 
+_exit_is_agreed = False
+
+
+def exit_agreed() -> None:
+    """Say that every rank is about to exit with the same status on its own (a collective
+    decision), so ``nnlite-run``'s worker ends this rank normally instead of aborting the job
+    (which would print MPI's abort banner for a clean, coordinated stop)."""
+    global _exit_is_agreed
+    _exit_is_agreed = True
+
+
 def abort_job(comm, code: int) -> None:
     """End the whole job with exit status ``code`` once this rank's output is out."""
     drain_output()

@@ -161,24 +161,51 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(cmd, env)
 
 
+def _die_with_parent() -> None:
+    """In the mpiexec child (Linux): get SIGTERM when the launcher dies, even by SIGKILL, so a
+    killed launcher leaves no job running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def run_command(cmd: list[str], env: dict) -> int:
-    """Run the mpiexec command; Ctrl-C goes to mpiexec (which stops the ranks), SIGTERM is
-    passed on. Returns the job's exit status (128 + signal number if it was killed)."""
-    proc = subprocess.Popen(cmd, env=env)
+    """Run the mpiexec command and return the job's exit status (128 + signal number if it was
+    killed).
+
+    mpiexec runs in its own session, so a Ctrl-C at the terminal reaches it once, through this
+    process (as the terminal's process group it would also get it directly, and two SIGINTs
+    make mpiexec kill the ranks at once instead of passing them one Ctrl-C to stop cleanly).
+    Ctrl-C is passed on as SIGINT (a second Ctrl-C: mpiexec stops the job now), SIGTERM and
+    SIGQUIT as themselves, a hang-up as SIGTERM; if this process dies, mpiexec gets SIGTERM.
+    """
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
     def forward(sig, frame):
         try:
-            proc.send_signal(sig)
+            proc.send_signal(signal.SIGTERM if sig == signal.SIGHUP else sig)
         except ProcessLookupError:
             pass
 
-    old_int = signal.signal(signal.SIGINT, forward)
-    old_term = signal.signal(signal.SIGTERM, forward)
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None),
+                getattr(signal, "SIGQUIT", None)):
+        if sig is not None:
+            previous[sig] = signal.signal(sig, forward)
     try:
-        rc = proc.wait()
+        while True:
+            try:
+                rc = proc.wait()
+                break
+            except KeyboardInterrupt:  # pragma: no cover - a handler was replaced under us
+                forward(signal.SIGINT, None)
     finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 128 - rc if rc < 0 else rc
 
 

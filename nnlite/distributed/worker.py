@@ -5,7 +5,9 @@ and end the whole job if this rank fails.
 mpiexec: initializes MPI, sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``
 (when unset) before the script's first line so torchrun-style scripts that read them early
 work, then runs the script as ``__main__``. An uncaught exception, Ctrl-C or a non-zero
-``sys.exit`` in any rank aborts the job (MPI_Abort) so no other rank is left waiting.
+``sys.exit`` in any rank aborts the job (MPI_Abort) so no other rank is left waiting -- unless
+the program said every rank exits with that status (``process_group.exit_agreed``, e.g. the
+trainer's coordinated stop on Ctrl-C), when the rank just exits with it.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             if not isinstance(code, int):
                 print(code, file=sys.stderr)
                 code = 1
-            if comm.size > 1:
+            if comm.size > 1 and not pg._exit_is_agreed:
                 fail(code, f"exited with status {code}")
         raise
     except KeyboardInterrupt:

@@ -8,11 +8,12 @@
 ``torch.add``, ``x.add`` and ``x + y``), ``SUPPORTED_LAYERS`` the layers exported as one unit.
 """
 
-from nnlite.onnx.export import export
+from nnlite.onnx.export import OperatorExportTypes, TrainingMode, export
 from nnlite.onnx.graph import UnsupportedOperatorError
-from nnlite.onnx.tracer import supported_layers, supported_ops
+from nnlite.onnx.tracer import is_in_onnx_export, supported_layers, supported_ops
 
 SUPPORTED_OPS = tuple(supported_ops())
 SUPPORTED_LAYERS = tuple(supported_layers())
 
-__all__ = ["SUPPORTED_LAYERS", "SUPPORTED_OPS", "UnsupportedOperatorError", "export"]
+__all__ = ["SUPPORTED_LAYERS", "SUPPORTED_OPS", "OperatorExportTypes", "TrainingMode",
+           "UnsupportedOperatorError", "export", "is_in_onnx_export"]

@@ -12,6 +12,7 @@ without a converter raises :class:`UnsupportedOperatorError` naming it and the m
 from __future__ import annotations
 
 import copy
+import enum
 import inspect
 
 from nnlite.onnx.graph import Graph, UnsupportedOperatorError, onnx_dtype
@@ -55,14 +56,18 @@ def _split_args(args):
     return args, kwargs
 
 
+def _forward_params(model) -> list[str]:
+    try:
+        return [p.name for p in inspect.signature(model.forward).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
+
+
 def _default_input_names(model, n) -> list[str]:
     if n == 1:
         return ["input"]
-    try:
-        params = [p.name for p in inspect.signature(model.forward).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
+    params = _forward_params(model)
     return params[:n] if len(params) >= n else [f"input_{i}" for i in range(n)]
 
 
@@ -152,27 +157,36 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
     graph = helper.make_graph(g.nodes, "nnlite", inputs, outputs, initializer=g.inits)
     proto = _model(helper, graph, opset, metadata)
     onnx.checker.check_model(proto)
-    _verify(proto, in_names, feeds, out_names, out_values)
+    sess = _verify(proto, in_names, feeds, out_names, out_values)
+    if sess is not None and head is None and any(dyn.get(n) for n in in_names):
+        _verify_resized(sess, net, args, kwargs, conv, tensors, in_names, feeds, out_names, dyn)
     return proto
 
 
-def _verify(proto, in_names, inputs, out_names, values) -> None:
+def _close(got, ref) -> bool:
+    import numpy as np
+
+    scale = float(np.abs(ref).max()) if ref.size and ref.dtype.kind == "f" else 1.0
+    return got.shape == ref.shape and bool(np.allclose(got, ref, rtol=1e-3,
+                                                       atol=1e-4 * max(1, scale), equal_nan=True))
+
+
+def _verify(proto, in_names, inputs, out_names, values):
     """Run the file in onnxruntime (when installed) on the example and refuse a graph that
     disagrees with nnlite: a part of the forward the tracer could not follow (e.g. a forward
-    hook replacing a layer's output) would otherwise give a silently wrong model."""
+    hook replacing a layer's output) would otherwise give a silently wrong model. Returns the
+    session (None without onnxruntime)."""
     try:
         import onnxruntime as ort
     except ImportError:
-        return
+        return None
     import numpy as np
 
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     got = sess.run(out_names, dict(zip(in_names, inputs)))
     for n, g, v in zip(out_names, got, values):
         ref = v._data
-        scale = float(np.abs(ref).max()) if ref.size and ref.dtype.kind == "f" else 1.0
-        if g.shape != ref.shape or not np.allclose(g, ref, rtol=1e-3, atol=1e-4 * max(1, scale),
-                                                   equal_nan=True):
+        if not _close(g, ref):
             diff = (float(np.abs(g.astype(np.float64) - ref).max())
                     if g.shape == ref.shape else f"shape {g.shape} vs {ref.shape}")
             raise UnsupportedOperatorError(
@@ -180,6 +194,53 @@ def _verify(proto, in_names, inputs, out_names, values) -> None:
                 f"(max difference {diff}): a part of the forward ran outside the traced ops "
                 "(a forward hook, a tensor changed in place through a view, ...); remove it "
                 "from the exported model")
+    return sess
+
+
+def _verify_resized(sess, net, args, kwargs, conv, tensors, in_names, feeds, out_names, dyn):
+    """Run the graph and the model with every free input axis one longer (the example's own
+    values, its first slice repeated) and refuse a graph that only holds for the example's
+    sizes: a size read from ``x.shape`` and used as a number (``x.sum() / x.shape[0]``,
+    ``torch.zeros(x.size(0), 4)``) is baked into a traced graph."""
+    import numpy as np
+
+    import nnlite
+
+    grown = []
+    for n, a in zip(in_names, feeds):
+        for ax in sorted(dyn.get(n, {})):
+            ax = ax % a.ndim
+            a = np.concatenate([a, np.take(a, [0], axis=ax)], axis=ax)
+        grown.append(a)
+    new = {id(t): nnlite.from_numpy(g.copy()) for t, g in zip(tensors, grown)}
+    traced_of = {id(v): k for k, v in conv.items()}
+    args2 = tuple(new.get(traced_of.get(id(a)), a) for a in args)
+    kwargs2 = {k: new.get(traced_of.get(id(v)), v) for k, v in kwargs.items()}
+    was_training = net.training
+    net.eval()
+    try:
+        with nnlite.no_grad():
+            out = net(*args2, **kwargs2)
+    except Exception:  # noqa: BLE001 - the model itself refuses these sizes: nothing to compare
+        return
+    finally:
+        net.train(was_training)
+    outs = [out] if isinstance(out, nnlite.Tensor) else list(out)
+    sizes = {n: [int(g.shape[ax % g.ndim]) for ax in sorted(dyn.get(n, {}))]
+             for n, g in zip(in_names, grown) if dyn.get(n)}
+    try:
+        got = sess.run(out_names, dict(zip(in_names, grown)))
+        ok = all(_close(g, o.detach().numpy().astype(g.dtype, copy=False))
+                 for g, o in zip(got, outs))
+    except Exception:  # noqa: BLE001 - onnxruntime refuses the sizes: the graph is static
+        ok = False
+    if not ok:
+        raise UnsupportedOperatorError(
+            f"the exported graph holds only for the example's sizes: with the dynamic axes one "
+            f"longer ({sizes}) it disagrees with nnlite. The forward uses a size read from "
+            "x.shape/x.size() as a number (e.g. x.sum() / x.shape[0], torch.zeros(x.size(0), "
+            "4)), which a trace bakes in; use size-free tensor ops (x.mean(0), "
+            "torch.zeros_like), or export without dynamic_axes")
 
 
 def _model(helper, graph, opset, metadata=None):
@@ -234,19 +295,69 @@ def _output_infos(helper, g, inputs, out_names, out_values, dyn, any_dynamic, op
     return infos
 
 
-def export(model, args, f, export_params=True, verbose=False, input_names=None,
-           output_names=None, opset_version=None, dynamic_axes=None, do_constant_folding=True,
-           training=None, keep_initializers_as_inputs=None):
-    """Write ``model`` as an ONNX file (``torch.onnx.export``'s signature, TorchScript flavour).
+class TrainingMode(enum.IntEnum):
+    """``torch.onnx.TrainingMode``: nnlite exports in eval mode (EVAL; PRESERVE is accepted and
+    also exports eval-mode behaviour; TRAINING is refused)."""
+
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
+class OperatorExportTypes(enum.IntEnum):
+    """``torch.onnx.OperatorExportTypes``: only standard ONNX ops are written."""
+
+    ONNX = 0
+    ONNX_ATEN = 1
+    ONNX_ATEN_FALLBACK = 2
+    ONNX_FALLTHROUGH = 3
+
+
+def _dynamic_shapes_to_axes(dynamic_shapes, model, n_inputs) -> dict:
+    """``dynamic_shapes`` (torch.export's form: per forward argument name, or per position, a
+    ``{axis: Dim or name}``) as ``dynamic_axes`` on the default input names."""
+    names = _default_input_names(model, n_inputs)
+    if isinstance(dynamic_shapes, dict):
+        params = _forward_params(model)
+        items = []
+        for key, spec in dynamic_shapes.items():
+            if key not in params or params.index(key) >= n_inputs:
+                raise ValueError(f"dynamic_shapes names '{key}', which is not one of the "
+                                 f"forward's tensor arguments {params[:n_inputs]}")
+            items.append((params.index(key), spec))
+    else:
+        items = list(enumerate(dynamic_shapes))
+    out = {}
+    for pos, spec in items:
+        if spec is None:
+            continue
+        if not isinstance(spec, dict):
+            raise TypeError(f"dynamic_shapes entries must be {{axis: Dim or name}}, got {spec!r}")
+        out[names[pos]] = {int(ax): str(getattr(d, "__name__", None) or d)
+                           for ax, d in spec.items() if d is not None}
+    return out
+
+
+def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=None,
+           input_names=None, output_names=None, opset_version=None, dynamic_axes=None,
+           dynamic_shapes=None, do_constant_folding=True, training=TrainingMode.EVAL,
+           keep_initializers_as_inputs=False, dynamo=True, external_data=True,
+           custom_translation_table=None, report=False, optimize=True, verify=False,
+           profile=False, dump_exported_program=False, artifacts_dir=".",
+           operator_export_type=OperatorExportTypes.ONNX, custom_opsets=None,
+           export_modules_as_functions=False, autograd_inlining=True):
+    """Write ``model`` as an ONNX file (``torch.onnx.export``'s signature).
 
     Args:
         model: an ``nn.Module`` (a ``Sequential`` of layers or a Module with its own
             ``forward``) whose forward uses the supported ops and layers
             (``nnlite.onnx.SUPPORTED_OPS``, ``nnlite.onnx.SUPPORTED_LAYERS``).
-        args: the example input: a tensor, a tuple of the forward's arguments (tensors become
-            graph inputs, other values are passed as they are), optionally ending with a dict
-            of keyword arguments. It fixes the static shapes.
-        f: a path (written atomically) or a binary file object.
+        args: the example input: a tensor, or a tuple of the forward's arguments (tensors
+            become graph inputs, other values are passed as they are), optionally ending with a
+            dict of keyword arguments. It fixes the static shapes.
+        f: a path (written atomically) or a binary file object; None returns the
+            ``onnx.ModelProto`` instead of writing.
+        kwargs: keyword arguments of the forward (tensors among them become inputs too).
         export_params: must be True (weights are always stored in the file).
         verbose: print the graph after export.
         input_names: one name per input tensor (default ``"input"`` for one, else the
@@ -256,29 +367,64 @@ def export(model, args, f, export_params=True, verbose=False, input_names=None,
         dynamic_axes: axes of inputs/outputs left free, ``{"input": {0: "batch"}}`` or
             ``{"input": [0]}``, per input/output name; an output without an entry gets the
             free axes ONNX shape inference derives (a free batch axis stays free).
-        do_constant_folding, training, keep_initializers_as_inputs: accepted for
-            compatibility; the model is exported in eval mode with weights as initializers.
+        dynamic_shapes: torch.export's form of the same (``{"x": {0: Dim("batch")}}`` by
+            forward argument name, or a tuple by position), used when ``dynamic_axes`` is None.
+        training: ``TrainingMode.EVAL`` (default) or ``PRESERVE``: the model is traced in eval
+            mode (BatchNorm uses running statistics, Dropout is identity) and its mode restored.
+        verify: require onnxruntime for the check below (else it runs when installed).
+        dynamo, external_data, optimize, report, profile, dump_exported_program,
+            artifacts_dir, do_constant_folding, keep_initializers_as_inputs,
+            operator_export_type, custom_opsets, autograd_inlining: accepted for
+            compatibility (one traced graph, weights stored inside the file).
 
     Returns:
-        None, as ``torch.onnx.export``.
+        None when writing to ``f`` (torch returns an ``ONNXProgram`` with ``dynamo=True``;
+        nnlite writes the file the same way), the ``onnx.ModelProto`` when ``f`` is None.
 
     Raises:
         UnsupportedOperatorError: an op or layer has no converter, or the forward does
-            something a trace cannot follow (the message names it and the module it ran in).
+            something a trace cannot follow (the message names it and the module it ran in);
+            also when the file, run in onnxruntime on the example, disagrees with nnlite.
         ImportError: the onnx package is missing (``pip install 'nnlite[onnx]'``).
 
     Example:
-        >>> nnlite.onnx.export(model, nnlite.randn(1, 64), "model.onnx", input_names=["input"],
-        ...                    output_names=["logits"], dynamic_axes={"input": {0: "batch"}})
+        >>> nnlite.onnx.export(model, (nnlite.randn(1, 64),), "model.onnx",
+        ...                    input_names=["input"], output_names=["logits"],
+        ...                    dynamic_axes={"input": {0: "batch"}})
     """
     if not export_params:
         raise ValueError("export_params=False is not supported: the weights are always stored")
+    if training == TrainingMode.TRAINING:
+        raise ValueError("training=TrainingMode.TRAINING is not supported: nnlite exports the "
+                         "eval-mode graph (BatchNorm running statistics, Dropout as identity)")
+    if custom_translation_table or export_modules_as_functions:
+        which = "custom_translation_table" if custom_translation_table else \
+            "export_modules_as_functions"
+        raise ValueError(f"{which} is not supported by nnlite's exporter; the converted ops are "
+                         "nnlite.onnx.SUPPORTED_OPS")
+    if verify:
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError as e:
+            raise ImportError("verify=True needs onnxruntime: pip install onnxruntime") from e
+    if kwargs:
+        args = _split_args(args)
+        args = (*args[0], {**args[1], **kwargs})
+    if dynamic_axes is None and dynamic_shapes is not None:
+        pos, kw = _split_args(args)
+        from nnlite._tensor import Tensor
+
+        n = sum(isinstance(a, Tensor) for a in list(pos) + list(kw.values()))
+        dynamic_axes = _dynamic_shapes_to_axes(dynamic_shapes, model, n)
     proto = build_model(model, args, input_names, output_names, dynamic_axes, opset_version)
     if verbose:
         import onnx
 
         print(onnx.helper.printable_graph(proto.graph))
+    if f is None:
+        return proto
     save(proto, f)
+    return None
 
 
 def save(proto, f) -> None:

@@ -78,6 +78,46 @@ def _div(t, a, out):
     return y if mode is None else t.g.op("Floor", [y], "floor")
 
 
+def _not_equal(t, a, out):
+    return t.g.op("Not", [_binary("Equal")(t, a, out)], "ne")
+
+
+def _logical(op_type, swap=False):
+    """``&``, ``|``, ``^`` on bool tensors (ONNX And/Or/Xor take bools only)."""
+
+    def convert(t, a, out):
+        if out._data.dtype != np.bool_:
+            raise t.refuse(f"the bitwise op {op_type.lower()} on integers",
+                           "only bool tensors (masks) are converted")
+        first, second = list(a.values())[:2]
+        if swap:
+            first, second = second, first
+        return t.g.op(op_type, [t.name(first, np.bool_), t.name(second, np.bool_)],
+                      op_type.lower())
+
+    return convert
+
+
+def _invert(t, a, out):
+    if out._data.dtype != np.bool_:
+        raise t.refuse("~x on integers", "only bool tensors (masks) are converted")
+    return t.g.op("Not", [t.name(_x(a))], "not")
+
+
+def _floor_divide(swap=False):
+    def convert(t, a, out):
+        first, second = list(a.values())[:2]
+        if swap:
+            first, second = second, first
+        if out._data.dtype.kind != "f":
+            raise t.refuse("// on integers", "only floating-point floor division is converted")
+        dtype = out._data.dtype
+        return t.g.op("Floor", [t.g.op("Div", [t.name(first, dtype), t.name(second, dtype)],
+                                       "div")], "floor_divide")
+
+    return convert
+
+
 def _pow(t, a, out, swap=False):
     base, exp = (a["b"], _x(a)) if swap else (_x(a), a["b"])
     dtype = out.dtype
@@ -383,6 +423,9 @@ def _argmax(op_type):
 
 def _where(t, a, out):
     cond, x, y = list(a.values())[:3]
+    if x is None or y is None:
+        raise t.refuse("torch.where(condition)", "the one-argument form (indices of nonzero "
+                       "elements) has a data-dependent size")
     return t.g.op("Where", [t.name(cond), t.name(x, out.dtype), t.name(y, out.dtype)], "where")
 
 
@@ -485,6 +528,12 @@ FUNCTIONS = {
     "__rmatmul__": _binary("MatMul", swap=True), "maximum": _binary("Max"),
     "minimum": _binary("Min"), "gt": _binary("Greater"), "lt": _binary("Less"),
     "ge": _binary("GreaterOrEqual"), "le": _binary("LessOrEqual"), "eq": _binary("Equal"),
+    "__eq__": _binary("Equal"), "ne": _not_equal, "__ne__": _not_equal,
+    "__and__": _logical("And"), "__or__": _logical("Or"), "__xor__": _logical("Xor"),
+    "__rand__": _logical("And", swap=True), "__ror__": _logical("Or", swap=True),
+    "logical_and": _logical("And"), "logical_or": _logical("Or"), "logical_not": _invert,
+    "__invert__": _invert, "__pos__": _identity, "floor_divide": _floor_divide(),
+    "__rfloordiv__": _floor_divide(swap=True),
     "where": _where,
     # elementwise
     "neg": _unary("Neg"), "exp": _unary("Exp"), "log": _unary("Log"), "sqrt": _unary("Sqrt"),

@@ -49,6 +49,14 @@ _HOW = ("write that part with supported ops (nnlite.onnx.SUPPORTED_OPS, "
         "nnlite.onnx.SUPPORTED_LAYERS), or compute it outside the exported model")
 
 
+_ACTIVE = []  # the tracer of the export in progress (is_in_onnx_export)
+
+
+def is_in_onnx_export() -> bool:
+    """True while ``nnlite.onnx.export`` runs the model's forward (``torch.onnx``'s name)."""
+    return bool(_ACTIVE)
+
+
 def np_dtype(d) -> np.dtype:
     """A numpy dtype from a numpy or an nnlite dtype."""
     return d.np if hasattr(d, "np") else np.dtype(d)
@@ -392,9 +400,12 @@ class Tracer:
         except BaseException:
             self.__exit__(None, None, None)
             raise
+        _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc):
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
         while self._patches:
             owner, attr, old, had = self._patches.pop()
             if had:

@@ -482,7 +482,19 @@ cosh = _unary("CoshBackward0", np.cosh, lambda g, x, y: g * sinh(x))
 reciprocal = _unary(
     "ReciprocalBackward0", lambda x: 1 / x, lambda g, x, y: -(g * y * y), save_out=True
 )
-_square_float = _unary("PowBackward0", lambda x: x * x, lambda g, x, y: g * x * 2)
+def _square_float(x):
+    """``x * x`` recorded as ``pow(x, 2)`` (torch's PowBackward0: ``2 x`` times the gradient)."""
+    if not isinstance(x, Tensor):
+        x = Tensor._wrap(_as_array(x))
+    xd = x._data
+    if xd.dtype.kind != "f":
+        xd = xd.astype(D._default_float.np)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _W(np.asarray(xd * xd))
+    if _GradState.enabled and x._requires_grad:
+        node = record(out, PowBackward0, (x,), (x,))
+        node.exponent = 2
+    return out
 
 
 def square(x):
@@ -569,32 +581,6 @@ class AbsBackward0(Node):
 def abs(x):  # noqa: A001
     out = _W(np.abs(x._data))
     record(out, AbsBackward0, (x,), (x,))
-    return out
-
-
-class ReluBackward0(Node):
-    def backward(self, g):
-        (y,) = self._unpacked_saved
-        if not _GradState.enabled:
-            if g._data.size == 0:
-                return (g,)
-            from nnlite.kernels.elementwise import relu_backward
-
-            return (_W(relu_backward(g._data, y._data)),)
-        return (g * gt(y, 0).to(g.dtype),)
-
-
-def relu(x):
-    """``max(x, 0)``; one fused numba pass for floating inputs."""
-    xd = x._data
-    if xd.dtype.kind == "f" and xd.size:
-        from nnlite.kernels.elementwise import relu_forward
-
-        out = _W(relu_forward(xd))
-    else:
-        out = _W(np.maximum(xd, xd.dtype.type(0)))
-    if _GradState.enabled and x._requires_grad:
-        record(out, ReluBackward0, (x,), (out,))
     return out
 
 

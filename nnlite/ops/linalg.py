@@ -33,8 +33,69 @@ def _dn(t):
     )
 
 
-class MmBackward0(Node):
+def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    """``grad_W = g^T x`` (one BLAS call). A module-level function so tests can prove that a
+    frozen weight never reaches it."""
+    return g2.T @ x2
+
+
+def _col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``g2.sum(axis=0)`` for the bias gradient, added in torch's order (the same bits as torch's
+    bias gradient; the kernel is also quicker than numpy's reduction and a BLAS gemv at these
+    sizes); ``out`` receives it when given."""
+    return R.col_sum(g2, out)
+
+
+class _LinearRowsBackward(Node):
+    """Backward of ``y2 = x2 W^T + b`` on the 2-D rows ``x2`` (the AddmmBackward0/MmBackward0
+    node of torch's graph): ``gx2 = g W``, ``gW = g^T x2``, ``gb = sum_rows g``.
+
+    Its edges are torch's: (bias, x2, W^T) for addmm, (x2, W^T) for mm, where x2 and W^T are
+    light reshape/transpose nodes; the gradient for ``W^T`` is returned as a transposed view of
+    the contiguous ``gW``, which TBackward0 turns back without a copy.
+    """
+
     def backward(self, g):
+        x, w = self._unpacked_saved
+        nig = self.needs_input_grad
+        has_b = len(nig) == 3
+        need_x, need_w = nig[1 if has_b else 0], nig[-1]
+        in_f, out_f = self.in_f, self.out_f
+        gx = gw = gb = None
+        if not _GradState.enabled:
+            g2 = g._data.reshape(-1, out_f)
+            if need_x:
+                gx = _W(g2 @ w._data)
+            if need_w:
+                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)).T)
+            if has_b and nig[0]:
+                gb = _W(_col_sum(g2))
+        else:
+            g2 = g.reshape(-1, out_f)
+            if need_x:
+                gx = g2.mm(w)
+            if need_w:
+                gw = g2.t().mm(x.reshape(-1, in_f)).t()
+            if has_b and nig[0]:
+                gb = g2.sum(0)
+        return (gb, gx, gw) if has_b else (gx, gw)
+
+
+
+
+class AddmmBackward0(_LinearRowsBackward):
+    """The core node of ``F.linear`` with bias (torch's graph: addmm(bias, x2, W^T))."""
+
+
+class MmBackward0(Node):
+    """``mm``'s node; also the core node of ``F.linear`` without bias (``ops.nn.linear`` sets
+    ``in_f``), whose formula is ``_LinearRowsBackward``'s."""
+
+    in_f = None
+
+    def backward(self, g):
+        if self.in_f is not None:
+            return _LinearRowsBackward.backward(self, g)
         a, b = self._unpacked_saved
         ga = gb = None
         if not _GradState.enabled:
@@ -99,7 +160,15 @@ class BmmBackward0(MatmulBackward):
 
 
 class UnsafeViewBackward0(MatmulBackward):
-    pass
+    """matmul's node where torch's graph shows UnsafeViewBackward0 on top (batched @ 2-D);
+    also the reshape on top of F.linear's graph (``ops.nn.linear`` sets ``shape``)."""
+
+    shape = None
+
+    def backward(self, g):
+        if self.shape is not None:
+            return (g.reshape(self.shape),)
+        return MatmulBackward.backward(self, g)
 
 
 def matmul(a, b):

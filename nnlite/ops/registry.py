@@ -24,6 +24,7 @@ from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
 from nnlite.ops import special as Sp
 from nnlite.ops import svd as SVD
+from nnlite.ops.nn import activations as A
 
 
 class Op:
@@ -288,7 +289,7 @@ op("randn_like", C.randn_like)
 op("randperm", C.randperm)
 op("ravel", S.ravel, methods=("ravel",))
 op("reciprocal", E.reciprocal, methods=("reciprocal",), inplace=("reciprocal_",))
-op("relu", E.relu, methods=("relu",), inplace=("relu_",))
+op("relu", A.relu, methods=("relu",), inplace=("relu_",))
 op("remainder", E.remainder, methods=("__mod__", "remainder"), inplace=("remainder_", "__imod__"))
 op("repeat", S.repeat, methods=("repeat",))
 op("repeat_interleave", S.repeat_interleave, methods=("repeat_interleave",))

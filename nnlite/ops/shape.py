@@ -10,7 +10,7 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite._tensor import Size, Tensor, _as_array
 from nnlite.autograd.function import Node, record
-from nnlite.autograd.grad_mode import _CaptureState
+from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.ops import elementwise as E
 from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import check_index_range, sum_to, wrap_dim
@@ -187,7 +187,23 @@ swapaxes = swapdims = transpose
 
 
 class TBackward0(TransposeBackward0):
-    pass
+    """``t()``'s node (also the weight's transpose in F.linear's graph, see ``ops.nn.linear``).
+
+    On the plain path a gradient that is the transposed view of a contiguous array (as linear's
+    ``grad_W``) is turned back into that array: no copy."""
+
+    d0, d1 = 0, 1
+
+    def backward(self, g):
+        if _GradState.enabled:
+            return (g.t(),)
+        a = g._data.T
+        b = a.base
+        # a contiguous view of all of ``b`` (same shape and dtype) is ``b`` itself
+        if (b is not None and b.shape == a.shape and a.flags.c_contiguous
+                and b.flags.c_contiguous and b.dtype == a.dtype):
+            a = b
+        return (_W(a),)
 
 
 def t(x):
@@ -224,7 +240,14 @@ moveaxis = movedim
 
 
 class UnsqueezeBackward0(Node):
+    """``unsqueeze``'s node; also the node of a basic index whose last item is ``None``
+    (``x[:, None]``), which sets ``key``: then the gradient is the index's."""
+
+    key = None
+
     def backward(self, g):
+        if self.key is not None:
+            return (_pad_into(g, self.shape, self.key),)
         return (g.reshape(self.shape),)
 
 
@@ -555,13 +578,6 @@ def _norm_key(key, x):
     return tuple(out)
 
 
-class UnsqueezeIndexBackward(IndexBackward0):
-    pass
-
-
-UnsqueezeIndexBackward.__name__ = "UnsqueezeBackward0"
-
-
 _NOTHING = object()
 
 
@@ -576,7 +592,7 @@ def _basic_node_cls(k):
             continue
         last = item
     if last is None:
-        return UnsqueezeIndexBackward
+        return UnsqueezeBackward0
     if isinstance(last, (builtins.int, np.integer)):
         return SelectBackward0
     return SliceBackward0

@@ -322,7 +322,7 @@ class _NNLiteEstimator(BaseEstimator):
     def _split(self, X, y, stratify):
         from sklearn.model_selection import train_test_split
 
-        n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
+        n_val = max(1, round(self.validation_fraction * X.shape[0]))
         if X.shape[0] - n_val < 1:
             raise ValueError(f"early_stopping needs at least 2 samples, got {X.shape[0]}")
         try:

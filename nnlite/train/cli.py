@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         raise  # argparse's own usage errors (exit 2) and --help
     except BaseException as e:  # noqa: BLE001 (the boundary: everything becomes one line)
-        return report(PROG, e, debug=debug)
+        from nnlite.train.distributed import ending
+
+        # N ranks stopping together (Ctrl-C, NaN): rank 0 alone says so
+        return report(PROG, e, debug=debug, quiet=ending(e))
     finally:
         restore()
 

@@ -12,7 +12,8 @@ command). Every rank builds the same data, model and optimizer from the seed; th
 - each batch one tiny allreduce agrees on "some rank's loss is NaN/inf" and "some rank got
   Ctrl-C/SIGTERM", so every rank stops at the same batch; epoch sums are allreduced and
   rank 0's epoch logs broadcast before callbacks, so early stopping and plateau schedulers
-  decide the same everywhere;
+  decide the same everywhere; a stop (Ctrl-C/SIGTERM, NaN) is taken only once agreed, so
+  every rank stops at the same batch and the job ends with the exit status, not an abort;
 - only rank 0 prints and writes the run directory (checkpoints after a barrier, with every
   rank's RNG state); the other ranks write small files into a private temporary directory;
 - dropout draws from a stream seeded per rank; ``--resume`` restores each rank's stream when
@@ -26,7 +27,6 @@ import atexit
 import math
 import os
 import shutil
-import signal
 import tempfile
 
 import numpy as np
@@ -127,6 +127,7 @@ class _Ranks:
                               f"cannot be split over {world} ranks")
         self.ddp = None
         self.rows = (1, 1)  # (this rank's rows, global rows) of the batch in progress
+        self.stop_agreed = False  # every rank saw "some rank got Ctrl-C/SIGTERM"
         self._tmp = None
 
     # ---- building -------------------------------------------------------------------------
@@ -238,8 +239,9 @@ class _Ranks:
         g.calls += 1
         pg.wait(g.comm.Iallreduce(g.mpi.IN_PLACE, flags, op=g.mpi.MAX),
                 "trainer batch agreement")
-        if flags[1] and trainer._stop_signal is None:
-            trainer._stop_signal = signal.SIGINT
+        if flags[1]:
+            # every rank stops at the start of the next batch (Trainer._check_stop_request)
+            self.stop_agreed = True
         if flags[0]:
             return (value if not math.isfinite(value) else math.nan), loss
         mine, total = self.rows
@@ -309,6 +311,20 @@ class _ShardedLoader:
 
     def load_state_dict(self, state):
         return self.loader.load_state_dict(state)
+
+
+def ending(exc: BaseException) -> bool:
+    """The CLI's last word on the exception ``exc`` that ends this process's run: True when
+    this is a rank other than 0 and every rank ends with it at the same batch (Ctrl-C/SIGTERM
+    or a NaN loss agreed in ``on_batch``), so rank 0 alone reports it. Such an ending is also
+    announced to the worker, which then lets the job end with the exit status instead of
+    aborting it (no rank is left waiting)."""
+    if not isinstance(_current, _Ranks) or not getattr(exc, "every_rank", False):
+        return False
+    from nnlite.distributed import process_group as pg
+
+    pg.exit_agreed()
+    return not _current.writer
 
 
 def rank_zero_only_output(quiet: bool, progress: bool) -> tuple[bool, bool]:

@@ -51,12 +51,14 @@ def one_line(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def report(prog: str, exc: BaseException, *, debug: bool, run_dir: str | None = None) -> int:
-    """Print ``exc`` as one line (after its traceback if ``debug``) and return the exit status."""
+def report(prog: str, exc: BaseException, *, debug: bool, run_dir: str | None = None,
+           quiet: bool = False) -> int:
+    """Print ``exc`` as one line (after its traceback if ``debug``) and return the exit status
+    (``quiet``: print nothing, e.g. on ranks other than 0 when rank 0 says the same)."""
     from nnlite.train.schema import ConfigError
     from nnlite.train.trainer import NonFiniteLoss, TrainingInterrupted
 
-    if debug:
+    if debug and not quiet:
         traceback.print_exception(exc, file=sys.stderr)
     where = run_dir or getattr(exc, "run_dir", None)
     resume = f"; continue with: {prog} --resume {where}" if where else ""
@@ -90,5 +92,6 @@ def report(prog: str, exc: BaseException, *, debug: bool, run_dir: str | None = 
         hint = "" if debug else " (rerun with --debug for the traceback)"
         line = (f"{prog}: internal error: {type(exc).__name__}: {exc}{hint}; this is a bug in "
                 "nnlite, please report it")
-    print(one_line(line), file=sys.stderr)
+    if not quiet:
+        print(one_line(line), file=sys.stderr)
     return code

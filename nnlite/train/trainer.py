@@ -303,7 +303,9 @@ class Trainer:
                 value, loss = self.dist.on_batch(self, value, loss)
             if not math.isfinite(value):
                 self._consistent = True  # nothing was updated for this batch
-                raise NonFiniteLoss(epoch, self.batch + 1, value)
+                err = NonFiniteLoss(epoch, self.batch + 1, value)
+                err.every_rank = self.dist is not None  # on_batch made it every rank's NaN
+                raise err
             self.optimizer.zero_grad()
             loss.backward()
             if self.grad_clip is not None:
@@ -491,12 +493,21 @@ class Trainer:
 
     # ---- signals and progress ------------------------------------------------------------
     def _check_stop_request(self) -> None:
-        if self._stop_signal is not None:
+        # N ranks: only a stop every rank agreed on (at a batch, see train.distributed), so
+        # all ranks stop at the same point; a signal seen by one rank alone waits for the
+        # next agreement
+        requested = (self._stop_signal is not None if self.dist is None
+                     else self.dist.stop_agreed)
+        if requested:
             self._stop_signal = None
+            if self.dist is not None:
+                self.dist.stop_agreed = False
             saved = self.checkpoint_fn is not None
             if saved:
                 self.checkpoint_fn(self, "interrupt")
-            raise TrainingInterrupted(self.epoch + (1 if self.batch else 0), self.batch, saved)
+            err = TrainingInterrupted(self.epoch + (1 if self.batch else 0), self.batch, saved)
+            err.every_rank = self.dist is not None
+            raise err
 
     def _install_signal_handlers(self):
         if threading.current_thread() is not threading.main_thread():

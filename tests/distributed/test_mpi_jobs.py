@@ -49,15 +49,17 @@ def test_a_failing_rank_ends_the_job(how, expect):
 
 def test_pytorch_ddp_script_runs_unchanged_and_matches_torch(tmp_path):
     """A torch DDP script (init, DDP wrap, DistributedSampler + set_epoch, rank-0 save) run
-    with torch = nnlite on 2 ranks; its losses and saved weights equal real torch training
-    the same global batches in one process (what DDP's averaging is equivalent to)."""
+    unchanged on 2 ranks with ``python -m nnlite.compat`` (torch imports resolve to nnlite);
+    its losses and saved weights equal real torch training the same global batches in one
+    process (what DDP's averaging is equivalent to)."""
     need_mpi()
     torch = pytest.importorskip("torch")
     import nnlite
 
-    # through the launcher, as a user runs it: nnlite-run --nproc-per-node 2 script args
+    # as a user runs it (torchrun -> nnlite-run): nnlite-run --nproc-per-node 2 -m
+    # nnlite.compat script.py args
     cmd = [sys.executable, "-m", "nnlite.distributed.run", "--nproc-per-node", "2",
-           str(PROGS / "as_torch.py"), str(PROGS / "torch_ddp_script.py"),
+           "-m", "nnlite.compat", str(PROGS / "torch_ddp_script.py"),
            str(tmp_path / "model.pt")]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env())

@@ -123,7 +123,7 @@ def test_names_static_shape_and_training_mode_restored(tmp_path):
     model.eval()
     np.testing.assert_allclose(sess.run(["logits"], {"features": x})[0], reference(model, x),
                                rtol=1e-5, atol=1e-6)
-    with pytest.raises(Exception):  # static batch: a batch of 5 is refused
+    with pytest.raises(Exception, match="dimensions"):  # static batch: a batch of 5 is refused
         sess.run(None, {"features": np.ones((5, 3), np.float32)})
 
 
@@ -173,7 +173,8 @@ def test_cli_export_run_takes_raw_features(tmp_path, config, capsys):
     rng = np.random.default_rng(0)
     raw = (np.asarray(p.record["x_mean"]) + rng.normal(size=(9, p.n_features))
            * np.asarray(p.record["x_std"])).astype(np.float32)
-    sess = session(open(os.path.join(out, "model.onnx"), "rb").read())
+    with open(os.path.join(out, "model.onnx"), "rb") as fh:
+        sess = session(fh.read())
     got = sess.run(None, {"input": raw})[0]
     if p.task == "classification":
         np.testing.assert_allclose(got, p.predict_proba(raw), rtol=1e-5, atol=1e-6)

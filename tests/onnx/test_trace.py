@@ -214,6 +214,44 @@ def test_float64_and_compiled_models_export_as_float32():
     assert model[0].weight.dtype == nnlite.float64  # the model itself is not converted
 
 
+class MoreOps(nn.Module):
+    """The rest of the converter table: each op once, two outputs (one int64)."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = nn.Parameter(nnlite.randn(10, 3))
+
+    def forward(self, x, idx):
+        a, b, c = x.split([2, 2, 4], dim=1)
+        u = nnlite.prod(a.abs() + 0.5, dim=1, keepdim=True) + nnlite.logsumexp(b, dim=1, keepdim=True)
+        v = c.unflatten(1, (2, 2)).swapaxes(1, 2).flatten(1)
+        w = nnlite.square(v) + nnlite.rsqrt(v.abs() + 1) + nnlite.sign(v) + nnlite.floor(v)
+        w = w + nnlite.reciprocal(v.abs() + 2) + nnlite.erf(v) + nnlite.minimum(v, u)
+        w = w + (v >= 0).float() + (v <= 0.5).to(nnlite.float32) + (v == u).float()
+        w = w + ((v > 0) & ~(v > 1) | (v != u)).float() + v // 0.7 + 2.0 // (v.abs() + 1)
+        w = w + nnlite.div(v, 0.3, rounding_mode="floor") + nnlite.min(v, dim=1).values[:, None]
+        e = F.embedding(idx, self.table).sum(1)
+        p = F.pad(w, (1, 2), value=0.25)
+        out = nnlite.cat([p, e], dim=1)
+        return out, out.argmax(dim=1)
+
+
+def test_more_ops_match_nnlite():
+    nnlite.manual_seed(0)
+    model = MoreOps().eval()
+    ex = (nnlite.randn(2, 8), nnlite.randint(0, 10, (2, 3)))
+    data = to_onnx(model, ex, input_names=["x", "idx"], output_names=["out", "best"],
+                   dynamic_axes={"x": {0: "b"}, "idx": {0: "b"}})
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 8)).astype(np.float32)
+    idx = rng.integers(0, 10, size=(6, 3)).astype(np.int64)
+    got = run(data, {"x": x, "idx": idx})
+    want = nn_out(model, x, idx)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+    assert got[1].dtype == np.int64
+    np.testing.assert_array_equal(got[1], want[1])
+
+
 def test_default_names_are_the_forward_parameters_and_kwargs_pass_through():
     class Scaled(nn.Module):
         def forward(self, x, y, scale=1.0):
@@ -225,6 +263,45 @@ def test_default_names_are_the_forward_parameters_and_kwargs_pass_through():
     assert [o.name for o in proto.graph.output] == ["output"]
     a = np.full((2, 3), 2.0, np.float32)
     np.testing.assert_allclose(run(data, {"x": a, "y": a})[0], 16.0)
+
+
+def test_torch_2_keywords_kwargs_dynamic_shapes_and_return_value():
+    import nnlite.onnx as nx
+
+    seen = []
+
+    class Gate(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x, mask=None):
+            seen.append(nx.is_in_onnx_export())
+            return self.fc(x) * mask
+
+    class Dim:  # torch.export.Dim's shape: a named object
+        __name__ = "batch"
+
+    nnlite.manual_seed(0)
+    model = Gate().eval()
+    x, mask = nnlite.randn(2, 4), nnlite.ones(2, 4)
+    proto = export(model, (x,), None, kwargs={"mask": mask}, dynamo=False, verify=True,
+                   external_data=False, optimize=True, report=False,
+                   dynamic_shapes={"x": {0: Dim()}, "mask": {0: "batch"}},
+                   training=nx.TrainingMode.EVAL)
+    # traced once; the check with a longer batch runs the model again, outside the export
+    assert seen == [True, False] and not nx.is_in_onnx_export()
+    assert [i.name for i in proto.graph.input] == ["x", "mask"]
+    assert [[d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]
+            for i in proto.graph.input] == [["batch", 4], ["batch", 4]]
+    xv = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    mv = (np.arange(24).reshape(6, 4) % 2).astype(np.float32)
+    np.testing.assert_allclose(run(proto.SerializeToString(), {"x": xv, "mask": mv})[0],
+                               nn_out(model, xv, mv)[0], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="TrainingMode.TRAINING"):
+        export(model, (x,), None, kwargs={"mask": mask}, training=nx.TrainingMode.TRAINING)
+    with pytest.raises(ValueError, match="dynamic_shapes names 'y'"):
+        export(model, (x, mask), None, dynamic_shapes={"y": {0: "b"}})
 
 
 def test_patches_are_removed_even_after_an_error():
@@ -328,6 +405,23 @@ class ReturnsDict(nn.Module):
 def test_unsupported_is_refused_with_the_op_and_module_named(model, example, pattern):
     with pytest.raises(UnsupportedOperatorError, match=pattern):
         to_onnx(model, example)
+
+
+class BakesBatch(nn.Module):
+    def forward(self, x):
+        return x.sum(0) / x.shape[0] + nnlite.zeros(x.size(0), 1)
+
+
+def test_a_size_baked_into_the_trace_is_refused_for_dynamic_axes():
+    """x.shape[0] used as a number holds for the example's batch only: with dynamic_axes the
+    graph is re-run one longer and refused; without, the static graph is right."""
+    with pytest.raises(UnsupportedOperatorError, match=r"holds only for the example's sizes.*"
+                                                       r"\{'input': \[4\]\}.*x.shape"):
+        to_onnx(BakesBatch(), nnlite.randn(3, 2), dynamic_axes={"input": {0: "batch"}})
+    x = np.random.default_rng(0).normal(size=(3, 2)).astype(np.float32)
+    data = to_onnx(BakesBatch(), nnlite.randn(3, 2))
+    np.testing.assert_allclose(run(data, {"input": x})[0], nn_out(BakesBatch(), x)[0],
+                               rtol=1e-6)
 
 
 def test_bad_names_and_examples_refused():

@@ -18,7 +18,7 @@ import nnlite
 from nnlite import nn
 from nnlite.sklearn import NNLiteClassifier, NNLiteRegressor
 
-FAST = dict(hidden_layer_sizes=(16,), epochs=12, lr=3e-2, batch_size=32, random_state=0)
+FAST = {"hidden_layer_sizes": (16,), "epochs": 12, "lr": 3e-2, "batch_size": 32, "random_state": 0}
 
 # Skipped (expected to fail), and why: the check builds the estimator and calls set_params with
 # one value per name in __init__'s signature, including the literal name 'kwargs' of the

@@ -70,23 +70,12 @@ def _pointwise(name, fwd, bwd_np, bwd_t, save="x"):
     return op
 
 
-def _relu_fwd(x):
-    return _kernels("elementwise").relu_forward(x) if x.size else x.copy()
-
-
-def _relu_bwd_np(g, x, y):
-    return _kernels("elementwise").relu_backward(g, y) if g.size else g.copy()
-
-
 def _relu_bwd_t(g, x, y):
     return g.masked_fill(y <= 0, 0.0)  # torch's threshold_backward: NaN units pass g
 
 
-_relu = _pointwise("ReluBackward0", _relu_fwd, _relu_bwd_np, _relu_bwd_t, save="y")
-
-
-class ReluBackward0(_relu.node_cls):
-    """ReLU's node on the lean path (no ``kw``, no ``save`` dispatch): saves only the output."""
+class ReluBackward0(Node):
+    """ReLU's node: saves only the output; one fused numba pass on the plain path."""
 
     def backward(self, g):
         (y,) = self._unpacked_saved
@@ -95,8 +84,6 @@ class ReluBackward0(_relu.node_cls):
             return (_W(_kernels("elementwise").relu_backward(gd, y._data) if gd.size
                        else gd.copy()),)
         return (_relu_bwd_t(g, None, y),)
-
-
 
 
 def _leaky_fwd(x, slope):
@@ -117,21 +104,31 @@ def _leaky_bwd_t(g, x, y, slope):
 _leaky_relu = _pointwise("LeakyReluBackward0", _leaky_fwd, _leaky_bwd_np, _leaky_bwd_t)
 
 
-def _elu_fwd(x, alpha):
+def _elu_fwd(x, alpha, scale=None):
+    if scale is not None:  # selu: scale * elu(x, alpha), torch's EluBackward0 with scale
+        t = x.dtype.type
+        return np.where(x > 0, x * t(scale), np.expm1(np.minimum(x, 0)) * t(alpha * scale))
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
-def _elu_bwd_np(g, x, y, alpha):
+def _elu_bwd_np(g, x, y, alpha, scale=None):
+    if scale is not None:
+        t = g.dtype.type
+        d = np.where(x <= 0, np.exp(np.minimum(x, 0)) * t(alpha * scale), t(scale))
+        return g * d.astype(g.dtype, copy=False)
     # torch tests x <= 0 for the exponential branch: a NaN input gets the linear slope
     return g * np.where(x <= 0, alpha * np.exp(np.minimum(x, 0)), 1).astype(g.dtype, copy=False)
 
 
-def _elu_bwd_t(g, x, y, alpha):
+def _elu_bwd_t(g, x, y, alpha, scale=None):
     pos = (x <= 0).logical_not().to(g.dtype)
+    if scale is not None:
+        return g * (pos * scale + (1 - pos) * x.clamp(max=0).exp() * (alpha * scale))
     neg_part = x.clamp(max=0).exp() * alpha
     return g * (pos + (1 - pos) * neg_part)
 
 
+# elu and selu (torch names both EluBackward0: one node, ``scale`` set for selu)
 _elu = _pointwise("EluBackward0", _elu_fwd, _elu_bwd_np, _elu_bwd_t)
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
@@ -313,29 +310,9 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _selu_fwd(x):
-    t = x.dtype.type
-    return np.where(x > 0, x * t(_SELU_SCALE),
-                    np.expm1(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE))
-
-
-def _selu_bwd_np(g, x, y):
-    t = g.dtype.type
-    d = np.where(x <= 0, np.exp(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE), t(_SELU_SCALE))
-    return g * d.astype(g.dtype, copy=False)
-
-
-def _selu_bwd_t(g, x, y):
-    pos = (x <= 0).logical_not().to(g.dtype)
-    return g * (pos * _SELU_SCALE + (1 - pos) * x.clamp(max=0).exp() * (_SELU_ALPHA * _SELU_SCALE))
-
-
-_selu = _pointwise("EluBackward0", _selu_fwd, _selu_bwd_np, _selu_bwd_t)  # torch's name
-
-
 def selu(x: Tensor) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants (one op, as torch)."""
-    return _selu(x)
+    return _elu(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
 def _mish_fwd(x):
@@ -460,11 +437,13 @@ _silu = _pointwise("SiluBackward0", _silu_fwd, _silu_bwd_np, _silu_bwd_t)
 
 
 def relu(x: Tensor) -> Tensor:
-    # lean path of _relu (the per-step hot op): no errstate, no kw, one fused numba pass
+    """``max(x, 0)`` (``torch.relu``, ``F.relu``, ``Tensor.relu``): one fused numba pass for a
+    non-empty floating input (the per-step hot op: no errstate, no kw), numpy otherwise."""
     xd = x._data
-    if xd.dtype.kind != "f" or not xd.size:
-        return _relu(x)
-    out = _W(_kernels("elementwise").relu_forward(xd))
+    if xd.dtype.kind == "f" and xd.size:
+        out = _W(_kernels("elementwise").relu_forward(xd))
+    else:
+        out = _W(np.maximum(xd, xd.dtype.type(0)))
     if _GradState.enabled and x._requires_grad:
         record(out, ReluBackward0, (x,), (out,))
     if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile

@@ -181,9 +181,14 @@ def _params(node_or_args):
 
 
 class ConvolutionBackward0(Node):
-    """Backward of ``y = conv(x, w) + b``: transposed conv for x, conv of x with g for w."""
+    """Backward of ``y = conv(x, w) + b``: transposed conv for x, conv of x with g for w; with
+    ``transposed`` set (torch's field), of ``y = conv_transpose(x, w) + b``."""
+
+    transposed = False
 
     def backward(self, g):
+        if self.transposed:
+            return _conv_transpose_backward(self, g)
         saved = self._unpacked_saved
         x, w = saved[0], saved[1]
         nig = self.needs_input_grad
@@ -440,36 +445,34 @@ def pad_mode(x: Tensor, pad, mode: str) -> Tensor:
 # the ops above: d/dx = conv(gy, w), d/dw = conv_weight_grad(gy, x), d/db = sum gy.
 
 
-class _ConvTransposeBackward(Node):
-    """Backward of ``y = conv_transpose(x, w) + b`` (PyTorch names it ConvolutionBackward0)."""
+def _conv_transpose_backward(node, g):
+    """``ConvolutionBackward0``'s formula when ``transposed`` is set, for
+    ``y = conv_transpose(x, w) + b``."""
+    x, w = node._unpacked_saved
+    nig = node.needs_input_grad
+    p = _params(node)
+    gx = gw = gb = None
+    dims = (0, 2, 3) if g._data.ndim == 4 else (0, 2)
+    if not _GradState.enabled:
+        geo = _geom(g._data.shape, w._data.shape, *p)
+        if nig[0]:
+            y, cols = conv_forward_np(_as4(g._data), _as4(w._data), geo)
+            gx = _W(y.reshape(x._data.shape))
+        if nig[1]:
+            cols = geo.cols(_as4(g._data))
+            gw = _W(conv_weight_grad_np(cols, _as4(x._data), geo).reshape(w._data.shape))
+        if len(nig) > 2 and nig[2]:
+            gb = _W(g._data.sum(axis=dims))
+    else:
+        if nig[0]:
+            gx = convolution(g, w, None, *p, keep_cols=False)
+        if nig[1]:
+            gw = conv_weight_grad(g, x, w._data.shape, *p)
+        if len(nig) > 2 and nig[2]:
+            gb = g.sum(dims)
+    return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
 
-    def backward(self, g):
-        x, w = self._unpacked_saved
-        nig = self.needs_input_grad
-        p = _params(self)
-        gx = gw = gb = None
-        dims = (0, 2, 3) if g._data.ndim == 4 else (0, 2)
-        if not _GradState.enabled:
-            geo = _geom(g._data.shape, w._data.shape, *p)
-            if nig[0]:
-                y, cols = conv_forward_np(_as4(g._data), _as4(w._data), geo)
-                gx = _W(y.reshape(x._data.shape))
-            if nig[1]:
-                cols = geo.cols(_as4(g._data))
-                gw = _W(conv_weight_grad_np(cols, _as4(x._data), geo).reshape(w._data.shape))
-            if len(nig) > 2 and nig[2]:
-                gb = _W(g._data.sum(axis=dims))
-        else:
-            if nig[0]:
-                gx = convolution(g, w, None, *p, keep_cols=False)
-            if nig[1]:
-                gw = conv_weight_grad(g, x, w._data.shape, *p)
-            if len(nig) > 2 and nig[2]:
-                gb = g.sum(dims)
-        return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
 
-
-_ConvTransposeBackward.__name__ = _ConvTransposeBackward.__qualname__ = "ConvolutionBackward0"
 
 
 def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding,
@@ -552,8 +555,9 @@ def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding
         y += bias._data.reshape((1, -1) + (1,) * nd)
     out = _W(y)
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    node = record(out, _ConvTransposeBackward, inputs)
+    node = record(out, ConvolutionBackward0, inputs)
     if node is not None:
+        node.transposed = True
         node.save_for_backward(x, weight)
         node.stride, node.pads, node.dilation, node.groups = s, pads, d, groups
     return out.squeeze(0) if unbatched else out

@@ -9,8 +9,9 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.kernels import load as _kernels
-from nnlite.ops import reduce as R
 from nnlite.ops._util import TYPE_NAMES as _NAMES
+from nnlite.ops.linalg import AddmmBackward0, MmBackward0, UnsafeViewBackward0
+from nnlite.ops.shape import TBackward0, UnsqueezeBackward0, ViewBackward0
 
 _W = Tensor._wrap
 
@@ -22,92 +23,16 @@ def _const(arr: np.ndarray) -> Tensor:
 # ---- linear --------------------------------------------------------------------------------
 
 
-def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """``grad_W = g^T x`` (one BLAS call). A module-level function so tests can prove that a
-    frozen weight never reaches it."""
-    return g2.T @ x2
-
-
-def _col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``g2.sum(axis=0)`` for the bias gradient, added in torch's order (the same bits as torch's
-    bias gradient; the kernel is also quicker than numpy's reduction and a BLAS gemv at these
-    sizes); ``out`` receives it when given."""
-    return R.col_sum(g2, out)
-
-
-class LinearBackward0(Node):
-    """Backward of ``y2 = x2 W^T + b`` on the 2-D rows ``x2`` (the AddmmBackward0/MmBackward0
-    node of torch's graph): ``gx2 = g W``, ``gW = g^T x2``, ``gb = sum_rows g``.
-
-    Its edges are torch's: (bias, x2, W^T) for addmm, (x2, W^T) for mm, where x2 and W^T are
-    light reshape/transpose nodes; the gradient for ``W^T`` is returned as a transposed view of
-    the contiguous ``gW``, which TBackward0 turns back without a copy.
-    """
-
-    def backward(self, g):
-        x, w = self._unpacked_saved
-        nig = self.needs_input_grad
-        has_b = len(nig) == 3
-        need_x, need_w = nig[1 if has_b else 0], nig[-1]
-        in_f, out_f = self.in_f, self.out_f
-        gx = gw = gb = None
-        if not _GradState.enabled:
-            g2 = g._data.reshape(-1, out_f)
-            if need_x:
-                gx = _W(g2 @ w._data)
-            if need_w:
-                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)).T)
-            if has_b and nig[0]:
-                gb = _W(_col_sum(g2))
-        else:
-            g2 = g.reshape(-1, out_f)
-            if need_x:
-                gx = g2.mm(w)
-            if need_w:
-                gw = g2.t().mm(x.reshape(-1, in_f)).t()
-            if has_b and nig[0]:
-                gb = g2.sum(0)
-        return (gb, gx, gw) if has_b else (gx, gw)
-
-
-class AddmmBackward0(LinearBackward0):
-    pass
-
-
-class MmBackward0(LinearBackward0):
-    pass
-
-
-class _LinearT(Node):
-    """TBackward0 for the weight's transpose in a Linear: the gradient transposed back (the
-    contiguous array LinearBackward0 made, not a copy)."""
-
-    def backward(self, g):
-        if _GradState.enabled:
-            return (g.t(),)
-        a = g._data.T
-        b = a.base
-        if b is not None and b.shape == a.shape and b.flags.c_contiguous:
-            a = b
-        return (_W(a),)
-
-
-_LinearT.__name__ = _LinearT.__qualname__ = "TBackward0"
-
-
-class _LinearReshape(Node):
-    """A light reshape node of the Linear graph (torch's ViewBackward0 & co)."""
+class SqueezeBackward4(Node):
+    """The reshape on top of F.linear's graph for a 1-D input without bias (torch's name)."""
 
     def backward(self, g):
         return (g.reshape(self.shape),)
 
 
-def _reshape_cls(name):
-    return type(name, (_LinearReshape,), {})
-
-
-_VIEW, _UNSAFE_VIEW = _reshape_cls("ViewBackward0"), _reshape_cls("UnsafeViewBackward0")
-_SQUEEZE4, _UNSQUEEZE = _reshape_cls("SqueezeBackward4"), _reshape_cls("UnsqueezeBackward0")
+# the light reshape/transpose nodes around the addmm/mm node: the shape ops' own classes
+_VIEW, _UNSAFE_VIEW = ViewBackward0, UnsafeViewBackward0
+_SQUEEZE4, _UNSQUEEZE, _LinearT = SqueezeBackward4, UnsqueezeBackward0, TBackward0
 
 
 def _light(cls, edge, shape, dt):

@@ -158,9 +158,20 @@ def named_loss(value: Tensor, cls, reduction: str, loss_shape: tuple, inputs: tu
 
 
 class NllLossBackward0(Node):
-    """Backward of the fused softmax + cross-entropy (PyTorch's graph ends in NllLossBackward0)."""
+    """Backward of the fused softmax + cross-entropy (PyTorch's graph ends in NllLossBackward0).
+
+    ``nll_loss`` on log-probabilities is composed from differentiable ops; its result gets this
+    node with ``composite`` set, which passes the gradient through (torch's name on top)."""
+
+    composite = False
+    coef = None  # nll_loss: the fixed d loss / d input (the loss is linear in the input)
 
     def backward(self, g):
+        if self.coef is not None:
+            gr = g.reshape(-1, 1) if self.reduction == "none" else g.reshape(1, 1)
+            return (_from_class_last_t(gr * Tensor._wrap(self.coef), self.in_shape),)
+        if self.composite:
+            return (g,)
         (logits,) = self._unpacked_saved
         m, c = self.rows_shape
         if not _GradState.enabled:
@@ -539,16 +550,6 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return apply_reduction(loss, reduction)
 
 
-class _NllLossNode(Node):
-    """One node for ``nll_loss`` as torch's graph has it. The loss is linear in the input, so
-    the gradient is ``g`` times a fixed coefficient per element (differentiable in ``g``)."""
-
-    def backward(self, g):
-        gr = g.reshape(-1, 1) if self.reduction == "none" else g.reshape(1, 1)
-        return (_from_class_last_t(gr * Tensor._wrap(self.coef), self.in_shape),)
-
-
-_NllLossNode.__name__ = _NllLossNode.__qualname__ = "NllLossBackward0"
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -558,7 +559,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     with no_grad():
         value = _nll_loss(input, target, weight, ignore_index, reduction)
     out = Tensor._wrap(value._data)
-    node = record(out, _NllLossNode, (input,))
+    node = record(out, NllLossBackward0, (input,))
     if node is not None:
         xd = input._data
         c = xd.shape[1] if xd.ndim >= 2 else xd.shape[0]

@@ -45,9 +45,17 @@ def _bn_dims(ndim: int):
 
 
 class NativeBatchNormBackward0(Node):
-    """Training-mode backward through the batch statistics (fused kernel or Tensor ops)."""
+    """Training-mode backward through the batch statistics (fused kernel or Tensor ops).
+
+    ``empty`` is set for a training batch with no elements: no statistics, zero gradients for
+    weight and bias (as torch)."""
+
+    empty = False
 
     def backward(self, g):
+        if self.empty:
+            return tuple(None if not need else _W(np.zeros(shape, g._data.dtype))
+                         for need, shape in zip(self.needs_input_grad, self.in_shapes))
         saved = self._unpacked_saved
         x = saved[0]
         w = saved[1] if self.has_w else None
@@ -158,24 +166,14 @@ def _fusable_stats(rm, rv) -> bool:
     return True
 
 
-class _EmptyBatchNormBackward(NativeBatchNormBackward0):
-    """An empty training batch: no statistics, zero gradients for weight and bias."""
-
-    def backward(self, g):
-        return tuple(None if not need else _W(np.zeros(shape, g._data.dtype))
-                     for need, shape in zip(self.needs_input_grad, self.in_shapes))
-
-
-_EmptyBatchNormBackward.__name__ = "NativeBatchNormBackward0"
-
-
 def _empty_batch_norm(input, weight, bias, eps):
     """torch's answer for a training batch with no elements: an empty result, running stats
     untouched, zero gradients for weight and bias (instead of a statistics error)."""
     out = _W(np.empty(input._data.shape, input._data.dtype))
     inputs = tuple(t for t in (input, weight, bias) if t is not None)
-    node = record(out, _EmptyBatchNormBackward, inputs)
+    node = record(out, NativeBatchNormBackward0, inputs)
     if node is not None:
+        node.empty = True
         node.in_shapes = tuple(t._data.shape for t in inputs)
     return out
 
