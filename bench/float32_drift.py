@@ -109,6 +109,10 @@ def part2():
         "tanh": lambda m, t: t(a).tanh(),
         "sigmoid": lambda m, t: t(a).sigmoid(),
         "layer_norm": lambda m, t: m.nn.functional.layer_norm(t(a), (128,)),
+        "batch_norm(train)": lambda m, t: m.nn.functional.batch_norm(
+            t(a), None, None, training=True),
+        "sum(dim=(0,1)) 3-d": lambda m, t: t(a.reshape(8, 8, 128)).sum((0, 1)),
+        "sum(dim=(0,2)) 3-d": lambda m, t: t(a.reshape(8, 8, 128)).sum((0, 2)),
     }
 
     print("Part 2: one float32 op on the same inputs: elements differing from torch, max ULPs")
@@ -132,6 +136,15 @@ def part2():
             res.append(x.grad.numpy())
         n, mx, size = _ulps(*res)
         print(f"  {name:16s} {n:6d} / {size:6d} differ, max {mx} ulp")
+    # the bias gradient of a linear layer: a dim-0 sum of the incoming gradient
+    res = []
+    for m in (torch, nnlite):
+        bias = m.zeros(96, requires_grad=True)
+        (m.nn.functional.linear(m.tensor(a), m.tensor(w), bias) * m.tensor(b[:64, :96])
+         ).sum().backward()
+        res.append(bias.grad.numpy())
+    n, mx, size = _ulps(*res)
+    print(f"  {'linear bias grad':16s} {n:6d} / {size:6d} differ, max {mx} ulp")
     # optimizer updates, one step from the same state
     for opt in ("SGD", "Adam", "AdamW"):
         res = []

@@ -1,6 +1,8 @@
-"""``torch.linalg`` subset: norms, inverse, determinant, solve, svd (differentiable).
+"""``torch.linalg`` subset: norms, inverse, determinant, solve, svd, eigh, cholesky, qr,
+slogdet, pinv, lstsq, matrix_rank, solve_triangular, matrix_power (differentiable).
 
-A facade: the ops and their nodes live in :mod:`nnlite.ops.linalg` and :mod:`nnlite.ops.svd`.
+A facade: the ops and their nodes live in :mod:`nnlite.ops.linalg`, :mod:`nnlite.ops.svd` and
+:mod:`nnlite.ops.decompositions`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ from nnlite.ops.linalg import linalg_matrix_norm as matrix_norm
 from nnlite.ops.linalg import linalg_norm as norm
 from nnlite.ops.linalg import linalg_solve as solve
 from nnlite.ops.linalg import linalg_vector_norm as vector_norm
+from nnlite.ops.decompositions import cholesky, eigh, eigvalsh, lstsq, matrix_rank, pinv, qr
+from nnlite.ops.decompositions import _LinAlgError as LinAlgError
+from nnlite.ops.decompositions import slogdet, solve_triangular
 from nnlite.ops.linalg import matmul
+from nnlite.ops.linalg import matrix_power
 from nnlite.ops.svd import linalg_svd as svd
 from nnlite.ops.svd import svdvals
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "matmul", "svd",
-           "svdvals"]
+           "svdvals", "eigh", "eigvalsh", "cholesky", "qr", "slogdet", "pinv", "lstsq",
+           "matrix_rank", "solve_triangular", "matrix_power", "LinAlgError"]

@@ -150,24 +150,11 @@ def weight_grad_into(p, g2, x2):
     return _blas.matmul(g2.T, x2, out)
 
 
-_ONES: dict = {}
-
-
 def col_sum_into(p, g2):
-    """``_col_sum(g2)`` (the bias gradient: ``ones @ g2``, numpy's sum past 4096 rows), into
+    """``_col_sum(g2)`` (the bias gradient, added in torch's order as eager adds it), into
     ``p``'s gradient slot when it may be."""
     out = grad_slot(p)
-    if out is None:
-        return _ops_attr("_col_sum")(g2)
-    m, dt = g2.shape[0], g2.dtype
-    if m > 4096 or dt not in _FLOATS:
-        return g2.sum(axis=0, out=out)
-    ones = _ONES.get((m, dt))
-    if ones is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        ones = _ONES[(m, dt)] = np.ones(m, dt)
-    return np.matmul(ones, g2, out=out)
+    return _ops_attr("_col_sum")(g2, out)
 
 
 def grad_or_empty(p, n, dt):

@@ -70,8 +70,13 @@ class Subset(Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
-    def _batch(self, indices: np.ndarray) -> tuple:
-        return self.dataset._batch(np.asarray(self.indices)[indices])
+    @property
+    def _batch(self):
+        # only when the wrapped dataset gathers whole batches (a user Dataset subclass does not:
+        # the DataLoader then asks sample by sample)
+        inner = self.dataset._batch
+        idx = np.asarray(self.indices)
+        return lambda indices: inner(idx[indices])
 
 
 class ConcatDataset(Dataset):

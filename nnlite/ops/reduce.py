@@ -64,6 +64,65 @@ class SumBackward1(SumBackward0):
     pass
 
 
+_LANES = {}
+
+
+def _torch_order_sum(xd, ax, keepdim):
+    """``xd.sum(ax)`` added in the order of torch's CPU kernel (see nnlite.kernels.summation),
+    for float32/float64 C-contiguous arrays whose reduced axes are adjacent; None otherwise
+    (numpy then sums: exact for integers, a few ulps off torch's float rounding)."""
+    if xd.dtype.kind != "f" or xd.dtype.itemsize < 4 or xd.size == 0 or not \
+            xd.flags.c_contiguous or xd.ndim == 0:
+        return None
+    nd = xd.ndim
+    axes = tuple(range(nd)) if ax is None else tuple(sorted(ax))
+    if axes != tuple(range(axes[0], axes[-1] + 1)):
+        return None
+    shape = xd.shape
+    outer = _count(shape[: axes[0]], None)
+    red = _count(shape, axes)
+    inner = _count(shape[axes[-1] + 1:], None)
+    if outer > 1 and inner > 1 and outer > 64:
+        return None  # one outer sum per leading index: leave long loops to numpy
+    from nnlite.kernels import summation as K
+
+    lanes = _LANES.get(xd.dtype)
+    if lanes is None:
+        lanes = _LANES[xd.dtype] = K.vector_bytes() // xd.dtype.itemsize
+    if outer == 1 and inner == 1:
+        from nnlite._threads import get_num_threads
+
+        res = np.array(K.sum_all(xd.reshape(-1), lanes, get_num_threads()), xd.dtype)
+    elif inner == 1:
+        res = np.empty(outer, xd.dtype)
+        K.sum_inner(xd.reshape(outer, red), lanes, res)
+    else:
+        res = np.empty((outer, inner), xd.dtype)
+        x3 = xd.reshape(outer, red, inner)
+        for a in range(outer):
+            K.sum_outer(x3[a], lanes, res[a])
+    kshape = tuple(1 if i in axes else s for i, s in enumerate(shape))
+    if keepdim:
+        return res.reshape(kshape)
+    return res.reshape(tuple(s for i, s in enumerate(shape) if i not in axes))
+
+
+def col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``g2.sum(axis=0)`` of a 2-D array in torch's order where it applies (a bias gradient:
+    the same bits as torch's), numpy's reduction otherwise; into ``out`` when given."""
+    if g2.dtype.kind == "f" and g2.dtype.itemsize >= 4 and g2.ndim == 2 and g2.size and \
+            g2.flags.c_contiguous:
+        from nnlite.kernels import summation as K
+
+        lanes = _LANES.get(g2.dtype)
+        if lanes is None:
+            lanes = _LANES[g2.dtype] = K.vector_bytes() // g2.dtype.itemsize
+        res = np.empty(g2.shape[1], g2.dtype) if out is None else out
+        K.sum_outer(g2, lanes, res)
+        return res
+    return g2.sum(axis=0, out=out)
+
+
 def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None):  # noqa: A001
     """Sum over ``dim`` (all dims if None). Integer and bool inputs sum to int64."""
     if axis is not None:  # numpy-style alias PyTorch accepts
@@ -76,7 +135,8 @@ def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None):  # noqa: A001
         xd = xd.astype(D.to_dtype(dtype).np)
     elif xd.dtype.kind in "biu":
         xd = xd.astype(np.int64)
-    out = _W(np.asarray(xd.sum(axis=ax, keepdims=keepdim)))
+    r = _torch_order_sum(xd, ax, keepdim)
+    out = _W(np.asarray(xd.sum(axis=ax, keepdims=keepdim)) if r is None else r)
     node = record(out, SumBackward0 if ax is None else SumBackward1, (x,))
     if node is not None:
         node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
@@ -118,8 +178,13 @@ def mean(x, dim=None, keepdim=False, dtype=None, *, axis=None):
             f"or complex dtype. Got: {D.from_numpy_dtype(xd.dtype).name.capitalize()}"
         )
     ax = _axes(x, dim)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = _W(np.asarray(xd.mean(axis=ax, keepdims=keepdim), dtype=xd.dtype))
+    r = _torch_order_sum(xd, ax, keepdim)
+    if r is not None:  # torch's CPU mean is its sum divided by the count, in the input dtype
+        r /= xd.dtype.type(_count(xd.shape, ax))
+        out = _W(r)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = _W(np.asarray(xd.mean(axis=ax, keepdims=keepdim), dtype=xd.dtype))
     node = record(out, MeanBackward0 if ax is None else MeanBackward1, (x,))
     if node is not None:
         node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
@@ -429,7 +494,11 @@ class SoftmaxBackward0(Node):
 
 
 class LogSoftmaxBackward0(Node):
+    fused = False  # True: the link of the fused cross-entropy (its gradient is already final)
+
     def backward(self, g):
+        if self.fused:
+            return (g,)
         (y,) = self._unpacked_saved
         d = self.dim
         if not _GradState.enabled:
@@ -566,10 +635,54 @@ def count_nonzero(x, dim=None):
     return _W(np.asarray(np.count_nonzero(x._data, axis=ax), dtype=np.int64))
 
 
+class _PickedBackward(Node):
+    """Values picked from ``x`` along ``dim`` at ``idx`` (sort, topk, kthvalue, median): the
+    gradient goes back to the picked places. One node, named as torch names the op's."""
+
+    def backward(self, g):
+        from nnlite.ops.shape import scatter_into_zeros
+
+        if self.flat:  # median() of all elements: picked from the flattened input
+            return (scatter_into_zeros((self.n,), 0, self.idx, g.reshape(1)).reshape(self.shape),)
+        if self.squeezed:
+            g = g.unsqueeze(self.dim)
+        return (scatter_into_zeros(self.shape, self.dim, self.idx, g),)
+
+
+class SortBackward0(_PickedBackward):
+    pass
+
+
+class TopkBackward0(_PickedBackward):
+    pass
+
+
+class KthvalueBackward0(_PickedBackward):
+    pass
+
+
+class MedianBackward0(_PickedBackward):
+    pass
+
+
+class MedianBackward1(_PickedBackward):
+    pass
+
+
+def _picked(x, d, idx, node_cls, squeeze=False):
+    """``take_along_axis(x, idx, d)`` (``d`` squeezed away if asked) recorded as ``node_cls``."""
+    vals = np.take_along_axis(x._data, idx, axis=d)
+    out = _W(vals.squeeze(d) if squeeze else vals)
+    node = record(out, node_cls, (x,))
+    if node is not None:
+        node.shape, node.dim, node.idx = x._data.shape, d, _W(idx)
+        node.squeezed, node.flat = squeeze, False
+    return out
+
+
 def sort(x, dim=-1, descending=False, stable=False):
-    """Sorted values and their indices along ``dim``; values carry the gradient (via gather)."""
+    """Sorted values and their indices along ``dim``; values carry the gradient."""
     from nnlite.ops._util import wrap_dim
-    from nnlite.ops.shape import gather
 
     if x._data.ndim == 0:
         return values_indices(x, _W(np.zeros((), np.int64)), "sort")
@@ -582,7 +695,7 @@ def sort(x, dim=-1, descending=False, stable=False):
     if descending and xd.dtype.kind == "b":
         idx = np.flip(np.argsort(xd, axis=d, kind="stable"), d)
     idx = np.ascontiguousarray(idx.astype(np.int64))
-    return values_indices(gather(x, d, _W(idx)), _W(idx), "sort")
+    return values_indices(_picked(x, d, idx, SortBackward0), _W(idx), "sort")
 
 
 def _argsort_descending(xd, d):
@@ -601,8 +714,7 @@ def argsort(x, dim=-1, descending=False, stable=False):
 
 def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     from nnlite.ops._util import wrap_dim
-    from nnlite.ops.shape import gather
-
+    
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d] if x._data.ndim else 1
     if not 0 <= k <= n:
@@ -617,30 +729,47 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     else:
         idx = np.argsort(-xd if largest else xd, axis=d, kind="stable")
     idx = np.take(idx, np.arange(k), axis=d).astype(np.int64, order="C")
-    return values_indices(gather(x, d, _W(idx)), _W(idx), "topk")
+    return values_indices(_picked(x, d, idx, TopkBackward0), _W(idx), "topk")
 
 
 def kthvalue(x, k, dim=-1, keepdim=False):
-    v, i = sort(x, dim)
-    from nnlite.ops.shape import narrow
+    return _kth(x, k, dim, keepdim, KthvalueBackward0)
 
-    v, i = narrow(v, dim, k - 1, 1), narrow(i, dim, k - 1, 1)
-    if not keepdim:
-        v, i = v.squeeze(dim), i.squeeze(dim)
-    return values_indices(v, i, "kthvalue")
+
+def _kth(x, k, dim, keepdim, node_cls):
+    from nnlite.ops._util import wrap_dim
+
+    if x._data.ndim == 0:
+        return values_indices(x.clone(), _W(np.zeros((), np.int64)), "kthvalue")
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    _, order = sort(x.detach(), d)
+    idx = np.ascontiguousarray(np.take(order._data, [k - 1], axis=d))
+    v = _picked(x, d, idx, node_cls, squeeze=not keepdim)
+    i = _W(idx if keepdim else idx.squeeze(d))
+    return values_indices(v, i, "median" if node_cls is MedianBackward1 else "kthvalue")
 
 
 def median(x, dim=None, keepdim=False):
     if dim is None:
-        flat = x.reshape(-1)
-        n = flat._data.shape[0]
-        v, _ = sort(flat)
-        return v[(n - 1) // 2]
+        flat = x._data.reshape(-1)
+        n = flat.shape[0]
+        if n == 0:
+            return _W(np.array(np.nan, flat.dtype))
+        _, order = sort(_W(flat))
+        i = order._data[(n - 1) // 2]
+        out = _W(np.array(flat[i]))
+        node = record(out, MedianBackward0, (x,))
+        if node is not None:
+            node.shape, node.n, node.idx, node.flat = x._data.shape, n, _W(np.array([i])), True
+        return out
     from nnlite.ops._util import wrap_dim
 
-    d = wrap_dim(dim, x._data.ndim)
-    n = x._data.shape[d]
-    return kthvalue(x, (n - 1) // 2 + 1, d, keepdim)
+    d = wrap_dim(dim, x._data.ndim) if x._data.ndim else 0
+    n = x._data.shape[d] if x._data.ndim else 1
+    return _kth(x, (n - 1) // 2 + 1, d, keepdim, MedianBackward1)
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

@@ -15,6 +15,7 @@ import: a method is the op's own function object, so a call costs no extra dispa
 from __future__ import annotations
 
 from nnlite.ops import creation as C
+from nnlite.ops import decompositions as Dc
 from nnlite.ops import elementwise as E
 from nnlite.ops import inplace as I
 from nnlite.ops import linalg as L
@@ -230,6 +231,10 @@ op("logaddexp", E.logaddexp, methods=("logaddexp",))
 op("logaddexp2", E.logaddexp2, methods=("logaddexp2",))
 op("logcumsumexp", R.logcumsumexp, methods=("logcumsumexp",))
 op("logdet", L.logdet, methods=("logdet",))
+op("slogdet", Dc.torch_slogdet, methods=("slogdet",))
+op("cholesky", Dc.torch_cholesky, methods=("cholesky",))
+op("qr", Dc.torch_qr, methods=("qr",))
+op("pinverse", Dc.pinverse, methods=("pinverse",))
 op("logical_and", E.logical_and, methods=("logical_and",))
 op("logical_not", E.logical_not, methods=("logical_not",))
 op("logical_or", E.logical_or, methods=("logical_or",))

@@ -95,6 +95,13 @@ OPS = {
     "tril": (lambda T, a: a.tril(), [(3, 3)], "real"),
     # linear algebra
     "mm": (lambda T, a, b: a @ b, [(3, 4), (4, 5)], "real"),
+    # decompositions (kept well-conditioned; R squared: QR signs are LAPACK's choice)
+    "slogdet": (lambda T, a: T.slogdet(a + 3 * T.eye(3, dtype=a.dtype)).logabsdet, [(3, 3)],
+                "real"),
+    "cholesky": (lambda T, a: T.cholesky(a @ a.mT + 3 * T.eye(3, dtype=a.dtype)), [(3, 3)],
+                 "real"),
+    "qr": (lambda T, a: T.qr(a)[1] ** 2, [(4, 3)], "real"),
+    "pinverse": (lambda T, a: T.pinverse(a), [(4, 3)], "real"),
     "matmul_vec_vec": (lambda T, a, b: T.matmul(a, b), [(4,), (4,)], "real"),
     "matmul_mat_vec": (lambda T, a, b: a @ b, [(3, 4), (4,)], "real"),
     "matmul_vec_mat": (lambda T, a, b: a @ b, [(4,), (4, 3)], "real"),

@@ -164,8 +164,12 @@ class NllLossBackward0(Node):
     node with ``composite`` set, which passes the gradient through (torch's name on top)."""
 
     composite = False
+    coef = None  # nll_loss: the fixed d loss / d input (the loss is linear in the input)
 
     def backward(self, g):
+        if self.coef is not None:
+            gr = g.reshape(-1, 1) if self.reduction == "none" else g.reshape(1, 1)
+            return (_from_class_last_t(gr * Tensor._wrap(self.coef), self.in_shape),)
         if self.composite:
             return (g,)
         (logits,) = self._unpacked_saved
@@ -232,6 +236,19 @@ def _from_class_last_t(g2: Tensor, shape: tuple) -> Tensor:
     return g2.reshape(moved).movedim(-1, 1)
 
 
+def _log_softmax_link(node):
+    """Show torch's graph ``NllLossBackward0 -> LogSoftmaxBackward0 -> logits`` for the fused
+    cross-entropy: a LogSoftmaxBackward0 node between the loss node and the logits. The fused
+    backward already gives the gradient with respect to the logits, so the link hands it on
+    unchanged (``fused``): one kernel pass as before, one more Python call."""
+    link = R.LogSoftmaxBackward0()
+    link.fused = True
+    link.next_functions, link.needs_input_grad = node.next_functions, node.needs_input_grad
+    link._dt = node._dt
+    node.next_functions = ((link, 0),)
+    node.needs_input_grad = (True,)
+
+
 def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
                           ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
     """Fused log-softmax + NLL for class-index targets (numba kernel forward and backward)."""
@@ -280,6 +297,7 @@ def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
         scale = np.nan
     node = record(out, NllLossBackward0, (input,), (input,))
     if node is not None:
+        _log_softmax_link(node)
         node.rows_shape = z2.shape
         node.in_shape = xd.shape
         node.save(logp=logp, target=t1,
@@ -532,17 +550,34 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return apply_reduction(loss, reduction)
 
 
-def _nll_named(t: Tensor) -> Tensor:
-    out = Tensor._wrap(t._data)
-    node = record(out, NllLossBackward0, (t,))
-    if node is not None:
-        node.composite = True
-    return out
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    return _nll_named(_nll_loss(input, target, weight, ignore_index, reduction))
+    """``loss_i = -w[t_i] input[i, t_i]`` (input holds log-probabilities); ``'mean'`` divides by
+    ``sum_i w[t_i]`` over non-ignored rows."""
+    with no_grad():
+        value = _nll_loss(input, target, weight, ignore_index, reduction)
+    out = Tensor._wrap(value._data)
+    node = record(out, NllLossBackward0, (input,))
+    if node is not None:
+        xd = input._data
+        c = xd.shape[1] if xd.ndim >= 2 else xd.shape[0]
+        t1 = target._data.reshape(-1).astype(np.int64)
+        keep = t1 != ignore_index
+        ts = np.where(keep, t1, 0)
+        w = np.ones(c, xd.dtype) if weight is None else weight._data.astype(xd.dtype)
+        roww = (w[ts] * keep).astype(xd.dtype)
+        if reduction == "mean":
+            total = float(roww.sum(dtype=np.float64))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                # all rows ignored or of zero weight: torch's -w/0 on kept rows, 0 on ignored
+                roww = (roww / total if total else np.where(keep, w[ts] / xd.dtype.type(0), 0)
+                        ).astype(xd.dtype)
+        coef = np.zeros((t1.shape[0], c), xd.dtype)
+        coef[np.arange(t1.shape[0]), ts] = -roww
+        node.coef, node.in_shape, node.reduction = coef, xd.shape, reduction
+    return out
 
 
 def _nll_loss(input, target, weight, ignore_index, reduction):
