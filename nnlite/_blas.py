@@ -21,10 +21,13 @@ import ctypes
 import glob
 import json
 import os
+import platform
 import sys
 import time
 
 import numpy as np
+
+from nnlite._threads import get_num_threads
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _lib = None  # the loaded MKL runtime (False: looked for it, absent)
@@ -101,8 +104,6 @@ def _cpu_id() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    import platform
-
     return platform.processor() or "unknown"
 
 
@@ -148,8 +149,6 @@ def choose(m: int, k: int, n: int, dtype, threads: int | None = None) -> str:
     if mkl() is None or np.dtype(dtype) not in (np.float32, np.float64):
         return "openblas"
     if threads is None:
-        from nnlite._threads import get_num_threads
-
         threads = get_num_threads()
     key = shape_class(m, k, n, dtype, threads)
     if not _loaded_cache:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite._tensor import Tensor
 from nnlite.onnx import layers as L
 
 
@@ -390,8 +391,6 @@ def _max_min(op_type, arg_type, elementwise):
     def convert(t, a, out):
         vals = list(a.values())
         x, dim = vals[0], vals[1] if len(vals) > 1 else None
-        from nnlite._tensor import Tensor
-
         if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
             dtype = t.operand_dtype(x, dim, out)
             return t.g.op(elementwise, [t.name(x, dtype), t.name(dim, dtype)], "max")
@@ -459,8 +458,6 @@ def _pad(t, a, out):
 
 def _getitem(t, a, out):
     """Basic indexing: ints, slices (positive steps), None and Ellipsis."""
-    from nnlite._tensor import Tensor
-
     x, key = _x(a), a["key"]
     key = key if isinstance(key, tuple) else (key,)
     if any(isinstance(k, (Tensor, list, np.ndarray)) or k is True or k is False for k in key):

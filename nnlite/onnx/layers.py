@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+import nnlite.nn
 from nnlite.onnx.graph import UnsupportedOperatorError
 
 
@@ -288,8 +289,6 @@ CONVERTERS = {
 def layer_converter(m):
     """The converter of a layer, or None: the tracer then traces the layer's forward. Only
     nnlite's own classes match (a subclass may override ``forward``: it is traced)."""
-    import nnlite.nn
-
     conv = CONVERTERS.get(type(m).__name__)
     if conv is not None and type(m) is getattr(nnlite.nn, type(m).__name__, None):
         return conv

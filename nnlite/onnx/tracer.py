@@ -35,9 +35,14 @@ import numbers
 
 import numpy as np
 
+import nnlite.nn
+import nnlite.nn.functional as F
+from nnlite._tensor import Tensor
+from nnlite.nn.module import Module
 from nnlite.onnx.functions import FUNCTIONS
 from nnlite.onnx.graph import UnsupportedOperatorError, onnx_dtype
 from nnlite.onnx.layers import CONVERTERS, layer_converter
+from nnlite.ops import registry
 
 # Tensor methods that hand a value to Python: refused on traced tensors (data dependence)
 _DATA_READS = ("item", "numpy", "tolist", "__bool__", "__float__", "__int__", "__index__",
@@ -88,8 +93,6 @@ class Tracer:
             self._input_ids.add(id(t))
 
     def assign(self, out, names) -> None:
-        from nnlite._tensor import Tensor
-
         if isinstance(out, Tensor):
             out, names = (out,), (names,)
         for o, n in zip(out, names):
@@ -98,8 +101,6 @@ class Tracer:
                 self._keep.append(o)
 
     def traced(self, v) -> bool:
-        from nnlite._tensor import Tensor
-
         if isinstance(v, Tensor):
             return id(v) in self.names
         if isinstance(v, (tuple, list)):
@@ -109,8 +110,6 @@ class Tracer:
     def name(self, v, dtype=None) -> str:
         """The ONNX name of a traced tensor, or of a constant (an initializer holding a
         parameter, buffer, other tensor or Python number), cast to ``dtype`` when given."""
-        from nnlite._tensor import Tensor
-
         if isinstance(v, Tensor):
             n = self.names.get(id(v))
             if n is not None:
@@ -144,8 +143,6 @@ class Tracer:
     def operand_dtype(self, x, y, out):
         """The dtype both operands of a binary op are brought to: the result's, or (for a
         comparison, whose result is bool) the promotion of the tensor operands'."""
-        from nnlite._tensor import Tensor
-
         if out._data.dtype != np.bool_:
             return out._data.dtype
         dts = [v._data.dtype for v in (x, y) if isinstance(v, Tensor)]
@@ -185,9 +182,6 @@ class Tracer:
         """After a traced-through module: its results must be traced or constant; one of
         nnlite's own layers that computed them out of the tracer's sight is named as a layer
         without a converter."""
-        import nnlite.nn
-        from nnlite._tensor import Tensor
-
         outs = out if isinstance(out, (tuple, list)) else (out,)
         for o in outs:
             if isinstance(o, Tensor) and id(o) not in self.names:
@@ -212,8 +206,6 @@ class Tracer:
 
     # ---- recording -----------------------------------------------------------------------
     def record(self, opname, label, fn, args, kwargs, out):
-        from nnlite._tensor import Tensor
-
         if not (isinstance(out, Tensor) or (isinstance(out, (tuple, list)) and out
                                             and all(isinstance(o, Tensor) for o in out))):
             return  # sizes, flags, ...: nothing for the graph
@@ -334,11 +326,6 @@ class Tracer:
 
     def __enter__(self):
         import nnlite
-        import nnlite.nn.functional as F
-        from nnlite._tensor import Tensor
-        from nnlite.nn.module import Module
-        from nnlite.ops import registry
-
         try:
             self._patch(Module, "__call__", self._module_call(Module.__call__))
             done = set()

@@ -11,11 +11,13 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite._tensor import Tensor, _as_array
 from nnlite.autograd.function import Node, record
-from nnlite.autograd.grad_mode import _GradState
+from nnlite.autograd.grad_mode import _GradState, no_grad
+from nnlite.kernels import load as _kernels
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import wrap_dim, wrap_dims
+from nnlite.ops.shape import cat, flip, gather, narrow, scatter_into_zeros
 
 _W = Tensor._wrap
 
@@ -187,8 +189,6 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
-    from nnlite.autograd.grad_mode import no_grad
-
     with no_grad():
         v = var(x, dim, unbiased, keepdim, correction=correction)
     with np.errstate(invalid="ignore"):
@@ -302,8 +302,6 @@ class MaxBackward0(Node):
     """Gradient of max/min along a dim: flows to the selected index only."""
 
     def backward(self, g):
-        from nnlite.ops.shape import scatter_into_zeros
-
         gk = g if self.keepdim else g.unsqueeze(self.dim)
         return (scatter_into_zeros(self.shape, self.dim, self.idx, gk),)
 
@@ -313,8 +311,6 @@ class MinBackward0(MaxBackward0):
 
 
 def _max_min_dim(x, dim, keepdim, is_min):
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim)
     xd = x._data if x._data.ndim else x._data.reshape(1)
     if xd.shape[d] == 0:
@@ -363,8 +359,6 @@ def _arg_extreme(x, dim, keepdim, fn):
     if dim is None:
         r = np.asarray(fn(x._data))
         return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim)
     r = fn(x._data, axis=d)
     if keepdim:
@@ -418,7 +412,7 @@ class SoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
-                from nnlite.kernels.loss import softmax_backward
+                softmax_backward = _kernels("loss").softmax_backward
 
                 return (_W(softmax_backward(gd, yd)),)
             gy = gd * yd
@@ -434,7 +428,7 @@ class LogSoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
-                from nnlite.kernels.loss import log_softmax_backward
+                log_softmax_backward = _kernels("loss").log_softmax_backward
 
                 return (_W(log_softmax_backward(gd, yd)),)
             return (_W(gd - np.exp(yd) * gd.sum(axis=d, keepdims=True)),)
@@ -442,8 +436,6 @@ class LogSoftmaxBackward0(Node):
 
 
 def _softmax_dim(x, dim):
-    from nnlite.ops._util import wrap_dim
-
     if dim is None:
         # PyTorch's legacy implicit-dim choice
         dim = 0 if x._data.ndim in (0, 1, 3) else 1
@@ -460,7 +452,7 @@ def _softmax_family(x, dim, dtype, log):
     elif xd.size == 0:
         y = xd.copy()
     elif d == xd.ndim - 1:
-        from nnlite.kernels import loss as kl
+        kl = _kernels("loss")
 
         y = kl.log_softmax_forward(xd) if log else kl.softmax_forward(xd)
     else:
@@ -489,8 +481,6 @@ def log_softmax(x, dim=None, dtype=None):
 
 class CumsumBackward0(Node):
     def backward(self, g):
-        from nnlite.ops.shape import flip
-
         d = self.dim
         return (flip(cumsum(flip(g, (d,)), d), (d,)),)
 
@@ -498,8 +488,6 @@ class CumsumBackward0(Node):
 def cumsum(x, dim=None, dtype=None, *, axis=None):
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim)
     xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
     if xd.dtype.kind in "biu" and dtype is None:
@@ -567,9 +555,6 @@ def count_nonzero(x, dim=None):
 
 def sort(x, dim=-1, descending=False, stable=False):
     """Sorted values and their indices along ``dim``; values carry the gradient (via gather)."""
-    from nnlite.ops._util import wrap_dim
-    from nnlite.ops.shape import gather
-
     if x._data.ndim == 0:
         return values_indices(x, _W(np.zeros((), np.int64)), "sort")
     d = wrap_dim(dim, x._data.ndim)
@@ -599,9 +584,6 @@ def argsort(x, dim=-1, descending=False, stable=False):
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
-    from nnlite.ops._util import wrap_dim
-    from nnlite.ops.shape import gather
-
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d] if x._data.ndim else 1
     if not 0 <= k <= n:
@@ -621,8 +603,6 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 def kthvalue(x, k, dim=-1, keepdim=False):
     v, i = sort(x, dim)
-    from nnlite.ops.shape import narrow
-
     v, i = narrow(v, dim, k - 1, 1), narrow(i, dim, k - 1, 1)
     if not keepdim:
         v, i = v.squeeze(dim), i.squeeze(dim)
@@ -635,8 +615,6 @@ def median(x, dim=None, keepdim=False):
         n = flat._data.shape[0]
         v, _ = sort(flat)
         return v[(n - 1) // 2]
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     return kthvalue(x, (n - 1) // 2 + 1, d, keepdim)
@@ -663,9 +641,6 @@ def bincount(x, weights=None, minlength=0):
 def cumprod(x, dim, dtype=None):
     # differentiable through a log-free formulation: cumprod = exp(cumsum(log)) fails at 0,
     # so build it from products of slices (small dims in practice).
-    from nnlite.ops._util import wrap_dim
-    from nnlite.ops.shape import cat, narrow
-
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     parts = []

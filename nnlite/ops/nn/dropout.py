@@ -12,6 +12,7 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.ops import elementwise as _E
+from nnlite.ops.creation import empty
 
 _W = Tensor._wrap
 
@@ -69,8 +70,6 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
     sh = input.shape
     noise_shape = (sh[0], sh[1]) + (1,) * (len(sh) - 2) if batched else (sh[0],) + (1,) * (
         len(sh) - 1)
-    from nnlite.ops.creation import empty
-
     noise = empty(noise_shape, dtype=input.dtype).bernoulli_(1.0 - p)
     noise.div_(1.0 - p)
     out = input * noise

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import Node
+from nnlite.autograd.function import AccumulateGrad, Node
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.kernels import load as _kernels
 from nnlite.ops._util import TYPE_NAMES as _NAMES
@@ -50,8 +50,6 @@ def _edge(t):
     if t._requires_grad:
         acc = t._accum
         if acc is None:
-            from nnlite.autograd.function import AccumulateGrad
-
             acc = t._accum = AccumulateGrad(t)
         return (acc, 0)
     return (None, 0)
