@@ -39,10 +39,13 @@ import ctypes
 import glob
 import json
 import os
+import platform
 import sys
 import time
 
 import numpy as np
+
+from nnlite import _threads
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 MARGIN = 1.05  # an alternative to OpenBLAS at the thread count in force must be this much faster
@@ -146,8 +149,6 @@ def blas_threads() -> int:
     """The thread count numpy's BLAS runs with (nnlite's setting, else the library's own)."""
     global _blas_threads
     if _blas_threads is None:
-        from nnlite import _threads
-
         n = _threads._threads or _threads._env_threads()
         if n is None:
             ob = _openblas()
@@ -283,8 +284,6 @@ def _cpu_id() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    import platform
-
     return platform.processor() or "unknown"
 
 

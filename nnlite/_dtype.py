@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 
@@ -59,8 +61,6 @@ def to_dtype(d) -> dtype:
     """Accept an nnlite dtype, a numpy dtype or a Python type (float, int, bool)."""
     if d.__class__ is dtype:
         return d
-    import builtins
-
     if d is builtins.float:
         return _default_float
     if d is builtins.int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite import _dtype
+
 _PRECISION = 4
 _THRESHOLD = 1000
 _EDGE = 3
@@ -135,8 +137,6 @@ def tensor_repr(t, prefix="tensor(") -> str:
     if arr.size == 0:
         # torch: an empty tensor has no values to infer int64/bool from, so any dtype but
         # the default float one is shown
-        from nnlite import _dtype
-
         if dt != _dtype.get_default_dtype().np.name:
             suffix.append(f"dtype=torch.{dt}")
     elif dt not in ("float32", "int64", "bool"):
@@ -161,6 +161,4 @@ def tensor_repr(t, prefix="tensor(") -> str:
 
 
 def _default_is_not_float32() -> bool:
-    from nnlite import _dtype
-
     return _dtype._default_float is not _dtype.float32

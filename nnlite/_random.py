@@ -32,13 +32,15 @@ import math
 
 import numpy as np
 
+from nnlite._tensor import _CPU, Tensor
+from nnlite.kernels import load as _kernels
 
 
 class _LazyKernels:
     """``nnlite.kernels.rng`` loaded on first use: ``import nnlite`` must not import numba."""
 
     def __getattr__(self, name):
-        from nnlite.kernels import rng
+        rng = _kernels("rng")
 
         return getattr(rng, name)
 
@@ -109,8 +111,6 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from nnlite._tensor import Tensor
-
         mt = self._mt.state["state"]
         rec = np.zeros((), _STATE)
         rec["seed"], rec["seeded"], rec["state"] = self._seed, 1, mt["key"]
@@ -150,8 +150,6 @@ class Generator:
 
     @property
     def device(self):
-        from nnlite._tensor import _CPU
-
         return _CPU
 
     # ---- raw draws -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the math and the backward formulas.
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -197,8 +198,6 @@ class Tensor:
         """The accumulated gradient (a leaf's, or a non-leaf's after ``retain_grad()``)."""
         g = self._grad
         if g is None and self.grad_fn is not None and not self._retains_grad:
-            import warnings
-
             warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return g
 

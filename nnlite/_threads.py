@@ -34,6 +34,7 @@ serial (no ``parallel=True`` anywhere), so no numba thread pool competes with BL
 from __future__ import annotations
 
 import os
+import sys
 
 _threads = None
 
@@ -84,8 +85,6 @@ def set_num_threads(n: int) -> None:
     if n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n}")
     _threads = n
-    import sys
-
     blas = sys.modules.get("nnlite._blas")
     if blas is not None:  # the per-shape choices carry the thread count; MKL gets it too
         blas.threads_changed(n)

@@ -15,6 +15,8 @@ import contextlib
 import math
 import warnings
 
+import numpy as np
+
 __all__ = ["GradScaler", "autocast", "is_autocast_available"]
 
 
@@ -78,8 +80,6 @@ class GradScaler:
         if id(optimizer) in self._unscaled:
             raise RuntimeError("unscale_() has already been called on this optimizer since the "
                                "last update().")
-        import numpy as np
-
         inv = 1.0 / self._scale
         finite = True
         for group in optimizer.param_groups:

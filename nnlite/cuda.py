@@ -7,6 +7,8 @@ statistics are all zero (programs print them after checking nothing); calls that
 
 from collections import OrderedDict
 
+import nnlite.amp as amp
+
 
 def _no_cuda(*args, **kwargs):
     raise AssertionError("Torch not compiled with CUDA enabled")
@@ -91,7 +93,5 @@ mem_get_info = set_device = init = _no_cuda
 def __getattr__(name):
     # torch.cuda.amp: the same autocast/GradScaler as torch.amp (disabled: there is no CUDA)
     if name == "amp":
-        import nnlite.amp as amp
-
         return amp
     raise AttributeError(f"module 'nnlite.cuda' has no attribute '{name}'")

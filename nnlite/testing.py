@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite._tensor import Tensor, tensor
+
 
 def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_dtype=True,
                  msg=None):
-    from nnlite._tensor import Tensor, tensor
-
     a = actual if isinstance(actual, Tensor) else tensor(actual)
     e = expected if isinstance(expected, Tensor) else tensor(expected)
     if a.shape != e.shape:

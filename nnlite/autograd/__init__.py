@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnlite.autograd.engine import run_backward
+from nnlite.autograd.engine import queue_callback, run_backward
 from nnlite.autograd.function import Function, FunctionCtx, Node, once_differentiable
 from nnlite.autograd.grad_mode import (
     enable_grad,
@@ -67,8 +67,6 @@ class _ExecutionEngine:
 
     @staticmethod
     def queue_callback(callback) -> None:
-        from nnlite.autograd.engine import queue_callback
-
         queue_callback(callback)
 
 

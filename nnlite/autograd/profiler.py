@@ -21,8 +21,30 @@ import contextlib
 import enum
 import functools
 import json
+import os
+import socket
 import time
 import types
+
+import nnlite
+import nnlite.nn.functional as F
+import nnlite.ops as ops
+from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node
+from nnlite.ops.nn import (
+    activations,
+    attention,
+    conv,
+    distance,
+    dropout,
+    embedding,
+    linear,
+    losses,
+    norms,
+    padding,
+    pool,
+    upsample,
+)
 
 __all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "ProfilerAction",
            "ProfilerActivity", "profile", "record_function", "schedule",
@@ -220,8 +242,6 @@ class EventList(list):
 
 # ---- the hook: rebinding op names to timing wrappers while a profile is active -------------
 def _shapes_of(args) -> list:
-    from nnlite._tensor import Tensor
-
     return [list(a._data.shape) if isinstance(a, Tensor) else [] for a in args]
 
 
@@ -242,8 +262,6 @@ def _timed(fn, name):
 
 
 def _node_classes():
-    from nnlite.autograd.function import Node
-
     seen, todo = [], [Node]
     while todo:
         cls = todo.pop()
@@ -272,25 +290,6 @@ def _timed_backward(fn):
 
 def _bindings():
     """Every (namespace, attribute, function) through which programs call ops."""
-    import nnlite
-    import nnlite.nn.functional as F
-    import nnlite.ops as ops
-    from nnlite._tensor import Tensor
-    from nnlite.ops.nn import (
-        activations,
-        attention,
-        conv,
-        distance,
-        dropout,
-        embedding,
-        linear,
-        losses,
-        norms,
-        padding,
-        pool,
-        upsample,
-    )
-
     out = []
     for ns, prefixes in ((nnlite, ("nnlite.ops",)), (ops, ("nnlite.ops",)),
                          (F, ("nnlite.nn", "nnlite.ops")),
@@ -470,9 +469,6 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 - torch's name
 def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None,
                               use_gzip: bool = False):
     """``on_trace_ready`` callback writing a Chrome trace into ``dir_name``."""
-    import os
-    import socket
-
     def handler(prof) -> None:
         os.makedirs(dir_name, exist_ok=True)
         name = worker_name or f"{socket.gethostname()}_{os.getpid()}"

@@ -1,6 +1,7 @@
 """``torch.backends.cudnn``: unavailable; its switches are settable and have no effect."""
 
 import contextlib
+import sys
 
 enabled = True
 benchmark = False
@@ -25,8 +26,6 @@ def is_acceptable(tensor) -> bool:
 def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False,
           allow_tf32=True):
     """Set the switches inside a ``with`` block and restore them after, as torch's ``flags``."""
-    import sys
-
     mod = sys.modules[__name__]
     old = (mod.enabled, mod.benchmark, mod.benchmark_limit, mod.deterministic, mod.allow_tf32)
     mod.enabled, mod.benchmark, mod.benchmark_limit = enabled, benchmark, benchmark_limit

@@ -34,6 +34,7 @@ import types as _types
 from nnlite.compile.compiled_function import CompiledFunction
 from nnlite.compile.compiled_module import CompileStats, ModuleCompiler, OptimizedModule
 from nnlite.compile.recorder import CaptureFailed
+from nnlite.nn.module import Module
 
 __all__ = ["CaptureFailed", "CompileStats", "CompiledFunction", "ModuleCompiler",
            "OptimizedModule", "compile"]
@@ -75,8 +76,6 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
         return decorator
     if disable:
         return model
-    from nnlite.nn.module import Module
-
     if isinstance(model, Module):
         return OptimizedModule(model, fullgraph=fullgraph, backend=backend, mode=mode)
     if not callable(model):

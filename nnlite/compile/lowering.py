@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlite import _blas
+from nnlite import _batch_shard, _blas
+from nnlite import _random as R
+from nnlite._tensor import Tensor
 from nnlite.compile.recorder import VALUE, CaptureFailed
 from nnlite.kernels import load as load_kernels
 from nnlite.ops import linalg as _linalg
@@ -30,6 +32,7 @@ from nnlite.ops.nn import activations as _activations
 from nnlite.ops.nn import linear as _linear_ops
 from nnlite.ops.nn import losses as _losses
 from nnlite.ops.nn import norms as _norms
+from nnlite.ops.shape import reshape
 from nnlite.optim.flat import grad_slot
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -276,8 +279,6 @@ class Reshape(Lowering):
             em.add_grad(xi, f"{em.g(op.out)}.reshape({em.slots[xi].shape!r})")
 
     def eager(self, op, vals, notes):
-        from nnlite.ops.shape import reshape
-
         return reshape(vals[0], notes["shape"])
 
 
@@ -287,9 +288,6 @@ class Reshape(Lowering):
 def dropout_mask(shape, dtype, p):
     """The mask eager ``dropout`` draws (same generator calls, same arithmetic; a
     data-parallel rank's rows of the global batch's mask, see ``nnlite._batch_shard``)."""
-    from nnlite import _batch_shard
-    from nnlite import _random as R
-
     if p == 1.0:
         return np.zeros(shape, dtype)
     keep = _batch_shard.per_sample(shape, lambda s: R.bernoulli_scalar(R._gen(), s, 1.0 - p))
@@ -325,8 +323,6 @@ class Dropout(Lowering):
             em.add_grad(xi, f"{em.g(op.out)} * {em.noted(op, 'mask')}")
 
     def eager(self, op, vals, notes):
-        from nnlite._tensor import Tensor
-
         return vals[0] * Tensor._wrap(notes["mask"])
 
 

@@ -18,9 +18,10 @@ import weakref
 import numpy as np
 
 from nnlite._tensor import Tensor, _type_name
+from nnlite.autograd import grad as autograd_grad
 from nnlite.autograd.function import Node, edge_of
 from nnlite.autograd.grad_mode import _GradState
-from nnlite.compile.codegen import Emitter, build_function
+from nnlite.compile.codegen import _NAME, Emitter, build_function
 from nnlite.compile.lowering import LOWERINGS
 from nnlite.compile.recorder import EXTERNAL, INPUT
 
@@ -204,8 +205,6 @@ class BufferSet:
 
 
 def _names(line):
-    from nnlite.compile.codegen import _NAME
-
     return _NAME.findall(line)
 
 
@@ -257,8 +256,6 @@ class CompiledFunctionBackward(Node):
         """Re-run the plan's ops as eager Tensor ops on the same inputs (no side effects: the
         running statistics are not moved again, dropout reuses its mask) and differentiate
         that graph with ``create_graph=True``, exactly as eager would have."""
-        from nnlite.autograd import grad as autograd_grad
-
         plan = self.plan
         notes_by_name = dict(zip(plan.ctx_names, self.ctx))
         vals = {}

@@ -1,5 +1,6 @@
 """Data loading with ``torch.utils.data``'s names, plus built-in datasets (``load_dataset``)."""
 
+from nnlite.data import datasets
 from nnlite.data.dataloader import (
     BatchSampler,
     DataLoader,
@@ -11,6 +12,7 @@ from nnlite.data.dataloader import (
     default_collate,
 )
 from nnlite.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from nnlite.data.distributed import DistributedSampler
 
 __all__ = [
     "DATASETS",
@@ -34,11 +36,7 @@ __all__ = [
 def __getattr__(name):
     # The built-in datasets need scikit-learn, which is slow to import: load it on first use.
     if name in ("load_dataset", "DATASETS", "DataSplits"):
-        from nnlite.data import datasets
-
         return getattr(datasets, name)
     if name == "DistributedSampler":
-        from nnlite.data.distributed import DistributedSampler
-
         return DistributedSampler
     raise AttributeError(f"module 'nnlite.data' has no attribute '{name}'")

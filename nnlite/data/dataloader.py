@@ -24,7 +24,7 @@ from nnlite.data.sampler import (  # noqa: F401 - torch.utils.data.dataloader ha
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-
+from nnlite.ops.creation import empty
 
 # A pass of up to this many indices is drawn whole when it starts, so that a checkpoint taken
 # mid-pass (state_dict) holds its order and every random draw of the pass is already made (a
@@ -140,8 +140,6 @@ class DataLoader:
         if not self._resume:
             # torch's iterator draws a base seed (for workers) from the loader's generator at
             # every new pass, shuffled or not; drawing it too keeps the global stream in step.
-            from nnlite.ops.creation import empty
-
             empty((), dtype=D.int64).random_(generator=self.generator)
             if self._plain_batches():
                 sampler = self.batch_sampler.sampler

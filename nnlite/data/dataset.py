@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.ops.creation import randperm
 
 
 class Dataset:
@@ -119,8 +120,6 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Su
         lengths = sizes
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    from nnlite.ops.creation import randperm
-
     perm = randperm(n, generator=generator)._data  # the same stream as torch.utils.data
     out, offset = [], 0
     for length in lengths:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlite.data.tabular import DataFileError as DatasetError  # one error type for both
+from nnlite.data.tabular import Table, read_csv, read_npz
 
 # name -> (kind, task). kind "bundled": sklearn.datasets.load_<name>; "generator":
 # sklearn.datasets.make_<name>; "file": a CSV/NPZ file read here.
@@ -77,8 +78,6 @@ def generator_function(name: str):
 
 def _raw(name: str, path, target, params: dict, seed: int, missing: str):
     """(Table, task or None): the features and target of dataset ``name``."""
-    from nnlite.data.tabular import Table, read_csv, read_npz
-
     kind, task = DATASETS[name]
     if kind == "bundled":
         bunch = generator_function(name)(**params)

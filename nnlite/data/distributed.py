@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from nnlite._random import Generator, randperm
 from nnlite.data.dataloader import Sampler
+from nnlite.distributed import process_group as pg
 
 
 class DistributedSampler(Sampler):
@@ -33,8 +35,6 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from nnlite.distributed import process_group as pg
-
             if not pg.is_initialized():
                 raise RuntimeError("Requires distributed package to be available")
             if num_replicas is None:
@@ -62,8 +62,6 @@ class DistributedSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)
         if self.shuffle:
-            from nnlite._random import Generator, randperm
-
             g = Generator()
             g.manual_seed(self.seed + self.epoch)
             indices = randperm(g, n).tolist()

@@ -12,6 +12,10 @@ import numbers
 from collections.abc import Iterator, Sequence
 
 from nnlite import _dtype as D
+from nnlite._random import Generator
+from nnlite._tensor import as_tensor
+from nnlite.ops import multinomial
+from nnlite.ops.creation import empty, randint, randperm
 
 
 def _check_num_samples(num_samples) -> None:
@@ -23,9 +27,6 @@ def _check_num_samples(num_samples) -> None:
 
 def _fresh_generator():
     # torch seeds a private generator from the global stream at the start of each pass
-    from nnlite._random import Generator
-    from nnlite.ops.creation import empty
-
     seed = int(empty((), dtype=D.int64).random_().item())
     return Generator().manual_seed(seed)
 
@@ -80,8 +81,6 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        from nnlite.ops.creation import randint, randperm
-
         n = len(self.data_source)
         g = self.generator if self.generator is not None else _fresh_generator()
         if self.replacement:
@@ -106,8 +105,6 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        from nnlite.ops.creation import randperm
-
         for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
@@ -120,8 +117,6 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator=None) -> None:
-        from nnlite._tensor import as_tensor
-
         _check_num_samples(num_samples)
         if not isinstance(replacement, bool):
             raise ValueError(
@@ -134,8 +129,6 @@ class WeightedRandomSampler(Sampler):
         self.replacement, self.generator = replacement, generator
 
     def __iter__(self) -> Iterator[int]:
-        from nnlite.ops import multinomial
-
         drawn = multinomial(self.weights, self.num_samples, self.replacement,
                             generator=self.generator)
         yield from drawn.tolist()

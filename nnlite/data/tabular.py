@@ -22,6 +22,7 @@ fill them in the same way.
 from __future__ import annotations
 
 import csv
+import difflib
 import gzip
 import io
 import os
@@ -406,8 +407,6 @@ def _resolve_target(path: str, layout: Layout, target) -> int | None:
     if layout.header is None or target not in layout.header:
         if target.lstrip("-").isdigit():
             return _resolve_target(path, layout, int(target))
-        import difflib
-
         near = difflib.get_close_matches(target, layout.header or [], n=1)
         hint = f"; did you mean '{near[0]}'?" if near else (
             f"; columns are {layout.header}" if layout.header else

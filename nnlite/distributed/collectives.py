@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlite._tensor import Tensor
 from nnlite.distributed import process_group as pg
 
 
@@ -124,8 +125,6 @@ def _issue(call: str, start, finish, async_op: bool):
 
 
 def _check_tensor(t, what="tensor"):
-    from nnlite._tensor import Tensor
-
     if not isinstance(t, Tensor):
         raise TypeError(f"{what} must be a Tensor, got {type(t).__name__}")
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
+import pickle
 
 import numpy as np
 
+from nnlite._tensor import Tensor
 from nnlite.distributed import process_group as pg
 
 _pickle = False
@@ -26,8 +28,6 @@ def set_object_pickling(enabled: bool) -> None:
 
 
 def _encode(obj):
-    from nnlite._tensor import Tensor
-
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, int):
@@ -58,8 +58,6 @@ def _encode(obj):
     if isinstance(obj, np.generic):
         return _encode(obj.item())
     if _pickle:
-        import pickle
-
         return {"__pickle__": base64.b64encode(pickle.dumps(obj)).decode("ascii")}
     raise TypeError(
         f"cannot send an object of type {type(obj).__name__} between ranks: nnlite sends "
@@ -87,8 +85,6 @@ def _decode(obj):
         raw = base64.b64decode(obj["__ndarray__"])
         return np.frombuffer(raw, np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
     if "__tensor__" in obj:
-        from nnlite._tensor import Tensor
-
         return Tensor._wrap(_decode(obj["__tensor__"]))
     if "__pickle__" in obj:
         if not _pickle:
@@ -96,8 +92,6 @@ def _decode(obj):
                 "another rank sent a pickled object but this rank has not called "
                 "set_object_pickling(True)"
             )
-        import pickle
-
         return pickle.loads(base64.b64decode(obj["__pickle__"]))
     return {k: _decode(v) for k, v in obj.items()}
 

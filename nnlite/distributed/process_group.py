@@ -14,7 +14,9 @@ then aborts the job instead of hanging.
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import os
+import stat
 import sys
 import time
 
@@ -216,8 +218,6 @@ def abort(message: str, code: int = 1) -> None:
 
 def _unread_bytes(fd: int) -> int:
     """Bytes written to the pipe ``fd`` that its reader has not read yet (0 if not a pipe)."""
-    import stat
-
     try:
         if not stat.S_ISFIFO(os.fstat(fd).st_mode):
             return 0
@@ -309,8 +309,6 @@ def is_available() -> bool:
 
 
 def is_mpi_available() -> bool:
-    import importlib.util
-
     return importlib.util.find_spec("mpi4py") is not None
 
 

@@ -12,6 +12,7 @@ exit status is the job's. On a cluster, run the worker with the cluster's own la
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import signal
@@ -146,8 +147,6 @@ def main(argv: list[str] | None = None) -> int:
         return fail("give a script to run: nnlite-run --nproc-per-node N script.py [args]")
     if target[0] != "-m" and not os.path.isfile(target[0]):
         return fail(f"no such script: {target[0]}")
-    import importlib.util
-
     if importlib.util.find_spec("mpi4py") is None:
         return fail("mpi4py is not installed: pip install 'nnlite[mpi]' (mpi4py + mpich)")
     try:

@@ -17,6 +17,8 @@ import runpy
 import sys
 import traceback
 
+from nnlite.distributed import process_group as pg
+
 
 def _usage() -> None:
     print("usage: python -m nnlite.distributed.worker (script.py | -m module) [args...]",
@@ -28,8 +30,6 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         _usage()
-    from nnlite.distributed import process_group as pg
-
     try:
         from mpi4py import MPI
     except ImportError:

@@ -12,6 +12,7 @@ from nnlite.distributions.distribution import (
     real,
     unit_interval,
 )
+from nnlite.nn import functional as F
 
 
 def _lazy(name, compute):
@@ -67,14 +68,10 @@ class Bernoulli(Distribution):
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)
-        from nnlite.nn import functional as F
-
         logits, value = broadcast_all(self.logits, value)
         return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self) -> Tensor:
-        from nnlite.nn import functional as F
-
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand: bool = True) -> Tensor:

@@ -14,6 +14,7 @@ from nnlite.distributions.distribution import (
     probs_to_logits,
     simplex,
 )
+from nnlite.nn import functional as F
 
 _real_vector = _Constraint("real_vector", lambda a: a == a, "IndependentConstraint(Real(), 1)")
 
@@ -131,8 +132,6 @@ class OneHotCategorical(Distribution):
         return p * (1 - p)
 
     def sample(self, sample_shape=Size()) -> Tensor:
-        from nnlite.nn import functional as F
-
         indices = self._categorical.sample(sample_shape)
         return F.one_hot(indices, self._categorical._num_events).to(self.probs.dtype)
 

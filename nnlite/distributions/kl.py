@@ -7,6 +7,7 @@ from nnlite.distributions.bernoulli import Bernoulli
 from nnlite.distributions.categorical import Categorical, OneHotCategorical
 from nnlite.distributions.normal import Normal
 from nnlite.distributions.uniform import Uniform
+from nnlite.nn import functional as F
 
 _KL = {}
 
@@ -52,8 +53,6 @@ def _kl_onehot(p, q):
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    from nnlite.nn import functional as F
-
     t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
     t1 = nnlite.where(q.probs == 0, nnlite.full_like(t1, float("inf")), t1)
     t1 = nnlite.where(p.probs == 0, nnlite.zeros_like(t1), t1)

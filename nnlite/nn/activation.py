@@ -5,6 +5,8 @@ from __future__ import annotations
 from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import functional as F
 from nnlite.nn.module import Module
+from nnlite.nn.parameter import Parameter
+from nnlite.ops.creation import full
 
 __all__ = [
     "ELU",
@@ -261,9 +263,6 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
                  dtype=None) -> None:
         _check_device(device)
-        from nnlite.nn.parameter import Parameter
-        from nnlite.ops.creation import full
-
         super().__init__()
         self.num_parameters = num_parameters
         self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype))

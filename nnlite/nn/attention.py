@@ -12,9 +12,13 @@ from nnlite.nn import init
 from nnlite.nn.linear import Linear
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
+from nnlite.ops import reduce as _reduce
 from nnlite.ops.creation import empty
+from nnlite.ops.nn import dropout as _dropout
 from nnlite.ops.nn import linear as _linear_ops
+from nnlite.ops.nn import padding as _padding
 from nnlite.ops.nn.attention import _float_mask, scaled_dot_product_attention
+from nnlite.ops.shape import cat
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear",
            "scaled_dot_product_attention"]
@@ -98,9 +102,6 @@ class MultiheadAttention(Module):
                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
                 attn_mask: Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False):
-        from nnlite.nn import functional as F
-        from nnlite.ops.shape import cat
-
         is_batched = query.dim() == 3
         if self.batch_first and is_batched:
             query, key, value = (t.transpose(1, 0) for t in (query, key, value))
@@ -145,9 +146,9 @@ class MultiheadAttention(Module):
             k = cat([k, self.bias_k.repeat(1, bsz, 1)])
             v = cat([v, self.bias_v.repeat(1, bsz, 1)])
             if attn_mask is not None:
-                attn_mask = F.pad(attn_mask, (0, 1))
+                attn_mask = _padding.pad(attn_mask, (0, 1))
             if key_padding_mask is not None:
-                key_padding_mask = F.pad(key_padding_mask, (0, 1))
+                key_padding_mask = _padding.pad(key_padding_mask, (0, 1))
         q = q.reshape(tgt_len, bsz * heads, hd).transpose(0, 1)
         k = k.reshape(k.shape[0], bsz * heads, hd).transpose(0, 1)
         v = v.reshape(v.shape[0], bsz * heads, hd).transpose(0, 1)
@@ -155,9 +156,9 @@ class MultiheadAttention(Module):
             k = cat([k, k.new_zeros((bsz * heads, 1, hd))], 1)
             v = cat([v, v.new_zeros((bsz * heads, 1, hd))], 1)
             if attn_mask is not None:
-                attn_mask = F.pad(attn_mask, (0, 1))
+                attn_mask = _padding.pad(attn_mask, (0, 1))
             if key_padding_mask is not None:
-                key_padding_mask = F.pad(key_padding_mask, (0, 1))
+                key_padding_mask = _padding.pad(key_padding_mask, (0, 1))
         src_len = k.shape[1]
         if key_padding_mask is not None:
             if tuple(key_padding_mask.shape) != (bsz, src_len):
@@ -170,9 +171,9 @@ class MultiheadAttention(Module):
         scores = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))
         if attn_mask is not None:
             scores = attn_mask + scores
-        weights = F.softmax(scores, -1)
+        weights = _reduce.softmax(scores, -1)
         if p > 0.0:
-            weights = F.dropout(weights, p, True)
+            weights = _dropout.dropout(weights, p, True)
         out = weights.matmul(v)
         out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = _linear_ops.linear(out, self.out_proj.weight, self.out_proj.bias)

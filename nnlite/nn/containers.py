@@ -8,7 +8,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
+from nnlite._tensor import Tensor
 from nnlite.nn.module import Module, _addindent
+from nnlite.nn.parameter import Parameter
 
 
 def _check_index(idx: int, n: int, kind: str = "index") -> int:
@@ -292,9 +294,6 @@ class ModuleDict(Module):
 
 
 def _as_parameter(value):
-    from nnlite._tensor import Tensor
-    from nnlite.nn.parameter import Parameter
-
     # as torch: plain tensors are wrapped into Parameters when stored
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
         return Parameter(value)
@@ -302,9 +301,6 @@ def _as_parameter(value):
 
 
 def _param_line(key, p, typename: bool = False) -> str:
-    from nnlite._tensor import Tensor
-    from nnlite.nn.parameter import Parameter
-
     if isinstance(p, Tensor):
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
         size = "x".join(str(s) for s in p.shape)

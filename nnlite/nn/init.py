@@ -8,6 +8,7 @@ generator: after ``manual_seed(s)`` they give the values ``torch.manual_seed(s)`
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -206,8 +207,6 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 
 def _warn(msg: str) -> None:
-    import warnings
-
     warnings.warn(msg, stacklevel=3)
 
 

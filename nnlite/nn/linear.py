@@ -92,9 +92,7 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
-        from nnlite.nn.functional import bilinear
-
-        return bilinear(input1, input2, self.weight, self.bias)
+        return _linear_ops.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 
 from nnlite.nn import activation as A
@@ -21,8 +22,6 @@ NORMS: dict[str, Callable[[int], Module]] = {"batchnorm": BatchNorm1d, "layernor
 
 def _choice(value: str, table: dict, what: str):
     if value not in table:
-        import difflib
-
         near = difflib.get_close_matches(str(value), list(table), n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         raise ValueError(

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
+from nnlite._tensor import _type_name as tn
 from nnlite.autograd.grad_mode import _CaptureState, no_grad
+from nnlite.nn._backward_hooks import wrap_inputs, wrap_outputs
 from nnlite.nn.parameter import Parameter
 
 _IncompatibleKeysBase = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -100,8 +102,6 @@ def _addindent(s: str, n: int) -> str:
 
 def _type_name(v) -> str:
     if isinstance(v, Tensor):
-        from nnlite._tensor import _type_name as tn
-
         return tn(v)
     return type(v).__name__
 
@@ -479,8 +479,6 @@ class Module:
             else:
                 dev = a
         if dev is not None:
-            from nnlite._tensor import _check_device
-
             _check_device(dev)  # raises torch's error for anything but the CPU
         if dtype is None:
             return self
@@ -568,8 +566,6 @@ class Module:
                 or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         if self._backward_hooks or self._backward_pre_hooks:
-            from nnlite.nn._backward_hooks import wrap_inputs, wrap_outputs
-
             args, state = wrap_inputs(self, args)
             return wrap_outputs(state, self._call_forward_hooks(args, kwargs))
         return self._call_forward_hooks(args, kwargs)

@@ -27,8 +27,9 @@ from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty, zeros
+from nnlite.ops.nn import dropout as _dropout
 from nnlite.ops.nn import linear as _linear_ops
-from nnlite.ops.shape import stack
+from nnlite.ops.shape import cat, stack
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
@@ -95,9 +96,6 @@ def _rnn_forward(mode: str, x: Tensor, hx, weights, num_layers: int, dropout: fl
     ``hx``: h0 (layers*dirs, N, H), or (h0, c0) for LSTM. ``weights[layer*dirs + d]`` is
     ``(w_ih, w_hh, b_ih, b_hh, w_hr)`` with None where absent.
     """
-    from nnlite.nn import functional as F
-    from nnlite.ops.shape import cat
-
     dirs = 2 if bidirectional else 1
     lstm = mode == "LSTM"
     h_list, c_list = [], []
@@ -116,7 +114,7 @@ def _rnn_forward(mode: str, x: Tensor, hx, weights, num_layers: int, dropout: fl
                 h_list.append(final)
         layer_out = outs[0] if dirs == 1 else cat(outs, -1)
         if dropout != 0 and training and layer < num_layers - 1:
-            layer_out = F.dropout(layer_out, dropout, True)
+            layer_out = _dropout.dropout(layer_out, dropout, True)
         layer_in = layer_out
     h_n = stack(h_list, 0)
     return layer_in, ((h_n, stack(c_list, 0)) if lstm else h_n)

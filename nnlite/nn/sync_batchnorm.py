@@ -15,13 +15,12 @@ import numpy as np
 
 from nnlite._tensor import Tensor, _check_device
 from nnlite.autograd.function import Function, once_differentiable
+from nnlite.distributed import process_group as pg
 from nnlite.nn.module import Module
 from nnlite.nn.normalization import _BatchNorm, _member
 
 
 def _allreduce_sum(arr: np.ndarray, call: str) -> None:
-    from nnlite.distributed import process_group as pg
-
     group = pg._require()
     group.calls += 1
     pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, arr, op=group.mpi.SUM), call)
@@ -126,8 +125,6 @@ class SyncBatchNorm(_BatchNorm):
             raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
 
     def forward(self, input: Tensor) -> Tensor:
-        from nnlite.distributed import process_group as pg
-
         self._check_input_dim(input)
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         group = pg._group

@@ -12,12 +12,18 @@ eval mode without grad, is reproduced under the same conditions.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
+from nnlite import _dtype as D
 from nnlite._tensor import Tensor, _check_device
+from nnlite.autograd.grad_mode import is_grad_enabled
+from nnlite.backends import mha
+from nnlite.nn import functional as F
 from nnlite.nn import init
+from nnlite.nn.activation import GELU, ReLU
 from nnlite.nn.attention import MultiheadAttention
 from nnlite.nn.containers import ModuleList
 from nnlite.nn.dropout import Dropout
@@ -30,8 +36,6 @@ __all__ = ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "Tran
 
 
 def _activation(activation) -> Callable:
-    from nnlite.nn import functional as F
-
     if activation == "relu":
         return F.relu
     if activation == "gelu":
@@ -43,9 +47,6 @@ def _activation(activation) -> Callable:
 
 def _relu_or_gelu(act) -> int:
     """1 for ReLU, 2 for GELU, else 0 (torch's ``activation_relu_or_gelu``)."""
-    from nnlite.nn import functional as F
-    from nnlite.nn.activation import GELU, ReLU
-
     if act is F.relu or isinstance(act, ReLU):
         return 1
     if act is F.gelu or isinstance(act, GELU):
@@ -54,8 +55,6 @@ def _relu_or_gelu(act) -> int:
 
 
 def _generate_square_subsequent_mask(sz: int, dtype=None) -> Tensor:
-    from nnlite import _dtype as D
-
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
     return Tensor._wrap(np.triu(np.full((sz, sz), -np.inf, dtype=dt.np), 1))
 
@@ -87,8 +86,6 @@ def _check_mask_types(mask: Tensor | None, name: str, other: Tensor | None, othe
     if kind not in "bf":
         raise AssertionError(f"only bool and floating types of {name} are supported")
     if other is not None and (other._data.dtype.kind == "b") != (kind == "b"):
-        import warnings
-
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same "
                       "type for both instead.", stacklevel=3)
 
@@ -209,8 +206,6 @@ class TransformerDecoderLayer(Module):
 def _why_no_nested(layer) -> str:
     """Why PyTorch's encoder would not use nested tensors with this layer ("" if it would);
     PyTorch warns with the same reason when ``enable_nested_tensor`` is asked for."""
-    import warnings
-
     why = ""
     if not isinstance(layer, TransformerEncoderLayer):
         why = "encoder_layer was not TransformerEncoderLayer"
@@ -263,9 +258,6 @@ class TransformerEncoder(Module):
     def _zeroes_padding(self, src, mask, src_key_padding_mask) -> bool:
         """Whether PyTorch would take its nested-tensor inference path here, whose visible
         effect is zeros at the padded positions of the output (before ``norm``)."""
-        from nnlite.autograd.grad_mode import is_grad_enabled
-        from nnlite.backends import mha
-
         if not (mha.get_fastpath_enabled() and self.use_nested_tensor and len(self.layers)):
             return False
         first = self.layers[0]

@@ -21,6 +21,7 @@ import nnlite
 from nnlite._tensor import Tensor
 from nnlite.onnx.graph import Graph, UnsupportedOperatorError, onnx_dtype
 from nnlite.onnx.tracer import Tracer
+from nnlite.serialization import atomic_write
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax/LogSoftmax over one axis, Squeeze/Unsqueeze with axes as inputs
@@ -86,7 +87,6 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
         from onnx import helper
     except ImportError as e:
         raise ImportError("ONNX export needs the onnx package: pip install 'nnlite[onnx]'") from e
-
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"opset_version must be between {MIN_OPSET} and "
@@ -167,7 +167,6 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
 
 
 def _close(got, ref) -> bool:
-
     scale = float(np.abs(ref).max()) if ref.size and ref.dtype.kind == "f" else 1.0
     return got.shape == ref.shape and bool(np.allclose(got, ref, rtol=1e-3,
                                                        atol=1e-4 * max(1, scale), equal_nan=True))
@@ -182,7 +181,6 @@ def _verify(proto, in_names, inputs, out_names, values):
         import onnxruntime as ort
     except ImportError:
         return None
-
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     got = sess.run(out_names, dict(zip(in_names, inputs)))
     for n, g, v in zip(out_names, got, values):
@@ -203,8 +201,6 @@ def _verify_resized(sess, net, args, kwargs, conv, tensors, in_names, feeds, out
     values, its first slice repeated) and refuse a graph that only holds for the example's
     sizes: a size read from ``x.shape`` and used as a number (``x.sum() / x.shape[0]``,
     ``torch.zeros(x.size(0), 4)``) is baked into a traced graph."""
-
-
     grown = []
     for n, a in zip(in_names, feeds):
         for ax in sorted(dyn.get(n, {})):
@@ -243,7 +239,6 @@ def _verify_resized(sess, net, args, kwargs, conv, tensors, in_names, feeds, out
 
 
 def _model(helper, graph, opset, metadata=None):
-
     proto = helper.make_model(graph, producer_name="nnlite", producer_version=nnlite.__version__,
                               opset_imports=[helper.make_opsetid("", opset)])
     proto.ir_version = min(proto.ir_version, 10)  # readable by onnxruntime releases since 1.20
@@ -408,7 +403,6 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=N
         args = (*args[0], {**args[1], **kwargs})
     if dynamic_axes is None and dynamic_shapes is not None:
         pos, kw = _split_args(args)
-
         n = sum(isinstance(a, Tensor) for a in list(pos) + list(kw.values()))
         dynamic_axes = _dynamic_shapes_to_axes(dynamic_shapes, model, n)
     proto = build_model(model, args, input_names, output_names, dynamic_axes, opset_version)
@@ -429,6 +423,4 @@ def save(proto, f) -> None:
     if hasattr(f, "write"):
         f.write(data)
         return
-    from nnlite.serialization import atomic_write
-
     atomic_write(f, data)

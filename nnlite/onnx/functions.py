@@ -387,7 +387,6 @@ def _max_min(op_type, arg_type, elementwise):
     def convert(t, a, out):
         vals = list(a.values())
         x, dim = vals[0], vals[1] if len(vals) > 1 else None
-
         if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
             dtype = t.operand_dtype(x, dim, out)
             return t.g.op(elementwise, [t.name(x, dtype), t.name(dim, dtype)], "max")

@@ -17,13 +17,14 @@ import os
 
 import numpy as np
 
+import nnlite
+from nnlite.onnx.export import UnsupportedOperatorError, build_model, save
+from nnlite.train.predict import load_run
+from nnlite.train.schema import ConfigError
+
 
 def export_run(run_dir: str, path: str | None = None, opset_version: int | None = None) -> str:
     """Export the run in ``run_dir`` to ``path`` (default ``RUN_DIR/model.onnx``); returns it."""
-    import nnlite
-    from nnlite.onnx.export import build_model, save
-    from nnlite.train.predict import load_run
-
     p = load_run(run_dir)
     record = p.record
     fill = p._fill
@@ -75,9 +76,6 @@ def command(argv: list[str], error) -> int:
     ap.add_argument("--output", "-o", help="where to write (default RUN_DIR/model.onnx)")
     ap.add_argument("--opset", type=int, default=None, help="ONNX opset version (default 17)")
     args = ap.parse_args(argv)
-    from nnlite.onnx.export import UnsupportedOperatorError
-    from nnlite.train.schema import ConfigError
-
     try:
         path = export_run(args.run_dir, args.output, args.opset)
     except ConfigError as e:

@@ -10,6 +10,7 @@ from nnlite import _dtype as D
 from nnlite import _random as R
 from nnlite._random import _gen
 from nnlite._tensor import Size, Tensor, _check_device
+from nnlite.ops.elementwise import zeros_like
 
 _W = Tensor._wrap
 
@@ -82,8 +83,6 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None, out=Non
 
 def empty_like(x, dtype=None, requires_grad=False, **_):
     _check_device(_.get("device"))
-    from nnlite.ops.elementwise import zeros_like
-
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
 
 

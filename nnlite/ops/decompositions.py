@@ -25,6 +25,7 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops import reduce as R
+from nnlite.ops.linalg import linalg_inv as inv
 from nnlite.ops.linalg import matmul
 from nnlite.ops.svd import linalg_svd, svdvals
 
@@ -174,7 +175,6 @@ class LinalgCholeskyExBackward0(Node):
 
 
 def _inv_tri(L):
-    from nnlite.linalg import inv
 
     return inv(L)
 
@@ -219,7 +219,6 @@ class LinalgQrBackward0(Node):
         M = matmul(Rm, _mT(gR)) - matmul(_mT(gQ), Q)
         low = M.tril(-1)
         copyltu = low + _mT(low) + _diag_embed(M.diagonal(0, -2, -1))
-        from nnlite.linalg import inv
 
         return (matmul(gQ + matmul(Q, copyltu), _mT(inv(Rm))),)
 
@@ -252,7 +251,6 @@ class LinalgSlogdetBackward0(Node):
         (a,) = self._unpacked_saved
         if glogabs is None:
             return (None,)
-        from nnlite.linalg import inv
 
         return (glogabs.unsqueeze(-1).unsqueeze(-1) * _mT(inv(a)),)
 
@@ -338,8 +336,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     solution, the squared residuals (only when m > n and A has full rank), the rank, and no
     singular values (``gelsy`` computes none). Differentiable in the solution (via pinv)."""
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, "
-                           f"gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           "gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
     vec = B._data.ndim == A._data.ndim - 1
     Bm = B.unsqueeze(-1) if vec else B
@@ -362,7 +360,6 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """Solution of ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``."""
-    from nnlite.linalg import inv
 
     T = A.triu() if upper else A.tril()
     if unitriangular:

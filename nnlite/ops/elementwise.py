@@ -15,6 +15,7 @@ from nnlite import _dtype as D
 from nnlite._tensor import Tensor, _as_array, _check_device
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
+from nnlite.kernels import load as _kernels
 from nnlite.ops._util import _SCALARS, result_float, sum_to
 
 _W = Tensor._wrap
@@ -458,13 +459,13 @@ sin = _unary("SinBackward0", np.sin, lambda g, x, y: g * cos(x))
 cos = _unary("CosBackward0", np.cos, lambda g, x, y: -(g * sin(x)))
 tan = _unary("TanBackward0", np.tan, lambda g, x, y: g * (y * y + 1), save_out=True)
 def _tanh_bwd_np(g, y):
-    from nnlite.kernels.elementwise import tanh_backward
+    tanh_backward = _kernels("elementwise").tanh_backward
 
     return tanh_backward(g, y)
 
 
 def _sigmoid_bwd_np(g, y):
-    from nnlite.kernels.elementwise import sigmoid_backward
+    sigmoid_backward = _kernels("elementwise").sigmoid_backward
 
     return sigmoid_backward(g, y)
 

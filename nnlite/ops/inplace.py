@@ -14,6 +14,9 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.ops._util import sum_to
+from nnlite.ops.elementwise import _check_broadcast, _sub_bool_check, add, div, mul, sub, zeros_like
+from nnlite.ops.reduce import sum as _sum
+from nnlite.ops.shape import _norm_key, index, put_at
 
 _W = Tensor._wrap
 
@@ -143,8 +146,6 @@ class CopySlices(Node):
     the base's old history, inside it through the op's own backward (``fn``)."""
 
     def backward(self, g):
-        from nnlite.ops.shape import index, put_at
-
         vidx = self.vidx
         flat = g.reshape(-1)
         res = self.fn.backward(index(flat, (vidx,)))
@@ -165,8 +166,6 @@ class AsStridedBackward0(Node):
     """The view's node after an in-place op on it: it reads its elements out of the base."""
 
     def backward(self, g):
-        from nnlite.ops.shape import put_at
-
         zeros = _W(np.zeros(int(np.prod(self.shape)), g._data.dtype))
         return (put_at(zeros, (self.vidx,), g).reshape(self.shape),)
 
@@ -248,8 +247,6 @@ def _check_scalar_cast(o, self_dt, name):
 
 def _shape_error(sd, o):
     """torch's RuntimeError for an in-place op whose operand does not fit ``self``'s shape."""
-    from nnlite.ops.elementwise import _check_broadcast
-
     _check_broadcast(sd.shape, np.shape(o))
     return RuntimeError(
         f"output with shape {list(sd.shape)} doesn't match the broadcast shape "
@@ -272,14 +269,10 @@ def add_(self, other, alpha=1):
             raise _shape_error(self._data, o) from None
         self._vc[0] += 1
         return self
-    from nnlite.ops.elementwise import add
-
     return apply_inplace(self, add, other, alpha=alpha, name="add_")
 
 
 def sub_(self, other, alpha=1):
-    from nnlite.ops.elementwise import _sub_bool_check
-
     _sub_bool_check(self, other)
     if not isinstance(other, Tensor):
         return add_(self, other, alpha=-alpha)
@@ -298,8 +291,6 @@ def _sub_t(self, other, alpha):
             raise _shape_error(self._data, o) from None
         self._vc[0] += 1
         return self
-    from nnlite.ops.elementwise import sub
-
     return apply_inplace(self, sub, other, alpha=alpha, name="sub_")
 
 
@@ -316,29 +307,20 @@ def mul_(self, other):
             raise _shape_error(self._data, o) from None
         self._vc[0] += 1
         return self
-    from nnlite.ops.elementwise import mul
-
     return apply_inplace(self, mul, other, name="mul_")
 
 
 def div_(self, other, rounding_mode=None):
-    from nnlite.ops.elementwise import div
-
     return apply_inplace(self, div, other, rounding_mode=rounding_mode, name="div_")
 
 
 class FillBackward0(Node):
     def backward(self, g):
-        from nnlite.ops.elementwise import zeros_like
-
         return (zeros_like(g),) + ((None,) if len(self.next_functions) > 1 else ())
 
 
 class FillBackward1(Node):
     def backward(self, g):
-        from nnlite.ops.elementwise import zeros_like
-        from nnlite.ops.reduce import sum as _sum
-
         return zeros_like(g), _sum(g).reshape(self.v_shape)
 
 
@@ -373,8 +355,6 @@ def zero_(self):
 
 class CopyBackwards(Node):
     def backward(self, g):
-        from nnlite.ops.elementwise import zeros_like
-
         ga = zeros_like(g) if self.needs_input_grad[0] else None
         gs = None
         if self.needs_input_grad[1]:
@@ -414,8 +394,6 @@ def copy_(self, src, non_blocking=False):
 
 def setitem(self, key, value):
     """``self[key] = value``."""
-    from nnlite.ops.shape import _norm_key, put_at
-
     if _fast(self, (value,)):
         k = _norm_key(key, self)
         v = value._data if isinstance(value, Tensor) else value

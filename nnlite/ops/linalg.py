@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 
 import numpy as np
 
@@ -289,8 +290,6 @@ class EinsumBackward(Node):
         lhs, rhs = self.eq.split("->") if "->" in self.eq else (self.eq, None)
         ins = lhs.split(",")
         if rhs is None:
-            from collections import Counter
-
             c = Counter(ch for ch in lhs if ch.isalpha())
             rhs = "".join(sorted(ch for ch, k in c.items() if k == 1))
         res = []

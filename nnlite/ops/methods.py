@@ -11,7 +11,7 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite import _random as _rand
 from nnlite._random import _gen
-from nnlite._tensor import Tensor, _check_device
+from nnlite._tensor import Tensor, _check_device, tensor
 from nnlite.ops import creation
 from nnlite.ops import elementwise as E
 from nnlite.ops import inplace as I
@@ -65,8 +65,6 @@ def _new_full(self, size, fill_value, dtype=None, requires_grad=False, **kw):
 
 def _new_tensor(self, data, dtype=None, requires_grad=False, **kw):
     _check_device(kw.get("device"))
-    from nnlite._tensor import tensor
-
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 

@@ -10,12 +10,15 @@ import numpy as np
 
 from nnlite import _dtype as D
 from nnlite._tensor import Tensor, _as_array
+from nnlite._threads import get_num_threads
 from nnlite.autograd.function import Node, record
-from nnlite.autograd.grad_mode import _GradState
+from nnlite.autograd.grad_mode import _GradState, no_grad
+from nnlite.kernels import load as _kernels
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import wrap_dim, wrap_dims
+from nnlite.ops.shape import cat, flip, narrow, scatter_into_zeros
 
 _W = Tensor._wrap
 
@@ -84,14 +87,11 @@ def _torch_order_sum(xd, ax, keepdim):
     inner = _count(shape[axes[-1] + 1:], None)
     if outer > 1 and inner > 1 and outer > 64:
         return None  # one outer sum per leading index: leave long loops to numpy
-    from nnlite.kernels import summation as K
-
+    K = _kernels("summation")
     lanes = _LANES.get(xd.dtype)
     if lanes is None:
         lanes = _LANES[xd.dtype] = K.vector_bytes() // xd.dtype.itemsize
     if outer == 1 and inner == 1:
-        from nnlite._threads import get_num_threads
-
         res = np.array(K.sum_all(xd.reshape(-1), lanes, get_num_threads()), xd.dtype)
     elif inner == 1:
         res = np.empty(outer, xd.dtype)
@@ -112,8 +112,7 @@ def col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     the same bits as torch's), numpy's reduction otherwise; into ``out`` when given."""
     if g2.dtype.kind == "f" and g2.dtype.itemsize >= 4 and g2.ndim == 2 and g2.size and \
             g2.flags.c_contiguous:
-        from nnlite.kernels import summation as K
-
+        K = _kernels("summation")
         lanes = _LANES.get(g2.dtype)
         if lanes is None:
             lanes = _LANES[g2.dtype] = K.vector_bytes() // g2.dtype.itemsize
@@ -252,8 +251,6 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
-    from nnlite.autograd.grad_mode import no_grad
-
     with no_grad():
         v = var(x, dim, unbiased, keepdim, correction=correction)
     with np.errstate(invalid="ignore"):
@@ -367,8 +364,6 @@ class MaxBackward0(Node):
     """Gradient of max/min along a dim: flows to the selected index only."""
 
     def backward(self, g):
-        from nnlite.ops.shape import scatter_into_zeros
-
         gk = g if self.keepdim else g.unsqueeze(self.dim)
         return (scatter_into_zeros(self.shape, self.dim, self.idx, gk),)
 
@@ -378,8 +373,6 @@ class MinBackward0(MaxBackward0):
 
 
 def _max_min_dim(x, dim, keepdim, is_min):
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim)
     xd = x._data if x._data.ndim else x._data.reshape(1)
     if xd.shape[d] == 0:
@@ -429,8 +422,6 @@ def _arg_extreme(x, dim, keepdim, fn):
     if dim is None:
         r = np.asarray(fn(x._data))
         return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim)
     r = fn(x._data, axis=d)
     if keepdim:
@@ -484,7 +475,7 @@ class SoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
-                from nnlite.kernels.loss import softmax_backward
+                softmax_backward = _kernels("loss").softmax_backward
 
                 return (_W(softmax_backward(gd, yd)),)
             gy = gd * yd
@@ -504,7 +495,7 @@ class LogSoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
-                from nnlite.kernels.loss import log_softmax_backward
+                log_softmax_backward = _kernels("loss").log_softmax_backward
 
                 return (_W(log_softmax_backward(gd, yd)),)
             return (_W(gd - np.exp(yd) * gd.sum(axis=d, keepdims=True)),)
@@ -512,8 +503,6 @@ class LogSoftmaxBackward0(Node):
 
 
 def _softmax_dim(x, dim):
-    from nnlite.ops._util import wrap_dim
-
     if dim is None:
         # PyTorch's legacy implicit-dim choice
         dim = 0 if x._data.ndim in (0, 1, 3) else 1
@@ -530,7 +519,7 @@ def _softmax_family(x, dim, dtype, log):
     elif xd.size == 0:
         y = xd.copy()
     elif d == xd.ndim - 1:
-        from nnlite.kernels import loss as kl
+        kl = _kernels("loss")
 
         y = kl.log_softmax_forward(xd) if log else kl.softmax_forward(xd)
     else:
@@ -559,8 +548,6 @@ def log_softmax(x, dim=None, dtype=None):
 
 class CumsumBackward0(Node):
     def backward(self, g):
-        from nnlite.ops.shape import flip
-
         d = self.dim
         return (flip(cumsum(flip(g, (d,)), d), (d,)),)
 
@@ -568,8 +555,6 @@ class CumsumBackward0(Node):
 def cumsum(x, dim=None, dtype=None, *, axis=None):
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim)
     xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
     if xd.dtype.kind in "biu" and dtype is None:
@@ -640,8 +625,6 @@ class _PickedBackward(Node):
     gradient goes back to the picked places. One node, named as torch names the op's."""
 
     def backward(self, g):
-        from nnlite.ops.shape import scatter_into_zeros
-
         if self.flat:  # median() of all elements: picked from the flattened input
             return (scatter_into_zeros((self.n,), 0, self.idx, g.reshape(1)).reshape(self.shape),)
         if self.squeezed:
@@ -682,8 +665,6 @@ def _picked(x, d, idx, node_cls, squeeze=False):
 
 def sort(x, dim=-1, descending=False, stable=False):
     """Sorted values and their indices along ``dim``; values carry the gradient."""
-    from nnlite.ops._util import wrap_dim
-
     if x._data.ndim == 0:
         return values_indices(x, _W(np.zeros((), np.int64)), "sort")
     d = wrap_dim(dim, x._data.ndim)
@@ -713,12 +694,10 @@ def argsort(x, dim=-1, descending=False, stable=False):
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
-    from nnlite.ops._util import wrap_dim
-    
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d] if x._data.ndim else 1
     if not 0 <= k <= n:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     xd = x._data
     if xd.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
@@ -737,8 +716,6 @@ def kthvalue(x, k, dim=-1, keepdim=False):
 
 
 def _kth(x, k, dim, keepdim, node_cls):
-    from nnlite.ops._util import wrap_dim
-
     if x._data.ndim == 0:
         return values_indices(x.clone(), _W(np.zeros((), np.int64)), "kthvalue")
     d = wrap_dim(dim, x._data.ndim)
@@ -765,8 +742,6 @@ def median(x, dim=None, keepdim=False):
         if node is not None:
             node.shape, node.n, node.idx, node.flat = x._data.shape, n, _W(np.array([i])), True
         return out
-    from nnlite.ops._util import wrap_dim
-
     d = wrap_dim(dim, x._data.ndim) if x._data.ndim else 0
     n = x._data.shape[d] if x._data.ndim else 1
     return _kth(x, (n - 1) // 2 + 1, d, keepdim, MedianBackward1)
@@ -793,9 +768,6 @@ def bincount(x, weights=None, minlength=0):
 def cumprod(x, dim, dtype=None):
     # differentiable through a log-free formulation: cumprod = exp(cumsum(log)) fails at 0,
     # so build it from products of slices (small dims in practice).
-    from nnlite.ops._util import wrap_dim
-    from nnlite.ops.shape import cat, narrow
-
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     parts = []

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import re
 
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite._tensor import Size, Tensor, _as_array
+from nnlite._tensor import Size, Tensor, _as_array, _type_name
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.ops import elementwise as E
 from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import check_index_range, sum_to, wrap_dim
+from nnlite.ops.elementwise import where, zeros_like
 
 _W = Tensor._wrap
 
@@ -324,8 +326,6 @@ def expand(x, *sizes):
 
 
 def _type(x):
-    from nnlite._tensor import _type_name
-
     return _type_name(x)
 
 
@@ -609,8 +609,6 @@ def _basic_node_cls(k):
 
 def _index_error(e):
     """numpy's IndexError in PyTorch's words."""
-    import re
-
     msg = str(e)
     m = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); "
                  r"size of (?:axis|dimension) is (\d+) but size of corresponding boolean "
@@ -822,8 +820,6 @@ def scatter_into_zeros(shape, dim, idx, src):
 class MaskedFillBackward0(Node):
     def backward(self, g):
         (m,) = self._unpacked_saved
-        from nnlite.ops.elementwise import where, zeros_like
-
         gx = sum_to(where(m, zeros_like(g), g), self.shape) if self.needs_input_grad[0] else None
         return gx, None
 

@@ -12,6 +12,7 @@ import math
 from nnlite import _dtype as D
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
+from nnlite.kernels import load as _kernels
 from nnlite.ops import elementwise as E
 from nnlite.ops._util import as_t as _t
 
@@ -52,7 +53,7 @@ def erf_np(x: np.ndarray) -> np.ndarray:
     """``erf(x)`` elementwise in x's float dtype, computed in float64 (Cephes, ~1e-16; large
     float arrays through libm's erf in one numba pass, ~30x fewer memory passes)."""
     if x.dtype in (np.float32, np.float64) and x.size >= _ERF_KERNEL_MIN:
-        from nnlite.kernels.special import erf
+        erf = _kernels("special").erf
 
         return erf(x)
     xd = np.asarray(x, np.float64)

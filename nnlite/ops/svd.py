@@ -19,6 +19,7 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import no_grad
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 from nnlite.ops.linalg import matmul
@@ -134,8 +135,6 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     U, Sv, Vh = _svd(input, not some)
     V = _mT(Vh)
     if not compute_uv:
-        from nnlite.autograd.grad_mode import no_grad
-
         with no_grad():
             U, V = E.zeros_like(U), E.zeros_like(V)
     return _result("svd", ("U", "S", "V"), (U, Sv, V))

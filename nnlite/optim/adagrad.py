@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.kernels import load as _kernels
 from nnlite.optim._common import check_fused_foreach, check_lr, scalar
 from nnlite.optim.optimizer import Optimizer, _step_tensor
 
@@ -90,7 +91,7 @@ class Adagrad(Optimizer):
 
     def step(self, closure: Callable | None = None):
         """Perform one Adagrad step; ``closure`` re-evaluates the model and returns the loss."""
-        from nnlite.kernels.optim import adagrad_step_
+        adagrad_step_ = _kernels("optim").adagrad_step_
 
         loss = self._run_closure(closure)
         for group in self.param_groups:

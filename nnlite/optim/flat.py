@@ -20,9 +20,14 @@ the slots; loaded state is copied into the slots on the next step).
 
 from __future__ import annotations
 
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite._threads import get_num_threads
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -162,8 +167,6 @@ _split_env = None
 def _split_min() -> int:
     global _split_env, SPLIT_MIN
     if _split_env is None:
-        import os
-
         v = os.environ.get("NNLITE_OPTIM_SPLIT", "").strip()
         _split_env = v
         if v:
@@ -182,17 +185,11 @@ def run_split(fn, a, b, arrays, **kw) -> None:
     n = b - a
     lim = _split_min()
     if lim and n >= lim:
-        from nnlite._threads import get_num_threads
-
         t = min(get_num_threads(), max(n // max(lim // 2, 1), 1))
         if t > 1:
             global _pool
             if _pool is None or _pool._max_workers < t - 1:
-                from concurrent.futures import ThreadPoolExecutor
-
                 _pool = ThreadPoolExecutor(max_workers=t - 1, thread_name_prefix="nnlite-optim")
-            import itertools
-
             step = -(-n // t)
             step += -step % 16  # whole cache lines per piece (float32)
             cuts = list(range(a, b, step)) + [b]

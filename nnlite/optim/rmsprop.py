@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from nnlite._tensor import Tensor
+from nnlite.kernels import load as _kernels
 from nnlite.optim._common import check_fused_foreach, check_lr, scalar
 from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
 
@@ -77,7 +78,7 @@ class RMSprop(Optimizer):
 
     def step(self, closure: Callable | None = None):
         """Perform one RMSprop step; ``closure`` re-evaluates the model and returns the loss."""
-        from nnlite.kernels.optim import rmsprop_step_
+        rmsprop_step_ = _kernels("optim").rmsprop_step_
 
         loss = self._run_closure(closure)
         for group in self.param_groups:

@@ -16,15 +16,17 @@ import sys
 import numpy as np
 
 import nnlite
+from nnlite._tensor import Tensor
+from nnlite.data import DataLoader, TensorDataset
+from nnlite.data.datasets import DatasetError, generator_function, load_dataset
 from nnlite.train import checks
+from nnlite.train.metrics import TASK_OF
 from nnlite.train.schema import ConfigError, did_you_mean
 
 
 # ---- data -------------------------------------------------------------------------------------
 def build_data(cfg: dict):
     """The dataset's splits (``DataSplits``) for ``cfg['data']``."""
-    from nnlite.data.datasets import DatasetError, generator_function, load_dataset
-
     d = cfg["data"]
     params = dict(d["params"])
     if params and d["name"] not in ("csv", "npz"):
@@ -57,8 +59,6 @@ def build_data(cfg: dict):
                           f"{splits.n_outputs}")
     metrics = cfg["metrics"]
     if metrics:
-        from nnlite.train.metrics import TASK_OF
-
         for i, m in enumerate(metrics):
             if TASK_OF[m] != splits.task:
                 raise ConfigError(f"metrics[{i}]", f"'{m}' is a {TASK_OF[m]} metric but the "
@@ -67,16 +67,12 @@ def build_data(cfg: dict):
 
 
 def _tensors(x, y):
-    from nnlite._tensor import Tensor
-
     return Tensor._wrap(np.ascontiguousarray(x)), Tensor._wrap(np.ascontiguousarray(y))
 
 
 def build_loaders(cfg: dict, splits):
     """(train, val, test) DataLoaders; the train order comes from its own generator seeded with
     ``seed``, so data order does not depend on how many random numbers the model drew."""
-    from nnlite.data import DataLoader, TensorDataset
-
     d = cfg["data"]
     gen = nnlite.Generator().manual_seed(cfg["seed"])
     train = DataLoader(TensorDataset(*_tensors(splits.x_train, splits.y_train)),

@@ -6,6 +6,7 @@ A callback may keep state across an interruption: ``state_dict()`` / ``load_stat
 
 from __future__ import annotations
 
+import difflib
 import math
 
 
@@ -63,8 +64,6 @@ def check_monitor(callback: str, monitor: str, trainer) -> None:
         raise ValueError(f"{callback} monitors '{monitor}' but fit got no validation data: "
                          "pass a validation loader (or validation_split / validation_data), "
                          "or monitor 'train_loss'")
-    import difflib
-
     near = difflib.get_close_matches(monitor, logged, n=1)
     raise ValueError(f"{callback} monitors '{monitor}', which is not logged"
                      + (f"; did you mean '{near[0]}'?" if near else "")

@@ -9,6 +9,10 @@ import itertools
 import math
 import os
 
+import nnlite
+from nnlite._tensor import Tensor
+from nnlite.nn.normalization import _BatchNorm
+from nnlite.train.dryrun import naming_layers
 from nnlite.train.schema import ARGUMENTS, ConfigError, short_repr
 
 _BYTES_PER_VALUE = 4  # float32
@@ -80,14 +84,9 @@ def check_outputs(model, splits, key: str) -> None:
     """Run the model on two training samples (eval mode, no grad, no randomness drawn) and
     check its output has one column per class (or target): a mismatch would otherwise raise
     inside the loss (IndexError) or broadcast silently (MSE)."""
-    import nnlite
-    from nnlite._tensor import Tensor
-
     x = Tensor._wrap(splits.x_train[:2].copy())
     was_training = model.training
     model.eval()
-    from nnlite.train.dryrun import naming_layers
-
     try:
         with nnlite.no_grad(), naming_layers(model) as layers:
             try:
@@ -111,8 +110,6 @@ def check_outputs(model, splits, key: str) -> None:
 def has_training_batchnorm(model, frozen=()) -> bool:
     """Whether ``model`` holds a BatchNorm layer that normalizes with batch statistics in
     training (one that is not kept in eval mode by frozen fine-tuning)."""
-    from nnlite.nn.normalization import _BatchNorm
-
     frozen_ids = {id(m) for m in frozen}
     return any(isinstance(m, _BatchNorm) and id(m) not in frozen_ids for m in model.modules())
 

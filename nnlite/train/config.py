@@ -3,14 +3,13 @@ the resolved config."""
 
 from __future__ import annotations
 
-from nnlite.train.schema import ConfigError, did_you_mean, short_repr, type_name
+from nnlite.train.schema import ConfigError, build_schema, did_you_mean, short_repr, type_name
+from nnlite.train.yaml_loader import load_file, parse
 
 
 def load_yaml(path: str) -> dict:
     """Parse a YAML config (see ``yaml_loader``); an empty file or one that is not a mapping is
     a ``ConfigError`` naming the file."""
-    from nnlite.train.yaml_loader import load_file
-
     data = load_file(path)
     if data is None:
         raise ConfigError("", f"{path} is empty; give a config such as configs/mlp.yaml (or "
@@ -23,8 +22,6 @@ def load_yaml(path: str) -> dict:
 
 def parse_override(text: str) -> tuple[list[str], object]:
     """``'optimizer.lr=0.01'`` -> (['optimizer', 'lr'], 0.01); the value is read as YAML."""
-    from nnlite.train.yaml_loader import parse
-
     if "=" not in text:
         raise ConfigError("", f"--set expects key.path=value, got '{short_repr(text)}'")
     key, _, value = text.partition("=")
@@ -41,8 +38,6 @@ def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
     An override into a section that is null or a shorthand string (``scheduler: cosine``) turns
     it into a mapping first. A misspelled section is caught later by validation, which names it.
     """
-    from nnlite.train.schema import build_schema
-
     schema = build_schema()
     for text in overrides:
         parts, value = parse_override(text)

@@ -27,6 +27,8 @@ command). Every rank builds the same data, model and optimizer from the seed; th
 from __future__ import annotations
 
 import atexit
+import hashlib
+import importlib.util
 import math
 import os
 import shutil
@@ -35,7 +37,14 @@ import tempfile
 import numpy as np
 
 import nnlite
+from nnlite import _batch_shard, nn
+from nnlite import distributed as dist
 from nnlite._tensor import Tensor
+from nnlite.data import DataLoader
+from nnlite.data.dataloader import RandomSampler
+from nnlite.distributed import process_group as pg
+from nnlite.distributed.run import build_command, find_mpiexec, run_command
+from nnlite.nn.parallel import DistributedDataParallel
 from nnlite.train.schema import ConfigError
 
 
@@ -74,14 +83,8 @@ def launch_if_needed(cfg: dict, argv: list[str], output_dir: str | None,
     """Start the N-rank job that runs this same command (returns its exit status), or None
     when this process is itself a rank (or N is 1) and should train."""
     n = nproc_of(cfg)
-    from nnlite.distributed import process_group as pg
-
     if n <= 1 or pg._launched_size() is not None:
         return None
-    import importlib.util
-
-    from nnlite.distributed.run import build_command, find_mpiexec, run_command
-
     if importlib.util.find_spec("mpi4py") is None:
         raise ConfigError("distributed.nproc", f"{n} ranks need mpi4py: pip install "
                           "'nnlite[mpi]' (mpi4py + the mpich wheel)")
@@ -106,8 +109,6 @@ def launch_if_needed(cfg: dict, argv: list[str], output_dir: str | None,
 def start(cfg: dict):
     """Join the process group when this process is one of several ranks."""
     global _current
-    from nnlite.distributed import process_group as pg
-
     launched = pg._launched_size()
     if launched is None or launched == 1:
         _current = _Single()
@@ -137,9 +138,6 @@ class _Ranks:
 
     # ---- building -------------------------------------------------------------------------
     def prepare(self, cfg, setup, checkpoint):
-        from nnlite import nn
-        from nnlite.nn.parallel import DistributedDataParallel
-
         d = cfg["distributed"]
         if checkpoint is not None:
             self._check_resume(checkpoint)
@@ -171,8 +169,6 @@ class _Ranks:
         if self._tmp is None:
             # one fixed name per (run directory, rank): a job that was killed (no atexit) leaves
             # at most one behind, which the next run of that directory replaces
-            import hashlib
-
             key = hashlib.sha1(os.path.abspath(output_dir).encode()).hexdigest()[:12]
             self._tmp = os.path.join(tempfile.gettempdir(), f"nnlite-rank{self.rank}-{key}")
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -188,8 +184,6 @@ class _Ranks:
 
         def checkpoint(tr, reason):
             # collective part on every rank, then rank 0 writes, then everyone waits for it
-            from nnlite import distributed as dist
-
             sums = self.global_sums(tr._sums)
             states = [None] * self.world
             dist.all_gather_object(states, nnlite.get_rng_state())
@@ -235,8 +229,6 @@ class _Ranks:
     def on_batch(self, trainer, value: float, loss):
         """Agree with the other ranks on stopping; weight an uneven shard. Returns
         ``(value, loss)``: value is NaN on every rank if any rank's loss is not finite."""
-        from nnlite.distributed import process_group as pg
-
         flags = np.array([0 if math.isfinite(value) else 1,
                           1 if trainer._stop_signal is not None else 0], np.int32)
         g = pg._require()
@@ -254,8 +246,6 @@ class _Ranks:
         return value, loss
 
     def global_sums(self, sums: dict) -> dict:
-        from nnlite.distributed import process_group as pg
-
         arr = np.array([sums["loss"], sums["correct"], sums["n"]], np.float64)
         g = pg._require()
         g.calls += 1
@@ -268,18 +258,12 @@ class _Ranks:
         sums.update(self.global_sums(sums))
 
     def same_logs(self, logs: dict) -> dict:
-        from nnlite import distributed as dist
-
         box = [logs]
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
 
 def _with_batch_size(loader, batch_size: int):
-    from nnlite.data import DataLoader
-
-    from nnlite.data.dataloader import RandomSampler
-
     return DataLoader(loader.dataset, batch_size=batch_size,
                       shuffle=isinstance(loader.sampler, RandomSampler),
                       drop_last=loader.drop_last, generator=loader.generator)
@@ -298,8 +282,6 @@ class _ShardedLoader:
         return getattr(self.loader, name)
 
     def __iter__(self):
-        from nnlite import _batch_shard
-
         r, w = self.ctx.rank, self.ctx.world
         try:
             for batch in self.loader:
@@ -332,8 +314,6 @@ def ending(exc: BaseException) -> bool:
     aborting it (no rank is left waiting)."""
     if not isinstance(_current, _Ranks) or not getattr(exc, "every_rank", False):
         return False
-    from nnlite.distributed import process_group as pg
-
     pg.exit_agreed()
     return not _current.writer
 

@@ -19,6 +19,9 @@ import os
 import sys
 import traceback
 
+from nnlite.train.schema import ConfigError
+from nnlite.train.trainer import NonFiniteLoss, TrainingInterrupted
+
 EXIT_OK = 0
 EXIT_NONFINITE = 1
 EXIT_BAD_INPUT = 2
@@ -55,9 +58,6 @@ def report(prog: str, exc: BaseException, *, debug: bool, run_dir: str | None = 
            quiet: bool = False) -> int:
     """Print ``exc`` as one line (after its traceback if ``debug``) and return the exit status
     (``quiet``: print nothing, e.g. on ranks other than 0 when rank 0 says the same)."""
-    from nnlite.train.schema import ConfigError
-    from nnlite.train.trainer import NonFiniteLoss, TrainingInterrupted
-
     if debug and not quiet:
         traceback.print_exception(exc, file=sys.stderr)
     where = run_dir or getattr(exc, "run_dir", None)

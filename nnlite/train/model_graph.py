@@ -12,6 +12,11 @@ from __future__ import annotations
 import io
 import os
 
+import nnlite
+from nnlite.autograd.graph import make_dot, print_graph, to_dot
+from nnlite.serialization import atomic_write
+from nnlite.train.schema import ConfigError
+
 RENDERED = ("svg", "png", "pdf")
 TEXT = ("dot", "gv", "txt")
 
@@ -21,11 +26,6 @@ def write_graph(setup, path: str) -> str:
 
     Raises ``ConfigError("--graph", ...)`` for an unknown suffix or a missing Graphviz.
     """
-    import nnlite
-    from nnlite.autograd.graph import make_dot, print_graph, to_dot
-    from nnlite.serialization import atomic_write
-    from nnlite.train.schema import ConfigError
-
     ext = os.path.splitext(path)[1].lstrip(".").lower()
     if ext not in RENDERED + TEXT:
         raise ConfigError("--graph", f"'{path}': give a .svg, .png, .pdf, .dot, .gv or .txt file")

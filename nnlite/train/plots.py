@@ -9,8 +9,11 @@ matplotlib is optional (``pip install nnlite[plot]``): without it nothing is dra
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+
+from nnlite.serialization import atomic_write
 
 UNIT_SCALE = {"accuracy", "balanced_accuracy", "f1_macro", "r2", "precision_macro",
               "recall_macro", "roc_auc"}
@@ -108,10 +111,6 @@ def plot_history(history: list[dict], path: str, *, name: str = "", summary: dic
         head = f"{head}, best epoch {best_epoch}" if head else f"best epoch {best_epoch}"
     fig.suptitle(f"{title}  ({head})" if head and title else (title or head))
     fig.tight_layout()
-    import io
-
-    from nnlite.serialization import atomic_write
-
     buf = io.BytesIO()  # rendered in memory, then replaced atomically like every run file
     fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)

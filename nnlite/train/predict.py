@@ -20,6 +20,9 @@ In PyTorch (``docs/deploy.md`` has the snippet without nnlite): ``p.to_torch()``
 from __future__ import annotations
 
 import argparse
+import csv
+import inspect
+import io
 import json
 import os
 import sys
@@ -27,7 +30,11 @@ import sys
 import numpy as np
 
 import nnlite
+from nnlite.data.tabular import DataFileError, read_features, read_npz
+from nnlite.train import builders as B
+from nnlite.train import metrics as M
 from nnlite.train.schema import ConfigError
+from nnlite.train.summary import final_metrics
 
 PREPROCESS = "preprocess.json"
 FORMAT = "nnlite-run/1"
@@ -114,8 +121,6 @@ class Predictor:
     # ---- inputs ----------------------------------------------------------------------------
     def read(self, path: str):
         """``(x_raw, y or None)`` from a CSV or NPZ file with this model's feature columns."""
-        from nnlite.data.tabular import read_features, read_npz
-
         if str(path).endswith(".npz"):
             t = read_npz(str(path), False, missing="mean" if self._fill is not None else "error")
             if t.y is None:
@@ -203,9 +208,6 @@ class Predictor:
     def evaluate(self, X, y=None) -> dict:
         """Metrics of the predictions on ``X`` against ``y`` (from the file when X is a path),
         the same numbers as ``summary.json``'s ``test_*`` for the test rows."""
-        from nnlite.train import metrics as M
-        from nnlite.train.summary import final_metrics
-
         if isinstance(X, (str, os.PathLike)):
             X, y_file = self.read(X)
             y = y_file if y is None else y
@@ -265,8 +267,6 @@ def to_torch_module(module):
     the attributes its torch signature names (``in_features``, ``eps``, ``p``...; ``bias`` from
     whether the layer has one). User-defined modules have no torch twin: they raise TypeError.
     """
-    import inspect
-
     import torch
 
     def convert(m):
@@ -306,8 +306,6 @@ def load_run(run_dir: str, weights: str = "model.safetensors") -> Predictor:
     Raises ``ConfigError`` (one line naming the file) for a directory that is not a finished
     run, or whose files are damaged.
     """
-    from nnlite.train import builders as B
-
     run_dir = os.fspath(run_dir)
     if not os.path.isdir(run_dir):
         raise _run_error(run_dir, "not a directory (give a run directory, e.g. runs/mlp-...)")
@@ -364,8 +362,6 @@ def _parser(name: str) -> argparse.ArgumentParser:
 
 def command(name: str, argv: list[str], error) -> int:
     """``nnlite-train predict|evaluate ...``; ``error(message)`` prints and returns 2."""
-    from nnlite.data.tabular import DataFileError
-
     args = _parser(name).parse_args(argv)
     try:
         p = load_run(args.run_dir, args.weights)
@@ -400,9 +396,6 @@ def command(name: str, argv: list[str], error) -> int:
 
 
 def _predictions_csv(p: Predictor, pred, proba) -> str:
-    import csv
-    import io
-
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if pred.ndim == 2:

@@ -17,6 +17,8 @@ import errno
 import os
 from typing import Self
 
+import nnlite
+from nnlite._tensor import Tensor
 from nnlite.serialization import TEMP_PREFIX, atomic_write
 from nnlite.train.errors import RunError
 from nnlite.train.schema import ConfigError
@@ -187,8 +189,6 @@ _CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "batch", "sums", "rng", "hist
 def read_checkpoint(path: str, key: str = "--resume") -> dict:
     """The training checkpoint at ``path``, or a ``ConfigError`` naming the file and the way
     out (damaged, truncated, empty, a pickle, not a checkpoint)."""
-    import nnlite
-
     try:
         state = nnlite.load(path)
     except RuntimeError as e:
@@ -204,9 +204,6 @@ def read_checkpoint(path: str, key: str = "--resume") -> dict:
 
 def read_weights(path: str, key: str = "--resume") -> dict:
     """A ``{name: Tensor}`` state dict (e.g. best.safetensors), or a ``ConfigError``."""
-    import nnlite
-    from nnlite._tensor import Tensor
-
     try:
         state = nnlite.load(path)
     except RuntimeError as e:

@@ -26,11 +26,16 @@ from nnlite.train import checks
 from nnlite.train import distributed as D
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
 from nnlite.train.config import apply_overrides, dump_yaml
+from nnlite.train.dryrun import summary_table, trial_step
 from nnlite.train.errors import RunError, one_line
+from nnlite.train.metrics import DEFAULTS
+from nnlite.train.model_graph import write_graph
 from nnlite.train.plots import plot_history
+from nnlite.train.predict import PREPROCESS, preprocess_record
 from nnlite.train.resume import absolute_paths, check_resume
 from nnlite.train.rundir import RunDir, check_resume_batches, read_checkpoint, read_weights
-from nnlite.train.schema import ConfigError, validate
+from nnlite.train.schema import ConfigError, did_you_mean, validate
+from nnlite.train.summary import final_metrics
 from nnlite.train.trainer import Trainer
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -199,8 +204,6 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         resumed = check_resume(cfg, resume, checkpoint, len(setup.train_loader))
     # one real training step (on copies) before anything is written: a model that cannot
     # train on this data fails now, naming the layer and the shapes
-    from nnlite.train.dryrun import summary_table, trial_step
-
     trial = trial_step(setup, setup.splits.task,
                        "model.class" if cfg["model"]["class"] else "model")
     if dry_run:
@@ -215,8 +218,6 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         for note in setup.notes:
             say(note)
         if graph:
-            from nnlite.train.model_graph import write_graph
-
             say(write_graph(setup, graph))
         return {"n_parameters": setup.n_parameters,
                 "n_trainable_parameters": setup.n_trainable, "dry_run": True,
@@ -229,8 +230,6 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
                           f"with --resume {output_dir}, or choose another directory")
     if checkpoint is None:  # a resume writes it once the checkpoint is known to fit
         rundir.write("config.yaml", dump_yaml(cfg))
-    from nnlite.train.predict import PREPROCESS, preprocess_record
-
     record = preprocess_record(cfg, setup.splits, setup.model)
     rundir.write(PREPROCESS, json.dumps(record, indent=1))
     for note in setup.splits.notes:
@@ -334,8 +333,6 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
                                               "classification" and split == "test" else []))
             res = trainer.evaluate(loader, metrics=metrics)
             if s.task == "classification":
-                from nnlite.train.summary import final_metrics
-
                 out, y = trainer._outputs(loader)
                 res.update(final_metrics(y, out, s.class_names))
             summary.update({f"{split}_{k}": v for k, v in res.items()})
@@ -367,16 +364,12 @@ def _check_monitor(monitor, setup, cfg, key):
     if key is None:
         return
     task = setup.splits.task
-    from nnlite.train.metrics import DEFAULTS
-
     names = ["train_loss", "val_loss"] + (["train_accuracy"] if task == "classification"
                                           else [])
     names += [f"val_{m}" for m in (cfg["metrics"] or DEFAULTS[task]) if m != "confusion_matrix"]
     if setup.val_loader is None:
         names = [n for n in names if not n.startswith("val_")]
     if monitor not in names:
-        from nnlite.train.schema import did_you_mean
-
         raise ConfigError(key, f"'{monitor}' is not a logged metric" + did_you_mean(monitor, names)
                           + f" (logged: {', '.join(names)})")
 

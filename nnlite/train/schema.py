@@ -14,6 +14,8 @@ import re
 import reprlib
 from typing import Any
 
+from nnlite.data.datasets import DATASETS
+
 REQUIRED = object()
 
 
@@ -216,8 +218,6 @@ class Section:
 
 
 def _names():
-    from nnlite.data.datasets import DATASETS
-
     return list(DATASETS)
 
 

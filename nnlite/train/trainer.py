@@ -17,6 +17,7 @@ state is consistent; ``fit`` then calls ``checkpoint_fn(trainer, "interrupt")`` 
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import threading
@@ -27,6 +28,7 @@ import numpy as np
 
 import nnlite
 from nnlite._tensor import Tensor
+from nnlite.data import DataLoader, TensorDataset
 from nnlite.train import metrics as M
 from nnlite.train.callbacks import Callback
 
@@ -215,8 +217,6 @@ class Trainer:
         return self.history
 
     def _loaders(self, x, y, validation_data, validation_split, batch_size, shuffle):
-        from nnlite.data import DataLoader, TensorDataset
-
         if not _is_array(x):
             if y is not None and validation_data is not None:
                 raise ValueError("give the validation loader once: as the second argument or "
@@ -256,8 +256,6 @@ class Trainer:
 
     @staticmethod
     def _array_loader(x, y, batch_size):
-        from nnlite.data import DataLoader, TensorDataset
-
         xt, yt = _as_tensor(x, "x"), _as_tensor(y, "y")
         if len(xt) != len(yt):
             raise ValueError(f"validation x has {len(xt)} rows but y has {len(yt)}")
@@ -438,8 +436,6 @@ class Trainer:
     # ---- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything needed to continue exactly: see the module docstring."""
-        import json
-
         loader = self.train_loader
         gen = getattr(loader, "generator", None)
         state = {
@@ -468,8 +464,6 @@ class Trainer:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        import json
-
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:

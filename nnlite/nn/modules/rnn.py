@@ -3,10 +3,10 @@ PyTorch programs import them from."""
 
 from nnlite.nn.rnn import (  # noqa: F401
     GRU,
-    GRUCell,
     LSTM,
-    LSTMCell,
     RNN,
+    GRUCell,
+    LSTMCell,
     RNNBase,
     RNNCell,
     RNNCellBase,

@@ -7,12 +7,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.ops.shape import cat
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-D tensor (a differentiable cat)."""
-    from nnlite.ops.shape import cat
-
     return cat([p.reshape(-1) for p in parameters])
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from nnlite.nn.module import Module
+from nnlite.nn.normalization import _NormBase
 
 
 def _patterns(names) -> list[str] | None:
@@ -34,8 +35,6 @@ def _selected(name: str, pats: list[str] | None) -> bool:
 
 
 def _apply(module: Module, names, requires_grad: bool, bn_eval: bool) -> list[str]:
-    from nnlite.nn.normalization import _NormBase
-
     pats = _patterns(names)
     changed = []
     matched_any = False

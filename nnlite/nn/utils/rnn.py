@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from nnlite._tensor import Tensor
+from nnlite.nn.padding import pad
+from nnlite.ops.shape import stack
 
 __all__ = ["pad_sequence", "unpad_sequence"]
 
@@ -18,9 +20,6 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
         >>> pad_sequence([torch.ones(2, 3), torch.ones(4, 3)]).shape
         torch.Size([4, 2, 3])
     """
-    from nnlite.nn.padding import pad
-    from nnlite.ops.shape import stack
-
     if not isinstance(sequences, Iterable):
         raise RuntimeError(  # noqa: TRY004 - PyTorch raises RuntimeError here
             "pad_sequence: Expected iterable for input sequences, but got arg of "

@@ -20,6 +20,7 @@ from nnlite.kernels import load as _kernels
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as R
 from nnlite.ops._util import TYPE_NAMES as _NAMES
+from nnlite.ops._util import sum_to
 from nnlite.ops.special import erf, erf_np
 
 _W = Tensor._wrap
@@ -360,8 +361,6 @@ class PreluKernelBackward0(Node):
         if self.needs_input_grad[0]:
             gx = g * (_const(pos) + negc * wb)
         if self.needs_input_grad[1]:
-            from nnlite.ops._util import sum_to
-
             gw = sum_to(g * x * negc, tuple(wb.shape)).reshape(tuple(w.shape))
         return gx, gw
 

@@ -24,6 +24,7 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
+from nnlite.ops.shape import index
 
 _W = Tensor._wrap
 
@@ -435,8 +436,6 @@ def pad_mode(x: Tensor, pad, mode: str) -> Tensor:
     key = [Ellipsis]
     for i, ix in enumerate(idxs):
         key.append(ix.reshape((-1,) + (1,) * (nd - 1 - i)))
-    from nnlite.ops.shape import index
-
     return index(x, tuple(key))
 
 

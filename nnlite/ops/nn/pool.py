@@ -7,6 +7,7 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
+from nnlite.ops.linalg import matmul
 from nnlite.ops.nn.conv import _as4, _tuple, _window
 
 _W = Tensor._wrap
@@ -322,8 +323,6 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     if h % oh == 0 and w % ow == 0:
         lead = tuple(xd.shape[:-2])
         return input.reshape(lead + (oh, h // oh, ow, w // ow)).mean((-3, -1))
-    from nnlite.ops.linalg import matmul
-
     ah = _W(_adaptive_matrix(h, oh, xd.dtype))
     aw = _W(np.ascontiguousarray(_adaptive_matrix(w, ow, xd.dtype).T))
     return matmul(ah, matmul(input, aw))

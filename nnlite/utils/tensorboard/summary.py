@@ -9,11 +9,11 @@ from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 
+from nnlite._tensor import Tensor
+
 
 def to_numpy(x) -> np.ndarray:
     """A tensor, array, number or list as a numpy array (detached, on the CPU)."""
-    from nnlite._tensor import Tensor
-
     if isinstance(x, Tensor):
         return x.detach()._data
     if hasattr(x, "detach") and hasattr(x, "numpy"):  # a real torch tensor
