@@ -76,7 +76,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None, out=Non
     return _finish(np.full(_size((size,)), fill_value, D.to_dtype(dtype).np), requires_grad)
 
 
-def empty_like(x, dtype=None, requires_grad=False, **_):
+def empty_like(x, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
     from nnlite.ops.elementwise import zeros_like
 
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
@@ -147,17 +148,20 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None,
     return _finish(R.randperm(_gen(generator), int(n)).astype(dt), requires_grad)
 
 
-def rand_like(x, dtype=None, requires_grad=False, generator=None, **_):
+def rand_like(x, dtype=None, requires_grad=False, generator=None,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
     return rand(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
                 generator=generator)
 
 
-def randn_like(x, dtype=None, requires_grad=False, generator=None, **_):
+def randn_like(x, dtype=None, requires_grad=False, generator=None,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
     return randn(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
                  generator=generator)
 
 
-def randint_like(x, low, high=None, dtype=None, generator=None, **_):
+def randint_like(x, low=0, high=None, dtype=None, generator=None,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
     return randint(low, high, x._data.shape, dtype=dtype or x.dtype, generator=generator)
 
 

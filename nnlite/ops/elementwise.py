@@ -16,6 +16,7 @@ from nnlite._tensor import Tensor, _as_array
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.ops._util import _SCALARS, sum_to
+from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
 _NOGRAD = Tensor._wrap(np.zeros(()))  # stands for a Python scalar operand: edge (None, 0)
@@ -891,21 +892,24 @@ def cast(x, dtype, copy=False):
     return out
 
 
-def zeros_like(x, dtype=None, requires_grad=False, **_):
+def zeros_like(x, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
     t = _W(np.zeros(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def ones_like(x, dtype=None, requires_grad=False, **_):
+def ones_like(x, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
     t = _W(np.ones(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False, **_):
+def full_like(x, fill_value, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
     t = _W(np.full(x._data.shape, fill_value, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
@@ -913,7 +917,11 @@ def full_like(x, fill_value, dtype=None, requires_grad=False, **_):
 
 
 def lerp(a, b, weight):
-    return a + (b - a) * weight
+    # torch numbers the overloads: 0 a scalar weight, 1 a tensor weight
+    out = a + (b - a) * weight
+    if out.grad_fn is not None:
+        relabel(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
+    return out
 
 
 def addcmul(x, t1, t2, value=1):
