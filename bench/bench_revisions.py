@@ -28,6 +28,9 @@ CHILD = r"""
 import json, os, sys, time
 sys.path.insert(0, os.path.join(sys.argv[1], "bench"))
 import bench_train as bt
+import nnlite
+assert os.path.dirname(os.path.dirname(os.path.abspath(nnlite.__file__))) == os.path.abspath(
+    sys.argv[1]), f"imported {nnlite.__file__}, not the checkout {sys.argv[1]}"
 step, _ = bt.setup_nnlite(sys.argv[2], sys.argv[3])
 for _ in range(30):
     step()
@@ -42,9 +45,11 @@ print(json.dumps(n / (time.perf_counter() - t0)))
 def one_run(checkout: str, workload: str, optimizer: str, seconds: float) -> float:
     env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    # cwd=checkout: ``python -c`` puts the working directory first on sys.path, so run from
+    # another checkout's root it would import that one's nnlite instead of PYTHONPATH's
     out = subprocess.run([sys.executable, "-c", CHILD, os.path.abspath(checkout), workload,
-                          optimizer, str(seconds)], env=env, capture_output=True, text=True,
-                         timeout=600, check=False)
+                          optimizer, str(seconds)], env=env, cwd=os.path.abspath(checkout),
+                         capture_output=True, text=True, timeout=600, check=False)
     if out.returncode != 0:
         raise SystemExit(f"bench_revisions: {checkout} failed:\n{out.stderr[-2000:]}")
     return float(json.loads(out.stdout.strip().splitlines()[-1]))

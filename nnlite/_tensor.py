@@ -397,11 +397,15 @@ class Tensor:
     def to(self, *args, **kwargs) -> Tensor:
         dtype = kwargs.get("dtype")
         copy = kwargs.get("copy", False)
-        for a in args:
+        _check_device(kwargs.get("device"))
+        for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 dtype = a.dtype
             elif isinstance(a, D.dtype) or a in (builtins.float, builtins.int, builtins.bool):
                 dtype = a
+            elif i == 0 and (isinstance(a, (str, device)) or (
+                    isinstance(a, builtins.int) and not isinstance(a, builtins.bool))):
+                _check_device(a)  # to("cuda") fails as in a CPU-only torch
         if dtype is None:
             return self.clone() if copy else self
         from nnlite.ops.elementwise import cast
@@ -419,8 +423,11 @@ class Tensor:
     def cpu(self) -> Tensor:
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError("nnlite runs on the CPU only; there is no CUDA device")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Fails as in a CPU-only PyTorch: nnlite has no CUDA device."""
+        if isinstance(device, builtins.int) and not isinstance(device, builtins.bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     def float(self) -> Tensor:
         return self.to(D.float32)
@@ -583,31 +590,93 @@ def _rebuild(arr, requires_grad):
     return t
 
 
-class _Device:
-    type = "cpu"
-    index = None
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+
+
+class device:
+    """``torch.device``: a device name, as torch parses it (``"cuda:1"``, ``("cuda", 1)``).
+
+    Naming any device is fine, as in a CPU-only PyTorch; only the CPU holds tensors, and
+    placing a tensor or module elsewhere raises torch's error (see ``_check_device``).
+
+    Example:
+        >>> device("cuda:1")
+        device(type='cuda', index=1)
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        elif isinstance(type, builtins.int) and not isinstance(type, builtins.bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        elif not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({builtins.type(type).__name__})")
+        else:
+            name, sep, idx = type.partition(":")
+            if sep:
+                if index is not None or not idx.isdigit() or (len(idx) > 1 and idx[0] == "0"):
+                    raise RuntimeError(f"Invalid device string: '{type}'")
+                index = builtins.int(idx)
+            if name not in _DEVICE_TYPES:
+                raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
+                                   f"start of device string: {name}")
+            type = name
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "index", index)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"attribute '{name}' of 'torch.device' objects is not writable")
 
     def __repr__(self):
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        return str(other) == "cpu" or isinstance(other, _Device)
+        # as torch: a device equals only a device (``t.device == "cpu"`` is False)
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
-        return hash("cpu")
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
 
 
-_CPU = _Device()
+_CPU = device("cpu")
 
 
-def device(spec="cpu", index=None):
-    s = str(spec)
-    if not s.startswith("cpu"):
-        raise RuntimeError(f"nnlite runs on the CPU only; device '{s}' is not available")
-    return _CPU
+def _check_device(spec) -> None:
+    """Raise what a CPU-only PyTorch raises when ``spec`` asks to hold data off the CPU.
+
+    ``None`` and any CPU spelling pass. CUDA fails like ``torch.cuda._lazy_init`` (an
+    ``AssertionError``), MPS like its backend check; other devices name what is missing.
+    """
+    if spec is None or spec is _CPU:
+        return
+    if isinstance(spec, str) and spec == "cpu":
+        return
+    d = spec if isinstance(spec, device) else device(spec)
+    if d.type == "cpu":
+        return
+    if d.type == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if d.type == "mps":
+        raise RuntimeError("PyTorch is not linked with support for mps devices")
+    raise RuntimeError(f"nnlite holds tensors on the CPU only; device '{d}' is not available "
+                       "(use device='cpu')")
 
 
 def _init(t: Tensor, arr: np.ndarray) -> None:
@@ -634,6 +703,7 @@ def _wrap_dim(dim, ndim):
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data``; Python floats give float32, ints int64."""
+    _check_device(device)
     arr = _as_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) or arr is data:
         arr = np.array(arr, copy=True)
@@ -644,6 +714,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
+    _check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype is D.to_dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == D.to_dtype(dtype).np):

@@ -226,6 +226,10 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                     for i, x in enumerate(buf):
                         if x is not None and x._data.dtype != dt:
                             buf[i] = _cast_grad(x, dt)
+                    # the loop variable would keep the last gradient alive past this node: a
+                    # weight's gradient coming through TBackward0 would then look shared to
+                    # AccumulateGrad and be copied instead of adopted (a full copy per step)
+                    x = None
                 if fn._pre_hooks:
                     steal = False
                     for h in fn._pre_hooks:

@@ -273,14 +273,30 @@ def _timed_backward(fn):
 def _bindings():
     """Every (namespace, attribute, function) through which programs call ops."""
     import nnlite
-    import nnlite.nn._ops as nn_ops
     import nnlite.nn.functional as F
     import nnlite.ops as ops
     from nnlite._tensor import Tensor
+    from nnlite.ops.nn import (
+        activations,
+        attention,
+        conv,
+        distance,
+        dropout,
+        embedding,
+        linear,
+        losses,
+        norms,
+        padding,
+        pool,
+        upsample,
+    )
 
     out = []
     for ns, prefixes in ((nnlite, ("nnlite.ops",)), (ops, ("nnlite.ops",)),
-                         (F, ("nnlite.nn", "nnlite.ops")), (nn_ops, ("nnlite.nn._ops",))):
+                         (F, ("nnlite.nn", "nnlite.ops")),
+                         *((m, (m.__name__,)) for m in (activations, attention, conv, distance,
+                                                         dropout, embedding, linear, losses,
+                                                         norms, padding, pool, upsample))):
         for attr, fn in list(vars(ns).items()):
             if (isinstance(fn, types.FunctionType) and not attr.startswith("_")
                     and (fn.__module__ or "").startswith(prefixes)):

@@ -5,7 +5,7 @@ One entry per op kind (``LOWERINGS``). Each entry
 * ``check``s that the recorded call is one it can replay (2-D inputs, one float dtype, ...);
 * emits the forward lines (``forward``) and the backward lines (``backward``) of the generated
   plan functions (see :mod:`nnlite.compile.codegen`), calling exactly what the op's eager
-  forward and its graph node's no-grad backward call (``nnlite.nn._ops``), so a replay is
+  forward and its graph node's no-grad backward call (``nnlite.ops.nn``), so a replay is
   bit-identical to eager: intermediate results go to preallocated buffers through ``out=`` or
   the kernels' output arguments, and the arrays handed back to the caller (results, gradients
   of inputs and parameters) are fresh, as eager's are;
@@ -23,15 +23,17 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite.compile.recorder import VALUE, CaptureFailed
+from nnlite.kernels import load as load_kernels
+from nnlite.ops.nn import activations as _activations
+from nnlite.ops.nn import linear as _linear_ops
+from nnlite.ops.nn import losses as _losses
+from nnlite.ops.nn import norms as _norms
 from nnlite.optim.flat import grad_slot
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _kernels(name):
-    from nnlite.nn import _ops
-
-    return _ops._kernels(name)
+_kernels = load_kernels
 
 
 class Lowering:
@@ -130,10 +132,8 @@ class Linear(Lowering):
                 em.add_grad(bi, f"{cs}({g})")
 
     def eager(self, op, vals, notes):
-        from nnlite.nn import _ops
-
         x, w, b = vals
-        return _ops.linear(x, w, b)
+        return _linear_ops.linear(x, w, b)
 
 
 def weight_grad_into(p, g2, x2):
@@ -172,9 +172,7 @@ def grad_or_empty(p, n, dt):
 
 
 def _ops_attr(name):
-    from nnlite.nn import _ops
-
-    return getattr(_ops, name)
+    return getattr(_linear_ops, name)
 
 
 # ---- relu ---------------------------------------------------------------------------------
@@ -218,12 +216,10 @@ class Relu(Lowering):
             em.add_grad(xi, t)
 
     def eager(self, op, vals, notes):
-        from nnlite.nn import _ops
-
-        return _ops.relu(vals[0])
+        return _activations.relu(vals[0])
 
 
-# ---- the other activations (one generic entry for nnlite.nn._ops._pointwise) ---------------
+# ---- the other activations (one generic entry for nnlite.ops.nn.activations._pointwise) ---------------
 
 
 def pointwise_forward(fwd, x, kw):
@@ -474,13 +470,11 @@ class BatchNorm(Lowering):
             em.add_grad(b, gb)
 
     def eager(self, op, vals, notes):
-        from nnlite.nn import _ops
-
         x, rm, rv, w, b = vals
         if op.attrs["training"]:
             # the batch statistics again, without moving the running ones a second time
-            return _ops.batch_norm(x, None, None, w, b, True, 0.0, op.attrs["eps"])
-        return _ops.batch_norm(x, rm, rv, w, b, False, 0.0, op.attrs["eps"])
+            return _norms.batch_norm(x, None, None, w, b, True, 0.0, op.attrs["eps"])
+        return _norms.batch_norm(x, rm, rv, w, b, False, 0.0, op.attrs["eps"])
 
 
 class Count(Lowering):
@@ -576,11 +570,9 @@ class CrossEntropy(Lowering):
                        f"{em.noted(op, 'scale')}, {d})")
 
     def eager(self, op, vals, notes):
-        from nnlite.nn import _ops
-
         z, t, w = vals
         a = op.attrs
-        return _ops.cross_entropy_indices(z, t, w, a["ignore_index"], a["reduction"],
+        return _losses.cross_entropy_indices(z, t, w, a["ignore_index"], a["reduction"],
                                           a["label_smoothing"])
 
 

@@ -201,8 +201,7 @@ def _install_excepthook() -> None:
         if g is not None and g.size > 1:
             print(f"nnlite.distributed: rank {g.rank} of {g.size} raised {tp.__name__}; "
                   "aborting the job", file=sys.stderr, flush=True)
-            sys.stdout.flush()
-            g.comm.Abort(1)
+            abort_job(g.comm, 1)
 
     sys.excepthook = abort_on_exception
 
@@ -212,10 +211,49 @@ def abort(message: str, code: int = 1) -> None:
     g = _group
     who = f"rank {g.rank} of {g.size}" if g is not None else "rank ?"
     sys.stderr.write(f"nnlite.distributed: {who}: {message}\n")  # one write: not interleaved
-    sys.stderr.flush()
-    sys.stdout.flush()
-    if g is not None:
-        g.comm.Abort(code)
+    abort_job(g.comm if g is not None else None, code)
+
+
+def _unread_bytes(fd: int) -> int:
+    """Bytes written to the pipe ``fd`` that its reader has not read yet (0 if not a pipe)."""
+    import stat
+
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return 0
+        import fcntl
+        import struct
+        import termios
+
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except (OSError, ValueError, ImportError):
+        return 0
+
+
+def drain_output(limit: float = 2.0, fds=(1, 2)) -> None:
+    """Flush stdout/stderr and wait (at most ``limit`` s) until the launcher has read them.
+
+    A rank's output reaches the user through a pipe to the MPI launcher's I/O forwarder.
+    ``MPI_Abort`` makes the launcher kill the job at once, and what is still in that pipe is
+    lost -- often exactly the traceback and the message saying why the job ended. So before
+    aborting, wait until the pipes are empty (Linux ``FIONREAD`` on the write end), then a
+    little longer for the forwarder to pass on what it read."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    deadline = time.monotonic() + limit
+    while any(_unread_bytes(fd) for fd in fds) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)
+
+
+def abort_job(comm, code: int) -> None:
+    """End the whole job with exit status ``code`` once this rank's output is out."""
+    drain_output()
+    if comm is not None:
+        comm.Abort(code)
     os._exit(code)
 
 

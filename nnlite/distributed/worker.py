@@ -51,8 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     def fail(code: int, why: str) -> None:
         print(f"nnlite-run: rank {comm.rank} of {comm.size} {why}; aborting the job",
               file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        comm.Abort(code)
+        pg.abort_job(comm, code)
 
     if argv[0] == "-m":
         if len(argv) < 2:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import functional as F
 from nnlite.nn.module import Module
 
@@ -260,6 +260,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
                  dtype=None) -> None:
+        _check_device(device)
         from nnlite.nn.parameter import Parameter
         from nnlite.ops.creation import full
 

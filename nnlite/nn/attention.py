@@ -7,72 +7,17 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from nnlite._tensor import Tensor
-from nnlite.nn import _ops, init
+from nnlite._tensor import Tensor, _check_device
+from nnlite.nn import init
 from nnlite.nn.linear import Linear
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty
+from nnlite.ops.nn import linear as _linear_ops
+from nnlite.ops.nn.attention import _float_mask, scaled_dot_product_attention
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear",
            "scaled_dot_product_attention"]
-
-_W = Tensor._wrap
-
-
-def _float_mask(mask: Tensor | None, dtype) -> Tensor | None:
-    """A boolean mask (True = masked out) as an additive float mask (-inf where True)."""
-    if mask is None:
-        return None
-    md = mask._data
-    if md.dtype == np.bool_:
-        return _W(np.where(md, -np.inf, 0.0).astype(dtype.np if hasattr(dtype, "np") else dtype))
-    if md.dtype.kind != "f":
-        raise AssertionError("only bool and floating types of masks are supported")
-    return mask
-
-
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
-                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None,
-                                 enable_gqa: bool = False) -> Tensor:
-    """``softmax(q k^T * scale + mask) v`` over the last two dims (q: (..., L, E), k: (..., S, E),
-    v: (..., S, Ev)); a boolean ``attn_mask`` marks the pairs that may attend (True = keep).
-
-    Example:
-        >>> q = k = v = torch.randn(2, 4, 5, 8)
-        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
-        torch.Size([2, 4, 5, 8])
-    """
-    from nnlite.nn import functional as F
-
-    if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
-    length, s = query.shape[-2], key.shape[-2]
-    scale_factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    npd = query._data.dtype
-    bias = None
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                               "set when is_causal=True")
-        keep = np.tril(np.ones((length, s), bool))
-        bias = _W(np.where(keep, 0.0, -np.inf).astype(npd))
-    elif attn_mask is not None:
-        md = attn_mask._data
-        bias = _W(np.where(md, 0.0, -np.inf).astype(npd)) if md.dtype == np.bool_ else attn_mask
-    # torch's math path scales q and k each by sqrt(scale)
-    root = math.sqrt(scale_factor)
-    attn = (query * root).matmul(key.transpose(-2, -1) * root)
-    if bias is not None:
-        attn = attn + bias
-    attn = F.softmax(attn, -1)
-    if dropout_p > 0.0:
-        attn = F.dropout(attn, dropout_p, True)
-    return attn.matmul(value)
-
 
 class NonDynamicallyQuantizableLinear(Linear):
     """A Linear under the name PyTorch gives MultiheadAttention's out_proj (same repr)."""
@@ -95,6 +40,7 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,
                  batch_first: bool = False, device=None, dtype=None) -> None:
+        _check_device(device)
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
@@ -182,9 +128,9 @@ class MultiheadAttention(Module):
             wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
         else:
             wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        q = _ops.linear(query, wq, bq)
-        k = _ops.linear(key, wk, bk)
-        v = _ops.linear(value, wv, bv)
+        q = _linear_ops.linear(query, wq, bq)
+        k = _linear_ops.linear(key, wk, bk)
+        v = _linear_ops.linear(value, wv, bv)
         if attn_mask is not None:
             if attn_mask.dim() == 2:
                 if tuple(attn_mask.shape) != (tgt_len, k.shape[0]):
@@ -229,7 +175,7 @@ class MultiheadAttention(Module):
             weights = F.dropout(weights, p, True)
         out = weights.matmul(v)
         out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        out = _ops.linear(out, self.out_proj.weight, self.out_proj.bias)
+        out = _linear_ops.linear(out, self.out_proj.weight, self.out_proj.bias)
         out = out.reshape(tgt_len, bsz, embed_dim)
         if need_weights:
             weights = weights.reshape(bsz, heads, tgt_len, src_len)

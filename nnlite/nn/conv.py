@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from nnlite._tensor import Tensor
-from nnlite.nn import _conv_ops, init
+from nnlite._tensor import Tensor, _check_device
+from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty
+from nnlite.ops.nn import conv as _conv
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
@@ -27,6 +28,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         nd = self._nd
         if groups <= 0:
@@ -95,11 +97,11 @@ class _ConvNd(Module):
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         if self.padding_mode != "zeros":
-            input = _conv_ops.pad_mode(input, self._reversed_padding_repeated_twice,
+            input = _conv.pad_mode(input, self._reversed_padding_repeated_twice,
                                        self.padding_mode)
-            return _conv_ops.conv(self._nd, input, weight, bias, self.stride, 0, self.dilation,
+            return _conv.conv(self._nd, input, weight, bias, self.stride, 0, self.dilation,
                                   self.groups)
-        return _conv_ops.conv(self._nd, input, weight, bias, self.stride, self.padding,
+        return _conv.conv(self._nd, input, weight, bias, self.stride, self.padding,
                               self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -157,6 +159,7 @@ class _ConvTransposeNd(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        _check_device(device)
         if padding_mode != "zeros":
             raise ValueError(
                 f'Only "zeros" padding mode is supported for {self.__class__.__name__}')
@@ -216,7 +219,7 @@ class _ConvTransposeNd(_ConvNd):
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         op = self._output_padding(input, output_size)
-        return _conv_ops.conv_transpose(self._nd, input, self.weight, self.bias, self.stride,
+        return _conv.conv_transpose(self._nd, input, self.weight, self.bias, self.stride,
                                         self.padding, op, self.groups, self.dilation)
 
 

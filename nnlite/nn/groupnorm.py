@@ -13,97 +13,15 @@ The fused op's backward is twice differentiable, so these are too.
 
 from __future__ import annotations
 
-import math
 import warnings
 
-from nnlite._tensor import Tensor
-from nnlite.autograd.grad_mode import no_grad
-from nnlite.nn import _ops
+from nnlite._tensor import Tensor, _check_device
 from nnlite.nn.module import Module
 from nnlite.nn.normalization import _NormBase, affine_params, reset_affine
+from nnlite.ops.nn.norms import group_norm, instance_norm
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "group_norm",
            "instance_norm"]
-
-
-def _size_str(shape) -> str:
-    return f"torch.Size({list(shape)})"
-
-
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise each of ``num_groups`` channel groups per sample to zero mean and unit (biased)
-    variance, then ``y * weight[c] + bias[c]``.
-
-    Example:
-        >>> F.group_norm(torch.randn(2, 6, 5), 3).shape
-        torch.Size([2, 6, 5])
-    """
-    if input.dim() < 2:
-        raise RuntimeError(
-            f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
-    shape = tuple(input.shape)
-    n, c = shape[:2]
-    if c % num_groups != 0:
-        raise RuntimeError(
-            f"Expected number of channels in input to be divisible by num_groups, but got input "
-            f"of shape {list(shape)} and num_groups={num_groups}")
-    size = [n * c // num_groups, num_groups, *shape[2:]]
-    if math.prod(size[:1] + size[2:]) == 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                         f"{size}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (t.dim() != 1 or t.shape[0] != c):
-            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
-                               f"channels in input, but got {name} of shape {list(t.shape)} and "
-                               f"input of shape {list(shape)}")
-    if input.numel() == 0:
-        return input * 1
-    x = input.reshape(1, n * num_groups, -1)
-    if x.shape[2] == 1:  # one value per group: normalises to 0 (the batch-norm op refuses it)
-        y = input * 0
-    else:
-        y = _ops.batch_norm(x, None, None, None, None, True, 0.0, eps).reshape(shape)
-    affine = (1, c) + (1,) * (len(shape) - 2)
-    if weight is not None:
-        y = y * weight.reshape(affine)
-    if bias is not None:
-        y = y + bias.reshape(affine)
-    return y
-
-
-def instance_norm(input: Tensor, running_mean: Tensor | None = None,
-                  running_var: Tensor | None = None, weight: Tensor | None = None,
-                  bias: Tensor | None = None, use_input_stats: bool = True,
-                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each (sample, channel) slice over its spatial dims; with running stats and
-    ``use_input_stats``, update them by the mean over the batch of the per-instance stats.
-
-    Example:
-        >>> F.instance_norm(torch.randn(2, 3, 8, 8)).shape
-        torch.Size([2, 3, 8, 8])
-    """
-    shape = tuple(input.shape)
-    if use_input_stats:
-        if math.prod(shape[2:]) == 1:
-            raise ValueError(f"Expected more than 1 spatial element when training, got input "
-                             f"size {_size_str(shape)}")
-    elif running_mean is None or running_var is None:
-        raise RuntimeError("Expected running_mean and running_var to be defined when "
-                           "use_input_stats is false")
-    n, c = shape[:2]
-    x = input.reshape((1, n * c) + shape[2:])
-    w = None if weight is None else weight.repeat(n)
-    b = None if bias is None else bias.repeat(n)
-    rm = None if running_mean is None else running_mean.detach().repeat(n)
-    rv = None if running_var is None else running_var.detach().repeat(n)
-    y = _ops.batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
-    if use_input_stats:
-        with no_grad():
-            for run, rep in ((running_mean, rm), (running_var, rv)):
-                if run is not None:
-                    run.copy_(rep.reshape(n, c).mean(0))
-    return y.reshape(shape)
 
 
 class GroupNorm(Module):
@@ -117,6 +35,7 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
+        _check_device(device)
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
@@ -144,6 +63,7 @@ class _InstanceNorm(_NormBase):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=None, *, bias: bool = True) -> None:
+        _check_device(device)
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype,
                          bias=bias)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from nnlite._tensor import Tensor
-from nnlite.nn import _ops, init
+from nnlite._tensor import Tensor, _check_device
+from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty
+from nnlite.ops.nn import linear as _linear_ops
 
 
 class Identity(Module):
@@ -35,6 +36,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -56,8 +58,8 @@ class Linear(Module):
         # read from _parameters directly: self.weight goes through Module.__getattr__ (~1.5 us)
         params = self._parameters
         if "weight" in params and "bias" in params:
-            return _ops.linear(input, params["weight"], params["bias"])
-        return _ops.linear(input, self.weight, self.bias)
+            return _linear_ops.linear(input, params["weight"], params["bias"])
+        return _linear_ops.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -72,6 +74,7 @@ class Bilinear(Module):
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
                  bias: bool = True, device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features

@@ -7,6 +7,7 @@ As in PyTorch, ``weight`` and ``pos_weight`` are registered buffers (so they app
 from __future__ import annotations
 
 from nnlite._tensor import Tensor
+from nnlite.nn import _reduction as _Reduction
 from nnlite.nn import functional as F
 from nnlite.nn.module import Module
 
@@ -26,7 +27,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = F._legacy_reduction(size_average, reduce, reduction)
+            reduction = _Reduction.legacy_get_string(size_average, reduce)
         self.reduction = reduction
 
 

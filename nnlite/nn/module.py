@@ -479,9 +479,9 @@ class Module:
             else:
                 dev = a
         if dev is not None:
-            from nnlite._tensor import device
+            from nnlite._tensor import _check_device
 
-            device(dev)  # raises for anything but the CPU
+            _check_device(dev)  # raises torch's error for anything but the CPU
         if dtype is None:
             return self
         dtype = D.to_dtype(dtype)
@@ -508,7 +508,8 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("nnlite runs on the CPU only; there is no CUDA device")
+        """Fails as in a CPU-only PyTorch: nnlite has no CUDA device."""
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     # ---- calling and hooks ----------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,

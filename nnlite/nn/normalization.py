@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.autograd.grad_mode import _CaptureState
-from nnlite.nn import _ops, init
+from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty, ones, zeros
+from nnlite.ops.nn import norms as _norms
 
 
 def _member(store: dict, name: str, mod: Module):
@@ -51,6 +52,7 @@ class _NormBase(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
                  dtype=None, *, bias: bool = True) -> None:
+        _check_device(device)
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -144,7 +146,7 @@ class _BatchNorm(_NormBase):
                     rec.emit("count", None, (nbt,))
         bn_training = training or (running_mean is None and running_var is None)
         use_stats = not training or self.track_running_stats
-        return _ops.batch_norm(
+        return _norms.batch_norm(
             input,
             running_mean if use_stats else None,
             running_var if use_stats else None,
@@ -193,6 +195,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -205,7 +208,7 @@ class LayerNorm(Module):
         reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _ops.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return _norms.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

@@ -2,98 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import Node, record
 from nnlite.nn.module import Module
+from nnlite.ops.nn.padding import pad
 
 __all__ = ["pad", "ConstantPad1d", "ConstantPad2d", "ZeroPad2d", "ReflectionPad1d",
            "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d"]
-
-
-def _pairs(pad, ndim):
-    """PyTorch's pad tuple (last dim first: left, right, top, bottom, ...) -> per-dim pairs."""
-    if len(pad) % 2:
-        raise ValueError("Padding length must be divisible by 2")
-    n = len(pad) // 2
-    if n > ndim:
-        raise ValueError(
-            f"Padding length should be less than or equal to two times the input dimension but "
-            f"got padding length {len(pad)} and input of dimension {ndim}"
-        )
-    pairs = [(0, 0)] * ndim
-    for i in range(n):
-        pairs[ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    return pairs
-
-
-class ConstantPadNdBackward0(Node):
-    def backward(self, g):
-        # the gradient is the un-padded window (negative pads cropped: put zeros back)
-        key = []
-        for (lo, hi), n in zip(self.pairs, g._data.shape):
-            key.append(slice(max(lo, 0), n - max(hi, 0)))
-        gx = g[tuple(key)]
-        if any(lo < 0 or hi < 0 for lo, hi in self.pairs):
-            gx = pad(gx, [v for lo, hi in reversed(self.pairs) for v in (max(-lo, 0), max(-hi, 0))])
-        return (gx,)
-
-
-def _constant_pad(x, pairs, value):
-    xd = x._data
-    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(pairs, xd.shape))
-    xd = xd[crop]
-    arr = np.pad(xd, [(max(lo, 0), max(hi, 0)) for lo, hi in pairs], constant_values=value)
-    out = Tensor._wrap(arr)
-    node = record(out, ConstantPadNdBackward0, (x,))
-    if node is not None:
-        node.pairs = pairs
-    return out
-
-
-def _index_pad(x, pairs, mode):
-    """reflect / replicate / circular as gathers along each padded dim (differentiable)."""
-    out = x
-    for d, (lo, hi) in enumerate(pairs):
-        if lo == 0 and hi == 0:
-            continue
-        n = out._data.shape[d]
-        idx = np.arange(-lo, n + hi)
-        if mode == "reflect":
-            if lo >= n or hi >= n:
-                raise RuntimeError(
-                    f"Argument #4: Padding size should be less than the corresponding input "
-                    f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
-                    f"{list(x.shape)}"
-                )
-            period = 2 * (n - 1) if n > 1 else 1
-            idx = np.abs(idx) % period
-            idx = np.where(idx >= n, period - idx, idx)
-        elif mode == "replicate":
-            idx = np.clip(idx, 0, n - 1)
-        elif mode == "circular":
-            idx = idx % n
-        key = (slice(None),) * d + (idx,)
-        out = out[key]
-    return out
-
-
-def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``.
-
-    Example:
-        >>> pad(x, (1, 1), value=0.0)  # one zero on each side of the last dim
-    """
-    pairs = _pairs(tuple(pad), input.dim())
-    if mode == "constant":
-        return _constant_pad(input, pairs, 0.0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(
-            f"Unrecognised padding mode {mode}: expected one of constant, reflect, replicate, "
-            "circular"
-        )
-    return _index_pad(input, pairs, mode)
 
 
 class _PadNd(Module):

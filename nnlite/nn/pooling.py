@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from nnlite._tensor import Tensor
-from nnlite.nn import _conv_ops
 from nnlite.nn.module import Module
+from nnlite.ops.nn import pool as _pool
+from nnlite.ops.nn.conv import _tuple
 
 
 class _MaxPoolNd(Module):
@@ -21,7 +22,7 @@ class _MaxPoolNd(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor):
-        return _conv_ops.max_pool(self._nd, input, self.kernel_size, self.stride, self.padding,
+        return _pool.max_pool(self._nd, input, self.kernel_size, self.stride, self.padding,
                                   self.dilation, self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -52,14 +53,14 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = _conv_ops._tuple(kernel_size, 1)
-        self.stride = _conv_ops._tuple(stride if stride is not None else kernel_size, 1)
-        self.padding = _conv_ops._tuple(padding, 1)
+        self.kernel_size = _tuple(kernel_size, 1)
+        self.stride = _tuple(stride if stride is not None else kernel_size, 1)
+        self.padding = _tuple(padding, 1)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:
-        return _conv_ops.avg_pool(1, input, self.kernel_size, self.stride, self.padding,
+        return _pool.avg_pool(1, input, self.kernel_size, self.stride, self.padding,
                                   self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
@@ -81,7 +82,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return _conv_ops.avg_pool(2, input, self.kernel_size, self.stride, self.padding,
+        return _pool.avg_pool(2, input, self.kernel_size, self.stride, self.padding,
                                   self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -97,7 +98,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
-        return _conv_ops.adaptive_avg_pool2d(input, self.output_size)
+        return _pool.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

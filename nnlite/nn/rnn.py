@@ -22,11 +22,12 @@ import math
 import numbers
 import warnings
 
-from nnlite._tensor import Tensor
-from nnlite.nn import _ops, init
+from nnlite._tensor import Tensor, _check_device
+from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty, zeros
+from nnlite.ops.nn import linear as _linear_ops
 from nnlite.ops.shape import stack
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -36,22 +37,22 @@ __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "R
 
 
 def _rnn_step(xp: Tensor, h: Tensor, w_hh: Tensor, b_hh, relu: bool) -> Tensor:
-    pre = _ops.linear(h, w_hh, b_hh) + xp
+    pre = _linear_ops.linear(h, w_hh, b_hh) + xp
     return pre.relu() if relu else pre.tanh()
 
 
 def _lstm_step(xp: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh, w_hr):
-    gates = _ops.linear(h, w_hh, b_hh) + xp
+    gates = _linear_ops.linear(h, w_hh, b_hh) + xp
     i, f, g, o = gates.chunk(4, 1)
     c_new = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h_new = o.sigmoid() * c_new.tanh()
     if w_hr is not None:
-        h_new = _ops.linear(h_new, w_hr)
+        h_new = _linear_ops.linear(h_new, w_hr)
     return h_new, c_new
 
 
 def _gru_step(xp: Tensor, h: Tensor, w_hh: Tensor, b_hh) -> Tensor:
-    gh = _ops.linear(h, w_hh, b_hh)
+    gh = _linear_ops.linear(h, w_hh, b_hh)
     x_r, x_z, x_n = xp.chunk(3, 1)
     h_r, h_z, h_n = gh.chunk(3, 1)
     r = (h_r + x_r).sigmoid()
@@ -64,7 +65,7 @@ def _run_direction(mode: str, x: Tensor, state, weights, reverse: bool):
     """One layer, one direction over ``x`` (L, N, H_in) -> (outputs (L, N, H), final state)."""
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     length = x.shape[0]
-    xp = _ops.linear(x, w_ih, b_ih)  # (L, N, G): one product for all steps
+    xp = _linear_ops.linear(x, w_ih, b_ih)  # (L, N, G): one product for all steps
     steps = range(length - 1, -1, -1) if reverse else range(length)
     outs = [None] * length
     if mode == "LSTM":
@@ -135,6 +136,7 @@ class RNNBase(Module):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, device=None,
                  dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.mode = mode
         self.input_size = input_size
@@ -441,6 +443,7 @@ class RNNCellBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -496,6 +499,7 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__(input_size, hidden_size, bias, num_chunks=1, dtype=dtype)
         self.nonlinearity = nonlinearity
 
@@ -510,7 +514,7 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check(x, hx)
-        xp = _ops.linear(x, self.weight_ih, self.bias_ih)
+        xp = _linear_ops.linear(x, self.weight_ih, self.bias_ih)
         ret = _rnn_step(xp, hx, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
         return ret if is_batched else ret.squeeze(0)
 
@@ -525,6 +529,7 @@ class LSTMCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
                  dtype=None) -> None:
+        _check_device(device)
         super().__init__(input_size, hidden_size, bias, num_chunks=4, dtype=dtype)
 
     def forward(self, input: Tensor, hx=None):
@@ -541,7 +546,7 @@ class LSTMCell(RNNCellBase):
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
         self._check(x, hx[0], "[0]")
         self._check(x, hx[1], "[1]")
-        xp = _ops.linear(x, self.weight_ih, self.bias_ih)
+        xp = _linear_ops.linear(x, self.weight_ih, self.bias_ih)
         h, c = _lstm_step(xp, hx[0], hx[1], self.weight_hh, self.bias_hh, None)
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
 
@@ -556,6 +561,7 @@ class GRUCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
                  dtype=None) -> None:
+        _check_device(device)
         super().__init__(input_size, hidden_size, bias, num_chunks=3, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -567,6 +573,6 @@ class GRUCell(RNNCellBase):
         elif not is_batched:
             hx = hx.unsqueeze(0)
         self._check(x, hx)
-        xp = _ops.linear(x, self.weight_ih, self.bias_ih)
+        xp = _linear_ops.linear(x, self.weight_ih, self.bias_ih)
         ret = _gru_step(xp, hx, self.weight_hh, self.bias_hh)
         return ret if is_batched else ret.squeeze(0)

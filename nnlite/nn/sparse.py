@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from nnlite._tensor import Tensor
-from nnlite.nn import _conv_ops, init
+from nnlite._tensor import Tensor, _check_device
+from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty
+from nnlite.ops.nn import embedding as _emb
 
 
 class Embedding(Module):
@@ -24,6 +25,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, max_norm=None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False,
                  _weight=None, _freeze: bool = False, device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -60,7 +62,7 @@ class Embedding(Module):
             self.weight._vc[0] += 1
 
     def forward(self, input: Tensor) -> Tensor:
-        return _conv_ops.embedding(input, self.weight, self.padding_idx, self.max_norm,
+        return _emb.embedding(input, self.weight, self.padding_idx, self.max_norm,
                                    self.norm_type, self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.autograd.function import Function, once_differentiable
 from nnlite.nn.module import Module
 from nnlite.nn.normalization import _BatchNorm, _member
@@ -116,6 +116,7 @@ class SyncBatchNorm(_BatchNorm):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, process_group=None,
                  device=None, dtype=None) -> None:
+        _check_device(device)
         super().__init__(num_features, eps, momentum, affine, track_running_stats,
                          dtype=dtype)
         self.process_group = process_group

@@ -8,7 +8,7 @@ function: no wrapper on the call path) and the in-place methods (``x.sin_()``).
 from __future__ import annotations
 
 from nnlite._tensor import Tensor
-from nnlite.ops import composites, creation, elementwise, inplace, linalg, reduce, shape  # noqa: F401
+from nnlite.ops import creation, elementwise, inplace, linalg, reduce, shape, special  # noqa: F401
 from nnlite.ops import registry as _registry
 from nnlite.ops.methods import _inplace_of
 

@@ -11,6 +11,10 @@ from nnlite._tensor import Tensor, _as_array
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.generic)
 
+# dtype names as PyTorch spells them in error messages ("expected scalar type Long")
+TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+              "int32": "Int", "bool": "Bool"}
+
 
 def as_t(x, like: Tensor | None = None) -> Tensor:
     """Tensor from a Tensor (as is) or anything array-like."""

@@ -9,7 +9,7 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite import _random as R
 from nnlite._random import _gen
-from nnlite._tensor import Size, Tensor
+from nnlite._tensor import Size, Tensor, _check_device
 
 _W = Tensor._wrap
 
@@ -50,20 +50,24 @@ def _float_dtype(dtype):
 
 def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None,
           layout=None, pin_memory=False):
+    _check_device(device)
     return _finish(np.zeros(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None,
          layout=None, pin_memory=False):
+    _check_device(device)
     return _finish(np.ones(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None, layout=None,
           memory_format=None, pin_memory=False):
+    _check_device(device)
     return _finish(np.zeros(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None, out=None):
+    _check_device(device)
     if dtype is None:
         if isinstance(fill_value, builtins.bool):
             dtype = D.bool
@@ -78,12 +82,14 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None, out=Non
 
 def empty_like(x, dtype=None, requires_grad=False,
         *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     from nnlite.ops.elementwise import zeros_like
 
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None, out=None):
+    _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -101,33 +107,39 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None, out=None):
+    _check_device(device)
     arr = np.linspace(start, end, steps)
     return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    _check_device(device)
     arr = np.logspace(start, end, steps, base=base)
     return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None, out=None):
+    _check_device(device)
     return _finish(np.eye(n, m if m is not None else n, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None,
          out=None, pin_memory=False):
+    _check_device(device)
     arr = R.uniform(_gen(generator), _size_kw(sizes, size), _float_dtype(dtype))
     return _finish(arr, requires_grad)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None,
           out=None, pin_memory=False):
+    _check_device(device)
     arr = R.normal(_gen(generator), _size_kw(sizes, size), _float_dtype(dtype))
     return _finish(arr, requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, requires_grad=False,
             device=None, out=None):
+    _check_device(device)
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     if high is None:
@@ -142,6 +154,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, requires_g
 
 
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None, out=None):
+    _check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     dt = D.to_dtype(dtype).np if dtype is not None else np.int64
@@ -150,18 +163,21 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None,
 
 def rand_like(x, dtype=None, requires_grad=False, generator=None,
         *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     return rand(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
                 generator=generator)
 
 
 def randn_like(x, dtype=None, requires_grad=False, generator=None,
         *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     return randn(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
                  generator=generator)
 
 
 def randint_like(x, low=0, high=None, dtype=None, generator=None,
         *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     return randint(low, high, x._data.shape, dtype=dtype or x.dtype, generator=generator)
 
 
@@ -217,3 +233,17 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
             arr[i] = np.searchsorted(cum, u, side="left")
     arr = arr.astype(np.int64)
     return _W(arr[0] if single else arr)
+
+
+# ---- small constructors ----------------------------------------------------------------------
+
+
+# ---- small constructors and dtype queries ---------------------------------------------------
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_):
+    dt = D.to_dtype(dtype).np if dtype is not None else D._default_float.np
+    t = _W(np.asarray(s, dtype=dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t

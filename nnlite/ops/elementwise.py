@@ -12,10 +12,10 @@ import math
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite._tensor import Tensor, _as_array
+from nnlite._tensor import Tensor, _as_array, _check_device
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
-from nnlite.ops._util import _SCALARS, sum_to
+from nnlite.ops._util import _SCALARS, result_float, sum_to
 from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
@@ -146,7 +146,7 @@ def sub(a, b, alpha=1):
     return out
 
 
-def rsub(a, s):
+def rsub_scalar(a, s):
     """``s - a`` for a scalar ``s``."""
     _sub_bool_check(a, s)
     ad, sd = _operands(a, s)
@@ -503,17 +503,6 @@ def _sigmoid_np(x):
 sigmoid = _unary(
     "SigmoidBackward0", _sigmoid_np, lambda g, x, y: g * y * (1 - y), save_out=True,
     bwd_np=_sigmoid_bwd_np,
-)
-
-
-def _erf_np(x):
-    from nnlite.ops._special import erf_np
-
-    return erf_np(x)
-
-
-erf = _unary(
-    "ErfBackward0", _erf_np, lambda g, x, y: g * exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
 )
 
 
@@ -894,6 +883,7 @@ def cast(x, dtype, copy=False):
 
 def zeros_like(x, dtype=None, requires_grad=False,
         *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     t = _W(np.zeros(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
@@ -902,6 +892,7 @@ def zeros_like(x, dtype=None, requires_grad=False,
 
 def ones_like(x, dtype=None, requires_grad=False,
         *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     t = _W(np.ones(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
@@ -910,6 +901,7 @@ def ones_like(x, dtype=None, requires_grad=False,
 
 def full_like(x, fill_value, dtype=None, requires_grad=False,
         *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     t = _W(np.full(x._data.shape, fill_value, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
@@ -930,3 +922,228 @@ def addcmul(x, t1, t2, value=1):
 
 def addcdiv(x, t1, t2, value=1):
     return x + t1 / t2 * value
+
+
+# ---- binary math composites ---------------------------------------------------------------
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else _W(_as_array(x))
+
+
+def _float_pair(a, b):
+    """Both operands as tensors of their promoted floating dtype (ints become the default)."""
+    if not isinstance(a, Tensor):
+        a, b = _as_tensor_first(a, b)
+    if not isinstance(b, Tensor):
+        b = _scalar_like(b, a)
+    ad, bd = _operands(a, b)
+    rt = result_float(ad.dtype)
+    return a, b, ad.astype(rt, copy=False), bd.astype(rt, copy=False)
+
+
+
+# ---- binary math ----------------------------------------------------------------------------
+
+
+def _binary(name, fwd, bwd):
+    """Op ``f(a, b)`` on floats: numpy forward, Tensor-ops ``bwd(g, a, b, out) -> (ga, gb)``."""
+
+    class _Node(Node):
+        def backward(self, g):
+            a, b, out = self._unpacked_saved
+            ga, gb = bwd(g, a, b, out)
+            ga = sum_to(ga, self.a_shape) if self.needs_input_grad[0] else None
+            gb = sum_to(gb, self.b_shape) if self.needs_input_grad[1] else None
+            return ga, gb
+
+    _Node.__name__ = _Node.__qualname__ = name
+
+    def op(input, other):
+        a, b, ad, bd = _float_pair(input, other)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = _W(np.asarray(fwd(ad, bd)))
+        node = record(out, _Node, (a, b), (a, b, out))
+        if node is not None:
+            node.a_shape, node.b_shape = a._data.shape, b._data.shape
+        return out
+
+    op.__name__ = name.replace("Backward0", "").lower()
+    return op
+
+
+def _den(a, b):
+    return a * a + b * b
+
+
+def _atan2_bwd(g, a, b, y):
+    # torch: 1 / (a^2 + b^2) taken as 0 where it is infinite, so atan2(0, 0) has gradient 0
+    rec = reciprocal(_den(a, b))
+    rec = where(isinf(rec), zeros_like(rec), rec)
+    return g * b * rec, -(g * a) * rec
+
+
+atan2 = _binary("Atan2Backward0", np.arctan2, _atan2_bwd)
+arctan2 = atan2
+hypot = _binary("HypotBackward0", np.hypot, lambda g, a, b, y: (g * a / y, g * b / y))
+logaddexp = _binary(
+    "LogaddexpBackward0", np.logaddexp,
+    lambda g, a, b, y: (g * exp(a - y), g * exp(b - y)),
+)
+logaddexp2 = _binary(
+    "Logaddexp2Backward0", np.logaddexp2,
+    lambda g, a, b, y: (g * exp2(a - y), g * exp2(b - y)),
+)
+
+
+def _xlogy_np(x, y):
+    r = x * np.log(y)
+    return np.where((x == 0) & ~np.isnan(y), np.zeros((), r.dtype), r)
+
+
+def _xlogy_bwd(g, x, y, out):
+    # d/dx = log(y) (0 where x == 0 and y <= 0, as PyTorch); d/dy = x / y
+    lg = where(eq(x, 0) & le(y, 0), zeros_like(y), log(y))
+    return g * lg, g * x / y
+
+
+xlogy = _binary("XlogyBackward0", _xlogy_np, _xlogy_bwd)
+
+
+def _copysign_bwd(g, a, b, y):
+    # d/da = sign change (0 where a == 0, as PyTorch); d/db = 0
+    ratio = where(eq(a, 0), zeros_like(y), y / where(eq(a, 0), ones_like(y), a))
+    return g * ratio, g * 0.0
+
+
+copysign = _binary("CopysignBackward0", np.copysign, _copysign_bwd)
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64."""
+    a = _t(input).to(D.float64) if isinstance(input, Tensor) else input
+    b = exponent.to(D.float64) if isinstance(exponent, Tensor) else builtins.float(exponent)
+    if not isinstance(a, Tensor):
+        return rpow(b, builtins.float(a))
+    return pow(a, b)
+
+
+def heaviside(input, values):
+    """0 where ``input < 0``, ``values`` where ``input == 0``, 1 where ``input > 0``."""
+    v = _t(values)
+    if input._data.dtype != v._data.dtype:
+        raise RuntimeError(
+            "heaviside is not yet implemented for tensors with different dtypes"
+        )
+    xd, vd = input._data, v._data
+    return _W(np.asarray(np.where(xd == 0, vd, (xd > 0).astype(xd.dtype))).astype(xd.dtype))
+
+
+def true_divide(input, other):
+    return div(input, other)
+
+
+def rsub(input, other, alpha=1):
+    """``other - alpha * input``."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    return rsub_scalar(input * alpha if alpha != 1 else input, other)
+
+
+def negative(input):
+    return neg(input)
+
+
+def positive(input):
+    return input
+
+
+def sgn(input):
+    return sign(input)
+
+
+def fix(input):
+    return trunc(input)
+
+
+
+# ---- unary math and special functions --------------------------------------------------------
+
+
+asinh = _unary("AsinhBackward0", np.arcsinh, lambda g, x, y: g * rsqrt(x * x + 1))
+acosh = _unary("AcoshBackward0", np.arccosh, lambda g, x, y: g * rsqrt(x * x - 1))
+atanh = _unary("AtanhBackward0", np.arctanh, lambda g, x, y: g / (1 - x * x))
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+
+def deg2rad(input):
+    return input * (math.pi / 180.0)
+
+
+def rad2deg(input):
+    return input * (180.0 / math.pi)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` (default: the dtype's max) and
+    ``neginf`` (default: its lowest); the gradient flows only where the input is finite."""
+    xd = input._data
+    if xd.dtype.kind != "f":
+        return input.clone()
+    fi = np.finfo(xd.dtype)
+    hi = fi.max if posinf is None else posinf
+    lo = fi.min if neginf is None else neginf
+    vals = np.where(np.isnan(xd), nan, np.where(xd == np.inf, hi, lo)).astype(xd.dtype)
+    return where(_W(np.isfinite(xd)), input, _W(vals))
+
+
+def signbit(input):
+    return _W(np.asarray(np.signbit(input._data)))
+
+
+def isposinf(input):
+    return _W(np.asarray(np.isposinf(input._data)))
+
+
+def isneginf(input):
+    return _W(np.asarray(np.isneginf(input._data)))
+
+
+def isreal(input):
+    return _W(np.ones(input._data.shape, np.bool_))
+
+
+def is_complex(input) -> bool:
+    return False
+
+
+def is_nonzero(input) -> bool:
+    if input._data.size != 1:
+        raise RuntimeError(
+            "Boolean value of Tensor with more than one value is ambiguous"
+            if input._data.size else "Boolean value of Tensor with no values is ambiguous"
+        )
+    return builtins.bool(input._data.reshape(()))
+
+
+
+
+# ---- dtype queries ---------------------------------------------------------------------------
+
+
+def result_type(tensor1, tensor2):
+    """The dtype of ``tensor1 op tensor2`` under PyTorch's promotion rules."""
+    a = tensor1 if isinstance(tensor1, Tensor) else None
+    b = tensor2 if isinstance(tensor2, Tensor) else None
+    if a is None and b is None:
+        return add(_t(tensor1), tensor2).dtype
+    if a is None:
+        return add(b, tensor1).dtype
+    return add(a, tensor2).dtype
+
+
+def can_cast(from_, to) -> bool:
+    """Whether PyTorch's type promotion allows casting ``from_`` to ``to`` (same-kind rule)."""
+    order = {"b": 0, "u": 1, "i": 1, "f": 2}
+    return order[D.to_dtype(from_).np.kind] <= order[D.to_dtype(to).np.kind]

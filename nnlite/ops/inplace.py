@@ -143,7 +143,7 @@ class CopySlices(Node):
     the base's old history, inside it through the op's own backward (``fn``)."""
 
     def backward(self, g):
-        from nnlite.ops.shape import index, index_put
+        from nnlite.ops.shape import index, put_at
 
         vidx = self.vidx
         flat = g.reshape(-1)
@@ -157,7 +157,7 @@ class CopySlices(Node):
                 g_old = _W(np.zeros(vidx.shape, g._data.dtype))
             elif g_old._data.shape != vidx.shape:
                 g_old = g_old.expand(vidx.shape)
-            gbase = index_put(flat, (vidx,), g_old).reshape(self.shape)
+            gbase = put_at(flat, (vidx,), g_old).reshape(self.shape)
         return (gbase,) + tuple(res[1:])
 
 
@@ -165,10 +165,10 @@ class AsStridedBackward0(Node):
     """The view's node after an in-place op on it: it reads its elements out of the base."""
 
     def backward(self, g):
-        from nnlite.ops.shape import index_put
+        from nnlite.ops.shape import put_at
 
         zeros = _W(np.zeros(int(np.prod(self.shape)), g._data.dtype))
-        return (index_put(zeros, (self.vidx,), g).reshape(self.shape),)
+        return (put_at(zeros, (self.vidx,), g).reshape(self.shape),)
 
 
 def _as_strided_node(vidx, shape, dt, edge):
@@ -412,7 +412,7 @@ def copy_(self, src, non_blocking=False):
 
 def setitem(self, key, value):
     """``self[key] = value``."""
-    from nnlite.ops.shape import _norm_key, index_put
+    from nnlite.ops.shape import _norm_key, put_at
 
     if _fast(self, (value,)):
         k = _norm_key(key, self)
@@ -427,7 +427,7 @@ def setitem(self, key, value):
         return
     if not isinstance(value, Tensor):
         value = _W(np.asarray(value, dtype=self._data.dtype))
-    apply_inplace(self, index_put, key, value, name="index_put_")
+    apply_inplace(self, put_at, key, value, name="index_put_")
 
 
 def random_fill_(self, arr, name):

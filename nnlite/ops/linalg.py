@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
-from nnlite import _dtype as D
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
-from nnlite.ops._util import sum_to
+from nnlite.ops import elementwise as E
+from nnlite.ops import reduce as R
+from nnlite.ops import shape as S
+from nnlite.ops._util import sum_to, wrap_dim
+from nnlite.ops.shape import _tensor_list
 
 _W = Tensor._wrap
 
@@ -239,3 +244,262 @@ class EinsumBackward(Node):
                 gi = gi.expand(ops[i]._data.shape)
             res.append(gi)
         return tuple(res)
+
+
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other``."""
+    return R.norm(E.sub(input, other).reshape(-1), p=p)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise ``p``-norm distances between the rows of ``x1`` (.., P, M) and ``x2`` (.., R, M)."""
+    if x1._data.ndim < 2 or x2._data.ndim < 2:
+        raise RuntimeError(
+            f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D"
+            if x1._data.ndim < 2 else f"cdist only supports at least 2D tensors, X2 got: "
+            f"{x2._data.ndim}D"
+        )
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: "
+            f"{x2._data.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    diff_ = S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3)
+    return R.norm(diff_, p=p, dim=-1)
+
+
+
+
+# ---- linear algebra composites --------------------------------------------------------------
+
+
+def _scaled(t, s):
+    return t if s == 1 else t * s
+
+
+def _add_scaled(input, prod, beta, alpha):
+    # beta == 0 ignores input entirely (nan/inf in it do not propagate), as PyTorch
+    p = _scaled(prod, alpha)
+    if beta == 0:
+        return p + E.zeros_like(input) if input._data.shape != p._data.shape else p
+    return _scaled(input, beta) + p
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``."""
+    return _add_scaled(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    return _add_scaled(input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)`` per batch."""
+    return _add_scaled(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
+    return _add_scaled(input, R.sum(bmm(batch1, batch2), dim=0), beta, alpha)
+
+
+def vdot(input, other):
+    return dot(input, other)
+
+
+def cross(input, other, dim=None):
+    """Cross product of 3-vectors along ``dim`` (default: the first dimension of size 3)."""
+    a, b = S.broadcast_tensors(input, other)
+    if dim is None:
+        sizes = a._data.shape
+        dim = next((i for i, s in enumerate(sizes) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    d = wrap_dim(dim, a._data.ndim)
+    if a._data.shape[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+            f"{a._data.shape[d]} and {b._data.shape[d]}"
+        )
+    a0, a1, a2 = (S.select(a, d, i) for i in range(3))
+    b0, b1, b2 = (S.select(b, d, i) for i in range(3))
+    return S.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed pairs)."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, builtins.int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(a._data.ndim - dims, a._data.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, builtins.int) else list(da)
+        db = [db] if isinstance(db, builtins.int) else list(db)
+    da = [wrap_dim(i, a._data.ndim) for i in da]
+    db = [wrap_dim(i, b._data.ndim) for i in db]
+    for i, j in zip(da, db):
+        if a._data.shape[i] != b._data.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a._data.shape[i]} "
+                f"in dim {i} and second has size {b._data.shape[j]} in dim {j}"
+            )
+    fa = [i for i in range(a._data.ndim) if i not in da]
+    fb = [i for i in range(b._data.ndim) if i not in db]
+    k = builtins.int(np.prod([a._data.shape[i] for i in da]))
+    am = S.permute(a, tuple(fa + da)).reshape(-1, k)
+    bm = S.permute(b, tuple(db + fb)).reshape(k, -1)
+    shape = tuple(a._data.shape[i] for i in fa) + tuple(b._data.shape[i] for i in fb)
+    return mm(am, bm).reshape(shape)
+
+
+def kron(input, other):
+    """Kronecker product: block ``(i, j, ...)`` is ``input[i, j, ...] * other``."""
+    nd = builtins.max(input._data.ndim, other._data.ndim)
+    sa = (1,) * (nd - input._data.ndim) + input._data.shape
+    sb = (1,) * (nd - other._data.ndim) + other._data.shape
+    a = input.reshape(tuple(x for s in sa for x in (s, 1)))
+    b = other.reshape(tuple(x for s in sb for x in (1, s)))
+    return (a * b).reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+
+def chain_matmul(*matrices):
+    ms = _tensor_list(matrices)
+    out = ms[0]
+    for m in ms[1:]:
+        out = mm(out, m)
+    return out
+
+
+def matrix_power(input, n):
+    """``input`` multiplied by itself ``n`` times (the identity for 0, the inverse for n < 0)."""
+    x = input
+    sh = x._data.shape
+    if len(sh) < 2 or sh[-1] != sh[-2]:
+        raise RuntimeError(
+            "linalg.matrix_power: A must be batches of square matrices, but they are "
+            f"{sh[-2] if len(sh) > 1 else 1} by {sh[-1] if sh else 1} matrices"
+        )
+    if n == 0:
+        eye = _W(np.broadcast_to(np.eye(sh[-1], dtype=x._data.dtype), sh).copy())
+        return E.where(_W(np.ones((), np.bool_)), eye, x)  # connected to x, zero gradient
+    if n < 0:
+        x, n = linalg_inv(x), -n
+    out = x
+    for _ in range(n - 1):
+        out = matmul(out, x)
+    return out
+
+
+def det(input):
+    return linalg_det(input)
+
+
+def inverse(input):
+    return linalg_inv(input)
+
+
+def logdet(input):
+    return E.log(det(input))
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the rows (variables) of ``input`` over its columns (observations)."""
+    x = input if input._data.ndim == 2 else input.reshape(1, -1)
+    if fweights is not None or aweights is not None:
+        w = None
+        if fweights is not None:
+            w = fweights.to(x.dtype)
+        if aweights is not None:
+            w = aweights if w is None else w * aweights
+        wsum = R.sum(w)
+        avg = R.sum(x * w, dim=1, keepdim=True) / wsum
+        if aweights is None:
+            norm_ = wsum - correction
+        else:
+            norm_ = wsum - correction * R.sum(w * aweights) / wsum
+        xc = x - avg
+        c = matmul(xc * w, xc.t()) / norm_
+    else:
+        n = x._data.shape[1]
+        xc = x - R.mean(x, dim=1, keepdim=True)
+        c = matmul(xc, xc.t()) / builtins.max(n - correction, 0)
+    return c.reshape(()) if input._data.ndim < 2 else c
+
+
+def corrcoef(input):
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    d = E.sqrt(S.diagonal(c))
+    c = c / S.unsqueeze(d, 1) / S.unsqueeze(d, 0)
+    return E.clamp(c, -1, 1)
+
+
+# ---- torch.linalg (the facade nnlite.linalg names these without the prefix) ----------------
+
+
+def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """``(sum |x|^ord)^(1/ord)`` over ``dim`` (all elements if None)."""
+    if dim is None:
+        x = x.reshape(-1)
+    return R.norm(x, p=ord, dim=dim, keepdim=keepdim)
+
+
+def linalg_matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
+    if ord != "fro":
+        raise NotImplementedError("matrix_norm: only ord='fro' is supported")
+    return R.norm(x, p="fro", dim=dim, keepdim=keepdim)
+
+
+def linalg_norm(x, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    if ord is None or dim is None or isinstance(dim, int):
+        return linalg_vector_norm(x, 2 if ord is None else ord, dim, keepdim)
+    return linalg_matrix_norm(x, ord, dim, keepdim)
+
+
+class LinalgInvExBackward0(Node):
+    def backward(self, g):
+        (y,) = self._unpacked_saved
+        yt = y.transpose(-1, -2)
+        return (-(matmul(matmul(yt, g), yt)),)
+
+
+def linalg_inv(a):
+    """Matrix inverse; d(A^-1) = -A^-1 dA A^-1."""
+    try:
+        out = Tensor._wrap(np.linalg.inv(a._data))
+    except np.linalg.LinAlgError:
+        raise RuntimeError(
+            "linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
+            "because the input matrix is singular."
+        ) from None
+    record(out, LinalgInvExBackward0, (a,), (out,))
+    return out
+
+
+class LinalgDetBackward0(Node):
+    def backward(self, g):
+        a, d = self._unpacked_saved
+        ainv_t = linalg_inv(a).transpose(-1, -2)
+        return ((g * d).unsqueeze(-1).unsqueeze(-1) * ainv_t,)
+
+
+def linalg_det(a):
+    out = Tensor._wrap(np.asarray(np.linalg.det(a._data)))
+    record(out, LinalgDetBackward0, (a,), (a, out))
+    return out
+
+
+def linalg_solve(a, b):
+    """Solution of ``a @ x = b`` (differentiable through ``inv``)."""
+    if b._data.ndim == a._data.ndim - 1:
+        return matmul(linalg_inv(a), b.unsqueeze(-1)).squeeze(-1)
+    return matmul(linalg_inv(a), b)

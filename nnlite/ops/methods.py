@@ -11,13 +11,13 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite import _random as _rand
 from nnlite._random import _gen
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _check_device
 from nnlite.ops import creation
 from nnlite.ops import elementwise as E
-from nnlite.ops import composites as X
 from nnlite.ops import inplace as I
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
+from nnlite.ops import special as Sp
 from nnlite.ops import svd as _svd_mod
 from nnlite.ops._util import sum_to as _sum_to
 
@@ -31,12 +31,27 @@ def _commuted(fn):
     return lambda self, other: fn(self, other)
 
 
+def _compare_operator(fn):
+    """``t == other`` / ``t != other`` as torch's operators: a tensor, a number or an array is
+    compared elementwise; any other object (None, a string, a list) gets Python's answer
+    (``t == None`` is False, ``t != None`` True), where ``torch.eq(t, None)`` raises."""
+
+    def operator(self, other):
+        if isinstance(other, (Tensor, builtins.bool, builtins.int, builtins.float,
+                              builtins.complex, np.generic, np.ndarray)):
+            return fn(self, other)
+        return NotImplemented
+
+    return operator
+
+
 def _t_where(self, condition, other):
     return E.where(condition, self, other)
 
 
 def _new(fn):
     def method(self, *size, dtype=None, requires_grad=False, **kw):
+        _check_device(kw.get("device"))
         t = fn(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
         return t
 
@@ -44,10 +59,12 @@ def _new(fn):
 
 
 def _new_full(self, size, fill_value, dtype=None, requires_grad=False, **kw):
+    _check_device(kw.get("device"))
     return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, dtype=None, requires_grad=False, **kw):
+    _check_device(kw.get("device"))
     from nnlite._tensor import tensor
 
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
@@ -213,7 +230,7 @@ def _rpow(self, b):
 
 
 def _polygamma(self, n):
-    return X.polygamma(n, self)
+    return Sp.polygamma(n, self)
 
 
 def _byte(self):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite._tensor import Tensor
+from nnlite._tensor import Tensor, _as_array
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
-from nnlite.ops._util import wrap_dims
 from nnlite.ops.calling import relabel
 from nnlite.ops import elementwise as E
+from nnlite.ops import shape as S
+from nnlite.ops._util import as_t as _t
+from nnlite.ops._util import wrap_dim, wrap_dims
 
 _W = Tensor._wrap
 
@@ -670,7 +673,7 @@ def cumprod(x, dim, dtype=None):
     # differentiable through a log-free formulation: cumprod = exp(cumsum(log)) fails at 0,
     # so build it from products of slices (small dims in practice).
     from nnlite.ops._util import wrap_dim
-    from nnlite.ops.shape import narrow, cat
+    from nnlite.ops.shape import cat, narrow
 
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
@@ -681,3 +684,185 @@ def cumprod(x, dim, dtype=None):
         acc = s if acc is None else acc * s
         parts.append(acc)
     return cat(parts, d) if parts else x
+
+
+# ---- reductions and scans -------------------------------------------------------------------
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as zero (NaN entries get no gradient)."""
+    x = input
+    if x._data.dtype.kind == "f":
+        x = E.where(E.isnan(x), E.zeros_like(x), x)
+    return sum(x, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over the non-NaN entries."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got "
+            f"{input.dtype}"
+        )
+    cnt = sum(E.logical_not(E.isnan(input)), dim=dim, keepdim=keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / cnt.to(
+        D.to_dtype(dtype) if dtype is not None else input.dtype)
+
+
+_AMINMAX = namedtuple("aminmax", ["min", "max"])
+
+
+class _AminmaxResult(_AMINMAX):
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return _AminmaxResult(amin(input, dim, keepdim), amax(input, dim, keepdim))
+
+
+def _cum_extreme(x, dim, is_min, name):
+    xd = x._data
+    if xd.ndim == 0:
+        return _scan_result(name, S.clone(x), _W(np.zeros((), np.int64)))
+    d = wrap_dim(dim, xd.ndim)
+    a = np.moveaxis(xd, d, 0)
+    idx = np.zeros(a.shape, np.int64)
+    if a.shape[0]:
+        cur, cur_i = a[0].copy(), np.zeros(a.shape[1:], np.int64)
+        for i in range(a.shape[0]):
+            v = a[i]
+            better = (v <= cur) if is_min else (v >= cur)
+            if xd.dtype.kind == "f":
+                better = np.isnan(v) | (~np.isnan(cur) & better)
+            cur = np.where(better, v, cur)
+            cur_i = np.where(better, i, cur_i)
+            idx[i] = cur_i
+    idx_t = _W(np.ascontiguousarray(np.moveaxis(idx, 0, d)))
+    return _scan_result(name, S.gather(x, d, idx_t), idx_t)
+
+
+def _scan_result(name, values, indices):
+    if name not in _RT:
+        _RT[name] = _return_type(name)
+    return _RT[name](values, indices)
+
+
+def cummax(input, dim):
+    """Running maximum along ``dim`` and the index where it was reached (the last on ties)."""
+    return _cum_extreme(input, dim, False, "cummax")
+
+
+def cummin(input, dim):
+    return _cum_extreme(input, dim, True, "cummin")
+
+
+class LogcumsumexpBackward0(Node):
+    def backward(self, g):
+        x, out = self._unpacked_saved
+        d = self.dim
+        xs, os_, gs = (S.movedim(t, d, -1) for t in (x, out, g))
+        n = xs._data.shape[-1]
+        # dx_j = sum_{i >= j} g_i exp(x_j - out_i); masked entries (i < j) are exp(-inf) = 0
+        diff = S.unsqueeze(xs, -2) - S.unsqueeze(os_, -1)
+        mask = _W(np.tril(np.ones((n, n), np.bool_)))
+        w = E.exp(E.where(mask, diff, E.full_like(diff, -math.inf)))
+        gx = sum(S.unsqueeze(gs, -1) * w, dim=-2)
+        return (S.movedim(gx, -1, d),)
+
+
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
+    x = input
+    xd = x._data if x._data.dtype.kind == "f" else x._data.astype(D._default_float.np)
+    d = wrap_dim(dim, xd.ndim)
+    out = _W(np.logaddexp.accumulate(xd, axis=d) if xd.ndim else xd.copy())
+    node = record(out, LogcumsumexpBackward0, (x,), (x, out))
+    if node is not None:
+        node.dim = d
+    return out
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (with optional prepended/appended values)."""
+    x = input
+    d = wrap_dim(dim, x._data.ndim)
+    if x._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    parts = [p for p in (prepend, x, append) if p is not None]
+    if len(parts) > 1:
+        x = S.cat([_t(p) for p in parts], d)
+    for _ in range(n):
+        m = x._data.shape[d]
+        if m == 0:
+            break
+        x = S.narrow(x, d, 1, m - 1) - S.narrow(x, d, 0, m - 1) \
+            if x._data.dtype != np.bool_ else E.logical_xor(S.narrow(x, d, 1, m - 1),
+                                                           S.narrow(x, d, 0, m - 1))
+    return x
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Histogram with ``bins`` equal bins over ``[min, max]`` (the data range when equal)."""
+    xd = input._data
+    if xd.dtype.kind != "f":
+        raise RuntimeError(f'"histogram_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+    lo, hi = builtins.float(min), builtins.float(max)
+    if lo == hi and xd.size:
+        lo, hi = builtins.float(np.min(xd)), builtins.float(np.max(xd))
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    v = xd.reshape(-1).astype(np.float64)
+    v = v[(v >= lo) & (v <= hi)]
+    pos = ((v - lo) * bins / (hi - lo)).astype(np.int64)
+    pos = np.minimum(pos, bins - 1)
+    return _W(np.bincount(pos, minlength=bins).astype(xd.dtype))
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    """Indices where ``values`` would be inserted into the innermost dimension of
+    ``sorted_sequence`` to keep it sorted (``right`` / ``side='right'``: after equal entries)."""
+    seq = sorted_sequence._data
+    scalar = not isinstance(values, Tensor)
+    vals = _as_array(values) if scalar else values._data
+    if side is not None:
+        if right and side == "left":
+            raise RuntimeError(
+                "torch.searchsorted(): side and right can't be set to opposites, got side of "
+                "left while right was True"
+            )
+        right = side == "right"
+    s = "right" if right else "left"
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._data, -1)
+    if seq.ndim <= 1:
+        r = np.searchsorted(seq, vals, side=s)
+    else:
+        if vals.shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError(
+                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                "dimensions of boundaries tensor and input value tensor must match, but we got "
+                f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}"
+            )
+        s2, v2 = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
+        r = np.stack([np.searchsorted(a, b, side=s) for a, b in zip(s2, v2)]).reshape(vals.shape)
+    return _W(np.asarray(r).astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """Index of the bucket of each value: ``boundaries[i-1] < x <= boundaries[i]``
+    (``right=True``: ``boundaries[i-1] <= x < boundaries[i]``)."""
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(
+            f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})"
+        )
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def msort(input):
+    return sort(input, 0).values

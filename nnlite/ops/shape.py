@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 
 import numpy as np
 
@@ -10,6 +11,8 @@ from nnlite import _dtype as D
 from nnlite._tensor import Size, Tensor, _as_array
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState
+from nnlite.ops import elementwise as E
+from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import check_index_range, sum_to, wrap_dim
 from nnlite.ops.calling import relabel
 
@@ -675,7 +678,7 @@ def masked_at(g, key):
     return out
 
 
-def index_put(x, key, value):
+def put_at(x, key, value):
     """Out-of-place ``x[key] = value``: the value of ``x`` with ``value`` written at ``key``."""
     k = _norm_key(key, x)
     if not isinstance(value, Tensor):
@@ -1046,3 +1049,429 @@ def meshgrid(*tensors, indexing="ij"):
         view_shape[ax] = -1
         outs.append(expand(reshape(t, tuple(view_shape)), tuple(shape)))
     return tuple(outs)
+
+
+# ---- shape helpers --------------------------------------------------------------------------
+
+
+def _tensor_list(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    return tuple(_t(t) for t in tensors)
+
+
+def tile(input, *dims):
+    """Repeat ``input`` ``dims`` times per dimension (missing leading dims count as 1)."""
+    dims = _shape_arg(dims)
+    nd = input._data.ndim
+    if len(dims) < nd:
+        dims = (1,) * (nd - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane ``dims`` (from the first towards the second
+    axis)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    nd = input._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = wrap_dim(dims[0], nd), wrap_dim(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
+        )
+    k = k % 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, (d0,)), d0, d1)
+    return clone(input)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Tensor whose (``dim1``, ``dim2``) diagonals (at ``offset``) are the last dim of ``input``."""
+    nd = input._data.ndim + 1
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = input._data.shape[-1] + builtins.abs(offset)
+    rest = list(input._data.shape[:-1])
+    shape = []
+    for i in range(nd):
+        shape.append(n if i in (d1, d2) else rest.pop(0))
+    return _diag_embed_into(input, tuple(shape), offset, d1, d2)
+
+
+def diagflat(input, offset=0):
+    return diag(reshape(input, (-1,)), offset)
+
+
+def block_diag(*tensors):
+    """Block-diagonal matrix from the given matrices (vectors are rows, scalars 1x1)."""
+    ts = []
+    for t in tensors:
+        t = _t(t)
+        if t._data.ndim > 2:
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
+                f"{len(ts)} has {t._data.ndim} dimensions"
+            )
+        ts.append(t.reshape(1, -1) if t._data.ndim < 2 else t)
+    if not ts:
+        return _W(np.zeros((0, 0), D._default_float.np))
+    dt = ts[0].dtype
+    for t in ts[1:]:
+        dt = D.promote_types(dt, t.dtype)
+    ts = [t.to(dt) for t in ts]
+    ncol = builtins.sum(t._data.shape[1] for t in ts)
+    rows, left = [], 0
+    for t in ts:
+        r, c = t._data.shape
+        pieces = [_W(np.zeros((r, left), dt.np)), t, _W(np.zeros((r, ncol - left - c), dt.np))]
+        rows.append(cat(pieces, 1))
+        left += c
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors):
+    ts = _tensor_list(tensors)
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """All length-``r`` combinations of the elements of a 1-D tensor, one per row."""
+    if input._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
+    n = input._data.shape[0]
+    gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    combos = np.array(list(gen(range(n), r)), np.int64).reshape(-1, r)
+    if r == 0:
+        return _W(np.zeros((0,), input._data.dtype))
+    if combos.shape[0] == 0:
+        return _W(np.zeros((0, r), input._data.dtype))
+    return stack([index_select(input, 0, _W(combos[:, j].copy())) for j in range(r)], 1)
+
+
+def _atleast(tensors, fn):
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    return tuple(fn(_t(t)) for t in _tensor_list(tensors))
+
+
+def _to_1d(t):
+    return t.reshape(1) if t._data.ndim == 0 else t
+
+
+def _to_2d(t):
+    return t.reshape(1, -1) if t._data.ndim < 2 else t
+
+
+def _to_3d(t):
+    nd = t._data.ndim
+    if nd == 0:
+        return t.reshape(1, 1, 1)
+    if nd == 1:
+        return t.reshape(1, -1, 1)
+    if nd == 2:
+        return unsqueeze(t, -1)
+    return t
+
+
+def atleast_1d(*tensors):
+    return _atleast(tensors, _to_1d)
+
+
+def atleast_2d(*tensors):
+    return _atleast(tensors, _to_2d)
+
+
+def atleast_3d(*tensors):
+    return _atleast(tensors, _to_3d)
+
+
+def column_stack(tensors):
+    ts = [_t(t) for t in tensors]
+    return hstack([t.reshape(-1, 1) if t._data.ndim < 2 else t for t in ts])
+
+
+def dstack(tensors):
+    return cat([_to_3d(_t(t)) for t in tensors], 2)
+
+
+def row_stack(tensors):
+    return vstack(tensors)
+
+
+def _split_dim(input, indices_or_sections, dim, name):
+    if isinstance(indices_or_sections, builtins.int):
+        n = input._data.shape[dim]
+        if indices_or_sections <= 0 or n % indices_or_sections:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {n} is not divisible by the split_size {indices_or_sections}!"
+            )
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _split_dim(input, indices_or_sections, 0 if input._data.ndim == 1 else 1, "hsplit")
+
+
+def vsplit(input, indices_or_sections):
+    if input._data.ndim < 2:
+        raise RuntimeError(
+            f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with "
+            f"{input._data.ndim} dimensions!"
+        )
+    return _split_dim(input, indices_or_sections, 0, "vsplit")
+
+
+def dsplit(input, indices_or_sections):
+    if input._data.ndim < 3:
+        raise RuntimeError(
+            f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with "
+            f"{input._data.ndim} dimensions!"
+        )
+    return _split_dim(input, indices_or_sections, 2, "dsplit")
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    return split(input, list(split_sizes), dim)
+
+
+def unfold(input, dimension, size, step):
+    """Sliding windows of ``size`` every ``step`` along ``dimension``, in a new last dim
+    (``Tensor.unfold``; a copy here, where PyTorch returns a view)."""
+    nd = input._data.ndim
+    d = wrap_dim(dimension, nd)
+    n = input._data.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {d} is {n} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if nd == 0:
+        return input.reshape(1)
+    nwin = (n - size) // step + 1
+    idx = (np.arange(nwin)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+    y = index_select(input, d, _W(idx.astype(np.int64)))
+    shape = list(input._data.shape)
+    shape[d:d + 1] = [nwin, size]
+    return movedim(y.reshape(tuple(shape)), d + 1, -1)
+
+
+_index_op = index  # ``take``'s parameter is named ``index``, as torch's
+
+
+def take(input, index):
+    """Elements of the flattened ``input`` at ``index`` (the result has ``index``'s shape)."""
+    idx = _t(index)
+    n = input._data.size
+    bad = (idx._data >= n) | (idx._data < -n)
+    if np.any(bad):
+        v = builtins.int(idx._data[bad].reshape(-1)[0])
+        raise IndexError(f"out of range: tried to access index {v} on a tensor of {n} elements.")
+    return _index_op(reshape(input, (-1,)), (idx._data,))
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    r, c = np.triu_indices(row, offset, col)
+    return _W(np.stack([r, c]).astype(D.to_dtype(dtype).np if dtype else np.int64))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    r, c = np.tril_indices(row, offset, col)
+    return _W(np.stack([r, c]).astype(D.to_dtype(dtype).np if dtype else np.int64))
+
+
+# ---- index updates (out of place; the ``_`` methods write the result back) -------------------
+
+
+def _index_arg(index, name):
+    idx = _t(index)._data
+    if idx.dtype.kind not in "iu":
+        raise IndexError(f"{name}(): Expected dtype int64 for index")
+    if idx.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector")
+    return idx.reshape(-1).astype(np.int64)
+
+
+def _along(d, idx):
+    return (slice(None),) * d + (idx,)
+
+
+class IndexAddBackward0(Node):
+    def backward(self, g):
+        gx = g if self.needs_input_grad[0] else None
+        gs = None
+        if self.needs_input_grad[1]:
+            gs = index_select(g, self.dim, self.idx) if g._data.ndim else g
+            gs = gs.reshape(self.src_shape)
+            if self.alpha != 1:
+                gs = gs * self.alpha
+        return gx, gs
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` slices added at positions ``index`` along ``dim``."""
+    d = wrap_dim(dim, input._data.ndim)
+    idx = _index_arg(index, "index_add")
+    src = _t(source)
+    arr = np.array(input._data, copy=True)
+    check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, error=IndexError,
+                       message="index out of range in self")
+    sd = src._data.astype(arr.dtype, copy=False)
+    sd = sd.reshape(arr.shape[:d] + (idx.size,) + arr.shape[d + 1:]) if arr.ndim else sd
+    np.add.at(arr, _along(d, idx) if arr.ndim else (), sd * alpha if alpha != 1 else sd)
+    out = _W(arr)
+    node = record(out, IndexAddBackward0, (input, src))
+    if node is not None:
+        node.dim, node.idx, node.alpha = d, _W(idx), alpha
+        node.src_shape = src._data.shape
+    return out
+
+
+class IndexCopyBackward0(Node):
+    def backward(self, g):
+        gx = index_fill(g, self.dim, self.idx, 0.0) if self.needs_input_grad[0] else None
+        gs = None
+        if self.needs_input_grad[1]:
+            gs = index_select(g, self.dim, self.idx).reshape(self.src_shape)
+        return gx, gs
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s."""
+    d = wrap_dim(dim, input._data.ndim)
+    idx = _index_arg(index, "index_copy")
+    src = _t(source)
+    arr = np.array(input._data, copy=True)
+    if idx.size and (idx.min() < 0 or idx.max() >= (arr.shape[d] if arr.ndim else 1)):
+        try:
+            check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, error=IndexError)
+        except IndexError as e:
+            raise IndexError(f"index_copy_(): {e}") from None
+    sd = src._data.astype(arr.dtype, copy=False)
+    arr[_along(d, idx)] = sd.reshape(arr.shape[:d] + (idx.size,) + arr.shape[d + 1:])
+    out = _W(arr)
+    node = record(out, IndexCopyBackward0, (input, src))
+    if node is not None:
+        node.dim, node.idx, node.src_shape = d, _W(idx), src._data.shape
+    return out
+
+
+class IndexFillBackward0(Node):
+    def backward(self, g):
+        gx = index_fill(g, self.dim, self.idx, 0.0) if self.needs_input_grad[0] else None
+        gv = None
+        if self.needs_input_grad[1]:
+            gv = index_select(g, self.dim, self.idx).sum()
+        return gx, gv
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    d = wrap_dim(dim, input._data.ndim)
+    idx = _index_arg(index, "index_fill")
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value._data.ndim} dimension(s)."
+        )
+    arr = np.array(input._data, copy=True)
+    check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, negative=True, error=IndexError)
+    arr[_along(d, idx)] = value._data if isinstance(value, Tensor) else value
+    out = _W(arr)
+    v = value if isinstance(value, Tensor) else E._NOGRAD
+    node = record(out, IndexFillBackward0, (input, v))
+    if node is not None:
+        node.dim, node.idx = d, _W(idx)
+    return out
+
+
+class MaskedScatterBackward0(Node):
+    def backward(self, g):
+        (m,) = self._unpacked_saved
+        gx = gs = None
+        if self.needs_input_grad[0]:
+            gx = sum_to(E.where(m, E.zeros_like(g), g), self.x_shape)
+        if self.needs_input_grad[1]:
+            taken = masked_select(g, m)
+            rest = self.src_numel - taken._data.size
+            if rest:
+                taken = cat([taken, _W(np.zeros(rest, g._data.dtype))])
+            gs = taken.reshape(self.src_shape)
+        return gx, gs
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the positions where ``mask`` is True filled, in order, from ``source``."""
+    md = mask._data
+    if md.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {mask.dtype}")
+    shape = np.broadcast_shapes(input._data.shape, md.shape)
+    arr = np.array(np.broadcast_to(input._data, shape), copy=True)
+    mb = np.broadcast_to(md, shape)
+    k = builtins.int(mb.sum())
+    sd = source._data.reshape(-1)
+    if sd.size < k:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    arr[mb] = sd[:k]
+    out = _W(arr)
+    node = record(out, MaskedScatterBackward0, (input, source), (_W(mb),))
+    if node is not None:
+        node.x_shape, node.src_shape = input._data.shape, source._data.shape
+        node.src_numel = sd.size
+    return out
+
+
+class IndexPutAccBackward0(Node):
+    def backward(self, g):
+        gx = g if self.needs_input_grad[0] else None
+        gv = sum_to(index(g, self.key), self.v_shape) if self.needs_input_grad[1] else None
+        return gx, gv
+
+
+def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``values`` written at ``input[indices]`` (summed when ``accumulate``)."""
+    key = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
+    v = _t(values)
+    if not accumulate:
+        return put_at(input, key, v)
+    arr = np.array(input._data, copy=True)
+    np.add.at(arr, key, v._data.astype(arr.dtype, copy=False))
+    out = _W(arr)
+    node = record(out, IndexPutAccBackward0, (input, v))
+    if node is not None:
+        node.key, node.v_shape = key, v._data.shape
+    return out
+
+
+def fill_diagonal(input, fill_value, wrap=False):
+    """``input`` with its main diagonal set to ``fill_value`` (``Tensor.fill_diagonal_``)."""
+    sh = input._data.shape
+    if len(sh) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(sh) > 2 and len(set(sh)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    if len(sh) == 2:
+        r, c = sh
+        limit = r * c if wrap and r > c + 1 else builtins.min(r, c) * c
+        flat = np.arange(0, limit, c + 1)
+        key = (flat // c, flat % c)
+    else:
+        key = (np.arange(sh[0]),) * len(sh)
+    return put_at(input, key, _W(np.asarray(fill_value, input._data.dtype)))

@@ -115,7 +115,7 @@ class Adam(Optimizer):
                         self._step_arena(arena, group, hyper)
                     continue
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad  # the slot: a leaf's .grad property would cost a call
                 if grad is None or not p._requires_grad:  # frozen: skipped (Optimizer._has_grad)
                     continue
                 state = state_of[p]
@@ -161,7 +161,7 @@ class Adam(Optimizer):
         pviews, gviews = arena.pviews, arena.gviews
         mviews, vviews = arena.sviews["exp_avg"], arena.sviews["exp_avg_sq"]
         for k, p in enumerate(arena.params):
-            grad = p.grad
+            grad = p._grad
             if grad is None or not p._requires_grad:  # frozen: skipped, untouched
                 continue
             state = state_of[p]

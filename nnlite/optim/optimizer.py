@@ -298,7 +298,7 @@ class Optimizer:
     @staticmethod
     def _has_grad(p: Tensor) -> bool:
         """Whether ``step`` updates ``p``: frozen (no grad, or requires_grad False) is skipped."""
-        return p.grad is not None and p._requires_grad
+        return p._grad is not None and p._requires_grad
 
     @staticmethod
     def _run_closure(closure: Callable | None):
@@ -311,11 +311,13 @@ class Optimizer:
         """Reset the gradients of all optimized tensors (to ``None`` by default, else to 0)."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
+                # the slot, not the .grad property (parameters are leaves: no warning to give),
+                # two calls per parameter and step saved
+                g = p._grad
                 if g is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     if g.grad_fn is not None:
                         g.detach_()

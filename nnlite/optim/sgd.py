@@ -100,7 +100,7 @@ class SGD(Optimizer):
                         self._step_arena(arena, hyper)
                     continue
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad  # the slot: a leaf's .grad property would cost a call
                 if grad is None or not p._requires_grad:  # frozen: skipped (Optimizer._has_grad)
                     continue
                 buf, first = None, False
@@ -137,7 +137,7 @@ class SGD(Optimizer):
         pviews, gviews = arena.pviews, arena.gviews
         sviews = arena.sviews.get("momentum_buffer")
         for k, p in enumerate(arena.params):
-            grad = p.grad
+            grad = p._grad
             if grad is None or not p._requires_grad:  # frozen: skipped, untouched
                 continue
             first = False

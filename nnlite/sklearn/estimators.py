@@ -9,6 +9,12 @@ given as ``module=`` and configured with ``module__<arg>`` parameters, as skorch
 Training is a plain mini-batch loop over the numpy data (no DataLoader): shuffled with a
 generator seeded by ``random_state``, which also seeds the weight init and dropout, so the same
 ``random_state`` gives the same model. The global nnlite random state is restored afterwards.
+
+The network's forward runs on the captured path (``nnlite.compile``: the first batch of each
+shape is recorded, later ones replay the plan with bit-identical results) for the built-in MLP;
+a user ``module=`` trains eagerly unless ``compile=True`` (a plan assumes the forward takes the
+same Python path on every batch, which only the built-in network guarantees). Layers the plan
+cannot reproduce run eagerly inside ``nnlite.compile`` by themselves (``compile_stats_`` says).
 """
 
 from __future__ import annotations
@@ -65,13 +71,17 @@ class _NNLiteEstimator(BaseEstimator):
         validation_fraction, n_iter_no_change, tol: early-stopping settings.
         random_state: seed (int) for init, dropout and shuffling; None draws a fresh one.
         verbose: print the loss of every epoch.
+        compile: ``"auto"`` (captured path for the built-in MLP, eager for a user ``module``),
+            True (captured path for any module) or False (always eager); the numbers are the
+            same either way.
         **kwargs: ``module__<name>`` arguments for a user ``module``.
     """
 
     def __init__(self, module=None, *, hidden_layer_sizes=(100,), activation="relu", norm=None,
                  dropout=0.0, optimizer="adam", lr=1e-3, weight_decay=0.0, momentum=0.9,
                  epochs=200, batch_size=64, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-4, random_state=None, verbose=0, **kwargs):
+                 n_iter_no_change=10, tol=1e-4, random_state=None, verbose=0, compile="auto",
+                 **kwargs):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -89,6 +99,7 @@ class _NNLiteEstimator(BaseEstimator):
         self.tol = tol
         self.random_state = random_state
         self.verbose = verbose
+        self.compile = compile
         for key, value in kwargs.items():
             if key.startswith(_MODULE_PREFIX):
                 setattr(self, key, value)
@@ -134,6 +145,8 @@ class _NNLiteEstimator(BaseEstimator):
                 and 0.0 < self.validation_fraction < 1.0):
             raise ValueError(f"validation_fraction must be in (0, 1), got "
                              f"{self.validation_fraction!r}")
+        if self.compile not in ("auto", True, False):
+            raise ValueError(f"compile must be 'auto', True or False, got {self.compile!r}")
         if self.norm not in _NORMS:
             raise ValueError(f"norm must be None, 'batch' or 'layer', got {self.norm!r}")
         if isinstance(self.optimizer, str) and self.optimizer.lower() not in _OPTIMIZERS:
@@ -201,15 +214,31 @@ class _NNLiteEstimator(BaseEstimator):
         finally:
             nnlite.set_rng_state(saved)
         self._shuffle_rng = np.random.RandomState(seed % (2**32))
+        self._net = self._training_net()
         self.optimizer_ = self._build_optimizer(self.module_.parameters())
         self.loss_curve_ = []
         self.n_iter_ = 0
         self.best_loss_ = np.inf
         self._no_improve = 0
 
+    def _training_net(self):
+        """What the training loop calls: ``nnlite.compile(module_)`` or ``module_`` itself."""
+        mode = getattr(self, "compile", "auto")  # estimators pickled before the parameter
+        use = self.module is None if mode == "auto" else bool(mode)
+        return nnlite.compile(self.module_) if use else self.module_
+
+    @property
+    def compile_stats_(self):
+        """The captured path's counts (replays, records, eager calls and why), or None when
+        training ran eagerly."""
+        check_is_fitted(self, "module_")
+        return getattr(self._net, "compile_stats", None)
+
     def _epoch(self, X: np.ndarray, y: np.ndarray) -> float:
         """One shuffled pass over ``(X, y)``; returns the mean training loss."""
         model, opt, loss_fn = self.module_, self.optimizer_, self._loss_fn()
+        net = self.__dict__.get("_net")
+        net = model if net is None else net
         n = X.shape[0]
         bs = min(int(self.batch_size), n)
         order = self._shuffle_rng.permutation(n)
@@ -224,7 +253,7 @@ class _NNLiteEstimator(BaseEstimator):
                     continue  # BatchNorm cannot train on one sample; the rest of the epoch did
                 xb, yb = nnlite.from_numpy(X[idx]), nnlite.from_numpy(y[idx])
                 opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
+                loss = loss_fn(net(xb), yb)
                 loss.backward()
                 opt.step()
                 total += float(loss.item()) * len(idx)
@@ -308,6 +337,7 @@ class _NNLiteEstimator(BaseEstimator):
         if "module_" in state:
             state["module_"] = copy.deepcopy(self.module_)
         state.pop("optimizer_", None)
+        state.pop("_net", None)  # the compiled wrapper is rebuilt on load
         state["_optimizer_state"] = (self.optimizer_.state_dict() if "optimizer_" in self.__dict__
                                      else None)
         return state
@@ -319,6 +349,7 @@ class _NNLiteEstimator(BaseEstimator):
             self.optimizer_ = self._build_optimizer(self.module_.parameters())
             if opt_state is not None:
                 self.optimizer_.load_state_dict(opt_state)
+            self._net = self._training_net()
 
 
 class NNLiteClassifier(ClassifierMixin, _NNLiteEstimator):

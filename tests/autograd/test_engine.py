@@ -224,3 +224,22 @@ def test_gradient_cast_back_to_the_dtype_of_a_mixed_precision_result():
     assert x32.grad.dtype == torch.float32
     (g,) = torch.autograd.grad((x32.exp() * w64[:2, :3]).sum(), x32, create_graph=True)
     assert g.dtype == torch.float32
+
+
+def test_weight_gradient_through_tbackward_is_adopted_not_copied():
+    """AccumulateGrad takes the first gradient's array as ``.grad`` when nothing else holds it,
+    also when it comes through Linear's TBackward0: a copy would double the backward's peak
+    memory (and cost a full pass over the weight every step)."""
+    import tracemalloc
+
+    lin = torch.nn.Linear(1000, 1000)
+    loss = lin(torch.randn(1, 1000)).sum()
+    w_bytes = lin.weight.numel() * 4
+    tracemalloc.start()
+    try:
+        loss.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert lin.weight.grad is not None
+    assert peak < 1.5 * w_bytes, f"backward peaked at {peak} bytes for a {w_bytes}-byte weight"

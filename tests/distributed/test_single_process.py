@@ -202,3 +202,36 @@ def test_launcher_command_line(tmp_path, monkeypatch):
 def test_launcher_errors(argv, msg, capsys):
     assert run.main(argv) == 2
     assert msg in capsys.readouterr().err
+
+
+def test_abort_waits_until_the_launcher_has_read_the_output():
+    """Before MPI_Abort a rank waits until its output pipe is empty (the launcher kills the
+    job at once, losing what it has not read): here a reader that starts 0.3 s late."""
+    import threading
+    import time
+
+    from nnlite.distributed import process_group as pg
+
+    r, w = os.pipe()
+    try:
+        os.write(w, b"rank 1 raised ValueError\n")
+        assert pg._unread_bytes(w) == 25
+        got = []
+        reader = threading.Thread(target=lambda: (time.sleep(0.3), got.append(os.read(r, 100))))
+        reader.start()
+        t0 = time.monotonic()
+        pg.drain_output(limit=5.0, fds=(w,))
+        took = time.monotonic() - t0
+        reader.join()
+        assert got == [b"rank 1 raised ValueError\n"]
+        assert 0.3 <= took < 3.0, took
+        assert pg._unread_bytes(w) == 0
+        # no reader at all: gives up after the limit instead of hanging
+        os.write(w, b"x")
+        t0 = time.monotonic()
+        pg.drain_output(limit=0.2, fds=(w,))
+        assert 0.2 <= time.monotonic() - t0 < 2.0
+    finally:
+        os.close(r)
+        os.close(w)
+    assert pg._unread_bytes(w) == 0  # a closed fd or a non-pipe counts as drained

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import nnlite.ops._special as S
+import nnlite.ops.special as S
 from nnlite.kernels.special import erf, erf_ref
 
 

@@ -7,8 +7,8 @@ import pytest
 
 import nnlite as nl
 from nnlite.autograd import gradcheck, gradgradcheck
-from nnlite.nn import _conv_ops
 from nnlite.nn.conv import Conv1d, Conv2d
+from nnlite.ops.nn import conv as _conv
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
 
@@ -33,11 +33,11 @@ def close(ours, theirs, **kw):
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    return _conv_ops.conv(2, x, w, b, stride, padding, dilation, groups)
+    return _conv.conv(2, x, w, b, stride, padding, dilation, groups)
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    return _conv_ops.conv(1, x, w, b, stride, padding, dilation, groups)
+    return _conv.conv(1, x, w, b, stride, padding, dilation, groups)
 
 
 # (x shape, w shape, stride, padding, dilation, groups)

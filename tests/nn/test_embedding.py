@@ -5,8 +5,8 @@ import pytest
 
 import nnlite as nl
 from nnlite.autograd import gradcheck, gradgradcheck
-from nnlite.nn import _conv_ops
 from nnlite.nn.sparse import Embedding
+from nnlite.ops.nn import embedding as _emb
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
 
@@ -62,15 +62,15 @@ def test_embedding_gradcheck_gradgradcheck():
     idx = nl.tensor(np.array([[0, 1, 1], [4, 2, 0]]))
 
     def f(w):
-        y = _conv_ops.embedding(idx, w)
+        y = _emb.embedding(idx, w)
         return y * y  # nonlinear in w, so the second derivative is not zero
 
     def f_pad(w):
-        y = _conv_ops.embedding(idx, w, padding_idx=1)
+        y = _emb.embedding(idx, w, padding_idx=1)
         return y * y
 
     def f_freq(w):
-        y = _conv_ops.embedding(idx, w, padding_idx=1, scale_grad_by_freq=True)
+        y = _emb.embedding(idx, w, padding_idx=1, scale_grad_by_freq=True)
         return y * y
 
     assert gradcheck(f, (w,))
@@ -89,7 +89,7 @@ def test_embedding_first_and_second_order_match_torch(kw):
     i0 = np.array([[0, 1, 1], [4, 2, 0]])
     v = np.random.default_rng(1).standard_normal((2, 3, 3))
     res = []
-    for T, emb in ((torch, torch.nn.functional.embedding), (nl, _conv_ops.embedding)):
+    for T, emb in ((torch, torch.nn.functional.embedding), (nl, _emb.embedding)):
         w = T.tensor(w0, requires_grad=True)
         y = emb(T.tensor(i0), w, **kw)
         (g,) = T.autograd.grad(y * y, w, T.tensor(v), create_graph=True)
@@ -117,7 +117,7 @@ def test_from_pretrained_is_frozen_by_default():
 ])
 def test_functional_errors_match_torch(case):
     torch = pytest.importorskip("torch")
-    ns = type("ns", (), {"embedding": staticmethod(_conv_ops.embedding)})
+    ns = type("ns", (), {"embedding": staticmethod(_emb.embedding)})
     try:
         case(torch.nn.functional, torch.tensor, torch.randn)
     except Exception as e:  # noqa: BLE001

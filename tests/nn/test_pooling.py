@@ -5,8 +5,8 @@ import pytest
 
 import nnlite as nl
 from nnlite.autograd import gradcheck, gradgradcheck
-from nnlite.nn import _conv_ops
 from nnlite.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from nnlite.ops.nn import pool as _pool
 
 TOL = {"rtol": 1e-6, "atol": 1e-6}
 
@@ -59,7 +59,7 @@ def test_max_pool2d_matches_torch(xs, k, s, p, d, ceil):
     x = rnd(*xs)
 
     def ours(x):
-        return _conv_ops.max_pool(2, x, k, s, p, d, ceil, True)
+        return _pool.max_pool(2, x, k, s, p, d, ceil, True)
 
     def theirs(x):
         return torch.nn.functional.max_pool2d(x, k, s, p, d, ceil, True)
@@ -73,7 +73,7 @@ def test_max_pool_ties_and_nan_follow_torch():
     arr = np.zeros((1, 1, 4, 4))
     arr[0, 0, 0, 1] = np.nan
     x = nl.tensor(arr, requires_grad=True)
-    check_vs_torch(lambda x: _conv_ops.max_pool(2, x, 2, return_indices=True),
+    check_vs_torch(lambda x: _pool.max_pool(2, x, 2, return_indices=True),
                    lambda x: torch.nn.functional.max_pool2d(x, 2, return_indices=True), x, 2)
 
 
@@ -91,7 +91,7 @@ AVG_GRID = [  # (x shape, kernel, stride, padding, ceil_mode, count_include_pad,
 @pytest.mark.parametrize("xs,k,s,p,ceil,cip,div", AVG_GRID)
 def test_avg_pool2d_matches_torch(xs, k, s, p, ceil, cip, div):
     torch = pytest.importorskip("torch")
-    y = check_vs_torch(lambda x: _conv_ops.avg_pool(2, x, k, s, p, ceil, cip, div),
+    y = check_vs_torch(lambda x: _pool.avg_pool(2, x, k, s, p, ceil, cip, div),
                        lambda x: torch.nn.functional.avg_pool2d(x, k, s, p, ceil, cip, div),
                        rnd(*xs))
     assert y.grad_fn.name() == "AvgPool2DBackward0" or len(xs) == 3
@@ -102,7 +102,7 @@ def test_avg_pool2d_matches_torch(xs, k, s, p, ceil, cip, div):
                                     ((2, 3, 5, 5), 7)])
 def test_adaptive_avg_pool2d_matches_torch(xs, out):
     torch = pytest.importorskip("torch")
-    check_vs_torch(lambda x: _conv_ops.adaptive_avg_pool2d(x, out),
+    check_vs_torch(lambda x: _pool.adaptive_avg_pool2d(x, out),
                    lambda x: torch.nn.functional.adaptive_avg_pool2d(x, out), rnd(*xs))
 
 
@@ -111,18 +111,18 @@ def test_adaptive_avg_pool2d_matches_torch(xs, out):
 def test_pool1d_matches_torch(xs, k, s, p):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
-    check_vs_torch(lambda x: _conv_ops.max_pool(1, x, k, s, p, 1, False, True),
+    check_vs_torch(lambda x: _pool.max_pool(1, x, k, s, p, 1, False, True),
                    lambda x: F.max_pool1d(x, k, s, p, 1, False, True), rnd(*xs), 2)
-    check_vs_torch(lambda x: _conv_ops.avg_pool(1, x, k, s, p),
+    check_vs_torch(lambda x: _pool.avg_pool(1, x, k, s, p),
                    lambda x: F.avg_pool1d(x, k, s, p), rnd(*xs))
 
 
 def test_pool_gradcheck_gradgradcheck():
     x = rnd(1, 2, 5, 5)
-    for f in (lambda x: _conv_ops.max_pool(2, x, 3, 2, 1),
-              lambda x: _conv_ops.avg_pool(2, x, 3, 2, 1, True, False),
-              lambda x: _conv_ops.adaptive_avg_pool2d(x, (2, 3)),
-              lambda x: _conv_ops.max_pool(1, x[0], 2, 1)):
+    for f in (lambda x: _pool.max_pool(2, x, 3, 2, 1),
+              lambda x: _pool.avg_pool(2, x, 3, 2, 1, True, False),
+              lambda x: _pool.adaptive_avg_pool2d(x, (2, 3)),
+              lambda x: _pool.max_pool(1, x[0], 2, 1)):
         assert gradcheck(f, (x,))
         assert gradgradcheck(f, (x,))
 
@@ -151,8 +151,8 @@ def test_modules_repr_and_output_match_torch():
 
 def test_float32_stays_float32():
     x = nl.randn(2, 3, 6, 6)
-    for y in (_conv_ops.max_pool(2, x, 2), _conv_ops.avg_pool(2, x, 2),
-              _conv_ops.adaptive_avg_pool2d(x, 3)):
+    for y in (_pool.max_pool(2, x, 2), _pool.avg_pool(2, x, 2),
+              _pool.adaptive_avg_pool2d(x, 3)):
         assert y.dtype == nl.float32
 
 
@@ -168,10 +168,10 @@ def test_float32_stays_float32():
 def test_errors_match_torch(case):
     torch = pytest.importorskip("torch")
     ns = type("ns", (), {
-        "max_pool2d": staticmethod(lambda x, *a, **k: _conv_ops.max_pool(2, x, *a, **k)),
-        "max_pool1d": staticmethod(lambda x, *a, **k: _conv_ops.max_pool(1, x, *a, **k)),
-        "avg_pool2d": staticmethod(lambda x, *a, **k: _conv_ops.avg_pool(2, x, *a, **k)),
-        "adaptive_avg_pool2d": staticmethod(_conv_ops.adaptive_avg_pool2d),
+        "max_pool2d": staticmethod(lambda x, *a, **k: _pool.max_pool(2, x, *a, **k)),
+        "max_pool1d": staticmethod(lambda x, *a, **k: _pool.max_pool(1, x, *a, **k)),
+        "avg_pool2d": staticmethod(lambda x, *a, **k: _pool.avg_pool(2, x, *a, **k)),
+        "adaptive_avg_pool2d": staticmethod(_pool.adaptive_avg_pool2d),
     })
     try:
         case(torch.nn.functional, torch.randn)

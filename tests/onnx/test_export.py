@@ -133,11 +133,12 @@ class Block(nn.Module):
         self.fc = nn.Linear(3, 3)
 
     def forward(self, x):
-        return self.fc(x) + x
+        return nnlite.cumsum(self.fc(x), dim=1) + x  # cumsum has no converter
 
 
 def test_unsupported_layers_named():
-    with pytest.raises(UnsupportedOperatorError, match=r"'1' \(Block\)"):
+    with pytest.raises(UnsupportedOperatorError,
+                       match=r"torch.cumsum \(called in '1' \(Block\)\).*no ONNX converter"):
         exported(nn.Sequential(nn.Linear(3, 3), Block()), nnlite.randn(2, 3))
     with pytest.raises(UnsupportedOperatorError, match=r"'0' \(Conv2d\).*padding_mode"):
         exported(nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")),

@@ -175,3 +175,84 @@ def test_bad_arguments_named():
     with pytest.raises(FloatingPointError, match="lower lr"):
         NNLiteRegressor(lr=1e6, optimizer="sgd", epochs=5).fit(np.ones((8, 2)) * 1e3,
                                                                np.arange(8.0))
+
+
+def _weights(est):
+    return {k: v.numpy().copy() for k, v in est.module_.state_dict().items()}
+
+
+@pytest.mark.parametrize("kind, extra", [
+    ("clf", {}), ("clf", {"dropout": 0.3, "norm": "batch"}), ("clf", {"early_stopping": True}),
+    ("reg", {"hidden_layer_sizes": (8, 8), "activation": "gelu"}),
+])
+def test_fit_on_the_captured_path_is_bit_identical_to_eager(iris, kind, extra):
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    cls, target = (NNLiteClassifier, y) if kind == "clf" else (NNLiteRegressor, X[:, 0] * y)
+    params = {**FAST, "epochs": 6, "batch_size": 40, **extra}  # 150 = 3 x 40 + 30: two shapes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fast = cls(**params).fit(X, target)  # compile="auto": the built-in MLP is captured
+        eager = cls(**params, compile=False).fit(X, target)
+    stats = fast.compile_stats_
+    assert stats is not None and stats.replays > 0 and stats.eager == 0, stats
+    assert eager.compile_stats_ is None
+    assert fast.loss_curve_ == eager.loss_curve_
+    wf, we = _weights(fast), _weights(eager)
+    assert wf.keys() == we.keys()
+    for k in wf:
+        np.testing.assert_array_equal(wf[k], we[k], err_msg=k)
+    out_f = fast.predict_proba(X) if kind == "clf" else fast.predict(X)
+    out_e = eager.predict_proba(X) if kind == "clf" else eager.predict(X)
+    np.testing.assert_array_equal(out_f, out_e)
+    # the comparison can fail: another seed trains other weights
+    other = cls(**{**params, "random_state": 3}).fit(X, target)
+    assert not np.array_equal(_weights(other)[next(iter(wf))], wf[next(iter(wf))])
+
+
+def test_user_module_trains_eagerly_unless_asked_and_is_identical_when_asked(iris):
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    params = {"module": TwoLayer, "module__hidden": 6, "epochs": 4, "batch_size": 50,
+              "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = NNLiteClassifier(**params).fit(X, y)
+        forced = NNLiteClassifier(**params, compile=True).fit(X, y)
+    assert auto.compile_stats_ is None  # a user forward may branch on data: eager by default
+    assert forced.compile_stats_.records >= 1  # Tanh has no lowering: eager inside compile
+    wa, wf = _weights(auto), _weights(forced)
+    for k in wa:
+        np.testing.assert_array_equal(wa[k], wf[k], err_msg=k)
+    with pytest.raises(ValueError, match="compile must be"):
+        NNLiteClassifier(compile="yes").fit(X, y)
+    again = pickle.loads(pickle.dumps(forced))  # the compiled wrapper is rebuilt, not pickled
+    assert again.compile_stats_ is not None
+    again.partial_fit(X, y)
+    assert again.n_iter_ == forced.n_iter_ + 1
+
+
+def test_bench_sklearn_runs(tmp_path, capsys, monkeypatch):
+    """bench/bench_sklearn.py (the lead's quiet-machine measurement) runs end to end."""
+    import importlib.util
+    import json
+    import os
+    import sys
+
+    # the bench sets thread variables and sys.path for its own process: keep them to this test
+    for var in ("NNLITE_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, os.environ.get(var, "1"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "bench_sklearn.py")
+    spec = importlib.util.spec_from_file_location("bench_sklearn", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "b.json"
+    assert bench.main(["--seeds", "1", "--epochs", "2", "--datasets", "iris",
+                       "--json", str(out)]) == 0
+    res = json.loads(out.read_text())["results"]["iris"]
+    assert res["captured_equals_eager"] is True
+    assert 0.0 <= res["nnlite"]["acc"] <= 1.0 and res["sklearn"]["time"] > 0
+    assert "cap/eager" in capsys.readouterr().out

@@ -1,0 +1,133 @@
+"""Per-step Python work of the eager training step, counted (not timed), for two checkouts.
+
+Timing on a loaded machine measures the load; counts do not move with it. For each workload and
+optimizer this runs bench/bench_train.py's eager nnlite step (``setup_nnlite``) of each checkout
+in a fresh process, warms it up, then counts over ``--steps`` steps:
+
+* ``py_calls``: Python function calls (``sys.setprofile`` "call" events);
+* ``c_calls``: calls of C functions/methods (numpy, builtins: "c_call" events);
+* ``tensors``: Tensor objects created (``Tensor._wrap`` / ``Tensor.__init__`` / Parameter calls);
+* ``nodes``: graph nodes created (``Node.__new__``, patched to count);
+* ``alloc_kib``: tracemalloc's peak minus start of a step (KiB, arrays included);
+
+and prints them per step side by side, with the functions whose call counts differ most.
+
+Usage::
+
+    python bench/step_work.py /work/wt/baseline . --workloads small,tiny-batch,mid
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+CHILD = r"""
+import collections, json, os, sys, tracemalloc
+sys.path.insert(0, os.path.join(sys.argv[1], "bench"))
+import bench_train as bt
+import nnlite
+assert os.path.dirname(os.path.dirname(os.path.abspath(nnlite.__file__))) == os.path.abspath(
+    sys.argv[1]), f"imported {nnlite.__file__}, not the checkout {sys.argv[1]}"
+from nnlite.autograd.function import Node
+step, _ = bt.setup_nnlite(sys.argv[2], sys.argv[3])
+n_steps = int(sys.argv[4])
+for _ in range(30):
+    step()
+nodes = [0]
+_orig_new = Node.__new__
+def _counting_new(cls, *a, **k):
+    nodes[0] += 1
+    return _orig_new(cls)
+Node.__new__ = _counting_new
+calls = collections.Counter()
+ccalls = [0]
+root = os.path.abspath(sys.argv[1])
+def prof(frame, event, arg):
+    if event == "call":
+        co = frame.f_code
+        fn = co.co_filename
+        if fn.startswith(root):
+            fn = os.path.relpath(fn, root)
+        calls[(fn, co.co_firstlineno, co.co_name)] += 1
+    elif event == "c_call":
+        ccalls[0] += 1
+sys.setprofile(prof)
+for _ in range(n_steps):
+    step()
+sys.setprofile(None)
+Node.__new__ = _orig_new
+# _counting_new itself is a Python call: leave it out
+calls = {k: v for k, v in calls.items() if k[2] != "_counting_new"}
+tensors = sum(v for (f, _, n), v in calls.items()
+              if f.endswith(os.path.join("nnlite", "_tensor.py")) and n in ("_wrap", "__init__")
+              or f.endswith(os.path.join("nn", "parameter.py")) and n == "__new__")
+tracemalloc.start()
+peaks = []
+for _ in range(n_steps):
+    tracemalloc.reset_peak()
+    start = tracemalloc.get_traced_memory()[0]
+    step()
+    peaks.append(tracemalloc.get_traced_memory()[1] - start)
+tracemalloc.stop()
+peaks.sort()
+per_fn = collections.Counter()
+for (f, _, n), v in calls.items():  # by file and name: line numbers differ between checkouts
+    per_fn[f"{f}:{n}"] += v / n_steps
+out = {
+    "py_calls": sum(calls.values()) / n_steps,
+    "c_calls": ccalls[0] / n_steps,
+    "tensors": tensors / n_steps,
+    "nodes": nodes[0] / n_steps,
+    "alloc_kib": peaks[len(peaks) // 2] / 1024,
+    "per_fn": per_fn,
+}
+print(json.dumps(out))
+"""
+
+
+def count(checkout: str, workload: str, optimizer: str, steps: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout), OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    # cwd=checkout: ``python -c`` puts the working directory first on sys.path, so run from
+    # another checkout's root it would import that one's nnlite instead of PYTHONPATH's
+    out = subprocess.run([sys.executable, "-c", CHILD, os.path.abspath(checkout), workload,
+                          optimizer, str(steps)], env=env, cwd=os.path.abspath(checkout),
+                         capture_output=True, text=True, timeout=600, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"step_work: {checkout} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("before")
+    p.add_argument("after")
+    p.add_argument("--workloads", default="small,tiny-batch,mid")
+    p.add_argument("--optimizers", default="sgd,adam")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--top", type=int, default=12, help="functions with the largest call diff")
+    a = p.parse_args()
+    keys = ("py_calls", "c_calls", "tensors", "nodes", "alloc_kib")
+    print(f"# before={a.before}  after={a.after}  (per step, {a.steps} steps after 30 warm-up)")
+    print(f"{'workload':11} {'opt':5} " + " ".join(f"{k + ' b/a':>20}" for k in keys))
+    for w in a.workloads.split(","):
+        for o in a.optimizers.split(","):
+            b = count(a.before, w, o, a.steps)
+            f = count(a.after, w, o, a.steps)
+            print(f"{w:11} {o:5} " + " ".join(f"{b[k]:>9.1f}/{f[k]:<10.1f}" for k in keys))
+            if a.top:
+                names = set(b["per_fn"]) | set(f["per_fn"])
+                diff = sorted(names, key=lambda n: -abs(f["per_fn"].get(n, 0)
+                                                        - b["per_fn"].get(n, 0)))
+                for n in diff[: a.top]:
+                    x, y = b["per_fn"].get(n, 0), f["per_fn"].get(n, 0)
+                    if x != y:
+                        print(f"    {y - x:+8.1f}  {x:8.1f} -> {y:8.1f}  {n}")
+
+
+if __name__ == "__main__":
+    main()

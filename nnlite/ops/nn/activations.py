@@ -1,0 +1,543 @@
+"""Activation ops: a numpy/numba forward plus a node whose backward has two paths.
+
+* ``create_graph=False`` (grad mode off inside backward): plain arrays and the numba kernels;
+* ``create_graph=True``: the same formula in Tensor ops, so it can be differentiated again.
+
+The shrink/threshold activations and ``softsign``/``tanhshrink``/``glu``/``softmin`` are
+composed from differentiable ops.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _CaptureState, _GradState
+from nnlite.kernels import load as _kernels
+from nnlite.ops import elementwise as _E
+from nnlite.ops import reduce as R
+from nnlite.ops._util import TYPE_NAMES as _NAMES
+from nnlite.ops.special import erf, erf_np
+
+_W = Tensor._wrap
+
+
+def _const(arr: np.ndarray) -> Tensor:
+    """A constant (no-grad) tensor around an array, for Tensor-op backward formulas."""
+    return _W(arr)
+
+# ---- pointwise activations ------------------------------------------------------------------
+
+
+def _pointwise(name, fwd, bwd_np, bwd_t, save="x"):
+    """An activation op ``y = f(x)`` with ``bwd_np(g, x, y, **kw)`` and ``bwd_t(g, x, y, **kw)``.
+
+    ``save`` names what backward reads: "x", "y" or "xy" (the others are passed as None).
+    """
+    node_cls = type(name, (Node,), {})
+
+    def backward(self, g):
+        saved = self._unpacked_saved
+        x = saved[0] if "x" in save else None
+        y = saved[-1] if "y" in save else None
+        if not _GradState.enabled:
+            return (_W(bwd_np(g._data, None if x is None else x._data,
+                              None if y is None else y._data, **self.kw)),)
+        return (bwd_t(g, x, y, **self.kw),)
+
+    node_cls.backward = backward
+
+    def op(x: Tensor, **kw) -> Tensor:
+        xd = x._data
+        if xd.dtype.kind != "f":
+            raise RuntimeError(f'"{name[:-9].lower()}" not implemented for '
+                               f"'{_NAMES.get(xd.dtype.name, xd.dtype.name)}'")
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = _W(np.asarray(fwd(xd, **kw), dtype=xd.dtype))
+        if _GradState.enabled and x._requires_grad:
+            saved = {"x": (x,), "y": (out,), "xy": (x, out)}[save]
+            node = record(out, node_cls, (x,), saved)
+            node.kw = kw
+        if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+            _CaptureState.recorder.emit("pointwise", out, (x,), fwd=fwd, bwd=bwd_np, save=save,
+                                        kw=kw, op=op)
+        return out
+
+    op.node_cls = node_cls
+    return op
+
+
+def _relu_fwd(x):
+    return _kernels("elementwise").relu_forward(x) if x.size else x.copy()
+
+
+def _relu_bwd_np(g, x, y):
+    return _kernels("elementwise").relu_backward(g, y) if g.size else g.copy()
+
+
+def _relu_bwd_t(g, x, y):
+    return g.masked_fill(y <= 0, 0.0)  # torch's threshold_backward: NaN units pass g
+
+
+_relu = _pointwise("ReluBackward0", _relu_fwd, _relu_bwd_np, _relu_bwd_t, save="y")
+
+
+class ReluBackward0(_relu.node_cls):
+    """ReLU's node on the lean path (no ``kw``, no ``save`` dispatch): saves only the output."""
+
+    def backward(self, g):
+        (y,) = self._unpacked_saved
+        if not _GradState.enabled:
+            gd = g._data
+            return (_W(_kernels("elementwise").relu_backward(gd, y._data) if gd.size
+                       else gd.copy()),)
+        return (_relu_bwd_t(g, None, y),)
+
+
+
+
+def _leaky_fwd(x, slope):
+    return _kernels("elementwise").leaky_relu_forward(x, float(slope)) if x.size else x.copy()
+
+
+def _leaky_bwd_np(g, x, y, slope):
+    if not g.size:
+        return g.copy()
+    return _kernels("elementwise").leaky_relu_backward(g, x, float(slope))
+
+
+def _leaky_bwd_t(g, x, y, slope):
+    pos = (x > 0).to(g.dtype)
+    return g * (pos + (1 - pos) * slope)
+
+
+_leaky_relu = _pointwise("LeakyReluBackward0", _leaky_fwd, _leaky_bwd_np, _leaky_bwd_t)
+
+
+def _elu_fwd(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _elu_bwd_np(g, x, y, alpha):
+    # torch tests x <= 0 for the exponential branch: a NaN input gets the linear slope
+    return g * np.where(x <= 0, alpha * np.exp(np.minimum(x, 0)), 1).astype(g.dtype, copy=False)
+
+
+def _elu_bwd_t(g, x, y, alpha):
+    pos = (x <= 0).logical_not().to(g.dtype)
+    neg_part = x.clamp(max=0).exp() * alpha
+    return g * (pos + (1 - pos) * neg_part)
+
+
+_elu = _pointwise("EluBackward0", _elu_fwd, _elu_bwd_np, _elu_bwd_t)
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TANH_C = math.sqrt(2.0 / math.pi)
+
+
+def _gelu_fwd(x, approximate):
+    if approximate == "tanh":
+        inner = _TANH_C * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1.0 + np.tanh(inner))
+    return 0.5 * x * (1.0 + erf_np(x * x.dtype.type(_SQRT1_2)))
+
+
+def _gelu_bwd_np(g, x, y, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = np.tanh(_TANH_C * (x + 0.044715 * x2 * x))
+        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _TANH_C * (1 + 3 * 0.044715 * x2)
+    else:
+        cdf = 0.5 * (1.0 + erf_np(x * x.dtype.type(_SQRT1_2)))
+        d = cdf + x * np.exp(-0.5 * (x * x)) * _INV_SQRT_2PI
+    return g * d.astype(g.dtype, copy=False)
+
+
+def _gelu_bwd_t(g, x, y, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = ((x + x2 * x * 0.044715) * _TANH_C).tanh()
+        d = (t + 1) * 0.5 + x * (1 - t * t) * (0.5 * _TANH_C) * (x2 * (3 * 0.044715) + 1)
+    else:
+        cdf = (erf(x * _SQRT1_2) + 1) * 0.5
+        d = cdf + x * (x * x * -0.5).exp() * _INV_SQRT_2PI
+    return g * d
+
+
+_gelu = _pointwise("GeluBackward0", _gelu_fwd, _gelu_bwd_np, _gelu_bwd_t)
+
+
+def _softplus_fwd(x, beta, threshold):
+    bx = x * beta
+    with np.errstate(over="ignore"):
+        soft = np.log1p(np.exp(np.minimum(bx, threshold))) / beta
+    return np.where(bx > threshold, x, soft)
+
+
+def _softplus_bwd_np(g, x, y, beta, threshold):
+    bx = x * beta
+    e = np.exp(-np.abs(bx))
+    sig = np.where(bx >= 0, 1 / (1 + e), e / (1 + e))
+    return g * np.where(bx > threshold, 1, sig).astype(g.dtype, copy=False)
+
+
+def _softplus_bwd_t(g, x, y, beta, threshold):
+    over = (x * beta > threshold).to(g.dtype)
+    return g * (over + (1 - over) * (x * beta).sigmoid())
+
+
+_softplus = _pointwise("SoftplusBackward0", _softplus_fwd, _softplus_bwd_np, _softplus_bwd_t)
+
+
+# ---- piecewise activations with PyTorch's derivative at the kinks -----------------------------
+# A composite of clamps/abs would pass a gradient from both sides of a kink (clamp's derivative
+# is 1 at its bounds); torch's kernels pick one side, and exact kink inputs (0 from a dead ReLU,
+# a zero init) are common, so each of these is one op with torch's convention.
+
+
+def _hardtanh_fwd(x, lo, hi):
+    return np.minimum(np.maximum(x, x.dtype.type(lo)), x.dtype.type(hi))
+
+
+def _hardtanh_mask(x, lo, hi):
+    return ~((x <= lo) | (x >= hi))  # torch: zero at and beyond the bounds; NaN passes g
+
+
+def _hardtanh_bwd_np(g, x, y, lo, hi):
+    return g * _hardtanh_mask(x, lo, hi).astype(g.dtype)
+
+
+def _hardtanh_bwd_t(g, x, y, lo, hi):
+    return g * _const(_hardtanh_mask(x._data, lo, hi).astype(g._data.dtype))
+
+
+_hardtanh = _pointwise("HardtanhBackward0", _hardtanh_fwd, _hardtanh_bwd_np, _hardtanh_bwd_t)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``clamp(x, min_val, max_val)``; gradient 1 strictly inside, 0 at and beyond the bounds."""
+    return _hardtanh(x, lo=min_val, hi=max_val)
+
+
+def _hardsigmoid_fwd(x):
+    t = x.dtype.type
+    return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+
+def _hardsigmoid_coef(x, dtype):
+    # torch multiplies by the float constant 1.0f / 6.0f, also for doubles
+    return ((x > -3) & (x < 3)).astype(dtype) * dtype.type(np.float32(1.0 / 6.0))
+
+
+def _hardsigmoid_bwd_np(g, x, y):
+    return g * _hardsigmoid_coef(x, g.dtype)
+
+
+def _hardsigmoid_bwd_t(g, x, y):
+    return g * _const(_hardsigmoid_coef(x._data, g._data.dtype))
+
+
+_hardsigmoid = _pointwise("HardsigmoidBackward0", _hardsigmoid_fwd, _hardsigmoid_bwd_np,
+                          _hardsigmoid_bwd_t)
+
+
+def hardsigmoid(x: Tensor) -> Tensor:
+    """``relu6(x + 3) / 6``; gradient 1/6 on ``(-3, 3)``, 0 elsewhere (torch's kinks)."""
+    return _hardsigmoid(x)
+
+
+def _hardswish_fwd(x):
+    t = x.dtype.type
+    return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+
+def _hardswish_masks(x, dtype):
+    # torch: 0 below -3, x / 3 + 1/2 up to 3, 1 above (a NaN input gets 1, +-inf no NaN)
+    mid = ((x > -3) & (x < 3)).astype(dtype)
+    hi = ((x >= 3) | np.isnan(x)).astype(dtype)
+    return mid, hi
+
+
+def _hardswish_bwd_np(g, x, y):
+    mid, hi = _hardswish_masks(x, g.dtype)
+    t = g.dtype.type
+    slope = np.where(mid > 0, x / t(3) + t(0.5), t(0))
+    return g * (slope + hi)
+
+
+def _hardswish_bwd_t(g, x, y):
+    # torch: 0 for x <= -3, x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3
+    mid, hi = _hardswish_masks(x._data, g._data.dtype)
+    inside = _const(mid > 0)
+    return g * ((x / 3.0 + 0.5).masked_fill(inside.logical_not(), 0.0) + _const(hi))
+
+
+_hardswish = _pointwise("HardswishBackward0", _hardswish_fwd, _hardswish_bwd_np,
+                        _hardswish_bwd_t)
+
+
+def hardswish(x: Tensor) -> Tensor:
+    """``x * relu6(x + 3) / 6`` with torch's derivative at the kinks -3 and 3."""
+    return _hardswish(x)
+
+
+def _celu_fwd(x, alpha):
+    t = x.dtype.type
+    return np.where(x > 0, x, t(alpha) * np.expm1(np.minimum(x, 0) * t(1.0 / alpha)))
+
+
+def _celu_bwd_np(g, x, y, alpha):
+    t = g.dtype.type
+    neg = np.exp(np.minimum(x, 0) * t(1.0 / alpha))
+    return g * np.where(x <= 0, neg, t(1)).astype(g.dtype, copy=False)
+
+
+def _celu_bwd_t(g, x, y, alpha):
+    pos = (x <= 0).logical_not().to(g.dtype)
+    return g * (pos + (1 - pos) * (x.clamp(max=0) * (1.0 / alpha)).exp())
+
+
+_celu = _pointwise("CeluBackward0", _celu_fwd, _celu_bwd_np, _celu_bwd_t)
+
+
+def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """``x if x > 0 else alpha * (exp(x / alpha) - 1)``; gradient at 0 from the left (1)."""
+    return _celu(x, alpha=alpha)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu_fwd(x):
+    t = x.dtype.type
+    return np.where(x > 0, x * t(_SELU_SCALE),
+                    np.expm1(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE))
+
+
+def _selu_bwd_np(g, x, y):
+    t = g.dtype.type
+    d = np.where(x <= 0, np.exp(np.minimum(x, 0)) * t(_SELU_ALPHA * _SELU_SCALE), t(_SELU_SCALE))
+    return g * d.astype(g.dtype, copy=False)
+
+
+def _selu_bwd_t(g, x, y):
+    pos = (x <= 0).logical_not().to(g.dtype)
+    return g * (pos * _SELU_SCALE + (1 - pos) * x.clamp(max=0).exp() * (_SELU_ALPHA * _SELU_SCALE))
+
+
+_selu = _pointwise("EluBackward0", _selu_fwd, _selu_bwd_np, _selu_bwd_t)  # torch's name
+
+
+def selu(x: Tensor) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants (one op, as torch)."""
+    return _selu(x)
+
+
+def _mish_fwd(x):
+    with np.errstate(over="ignore"):
+        return x * np.tanh(np.log1p(np.exp(x)))
+
+
+def _mish_bwd_np(g, x, y):
+    with np.errstate(over="ignore"):
+        t = np.tanh(np.log1p(np.exp(x)))
+    e = np.exp(-np.abs(x))
+    sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return g * (t + x * sig * (1 - t * t)).astype(g.dtype, copy=False)
+
+
+def _mish_bwd_t(g, x, y):
+    t = _softplus(x, beta=1.0, threshold=20.0).tanh()
+    return g * (t + x * x.sigmoid() * (1 - t * t))
+
+
+_mish = _pointwise("MishBackward0", _mish_fwd, _mish_bwd_np, _mish_bwd_t)
+
+
+def mish(x: Tensor) -> Tensor:
+    """``x * tanh(softplus(x))`` as one op (MishBackward0)."""
+    return _mish(x)
+
+
+class PreluKernelBackward0(Node):
+    """``y = x if x > 0 else w x``: ``gx = g`` or ``w g`` (at 0: ``w g``), ``gw = sum x g [x <= 0]``."""
+
+    def backward(self, g):
+        x, w = self._unpacked_saved
+        wb = w.reshape(self.wshape) if self.wshape != w.shape else w
+        pos = (x._data > 0).astype(g._data.dtype)
+        gx = gw = None
+        if not _GradState.enabled:
+            gd, xd, wd = g._data, x._data, wb._data
+            if self.needs_input_grad[0]:
+                gx = _W(gd * np.where(pos > 0, 1, wd).astype(gd.dtype, copy=False))
+            if self.needs_input_grad[1]:
+                gw = _W(_sum_to_np(gd * xd * (1 - pos), tuple(wb.shape)).reshape(w.shape))
+            return gx, gw
+        negc = _const(1 - pos)
+        if self.needs_input_grad[0]:
+            gx = g * (_const(pos) + negc * wb)
+        if self.needs_input_grad[1]:
+            from nnlite.ops._util import sum_to
+
+            gw = sum_to(g * x * negc, tuple(wb.shape)).reshape(tuple(w.shape))
+        return gx, gw
+
+
+def _sum_to_np(a: np.ndarray, shape: tuple) -> np.ndarray:
+    nd = a.ndim - len(shape)
+    axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape)
+                                    if s == 1 and a.shape[i + nd] != 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape) if axes else a
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """``x if x > 0 else weight * x``, ``weight`` per channel (dim 1) or one shared value."""
+    xd, wd = x._data, weight._data
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got "
+                           f"{_NAMES.get(xd.dtype.name, xd.dtype.name)} and "
+                           f"{_NAMES.get(wd.dtype.name, wd.dtype.name)}")
+    wshape = tuple(weight.shape)
+    if wd.size > 1 and xd.ndim > 1:
+        wshape = (1, wd.size) + (1,) * (xd.ndim - 2)
+    wb = wd.reshape(wshape)
+    out = _W(np.where(xd > 0, xd, wb * xd).astype(xd.dtype, copy=False))
+    node = record(out, PreluKernelBackward0, (x, weight), (x, weight))
+    if node is not None:
+        node.wshape = wshape
+    return out
+
+
+def _log_sigmoid_fwd(x):
+    # torch's CPU formula: min(x, 0) - log1p(exp(-|x|)); smooth everywhere, no threshold
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def _log_sigmoid_bwd_np(g, x, y):
+    e = np.exp(-np.abs(x))
+    sig_neg = np.where(x >= 0, e / (1 + e), 1 / (1 + e))  # 1 - sigmoid(x), stably
+    return g * sig_neg.astype(g.dtype, copy=False)
+
+
+def _log_sigmoid_bwd_t(g, x, y):
+    return g * (-x).sigmoid()
+
+
+_log_sigmoid = _pointwise("LogSigmoidBackward0", _log_sigmoid_fwd, _log_sigmoid_bwd_np,
+                          _log_sigmoid_bwd_t)
+
+
+def log_sigmoid(x: Tensor) -> Tensor:
+    """``log(sigmoid(x))`` with gradient ``sigmoid(-x)`` (exact at ``x = 0``, unlike a
+    ``|x|``/``clamp`` composite whose one-sided derivatives do not add up there)."""
+    return _log_sigmoid(x)
+
+
+def _silu_fwd(x):
+    e = np.exp(-np.abs(x))
+    sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return x * sig
+
+
+def _silu_bwd_np(g, x, y):
+    e = np.exp(-np.abs(x))
+    s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return g * (s * (1 + x * (1 - s))).astype(g.dtype, copy=False)
+
+
+def _silu_bwd_t(g, x, y):
+    s = x.sigmoid()
+    return g * (s * (x * (1 - s) + 1))
+
+
+_silu = _pointwise("SiluBackward0", _silu_fwd, _silu_bwd_np, _silu_bwd_t)
+
+
+def relu(x: Tensor) -> Tensor:
+    # lean path of _relu (the per-step hot op): no errstate, no kw, one fused numba pass
+    xd = x._data
+    if xd.dtype.kind != "f" or not xd.size:
+        return _relu(x)
+    out = _W(_kernels("elementwise").relu_forward(xd))
+    if _GradState.enabled and x._requires_grad:
+        record(out, ReluBackward0, (x,), (out,))
+    if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
+        _CaptureState.recorder.emit("relu", out, (x,))
+    return out
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return _leaky_relu(x, slope=negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return _elu(x, alpha=alpha)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _gelu(x, approximate=approximate)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return _softplus(x, beta=beta, threshold=threshold)
+
+
+def silu(x: Tensor) -> Tensor:
+    return _silu(x)
+
+
+
+
+# ---- activations ----------------------------------------------------------------------------
+
+
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value`` (a NaN input stays NaN, as torch)."""
+    return _E.where(input <= threshold, _E.full_like(input, value), input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0 (a NaN input stays NaN, as torch)."""
+    return _E.where((input >= -lambd) & (input <= lambd), _E.zeros_like(input), input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    z = _E.zeros_like(input)
+    # torch's tests: 0 inside [-lambd, lambd]; NaN falls through to x + lambd (stays NaN)
+    inside = (input >= -lambd) & (input <= lambd)
+    return _E.where(inside, z, _E.where(input > lambd, input - lambd, input + lambd))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - _E.tanh(input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` where ``a, b`` are the two halves of ``input`` along ``dim``."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(
+            f"glu: Halving dimension must be even, but dimension {dim % input.dim()} is size "
+            f"{input.shape[dim]}"
+        )
+    a, b = input.chunk(2, dim)
+    return a * _E.sigmoid(b)
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    return R.softmax(-input, dim, dtype=dtype)

@@ -1,0 +1,398 @@
+"""Max and average pooling (numpy windows; each backward is a node so any order works).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
+from nnlite.ops.nn.conv import _as4, _tuple, _window
+
+_W = Tensor._wrap
+
+
+def _const(arr: np.ndarray) -> Tensor:
+    """A constant (no-grad) tensor around an array, for Tensor-op backward formulas."""
+    return _W(arr)
+
+# ---- pooling ------------------------------------------------------------------------------------
+
+
+def _pool_out_len(size, k, s, p, d, ceil_mode):
+    num = size + 2 * p - d * (k - 1) - 1
+    out = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1  # the last window must start inside the input or the left padding
+    return out
+
+
+class _PoolGeom:
+    """Window geometry of a 2-D pool: kernel, stride, padding, dilation and the output size."""
+
+    def __init__(self, x_shape, k, s, p, d, ceil_mode):
+        self.x_shape = tuple(x_shape)
+        self.k, self.s, self.p, self.d = k, s, p, d
+        h, w = x_shape[2:]
+        self.out_hw = (_pool_out_len(h, k[0], s[0], p[0], d[0], ceil_mode),
+                       _pool_out_len(w, k[1], s[1], p[1], d[1], ceil_mode))
+        oh, ow = self.out_hw
+        # the padded extent every window fits in (ceil_mode windows may run past the padding)
+        self.extent = (max(h + 2 * p[0], (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1),
+                       max(w + 2 * p[1], (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1))
+
+    @property
+    def taps(self):
+        return (self.s, self.d, self.out_hw)
+
+    def pad(self, x4, fill):
+        n, c, h, w = x4.shape
+        if self.extent == (h, w):
+            return x4
+        xp = np.full((n, c) + self.extent, fill, x4.dtype)
+        xp[:, :, self.p[0]:self.p[0] + h, self.p[1]:self.p[1] + w] = x4
+        return xp
+
+    def crop(self, gxp):
+        h, w = self.x_shape[2:]
+        if gxp.shape[2:] == (h, w):
+            return gxp
+        return np.ascontiguousarray(gxp[:, :, self.p[0]:self.p[0] + h, self.p[1]:self.p[1] + w])
+
+
+def max_pool_np(x4, geo: _PoolGeom):
+    """-> (out, indices): the first maximum of each window (NaN wins, as in PyTorch) and its
+    flat position ``h * W + w`` in the input plane."""
+    xp = geo.pad(x4, -np.inf)
+    kh, kw = geo.k
+    out = xp[_window(0, 0, geo.taps)].copy()
+    arg = np.zeros(out.shape, np.int16 if kh * kw < 32000 else np.int64)
+    for t in range(1, kh * kw):
+        v = xp[_window(t // kw, t % kw, geo.taps)]
+        m = v > out
+        if v.dtype.kind == "f":
+            m |= np.isnan(v)
+        np.copyto(out, v, where=m)
+        arg[m] = t
+    w = x4.shape[3]
+    oh, ow = geo.out_hw
+    (sh, sw), (dh, dw), (ph, pw) = geo.s, geo.d, geo.p
+    base = ((np.arange(oh) * sh - ph)[:, None] * w + (np.arange(ow) * sw - pw)[None, :])
+    taps = np.arange(kh * kw)
+    offs = (taps // kw) * dh * w + (taps % kw) * dw
+    return out, base + offs[arg]
+
+
+def max_pool_backward_np(g4, idx, x_shape):
+    """Scatter-add ``g`` into the input at the argmax positions (bincount, not np.add.at)."""
+    n, c, h, w = x_shape
+    plane = (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
+    flat = np.bincount((idx + plane).ravel(), weights=g4.ravel(), minlength=n * c * h * w)
+    return flat.astype(g4.dtype, copy=False).reshape(x_shape)
+
+
+class MaxPool2DWithIndicesBackward0(Node):
+    def backward(self, g):
+        return (max_pool_scatter(g, self.idx, self.x_shape),)
+
+
+def _flat_planes(shape):
+    return shape[:2] + (int(np.prod(shape[2:])),)
+
+
+class MaxPoolScatterBackward(Node):
+    """``gx = scatter(g at idx)`` is linear in g; its adjoint gathers at idx."""
+
+    def backward(self, gg):
+        return (max_pool_gather(gg, self.idx, self.g_shape),)
+
+
+def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape) -> Tensor:
+    g4 = _as4(g._data)
+    shape4 = tuple(x_shape) if len(x_shape) == 4 else (x_shape[0], x_shape[1], 1, x_shape[2])
+    gx = max_pool_backward_np(g4, _as4(idx), shape4)
+    out = _W(gx.reshape(x_shape))
+    node = record(out, MaxPoolScatterBackward, (g,))
+    if node is not None:
+        node.idx, node.g_shape = idx, g._data.shape
+    return out
+
+
+class MaxPoolGatherBackward(Node):
+    def backward(self, g):
+        return (max_pool_scatter(g, self.idx, self.x_shape),)
+
+
+def max_pool_gather(x: Tensor, idx: np.ndarray, out_shape) -> Tensor:
+    xs = x._data.shape
+    flat = x._data.reshape(_flat_planes(xs))
+    out = _W(np.take_along_axis(flat, idx.reshape(_flat_planes(out_shape)), axis=2)
+             .reshape(out_shape))
+    node = record(out, MaxPoolGatherBackward, (x,))
+    if node is not None:
+        node.idx, node.x_shape = idx, xs
+    return out
+
+
+def avg_pool_divisor(geo: _PoolGeom, count_include_pad: bool, divisor_override):
+    """Per-output divisor (OH, 1|OW) exactly as PyTorch computes it."""
+    if divisor_override:
+        return float(divisor_override)
+    sizes = []
+    for ax in range(2):
+        size = geo.x_shape[2 + ax]
+        start = np.arange(geo.out_hw[ax]) * geo.s[ax] - geo.p[ax]
+        end = np.minimum(start + geo.k[ax], size + geo.p[ax])
+        pool = end - start
+        valid = np.minimum(end, size) - np.maximum(start, 0)
+        sizes.append(pool if count_include_pad else valid)
+    return (sizes[0][:, None] * sizes[1][None, :]).astype(np.float64)
+
+
+def avg_pool_np(x4, geo: _PoolGeom, div):
+    xp = geo.pad(x4, 0)
+    kh, kw = geo.k
+    out = xp[_window(0, 0, geo.taps)].copy()
+    for t in range(1, kh * kw):
+        out += xp[_window(t // kw, t % kw, geo.taps)]
+    if isinstance(div, float):
+        out /= x4.dtype.type(div)
+    else:
+        out /= div.astype(x4.dtype)
+    return out
+
+
+def avg_pool_backward_np(g4, geo: _PoolGeom, div):
+    gs = g4 / (g4.dtype.type(div) if isinstance(div, float) else div.astype(g4.dtype))
+    n, c = geo.x_shape[:2]
+    gxp = np.zeros((n, c) + geo.extent, g4.dtype)
+    kh, kw = geo.k
+    for t in range(kh * kw):
+        gxp[_window(t // kw, t % kw, geo.taps)] += gs
+    return geo.crop(gxp)
+
+
+class AvgPool2DBackward0(Node):
+    def backward(self, g):
+        return (avg_pool_spread(g, self.geo, self.div, self.x_shape),)
+
+
+class AvgPoolSpreadBackward(Node):
+    """``gx = spread(g)`` is linear; its adjoint is the average pool itself."""
+
+    def backward(self, gg):
+        return (avg_pool_apply(gg, self.geo, self.div),)
+
+
+def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
+    xd = x._data
+    y = avg_pool_np(_as4(xd), geo, div)
+    out = _W(y[:, :, 0, :] if xd.ndim == 3 else y)
+    node = record(out, AvgPool2DBackward0, (x,))
+    if node is not None:
+        node.geo, node.div, node.x_shape = geo, div, xd.shape
+    return out
+
+
+def avg_pool_spread(g: Tensor, geo: _PoolGeom, div, x_shape) -> Tensor:
+    out = _W(avg_pool_backward_np(_as4(g._data), geo, div).reshape(x_shape))
+    node = record(out, AvgPoolSpreadBackward, (g,))
+    if node is not None:
+        node.geo, node.div = geo, div
+    return out
+
+
+def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
+    xd = input._data
+    if xd.ndim not in (nd + 1, nd + 2) or (xd.ndim == nd + 2 and xd.shape[1:].count(0)):
+        if nd == 2:
+            raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got:{list(xd.shape)}")
+    k = _tuple(kernel_size, nd, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
+        else _tuple(stride, nd, "stride")
+    p = _tuple(padding, nd, "padding")
+    d = _tuple(dilation, nd, "dilation")
+    if any(v <= 0 for v in k):
+        raise RuntimeError("kernel size should be greater than zero, but got "
+                           f"kH: {k[0]} kW: {k[-1]}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[-1]}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError("dilation should be greater than zero, but got "
+                           f"dilationH: {d[0]} dilationW: {d[-1]}")
+    for pp, kk, dd in zip(p, k, d):
+        if pp < 0 or pp > (dd * (kk - 1) + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                f"kernel_size={kk} and dilation={dd}"
+            )
+    if nd == 1:
+        k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+    return k, s, p, d
+
+
+def _batched(input, nd):
+    """(x as (N, C, H, W) or (N, C, L), was_unbatched)."""
+    unbatched = input._data.ndim == nd + 1
+    return (input.unsqueeze(0) if unbatched else input), unbatched
+
+
+def _check_out(geo, x_shape, nd):
+    oh, ow = geo.out_hw
+    if oh < 1 or ow < 1:
+        c = x_shape[1]
+        ins = "x".join(map(str, (c,) + tuple(x_shape[2:] if nd == 2 else x_shape[3:])))
+        outs = "x".join(map(str, (c, oh, ow) if nd == 2 else (c, ow)))
+        raise RuntimeError(f"Given input size: ({ins}). Calculated output size: ({outs}). "
+                           f"Output size is too small")
+
+
+def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+             return_indices=False):
+    name = f"max_pool{nd}d"
+    k, s, p, d = _pool_args(nd, name, input, kernel_size, stride, padding, dilation)
+    x, unbatched = _batched(input, nd)
+    xs = x._data.shape
+    geo = _PoolGeom(_as4(x._data).shape, k, s, p, d, ceil_mode)
+    _check_out(geo, _as4(x._data).shape, nd)
+    y, idx = max_pool_np(_as4(x._data), geo)
+    if nd == 1:
+        y, idx = y[:, :, 0, :], idx[:, :, 0, :]
+    out = _W(y)
+    node = record(out, MaxPool2DWithIndicesBackward0, (x,))
+    if node is not None:
+        node.idx, node.x_shape = idx, xs
+    if unbatched:
+        out, idx = out.squeeze(0), idx[0]
+    if return_indices:
+        return out, _W(np.ascontiguousarray(idx, dtype=np.int64))
+    return out
+
+
+def avg_pool(nd, input, kernel_size, stride=None, padding=0, ceil_mode=False,
+             count_include_pad=True, divisor_override=None):
+    name = f"avg_pool{nd}d"
+    k, s, p, d = _pool_args(nd, name, input, kernel_size, stride, padding, 1)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    x, unbatched = _batched(input, nd)
+    geo = _PoolGeom(_as4(x._data).shape, k, s, p, d, ceil_mode)
+    _check_out(geo, _as4(x._data).shape, nd)
+    div = avg_pool_divisor(geo, count_include_pad, divisor_override)
+    out = avg_pool_apply(x, geo, div)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """(out, size) averaging matrix: row i averages [floor(i*size/out), ceil((i+1)*size/out))."""
+    m = np.zeros((out, size), np.float64)
+    for i in range(out):
+        a = (i * size) // out
+        b = -(-((i + 1) * size) // out)
+        m[i, a:b] = 1.0 / (b - a)
+    return m.astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average over PyTorch's adaptive windows. Output 1x1 is a mean; sizes that divide the
+    input are a reshape + mean; others are two small averaging-matrix products (exact windows,
+    differentiable through matmul)."""
+    xd = input._data
+    if xd.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                           f"{list(xd.shape)}")
+    h, w = xd.shape[-2:]
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+        oh, ow = output_size
+    else:
+        oh = ow = output_size
+    oh = h if oh is None else int(oh)
+    ow = w if ow is None else int(ow)
+    if (oh, ow) == (1, 1):
+        return input.mean((-2, -1), keepdim=True)
+    if h % oh == 0 and w % ow == 0:
+        lead = tuple(xd.shape[:-2])
+        return input.reshape(lead + (oh, h // oh, ow, w // ow)).mean((-3, -1))
+    from nnlite.ops.linalg import matmul
+
+    ah = _W(_adaptive_matrix(h, oh, xd.dtype))
+    aw = _W(np.ascontiguousarray(_adaptive_matrix(w, ow, xd.dtype).T))
+    return matmul(ah, matmul(input, aw))
+
+
+# ---- adaptive pooling -------------------------------------------------------------------------
+
+
+def _adaptive_bounds(size: int, out: int):
+    i = np.arange(out)
+    return (i * size) // out, -(-((i + 1) * size) // out)
+
+
+def _adaptive_max_np(x4: np.ndarray, oh: int, ow: int):
+    """(N, C, H, W) -> (max, flat index h * W + w) over PyTorch's adaptive windows."""
+    n, c, h, w = x4.shape
+    hs, he = _adaptive_bounds(h, oh)
+    ws, we = _adaptive_bounds(w, ow)
+    out = np.empty((n, c, oh, ow), x4.dtype)
+    idx = np.empty((n, c, oh, ow), np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            win = x4[:, :, hs[i]:he[i], ws[j]:we[j]]
+            kw = we[j] - ws[j]
+            flat = win.reshape(n, c, -1)
+            a = np.argmax(flat, axis=2)  # first max; a NaN wins (as in PyTorch)
+            out[:, :, i, j] = np.take_along_axis(flat, a[..., None], 2)[..., 0]
+            idx[:, :, i, j] = (hs[i] + a // kw) * w + ws[j] + a % kw
+    return out, idx
+
+
+def _adaptive_sizes(output_size, in_sizes, nd: int) -> tuple:
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != nd:
+            raise RuntimeError(f"adaptive_max_pool{nd}d(): internal error: output_size.size() "
+                               f"must be {nd}")
+        sizes = tuple(output_size)
+    else:
+        sizes = (output_size,) * nd
+    return tuple(int(s) if s is not None else int(i) for s, i in zip(sizes, in_sizes))
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over PyTorch's adaptive windows ``[floor(i H / oH), ceil((i + 1) H / oH))``; with
+    ``return_indices`` also the flat ``h * W + w`` argmax positions (as MaxPool2d's)."""
+    xd = input._data
+    if xd.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
+                           f"{list(xd.shape)}")
+    oh, ow = _adaptive_sizes(output_size, xd.shape[-2:], 2)
+    x = input if xd.ndim == 4 else input.unsqueeze(0)
+    _, idx = _adaptive_max_np(x._data, oh, ow)
+    out = max_pool_gather(x, idx, idx.shape)
+    if xd.ndim == 3:
+        out, idx = out.squeeze(0), idx[0]
+    return (out, _W(idx)) if return_indices else out
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Adaptive max pooling over (N, C, L) or (C, L) input."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"adaptive_max_pool1d(): Expected 2D or 3D tensor, but got: "
+                           f"{list(input.shape)}")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Adaptive average pooling over (N, C, L) or (C, L) input."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d() argument 'input' must be 2D or 3D, got "
+                           f"{input.dim()}D")
+    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
