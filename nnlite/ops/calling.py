@@ -52,7 +52,10 @@ def rename_params(fn, mapping: dict) -> None:
             code = code.replace(co_cellvars=tuple(new if c == old else c
                                                   for c in code.co_cellvars))
     if changed:
+        old_names = code.co_varnames
         fn.__code__ = code.replace(co_varnames=tuple(names))
+        # {torch's name: the source's name}, for tools that read arguments by the source names
+        fn.__renamed_params__ = {n: o for n, o in zip(names, old_names) if n != o}
 
 
 def default_mapping(fn) -> dict:

@@ -241,7 +241,8 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
 # ---- small constructors and dtype queries ---------------------------------------------------
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_):
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=None,
+                  pin_memory=False):
     dt = D.to_dtype(dtype).np if dtype is not None else D._default_float.np
     t = _W(np.asarray(s, dtype=dt))
     if requires_grad:

@@ -147,7 +147,7 @@ def _empty_like_result(T, y):
 # one the table calls: nnlite takes it in both
 OUT_IN_ANOTHER_OVERLOAD = {"median"}
 # takes (and ignores) any keyword today, out= included (in a file being moved this session)
-OUT_PENDING = {"scalar_tensor"}
+OUT_PENDING: set = set()
 TORCH_OUT_KEYS = sorted(k for k in CALL_CASES if CASES[k].row[0] == "torch")
 
 
