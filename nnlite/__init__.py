@@ -57,10 +57,8 @@ from nnlite.autograd.grad_mode import (  # noqa: F401
     set_grad_enabled,
 )
 from nnlite.ops import *  # noqa: F401,F403
-from nnlite.ops import numel  # noqa: F401
-from nnlite.ops.reduce import max, min, sum, all, any  # noqa: F401,A004
-from nnlite.ops.elementwise import abs, pow, round  # noqa: F401,A004
-from nnlite.ops.svd import svd  # noqa: F401,E402
+from nnlite.ops import numel, svd  # noqa: F401
+from nnlite.ops import max, min, sum, all, any, abs, pow, round  # noqa: F401,A004
 from nnlite import autograd  # noqa: F401,E402
 
 import math as _math  # noqa: E402

@@ -18,6 +18,7 @@ from nnlite.nn import _reduction as _Reduction
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as _R
 from nnlite.ops import registry as _registry
+from nnlite.ops.calling import relabel as _relabel
 from nnlite.ops.inplace import apply_inplace as _apply_inplace
 from nnlite.ops.nn import activations as _A
 from nnlite.ops.nn import conv as _C
@@ -42,7 +43,15 @@ from nnlite.ops.nn.upsample import interpolate, pixel_shuffle, pixel_unshuffle  
 def _inplace(input: Tensor, op, name: str, *args) -> Tensor:
     """``inplace=True``: ``op``'s result written into ``input``, version counter bumped, graph
     rewired (a leaf that requires grad is refused), as PyTorch's in-place activations."""
-    return _apply_inplace(input, op, *args, name=name)
+    out = _apply_inplace(input, op, *args, name=name)
+    if name in _BACKWARD1 and out.grad_fn is not None:
+        # torch numbers the in-place overload of these: LeakyReluBackward1, EluBackward1, ...
+        n = type(out.grad_fn).__name__
+        _relabel(out, n[:-1] + "1" if n.endswith("Backward0") else n)
+    return out
+
+
+_BACKWARD1 = frozenset({"leaky_relu_", "elu_", "selu_", "celu_", "threshold_"})
 
 
 def _legacy(size_average, reduce, reduction: str) -> str:
@@ -192,12 +201,13 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (a NaN input stays NaN, as torch)."""
-    out = _A.threshold(input, threshold, value)
-    return input.copy_(out) if inplace else out
+    if inplace:
+        return _inplace(input, _A.threshold, "threshold_", threshold, value)
+    return _A.threshold(input, threshold, value)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return input.copy_(_A.threshold(input, threshold, value))
+    return _inplace(input, _A.threshold, "threshold_", threshold, value)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:

@@ -219,6 +219,12 @@ class Tracer:
         bound = inspect.signature(fn).bind(*args, **kwargs)
         bound.apply_defaults()
         a = dict(bound.arguments)
+        target = fn
+        while hasattr(target, "__wrapped_op__"):  # generated out=/grad_fn layers of a row
+            target = target.__wrapped_op__
+        for new, old in getattr(target, "__renamed_params__", {}).items():
+            if new in a:  # the registry gave the op torch's names; converters use the source's
+                a.setdefault(old, a[new])
         for k, p in inspect.signature(fn).parameters.items():  # **kw: the keywords themselves
             if p.kind is inspect.Parameter.VAR_KEYWORD:
                 a.update(a.pop(k, {}))
@@ -334,9 +340,11 @@ class Tracer:
                 if r.namespace == "torch":
                     for n in (r.name, *r.aliases):
                         for owner, prefix in ((nnlite, "torch"), (F, "F")):
-                            if (owner, n) not in done and getattr(owner, n, None) is r.fn:
+                            bound = getattr(owner, n, None)
+                            if (owner, n) not in done and bound is not None and (
+                                    bound is r.fn or bound is r.public):
                                 done.add((owner, n))
-                                self._patch(owner, n, self._wrap(r.name, r.fn, f"{prefix}.{n}"))
+                                self._patch(owner, n, self._wrap(r.name, bound, f"{prefix}.{n}"))
                 elif r.namespace == "F":
                     fn = getattr(F, r.name, None)
                     if callable(fn) and (F, r.name) not in done:

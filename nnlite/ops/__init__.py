@@ -20,4 +20,6 @@ for _name, _fn in _registry.PROPERTIES.items():
     setattr(Tensor, _name, property(_fn))
 
 globals().update(_registry.public_functions())
+# in-place functional forms (``torch.sin_(x)`` is ``x.sin_()``)
+globals().update({_n: getattr(Tensor, _n) for _n in _registry.TORCH_INPLACE})
 __all__ = _registry.public_names("torch")  # noqa: PLE0605

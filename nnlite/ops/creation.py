@@ -81,8 +81,9 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None, out=Non
     return _finish(np.full(_size((size,)), fill_value, D.to_dtype(dtype).np), requires_grad)
 
 
-def empty_like(x, dtype=None, requires_grad=False, **_):
-    _check_device(_.get("device"))
+def empty_like(x, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -159,20 +160,23 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None,
     return _finish(R.randperm(_gen(generator), int(n)).astype(dt), requires_grad)
 
 
-def rand_like(x, dtype=None, requires_grad=False, generator=None, **_):
-    _check_device(_.get("device"))
+def rand_like(x, dtype=None, requires_grad=False, generator=None,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     return rand(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
                 generator=generator)
 
 
-def randn_like(x, dtype=None, requires_grad=False, generator=None, **_):
-    _check_device(_.get("device"))
+def randn_like(x, dtype=None, requires_grad=False, generator=None,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     return randn(x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
                  generator=generator)
 
 
-def randint_like(x, low, high=None, dtype=None, generator=None, **_):
-    _check_device(_.get("device"))
+def randint_like(x, low=0, high=None, dtype=None, generator=None,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     return randint(low, high, x._data.shape, dtype=dtype or x.dtype, generator=generator)
 
 
@@ -236,7 +240,8 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
 # ---- small constructors and dtype queries ---------------------------------------------------
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_):
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=None,
+                  pin_memory=False):
     dt = D.to_dtype(dtype).np if dtype is not None else D._default_float.np
     t = _W(np.asarray(s, dtype=dt))
     if requires_grad:

@@ -17,6 +17,7 @@ from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.kernels import load as _kernels
 from nnlite.ops._util import _SCALARS, result_float, sum_to
+from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
 _NOGRAD = Tensor._wrap(np.zeros(()))  # stands for a Python scalar operand: edge (None, 0)
@@ -865,24 +866,27 @@ def cast(x, dtype, copy=False):
     return out
 
 
-def zeros_like(x, dtype=None, requires_grad=False, **_):
-    _check_device(_.get("device"))
+def zeros_like(x, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     t = _W(np.zeros(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def ones_like(x, dtype=None, requires_grad=False, **_):
-    _check_device(_.get("device"))
+def ones_like(x, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     t = _W(np.ones(x._data.shape, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False, **_):
-    _check_device(_.get("device"))
+def full_like(x, fill_value, dtype=None, requires_grad=False,
+        *, layout=None, device=None, memory_format=None, pin_memory=False):
+    _check_device(device)
     t = _W(np.full(x._data.shape, fill_value, D.to_dtype(dtype).np if dtype else x._data.dtype))
     if requires_grad:
         t.requires_grad = True
@@ -890,7 +894,11 @@ def full_like(x, fill_value, dtype=None, requires_grad=False, **_):
 
 
 def lerp(a, b, weight):
-    return a + (b - a) * weight
+    # torch numbers the overloads: 0 a scalar weight, 1 a tensor weight
+    out = a + (b - a) * weight
+    if out.grad_fn is not None:
+        relabel(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
+    return out
 
 
 def addcmul(x, t1, t2, value=1):

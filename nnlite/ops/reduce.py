@@ -14,6 +14,7 @@ from nnlite._threads import get_num_threads
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.kernels import load as _kernels
+from nnlite.ops.calling import relabel
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 from nnlite.ops._util import as_t as _t
@@ -301,10 +302,14 @@ def prod(x, dim=None, keepdim=False, dtype=None, *, axis=None):
         xd = xd.astype(np.int64)
     ax = _axes(x, dim)
     out = _W(np.asarray(np.prod(xd, axis=ax, keepdims=keepdim)))
-    node = record(out, ProdBackward0, (x,), (x,))
+    node = record(out, ProdBackward0 if dim is None else ProdBackward1, (x,), (x,))
     if node is not None:
         node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
     return out
+
+
+class ProdBackward1(ProdBackward0):
+    """``prod(x, dim)`` (torch numbers the overloads: 0 all elements, 1 one dim)."""
 
 
 class AmaxBackward0(Node):
@@ -404,7 +409,7 @@ def max(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return E.maximum(x, dim)
     if dim is None:
-        return amax(x)
+        return relabel(amax(x), "MaxBackward1")
     return _max_min_dim(x, dim, keepdim, False)
 
 
@@ -414,7 +419,7 @@ def min(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return E.minimum(x, dim)
     if dim is None:
-        return amin(x)
+        return relabel(amin(x), "MinBackward1")
     return _max_min_dim(x, dim, keepdim, True)
 
 
@@ -576,6 +581,10 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if p in ("fro", 2, 2.0, None):
         sq = sum(x * x, dim=dim, keepdim=keepdim)
         return _safe_sqrt(sq)
+    return relabel(_norm_p(x, p, dim, keepdim), "LinalgVectorNormBackward0")
+
+
+def _norm_p(x, p, dim, keepdim):
     if p == 1:
         return sum(E.abs(x), dim=dim, keepdim=keepdim)
     if p == float("inf"):
@@ -595,13 +604,13 @@ class _SafeSqrtBackward(Node):
         return (E.where(E.eq(y, 0), E.zeros_like(g), g / denom),)
 
 
-class NormBackward1(_SafeSqrtBackward):
-    pass
+class LinalgVectorNormBackward0(_SafeSqrtBackward):
+    """torch.norm / Tensor.norm go through linalg.vector_norm in torch: its node's name."""
 
 
 def _safe_sqrt(sq):
     out = _W(np.sqrt(sq._data))
-    record(out, NormBackward1, (sq,), (out,))
+    record(out, LinalgVectorNormBackward0, (sq,), (out,))
     return out
 
 

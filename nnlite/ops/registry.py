@@ -14,6 +14,7 @@ import: a method is the op's own function object, so a call costs no extra dispa
 
 from __future__ import annotations
 
+from nnlite.ops import calling
 from nnlite.ops import creation as C
 from nnlite.ops import decompositions as Dc
 from nnlite.ops import elementwise as E
@@ -32,15 +33,47 @@ class Op:
     node (whose ``backward`` is the formula, in Tensor ops) sit next to each other in the
     family file; ``namespace`` is ``"torch"`` (``nnlite.<name>``), ``"F"``
     (``nnlite.nn.functional.<name>``, resolved there: ``fn`` is None) or ``"Tensor"``
-    (methods only, no public function)."""
+    (methods only, no public function).
 
-    __slots__ = ("aliases", "fn", "inplace", "kernel", "methods", "name", "namespace")
+    Calling conventions (``nnlite.ops.calling``): ``params`` maps the function's parameter
+    names to torch's where the default rule (first ``x``/``a`` -> ``input``, second ``b`` ->
+    ``other``) is not enough; ``out`` (default True for ``torch`` rows) gives ``torch.<name>``
+    torch's ``out=``; ``grad_fn`` is the name torch shows for a composite op whose last node is
+    another op's; ``public`` is the generated ``torch.<name>``."""
+
+    __slots__ = (
+        "aliases",
+        "fn",
+        "grad_fn",
+        "inplace",
+        "kernel",
+        "methods",
+        "name",
+        "namespace",
+        "out",
+        "params",
+        "public",
+        "raw",
+    )
 
     def __init__(
-        self, name, fn, aliases=(), methods=(), inplace=(), kernel=False, namespace="torch"
+        self,
+        name,
+        fn,
+        aliases=(),
+        methods=(),
+        inplace=(),
+        kernel=False,
+        namespace="torch",
+        params=None,
+        out=None,
+        grad_fn=None,
     ):
         self.name, self.fn, self.aliases, self.methods = name, fn, tuple(aliases), tuple(methods)
         self.inplace, self.kernel, self.namespace = tuple(inplace), kernel, namespace
+        self.params, self.grad_fn = dict(params or {}), grad_fn
+        self.out = (namespace == "torch") if out is None else out
+        self.public = self.raw = fn
 
     def __repr__(self) -> str:
         return f"Op({self.namespace}.{self.name})"
@@ -69,13 +102,13 @@ def functional(*names, kernel=False) -> None:
 # ---- torch.<name>: public functions, the methods bound to them, their in-place variants ----
 
 op("abs", E.abs, aliases=("absolute",), methods=("__abs__", "abs", "absolute"), inplace=("abs_",))
-op("acos", E.acos, aliases=("arccos",), methods=("acos", "arccos"), inplace=("acos_",))
-op("acosh", E.acosh, aliases=("arccosh",), methods=("acosh", "arccosh"), inplace=("acosh_",))
+op("acos", E.acos, aliases=("arccos",), methods=("acos", "arccos"), inplace=("acos_", "arccos_"))
+op("acosh", E.acosh, aliases=("arccosh",), methods=("acosh", "arccosh"), inplace=("acosh_", "arccosh_"))
 op("add", E.add, methods=("__add__", "add"))
 op("addbmm", L.addbmm, methods=("addbmm",), inplace=("addbmm_",))
-op("addcdiv", E.addcdiv, methods=("addcdiv",), inplace=("addcdiv_",))
-op("addcmul", E.addcmul, methods=("addcmul",), inplace=("addcmul_",))
-op("addmm", L.addmm, methods=("addmm",), inplace=("addmm_",))
+op("addcdiv", E.addcdiv, params={"t1": "tensor1", "t2": "tensor2"}, methods=("addcdiv",), inplace=("addcdiv_",))
+op("addcmul", E.addcmul, params={"t1": "tensor1", "t2": "tensor2"}, methods=("addcmul",), inplace=("addcmul_",))
+op("addmm", L.addmm, params={"c": "input", "a": "mat1", "b": "mat2"}, methods=("addmm",), inplace=("addmm_",))
 op("addmv", L.addmv, methods=("addmv",), inplace=("addmv_",))
 op("addr", L.addr, methods=("addr",), inplace=("addr_",))
 op("all", R.all, methods=("all",))
@@ -85,7 +118,7 @@ op("amin", R.amin, methods=("amin",))
 op("aminmax", R.aminmax, methods=("aminmax",))
 op("any", R.any, methods=("any",))
 op("arange", C.arange)
-op("asinh", E.asinh, aliases=("arcsinh",), methods=("asinh", "arcsinh"), inplace=("asinh_",))
+op("asinh", E.asinh, aliases=("arcsinh",), methods=("asinh", "arcsinh"), inplace=("asinh_", "arcsinh_"))
 op(
     "atan2",
     E.atan2,
@@ -93,13 +126,13 @@ op(
     methods=("atan2", "arctan2"),
     inplace=("atan2_", "arctan2_"),
 )
-op("atanh", E.atanh, aliases=("arctanh",), methods=("atanh", "arctanh"), inplace=("atanh_",))
+op("atanh", E.atanh, aliases=("arctanh",), methods=("atanh", "arctanh"), inplace=("atanh_", "arctanh_"))
 op("argmax", R.argmax, methods=("argmax",))
 op("argmin", R.argmin, methods=("argmin",))
 op("argsort", R.argsort, methods=("argsort",))
 op("argwhere", S.argwhere, methods=("argwhere",))
-op("asin", E.asin, aliases=("arcsin",), methods=("asin", "arcsin"), inplace=("asin_",))
-op("atan", E.atan, aliases=("arctan",), methods=("atan", "arctan"), inplace=("atan_",))
+op("asin", E.asin, aliases=("arcsin",), methods=("asin", "arcsin"), inplace=("asin_", "arcsin_"))
+op("atan", E.atan, aliases=("arctan",), methods=("atan", "arctan"), inplace=("atan_", "arctan_"))
 op("atleast_1d", S.atleast_1d)
 op("atleast_2d", S.atleast_2d)
 op("atleast_3d", S.atleast_3d)
@@ -142,7 +175,7 @@ op("cumprod", R.cumprod, methods=("cumprod",), inplace=("cumprod_",))
 op("cumsum", R.cumsum, methods=("cumsum",), inplace=("cumsum_",))
 op("deg2rad", E.deg2rad, methods=("deg2rad",), inplace=("deg2rad_",))
 op("det", L.det, methods=("det",))
-op("diag", S.diag, methods=("diag",))
+op("diag", S.diag, params={"diagonal_": "diagonal"}, methods=("diag",))
 op("diag_embed", S.diag_embed, methods=("diag_embed",))
 op("diagflat", S.diagflat, methods=("diagflat",))
 op("diagonal", S.diagonal, methods=("diagonal",))
@@ -156,7 +189,7 @@ op(
     methods=("__truediv__", "div", "divide", "true_divide"),
     inplace=("true_divide_",),
 )
-op("dot", L.dot, aliases=("inner",), methods=("dot", "inner"))
+op("dot", L.dot, params={"b": "tensor"}, aliases=("inner",), methods=("dot", "inner"))
 op("dsplit", S.dsplit, methods=("dsplit",))
 op("dstack", S.dstack)
 op("einsum", L.einsum)
@@ -169,8 +202,7 @@ op("erfc", Sp.erfc, methods=("erfc",), inplace=("erfc_",))
 op("erfinv", Sp.erfinv, methods=("erfinv",), inplace=("erfinv_",))
 op("exp", E.exp, methods=("exp",), inplace=("exp_",))
 op("exp2", E.exp2, methods=("exp2",), inplace=("exp2_",))
-op("expand", S.expand)
-op("expand_as", S.expand_as, methods=("expand_as",))
+method("expand_as", S.expand_as)
 op("expm1", E.expm1, methods=("expm1",), inplace=("expm1_",))
 op("eye", C.eye)
 op("fix", E.fix, methods=("fix",), inplace=("fix_",))
@@ -192,7 +224,7 @@ op("fmod", E.fmod, methods=("fmod",), inplace=("fmod_",))
 op("frac", E.frac, methods=("frac",), inplace=("frac_",))
 op("full", C.full)
 op("full_like", E.full_like)
-op("gather", S.gather, methods=("gather",))
+op("gather", S.gather, params={"index_t": "index"}, methods=("gather",))
 op("ge", E.ge, aliases=("greater_equal",), methods=("__ge__", "ge", "greater_equal"))
 op("outer", L.outer, aliases=("ger",), methods=("outer",))
 op("gt", E.gt, aliases=("greater",), methods=("__gt__", "gt", "greater"))
@@ -204,7 +236,7 @@ op("hypot", E.hypot, methods=("hypot",), inplace=("hypot_",))
 op("index_add", S.index_add, methods=("index_add",), inplace=("index_add_",))
 op("index_copy", S.index_copy, methods=("index_copy",), inplace=("index_copy_",))
 op("index_fill", S.index_fill, methods=("index_fill",), inplace=("index_fill_",))
-op("index_select", S.index_select, methods=("index_select",))
+op("index_select", S.index_select, params={"index_t": "index"}, methods=("index_select",))
 op("inverse", L.inverse, methods=("inverse",))
 op("is_complex", E.is_complex, methods=("is_complex",))
 op("is_nonzero", E.is_nonzero, methods=("is_nonzero",))
@@ -218,7 +250,7 @@ op("isreal", E.isreal, methods=("isreal",))
 op("kron", L.kron, methods=("kron",))
 op("kthvalue", R.kthvalue, methods=("kthvalue",))
 op("le", E.le, aliases=("less_equal",), methods=("__le__", "le", "less_equal"))
-op("lerp", E.lerp, methods=("lerp",), inplace=("lerp_",))
+op("lerp", E.lerp, params={"b": "end"}, methods=("lerp",), inplace=("lerp_",))
 op("lt", E.lt, aliases=("less",), methods=("__lt__", "lt", "less"))
 op("lgamma", Sp.lgamma, methods=("lgamma",), inplace=("lgamma_",))
 op("linspace", C.linspace)
@@ -258,8 +290,8 @@ op("mm", L.mm, methods=("mm",))
 op("movedim", S.movedim, aliases=("moveaxis",), methods=("movedim", "moveaxis"))
 op("msort", R.msort, methods=("msort",))
 op("mul", E.mul, aliases=("multiply",), methods=("__mul__", "mul", "multiply"))
-op("multinomial", C.multinomial)
-op("mv", L.mv, methods=("mv",))
+op("multinomial", C.multinomial, params={"probs": "input"})
+op("mv", L.mv, params={"v": "vec"}, methods=("mv",))
 op("mvlgamma", Sp.mvlgamma, methods=("mvlgamma",))
 op("nan_to_num", E.nan_to_num, methods=("nan_to_num",), inplace=("nan_to_num_",))
 op("nanmean", R.nanmean, methods=("nanmean",))
@@ -291,10 +323,10 @@ op("ravel", S.ravel, methods=("ravel",))
 op("reciprocal", E.reciprocal, methods=("reciprocal",), inplace=("reciprocal_",))
 op("relu", A.relu, methods=("relu",), inplace=("relu_",))
 op("remainder", E.remainder, methods=("__mod__", "remainder"), inplace=("remainder_", "__imod__"))
-op("repeat", S.repeat, methods=("repeat",))
+method("repeat", S.repeat)
 op("repeat_interleave", S.repeat_interleave, methods=("repeat_interleave",))
 op("reshape", S.reshape, methods=("reshape",))
-op("result_type", E.result_type)
+op("result_type", E.result_type, params={"tensor1": "tensor", "tensor2": "other"})
 op("roll", S.roll, methods=("roll",))
 op("rot90", S.rot90, methods=("rot90",))
 op("round", E.round, methods=("round",), inplace=("round_",))
@@ -302,9 +334,9 @@ op("row_stack", S.row_stack)
 op("rsqrt", E.rsqrt, methods=("rsqrt",), inplace=("rsqrt_",))
 op("rsub", E.rsub)
 op("scalar_tensor", C.scalar_tensor)
-op("scatter", S.scatter, methods=("scatter",), inplace=("scatter_",))
-op("scatter_add", S.scatter_add, methods=("scatter_add",), inplace=("scatter_add_",))
-op("searchsorted", R.searchsorted)
+op("scatter", S.scatter, params={"index_t": "index"}, methods=("scatter",), inplace=("scatter_",))
+op("scatter_add", S.scatter_add, params={"index_t": "index"}, methods=("scatter_add",), inplace=("scatter_add_",))
+op("searchsorted", R.searchsorted, params={"values": "input"})
 op("select", S.select, methods=("select",))
 op("sgn", E.sgn)
 op("sigmoid", E.sigmoid, methods=("sigmoid",), inplace=("sigmoid_",))
@@ -336,7 +368,7 @@ op("take", S.take, methods=("take",))
 op("take_along_dim", S.take_along_dim, methods=("take_along_dim",))
 op("tan", E.tan, methods=("tan",), inplace=("tan_",))
 op("tanh", E.tanh, methods=("tanh",), inplace=("tanh_",))
-op("tensor_split", S.tensor_split, methods=("tensor_split",))
+op("tensor_split", S.tensor_split, params={"sections": "indices_or_sections"}, methods=("tensor_split",))
 op("tensordot", L.tensordot)
 op("tile", S.tile, methods=("tile",))
 op("topk", R.topk, methods=("topk",))
@@ -354,7 +386,7 @@ op("unsqueeze", S.unsqueeze, methods=("unsqueeze",))
 op("var", R.var, methods=("var",))
 op("var_mean", R.var_mean)
 op("vdot", L.vdot, methods=("vdot",))
-op("view", S.view, methods=("view",))
+method("view", S.view)
 op("vsplit", S.vsplit, methods=("vsplit",))
 op("vstack", S.vstack)
 op("where", E.where)
@@ -366,6 +398,151 @@ op("zeros_like", E.zeros_like)
 for _row in OPS:
     if _row.name in ("tanh", "sigmoid", "relu", "softmax", "log_softmax", "matmul", "mm", "erf"):
         _row.kernel = True
+
+# ---- torch's grad_fn name of composite rows (their last node is another op's) -------------
+GRAD_FN = {
+    "addbmm": "AddbmmBackward0",
+    "addcdiv": "AddcdivBackward0",
+    "addcmul": "AddcmulBackward0",
+    "addmm": "AddmmBackward0",
+    "addmv": "AddmvBackward0",
+    "addr": "AddrBackward0",
+    "baddbmm": "BaddbmmBackward0",
+    "aminmax": "AminmaxBackward0",
+    "block_diag": "BlockDiagBackward0",
+    "cartesian_prod": "StackBackward0",
+    "combinations": "StackBackward0",
+    "cdist": "CdistBackward0",
+    "cov": "SqueezeBackward0",
+    "cross": "LinalgCrossBackward0",
+    "cummax": "CummaxBackward0",
+    "cummin": "CumminBackward0",
+    "cumprod": "CumprodBackward0",
+    "deg2rad": "Deg2RadBackward0",
+    "rad2deg": "Rad2DegBackward0",
+    "diag_embed": "DiagEmbedBackward0",
+    "diagflat": "DiagEmbedBackward0",
+    "digamma": "DigammaBackward0",
+    "dist": "DistBackward0",
+    "kron": "UnsafeViewBackward0",
+    "logdet": "WhereBackward0",
+    "masked_select": "MaskedSelectBackward0",
+    "msort": "SortBackward0",
+    "mvlgamma": "MvlgammaBackward0",
+    "nan_to_num": "NanToNumBackward0",
+    "nansum": "NansumBackward0",
+    "rot90": "Rot90Backward0",
+    "sgn": "SgnBackward0",
+    "sort": "SortBackward0",
+    "take": "TakeBackward0",
+    "topk": "TopkBackward0",
+    "trace": "TraceBackward0",
+    "triu": "TriuBackward0",
+    "vdot": "VdotBackward0",
+    "std_mean": "StdMeanBackward0",
+    "var_mean": "VarMeanBackward0",
+    "kthvalue": "KthvalueBackward0",
+}
+for _row in OPS:
+    if _row.namespace == "torch" and _row.name in GRAD_FN:
+        _row.grad_fn = GRAD_FN[_row.name]
+
+
+# ---- rows whose torch function takes no out= (views, tuples of views, Python values, ...) ---
+# (the out= test checks each against torch)
+_NO_OUT = (
+    "allclose",
+    "argwhere",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "bincount",
+    "block_diag",
+    "broadcast_shapes",
+    "broadcast_tensors",
+    "broadcast_to",
+    "can_cast",
+    "cartesian_prod",
+    "cdist",
+    "chunk",
+    "clone",
+    "combinations",
+    "corrcoef",
+    "count_nonzero",
+    "cov",
+    "det",
+    "diag_embed",
+    "diagflat",
+    "diagonal",
+    "diff",
+    "dist",
+    "dsplit",
+    "einsum",
+    "empty_like",
+    "equal",
+    "flatten",
+    "flip",
+    "fliplr",
+    "flipud",
+    "full_like",
+    "hsplit",
+    "index_fill",
+    "is_complex",
+    "is_nonzero",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "isreal",
+    "log_softmax",
+    "logdet",
+    "masked_fill",
+    "masked_scatter",
+    "meshgrid",
+    "movedim",
+    "narrow",
+    "numel",
+    "ones_like",
+    "permute",
+    "positive",
+    "rand_like",
+    "randint_like",
+    "randn_like",
+    "ravel",
+    "relu",
+    "repeat_interleave",
+    "reshape",
+    "result_type",
+    "roll",
+    "rot90",
+    "rsub",
+    "scalar_tensor",
+    "select",
+    "softmax",
+    "split",
+    "split_with_sizes",
+    "squeeze",
+    "transpose",
+    "t",
+    "take",
+    "tensor_split",
+    "tile",
+    "trace",
+    "tril_indices",
+    "triu_indices",
+    "unbind",
+    "unflatten",
+    "unique",
+    "unsqueeze",
+    "vsplit",
+    "zeros_like",
+    "argsort",
+    "std_mean",
+    "var_mean",
+)
+for _row in OPS:
+    if _row.name in _NO_OUT:
+        _row.out = False
 
 # ---- Tensor methods that are no public function -------------------------------------------
 method("__eq__", M._compare_operator(E.eq))
@@ -417,8 +594,8 @@ method("random_", M._random_)
 method("exponential_", M._exponential_)
 method("apply_", M._apply_)
 method("polygamma", M._polygamma)
-method("unfold", S.unfold)
-method("index_put", S.index_put, inplace=("index_put_",))
+method("unfold", S.unfold).grad_fn = "UnfoldBackward0"
+method("index_put", S.index_put, inplace=("index_put_",)).grad_fn = "IndexPutBackward0"
 method("", S.fill_diagonal, inplace=("fill_diagonal_",))
 method("byte", M._byte)
 method("char", M._char)
@@ -523,18 +700,82 @@ functional(
 )
 
 
+# ---- in-place functional forms torch exposes at top level (``torch.sin_(x)``) ---------------
+# (the test checks this list against torch's own top level)
+TORCH_INPLACE = (
+    "abs_",
+    "acos_",
+    "acosh_",
+    "addmv_",
+    "arccos_",
+    "arccosh_",
+    "arcsin_",
+    "arcsinh_",
+    "arctan_",
+    "arctanh_",
+    "asin_",
+    "asinh_",
+    "atan_",
+    "atanh_",
+    "ceil_",
+    "clamp_",
+    "clamp_max_",
+    "clamp_min_",
+    "clip_",
+    "cos_",
+    "cosh_",
+    "deg2rad_",
+    "erf_",
+    "erfc_",
+    "exp2_",
+    "exp_",
+    "expm1_",
+    "fill_",
+    "fix_",
+    "floor_",
+    "frac_",
+    "index_put_",
+    "log10_",
+    "log1p_",
+    "log2_",
+    "log_",
+    "logit_",
+    "nan_to_num_",
+    "neg_",
+    "negative_",
+    "rad2deg_",
+    "reciprocal_",
+    "relu_",
+    "round_",
+    "rsqrt_",
+    "sigmoid_",
+    "sin_",
+    "sinc_",
+    "sinh_",
+    "sqrt_",
+    "square_",
+    "tan_",
+    "tanh_",
+    "trunc_",
+    "xlogy_",
+    "zero_",
+    "detach_",
+)
+
+
 def rows(namespace: str) -> list[Op]:
     return [r for r in OPS if r.namespace == namespace]
 
 
 def public_names(namespace: str) -> list[str]:
     """The public names of a namespace (``__all__``), aliases included, sorted."""
-    return sorted({n for r in rows(namespace) for n in (r.name, *r.aliases)})
+    names = {n for r in rows(namespace) for n in (r.name, *r.aliases)}
+    return sorted(names | set(TORCH_INPLACE) if namespace == "torch" else names)
 
 
 def public_functions() -> dict:
-    """``{name: fn}`` of ``torch.<name>`` functions, aliases included."""
-    return {n: r.fn for r in rows("torch") for n in (r.name, *r.aliases)}
+    """``{name: fn}`` of ``torch.<name>`` functions, aliases included (``out=`` generated)."""
+    return {n: r.public for r in rows("torch") for n in (r.name, *r.aliases)}
 
 
 def method_table() -> dict:
@@ -544,4 +785,23 @@ def method_table() -> dict:
 
 def inplace_table() -> dict:
     """``{in-place method name: out-of-place fn}``; ``ops`` wraps each in ``apply_inplace``."""
-    return {m: r.fn for r in OPS for m in r.inplace}
+    return {m: r.raw for r in OPS for m in r.inplace}
+
+
+def _apply_calling_conventions() -> None:
+    """torch's parameter names, ``grad_fn`` labels and ``out=`` from the rows (once, here).
+    In-place methods keep the unlabelled function (``raw``): no wrapper in optimizer steps."""
+    renamed = set()
+    for r in OPS:
+        if r.fn is None or not hasattr(r.fn, "__code__"):
+            continue
+        if r.namespace == "torch" and id(r.fn) not in renamed:
+            renamed.add(id(r.fn))
+            calling.rename_params(r.fn, {**calling.default_mapping(r.fn), **r.params})
+        if r.grad_fn:
+            r.fn = calling.named(r.fn, r.grad_fn)
+        if r.namespace == "torch":
+            r.public = calling.with_out(r.fn, r.name) if r.out else r.fn
+
+
+_apply_calling_conventions()

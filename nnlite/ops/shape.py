@@ -16,6 +16,7 @@ from nnlite.ops import elementwise as E
 from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import check_index_range, sum_to, wrap_dim
 from nnlite.ops.elementwise import where, zeros_like
+from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
 
@@ -275,10 +276,20 @@ def squeeze(x, dim=None):
         ds = {wrap_dim(d, x._data.ndim) for d in dims} if x._data.ndim else set()
         new = tuple(s for i, s in enumerate(sh) if not (i in ds and s == 1))
     out = _view_of(x, x._data.reshape(new))
-    node = record(out, SqueezeBackward0, (x,))
+    cls = (SqueezeBackward0 if dim is None
+           else SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1)
+    node = record(out, cls, (x,))
     if node is not None:
         node.shape = sh
     return out
+
+
+class SqueezeBackward1(SqueezeBackward0):
+    """``squeeze(dim)`` (torch numbers its overloads: 0 all dims, 1 one dim, 2 dims)."""
+
+
+class SqueezeBackward2(SqueezeBackward0):
+    pass
 
 
 class ExpandBackward0(Node):
@@ -408,7 +419,7 @@ def stack(tensors, dim=0, *, out=None):
                 f"{list(t._data.shape)} at entry {i}"
             )
     d = wrap_dim(dim, len(sh) + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return relabel(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
 
 
 def hstack(tensors):
@@ -481,7 +492,19 @@ def _is_basic(key):
     )
 
 
+class SplitBackward0(SliceBackward0):
+    """One piece of ``split``/``chunk`` (torch's name for the pieces of an int split)."""
+
+
+class SplitWithSizesBackward0(SliceBackward0):
+    pass
+
+
 def split(x, split_size_or_sections, dim=0):
+    return _split(x, split_size_or_sections, dim, None)
+
+
+def _split(x, split_size_or_sections, dim, cls):
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     if isinstance(split_size_or_sections, builtins.int):
@@ -496,10 +519,13 @@ def split(x, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}"
             )
+    if cls is None:
+        cls = (SplitBackward0 if isinstance(split_size_or_sections, builtins.int)
+               else SplitWithSizesBackward0)
     outs = []
     start = 0
     for s in sizes:
-        outs.append(narrow(x, d, start, s))
+        outs.append(_basic_index(x, (slice(None),) * d + (slice(start, start + s),), cls))
         start += s
     return tuple(outs)
 
@@ -522,16 +548,21 @@ def tensor_split(x, sections, dim=0):
     else:
         idx = [0] + list(sections) + [n]
         sizes = [idx[i + 1] - idx[i] for i in range(len(idx) - 1)]
-    return split(x, sizes, d)
-
-
-def unbind(x, dim=0):
-    d = wrap_dim(dim, x._data.ndim)
-    return tuple(select(x, d, i) for i in range(x._data.shape[d]))
+    return _split(x, sizes, d, SliceBackward0)
 
 
 class SelectBackward0(NarrowBackward):
     pass
+
+
+class UnbindBackward0(SelectBackward0):
+    pass
+
+
+def unbind(x, dim=0):
+    d = wrap_dim(dim, x._data.ndim)
+    return tuple(_basic_index(x, (slice(None),) * d + (i,), UnbindBackward0)
+                 for i in range(x._data.shape[d]))
 
 
 def select(x, dim, index):
@@ -699,7 +730,7 @@ def index_select(x, dim, index_t):
     size = x._data.shape[d] if x._data.ndim else 1
     check_index_range(idx, size, d, error=IndexError, message="index out of range in self")
     key = (slice(None),) * d + (idx.reshape(-1),)
-    return index(x, key)
+    return relabel(index(x, key), "IndexSelectBackward0", (x.grad_fn,))
 
 
 class GatherBackward0(Node):
@@ -924,6 +955,11 @@ def repeat_interleave(x, repeats, dim=None):
         dim = 0
     d = wrap_dim(dim, x._data.ndim)
     r = repeats._data if isinstance(repeats, Tensor) else repeats
+    if isinstance(r, builtins.int) or np.ndim(r) == 0 and x._data.ndim:
+        # torch expands a scalar repeat and reshapes (its graph ends in a view)
+        sh = x._data.shape
+        y = expand(unsqueeze(x, d + 1), *sh[: d + 1], builtins.int(r), *sh[d + 1:])
+        return reshape(y, sh[:d] + (sh[d] * builtins.int(r),) + sh[d + 1:])
     idx = np.repeat(np.arange(x._data.shape[d]), r)
     return index_select(x, d, _W(idx.astype(np.int64)))
 
@@ -976,8 +1012,9 @@ def _diag_embed_into(g, shape, offset, d1, d2):
 def diag(x, diagonal_=0):
     if x._data.ndim == 1:
         n = x._data.shape[0] + builtins.abs(diagonal_)
-        return _diag_embed_into(x, (n, n), diagonal_, 0, 1)
-    return diagonal(x, diagonal_)
+        return relabel(_diag_embed_into(x, (n, n), diagonal_, 0, 1), "DiagEmbedBackward0")
+    # torch's diag of a matrix is a copy of its diagonal
+    return relabel(diagonal(x, diagonal_).clone(), "DiagonalBackward0_copy")
 
 
 def trace(x):

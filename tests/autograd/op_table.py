@@ -161,3 +161,309 @@ OPS = {
                   [(2, 3, 4), (4, 2, 3)], "real"),
     "kron": (lambda T, a, b: T.kron(a, b), [(2, 3), (3, 2)], "real"),
 }
+
+
+# ---- entries declared as one call of one registry row ------------------------------------------
+#
+# ``call(name, shapes, *args, **kw)`` runs ``T.<name>(*args, **kw)`` (``T.nn.functional.<name>``
+# with ``ns="F"``) where ``IN`` in ``args`` stands for the next input tensor (no ``IN``: the inputs
+# come first). ``Lazy(f)`` is an argument built per module (index tensors, masks, dtypes). The
+# keyword test maps the positional arguments onto torch's own parameter names and calls both
+# libraries with keywords. Options: ``domain`` for all inputs (or a ``(shape, domain)`` pair per
+# input), ``grad=False`` for ops without a derivative (value/dtype parity only), ``values=False``
+# for uninitialised results (shape/dtype only), ``prep`` applied to the inputs first (in-place
+# forms need non-leaf inputs).
+
+
+class Lazy:
+    """An argument built for the module under test: ``Lazy(lambda T: T.tensor([0, 2]))``."""
+
+    def __init__(self, make):
+        self.make = make
+
+
+IN = object()
+
+
+def _T(v):
+    """A constant tensor argument (floats as float64, like the inputs)."""
+    return Lazy(lambda T: T.tensor(v, dtype=T.float64 if isinstance(_first(v), float) else None))
+
+
+def _first(v):
+    return _first(v[0]) if isinstance(v, (list, tuple)) else v
+
+
+def _arg(T, v):
+    if isinstance(v, Lazy):
+        return v.make(T)
+    if isinstance(v, list) and any(isinstance(x, Lazy) for x in v):
+        return [_arg(T, x) for x in v]
+    return v
+
+
+class Call:
+    """One call of one row; ``self(T, *tensors)`` runs it in module ``T``."""
+
+    def __init__(self, name, shapes, args, kw, ns="torch", domain="real", grad=True,
+                 values=True, prep=None, listed=False, pick=None):
+        self.name, self.shapes, self.args, self.kw, self.ns = name, shapes, args, kw, ns
+        self.domain, self.grad, self.values, self.prep, self.listed = (
+            domain, grad, values, prep, listed)
+        self.pick = pick
+
+    def module(self, T):
+        return T.nn.functional if self.ns == "F" else T
+
+    def positional(self, T, xs):
+        """The call's positional arguments with the inputs in place of ``IN``."""
+        if self.prep is not None:
+            xs = [self.prep(x) for x in xs]
+        if self.listed:
+            return [list(xs), *(_arg(T, a) for a in self.args)]
+        if not any(a is IN for a in self.args):
+            return [*xs, *(_arg(T, a) for a in self.args)]
+        it = iter(xs)
+        return [next(it) if a is IN else _arg(T, a) for a in self.args]
+
+    def keywords(self, T):
+        return {k: _arg(T, v) for k, v in self.kw.items()}
+
+    def __call__(self, T, *xs):
+        return self.picked(getattr(self.module(T), self.name)(
+            *self.positional(T, xs), **self.keywords(T)))
+
+    def picked(self, y):
+        return y if self.pick is None else y[self.pick]
+
+
+def call(name, shapes, *args, **kw):
+    opts = {k: kw.pop(k) for k in ("ns", "domain", "grad", "values", "prep", "listed", "pick")
+            if k in kw}
+    return Call(name, shapes, args, kw, **opts)
+
+
+def Fcall(name, shapes, *args, **kw):
+    return call(name, shapes, *args, ns="F", **kw)
+
+
+def _clone(x):
+    return x * 1.0
+
+
+_IDX = _T([[0, 1], [2, 3], [1, 0]])
+_MASK = _T([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+_CLS = _T([0, 4, 2])
+_PM1 = _T([1.0, -1.0, 1.0])
+_PROBS = _T([[0.2, 0.7, 0.4, 0.9], [0.5, 0.1, 0.6, 0.3], [0.8, 0.35, 0.25, 0.65]])
+
+# keyed by the row they exercise ("name" for torch.<name>, "F.name" for F.<name>; a suffix after
+# "#" tells two entries of one row apart)
+CALLS = {
+    # one-tensor elementwise ops (grad_fn names compared with torch)
+    **{n: call(n, [(3, 4)], domain=d) for d, names in {
+        "real": ("asinh", "atan", "ceil", "cosh", "deg2rad", "erf", "erfc", "exp2", "expm1",
+                 "fix", "floor", "frac", "rad2deg", "round", "sgn", "sign", "sinc", "sinh",
+                 "square", "tan", "trunc", "ravel", "positive", "negative", "clone",
+                 "nan_to_num", "msort", "median", "nansum", "nanmean", "fliplr", "flipud",
+                 "t", "atleast_1d", "atleast_2d", "atleast_3d", "diagflat", "diag", "tril",
+                 "triu", "cov", "corrcoef"),
+        "positive": ("digamma", "lgamma", "log10", "log2", "reciprocal"),
+        "unit": ("acos", "asin", "atanh", "erfinv"),
+        "prob": ("logit",),
+        "gt1": ("acosh",),
+    }.items() for n in names},
+    **{n: call(n, [(3, 4)], grad=False) for n in (
+        "zeros_like", "ones_like", "signbit", "isfinite", "isinf", "isnan", "isneginf",
+        "isposinf", "isreal", "logical_not", "numel", "is_complex")},
+    "diag_embed": call("diag_embed", [(2, 3)]),
+    "trace#square": call("trace", [(3, 3)]),
+    "F.relu": Fcall("relu", [(3, 4)]),
+    **{f"F.{n}": Fcall(n, [(3, 4)]) for n in (
+        "celu", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
+        "logsigmoid", "mish", "relu6", "selu", "silu", "softplus", "softsign", "tanhshrink",
+        "hardshrink", "softshrink", "glu", "pdist", "normalize", "softmin", "sigmoid", "tanh",
+        "softmax", "log_softmax")},
+    "F.gelu#tanh": Fcall("gelu", [(3, 4)], approximate="tanh"),
+    "F.leaky_relu#inplace": Fcall("leaky_relu", [(3, 4)], 0.2, True, prep=_clone),
+    "F.elu#inplace": Fcall("elu", [(3, 4)], inplace=True, prep=_clone),
+    "F.hardtanh#inplace": Fcall("hardtanh", [(3, 4)], inplace=True, prep=_clone),
+    "F.relu#inplace": Fcall("relu", [(3, 4)], inplace=True, prep=_clone),
+    "F.relu_": Fcall("relu_", [(3, 4)], prep=_clone),
+    "F.threshold": Fcall("threshold", [(3, 4)], 0.1, 20.0),
+    "F.threshold_": Fcall("threshold_", [(3, 4)], 0.1, 20.0, prep=_clone),
+    # arithmetic, comparison, logic
+    "addcdiv": call("addcdiv", [(3, 4), (3, 4), (3, 4)], value=0.5, domain="positive"),
+    "addcmul": call("addcmul", [(3, 4), (3, 1), (4,)], value=-2.0),
+    "clamp_max": call("clamp_max", [(3, 4)], 0.3),
+    "clamp_min": call("clamp_min", [(3, 4)], -0.2),
+    "float_power": call("float_power", [(3, 4)], 2.5, domain="positive"),
+    "floor_divide": call("floor_divide", [(3, 4), (4,)], grad=False),
+    "fmax": call("fmax", [(3, 4), (4,)]),
+    "fmin": call("fmin", [(3, 4), (3, 1)]),
+    "fmod": call("fmod", [(3, 4), (3, 4)], domain="positive"),
+    "remainder": call("remainder", [(3, 4), (3, 4)], domain="positive"),
+    "true_divide": call("true_divide", [(3, 4), (4,)], domain="positive"),
+    "lerp": call("lerp", [(3, 4), (3, 4), (3, 4)], domain="unit"),
+    "lerp#scalar": call("lerp", [(3, 4), (3, 4)], 0.3),
+    "heaviside": call("heaviside", [(3, 4), (4,)], grad=False),
+    "mvlgamma": call("mvlgamma", [(3, 4)], 2, domain="gt1"),
+    "polygamma": call("polygamma", [(3, 4)], 1, IN, domain="positive"),
+    "xlogy#scalar": call("xlogy", [(3, 4)], 2.0, domain="positive"),
+    **{n: call(n, [(3, 4), (3, 4)], grad=False) for n in (
+        "eq", "ne", "ge", "gt", "le", "lt", "isclose", "logical_and", "logical_or",
+        "logical_xor", "equal", "allclose")},
+    **{n: call(n, [(3, 4), (3, 4)], domain="int", grad=False) for n in (
+        "bitwise_and", "bitwise_or", "bitwise_xor")},
+    "bitwise_not": call("bitwise_not", [(3, 4)], domain="int", grad=False),
+    "is_nonzero": call("is_nonzero", [(1,)], grad=False),
+    "result_type": call("result_type", [(3,)], 2.5, grad=False),
+    "can_cast": call("can_cast", [], Lazy(lambda T: T.float64), Lazy(lambda T: T.int32),
+                     grad=False),
+    # reductions, scans, sorting
+    "all": call("all", [(3, 4)], 1, domain="int", grad=False),
+    "any": call("any", [(3, 4)], dim=0, domain="int", grad=False),
+    "argmax": call("argmax", [(3, 4)], dim=1, grad=False),
+    "argmin": call("argmin", [(3, 4)], 0, True, grad=False),
+    "argsort": call("argsort", [(3, 4)], dim=1, descending=True, grad=False),
+    "aminmax": call("aminmax", [(3, 4)], dim=1),
+    "count_nonzero": call("count_nonzero", [(3, 4)], dim=1, domain="int", grad=False),
+    "cumprod": call("cumprod", [(3, 4)], 1),
+    "kthvalue": call("kthvalue", [(3, 4)], 2, 1),
+    "sort": call("sort", [(3, 4)], dim=1, descending=True),
+    "topk": call("topk", [(3, 4)], 2, dim=1),
+    "std_mean": call("std_mean", [(3, 4)], dim=1),
+    "var_mean": call("var_mean", [(3, 4)], 0, correction=0),
+    "histc": call("histc", [(3, 4)], bins=4, min=-1, max=1, grad=False),
+    "bincount": call("bincount", [(6,)], minlength=7, domain="int", grad=False),
+    "unique": call("unique", [(8,)], sorted=True, return_counts=True, domain="int",
+                   grad=False),
+    "bucketize": call("bucketize", [(3, 4)], _T([-1.0, 0.0, 1.0]), grad=False),
+    "searchsorted": call("searchsorted", [(3, 4)], _T([-1.0, 0.0, 1.0]), IN, right=True,
+                         grad=False),
+    # linear algebra
+    "addmm": call("addmm", [(3, 5), (3, 4), (4, 5)], beta=0.5, alpha=2.0),
+    "dot": call("dot", [(4,), (4,)]),
+    "vdot": call("vdot", [(4,), (4,)]),
+    "mv": call("mv", [(3, 4), (4,)]),
+    "chain_matmul": call("chain_matmul", [(2, 3), (3, 4), (4, 2)]),
+    "einsum": call("einsum", [(2, 3), (3, 4)], "ij,jk->ik", IN, IN),
+    "cdist": call("cdist", [(3, 4), (2, 4)]),
+    "det": call("det", [(3, 3)], domain="spd"),
+    "logdet": call("logdet", [(3, 3)], domain="spd"),
+    "inverse": call("inverse", [(3, 3)], domain="spd"),
+    "matrix_power": call("matrix_power", [(3, 3)], 3),
+    "svd": call("svd", [(4, 3)], pick=1),  # U, V: signs are LAPACK's
+    # shape, join, split, index
+    "broadcast_tensors": call("broadcast_tensors", [(3, 1), (4,)]),
+    "broadcast_shapes": call("broadcast_shapes", [], (3, 1), (1, 4), grad=False),
+    "column_stack": call("column_stack", [(3,), (3, 2)], listed=True),
+    "dstack": call("dstack", [(3, 2), (3, 2)], listed=True),
+    "hstack": call("hstack", [(3, 2), (3, 1)], listed=True),
+    "vstack": call("vstack", [(2, 3), (1, 3)], listed=True),
+    "row_stack": call("row_stack", [(2, 3), (1, 3)], listed=True),
+    "dsplit": call("dsplit", [(2, 2, 4)], 2),
+    "hsplit": call("hsplit", [(3, 4)], 2),
+    "vsplit": call("vsplit", [(4, 3)], [1, 3]),
+    "split_with_sizes": call("split_with_sizes", [(3, 5)], [2, 3], dim=1),
+    "tensor_split": call("tensor_split", [(3, 5)], 2, dim=1),
+    "unbind": call("unbind", [(3, 4)], 1),
+    "meshgrid": call("meshgrid", [(3,), (2,)], indexing="ij"),
+    "movedim": call("movedim", [(2, 3, 4)], 0, 2),
+    "narrow": call("narrow", [(3, 4)], 1, 1, 2),
+    "select": call("select", [(3, 4)], 1, 2),
+    "roll": call("roll", [(3, 4)], 1, 1),
+    "repeat_interleave": call("repeat_interleave", [(2, 3)], 2, dim=1),
+    "take_along_dim": call("take_along_dim", [(3, 4)], _IDX, dim=1),
+    "masked_select": call("masked_select", [(3, 4)], _MASK),
+    "scatter": call("scatter", [(3, 4), (3, 2)], IN, 1, _IDX, IN),
+    "scatter_add": call("scatter_add", [(3, 4), (3, 2)], IN, 1, _IDX, IN),
+    "argwhere": call("argwhere", [(3, 4)], domain="int", grad=False),
+    "nonzero": call("nonzero", [(3, 4)], domain="int", grad=False),
+    # creation and random (seeded alike in both libraries)
+    "arange": call("arange", [], 1, 7, 2, grad=False),
+    "arange#float": call("arange", [], 0.0, 1.0, 0.25, grad=False),
+    "linspace": call("linspace", [], 0.0, 1.0, 5, grad=False),
+    "logspace": call("logspace", [], 0.0, 2.0, 3, grad=False),
+    "eye": call("eye", [], 3, 4, grad=False),
+    "zeros": call("zeros", [], (2, 3), grad=False),
+    "ones": call("ones", [], (2, 3), grad=False),
+    "full": call("full", [], (2, 3), 1.5, grad=False),
+    "full_like": call("full_like", [(3, 4)], 2.0, grad=False),
+    "empty": call("empty", [], (2, 3), grad=False, values=False),
+    "empty_like": call("empty_like", [(3, 4)], grad=False, values=False),
+    "scalar_tensor": call("scalar_tensor", [], 2.5, grad=False),
+    "tril_indices": call("tril_indices", [], 3, 4, 1, grad=False),
+    "triu_indices": call("triu_indices", [], 4, 3, -1, grad=False),
+    "rand": call("rand", [], (2, 3), grad=False),
+    "randn": call("randn", [], (2, 3), grad=False),
+    "rand_like": call("rand_like", [(3, 4)], grad=False),
+    "randn_like": call("randn_like", [(3, 4)], grad=False),
+    "randint": call("randint", [], 0, 10, (3, 2), grad=False),
+    "randint_like": call("randint_like", [(3, 4)], 10, grad=False),
+    "randperm": call("randperm", [], 6, grad=False),
+    "bernoulli": call("bernoulli", [(3, 4)], domain="prob", grad=False),
+    "multinomial": call("multinomial", [(2, 4)], 3, domain="prob", grad=False),
+    "normal": call("normal", [(3, 4), (3, 4)], domain="positive", grad=False),
+    # nn.functional: linear, conv, pooling, normalisation, dropout, embedding, shape
+    "F.linear": Fcall("linear", [(3, 4), (5, 4), (5,)]),
+    "F.bilinear": Fcall("bilinear", [(2, 3), (2, 4), (5, 3, 4), (5,)]),
+    "F.conv1d": Fcall("conv1d", [(2, 3, 6), (4, 3, 3), (4,)], padding=1),
+    "F.conv2d": Fcall("conv2d", [(1, 2, 5, 5), (3, 2, 3, 3), (3,)], stride=2, padding=1),
+    "F.conv_transpose1d": Fcall("conv_transpose1d", [(2, 3, 5), (3, 2, 3)], stride=2),
+    "F.conv_transpose2d": Fcall("conv_transpose2d", [(1, 2, 3, 3), (2, 3, 3, 3)], stride=2),
+    "F.avg_pool1d": Fcall("avg_pool1d", [(2, 3, 6)], 2),
+    "F.avg_pool2d": Fcall("avg_pool2d", [(1, 2, 4, 4)], 2, stride=1),
+    "F.max_pool1d": Fcall("max_pool1d", [(2, 3, 6)], 2),
+    "F.max_pool2d": Fcall("max_pool2d", [(1, 2, 4, 4)], 2, stride=1),
+    "F.max_pool2d_with_indices": Fcall("max_pool2d_with_indices", [(1, 2, 4, 4)], 2),
+    "F.adaptive_avg_pool1d": Fcall("adaptive_avg_pool1d", [(2, 3, 6)], 3),
+    "F.adaptive_avg_pool2d": Fcall("adaptive_avg_pool2d", [(1, 2, 4, 4)], (2, 2)),
+    "F.adaptive_max_pool1d": Fcall("adaptive_max_pool1d", [(2, 3, 6)], 3),
+    "F.adaptive_max_pool2d": Fcall("adaptive_max_pool2d", [(1, 2, 4, 4)], 2),
+    "F.batch_norm": Fcall("batch_norm", [(4, 3), (3,), (3,)], IN, _T([0.0, 0.0, 0.0]),
+                          _T([1.0, 1.0, 1.0]), IN, IN, True),
+    "F.layer_norm": Fcall("layer_norm", [(3, 4), (4,), (4,)], IN, (4,), IN, IN),
+    "F.group_norm": Fcall("group_norm", [(2, 4, 3), (4,), (4,)], IN, 2, IN, IN),
+    "F.instance_norm": Fcall("instance_norm", [(2, 3, 5)]),
+    "F.prelu": Fcall("prelu", [(2, 3, 4), (3,)]),
+    "F.cosine_similarity": Fcall("cosine_similarity", [(3, 4), (3, 4)]),
+    "F.pairwise_distance": Fcall("pairwise_distance", [(3, 4), (3, 4)]),
+    "F.embedding": Fcall("embedding", [(5, 3)], _T([[0, 4], [2, 0]]), IN),
+    "F.one_hot": Fcall("one_hot", [(4,)], 5, domain="int", grad=False),
+    "F.pad": Fcall("pad", [(2, 3)], (1, 2), value=0.5),
+    "F.pad#reflect": Fcall("pad", [(1, 2, 4)], (2, 1), mode="reflect"),
+    "F.interpolate": Fcall("interpolate", [(1, 2, 4)], scale_factor=2, mode="linear"),
+    "F.interpolate#nearest": Fcall("interpolate", [(1, 1, 2, 3)], size=(4, 5)),
+    "F.pixel_shuffle": Fcall("pixel_shuffle", [(1, 4, 2, 3)], 2),
+    "F.pixel_unshuffle": Fcall("pixel_unshuffle", [(1, 1, 4, 6)], 2),
+    "F.scaled_dot_product_attention": Fcall(
+        "scaled_dot_product_attention", [(1, 2, 3, 4)] * 3, is_causal=True),
+    "F.dropout": Fcall("dropout", [(3, 4)], 0.5, False),
+    "F.dropout#train": Fcall("dropout", [(3, 4)], 0.5),
+    "F.dropout1d": Fcall("dropout1d", [(2, 3, 4)], 0.5),
+    "F.dropout2d": Fcall("dropout2d", [(2, 3, 2, 2)], 0.5),
+    "F.dropout3d": Fcall("dropout3d", [(1, 3, 2, 2, 1)], 0.5),
+    # losses
+    "F.mse_loss": Fcall("mse_loss", [(3, 4), (3, 4)]),
+    "F.l1_loss": Fcall("l1_loss", [(3, 4), (3, 4)], reduction="sum"),
+    "F.smooth_l1_loss": Fcall("smooth_l1_loss", [(3, 4), (3, 4)], beta=0.5),
+    "F.huber_loss": Fcall("huber_loss", [(3, 4), (3, 4)], delta=0.5),
+    "F.soft_margin_loss": Fcall("soft_margin_loss", [(3,)], _PM1),
+    "F.cross_entropy": Fcall("cross_entropy", [(3, 5)], _CLS),
+    "F.cross_entropy#smooth": Fcall("cross_entropy", [(3, 5)], _CLS, label_smoothing=0.1),
+    "F.nll_loss": Fcall("nll_loss", [(3, 5)], _CLS),
+    "F.multi_margin_loss": Fcall("multi_margin_loss", [(3, 5)], _CLS),
+    "F.multilabel_soft_margin_loss": Fcall(
+        "multilabel_soft_margin_loss", [(3, 4)], _T([[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 0]])),
+    "F.kl_div": Fcall("kl_div", [(3, 4)], _PROBS, reduction="batchmean"),
+    "F.binary_cross_entropy": Fcall("binary_cross_entropy", [(3, 4)], _PROBS, domain="prob"),
+    "F.binary_cross_entropy_with_logits": Fcall(
+        "binary_cross_entropy_with_logits", [(3, 4)], _PROBS),
+    "F.poisson_nll_loss": Fcall("poisson_nll_loss", [(3, 4)], _PROBS),
+    "F.gaussian_nll_loss": Fcall("gaussian_nll_loss", [(3, 4), (3, 4), ((3, 4), "positive")]),
+    "F.hinge_embedding_loss": Fcall("hinge_embedding_loss", [(3,)], _PM1),
+    "F.margin_ranking_loss": Fcall("margin_ranking_loss", [(3,), (3,)], _PM1),
+    "F.cosine_embedding_loss": Fcall("cosine_embedding_loss", [(3, 4), (3, 4)], _PM1),
+    "F.triplet_margin_loss": Fcall("triplet_margin_loss", [(3, 4), (3, 4), (3, 4)]),
+}

@@ -21,6 +21,7 @@ from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as R
 from nnlite.ops._util import TYPE_NAMES as _NAMES
 from nnlite.ops._util import sum_to
+from nnlite.ops.calling import relabel
 from nnlite.ops.special import erf, erf_np
 
 _W = Tensor._wrap
@@ -479,12 +480,14 @@ def silu(x: Tensor) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (a NaN input stays NaN, as torch)."""
-    return _E.where(input <= threshold, _E.full_like(input, value), input)
+    return relabel(_E.where(input <= threshold, _E.full_like(input, value), input),
+                   "ThresholdBackward0")
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0 (a NaN input stays NaN, as torch)."""
-    return _E.where((input >= -lambd) & (input <= lambd), _E.zeros_like(input), input)
+    return relabel(_E.where((input >= -lambd) & (input <= lambd), _E.zeros_like(input), input),
+                   "HardshrinkBackward0")
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -494,7 +497,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     z = _E.zeros_like(input)
     # torch's tests: 0 inside [-lambd, lambd]; NaN falls through to x + lambd (stays NaN)
     inside = (input >= -lambd) & (input <= lambd)
-    return _E.where(inside, z, _E.where(input > lambd, input - lambd, input + lambd))
+    return relabel(_E.where(inside, z, _E.where(input > lambd, input - lambd, input + lambd)),
+                   "SoftshrinkBackward0")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -514,7 +518,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
             f"{input.shape[dim]}"
         )
     a, b = input.chunk(2, dim)
-    return a * _E.sigmoid(b)
+    return relabel(a * _E.sigmoid(b), "GluBackward0")
 
 
 def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:

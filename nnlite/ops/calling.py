@@ -1,0 +1,227 @@
+"""PyTorch's calling conventions for the ops, generated from the registry rows.
+
+- Parameter names: a row's ``params`` (``{"a": "input", "b": "mat2"}``; by default the first two
+  positional parameters ``x``/``a`` -> ``input`` and ``b`` -> ``other``) renames the op
+  function's own parameters (its code object), so ``torch.matmul(input=a, other=b)`` and
+  ``a.matmul(other=b)`` bind with no wrapper: a call costs exactly what it cost before.
+- ``out=``: the public ``torch.<name>`` of a row with ``out=True`` is a generated function with
+  the op's signature plus ``*, out=None``; without ``out`` it calls the op directly (one frame),
+  with ``out`` it checks torch's rules (no autograd through ``out=``, the result dtype must cast
+  to ``out``'s), writes the result into ``out`` (resized, with torch's warning, when its shape
+  differs) and returns ``out``. Tensor methods stay the op function itself.
+- ``grad_fn``: a composite op (its last node is another op's, e.g. ``addcmul``'s ``Add``) shows
+  torch's name: the node it returns is given a subclass of its own class named as torch's.
+- In-place functional forms (``torch.sin_(x)``) are the in-place methods, exported under the
+  names torch exposes at top level.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+
+import numpy as np
+
+from nnlite._tensor import Tensor
+from nnlite.autograd.grad_mode import _GradState, no_grad
+
+DEFAULT_PARAMS = {0: {"x": "input", "a": "input"}, 1: {"b": "other"}}
+
+
+def rename_params(fn, mapping: dict) -> None:
+    """Rename ``fn``'s parameters in place (its code object and keyword defaults): callers see
+    the new names, the body is unchanged (locals are addressed by slot, not by name)."""
+    code = fn.__code__
+    nargs = code.co_argcount + code.co_kwonlyargcount
+    names = list(code.co_varnames)
+    taken = set(names) | set(code.co_cellvars) | set(code.co_freevars)
+    changed = False
+    for i in range(nargs):
+        new = mapping.get(names[i])
+        if new is None or new == names[i]:
+            continue
+        if new in taken:
+            raise ValueError(f"{fn.__qualname__}: cannot rename {names[i]!r} to {new!r}: "
+                             "the name is taken in its body")
+        old, names[i], changed = names[i], new, True
+        taken.add(new)
+        if fn.__kwdefaults__ and old in fn.__kwdefaults__:
+            fn.__kwdefaults__ = {new if k == old else k: v for k, v in fn.__kwdefaults__.items()}
+        if old in code.co_cellvars:
+            code = code.replace(co_cellvars=tuple(new if c == old else c
+                                                  for c in code.co_cellvars))
+    if changed:
+        old_names = code.co_varnames
+        fn.__code__ = code.replace(co_varnames=tuple(names))
+        # {torch's name: the source's name}, for tools that read arguments by the source names
+        fn.__renamed_params__ = {n: o for n, o in zip(names, old_names) if n != o}
+
+
+def default_mapping(fn) -> dict:
+    code = fn.__code__
+    out = {}
+    for i, rule in DEFAULT_PARAMS.items():
+        if i < code.co_argcount and code.co_varnames[i] in rule:
+            out[code.co_varnames[i]] = rule[code.co_varnames[i]]
+    return out
+
+
+# ---- grad_fn names of composite ops --------------------------------------------------------
+
+_RENAMED: dict = {}
+
+
+def _label(node, name):
+    cls = type(node)
+    sub = _RENAMED.get((cls, name))
+    if sub is None:
+        sub = _RENAMED[(cls, name)] = type(name, (cls,), {"__module__": cls.__module__})
+    node.__class__ = sub
+
+
+def _tensors(v):
+    if isinstance(v, Tensor):
+        return (v,)
+    if isinstance(v, (tuple, list)):
+        return tuple(t for x in v for t in _tensors(x))
+    return ()
+
+
+def relabel(out, name: str, keep=()):
+    """Give the nodes of ``out``'s tensors (not those in ``keep``: inputs' own nodes) the class
+    name ``name``, as torch shows it; returns ``out``."""
+    for t in _tensors(out):
+        node = t.grad_fn
+        if node is not None and type(node).__name__ != name and node not in keep:
+            _label(node, name)
+    return out
+
+
+def named(fn, name: str):
+    """``fn`` whose result's ``grad_fn`` is shown as ``name`` (for composite ops)."""
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if _GradState.enabled:
+            keep = [t.grad_fn for a in args for t in _tensors(a) if t.grad_fn is not None]
+            relabel(out, name, keep)
+        return out
+
+    op.__wrapped_op__ = fn
+    return op
+
+
+# ---- out= ------------------------------------------------------------------------------------
+
+
+def _requires_grad(v):
+    return any(t._requires_grad for t in _tensors(v))
+
+
+# torch's same-kind rule (bool < integral < floating) and its scalar type names
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_SCALAR_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                "uint8": "Byte", "int16": "Short", "int32": "Int", "int64": "Long",
+                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def write_out(name: str, out, result):
+    """Write ``result`` into ``out`` as torch's ``out=`` does and return ``out``."""
+    if isinstance(result, tuple):
+        outs = tuple(out) if isinstance(out, (tuple, list)) else None
+        if outs is None or len(outs) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(result)} "
+                            f"Tensors, not {type(out).__name__}")
+        for o, r in zip(outs, result):
+            write_out(name, o, r)
+        if not hasattr(result, "_fields"):
+            return outs
+        try:
+            return type(result)(*outs)  # a namedtuple
+        except TypeError:
+            return type(result)(outs)  # a structseq-like tuple (built from one sequence)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    res = result._data if isinstance(result, Tensor) else np.asarray(result)
+    if _KIND[res.dtype.kind] > _KIND[out._data.dtype.kind]:
+        raise RuntimeError(f"result type {_SCALAR_NAME[res.dtype.name]} can't be cast to the "
+                           f"desired output type {_SCALAR_NAME[out._data.dtype.name]}")
+    if out._data.shape != res.shape:
+        if out._data.size:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(res.shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements. You can "
+                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                "with t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = np.empty(res.shape, out._data.dtype)
+    np.copyto(out._data, res, casting="unsafe")
+    out._vc[0] += 1
+    return out
+
+
+def _out_checked(name, fn):
+    def call(args, kwargs, out):
+        if _GradState.enabled and (
+            out is not None and _requires_grad(out)
+            or _requires_grad(args) or _requires_grad(tuple(kwargs.values()))
+        ):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+        with no_grad():
+            result = fn(*args, **kwargs)
+        return write_out(name, out, result)
+
+    return call
+
+
+def with_out(fn, name: str):
+    """A function with ``fn``'s signature plus keyword ``out=None`` (``out`` given: written as
+    torch does; not given: ``fn`` called directly with the same arguments)."""
+    sig = inspect.signature(fn)
+    params = [p for p in sig.parameters.values() if p.name != "out"]
+    env = {"_fn": fn, "_out_call": _out_checked(name, fn)}
+    decl, fwd_pos, fwd_kw = [], [], []
+    star = False
+    for i, p in enumerate(params):
+        d = ""
+        if p.default is not p.empty:
+            env[f"_d{i}"] = p.default
+            d = f"=_d{i}"
+        if p.kind is p.POSITIONAL_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD:
+            decl.append(p.name + d)
+            fwd_pos.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            decl.append("*" + p.name)
+            fwd_pos.append("*" + p.name)
+            star = True
+        elif p.kind is p.KEYWORD_ONLY:
+            if not star:
+                decl.append("*")
+                star = True
+            decl.append(p.name + d)
+            fwd_kw.append(f"{p.name}={p.name}")
+    if not star:
+        decl.append("*")
+    decl.append("out=None")
+    var_kw = [p.name for p in params if p.kind is p.VAR_KEYWORD]
+    if var_kw:
+        decl.append("**" + var_kw[0])
+    pos = ", ".join(fwd_pos)
+    kws = ", ".join(fwd_kw + ([f"**{var_kw[0]}"] if var_kw else []))
+    src = (
+        f"def {fn.__name__}({', '.join(decl)}):\n"
+        f"    if out is None:\n"
+        f"        return _fn({', '.join(x for x in (pos, kws) if x)})\n"
+        f"    return _out_call(({pos}{',' if fwd_pos else ''}), dict({kws}), out)\n"
+    )
+    exec(src, env)  # noqa: S102  (generated from the op's own signature)
+    wrapper = env[fn.__name__]
+    wrapper.__module__, wrapper.__qualname__ = fn.__module__, fn.__qualname__
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__wrapped_op__ = fn
+    return wrapper
