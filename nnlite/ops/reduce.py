@@ -667,7 +667,8 @@ def _picked(x, d, idx, node_cls, squeeze=False):
     out = _W(vals.squeeze(d) if squeeze else vals)
     node = record(out, node_cls, (x,))
     if node is not None:
-        node.shape, node.dim, node.idx = x._data.shape, d, _W(idx)
+        node.save(idx=_W(idx))
+        node.shape, node.dim = x._data.shape, d
         node.squeezed, node.flat = squeeze, False
     return out
 
@@ -749,7 +750,8 @@ def median(x, dim=None, keepdim=False):
         out = _W(np.array(flat[i]))
         node = record(out, MedianBackward0, (x,))
         if node is not None:
-            node.shape, node.n, node.idx, node.flat = x._data.shape, n, _W(np.array([i])), True
+            node.save(idx=_W(np.array([i])))
+            node.shape, node.n, node.flat = x._data.shape, n, True
         return out
     d = wrap_dim(dim, x._data.ndim) if x._data.ndim else 0
     n = x._data.shape[d] if x._data.ndim else 1

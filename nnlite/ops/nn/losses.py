@@ -576,7 +576,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                         ).astype(xd.dtype)
         coef = np.zeros((t1.shape[0], c), xd.dtype)
         coef[np.arange(t1.shape[0]), ts] = -roww
-        node.coef, node.in_shape, node.reduction = coef, xd.shape, reduction
+        node.save(coef=coef)
+        node.in_shape, node.reduction = xd.shape, reduction
     return out
 
 
