@@ -442,6 +442,8 @@ GRAD_FN = {
     "std_mean": "StdMeanBackward0",
     "var_mean": "VarMeanBackward0",
     "kthvalue": "KthvalueBackward0",
+    "cholesky": "CholeskyBackward0",
+    "pinverse": "LinalgPinvBackward0",
 }
 for _row in OPS:
     if _row.namespace == "torch" and _row.name in GRAD_FN:
