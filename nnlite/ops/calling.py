@@ -76,7 +76,9 @@ def _label(node, name):
     cls = type(node)
     sub = _RENAMED.get((cls, name))
     if sub is None:
-        sub = _RENAMED[(cls, name)] = type(name, (cls,), {"__module__": cls.__module__})
+        # a display name only: the formula stays cls's (``_shown_as_of`` marks it as such)
+        sub = _RENAMED[(cls, name)] = type(name, (cls,), {"__module__": cls.__module__,
+                                                          "_shown_as_of": cls})
     node.__class__ = sub
 
 
