@@ -42,17 +42,24 @@ print(json.dumps(n / (time.perf_counter() - t0)))
 """
 
 
-def one_run(checkout: str, workload: str, optimizer: str, seconds: float) -> float:
+def run_in_checkout(checkout: str, child: str, args, tool: str):
+    """The JSON value ``child`` (a ``python -c`` script) prints last, run on one BLAS thread
+    with ``checkout``'s nnlite; ``argv[1]`` is the checkout, then ``args``."""
     env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
     # cwd=checkout: ``python -c`` puts the working directory first on sys.path, so run from
     # another checkout's root it would import that one's nnlite instead of PYTHONPATH's
-    out = subprocess.run([sys.executable, "-c", CHILD, os.path.abspath(checkout), workload,
-                          optimizer, str(seconds)], env=env, cwd=os.path.abspath(checkout),
+    out = subprocess.run([sys.executable, "-c", child, os.path.abspath(checkout),
+                          *map(str, args)], env=env, cwd=os.path.abspath(checkout),
                          capture_output=True, text=True, timeout=600, check=False)
     if out.returncode != 0:
-        raise SystemExit(f"bench_revisions: {checkout} failed:\n{out.stderr[-2000:]}")
-    return float(json.loads(out.stdout.strip().splitlines()[-1]))
+        raise SystemExit(f"{tool}: {checkout} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def one_run(checkout: str, workload: str, optimizer: str, seconds: float) -> float:
+    return float(run_in_checkout(checkout, CHILD, (workload, optimizer, seconds),
+                                 "bench_revisions"))
 
 
 def main() -> None:

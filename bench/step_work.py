@@ -21,10 +21,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
+
+from bench_revisions import run_in_checkout  # bench/ is on sys.path when run as a script
 
 CHILD = r"""
 import collections, json, os, sys, tracemalloc
@@ -94,16 +92,7 @@ print(json.dumps(out))
 
 
 def count(checkout: str, workload: str, optimizer: str, steps: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout), OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    # cwd=checkout: ``python -c`` puts the working directory first on sys.path, so run from
-    # another checkout's root it would import that one's nnlite instead of PYTHONPATH's
-    out = subprocess.run([sys.executable, "-c", CHILD, os.path.abspath(checkout), workload,
-                          optimizer, str(steps)], env=env, cwd=os.path.abspath(checkout),
-                         capture_output=True, text=True, timeout=600, check=False)
-    if out.returncode != 0:
-        raise SystemExit(f"step_work: {checkout} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_checkout(checkout, CHILD, (workload, optimizer, steps), "step_work")
 
 
 def main() -> None:
