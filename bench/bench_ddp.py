@@ -110,7 +110,7 @@ def _row(name, world, mode, times, n, **extra):
 
 
 # the parts of a DDP step, in the order they are printed
-PARTS = ("broadcast", "broadcast_wait", "hooks", "copy_in", "final_wait", "peer_wait",
+PARTS = ("broadcast", "broadcast_wait", "hooks", "copy_in", "hook_mpi", "final_wait", "peer_wait",
          "transfer", "descheduled", "write_back", "ddp_total", "ddp_own", "runqueue_share")
 
 
@@ -125,7 +125,7 @@ def breakdown(timelines: list[list[dict]]) -> dict:
     * ``broadcast``: the forward's buffer broadcast; ``broadcast_wait`` the part of it spent
       before the last rank reached it (the others were still busy: waiting, not communicating);
     * ``hooks``: time inside the gradient hooks (``copy_in``: copying gradients into buckets;
-      the rest starts allreduces and drives MPI's progress);
+      ``hook_mpi``: starting allreduces and driving MPI's progress; the rest is Python);
     * ``final_wait``: the end-of-backward wait for the allreduces; ``peer_wait`` the part of it
       before the last rank had started its last bucket's allreduce (nothing to transfer yet: the
       other rank was still computing); ``transfer`` the rest, the communication not hidden
@@ -157,7 +157,8 @@ def breakdown(timelines: list[list[dict]]) -> dict:
             span = me["end"] - me["bcast_start"]
             total = bcast + me["hooks"] + (me["end"] - me["arrive"])
             part = {"broadcast": bcast, "broadcast_wait": bwait, "hooks": me["hooks"],
-                    "copy_in": me["copy"], "final_wait": final, "peer_wait": pwait,
+                    "copy_in": me["copy"], "hook_mpi": me["mpi"], "final_wait": final,
+                    "peer_wait": pwait,
                     "transfer": final - pwait, "descheduled": min(final - pwait, off),
                     "write_back": me["end"] - me["waited"], "ddp_total": total,
                     "ddp_own": total - bwait - pwait,
@@ -315,7 +316,8 @@ def summary(workload: str, ranks: int, rows: dict) -> str:
             f"    forward buffer broadcast                        {pct(d['broadcast'])}"
             f"   of which waiting for a slower rank {d['broadcast_wait']:.3f} ms",
             f"    gradient hooks                                  {pct(d['hooks'])}"
-            f"   of which copies into buckets {d['copy_in']:.3f} ms",
+            f"   of which copies into buckets {d['copy_in']:.3f} ms, MPI calls "
+            f"{d['hook_mpi']:.3f} ms, Python {d['hooks'] - d['copy_in'] - d['hook_mpi']:.3f} ms",
             f"    end-of-backward wait                            {pct(d['final_wait'])}",
             f"      waiting for a slower rank (still computing)   {pct(d['peer_wait'])}",
             f"      transfer not hidden behind backward           {pct(d['transfer'])}"

@@ -18,12 +18,12 @@ def bench():
     return mod
 
 
-def record(t0, bcast=(0.0, 0.001), hooks=0.002, copy=0.001, last_launch=0.010, arrive=0.010,
-           waited=0.014, end=0.015, rq=(0.0, 0.0, 0.0, 0.0)):
+def record(t0, bcast=(0.0, 0.001), hooks=0.002, copy=0.001, mpi=0.0005, last_launch=0.010,
+           arrive=0.010, waited=0.014, end=0.015, rq=(0.0, 0.0, 0.0, 0.0)):
     """One rank's step: stamps relative to t0 (seconds); rq = runqueue seconds at the step's
     start, arrival at the final wait, its end, the step's end."""
     return {"bcast_start": t0 + bcast[0], "bcast_end": t0 + bcast[1], "hooks": hooks,
-            "copy": copy, "last_launch": t0 + last_launch, "arrive": t0 + arrive,
+            "copy": copy, "mpi": mpi, "last_launch": t0 + last_launch, "arrive": t0 + arrive,
             "waited": t0 + waited, "end": t0 + end, "rq_start": rq[0], "rq_arrive": rq[1],
             "rq_waited": rq[2], "rq_end": rq[3]}
 
@@ -45,6 +45,7 @@ def test_waits_for_a_slower_rank_are_separated_from_the_transfer(bench):
     assert d["transfer"] == pytest.approx(mean(0.001, 0.001))
     assert d["write_back"] == pytest.approx(0.001)
     assert d["hooks"] == pytest.approx(0.002) and d["copy_in"] == pytest.approx(0.001)
+    assert d["hook_mpi"] == pytest.approx(0.0005)
     total0 = 0.003 + 0.002 + 0.004  # broadcast + hooks + (end - arrive)
     total1 = 0.001 + 0.002 + 0.002
     assert d["ddp_total"] == pytest.approx(mean(total0, total1))
@@ -104,7 +105,8 @@ def test_ddp_records_its_steps_in_one_process(one_process_group):
     for rec in (t.as_dict() for t in ddp._timeline):
         assert rec["bcast_start"] <= rec["bcast_end"] <= rec["arrive"] <= rec["waited"]
         assert rec["waited"] <= rec["end"]
-        assert 0.0 <= rec["copy"] <= rec["hooks"] < rec["end"] - rec["bcast_start"]
+        assert 0.0 <= rec["copy"] + rec["mpi"] <= rec["hooks"] < rec["end"] - rec["bcast_start"]
+        assert rec["copy"] > 0.0  # gradients were copied into the bucket
         assert rec["rq_start"] <= rec["rq_arrive"] <= rec["rq_waited"] <= rec["rq_end"]
     # recording changes nothing: two recorded backwards accumulated twice an unrecorded one
     grads = [p.grad.numpy().copy() for p in model.parameters()]

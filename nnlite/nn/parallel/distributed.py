@@ -5,8 +5,12 @@ Each rank holds a full replica and trains on its own shard of the batch. At cons
 on each parameter's gradient accumulation (``register_post_accumulate_grad_hook``) copies the
 gradient into its bucket; buckets are filled in reverse parameter order (roughly the order
 backward produces gradients) and each is allreduced (non-blocking) as soon as all its
-gradients are in, so communication overlaps the rest of backward. A callback queued on the
-engine waits for the allreduces at the end of backward and writes the averaged gradients back.
+gradients are in, so communication can overlap the rest of backward. MPI advances a
+collective only inside MPI calls, so every later hook polls the allreduces in flight; a
+callback queued on the engine waits for them at the end of backward and divides the sums
+straight into ``.grad``. How much is hidden depends on the model: a gradient produced last
+(usually the first layer's weight, often the largest) is reduced after backward whatever the
+buckets; bench/bench_ddp.py breaks a step's DDP time down.
 
 Gradients are summed over ranks and divided by the world size, elementwise: on 2 ranks the
 result is the same bits whatever the bucket layout; every replica gets identical gradients, so
@@ -55,19 +59,20 @@ class _StepTimes:
     """Where one synced step's DDP time went, for bench/bench_ddp.py: ``time.perf_counter``
     stamps (seconds; comparable across the processes of one machine) of the forward's buffer
     broadcast, the last allreduce start and the end-of-backward callback; summed seconds inside
-    the gradient hooks (``copy``: copying gradients into buckets); and, at the callback's
+    the gradient hooks (``copy``: copying gradients into buckets; ``mpi``: starting allreduces
+    and driving their progress; the rest is Python); and, at the callback's
     stamps, how long this thread has sat runnable but off the CPU so far (Linux
     ``/proc/thread-self/schedstat``; 0 elsewhere), the share of a wait that other processes'
     load, not communication, took."""
 
-    __slots__ = ("bcast_start", "bcast_end", "hooks", "copy", "last_launch", "arrive",
+    __slots__ = ("bcast_start", "bcast_end", "hooks", "copy", "mpi", "last_launch", "arrive",
                  "waited", "end", "rq_start", "rq_arrive", "rq_waited", "rq_end")
     _schedstat = None  # the open schedstat file descriptor, or -1 where there is none
 
     def __init__(self):
         self.bcast_start = self.bcast_end = self.last_launch = 0.0
         self.arrive = self.waited = self.end = 0.0
-        self.hooks = self.copy = 0.0
+        self.hooks = self.copy = self.mpi = 0.0
         self.rq_start = self.rq_arrive = self.rq_waited = self.rq_end = 0.0
 
     @classmethod
@@ -278,19 +283,25 @@ class DistributedDataParallel(Module):
         view = self._views[index]
         g = p.grad
         if g._data is not view:
+            if times is not None:
+                t1 = time.perf_counter()
             view[...] = g._data
+            if times is not None:
+                times.copy += time.perf_counter() - t1
             if self.gradient_as_bucket_view:
                 p.grad = Tensor._wrap(view)
-        if times is not None:
-            times.copy += time.perf_counter() - t0
         b = self._where[index][0]
         b.pending -= 1
+        if times is not None:
+            t1 = time.perf_counter()
         if b.pending == 0 and self._overlap:
             self._launch_ready()
         elif self._next_done < self._next_bucket:
             self._progress()
         if times is not None:
-            times.hooks += time.perf_counter() - t0
+            t2 = time.perf_counter()
+            times.mpi += t2 - t1
+            times.hooks += t2 - t0
 
     def _launch_ready(self) -> None:
         bs = self._buckets
@@ -419,22 +430,25 @@ def _make_hook(ref, index):
 
 
 def _broadcast_coalesced(tensors, call: str, src: int = 0) -> None:
-    """Broadcast ``tensors`` from rank ``src`` in one message per dtype, in place."""
+    """Broadcast ``tensors`` from rank ``src``, in place, as one message of their bytes (one
+    collective whatever their dtypes: each collective is a round trip every rank waits for)."""
     group = pg._require()
-    if group.size == 1:
+    if group.size == 1 or not tensors:
         return
-    by_dtype = {}
-    for t in tensors:
-        by_dtype.setdefault(t._data.dtype.str, []).append(t)
-    for _, ts in sorted(by_dtype.items()):
-        arrays = [t._data for t in ts]
-        flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else None
-        wire = flat.view(np.uint8) if flat.dtype == np.bool_ else flat
-        group.calls += 1
-        pg.wait(group.comm.Ibcast(wire, root=src), call)
+    arrays = [t._data for t in tensors]
+    sizes = [a.nbytes for a in arrays]
+    wire = np.empty(sum(sizes), np.uint8)
+    root = group.rank == src
+    if root:
         off = 0
-        for t, a in zip(ts, arrays):
-            n = a.size
-            a[...] = flat[off:off + n].reshape(a.shape)
-            t._vc[0] += 1
+        for a, n in zip(arrays, sizes):
+            wire[off:off + n] = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
             off += n
+    group.calls += 1
+    pg.wait(group.comm.Ibcast(wire, root=src), call)
+    off = 0
+    for t, a, n in zip(tensors, arrays, sizes):
+        if not root:
+            a[...] = wire[off:off + n].view(a.dtype).reshape(a.shape)
+        t._vc[0] += 1
+        off += n
