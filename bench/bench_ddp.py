@@ -15,9 +15,12 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
 * ``bucketed``  DDP with the default 25 MiB buckets (first one 1 MiB), each allreduced as soon
                 as its gradients are ready during backward;
 * ``flat``      DDP with one bucket reduced at the end of backward;
-* ``mpi allreduce`` / ``nnlite allreduce``  the bucketed step's buckets allreduced alone, back
-                to back (MPI's blocking call; nnlite's all_reduce with its deadline-guarded wait):
-                what the communication itself costs;
+* ``bucketed, mpi``  (N > 1) ``bucketed`` with MPI's allreduce instead of the shared-memory
+                buckets DDP uses when all ranks are on one machine;
+* ``mpi allreduce`` / ``nnlite allreduce`` / ``shared allreduce``  the bucketed step's buckets
+                allreduced alone, back to back (MPI's blocking call; nnlite's all_reduce with its
+                deadline-guarded wait; DDP's shared-memory reduction): what the communication
+                itself costs;
 * ``torch plain`` / ``torch ddp``  the same model and batches in PyTorch (1 rank without DDP,
                 N ranks with gloo DDP), when torch is installed (``--no-torch`` skips it).
 
@@ -248,10 +251,15 @@ def worker(args) -> None:
         # "plain" (1 rank) / "local" (N ranks): the model without DDP on this rank's shard, no
         # communication at all -- what a DDP step costs without its DDP work
         steps, nets = {}, {}
-        for mode in ["plain" if world == 1 else "local", "bucketed", "flat"]:
+        modes = ["plain" if world == 1 else "local", "bucketed", "flat"]
+        if world > 1:
+            modes.append("bucketed, mpi")
+        for mode in modes:
             model = build()
             net = model
             if mode != "plain" and mode != "local":
+                # "bucketed, mpi": MPI's allreduce instead of the shared-memory buckets
+                os.environ["NNLITE_DDP_SHARED_MEMORY"] = "0" if "mpi" in mode else "1"
                 net = nets[mode] = DDP(model)
                 if mode == "flat":
                     net._build_buckets(math.inf, math.inf)
@@ -273,8 +281,20 @@ def worker(args) -> None:
             for t in tbufs:
                 dist.all_reduce(t)
 
+        def shared_allreduce(i, ddp=nets["bucketed"]):
+            # DDP's own shared-memory reduction of its buckets (between its steps: the
+            # buckets hold last step's sums, overwritten by the next step's gradients)
+            shared = ddp._shared
+            for b in ddp._buckets:
+                pg.wait(shared.start(b), "bench shared-memory allreduce")
+                shared.reduce(b)
+            pg.wait(shared.finish(), "bench shared-memory allreduce")
+            shared.synced()
+
         steps["mpi allreduce"] = mpi_allreduce
         steps["nnlite allreduce"] = nnlite_allreduce
+        if nets["bucketed"]._shared is not None:
+            steps["shared allreduce"] = shared_allreduce
         timeline = nets["bucketed"]._timeline = []
         times = _rounds(args, dist, steps)
         del timeline[:args.warmup]
@@ -326,7 +346,7 @@ def summary(workload: str, ranks: int, rows: dict) -> str:
             f"  DDP's own cost (all of it but waiting for others) {pct(d['ddp_own'])}"
             "   <- the issue's allreduce share (bound 15 %)",
         ]
-    for mode in ("mpi allreduce", "nnlite allreduce"):
+    for mode in ("mpi allreduce", "nnlite allreduce", "shared allreduce"):
         if mode in rows:
             out.append(f"  {mode + ' of the same buckets alone':<50}{pct(rows[mode]['step_ms'])}")
     if "local" in rows:
@@ -334,6 +354,9 @@ def summary(workload: str, ranks: int, rows: dict) -> str:
         out.append(f"  bucketed - local (no DDP, same shard) step      {pct(extra)}")
     if "flat" in rows:
         out.append(f"  flat / bucketed step {rows['flat']['step_ms'] / step:.2f}x")
+    if "bucketed, mpi" in rows:
+        out.append(f"  bucketed with MPI's allreduce / bucketed (shared memory) step "
+                   f"{rows['bucketed, mpi']['step_ms'] / step:.2f}x")
     if "torch ddp" in rows:
         out.append(f"  nnlite bucketed / torch ddp step {step / rows['torch ddp']['step_ms']:.2f}x")
     return "\n".join(out)

@@ -8,7 +8,11 @@ backward produces gradients) and each is allreduced (non-blocking) as soon as al
 gradients are in, so communication can overlap the rest of backward. MPI advances a
 collective only inside MPI calls, so every later hook polls the allreduces in flight; a
 callback queued on the engine waits for them at the end of backward and divides the sums
-straight into ``.grad``. How much is hidden depends on the model: a gradient produced last
+straight into ``.grad``. When every rank is on one machine the buckets live in an MPI
+shared-memory window instead and the "allreduce" is two barriers around one summing pass
+(:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations and copies than MPI's;
+``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden depends
+on the model: a gradient produced last
 (usually the first layer's weight, often the largest) is reduced after backward whatever the
 buckets; bench/bench_ddp.py breaks a step's DDP time down.
 
@@ -31,6 +35,7 @@ from nnlite.autograd.engine import queue_callback
 from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.distributed import process_group as pg
 from nnlite.nn.module import Module
+from nnlite.nn.parallel import shared_memory
 
 _DEFAULT_FIRST_BUCKET_BYTES = 1024 * 1024  # torch.distributed._DEFAULT_FIRST_BUCKET_BYTES
 _DEFAULT_BUCKET_CAP_MB = 25
@@ -39,7 +44,7 @@ _DEFAULT_BUCKET_CAP_MB = 25
 class _Bucket:
     """A run of gradients (one dtype) reduced by one allreduce of one contiguous buffer."""
 
-    __slots__ = ("index", "params", "buf", "views", "pending", "req")
+    __slots__ = ("index", "params", "buf", "offsets", "views", "pending", "req")
 
     def __init__(self, index, params, dtype):
         self.index = index
@@ -47,12 +52,17 @@ class _Bucket:
         sizes = [p._data.size for p in params]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
         self.buf = np.zeros(offsets[-1], dtype)
-        # each gradient's place in the buffer, made once: `.grad is view` then tells a gradient
-        # that already lives in its bucket (gradient_as_bucket_view) from one to copy in
-        self.views = [self.buf[offsets[i]:offsets[i + 1]].reshape(p._data.shape)
-                      for i, p in enumerate(params)]
+        self.offsets = offsets
+        self.make_views()
         self.pending = len(params)
         self.req = None
+
+    def make_views(self) -> None:
+        # each gradient's place in the buffer, made once: `.grad is view` then tells a gradient
+        # that already lives in its bucket (gradient_as_bucket_view) from one to copy in
+        o = self.offsets
+        self.views = [self.buf[o[i]:o[i + 1]].reshape(p._data.shape)
+                      for i, p in enumerate(self.params)]
 
 
 class _StepTimes:
@@ -201,6 +211,16 @@ class DistributedDataParallel(Module):
         groups = _assign_buckets(list(reversed(self._params)), cap_bytes,
                                  min(first_cap_bytes, cap_bytes))
         self._buckets = [_Bucket(i, lst, dt) for i, (lst, dt) in enumerate(groups)]
+        self._shared = None
+        group = pg._require()
+        if shared_memory.usable(group, sum(b.buf.nbytes for b in self._buckets)):
+            try:
+                self._shared = shared_memory.SharedBuckets(group, self._buckets)
+            except group.mpi.Exception:  # no shared windows in this MPI: MPI's allreduce
+                self._shared = None
+            else:
+                for b in self._buckets:
+                    b.make_views()
         where = {}
         for b in self._buckets:
             for j, p in enumerate(b.params):
@@ -325,7 +345,10 @@ class DistributedDataParallel(Module):
             return
         group = pg._require()
         group.calls += 1
-        b.req = group.comm.Iallreduce(group.mpi.IN_PLACE, b.buf, op=group.mpi.SUM)
+        if self._shared is not None:
+            b.req = self._shared.start(b)
+        else:
+            b.req = group.comm.Iallreduce(group.mpi.IN_PLACE, b.buf, op=group.mpi.SUM)
         if self._times is not None:
             self._times.last_launch = time.perf_counter()
 
@@ -364,10 +387,18 @@ class DistributedDataParallel(Module):
             group.calls += 1
             pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, used, op=group.mpi.MAX),
                     "DistributedDataParallel unused-parameter map")
+        shared = self._shared
         for b in self._buckets:
             if b.req is not None:
                 pg.wait(b.req, f"DistributedDataParallel gradient allreduce (bucket {b.index})")
                 b.req = None
+                if shared is not None:
+                    shared.reduce(b)
+        if shared is not None:
+            group = pg._require()
+            group.calls += 1
+            pg.wait(shared.finish(), "DistributedDataParallel gradient allreduce (sums written)")
+            shared.synced()
         if times is not None:
             times.waited = time.perf_counter()
             times.rq_waited = times.runqueue_seconds()
