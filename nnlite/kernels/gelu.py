@@ -2,12 +2,14 @@
 
 ``torch.nn.functional.gelu(x)`` (``approximate='none'``) on a contiguous float32 CPU tensor with
 more than one element goes to oneDNN's ``eltwise_gelu_erf`` (ATen's ``use_mkldnn``), forward and
-backward. Both evaluate ``erf`` by Abramowitz-Stegun 7.1.26,
-``erf(u) = 1 - t (p1 + t (p2 + ...)) exp(-u^2)`` with ``t = 1 / (1 + p |u|)``, using oneDNN's
-own float32 ``exp`` (floor-based range reduction, degree-5 polynomial) and fused multiply-adds
-where oneDNN has them. Written out here as plain float32 arithmetic they vectorise (numba's
-``math.erf`` is a scalar libm call per element) and give torch's bits: the tests compare with
-torch 2.13 to 0 ulp.
+backward. Without AVX-512 (oneDNN's avx2 code) both evaluate ``erf`` by Abramowitz-Stegun
+7.1.26, ``erf(u) = 1 - t (p1 + t (p2 + ...)) exp(-u^2)`` with ``t = 1 / (1 + p |u|)``, using
+oneDNN's own float32 ``exp`` (floor-based range reduction, degree-5 polynomial) and fused
+multiply-adds where oneDNN has them. Written out here as plain float32 arithmetic they vectorise
+(numba's ``math.erf`` is a scalar libm call per element) and give torch's bits: the tests
+compare with torch 2.13 to 0 ulp on such CPUs. (On AVX-512 CPUs oneDNN's forward uses a table
+of minimax polynomials instead, ~1 ulp from these results; non-contiguous inputs take ATen's
+SLEEF-based kernel, also a few ulp away.)
 
 Accuracy is that formula's: A&S is within 1.5e-7 of ``erf``, and evaluated in float32 within
 ~5e-7, so GELU is within ~3e-7 |x| absolutely (a few ulp for x > -1, but few correct digits in
@@ -35,6 +37,7 @@ __all__ = [
     "gelu_backward_f32_ref",
     "gelu_forward_f32",
     "gelu_forward_f32_ref",
+    "onednn_uses_avx512",
 ]
 
 f32 = np.float32
@@ -229,3 +232,17 @@ def gelu_forward_f32_ref(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, np.float32)
     h = (x * f32(0.5)).astype(np.float32)
     return _fma_ref(_erf_as_ref((x * _ONE_OVER_SQRT2).astype(np.float32)), h, h)
+
+
+def onednn_uses_avx512() -> bool:
+    """Whether oneDNN runs its AVX-512 code here (avx512f/bw/vl/dq), where its GELU forward is
+    a minimax table rather than the formula above."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags
+    except OSError:
+        pass
+    return False

@@ -84,6 +84,8 @@ def test_float32_gelu_and_its_gradient_equal_torch_bitwise():
     torch = pytest.importorskip("torch")
     if not torch.backends.mkldnn.is_available():
         pytest.skip("torch without oneDNN computes GELU with another formula")
+    if G.onednn_uses_avx512():
+        pytest.skip("oneDNN's AVX-512 GELU forward uses a minimax table, not A&S")
     x = _inputs()
     g = np.random.default_rng(2).standard_normal(x.size).astype(np.float32)
     xt = torch.tensor(x, requires_grad=True)
