@@ -438,7 +438,8 @@ def memory_bandwidth() -> float:
 
 
 def roofline(workload: str, optimizer: str) -> dict:
-    """Steps/s if the step were only its GEMMs (each on the faster of numpy's BLAS and MKL) and
+    """Steps/s if the step were only its GEMMs (each on the fastest of numpy's BLAS at the
+    thread count in force, on one thread, and MKL) and
     the optimizer's memory traffic (float32: SGD-momentum reads p, g, buf and writes p, buf:
     20 B/param; Adam reads p, g, m, v and writes p, m, v: 28 B/param)."""
     from nnlite import _blas
@@ -450,6 +451,13 @@ def roofline(workload: str, optimizer: str) -> dict:
         a, b = _operands(m, k, n, layout, rng)
         out = np.empty((m, n), np.float32)
         t = {"openblas": _best_time(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))}
+        ob = _blas._openblas()
+        if ob is not None and _blas.blas_threads() > 1:  # one thread is a candidate too
+            ob[0](1)
+            try:
+                t["openblas-1t"] = _best_time(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))
+            finally:
+                ob[0](_blas.blas_threads())
         if _blas.mkl() is not None:
             t["mkl"] = _best_time(lambda a=a, b=b, out=out: _blas.mkl_matmul(a, b, out))
         best = min(t, key=t.get)
