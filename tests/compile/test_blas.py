@@ -310,11 +310,14 @@ def test_small_class_with_mkl_times_only_one_thread_candidates(fresh, monkeypatc
 
 
 def test_two_threads_in_force_run_a_small_step_on_one_and_bit_identically(fresh, monkeypatch):
-    """Untampered autotune, two threads in force: every GEMM of a small MLP's training step
-    runs on one OpenBLAS thread (the worker is never woken), the count in force is restored
-    after each, and the run is bit-identical to the same run at one thread."""
+    """Two threads in force: every GEMM of a small MLP's training step runs on one OpenBLAS
+    thread (the worker is never woken), untimed, the count in force is restored after each,
+    and the run is bit-identical to the same run at one thread. MKL is left out: with it a
+    small class times OpenBLAS against MKL on one thread, a timing-dependent choice."""
     if _blas._openblas() is None:
         pytest.skip("numpy's OpenBLAS thread control was not found")
+    monkeypatch.setattr(_blas, "_find_mkl", lambda: None)
+    monkeypatch.setattr(_blas, "_time_candidates", lambda *a: pytest.fail("timed a small class"))
     import nnlite
     from nnlite import nn, optim
     from nnlite.nn import functional as F
