@@ -21,7 +21,8 @@ alternative to plain OpenBLAS must win by ``MARGIN`` (5 %) so that noise does no
 product off numpy.
 
 Products of a class of at most ``SMALL_FLOPS`` (2*m*k*n of the class's sizes, 16.8 MFLOP, e.g.
-16x1024x512: ~0.2 ms on one core) run on one thread whatever the count in force, without timing: OpenBLAS splits any
+16x1024x512: ~0.2 ms on one core) run on one thread whatever the count in force (their class
+key says one thread, so every count shares one choice), without timing when MKL is absent: OpenBLAS splits any
 product past m*n*k = 262144 over its threads, and for these the split saves at most a few tens
 of microseconds while each split wakes OpenBLAS's worker thread, which then spins on a core
 for ~0.1 s after the call (2^28 cycles, measured: 0.10 s of CPU time after one 2-thread call).
@@ -462,12 +463,15 @@ def choose(m: int, k: int, n: int, dtype, threads: int | None = None,
         return ("mkl" if mkl() is not None else "openblas"), threads
     if np.dtype(dtype) not in (np.float32, np.float64):
         return "openblas", threads
-    key = shape_class(m, k, n, dtype, threads, trans)
+    small = is_small(m, k, n)
+    # a small class runs on one thread whatever the count: one choice for every count, so a
+    # run at 2 threads takes the same path (same bits) as at 1, MKL installed or not
+    key = shape_class(m, k, n, dtype, 1 if small else threads, trans)
     if not _loaded_cache:
         _load_cache()
     c = _choice.get(key)
     if c is None:
-        cands = _candidates(threads, is_small(m, k, n))
+        cands = _candidates(threads, small)
         if len(cands) == 1:
             c = list(cands[0])  # nothing to choose from: no timing, no cache entry
             _choice[key] = c

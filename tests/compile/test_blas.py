@@ -307,6 +307,8 @@ def test_small_class_with_mkl_times_only_one_thread_candidates(fresh, monkeypatc
     monkeypatch.setattr(_blas, "_time_candidates", fake)
     assert _blas.choose(64, 128, 128, np.float32, 2, "nt") == ("openblas", 1)
     assert asked == [[("openblas", 1), ("mkl", 1)]]
+    # one choice for every thread count: the 1-thread run reuses it, untimed
+    assert _blas.choose(64, 128, 128, np.float32, 1, "nt") == ("openblas", 1) and len(asked) == 1
 
 
 def test_two_threads_in_force_run_a_small_step_on_one_and_bit_identically(fresh, monkeypatch):
