@@ -8,10 +8,16 @@ from nnlite.optim import lr_scheduler
 from nnlite.optim.adadelta import Adadelta
 from nnlite.optim.adagrad import Adagrad
 from nnlite.optim.adam import Adam
+from nnlite.optim.adamax import Adamax
 from nnlite.optim.adamw import AdamW
+from nnlite.optim.asgd import ASGD
 from nnlite.optim.lbfgs import LBFGS
+from nnlite.optim.nadam import NAdam
 from nnlite.optim.optimizer import Optimizer
+from nnlite.optim.radam import RAdam
 from nnlite.optim.rmsprop import RMSprop
+from nnlite.optim.rprop import Rprop
 from nnlite.optim.sgd import SGD
 
-__all__ = ["LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler"]
