@@ -4,6 +4,8 @@ Importing this package does not import numba: the update kernels (``nnlite.kerne
 load on the first ``step``.
 """
 
+import importlib
+
 from nnlite.optim import lr_scheduler
 from nnlite.optim.adadelta import Adadelta
 from nnlite.optim.adagrad import Adagrad
@@ -19,5 +21,13 @@ from nnlite.optim.rmsprop import RMSprop
 from nnlite.optim.rprop import Rprop
 from nnlite.optim.sgd import SGD
 
+
+def __getattr__(name: str):
+    # swa_utils builds on nn.Module: loaded on first use, so importing optim stays light
+    if name == "swa_utils":
+        return importlib.import_module("nnlite.optim.swa_utils")
+    raise AttributeError(f"module 'nnlite.optim' has no attribute {name!r}")
+
+
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
-           "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler"]
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
