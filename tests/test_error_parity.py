@@ -24,7 +24,60 @@ CASES = [
     "T.nn.Linear(3, 2)(T.randn(4, 5))",
     "T.cat([T.randn(2, 3), T.randn(2, 4)])",
     "T.randn(2, 3).view(4)",
+    "T.zeros(3).uniform_(2, 1)",
+    "T.randn(2, 3, 4)[:, T.tensor([True, False])]",
+    "T.randn(2, 3, 4)[T.ones(2, 2, dtype=T.bool)]",
+    "T.randn(2, 3, 4)[..., T.ones(3, dtype=T.bool)]",
+    "T.randn(2, 3, 4)[0, T.ones(2, dtype=T.bool)]",
+    "T.randn(2, 3, 4)[None, T.ones(3, dtype=T.bool)]",
+    "T.randn(2, 3, 4)[T.ones(2, dtype=T.bool), T.tensor([0, 1, 2])]",
+    "T.randn(2, 3, 4)[T.tensor([0, 1]), :, T.tensor([[0, 1, 2]] * 4)]",
 ]
+
+
+def _unused_input(T):
+    x = T.randn(3, requires_grad=True)
+    T.autograd.grad(x.sum(), [x, T.randn(2, requires_grad=True)])
+
+
+def _saved_output_modified(T):
+    u = T.randn(3, requires_grad=True).tanh()
+    u.mul_(2)
+    u.sum().backward()
+
+
+def _saved_input_modified(T):
+    z = T.randn(3, requires_grad=True).exp()
+    w = z * z
+    z.add_(1)
+    w.sum().backward()
+
+
+def _saved_leaf_modified(T):
+    x = T.randn(3, requires_grad=True)
+    w = x * x
+    with T.no_grad():
+        x.add_(1)
+    w.sum().backward()
+
+
+PROGRAMS = [_unused_input, _saved_output_modified, _saved_input_modified, _saved_leaf_modified]
+
+
+def _raised(fn, T):
+    try:
+        fn(T)
+    except Exception as e:  # noqa: BLE001
+        return type(e), str(e)
+    return None, ""
+
+
+@pytest.mark.parametrize("fn", PROGRAMS, ids=lambda f: f.__name__)
+def test_autograd_error_as_torch(fn):
+    (tt, tm), (nt, nm) = _raised(fn, torch), _raised(fn, nnlite)
+    assert tt is not None and nt is tt
+    # torch's sentence up to its hint; nnlite's hint says how to fix it instead
+    assert nm.split(" Hint:")[0] == tm.split(" Hint:")[0]
 
 
 def _raise(T, case):
