@@ -30,6 +30,7 @@ from nnlite.ops.nn import norms as _N
 from nnlite.ops.nn import pool as _P
 from nnlite.ops.nn.attention import scaled_dot_product_attention  # noqa: F401
 from nnlite.ops.nn.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
+from nnlite.ops.nn.gumbel_softmax import gumbel_softmax as _gumbel_softmax
 from nnlite.ops.nn.padding import pad  # noqa: F401
 from nnlite.ops.nn.pool import (  # noqa: F401
     adaptive_avg_pool1d,
@@ -239,6 +240,15 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """``x_i - log(sum_j exp(x_j))`` along ``dim``."""
     _softmax_dim_warn(dim)
     return _R.log_softmax(input, dim, dtype=dtype)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Gumbel-softmax samples over ``dim`` (one-hot with a straight-through gradient when
+    ``hard``); seeded as torch's. ``eps`` is deprecated and unused, as in torch."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    return _gumbel_softmax(logits, tau, hard, dim)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:

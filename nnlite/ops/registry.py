@@ -669,6 +669,7 @@ functional(
     "gaussian_nll_loss",
     "glu",
     "group_norm",
+    "gumbel_softmax",
     "hardshrink",
     "hinge_embedding_loss",
     "huber_loss",

@@ -445,6 +445,8 @@ CALLS = {
     "F.dropout": Fcall("dropout", [(3, 4)], 0.5, False),
     "F.dropout#train": Fcall("dropout", [(3, 4)], 0.5),
     "F.dropout1d": Fcall("dropout1d", [(2, 3, 4)], 0.5),
+    "F.gumbel_softmax": Fcall("gumbel_softmax", [(3, 4)], tau=0.5),
+    "F.gumbel_softmax#hard": Fcall("gumbel_softmax", [(3, 4)], hard=True, dim=0),
     "F.dropout2d": Fcall("dropout2d", [(2, 3, 2, 2)], 0.5),
     "F.dropout3d": Fcall("dropout3d", [(1, 3, 2, 2, 1)], 0.5),
     # losses

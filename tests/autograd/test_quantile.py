@@ -55,8 +55,8 @@ def test_gradients():
     x = nnlite.tensor(np.random.default_rng(1).standard_normal((3, 5)), requires_grad=True)
     q = nnlite.tensor([0.1, 0.5, 0.95], dtype=nnlite.float64)
     for interp in ("linear", "midpoint", "nearest"):
-        assert gradcheck(lambda t: nnlite.quantile(t, q, dim=1, interpolation=interp), (x,))
-        assert gradgradcheck(lambda t: nnlite.nanquantile(t, 0.3, interpolation=interp), (x,))
+        assert gradcheck(lambda t, i=interp: nnlite.quantile(t, q, dim=1, interpolation=i), (x,))
+        assert gradgradcheck(lambda t, i=interp: nnlite.nanquantile(t, 0.3, interpolation=i), (x,))
     assert type(nnlite.quantile(x, 0.3, dim=0).grad_fn).__name__ == "SqueezeBackward4"
     # same gradient as torch
     tx = torch.tensor(x.detach().numpy(), requires_grad=True)
