@@ -81,8 +81,13 @@ class finfo:  # noqa: N801
         self.bits, self.eps = fi.bits, _b.float(fi.eps)
         self.max, self.min = _b.float(fi.max), _b.float(fi.min)
         self.tiny = self.smallest_normal = _b.float(fi.tiny)
-        self.resolution = _b.float(fi.resolution)
+        self.resolution = 10.0 ** -_b.int(fi.precision)  # torch: a double, not rounded to the dtype
         self.dtype = d.name
+
+    def __repr__(self):
+        f = ", ".join(f"{k}={getattr(self, k):g}" for k in (
+            "resolution", "min", "max", "eps", "smallest_normal", "tiny"))
+        return f"finfo({f}, dtype={self.dtype})"
 
 
 class iinfo:  # noqa: N801
@@ -95,6 +100,8 @@ class iinfo:  # noqa: N801
         self.bits, self.max, self.min = ii.bits, _b.int(ii.max), _b.int(ii.min)
         self.dtype = str(ii.dtype)
 
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"  # torch: %g
 
 
 def _typed(dt):

@@ -108,7 +108,7 @@ def _body(arr, f, indent, summarize):
     if arr.ndim == 1:
         items = [f.pad(v) for v in arr]
         if summarize and arr.shape[0] > 2 * _EDGE:
-            items = items[:_EDGE] + ["..."] + items[-_EDGE:]
+            items = items[:_EDGE] + [" ..."] + items[-_EDGE:]  # torch's " ..."
         per_line = max(1, (_LINEWIDTH - indent) // (f.width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

@@ -863,6 +863,7 @@ def masked_fill(x, mask, value):
         )
     v = value.item() if isinstance(value, Tensor) else value
     xd = x._data
+    E._check_broadcast(m.shape, xd.shape)  # torch names the mask "a"
     if isinstance(v, builtins.float) and xd.dtype.kind != "f":
         raise RuntimeError("value cannot be converted to type int64 without overflow")
     out = _W(np.where(m, xd.dtype.type(v), xd))

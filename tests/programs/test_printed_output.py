@@ -93,3 +93,29 @@ def test_set_printoptions_sci_mode_and_profiles_as_pytorch():
     finally:
         for T in (torch_real, nnlite):
             T.set_printoptions(profile="default")
+
+
+SUMMARY_CASES = [  # more than 1000 elements: torch elides with " ..." (one space more)
+    "T.arange(2000).view(40, 50)",
+    "T.arange(10.0).view(1, 10).expand(2000, 10)",
+    "T.arange(1001)",
+    "T.arange(3000.0) / 7",
+    "T.ones(2, 1200, dtype=T.bool)",
+]
+
+
+def test_summarized_tensors_as_pytorch():
+    for case in SUMMARY_CASES:
+        assert repr(eval(case, {"T": nnlite})) == repr(eval(case, {"T": torch_real})), case
+
+
+def test_finfo_iinfo_repr_and_values_as_pytorch():
+    for name in ("float16", "float32", "float64"):
+        t, n = torch_real.finfo(getattr(torch_real, name)), nnlite.finfo(getattr(nnlite, name))
+        assert repr(n) == repr(t)
+        for k in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+            assert getattr(n, k) == getattr(t, k), (name, k)
+    for name in ("uint8", "int8", "int16", "int32", "int64"):
+        t, n = torch_real.iinfo(getattr(torch_real, name)), nnlite.iinfo(getattr(nnlite, name))
+        assert repr(n) == repr(t)
+        assert (n.bits, n.min, n.max) == (t.bits, t.min, t.max)
