@@ -20,6 +20,7 @@ from nnlite.ops import decompositions as Dc
 from nnlite.ops import elementwise as E
 from nnlite.ops import inplace as I
 from nnlite.ops import linalg as L
+from nnlite.ops import quantile as Q
 from nnlite.ops import methods as M
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
@@ -283,6 +284,8 @@ op("max", R.max)
 op("maximum", E.maximum, methods=("maximum",), inplace=("maximum_",))
 op("mean", R.mean, methods=("mean",))
 op("median", R.median, methods=("median",))
+op("nanquantile", Q.nanquantile, methods=("nanquantile",), grad_fn="SqueezeBackward4")
+op("quantile", Q.quantile, methods=("quantile",), grad_fn="SqueezeBackward4")
 op("meshgrid", S.meshgrid)
 op("min", R.min)
 op("minimum", E.minimum, methods=("minimum",), inplace=("minimum_",))
