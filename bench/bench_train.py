@@ -15,7 +15,13 @@ each with SGD (lr 0.01, momentum 0.9) and Adam (lr 1e-3). Implementations:
   ``fused=True`` -- run with ``import nnlite as torch`` (the issue's target row).
 * ``numpy``: the hand-written MLP below.
 
-Each thread count in ``--threads`` (default ``1,2``) is a separate pass with fresh workers. The
+Every implementation runs at every thread count in ``--threads`` (default ``1,2``), each pair
+in its own worker process, all interleaved round by round (so the machine's drift hits 1 and 2
+threads alike); the "threads vs" table gives, per implementation, the median of the per-round
+paired ratios steps/s at 2 threads over steps/s at 1, and the CPU time per step at each. After
+each measurement a worker stops numpy's OpenBLAS threads (``_quiesce_blas``): an OpenBLAS worker
+thread spins on a core for ~0.1 s after every multi-threaded call, and the next process's
+measurement would share the machine with it. The
 ``roofline`` column is the step's GEMMs alone (each shape timed with numpy's matmul, and with
 MKL's CBLAS when ``nnlite._blas`` finds it; the faster per shape) plus the optimizer's bytes
 (SGD-momentum 20 B/param, Adam 28 B/param, float32) at the memory bandwidth measured by a
@@ -487,10 +493,12 @@ def worker(impl: str) -> None:
                 }
             elif cmd[0] == "run":
                 n = int(cmd[1])
-                t0 = time.perf_counter()
+                step()  # untimed: wakes (or re-creates) the BLAS threads the last run put down
+                t0, c0 = time.perf_counter(), time.process_time()
                 for _ in range(n):
                     step()
-                reply = {"seconds": time.perf_counter() - t0}
+                reply = {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+                _quiesce_blas()
             elif cmd[0] == "roofline":
                 reply = roofline(cmd[1], cmd[2])
             elif cmd[0] == "gemm":
@@ -510,15 +518,48 @@ def worker(impl: str) -> None:
         sys.stdout.flush()
 
 
+def _quiesce_blas() -> None:
+    """Stop numpy's OpenBLAS worker threads after a measurement (they are re-created by the next
+    multi-threaded call, in the untimed step before the next measurement). An OpenBLAS worker
+    spins on a core for ~0.1 s after each multi-threaded call (2^28 cycles; measured 0.10 s of
+    CPU time after one call): without this, the previous worker process's spinning threads held
+    a core through most of the next process's measurement -- the 2-thread rows' slowdown."""
+    global _shutdown
+    if _shutdown is None:
+        _shutdown = False
+        here = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
+        import ctypes
+        import glob
+
+        for path in sorted(glob.glob(os.path.join(here, "numpy.libs", "lib*openblas*.so*"))):
+            try:
+                _shutdown = getattr(ctypes.CDLL(path), "blas_thread_shutdown_", False)
+            except OSError:
+                continue
+            if _shutdown:
+                _shutdown.restype = ctypes.c_int
+                break
+    if _shutdown:
+        _shutdown()
+
+
+_shutdown = None  # OpenBLAS's blas_thread_shutdown_ (False: not found)
+
+
 class Worker:
-    def __init__(self, impl: str):
+    def __init__(self, impl: str, threads: int | None = None):
         self.impl = impl
+        self.threads = threads
+        env = dict(os.environ)
+        if threads:
+            env["BENCH_THREADS"] = str(threads)
         self.proc = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--worker", impl],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            env=env,
         )
 
     def ask(self, line: str) -> dict:
@@ -537,62 +578,114 @@ class Worker:
 # ---- measurements --------------------------------------------------------------------------
 
 
-def bench_steps(workers, workloads, optimizers, rounds, target_s, roof_worker=None):
+def bench_steps(workers, workloads, optimizers, rounds, target_s, roof_workers=None):
+    """Steps/s of every worker (one per implementation and thread count) per workload and
+    optimizer, all interleaved: each round runs every worker once, in a rotating order, so drift
+    of the machine's load hits every implementation and thread count alike. Returns one row
+    per thread count x workload x optimizer (``threads`` set), each with the paired thread
+    ratios of its implementations (``threads_vs``: median over rounds of this count's steps/s
+    over the first count's in the same round) and CPU ms per step."""
     results = []
+    counts = list(dict.fromkeys(w.threads for w in workers))
+    roof_workers = roof_workers or {}
     for wl in workloads:
         for opt in optimizers:
             info = {}
             for w in workers:
                 r = w.ask(f"setup {wl} {opt}")
                 if "error" in r:
-                    print(f"  {w.impl} {wl}/{opt}: {r['error']}", file=sys.stderr)
+                    print(f"  {w.impl} ({w.threads} thr) {wl}/{opt}: {r['error']}",
+                          file=sys.stderr)
                     continue
-                info[w.impl] = r
-            live = [w for w in workers if w.impl in info]
-            # same wall time per measurement for each implementation, at least 3 steps
-            nsteps = {w.impl: max(3, int(info[w.impl]["rate"] * target_s)) for w in live}
-            rates = {w.impl: [] for w in live}
+                info[w] = r
+            live = [w for w in workers if w in info]
+            # same wall time per measurement for each worker, at least 3 steps
+            nsteps = {w: max(3, int(info[w]["rate"] * target_s)) for w in live}
+            rates = {w: [None] * rounds for w in live}
+            cpu = {w: [] for w in live}
             for k in range(rounds):
-                order = live[k % len(live) :] + live[: k % len(live)]  # rotate who goes first
+                order = live[k % len(live):] + live[: k % len(live)]  # rotate who goes first
                 for w in order:
-                    time.sleep(0.02)  # let the previous worker's threads go idle
-                    r = w.ask(f"run {nsteps[w.impl]}")
+                    time.sleep(0.02)  # let the previous worker's (torch's) threads go idle
+                    r = w.ask(f"run {nsteps[w]}")
                     if "error" in r:
                         print(f"  {w.impl} {wl}/{opt}: {r['error']}", file=sys.stderr)
                         continue
-                    rates[w.impl].append(nsteps[w.impl] / r["seconds"])
-            row = {"workload": wl, "optimizer": opt, "impls": {},
-                   "threads": int(os.environ.get("BENCH_THREADS") or 0) or None}
-            for impl, rs in rates.items():
-                if rs:
-                    row["impls"][impl] = {
+                    rates[w][k] = nsteps[w] / r["seconds"]
+                    cpu[w].append(r["cpu"] / nsteps[w])
+            for t in counts:
+                row = {"workload": wl, "optimizer": opt, "impls": {}, "threads": t}
+                for w in live:
+                    rs = [x for x in rates[w] if x is not None]
+                    if w.threads != t or not rs:
+                        continue
+                    d = row["impls"][w.impl] = {
                         "median": statistics.median(rs),
                         "min": min(rs),
                         "max": max(rs),
                         "runs": len(rs),
-                        "steps_per_run": nsteps[impl],
-                        "desc": info[impl]["desc"],
-                        "first_loss": info[impl]["loss"],
+                        "steps_per_run": nsteps[w],
+                        "cpu_ms_per_step": 1e3 * statistics.median(cpu[w]),
+                        "desc": info[w]["desc"],
+                        "first_loss": info[w]["loss"],
                     }
-            med = {k: v["median"] for k, v in row["impls"].items()}
-            for mine in ("nnlite", "nnlite-compiled", "nnlite-compiled-split"):
-                for other in ("torch", "numpy"):
-                    if mine in med and other in med:
-                        row[f"{mine}/{other}"] = med[mine] / med[other]
-            if roof_worker is not None:
-                r = roof_worker.ask(f"roofline {wl} {opt}")
-                if "error" not in r:
-                    tw = [w for w in live if w.impl == "torch"]
-                    tg = tw[0].ask(f"gemm {wl}") if tw and opt == optimizers[0] else {}
-                    for shape, us in tg.items():
-                        if shape in r["gemm_us"]:
-                            r["gemm_us"][shape]["torch"] = us
-                    row["roofline"] = r
-                    for impl, d in row["impls"].items():
-                        d["roof_fraction"] = d["median"] / r["steps_per_s"]
-            results.append(row)
-            _print_row(row)
+                    base = next((b for b in live if b.impl == w.impl and b.threads == counts[0]),
+                                None)
+                    if base is not None and base is not w:
+                        pairs = [a / b for a, b in zip(rates[w], rates[base])
+                                 if a is not None and b is not None]
+                        if pairs:
+                            d["threads_vs"] = {"of": counts[0],
+                                               "median": statistics.median(pairs),
+                                               "min": min(pairs), "max": max(pairs)}
+                med = {k: v["median"] for k, v in row["impls"].items()}
+                for mine in ("nnlite", "nnlite-compiled", "nnlite-compiled-split"):
+                    for other in ("torch", "numpy"):
+                        if mine in med and other in med:
+                            row[f"{mine}/{other}"] = med[mine] / med[other]
+                roof_worker = roof_workers.get(t)
+                if roof_worker is not None:
+                    r = roof_worker.ask(f"roofline {wl} {opt}")
+                    if "error" not in r:
+                        tw = [w for w in live if w.impl == "torch" and w.threads == t]
+                        tg = tw[0].ask(f"gemm {wl}") if tw and opt == optimizers[0] else {}
+                        for shape, us in tg.items():
+                            if shape in r["gemm_us"]:
+                                r["gemm_us"][shape]["torch"] = us
+                        row["roofline"] = r
+                        for d in row["impls"].values():
+                            d["roof_fraction"] = d["median"] / r["steps_per_s"]
+                results.append(row)
+                _print_row(row)
     return results
+
+
+def _print_thread_ratios(results) -> None:
+    """Per implementation and row: steps/s at each thread count over the first count's, the
+    median of the per-round paired ratios (min-max), and CPU ms per step."""
+    rows = [r for r in results if any("threads_vs" in d for d in r["impls"].values())]
+    if not rows:
+        return
+    impls = [i for i in IMPLS if any(i in r["impls"] for r in rows)]
+    print("# threads vs the first count: median of per-round paired ratios of steps/s (min-max)"
+          "; CPU ms/step (all the process's threads) at both counts")
+    print(f"#   {'thr':<5}{'workload':<11}{'opt':<5}" + "".join(f"{i:>34}" for i in impls))
+    firsts = {(r["workload"], r["optimizer"]): r for r in results
+              if not any("threads_vs" in d for d in r["impls"].values())}
+    for r in rows:
+        first = firsts.get((r["workload"], r["optimizer"]), {"impls": {}})
+        cells = ""
+        for i in impls:
+            d = r["impls"].get(i, {})
+            tv = d.get("threads_vs")
+            c0 = first["impls"].get(i, {}).get("cpu_ms_per_step")
+            txt = "-"
+            if tv:
+                txt = (f"{tv['median']:.2f}x ({tv['min']:.2f}-{tv['max']:.2f}) "
+                       f"{c0:.2f}/{d['cpu_ms_per_step']:.2f}")
+            cells += f"{txt:>34}"
+        print(f"#   {str(r['threads']) + '/' + str(tv['of'] if tv else ''):<5}"
+              f"{r['workload']:<11}{r['optimizer']:<5}{cells}")
 
 
 def _fmt_rate(d):
@@ -991,8 +1084,8 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--threads",
         default="1,2",
-        help="comma-separated BLAS/torch thread counts, one pass each, the same for every "
-        "implementation (default 1,2)",
+        help="comma-separated BLAS/torch thread counts, every implementation at each, all "
+        "interleaved (default 1,2)",
     )
     ap.add_argument("--no-roofline", action="store_true", help="skip the roofline column")
     ap.add_argument(
@@ -1055,25 +1148,20 @@ def main(argv=None) -> int:
     print(f"# BLAS: {info.get('blas')}")
     _print_row.impls = impls
     _print_header(impls)
-    results = []
     blas_choices = {}
-    for threads in thread_counts:
-        os.environ["BENCH_THREADS"] = str(threads)  # inherited by the worker processes
-        workers = [Worker(i) for i in impls]
-        roof = None if args.no_roofline else Worker("numpy")
-        try:
-            rows = bench_steps(workers, workloads, optimizers, rounds, target_s, roof)
-            for w in workers:
-                if w.impl == "nnlite-compiled":
-                    r = w.ask("blas")
-                    blas_choices.update({f"{k} ({threads} thr run)": v
-                                         for k, v in r.get("choices", {}).items()})
-        finally:
-            for w in workers + ([roof] if roof else []):
-                w.close()
-        for row in rows:
-            row["threads"] = threads
-        results += rows
+    workers = [Worker(i, t) for t in thread_counts for i in impls]
+    roofs = {} if args.no_roofline else {t: Worker("numpy", t) for t in thread_counts}
+    try:
+        results = bench_steps(workers, workloads, optimizers, rounds, target_s, roofs)
+        for w in workers:
+            if w.impl == "nnlite-compiled":
+                r = w.ask("blas")
+                blas_choices.update({f"{k} ({w.threads} thr run)": v
+                                     for k, v in r.get("choices", {}).items()})
+    finally:
+        for w in workers + list(roofs.values()):
+            w.close()
+    _print_thread_ratios(results)
     _print_gemm_threads(results)
     descs = {}
     for row in results:

@@ -13,9 +13,24 @@ costs a wake-up and a barrier per call, which can exceed the halved work of a sm
 So, with ``NNLITE_BLAS`` unset (or ``auto``), the first product of a *shape class* -- m, k and n
 each rounded up to a power of two, the operands' transposition, the dtype, and the thread count
 in force -- times the candidates (OpenBLAS at the thread count in force, OpenBLAS on one thread,
-MKL likewise when it is installed) on arrays of the class's size, interleaved, best of a few
-each, and keeps the fastest; an alternative to plain OpenBLAS must win by ``MARGIN`` (5 %) so
-that noise does not move a product off numpy. The choices are cached per machine in the user's
+MKL likewise when it is installed) on arrays of the class's size, and keeps the fastest. The
+timing is paired: many short rounds, each running every candidate once (rotating who goes
+first), and a candidate's figure is the median over rounds of its time relative to the
+default's in the same round, so a burst of load hits both sides of each ratio alike; an
+alternative to plain OpenBLAS must win by ``MARGIN`` (5 %) so that noise does not move a
+product off numpy.
+
+Products of a class of at most ``SMALL_FLOPS`` (2*m*k*n of the class's sizes, 16.8 MFLOP, e.g.
+16x1024x512: ~0.2 ms on one core) run on one thread whatever the count in force, without timing: OpenBLAS splits any
+product past m*n*k = 262144 over its threads, and for these the split saves at most a few tens
+of microseconds while each split wakes OpenBLAS's worker thread, which then spins on a core
+for ~0.1 s after the call (2^28 cycles, measured: 0.10 s of CPU time after one 2-thread call).
+A training step made only of such products (the small MLPs, ``configs/mlp.yaml``, batch 16)
+therefore never wakes the worker: with two threads in force it runs exactly as with one --
+same speed, same CPU time, bit-identical results -- instead of burning the second core and, on
+a machine where other work holds that core, waiting milliseconds for it at every barrier
+(measured under load: ``configs/mlp.yaml`` 88 s wall / 34 s CPU at 2 threads vs 20 s / 6.5 s
+at 1 before this rule). The choices are cached per machine in the user's
 cache dir (``$XDG_CACHE_HOME/nnlite/blas.json``, default ``~/.cache/nnlite/blas.json``, keyed by
 the CPU model, core count and library versions), so later processes do not time again; a
 missing, unreadable or corrupt cache file only means timing again (``NNLITE_BLAS_CACHE=PATH``
@@ -49,7 +64,8 @@ from nnlite import _threads
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 MARGIN = 1.05  # an alternative to OpenBLAS at the thread count in force must be this much faster
-_CACHE_VERSION = 2
+SMALL_FLOPS = 1 << 24  # classes of at most this many FLOPs (2*m*k*n) run on one thread
+_CACHE_VERSION = 3  # 3: paired timing, one thread under SMALL_FLOPS
 _MODES = ("auto", "openblas", "mkl")
 
 _lib = None  # the loaded MKL runtime (False: looked for it, absent or disabled)
@@ -216,8 +232,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
     use_mkl, nt = how
     if use_mkl and _mkl_layout(a, b, out):
-        return mkl_matmul(a, b, out)
-    if nt:
+        if not nt:
+            return mkl_matmul(a, b, out)
+        _lib.MKL_Set_Num_Threads(nt)
+        try:
+            return mkl_matmul(a, b, out)
+        finally:
+            _lib.MKL_Set_Num_Threads(_blas_threads)
+    if nt and _ob:
         s = _ob[0]
         s(nt)
         try:
@@ -245,7 +267,7 @@ def _decide(a, b, out, key):
         if lib == "openblas" and (nt == blas_threads() or _openblas() is None):
             how = _NUMPY
         else:
-            how = (lib == "mkl", 0 if lib == "mkl" or nt == blas_threads() else nt)
+            how = (lib == "mkl", 0 if nt == blas_threads() else nt)
     if len(_fast) > 4096:
         _fast.clear()
     _fast[key] = how
@@ -341,8 +363,11 @@ def _save_cache() -> None:
         pass  # an unwritable cache only means timing again next time
 
 
-def _candidates(threads: int) -> list[tuple[str, int]]:
-    """What to time, plain OpenBLAS at the thread count in force first (the default)."""
+def _candidates(threads: int, small: bool = False) -> list[tuple[str, int]]:
+    """What to time, the default first: plain OpenBLAS at the thread count in force, or on one
+    thread for a ``small`` class (:func:`is_small`)."""
+    if small and _openblas() is not None:
+        threads = 1
     c = [("openblas", threads)]
     if threads > 1 and _openblas() is not None:
         c.append(("openblas", 1))
@@ -354,8 +379,10 @@ def _candidates(threads: int) -> list[tuple[str, int]]:
 
 
 def _time_candidates(cands, m, k, n, dtype, trans) -> dict:
-    """Best-of seconds per candidate on arrays of the class's size, interleaved (so a burst of
-    load on the machine hits every candidate alike)."""
+    """Seconds per candidate on arrays of the class's size, paired: rounds that run every
+    candidate once (rotating the order); each candidate's figure is the median over rounds of
+    its time over the first candidate's (the default's) in the same round, times the default's
+    median -- a burst of load that hits a round hits both sides of its ratios."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((k, m) if trans[0] == "t" else (m, k)).astype(dtype)
     b = rng.standard_normal((n, k) if trans[1] == "t" else (k, n)).astype(dtype)
@@ -386,18 +413,40 @@ def _time_candidates(cands, m, k, n, dtype, trans) -> dict:
 
     for c in cands:  # warm each (page faults, thread start-up)
         run(*c)
-    best = dict.fromkeys(cands, float("inf"))
-    reps = 7 if 2.0 * m * k * n < 5e7 else 3
-    for _ in range(reps):
-        for c in cands:
-            best[c] = min(best[c], run(*c))
-    return best
+    rounds = 15 if 2.0 * m * k * n < 5e7 else 5
+    seen = {c: [] for c in cands}
+    for r in range(rounds):
+        order = cands[r % len(cands):] + cands[:r % len(cands)]
+        for c in order:
+            seen[c].append(run(*c))
+    return paired(seen, cands[0])
+
+
+def paired(seen: dict, default) -> dict:
+    """``{candidate: [seconds per round]}`` -> one figure per candidate: the default's median
+    times the median over rounds of the candidate's time over the default's in that round."""
+    base = seen[default]
+    med = _median(base)
+    return {c: med * _median([t / max(b0, 1e-12) for t, b0 in zip(ts, base)])
+            for c, ts in seen.items()}
+
+
+def _median(xs):
+    xs = sorted(xs)
+    h = len(xs) // 2
+    return xs[h] if len(xs) % 2 else 0.5 * (xs[h - 1] + xs[h])
 
 
 def pick(times: dict, default) -> tuple:
     """The fastest candidate, or ``default`` unless another beats it by ``MARGIN``."""
     best = min(times, key=times.get)
     return default if times[default] <= MARGIN * times[best] else best
+
+
+def is_small(m: int, k: int, n: int) -> bool:
+    """Whether an (m, k) @ (k, n) product's class (its power-of-two sizes) has at most
+    ``SMALL_FLOPS`` (then it runs on one thread)."""
+    return 2 * _pow2(m) * _pow2(k) * _pow2(n) <= SMALL_FLOPS
 
 
 def choose(m: int, k: int, n: int, dtype, threads: int | None = None,
@@ -418,9 +467,9 @@ def choose(m: int, k: int, n: int, dtype, threads: int | None = None,
         _load_cache()
     c = _choice.get(key)
     if c is None:
-        cands = _candidates(threads)
+        cands = _candidates(threads, is_small(m, k, n))
         if len(cands) == 1:
-            c = ["openblas", threads]  # nothing to choose from: no timing, no cache entry
+            c = list(cands[0])  # nothing to choose from: no timing, no cache entry
             _choice[key] = c
             return tuple(c)
         times = _time_candidates(cands, _pow2(m), _pow2(k), _pow2(n), dtype, trans)

@@ -1,34 +1,49 @@
 """Thread settings: BLAS (through threadpoolctl when available) and numba share the cores.
 
-nnlite's numba kernels are serial; only BLAS (numpy's matmul) runs threads. The count comes
-from, in order: ``nnlite.set_num_threads(n)``; the ``NNLITE_NUM_THREADS`` environment variable
-(applied to BLAS at ``import nnlite``); else BLAS keeps its own default (all cores) and
-:func:`get_num_threads` reports ``OMP_NUM_THREADS`` or the CPU count.
+nnlite's numba kernels are serial; only BLAS (numpy's matmul) runs threads, plus the optional
+split of the fused optimizer's runs (``nnlite.optim.flat.SPLIT_MIN``, off by default). The
+count comes from, in order: ``nnlite.set_num_threads(n)``; the ``NNLITE_NUM_THREADS``
+environment variable (applied to BLAS at ``import nnlite``); else BLAS keeps its own default
+(all cores) and :func:`get_num_threads` reports ``OMP_NUM_THREADS`` or the CPU count. Configs
+say ``threads: auto`` (:func:`resolve_threads`: the cores this process may use).
 
-Measured on the project's 2-vCPU VM (2026-11-25, OpenBLAS 0.3.31, load average ~2 from other
-jobs), nnlite training steps, wall time, 1 vs 2 BLAS threads: tiny-batch (batch 16) 1.8 ms vs
-103 ms, small (batch 64) 0.85 ms vs 72 ms, mid (batch 256) 12 ms vs 104 ms median: a 2-thread
-OpenBLAS call waits for a core the other jobs hold. On a quiet machine 2 threads were faster
-(batch 16: 0.9 ms vs 1.2 ms, docs/kernels.md). Switching OpenBLAS's thread count costs ~1.5 us
-through the library handle (measured: set to 1 and back, 3 us), so ``nnlite._blas.matmul``
-chooses it per shape class: the first product of a class times OpenBLAS at the count set here
-and on one thread and keeps the faster (see ``nnlite._blas``). On a shared machine
-``NNLITE_NUM_THREADS=1`` is still the steadiest setting; configs say ``threads: auto``
-(:func:`resolve_threads`).
+Why two threads used to make small steps slower, and what fixed it (issue 12; 2-vCPU AMD EPYC
+VM, OpenBLAS 0.3.31 pthreads build):
 
-Why a second thread does not help the small and tiny-batch steps (reasoning and counts, issue
-12): a training step of the small MLP (64-128-128-10, batch 64) makes 8 GEMMs (3 forward products,
-3 weight gradients, 2 input gradients) and 3 gemv (bias column sums), the largest 64x128x128
-(2 MFLOP, ~20 us on one core). OpenBLAS splits a GEMM over its threads once m*n*k exceeds its
-SMP threshold (65536 x GEMM_MULTITHREAD_THRESHOLD 4 = 262144): 5 of the 8 (m*n*k 0.5-1 M) are
-split; each split wakes the sleeping worker (a futex wake-up) and ends in a barrier,
-a fixed cost per call of the same order as the halved work. For tiny-batch (batch 16) the
-products are 16x784x512 and alike: with m = 16 the split leaves each thread 8 rows, less than
-one register tile of the AVX-512 sgemm kernel (16 rows), so each thread runs at half efficiency
-and the sync cost is pure loss. The cure is per shape class, not global (``nnlite._blas``):
-``bench/bench_train.py --threads 1,2`` prints every GEMM shape's time at 1 and 2 threads per
-library (the "GEMM ..." table), the measurement behind each choice. nnlite's numba kernels are
-serial (no ``parallel=True`` anywhere), so no numba thread pool competes with BLAS's.
+* An OpenBLAS worker thread *spins* on its core for 2^28 cycles (~0.1 s) after every
+  multi-threaded call before it sleeps: measured 0.10 s of process CPU time after one 2-thread
+  256x512x512 product on an idle machine. ``openblas_set_num_threads(1)`` does not stop it.
+  OpenBLAS splits every product past m*n*k = 262144 (0.5 MFLOP), so a step of the small MLPs
+  (64x128x128 products, 2 MFLOP) woke the worker at every step and kept the second core busy
+  all the time; where anything else wanted that core (another process, another benchmark
+  worker), every split product waited milliseconds at its barrier. Under load
+  ``configs/mlp.yaml`` took 88 s wall / 34 s CPU at 2 threads vs 20 s / 6.5 s at 1.
+* The cure (``nnlite._blas``): products whose shape class has at most ``SMALL_FLOPS``
+  (16.8 MFLOP) always run on one OpenBLAS thread, untimed; the switch (set to 1, call, set
+  back) costs ~1 us through the library handle. A step made only of such products -- the small
+  and tiny-batch benchmarks, ``configs/mlp.yaml`` -- never wakes the worker: with 2 threads in
+  force it runs the very code of 1 thread (bit-identical, same CPU time; measured under load:
+  ``configs/mlp.yaml`` at 2 threads 6.7-7.8 s CPU, 30-33 s wall vs 8.1 s, 34 s at 1). Larger
+  products (mid: 256x784x512, 205 MFLOP) keep the per-class autotune, now by paired rounds
+  (median of per-round ratios), which one lucky round cannot win as it could best-of. Their
+  bits depend on the thread count (OpenBLAS 0.3.31 at 2 threads differs from 1 in the last
+  bits on 256x784x512 and larger), as with any BLAS; eager and captured steps still agree bit
+  for bit, because both take the same path per shape.
+* The benchmark's own artefact: ``bench/bench_train.py`` ran all 1-thread passes before the
+  2-thread ones and left 20 ms between worker processes -- less than the ~0.1 s the previous
+  worker's OpenBLAS thread went on spinning, so a 2-thread measurement could share a core with
+  another process's spinner (the numpy MLP, which leaves every split to OpenBLAS, measured
+  slower at 2 threads on small too: 2055 -> 1541 steps/s). It now interleaves thread counts
+  round by round and stops OpenBLAS's threads after each measurement.
+
+Why no ``parallel=True`` kernels (optimizer updates, BatchNorm, softmax/cross-entropy): numba's
+thread pool (workqueue/OpenMP) would be a second pool next to OpenBLAS's, and both spin after
+use -- on two cores one spins while the other works. The memory-bound kernels of the
+benchmarks are small (the small MLP's optimizer touches 0.7 MB per step, a BatchNorm of 64x128
+32 KB), where a hand-off costs more than the halved work; the one place where a split can pay
+(the fused optimizer over 0.5-5 M parameters) already has it as an opt-in on the same serial,
+GIL-releasing kernels (``NNLITE_OPTIM_SPLIT``, bit-identical), measured by the benchmark as
+``nnlite-compiled-split``; it stays off until a quiet run shows it faster on a workload.
 """
 
 from __future__ import annotations

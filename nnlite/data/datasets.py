@@ -2,7 +2,9 @@
 
 ``load_dataset`` returns numpy arrays already split into train/val/test (stratified for
 classification) and, optionally, standardized with the training split's statistics. scikit-learn
-is imported here only, when a dataset is actually built.
+is imported here only, when a dataset is actually built -- and not for the default digits data
+with its usual split (``nnlite.data.splits``: the same arrays and indices, read and computed
+without importing scikit-learn).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnlite.data.splits import load_digits_arrays, train_test_split
 from nnlite.data.tabular import DataFileError as DatasetError  # one error type for both
 from nnlite.data.tabular import Table, read_csv, read_npz
 
@@ -79,6 +82,11 @@ def generator_function(name: str):
 def _raw(name: str, path, target, params: dict, seed: int, missing: str):
     """(Table, task or None): the features and target of dataset ``name``."""
     kind, task = DATASETS[name]
+    if name == "digits" and not params:  # the default run's data, read without scikit-learn
+        got = load_digits_arrays()
+        if got is not None:
+            x, y, features = got
+            return Table(x, y, features, "target", [str(i) for i in range(10)]), task
     if kind == "bundled":
         bunch = generator_function(name)(**params)
         names = [str(n) for n in getattr(bunch, "target_names", [])]
@@ -147,8 +155,6 @@ def load_dataset(name: str, *, path: str | None = None, target=None, task: str =
         >>> d.x_train.shape, d.n_outputs
         ((1257, 64), 10)
     """
-    from sklearn.model_selection import train_test_split
-
     if name not in DATASETS:
         raise DatasetError("name", f"unknown dataset '{name}'")
     table, known_task = _raw(name, path, target, dict(params or {}), seed, missing)

@@ -174,7 +174,7 @@ def test_corrupt_or_foreign_cache_is_timed_again_and_rewritten(fresh, monkeypatc
         path.write_bytes(content)
     fake, calls = _fake_times({("openblas", t): 1.0})
     monkeypatch.setattr(_blas, "_time_candidates", fake)
-    monkeypatch.setattr(_blas, "_candidates", lambda threads: [("openblas", threads),
+    monkeypatch.setattr(_blas, "_candidates", lambda threads, small=False: [("openblas", threads),
                                                                ("openblas", 1)])
     assert _blas.choose(64, 64, 64, np.float32, t) == ("openblas", t)
     assert len(calls) == 1
@@ -188,7 +188,7 @@ def test_cache_path_override(fresh, monkeypatch):
     monkeypatch.setenv("NNLITE_BLAS_CACHE", str(target))
     fake, _ = _fake_times({})
     monkeypatch.setattr(_blas, "_time_candidates", fake)
-    monkeypatch.setattr(_blas, "_candidates", lambda threads: [("openblas", threads),
+    monkeypatch.setattr(_blas, "_candidates", lambda threads, small=False: [("openblas", threads),
                                                                ("openblas", 1)])
     _blas.choose(8, 8, 8, np.float32, 2)
     assert json.loads(target.read_text())["choice"]
@@ -201,7 +201,7 @@ def test_unwritable_cache_dir_only_means_timing_again(fresh, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file where the dir should be
     fake, calls = _fake_times({})
     monkeypatch.setattr(_blas, "_time_candidates", fake)
-    monkeypatch.setattr(_blas, "_candidates", lambda threads: [("openblas", threads),
+    monkeypatch.setattr(_blas, "_candidates", lambda threads, small=False: [("openblas", threads),
                                                                ("openblas", 1)])
     assert _blas.choose(8, 8, 8, np.float32, 2)[0] == "openblas" and len(calls) == 1
 
@@ -212,7 +212,7 @@ def test_fewer_threads_choice_agrees_with_numpy_and_restores_the_count(fresh, mo
     monkeypatch.setattr(_blas, "_blas_threads", 2)
     fake, _ = _fake_times({("openblas", 2): 1.0, ("openblas", 1): 0.5})
     monkeypatch.setattr(_blas, "_time_candidates", fake)
-    monkeypatch.setattr(_blas, "_candidates", lambda threads: [("openblas", threads),
+    monkeypatch.setattr(_blas, "_candidates", lambda threads, small=False: [("openblas", threads),
                                                                ("openblas", 1)])
     set_threads, get_threads = _blas._openblas()
     before = get_threads()
@@ -260,3 +260,97 @@ def test_real_autotune_gives_a_valid_choice_and_correct_products(fresh):
             _close(_blas.matmul(a, b, out), a, b)
     for lib, nt in _blas.choices().values():
         assert lib in ("openblas", "mkl") and nt >= 1
+
+
+def test_paired_figures_follow_the_typical_round_not_the_luckiest():
+    d, alt = ("openblas", 2), ("openblas", 1)
+    # alt is 20 % faster in every quiet round; one loaded round slows both 10x
+    seen = {d: [1.0, 1.0, 10.0, 1.0, 1.0], alt: [0.8, 0.8, 8.0, 0.8, 0.8]}
+    fig = _blas.paired(seen, d)
+    assert fig[d] == 1.0 and abs(fig[alt] - 0.8) < 1e-12
+    assert _blas.pick(fig, d) == alt
+    # best-of would crown alt from a single lucky round; paired ratios do not
+    lucky = {d: [1.0, 1.0, 1.0, 1.0, 1.0], alt: [1.1, 1.1, 0.3, 1.1, 1.1]}
+    assert min(lucky[alt]) < min(lucky[d])  # the trap best-of falls into
+    assert _blas.pick(_blas.paired(lucky, d), d) == d
+
+
+def test_small_classes_run_on_one_thread_untimed(fresh, monkeypatch):
+    """Under SMALL_FLOPS the product runs on one thread whatever the count in force, with no
+    timing when there is nothing else to choose from (no MKL)."""
+    if _blas._openblas() is None:
+        pytest.skip("numpy's OpenBLAS thread control was not found")
+    monkeypatch.setattr(_blas, "_find_mkl", lambda: None)
+    monkeypatch.setattr(_blas, "_time_candidates", lambda *a: pytest.fail("timed a small class"))
+    assert _blas.is_small(64, 128, 128) and _blas.is_small(16, 784, 512)
+    assert not _blas.is_small(256, 784, 512)
+    assert _blas.choose(64, 128, 128, np.float32, 2, "nt") == ("openblas", 1)
+    assert _blas.choose(16, 784, 512, np.float32, 2, "nt") == ("openblas", 1)
+    assert _blas.choose(64, 128, 128, np.float32, 1, "nt") == ("openblas", 1)
+    # a large class is still timed (at the count in force and on one thread)
+    fake, calls = _fake_times({("openblas", 2): 1.0, ("openblas", 1): 2.0})
+    monkeypatch.setattr(_blas, "_time_candidates", fake)
+    assert _blas.choose(256, 784, 512, np.float32, 2, "nt") == ("openblas", 2)
+    assert calls == [(256, 1024, 512, "nt")]
+
+
+def test_small_class_with_mkl_times_only_one_thread_candidates(fresh, monkeypatch):
+    _need_mkl()
+    if _blas._openblas() is None:
+        pytest.skip("numpy's OpenBLAS thread control was not found")
+    asked = []
+
+    def fake(cands, *a):
+        asked.append(list(cands))
+        return {c: 1.0 for c in cands}
+
+    monkeypatch.setattr(_blas, "_time_candidates", fake)
+    assert _blas.choose(64, 128, 128, np.float32, 2, "nt") == ("openblas", 1)
+    assert asked == [[("openblas", 1), ("mkl", 1)]]
+
+
+def test_two_threads_in_force_run_a_small_step_on_one_and_bit_identically(fresh, monkeypatch):
+    """Untampered autotune, two threads in force: every GEMM of a small MLP's training step
+    runs on one OpenBLAS thread (the worker is never woken), the count in force is restored
+    after each, and the run is bit-identical to the same run at one thread."""
+    if _blas._openblas() is None:
+        pytest.skip("numpy's OpenBLAS thread control was not found")
+    import nnlite
+    from nnlite import nn, optim
+    from nnlite.nn import functional as F
+
+    get_threads = _blas._openblas()[1]
+    seen = []
+    real = np.matmul
+
+    def spy(*a, **k):
+        if a[0].ndim == 2 and a[1].ndim == 2:
+            seen.append(get_threads())
+        return real(*a, **k)
+
+    def run(threads):
+        nnlite.set_num_threads(threads)
+        nnlite.manual_seed(0)
+        model = nn.MLP(64, (128, 128), 10, norm="batchnorm", activation="relu")
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        rng = np.random.default_rng(0)
+        for _ in range(3):
+            x = nnlite.from_numpy(rng.standard_normal((64, 64), dtype=np.float32))
+            y = nnlite.from_numpy(rng.integers(0, 10, 64))
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        return [p.detach().numpy().tobytes() for p in model.parameters()]
+
+    before = nnlite.get_num_threads()
+    try:
+        one = run(1)
+        monkeypatch.setattr(_blas.np, "matmul", spy)
+        two = run(2)
+        monkeypatch.setattr(_blas.np, "matmul", real)
+        assert get_threads() == 2
+    finally:
+        monkeypatch.setattr(_blas.np, "matmul", real)
+        nnlite.set_num_threads(before)
+    assert seen and set(seen) == {1}
+    assert one == two

@@ -58,7 +58,7 @@ def test_captured_equals_eager_with_fewer_threads_per_shape(auto):
     if _blas._openblas() is None:
         pytest.skip("numpy's OpenBLAS thread control was not found")
     auto.setattr(_blas, "_blas_threads", 2)
-    auto.setattr(_blas, "_candidates", lambda t: [("openblas", t), ("openblas", 1)])
+    auto.setattr(_blas, "_candidates", lambda t, small=False: [("openblas", t), ("openblas", 1)])
     auto.setattr(_blas, "_time_candidates",
                  lambda cands, *a: {c: (0.5 if c[1] == 1 else 1.0) for c in cands})
     set_threads, get_threads = _blas._openblas()

@@ -16,6 +16,8 @@ replicas stay bit-identical step after step.
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 import weakref
 
 import numpy as np
@@ -31,21 +33,61 @@ _DEFAULT_BUCKET_CAP_MB = 25
 
 
 class _Bucket:
-    __slots__ = ("params", "offsets", "buf", "pending", "ready", "req", "index")
+    """A run of gradients (one dtype) reduced by one allreduce of one contiguous buffer."""
+
+    __slots__ = ("index", "params", "buf", "views", "pending", "req")
 
     def __init__(self, index, params, dtype):
         self.index = index
         self.params = params
         sizes = [p._data.size for p in params]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
-        self.buf = np.zeros(self.offsets[-1], dtype)
-        self.ready = [False] * len(params)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
+        self.buf = np.zeros(offsets[-1], dtype)
+        # each gradient's place in the buffer, made once: `.grad is view` then tells a gradient
+        # that already lives in its bucket (gradient_as_bucket_view) from one to copy in
+        self.views = [self.buf[offsets[i]:offsets[i + 1]].reshape(p._data.shape)
+                      for i, p in enumerate(params)]
         self.pending = len(params)
         self.req = None
 
-    def view(self, i):
-        p = self.params[i]
-        return self.buf[self.offsets[i]:self.offsets[i + 1]].reshape(p._data.shape)
+
+class _StepTimes:
+    """Where one synced step's DDP time went, for bench/bench_ddp.py: ``time.perf_counter``
+    stamps (seconds; comparable across the processes of one machine) of the forward's buffer
+    broadcast, the last allreduce start and the end-of-backward callback; summed seconds inside
+    the gradient hooks (``copy``: copying gradients into buckets); and, at the callback's
+    stamps, how long this thread has sat runnable but off the CPU so far (Linux
+    ``/proc/thread-self/schedstat``; 0 elsewhere), the share of a wait that other processes'
+    load, not communication, took."""
+
+    __slots__ = ("bcast_start", "bcast_end", "hooks", "copy", "last_launch", "arrive",
+                 "waited", "end", "rq_start", "rq_arrive", "rq_waited", "rq_end")
+    _schedstat = None  # the open schedstat file descriptor, or -1 where there is none
+
+    def __init__(self):
+        self.bcast_start = self.bcast_end = self.last_launch = 0.0
+        self.arrive = self.waited = self.end = 0.0
+        self.hooks = self.copy = 0.0
+        self.rq_start = self.rq_arrive = self.rq_waited = self.rq_end = 0.0
+
+    @classmethod
+    def runqueue_seconds(cls) -> float:
+        fd = cls._schedstat
+        if fd is None:
+            try:
+                fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            except OSError:
+                fd = -1
+            _StepTimes._schedstat = fd
+        if fd < 0:
+            return 0.0
+        try:
+            return int(os.pread(fd, 64, 0).split()[1]) * 1e-9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 def _assign_buckets(params, cap_bytes: float, first_cap_bytes: float):
@@ -130,11 +172,15 @@ class DistributedDataParallel(Module):
         self._world = group.size
         self._names = {id(p): n for n, p in named}
         self._params = [p for _, p in named]
+        self._params_index = {id(p): i for i, p in enumerate(self._params)}
         self._overlap = True  # False: every bucket is reduced at the end of backward
         self._build_buckets(self.bucket_bytes_cap, _DEFAULT_FIRST_BUCKET_BYTES)
         if init_sync and self._world > 1:
             tensors = list(module.parameters()) + [b for b in module.buffers()]
             _broadcast_coalesced(tensors, "DistributedDataParallel construction (parameters)")
+        # a list to record where each synced step's DDP time goes (bench/bench_ddp.py), or None
+        self._timeline: list | None = None
+        self._times: _StepTimes | None = None
         # the state of the backward in progress
         self._sync_pending = False
         self._callback_queued = False
@@ -155,7 +201,11 @@ class DistributedDataParallel(Module):
             for j, p in enumerate(b.params):
                 where[id(p)] = (b, j)
         self._where = [where[id(p)] for p in self._params]
-        self._next_bucket = 0
+        self._views = [b.views[j] for b, j in self._where]
+        self._ready = [False] * len(self._params)
+        self._none_ready = [False] * len(self._params)
+        self._next_bucket = 0  # buckets before it have their allreduce started
+        self._next_done = 0  # buckets before it have their allreduce completed
 
     @property
     def _bucket_sizes(self) -> list[int]:
@@ -170,20 +220,31 @@ class DistributedDataParallel(Module):
         """DDP's work before each forward: broadcast rank 0's buffers (when the previous
         forward was a synced training one, as torch) and arm the gradient hooks."""
         grad_sync = _GradState.enabled and self.require_backward_grad_sync
+        times = None
+        if grad_sync and self._timeline is not None:
+            times = self._times = _StepTimes()
+            self._timeline.append(times)
+            times.rq_start = times.runqueue_seconds()
+            times.bcast_start = time.perf_counter()
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs = list(self.module.buffers())
             if bufs:
                 _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
+        if times is not None:
+            times.bcast_end = time.perf_counter()
         if grad_sync:
             self._prepare_for_backward()
+        else:
+            self._times = None
         self.require_forward_param_sync = grad_sync
 
     def _prepare_for_backward(self) -> None:
         for b in self._buckets:
-            b.ready = [False] * len(b.params)
             b.pending = len(b.params)
             b.req = None
+        self._ready[:] = self._none_ready
         self._next_bucket = 0
+        self._next_done = 0
         self._sync_pending = True
         self._callback_queued = False
 
@@ -200,51 +261,76 @@ class DistributedDataParallel(Module):
 
     # ---- backward: hooks and the end-of-backward callback ----------------------------------
     def _grad_ready(self, index: int) -> None:
+        """A parameter's gradient is accumulated: copy it into its bucket; start the bucket's
+        allreduce when it is full (buckets start in order, as on every rank)."""
         if not self._sync_pending:
             return
+        times = self._times
+        if times is not None:
+            t0 = time.perf_counter()
         if not self._callback_queued:
             self._callback_queued = True
             queue_callback(self._finish_backward)
-        b, j = self._where[index]
-        if b.ready[j]:
+        if self._ready[index]:
             return
+        self._ready[index] = True
         p = self._params[index]
-        view = b.view(j)
+        view = self._views[index]
         g = p.grad
         if g._data is not view:
             view[...] = g._data
             if self.gradient_as_bucket_view:
                 p.grad = Tensor._wrap(view)
-        b.ready[j] = True
+        if times is not None:
+            times.copy += time.perf_counter() - t0
+        b = self._where[index][0]
         b.pending -= 1
         if b.pending == 0 and self._overlap:
             self._launch_ready()
+        elif self._next_done < self._next_bucket:
+            self._progress()
+        if times is not None:
+            times.hooks += time.perf_counter() - t0
 
     def _launch_ready(self) -> None:
         bs = self._buckets
         while self._next_bucket < len(bs) and bs[self._next_bucket].pending == 0:
             self._launch(bs[self._next_bucket])
             self._next_bucket += 1
-        # drive MPI's progress on what is in flight (it advances only inside MPI calls)
-        for b in bs[: self._next_bucket]:
-            if b.req is not None and b.req.Test():
-                pass
+        self._progress()
+
+    def _progress(self) -> None:
+        """Drive MPI's progress on the allreduces in flight (MPI advances them only inside
+        MPI calls; a collective needs several such steps on every rank to complete)."""
+        bs = self._buckets
+        while self._next_done < self._next_bucket:
+            req = bs[self._next_done].req
+            if req is not None and not req.Test():
+                return
+            self._next_done += 1
 
     def _launch(self, b: _Bucket) -> None:
-        group = pg._require()
-        if group.size == 1:
+        if self._world == 1:
             return
+        group = pg._require()
         group.calls += 1
         b.req = group.comm.Iallreduce(group.mpi.IN_PLACE, b.buf, op=group.mpi.SUM)
+        if self._times is not None:
+            self._times.last_launch = time.perf_counter()
 
     def _finish_backward(self) -> None:
+        times = self._times
+        if times is not None:
+            times.rq_arrive = times.runqueue_seconds()
+            times.arrive = time.perf_counter()
         self._sync_pending = False
         self._callback_queued = False
-        missing = [(b, j) for b in self._buckets for j in range(len(b.params)) if not b.ready[j]]
+        ready = self._ready
         used = None
-        if missing:
+        if not all(ready):
+            missing = [i for i, r in enumerate(ready) if not r]
             if not self.find_unused_parameters:
-                names = ", ".join(self._names[id(b.params[j])] for b, j in missing[:8])
+                names = ", ".join(self._names[id(self._params[i])] for i in missing[:8])
                 raise RuntimeError(
                     "DistributedDataParallel: parameters that require grad got no gradient in "
                     f"this backward ({names}): they were not used in producing the loss. Pass "
@@ -253,18 +339,17 @@ class DistributedDataParallel(Module):
                     "than leave the others waiting."
                 )
             used = np.ones(len(self._params), np.uint8)
-            index = {id(p): i for i, p in enumerate(self._params)}
-            for b, j in missing:
-                b.view(j)[...] = 0
-                b.ready[j] = True
-                used[index[id(b.params[j])]] = 0
+            for i in missing:
+                self._views[i][...] = 0
+                ready[i] = True
+                used[i] = 0
             for b in self._buckets:
                 b.pending = 0
         for b in self._buckets[self._next_bucket:]:
             self._launch(b)
         self._next_bucket = len(self._buckets)
-        group = pg._require()
-        if used is not None and group.size > 1:
+        if used is not None and self._world > 1:
+            group = pg._require()
             group.calls += 1
             pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, used, op=group.mpi.MAX),
                     "DistributedDataParallel unused-parameter map")
@@ -272,24 +357,39 @@ class DistributedDataParallel(Module):
             if b.req is not None:
                 pg.wait(b.req, f"DistributedDataParallel gradient allreduce (bucket {b.index})")
                 b.req = None
-            if self._world > 1:
-                np.divide(b.buf, self._world, out=b.buf)
+        if times is not None:
+            times.waited = time.perf_counter()
+            times.rq_waited = times.runqueue_seconds()
         with no_grad():
-            for i, p in enumerate(self._params):
-                if used is not None and not used[i]:
-                    continue  # unused on every rank: .grad stays as it was
-                b, j = self._where[i]
-                view = b.view(j)
-                g = p.grad
-                if g is not None and g._data is view:
-                    g._vc[0] += 1
-                elif self.gradient_as_bucket_view:
-                    p.grad = Tensor._wrap(view)
-                elif g is None or g._data.shape != view.shape:
-                    p.grad = Tensor._wrap(view.copy())
+            for b in self._buckets:
+                self._write_back(b, used)
+        if times is not None:
+            times.end = time.perf_counter()
+            times.rq_end = times.runqueue_seconds()
+
+    def _write_back(self, b: _Bucket, used) -> None:
+        """``.grad`` = the bucket's sums / world size: divided in place where ``.grad`` is the
+        bucket's view, else divided straight into ``.grad`` (one pass, the same quotient)."""
+        world = self._world
+        for j, p in enumerate(b.params):
+            if used is not None and not used[self._params_index[id(p)]]:
+                continue  # unused on every rank: .grad stays as it was
+            view = b.views[j]
+            g = p.grad
+            if g is not None and g._data is view:
+                if world > 1:
+                    np.divide(view, world, out=view)
+                g._vc[0] += 1
+            elif self.gradient_as_bucket_view or g is None or g._data.shape != view.shape:
+                if world > 1:
+                    np.divide(view, world, out=view)
+                p.grad = Tensor._wrap(view if self.gradient_as_bucket_view else view.copy())
+            else:
+                if world > 1:
+                    np.divide(view, world, out=g._data)
                 else:
                     g._data[...] = view
-                    g._vc[0] += 1
+                g._vc[0] += 1
 
     # ---- torch API odds and ends -------------------------------------------------------------
     def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
