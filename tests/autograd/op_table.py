@@ -317,6 +317,8 @@ CALLS = {
     **{n: call(n, [(3, 4), (3, 4)], domain="int", grad=False) for n in (
         "bitwise_and", "bitwise_or", "bitwise_xor")},
     "bitwise_not": call("bitwise_not", [(3, 4)], domain="int", grad=False),
+    "gcd": call("gcd", [(3, 4), (4,)], domain="int", grad=False),
+    "lcm": call("lcm", [(3, 4), (3, 4)], domain="int", grad=False),
     "is_nonzero": call("is_nonzero", [(1,)], grad=False),
     "result_type": call("result_type", [(3,)], 2.5, grad=False),
     "can_cast": call("can_cast", [], Lazy(lambda T: T.float64), Lazy(lambda T: T.int32),
