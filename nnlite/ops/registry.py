@@ -743,6 +743,8 @@ TORCH_INPLACE = (
     "erfc_",
     "exp2_",
     "exp_",
+    "gcd_",
+    "lcm_",
     "expm1_",
     "fill_",
     "fix_",
