@@ -192,7 +192,7 @@ def are_deterministic_algorithms_enabled() -> _b.bool:
 
 _SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization", "cuda",
                "testing", "backends", "accelerator", "distributions", "functional", "compat",
-               "onnx", "mps", "xpu", "amp", "distributed", "compile")
+               "onnx", "mps", "xpu", "amp", "distributed", "compile", "func")
 
 
 def __getattr__(name):
@@ -208,6 +208,8 @@ def __getattr__(name):
             raise AttributeError(f"module 'nnlite' has no attribute '{name}'") from None
         globals()[name] = mod
         return mod
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        return importlib.import_module("nnlite.func").vmap
     if name == "autocast":
         from nnlite.amp import autocast
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import nnlite
 from nnlite.distributions.bernoulli import Bernoulli
 from nnlite.distributions.categorical import Categorical, OneHotCategorical
+from nnlite.distributions.exponential import Exponential
+from nnlite.distributions.gumbel import _EULER, Gumbel
+from nnlite.distributions.half_normal import HalfNormal, LogNormal
+from nnlite.distributions.laplace import Laplace
 from nnlite.distributions.normal import Normal
 from nnlite.distributions.uniform import Uniform
 from nnlite.nn import functional as F
@@ -67,3 +71,38 @@ def _kl_uniform_uniform(p, q):
     result = ((q.high - q.low) / (p.high - p.low)).log()
     outside = (q.low > p.low) | (q.high < p.high)
     return nnlite.where(outside, nnlite.full_like(result, float("inf")), result)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    rate_ratio = q.rate / p.rate
+    return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    t1 = -scale_ratio.log()
+    t2 = loc_abs_diff / q.scale
+    t3 = scale_ratio * nnlite.exp(-loc_abs_diff / p.scale)
+    return t1 + t2 + t3 - 1
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ct1 = p.scale / q.scale
+    ct2 = q.loc / q.scale
+    ct3 = p.loc / q.scale
+    t1 = -ct1.log() - ct2 + ct3
+    t2 = ct1 * _EULER
+    t3 = nnlite.exp(ct2 + (1 + ct1).lgamma() - ct3)
+    return t1 + t2 + t3 - (1 + _EULER)
+
+
+@register_kl(HalfNormal, HalfNormal)
+@register_kl(LogNormal, LogNormal)
+def _kl_of_base_normals(p, q):
+    # the same bijection on both sides: KL is that of the base Normals (torch's rule for
+    # transformed distributions)
+    return _kl_normal_normal(p.base_dist, q.base_dist)

@@ -24,12 +24,14 @@ from nnlite.ops.nn import activations as _A
 from nnlite.ops.nn import conv as _C
 from nnlite.ops.nn import dropout as _D
 from nnlite.ops.nn import embedding as _Emb
+from nnlite.ops.nn import embedding_bag as _EmbBag
 from nnlite.ops.nn import linear as _Lin
 from nnlite.ops.nn import losses as _L
 from nnlite.ops.nn import norms as _N
 from nnlite.ops.nn import pool as _P
 from nnlite.ops.nn.attention import scaled_dot_product_attention  # noqa: F401
 from nnlite.ops.nn.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
+from nnlite.ops.nn.gumbel_softmax import gumbel_softmax as _gumbel_softmax
 from nnlite.ops.nn.padding import pad  # noqa: F401
 from nnlite.ops.nn.pool import (  # noqa: F401
     adaptive_avg_pool1d,
@@ -239,6 +241,15 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """``x_i - log(sum_j exp(x_j))`` along ``dim``."""
     _softmax_dim_warn(dim)
     return _R.log_softmax(input, dim, dtype=dtype)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Gumbel-softmax samples over ``dim`` (one-hot with a straight-through gradient when
+    ``hard``); seeded as torch's. ``eps`` is deprecated and unused, as in torch."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    return _gumbel_softmax(logits, tau, hard, dim)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -522,6 +533,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     """Rows ``weight[input]``; the ``padding_idx`` row gets no gradient."""
     return _Emb.embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
                           sparse)
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx=None) -> Tensor:
+    """Sum/mean/max of bags of rows of ``weight``: a 2-D ``input`` holds one bag per row, a
+    1-D one is cut into bags at ``offsets`` (see :class:`nnlite.nn.EmbeddingBag`)."""
+    return _EmbBag.embedding_bag(input, weight, offsets, max_norm, norm_type,
+                                 scale_grad_by_freq, mode, sparse, per_sample_weights,
+                                 include_last_offset, padding_idx)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -20,11 +20,14 @@ from nnlite.ops import decompositions as Dc
 from nnlite.ops import elementwise as E
 from nnlite.ops import inplace as I
 from nnlite.ops import linalg as L
+from nnlite.ops import quantile as Q
 from nnlite.ops import methods as M
+from nnlite.ops import number_theory as NT
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
 from nnlite.ops import special as Sp
 from nnlite.ops import svd as SVD
+from nnlite.ops import tensor_info as TI
 from nnlite.ops.nn import activations as A
 
 
@@ -137,7 +140,7 @@ op("atleast_1d", S.atleast_1d)
 op("atleast_2d", S.atleast_2d)
 op("atleast_3d", S.atleast_3d)
 op("baddbmm", L.baddbmm, methods=("baddbmm",), inplace=("baddbmm_",))
-op("bernoulli", C.bernoulli)
+op("bernoulli", C.bernoulli, methods=("bernoulli",))
 op("bincount", R.bincount, methods=("bincount",))
 op("bitwise_and", E.bitwise_and, methods=("bitwise_and",))
 op("bitwise_not", E.bitwise_not, methods=("bitwise_not",))
@@ -283,6 +286,10 @@ op("max", R.max)
 op("maximum", E.maximum, methods=("maximum",), inplace=("maximum_",))
 op("mean", R.mean, methods=("mean",))
 op("median", R.median, methods=("median",))
+op("gcd", NT.gcd, methods=("gcd",), inplace=("gcd_",))
+op("lcm", NT.lcm, methods=("lcm",), inplace=("lcm_",))
+op("nanquantile", Q.nanquantile, methods=("nanquantile",), grad_fn="SqueezeBackward4")
+op("quantile", Q.quantile, methods=("quantile",), grad_fn="SqueezeBackward4")
 op("meshgrid", S.meshgrid)
 op("min", R.min)
 op("minimum", E.minimum, methods=("minimum",), inplace=("minimum_",))
@@ -290,7 +297,7 @@ op("mm", L.mm, methods=("mm",))
 op("movedim", S.movedim, aliases=("moveaxis",), methods=("movedim", "moveaxis"))
 op("msort", R.msort, methods=("msort",))
 op("mul", E.mul, aliases=("multiply",), methods=("__mul__", "mul", "multiply"))
-op("multinomial", C.multinomial, params={"probs": "input"})
+op("multinomial", C.multinomial, params={"probs": "input"}, methods=("multinomial",))
 op("mv", L.mv, params={"v": "vec"}, methods=("mv",))
 op("mvlgamma", Sp.mvlgamma, methods=("mvlgamma",))
 op("nan_to_num", E.nan_to_num, methods=("nan_to_num",), inplace=("nan_to_num_",))
@@ -612,7 +619,10 @@ method("sum_to_size", M._sum_to_size)
 method("svd", M._svd)
 op("svd", SVD.svd)
 
-PROPERTIES = {"T": M._T, "mT": M._mT, "H": M._T}
+method("is_same_size", TI.is_same_size)
+method("new", TI.new)
+
+PROPERTIES = {"T": M._T, "mT": M._mT, "H": M._T, "nbytes": TI.nbytes, "itemsize": TI.itemsize}
 
 # ---- nnlite.nn.functional ------------------------------------------------------------------
 functional(
@@ -663,9 +673,11 @@ functional(
     "dropout2d",
     "dropout3d",
     "embedding",
+    "embedding_bag",
     "gaussian_nll_loss",
     "glu",
     "group_norm",
+    "gumbel_softmax",
     "hardshrink",
     "hinge_embedding_loss",
     "huber_loss",
@@ -731,6 +743,8 @@ TORCH_INPLACE = (
     "erfc_",
     "exp2_",
     "exp_",
+    "gcd_",
+    "lcm_",
     "expm1_",
     "fill_",
     "fix_",

@@ -29,3 +29,10 @@ def check_fused_foreach(optimizer, fused, foreach, differentiable) -> None:
 def scalar(x) -> float:
     """A hyper-parameter as a Python float (a 1-element Tensor ``lr`` included)."""
     return float(x._data) if isinstance(x, Tensor) else float(x)
+
+
+def check_betas(betas) -> None:
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")

@@ -254,6 +254,7 @@ def _clone(x):
 _IDX = _T([[0, 1], [2, 3], [1, 0]])
 _MASK = _T([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 _CLS = _T([0, 4, 2])
+_BAG_IDX, _BAG_OFF = _T([1, 2, 4, 5, 4, 3, 2]), _T([0, 3, 3])
 _PM1 = _T([1.0, -1.0, 1.0])
 _PROBS = _T([[0.2, 0.7, 0.4, 0.9], [0.5, 0.1, 0.6, 0.3], [0.8, 0.35, 0.25, 0.65]])
 
@@ -316,6 +317,8 @@ CALLS = {
     **{n: call(n, [(3, 4), (3, 4)], domain="int", grad=False) for n in (
         "bitwise_and", "bitwise_or", "bitwise_xor")},
     "bitwise_not": call("bitwise_not", [(3, 4)], domain="int", grad=False),
+    "gcd": call("gcd", [(3, 4), (4,)], domain="int", grad=False),
+    "lcm": call("lcm", [(3, 4), (3, 4)], domain="int", grad=False),
     "is_nonzero": call("is_nonzero", [(1,)], grad=False),
     "result_type": call("result_type", [(3,)], 2.5, grad=False),
     "can_cast": call("can_cast", [], Lazy(lambda T: T.float64), Lazy(lambda T: T.int32),
@@ -335,6 +338,9 @@ CALLS = {
     "std_mean": call("std_mean", [(3, 4)], dim=1),
     "var_mean": call("var_mean", [(3, 4)], 0, correction=0),
     "histc": call("histc", [(3, 4)], bins=4, min=-1, max=1, grad=False),
+    "quantile": call("quantile", [(3, 4)], Lazy(lambda T: T.tensor([0.2, 0.7],
+                                                                    dtype=T.float64)), dim=1),
+    "nanquantile": call("nanquantile", [(3, 4)], 0.4, interpolation="midpoint"),
     "bincount": call("bincount", [(6,)], minlength=7, domain="int", grad=False),
     "unique": call("unique", [(8,)], sorted=True, return_counts=True, domain="int",
                    grad=False),
@@ -430,6 +436,11 @@ CALLS = {
     "F.cosine_similarity": Fcall("cosine_similarity", [(3, 4), (3, 4)]),
     "F.pairwise_distance": Fcall("pairwise_distance", [(3, 4), (3, 4)]),
     "F.embedding": Fcall("embedding", [(5, 3)], _T([[0, 4], [2, 0]]), IN),
+    "F.embedding_bag": Fcall("embedding_bag", [(6, 3)], _BAG_IDX, IN, _BAG_OFF),
+    "F.embedding_bag#sum_psw": Fcall("embedding_bag", [(6, 3), (7,)], _BAG_IDX, IN, _BAG_OFF,
+                                     None, 2, False, "sum", False, IN, padding_idx=2),
+    "F.embedding_bag#max": Fcall("embedding_bag", [(6, 3)], _T([[1, 2, 4], [5, 3, 0]]), IN,
+                                 mode="max"),
     "F.one_hot": Fcall("one_hot", [(4,)], 5, domain="int", grad=False),
     "F.pad": Fcall("pad", [(2, 3)], (1, 2), value=0.5),
     "F.pad#reflect": Fcall("pad", [(1, 2, 4)], (2, 1), mode="reflect"),
@@ -442,6 +453,8 @@ CALLS = {
     "F.dropout": Fcall("dropout", [(3, 4)], 0.5, False),
     "F.dropout#train": Fcall("dropout", [(3, 4)], 0.5),
     "F.dropout1d": Fcall("dropout1d", [(2, 3, 4)], 0.5),
+    "F.gumbel_softmax": Fcall("gumbel_softmax", [(3, 4)], tau=0.5),
+    "F.gumbel_softmax#hard": Fcall("gumbel_softmax", [(3, 4)], hard=True, dim=0),
     "F.dropout2d": Fcall("dropout2d", [(2, 3, 2, 2)], 0.5),
     "F.dropout3d": Fcall("dropout3d", [(1, 3, 2, 2, 1)], 0.5),
     # losses

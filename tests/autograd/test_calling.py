@@ -250,6 +250,10 @@ def test_in_place_functional_form_matches_torch(name):
         vc = x._version
         if name == "index_put_":
             y = getattr(T, name)(x, (T.tensor([0, 2]),), T.tensor(5.0, dtype=T.float64))
+        elif name in ("gcd_", "lcm_"):  # integer ops
+            x = T.tensor((a * 40).astype(np.int64))
+            vc = x._version
+            y = getattr(T, name)(x, T.tensor([[6], [4], [9]]))
         elif name == "addmv_":
             y = getattr(T, name)(T.tensor(a[0, :3]), T.tensor(a[:3, :]), T.tensor(a[1]))
             x = y

@@ -14,4 +14,4 @@ __all__ = [
            "vector_to_parameters",
 ]
 
-from nnlite.nn.utils import rnn  # noqa: E402,F401
+from nnlite.nn.utils import rnn, stateless  # noqa: E402,F401
