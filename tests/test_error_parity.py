@@ -96,3 +96,24 @@ def test_error_type_and_message_as_torch(case):
     assert ours[0] is not None, f"nnlite accepts {case}; torch raises {theirs}"
     assert issubclass(ours[0], theirs[0]) or ours[0].__name__ == theirs[0].__name__, (ours, theirs)
     assert ours[1] == theirs[1], case
+
+
+BOOL_CASES = [  # torch's dtype rules for bool tensors: a result of its dtype, or its error
+    "b // b", "b % b", "b ** b", "b // True", "b % True", "b // 2", "b.abs()", "b.sign()",
+    "b.sgn()", "T.div(b, b, rounding_mode='trunc')", "T.fmod(b, b)", "b.argmin()",
+    "b.argmax()", "b.clamp(0, 1)", "b.clamp(max=0)", "b.clamp_min(1)", "b.pow(2)",
+    "T.pow(2, b)", "b.floor()", "b.round()", "b.trunc()", "b.ceil()", "b.relu()", "b.sum()",
+    "b.cumsum(0)", "b.prod()", "b * 2.5", "b.sqrt()", "b.max()", "b.square()", "-b", "b - b",
+]
+
+
+@pytest.mark.parametrize("case", BOOL_CASES)
+def test_bool_tensor_rules_as_torch(case):
+    def run(T):
+        try:
+            r = eval(case, {"T": T, "b": T.tensor([True, False])})
+        except Exception as e:  # noqa: BLE001
+            return type(e).__name__, str(e)
+        return str(r.dtype), r.tolist()
+
+    assert run(nnlite) == run(torch)

@@ -359,6 +359,12 @@ class Function(metaclass=_FunctionMeta):
     def backward(ctx, *grads):
         raise NotImplementedError("You must implement the backward function for custom Function.")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """torch 2's split style: a Function that defines it has ``forward(*args)`` without
+        ``ctx``; ``setup_context(ctx, inputs, output)`` then saves what backward needs."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from nnlite._tensor import Tensor
@@ -371,7 +377,11 @@ class Function(metaclass=_FunctionMeta):
         prev = _GradState.enabled
         _GradState.enabled = False
         try:
-            out = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                out = cls.forward(ctx, *args, **kwargs)
+            else:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
         finally:
             _GradState.enabled = prev
         single = not isinstance(out, tuple)

@@ -26,6 +26,12 @@ _NOGRAD = Tensor._wrap(np.zeros(()))  # stands for a Python scalar operand: edge
 # ---- dtype handling for binary ops --------------------------------------------------------
 
 
+def _no_bool(arr: np.ndarray, kernel: str) -> None:
+    """torch has no bool kernel for some ops: its NotImplementedError, naming the kernel."""
+    if arr.dtype == np.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _operands(a, b):
     """Arrays for ``a op b`` with PyTorch's promotion; scalars stay Python scalars."""
     if isinstance(b, _SCALARS) and not isinstance(b, np.ndarray):
@@ -204,6 +210,8 @@ def div(a, b, rounding_mode=None):
         a, b = _as_tensor_first(a, b)
     ad, bd = _operands(a, b)
     if rounding_mode is not None:
+        if rounding_mode in ("floor", "trunc"):
+            _no_bool(ad, f"div_{rounding_mode}_cpu")
         if ad.dtype.kind in "biu" and np.any(np.asarray(bd) == 0):
             raise RuntimeError("ZeroDivisionError")  # torch's integer division by zero
         if rounding_mode == "floor":
@@ -297,6 +305,7 @@ def _modulo(a, b, fn, scalar_cls, tensor_cls):
     if not isinstance(a, Tensor):
         a, b = _as_tensor_first(a, b)
     ad, bd = _operands(a, b)
+    _no_bool(ad, "remainder_cpu" if fn is _remainder_np else "fmod_cpu")
     out = _W(np.asarray(fn(ad, bd)))
     if isinstance(b, Tensor):
         node = record(out, tensor_cls, (a, b), (a, b))
@@ -357,6 +366,7 @@ def pow(a, b):
         return rpow(b, a)
     ad, bd = _operands(a, b)
     if isinstance(b, Tensor):
+        _no_bool(ad, "pow")
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _W(np.power(ad, bd))
         node = record(out, PowBackward1, (a, b), (a, b))
@@ -522,12 +532,14 @@ class _ZeroGrad(Node):
         return (g * 0.0,)
 
 
-def _zero_grad_op(name, fwd):
+def _zero_grad_op(name, fwd, bool_kernel=None):
     cls = type(name, (_ZeroGrad,), {})
 
     def op(x):
         if not isinstance(x, Tensor):
             x = Tensor._wrap(_as_array(x))
+        if bool_kernel is not None:
+            _no_bool(x._data, bool_kernel)
         out = _W(np.asarray(fwd(x._data)))
         if out._data.dtype.kind == "f":
             record(out, cls, (x,))
@@ -539,6 +551,8 @@ def _zero_grad_op(name, fwd):
 
 def _sign_np(x):
     # torch.sign(NaN) is 0 (numpy's is NaN); abs's gradient g * sign(x) is then 0 there too
+    if x.dtype == np.bool_:  # numpy has no bool sign; torch's is the mask itself
+        return x.copy()
     s = np.sign(x)
     if s.dtype.kind == "f" and s.size and np.isnan(s).any():
         s = np.where(np.isnan(s), s.dtype.type(0), s)
@@ -546,14 +560,14 @@ def _sign_np(x):
 
 
 sign = _zero_grad_op("SignBackward0", _sign_np)
-floor = _zero_grad_op("FloorBackward0", np.floor)
-ceil = _zero_grad_op("CeilBackward0", np.ceil)
-trunc = _zero_grad_op("TruncBackward0", np.trunc)
+floor = _zero_grad_op("FloorBackward0", np.floor, "floor_vml_cpu")
+ceil = _zero_grad_op("CeilBackward0", np.ceil, "ceil_vml_cpu")
+trunc = _zero_grad_op("TruncBackward0", np.trunc, "trunc_vml_cpu")
 frac = _unary("FracBackward0", lambda x: x - np.trunc(x), lambda g, x, y: g)
 
 
 def round(x, decimals=0):  # noqa: A001
-    return _zero_grad_op("RoundBackward0", lambda a: np.round(a, decimals))(x)
+    return _zero_grad_op("RoundBackward0", lambda a: np.round(a, decimals), "round_vml_cpu")(x)
 
 
 class NegBackward0(Node):
@@ -579,6 +593,7 @@ class AbsBackward0(Node):
 
 
 def abs(x):  # noqa: A001
+    _no_bool(x._data, "abs_cpu")
     out = _W(np.abs(x._data))
     record(out, AbsBackward0, (x,), (x,))
     return out
@@ -611,6 +626,9 @@ def clamp(x, min=None, max=None):  # noqa: A002
     xd = x._data
     if xd.dtype.kind in "iub" and (isinstance(min, builtins.float) or isinstance(max, builtins.float)):
         xd = xd.astype(D._default_float.np)
+    elif xd.dtype == np.bool_ and any(isinstance(v, builtins.int) and not isinstance(v, builtins.bool)
+                                      for v in (min, max)):
+        xd = xd.astype(np.int64)  # torch's promotion: a bool tensor clamped to an int is int64
     out = _W(np.clip(xd, min, max).astype(xd.dtype, copy=False))
     node = record(out, ClampBackward1, (x,), (x,))
     if node is not None:

@@ -438,12 +438,16 @@ def argmax(x, dim=None, keepdim=False, *, axis=None):
     """Index of the (first) maximum, over all elements or along ``dim`` (int64)."""
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
+    if x._data.dtype == np.bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     return _arg_extreme(x, dim, keepdim, np.argmax)
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None):
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
+    if x._data.dtype == np.bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     return _arg_extreme(x, dim, keepdim, np.argmin)
 
 

@@ -124,3 +124,28 @@ def test_function_forward_runs_without_graph():
     a = torch.ones(1, requires_grad=True)
     y = Probe.apply(a)
     assert y.grad_fn.inner_requires_grad is False
+
+
+def test_setup_context_style_function_gradchecks():
+    """torch 2's split style: forward(*args) without ctx, setup_context saves."""
+    import nnlite as nl
+
+    class Cube(nl.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x ** 3
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            (x,) = inputs
+            ctx.save_for_backward(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * g
+
+    x = nl.randn(4, dtype=nl.float64, requires_grad=True)
+    assert nl.autograd.gradcheck(Cube.apply, (x,))
+    assert nl.autograd.gradgradcheck(Cube.apply, (x,))
+    assert type(Cube.apply(x).grad_fn).__name__ == "CubeBackward"

@@ -451,6 +451,8 @@ def relu(x: Tensor) -> Tensor:
     if xd.dtype.kind == "f" and xd.size:
         out = _W(_kernels("elementwise").relu_forward(xd))
     else:
+        if xd.dtype == np.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
         out = _W(np.maximum(xd, xd.dtype.type(0)))
     if _GradState.enabled and x._requires_grad:
         record(out, ReluBackward0, (x,), (out,))
