@@ -9,24 +9,37 @@ SGD with momentum), the same global batch on every rank count (each rank gets ba
 For each rank count the script starts ``mpiexec -n N`` on itself (BLAS threads = cores / N,
 as ``nnlite-run`` does) and measures, per training step (median and min-max over rounds):
 
-* ``plain``     the model without DDP (1 rank only): the baseline;
+* ``plain``     the model without DDP (1 rank): the baseline;
+* ``local``     (N > 1 ranks) the model without DDP on each rank's shard, no communication:
+                what a DDP step costs without DDP's work;
 * ``bucketed``  DDP with the default 25 MiB buckets (first one 1 MiB), each allreduced as soon
                 as its gradients are ready during backward;
 * ``flat``      DDP with one bucket reduced at the end of backward;
-* ``allreduce`` one allreduce of all the gradients alone (what communication costs per step),
-                and its share of the bucketed step (the issue's bound: <= 15 % for mid);
+* ``bucketed, mpi``  (N > 1) ``bucketed`` with MPI's allreduce instead of the shared-memory
+                buckets DDP uses when all ranks are on one machine;
+* ``mpi allreduce`` / ``nnlite allreduce`` / ``shared allreduce``  the bucketed step's buckets
+                allreduced alone, back to back (MPI's blocking call; nnlite's all_reduce with its
+                deadline-guarded wait; DDP's shared-memory reduction): what the communication
+                itself costs;
 * ``torch plain`` / ``torch ddp``  the same model and batches in PyTorch (1 rank without DDP,
                 N ranks with gloo DDP), when torch is installed (``--no-torch`` skips it).
 
-Each round's time is its slowest rank's (the ranks start a round together); the table gives
-the median round and the range.
+The modes take turns within each round (paired under the same load); each round's time is its
+slowest rank's (the ranks start each turn together); the table gives the median round and the
+range. For N > 1 it then breaks a bucketed step's DDP time down (:func:`breakdown`): buffer
+broadcast, gradient hooks and copies, the end-of-backward wait split into waiting for a rank
+still computing and the transfer not hidden behind backward, the write-back; "DDP's own cost"
+(all of it but the waits for other ranks) is the issue's allreduce share of a step (bound:
+15 % for mid on 2 ranks). It also says how long the ranks sat runnable but off the CPU (other
+processes' load); on a loaded machine re-run it quiet.
 
 Usage:
     python bench/bench_ddp.py [--quick] [--workloads mid,large] [--ranks 1,2] [--json PATH]
                               [--no-torch]
 
 On 2 cores expect little speed-up (2 ranks share the cores BLAS used); the point is the
-overhead. The machine is shared and noisy: compare ratios from one run only.
+overhead. On a shared, noisy machine compare ratios from one run only, with many rounds
+(``--rounds 30``).
 """
 
 from __future__ import annotations
@@ -71,28 +84,93 @@ def _free_port() -> int:
 
 
 # ---- the worker (one rank) -------------------------------------------------------------------
-def _rounds(args, dist, step, barrier=None) -> list[float]:
-    """Seconds per step in each round, as slow as the slowest rank: the ranks start each round
-    together and every rank's per-round times are gathered; a round counts its slowest rank."""
+def _rounds(args, dist, steps: dict, barrier=None) -> dict:
+    """Seconds per step in each round for each of ``steps`` (name -> step(i)), as slow as the
+    slowest rank. The modes take turns within every round (a paired comparison: a burst of load
+    from other processes hits them alike); the ranks start each mode's turn together, every
+    rank's times are gathered, and a round counts its slowest rank."""
     barrier = barrier or dist.barrier
-    for i in range(args.warmup):
-        step(i)
-    mine = []
-    for _ in range(args.rounds):
-        barrier()
-        t0 = time.perf_counter()
-        for i in range(args.steps):
+    for step in steps.values():
+        for i in range(args.warmup):
             step(i)
-        mine.append((time.perf_counter() - t0) / args.steps)
+    mine = {name: [] for name in steps}
+    for _ in range(args.rounds):
+        for name, step in steps.items():
+            barrier()
+            t0 = time.perf_counter()
+            for i in range(args.steps):
+                step(i)
+            mine[name].append((time.perf_counter() - t0) / args.steps)
     box = [None] * dist.get_world_size()
     dist.all_gather_object(box, mine)
-    return [max(r) for r in zip(*box)]
+    return {name: [max(r) for r in zip(*(b[name] for b in box))] for name in steps}
 
 
-def _row(name, world, mode, times, n):
+def _row(name, world, mode, times, n, **extra):
     return {"workload": name, "ranks": world, "mode": mode,
             "step_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times),
-            "max_ms": 1e3 * max(times), "n_params": n}
+            "max_ms": 1e3 * max(times), "n_params": n, **extra}
+
+
+# the parts of a DDP step, in the order they are printed
+PARTS = ("broadcast", "broadcast_wait", "hooks", "copy_in", "hook_mpi", "final_wait", "peer_wait",
+         "transfer", "descheduled", "write_back", "ddp_total", "ddp_own", "runqueue_share")
+
+
+def breakdown(timelines: list[list[dict]]) -> dict:
+    """Where DDP's time went in a step (seconds): each part averaged over the ranks, then the
+    median over steps (per rank, a wait is often 0 on the rank that arrived last).
+
+    ``timelines[r][s]`` is rank r's record of synced step s (``_StepTimes.as_dict()``:
+    perf_counter stamps, comparable across processes on one machine, and summed seconds).
+    Per rank and step:
+
+    * ``broadcast``: the forward's buffer broadcast; ``broadcast_wait`` the part of it spent
+      before the last rank reached it (the others were still busy: waiting, not communicating);
+    * ``hooks``: time inside the gradient hooks (``copy_in``: copying gradients into buckets;
+      ``hook_mpi``: starting allreduces and driving MPI's progress; the rest is Python);
+    * ``final_wait``: the end-of-backward wait for the allreduces; ``peer_wait`` the part of it
+      before the last rank had started its last bucket's allreduce (nothing to transfer yet: the
+      other rank was still computing); ``transfer`` the rest, the communication not hidden
+      behind backward; ``descheduled`` the part of ``transfer`` during which this rank or the
+      one it waited for sat runnable but off the CPU (other processes' load: an estimate, from
+      each rank's runqueue time within its own wait);
+    * ``write_back``: averaging (divide by the world size) into ``.grad``;
+    * ``ddp_total``: all of the above; ``ddp_own`` = ddp_total minus both waits: what DDP
+      itself costs this rank (the issue's "allreduce time");
+    * ``runqueue_share``: the fraction of the step (forward start to gradients written) this
+      rank sat runnable but off the CPU: 0 on a quiet machine; above ~0.05 the timings are
+      other processes' load as much as this program.
+    """
+    world = len(timelines)
+    steps = min(len(t) for t in timelines)
+    samples = {k: [] for k in PARTS}
+    for s in range(steps):
+        recs = [timelines[r][s] for r in range(world)]
+        step = {k: 0.0 for k in PARTS}
+        for r, me in enumerate(recs):
+            others = [o for q, o in enumerate(recs) if q != r] or [me]
+            bcast = me["bcast_end"] - me["bcast_start"]
+            bwait = min(bcast, max(0.0, max(o["bcast_start"] for o in others) - me["bcast_start"]))
+            final = me["waited"] - me["arrive"]
+            last = max(o["last_launch"] for o in others)  # its last bucket entered MPI
+            pwait = min(final, max(0.0, last - me["arrive"]))
+            off = me["rq_waited"] - me["rq_arrive"]
+            off += max(o["rq_waited"] - o["rq_arrive"] for o in others) if world > 1 else 0.0
+            span = me["end"] - me["bcast_start"]
+            total = bcast + me["hooks"] + (me["end"] - me["arrive"])
+            part = {"broadcast": bcast, "broadcast_wait": bwait, "hooks": me["hooks"],
+                    "copy_in": me["copy"], "hook_mpi": me["mpi"], "final_wait": final,
+                    "peer_wait": pwait,
+                    "transfer": final - pwait, "descheduled": min(final - pwait, off),
+                    "write_back": me["end"] - me["waited"], "ddp_total": total,
+                    "ddp_own": total - bwait - pwait,
+                    "runqueue_share": (me["rq_end"] - me["rq_start"]) / span if span > 0 else 0}
+            for k, v in part.items():
+                step[k] += v / world
+        for k, v in step.items():
+            samples[k].append(v)
+    return {k: statistics.median(v) if v else 0.0 for k, v in samples.items()}
 
 
 def _torch_rows(args, name, rank, world, data, dist) -> list[dict]:
@@ -105,28 +183,27 @@ def _torch_rows(args, name, rank, world, data, dist) -> list[dict]:
         pt.distributed.init_process_group("gloo", rank=rank, world_size=world)
     xs = [pt.from_numpy(x) for x, _ in data]
     ys = [pt.from_numpy(y) for _, y in data]
-    rows = []  # 1 rank: torch without DDP (its DDP needs a process group); N ranks: gloo DDP
-    for mode in ["torch plain"] if world == 1 else ["torch ddp"]:
-        pt.manual_seed(0)
-        layers, d = [], fin
-        for h in hidden:
-            layers += [pt.nn.Linear(d, h), pt.nn.BatchNorm1d(h), pt.nn.ReLU()]
-            d = h
-        model = pt.nn.Sequential(*layers, pt.nn.Linear(d, classes))
-        net = model
-        if mode == "torch ddp":
-            net = pt.nn.parallel.DistributedDataParallel(model)
-        opt = pt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loss_fn = pt.nn.CrossEntropyLoss()
+    # 1 rank: torch without DDP (its DDP needs a process group); N ranks: gloo DDP
+    mode = "torch plain" if world == 1 else "torch ddp"
+    pt.manual_seed(0)
+    layers, d = [], fin
+    for h in hidden:
+        layers += [pt.nn.Linear(d, h), pt.nn.BatchNorm1d(h), pt.nn.ReLU()]
+        d = h
+    model = pt.nn.Sequential(*layers, pt.nn.Linear(d, classes))
+    net = model
+    if mode == "torch ddp":
+        net = pt.nn.parallel.DistributedDataParallel(model)
+    opt = pt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = pt.nn.CrossEntropyLoss()
 
-        def step(i):
-            opt.zero_grad()
-            loss_fn(net(xs[i % 4]), ys[i % 4]).backward()
-            opt.step()
+    def step(i):
+        opt.zero_grad()
+        loss_fn(net(xs[i % 4]), ys[i % 4]).backward()
+        opt.step()
 
-        times = _rounds(args, dist, step)
-        rows.append(_row(name, world, mode, times, sum(p.numel() for p in model.parameters())))
-    return rows
+    times = _rounds(args, dist, {mode: step})[mode]
+    return [_row(name, world, mode, times, sum(p.numel() for p in model.parameters()))]
 
 
 def worker(args) -> None:
@@ -137,10 +214,13 @@ def worker(args) -> None:
     import nnlite as torch
     import nnlite.distributed as dist
     from nnlite import nn
+    from nnlite.distributed import process_group as pg
     from nnlite.nn.parallel import DistributedDataParallel as DDP
 
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
+    group = pg._require()
+    one_node = group.local_size == world  # perf_counter stamps compare across ranks
     results = []
     for name in args.workloads.split(","):
         fin, hidden, classes, batch = WORKLOADS[name]
@@ -158,18 +238,7 @@ def worker(args) -> None:
                 d = h
             return nn.Sequential(*layers, nn.Linear(d, classes))
 
-        modes = ["plain"] if world == 1 else []
-        modes += ["bucketed", "flat"]
-        n = 0
-        for mode in modes:
-            model = build()
-            net = model
-            if mode != "plain":
-                net = DDP(model)
-                if mode == "flat":
-                    net._build_buckets(math.inf, math.inf)
-                    net._overlap = False
-            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        def make_step(net, opt):
             loss_fn = nn.CrossEntropyLoss()
 
             def step(i):
@@ -177,16 +246,120 @@ def worker(args) -> None:
                 loss_fn(net(xs[i % 4]), ys[i % 4]).backward()
                 opt.step()
 
-            n = sum(p.numel() for p in model.parameters())
-            results.append(_row(name, world, mode, _rounds(args, dist, step), n))
-        # the allreduce of all gradients at once, alone: what communication costs per step
-        buf = torch.zeros(n)
-        results.append(_row(name, world, "allreduce",
-                            _rounds(args, dist, lambda i: dist.all_reduce(buf)), n))
+            return step
+
+        # "plain" (1 rank) / "local" (N ranks): the model without DDP on this rank's shard, no
+        # communication at all -- what a DDP step costs without its DDP work
+        steps, nets = {}, {}
+        modes = ["plain" if world == 1 else "local", "bucketed", "flat"]
+        if world > 1:
+            modes.append("bucketed, mpi")
+        for mode in modes:
+            model = build()
+            net = model
+            if mode != "plain" and mode != "local":
+                # "bucketed, mpi": MPI's allreduce instead of the shared-memory buckets
+                os.environ["NNLITE_DDP_SHARED_MEMORY"] = "0" if "mpi" in mode else "1"
+                net = nets[mode] = DDP(model)
+                if mode == "flat":
+                    net._build_buckets(math.inf, math.inf)
+                    net._overlap = False
+            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            steps[mode] = make_step(net, opt)
+        n = sum(p.numel() for p in build().parameters())
+        # communication alone, the same buckets as a bucketed step, back to back: MPI's own
+        # blocking allreduce, and nnlite's all_reduce (its deadline-guarded wait)
+        bufs = [b.buf.copy() for b in nets["bucketed"]._buckets]
+        tbufs = [torch.tensor(b) for b in bufs]
+
+        def mpi_allreduce(i):
+            if group.mpi is not None:
+                for b in bufs:
+                    group.comm.Allreduce(group.mpi.IN_PLACE, b, op=group.mpi.SUM)
+
+        def nnlite_allreduce(i):
+            for t in tbufs:
+                dist.all_reduce(t)
+
+        def shared_allreduce(i, ddp=nets["bucketed"]):
+            # DDP's own shared-memory reduction of its buckets (between its steps: the
+            # buckets hold last step's sums, overwritten by the next step's gradients)
+            shared = ddp._shared
+            for b in ddp._buckets:
+                pg.wait(shared.start(b), "bench shared-memory allreduce")
+                shared.reduce(b)
+            pg.wait(shared.finish(), "bench shared-memory allreduce")
+            shared.synced()
+
+        steps["mpi allreduce"] = mpi_allreduce
+        steps["nnlite allreduce"] = nnlite_allreduce
+        if nets["bucketed"]._shared is not None:
+            steps["shared allreduce"] = shared_allreduce
+        timeline = nets["bucketed"]._timeline = []
+        times = _rounds(args, dist, steps)
+        del timeline[:args.warmup]
+        buckets = [int(b.buf.nbytes) for b in nets["bucketed"]._buckets]
+        rows = {mode: _row(name, world, mode, ts, n) for mode, ts in times.items()}
+        rows["bucketed"]["bucket_bytes"] = buckets
+        if world > 1:
+            box = [None] * world
+            dist.all_gather_object(box, [t.as_dict() for t in timeline])
+            if one_node:
+                rows["bucketed"]["breakdown"] = breakdown(box)  # seconds (and a fraction)
+        results += rows.values()
         if args.torch:
             results += _torch_rows(args, name, rank, world, data, dist)
     if rank == 0:
         print("RESULTS " + json.dumps(results), flush=True)
+
+
+def summary(workload: str, ranks: int, rows: dict) -> str:
+    """The per-workload report: where a bucketed DDP step's time goes (medians, ms and % of the
+    median bucketed step), communication alone, and the end-to-end check against ``local``."""
+    b = rows["bucketed"]
+    step = b["step_ms"]
+    sizes = ", ".join(f"{x / 2**20:.2f}" for x in b.get("bucket_bytes", []))
+    out = [f"{workload}, {ranks} ranks: bucketed step {step:.3f} ms; buckets (MiB): {sizes}"]
+
+    def pct(ms):
+        return f"{ms:8.3f} ms {100 * ms / step:5.1f} %"
+
+    d = b.get("breakdown")
+    if d:
+        share = d["runqueue_share"]
+        d = {k: 1e3 * v for k, v in d.items()}
+        out.append(f"  ranks sat runnable but off the CPU {100 * share:.0f} % of a step (median): "
+                   + ("quiet enough" if share < 0.05 else "LOADED by other processes: the "
+                      "times below are not this program's alone; re-run on a quiet machine"))
+        out += [
+            f"  DDP time in the step (mean over ranks, median step)  {pct(d['ddp_total'])}",
+            f"    forward buffer broadcast                        {pct(d['broadcast'])}"
+            f"   of which waiting for a slower rank {d['broadcast_wait']:.3f} ms",
+            f"    gradient hooks                                  {pct(d['hooks'])}"
+            f"   of which copies into buckets {d['copy_in']:.3f} ms, MPI calls "
+            f"{d['hook_mpi']:.3f} ms, Python {d['hooks'] - d['copy_in'] - d['hook_mpi']:.3f} ms",
+            f"    end-of-backward wait                            {pct(d['final_wait'])}",
+            f"      waiting for a slower rank (still computing)   {pct(d['peer_wait'])}",
+            f"      transfer not hidden behind backward           {pct(d['transfer'])}"
+            f"   of which a rank sat descheduled {d['descheduled']:.3f} ms",
+            f"    average into .grad (divide, copy out)           {pct(d['write_back'])}",
+            f"  DDP's own cost (all of it but waiting for others) {pct(d['ddp_own'])}"
+            "   <- the issue's allreduce share (bound 15 %)",
+        ]
+    for mode in ("mpi allreduce", "nnlite allreduce", "shared allreduce"):
+        if mode in rows:
+            out.append(f"  {mode + ' of the same buckets alone':<50}{pct(rows[mode]['step_ms'])}")
+    if "local" in rows:
+        extra = step - rows["local"]["step_ms"]
+        out.append(f"  bucketed - local (no DDP, same shard) step      {pct(extra)}")
+    if "flat" in rows:
+        out.append(f"  flat / bucketed step {rows['flat']['step_ms'] / step:.2f}x")
+    if "bucketed, mpi" in rows:
+        out.append(f"  bucketed with MPI's allreduce / bucketed (shared memory) step "
+                   f"{rows['bucketed, mpi']['step_ms'] / step:.2f}x")
+    if "torch ddp" in rows:
+        out.append(f"  nnlite bucketed / torch ddp step {step / rows['torch ddp']['step_ms']:.2f}x")
+    return "\n".join(out)
 
 
 # ---- the parent --------------------------------------------------------------------------------
@@ -199,12 +372,15 @@ def main() -> None:
     p.add_argument("--no-torch", dest="torch", action="store_false",
                    help="skip the same workloads in PyTorch (gloo DDP)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--rounds", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--rounds", type=int, default=None,
+                   help="timed rounds per mode (default 7; --quick 2)")
     p.add_argument("--steps", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--warmup", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.rounds is None:
-        args.rounds, args.steps, args.warmup = (2, 3, 2) if args.quick else (7, 10, 5)
+    rounds, steps, warmup = (2, 3, 2) if args.quick else (7, 10, 5)
+    args.rounds = rounds if args.rounds is None else args.rounds
+    args.steps = steps if args.steps is None else args.steps
+    args.warmup = warmup if args.warmup is None else args.warmup
     if args.worker:
         worker(args)
         return
@@ -236,7 +412,7 @@ def main() -> None:
             sys.exit(f"the {n}-rank job failed:\n{out.stdout}\n{out.stderr}")
         line = [x for x in out.stdout.splitlines() if x.startswith("RESULTS ")][-1]
         all_results += json.loads(line[len("RESULTS "):])
-    print(f"\n{'workload':<8} {'ranks':>5} {'mode':<10} {'ms/step':>9} {'(min-max)':>17} "
+    print(f"\n{'workload':<8} {'ranks':>5} {'mode':<16} {'ms/step':>9} {'(min-max)':>19} "
           f"{'vs 1-rank plain':>16}")
     base = {r["workload"]: r["step_ms"] for r in all_results
             if r["mode"] == "plain" and r["ranks"] == 1}
@@ -244,21 +420,15 @@ def main() -> None:
     all_results.sort(key=lambda r: (workloads.index(r["workload"]), r["ranks"]))
     for r in all_results:
         ratio = base.get(r["workload"])
-        rel = f"{r['step_ms'] / ratio:.2f}x" if ratio and r["mode"] != "allreduce" else ""
-        print(f"{r['workload']:<8} {r['ranks']:>5} {r['mode']:<11} {r['step_ms']:>9.3f} "
-              f"({r['min_ms']:7.3f}-{r['max_ms']:7.3f}) {rel:>16}")
-    print()
+        rel = f"{r['step_ms'] / ratio:.2f}x" if ratio and "allreduce" not in r["mode"] else ""
+        print(f"{r['workload']:<8} {r['ranks']:>5} {r['mode']:<16} {r['step_ms']:>9.3f} "
+              f"({r['min_ms']:8.3f}-{r['max_ms']:8.3f}) {rel:>16}")
     for w in workloads:
         for n in sorted({r["ranks"] for r in all_results if r["ranks"] > 1}):
-            d = {r["mode"]: r["step_ms"] for r in all_results
-                 if r["workload"] == w and r["ranks"] == n}
-            if "allreduce" in d and "bucketed" in d:
-                line = (f"{w}, {n} ranks: one allreduce of all gradients {d['allreduce']:.3f} ms"
-                        f" = {100 * d['allreduce'] / d['bucketed']:.1f} % of a bucketed step; "
-                        f"flat / bucketed {d['flat'] / d['bucketed']:.2f}x")
-                if "torch ddp" in d:
-                    line += f"; nnlite bucketed / torch ddp {d['bucketed'] / d['torch ddp']:.2f}x"
-                print(line)
+            rows = {r["mode"]: r for r in all_results if r["workload"] == w and r["ranks"] == n}
+            if "bucketed" in rows:
+                print()
+                print(summary(w, n, rows))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"cores": cores, "cpu": _cpu_model(), "results": all_results}, fh,

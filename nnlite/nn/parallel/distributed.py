@@ -5,8 +5,16 @@ Each rank holds a full replica and trains on its own shard of the batch. At cons
 on each parameter's gradient accumulation (``register_post_accumulate_grad_hook``) copies the
 gradient into its bucket; buckets are filled in reverse parameter order (roughly the order
 backward produces gradients) and each is allreduced (non-blocking) as soon as all its
-gradients are in, so communication overlaps the rest of backward. A callback queued on the
-engine waits for the allreduces at the end of backward and writes the averaged gradients back.
+gradients are in, so communication can overlap the rest of backward. MPI advances a
+collective only inside MPI calls, so every later hook polls the allreduces in flight; a
+callback queued on the engine waits for them at the end of backward and divides the sums
+straight into ``.grad``. When every rank is on one machine the buckets live in an MPI
+shared-memory window instead and the "allreduce" is two barriers around one summing pass
+(:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations and copies than MPI's;
+``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden depends
+on the model: a gradient produced last
+(usually the first layer's weight, often the largest) is reduced after backward whatever the
+buckets; bench/bench_ddp.py breaks a step's DDP time down.
 
 Gradients are summed over ranks and divided by the world size, elementwise: on 2 ranks the
 result is the same bits whatever the bucket layout; every replica gets identical gradients, so
@@ -16,6 +24,8 @@ replicas stay bit-identical step after step.
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 import weakref
 
 import numpy as np
@@ -25,27 +35,74 @@ from nnlite.autograd.engine import queue_callback
 from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.distributed import process_group as pg
 from nnlite.nn.module import Module
+from nnlite.nn.parallel import shared_memory
 
 _DEFAULT_FIRST_BUCKET_BYTES = 1024 * 1024  # torch.distributed._DEFAULT_FIRST_BUCKET_BYTES
 _DEFAULT_BUCKET_CAP_MB = 25
 
 
 class _Bucket:
-    __slots__ = ("params", "offsets", "buf", "pending", "ready", "req", "index")
+    """A run of gradients (one dtype) reduced by one allreduce of one contiguous buffer."""
+
+    __slots__ = ("index", "params", "buf", "offsets", "views", "pending", "req")
 
     def __init__(self, index, params, dtype):
         self.index = index
         self.params = params
         sizes = [p._data.size for p in params]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
-        self.buf = np.zeros(self.offsets[-1], dtype)
-        self.ready = [False] * len(params)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
+        self.buf = np.zeros(offsets[-1], dtype)
+        self.offsets = offsets
+        self.make_views()
         self.pending = len(params)
         self.req = None
 
-    def view(self, i):
-        p = self.params[i]
-        return self.buf[self.offsets[i]:self.offsets[i + 1]].reshape(p._data.shape)
+    def make_views(self) -> None:
+        # each gradient's place in the buffer, made once: `.grad is view` then tells a gradient
+        # that already lives in its bucket (gradient_as_bucket_view) from one to copy in
+        o = self.offsets
+        self.views = [self.buf[o[i]:o[i + 1]].reshape(p._data.shape)
+                      for i, p in enumerate(self.params)]
+
+
+class _StepTimes:
+    """Where one synced step's DDP time went, for bench/bench_ddp.py: ``time.perf_counter``
+    stamps (seconds; comparable across the processes of one machine) of the forward's buffer
+    broadcast, the last allreduce start and the end-of-backward callback; summed seconds inside
+    the gradient hooks (``copy``: copying gradients into buckets; ``mpi``: starting allreduces
+    and driving their progress; the rest is Python); and, at the callback's
+    stamps, how long this thread has sat runnable but off the CPU so far (Linux
+    ``/proc/thread-self/schedstat``; 0 elsewhere), the share of a wait that other processes'
+    load, not communication, took."""
+
+    __slots__ = ("bcast_start", "bcast_end", "hooks", "copy", "mpi", "last_launch", "arrive",
+                 "waited", "end", "rq_start", "rq_arrive", "rq_waited", "rq_end")
+    _schedstat = None  # the open schedstat file descriptor, or -1 where there is none
+
+    def __init__(self):
+        self.bcast_start = self.bcast_end = self.last_launch = 0.0
+        self.arrive = self.waited = self.end = 0.0
+        self.hooks = self.copy = self.mpi = 0.0
+        self.rq_start = self.rq_arrive = self.rq_waited = self.rq_end = 0.0
+
+    @classmethod
+    def runqueue_seconds(cls) -> float:
+        fd = cls._schedstat
+        if fd is None:
+            try:
+                fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            except OSError:
+                fd = -1
+            _StepTimes._schedstat = fd
+        if fd < 0:
+            return 0.0
+        try:
+            return int(os.pread(fd, 64, 0).split()[1]) * 1e-9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 def _assign_buckets(params, cap_bytes: float, first_cap_bytes: float):
@@ -130,11 +187,15 @@ class DistributedDataParallel(Module):
         self._world = group.size
         self._names = {id(p): n for n, p in named}
         self._params = [p for _, p in named]
+        self._params_index = {id(p): i for i, p in enumerate(self._params)}
         self._overlap = True  # False: every bucket is reduced at the end of backward
         self._build_buckets(self.bucket_bytes_cap, _DEFAULT_FIRST_BUCKET_BYTES)
         if init_sync and self._world > 1:
             tensors = list(module.parameters()) + [b for b in module.buffers()]
             _broadcast_coalesced(tensors, "DistributedDataParallel construction (parameters)")
+        # a list to record where each synced step's DDP time goes (bench/bench_ddp.py), or None
+        self._timeline: list | None = None
+        self._times: _StepTimes | None = None
         # the state of the backward in progress
         self._sync_pending = False
         self._callback_queued = False
@@ -150,12 +211,26 @@ class DistributedDataParallel(Module):
         groups = _assign_buckets(list(reversed(self._params)), cap_bytes,
                                  min(first_cap_bytes, cap_bytes))
         self._buckets = [_Bucket(i, lst, dt) for i, (lst, dt) in enumerate(groups)]
+        self._shared = None
+        group = pg._require()
+        if shared_memory.usable(group, sum(b.buf.nbytes for b in self._buckets)):
+            try:
+                self._shared = shared_memory.SharedBuckets(group, self._buckets)
+            except group.mpi.Exception:  # no shared windows in this MPI: MPI's allreduce
+                self._shared = None
+            else:
+                for b in self._buckets:
+                    b.make_views()
         where = {}
         for b in self._buckets:
             for j, p in enumerate(b.params):
                 where[id(p)] = (b, j)
         self._where = [where[id(p)] for p in self._params]
-        self._next_bucket = 0
+        self._views = [b.views[j] for b, j in self._where]
+        self._ready = [False] * len(self._params)
+        self._none_ready = [False] * len(self._params)
+        self._next_bucket = 0  # buckets before it have their allreduce started
+        self._next_done = 0  # buckets before it have their allreduce completed
 
     @property
     def _bucket_sizes(self) -> list[int]:
@@ -170,20 +245,31 @@ class DistributedDataParallel(Module):
         """DDP's work before each forward: broadcast rank 0's buffers (when the previous
         forward was a synced training one, as torch) and arm the gradient hooks."""
         grad_sync = _GradState.enabled and self.require_backward_grad_sync
+        times = None
+        if grad_sync and self._timeline is not None:
+            times = self._times = _StepTimes()
+            self._timeline.append(times)
+            times.rq_start = times.runqueue_seconds()
+            times.bcast_start = time.perf_counter()
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs = list(self.module.buffers())
             if bufs:
                 _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
+        if times is not None:
+            times.bcast_end = time.perf_counter()
         if grad_sync:
             self._prepare_for_backward()
+        else:
+            self._times = None
         self.require_forward_param_sync = grad_sync
 
     def _prepare_for_backward(self) -> None:
         for b in self._buckets:
-            b.ready = [False] * len(b.params)
             b.pending = len(b.params)
             b.req = None
+        self._ready[:] = self._none_ready
         self._next_bucket = 0
+        self._next_done = 0
         self._sync_pending = True
         self._callback_queued = False
 
@@ -200,51 +286,85 @@ class DistributedDataParallel(Module):
 
     # ---- backward: hooks and the end-of-backward callback ----------------------------------
     def _grad_ready(self, index: int) -> None:
+        """A parameter's gradient is accumulated: copy it into its bucket; start the bucket's
+        allreduce when it is full (buckets start in order, as on every rank)."""
         if not self._sync_pending:
             return
+        times = self._times
+        if times is not None:
+            t0 = time.perf_counter()
         if not self._callback_queued:
             self._callback_queued = True
             queue_callback(self._finish_backward)
-        b, j = self._where[index]
-        if b.ready[j]:
+        if self._ready[index]:
             return
+        self._ready[index] = True
         p = self._params[index]
-        view = b.view(j)
+        view = self._views[index]
         g = p.grad
         if g._data is not view:
+            if times is not None:
+                t1 = time.perf_counter()
             view[...] = g._data
+            if times is not None:
+                times.copy += time.perf_counter() - t1
             if self.gradient_as_bucket_view:
                 p.grad = Tensor._wrap(view)
-        b.ready[j] = True
+        b = self._where[index][0]
         b.pending -= 1
+        if times is not None:
+            t1 = time.perf_counter()
         if b.pending == 0 and self._overlap:
             self._launch_ready()
+        elif self._next_done < self._next_bucket:
+            self._progress()
+        if times is not None:
+            t2 = time.perf_counter()
+            times.mpi += t2 - t1
+            times.hooks += t2 - t0
 
     def _launch_ready(self) -> None:
         bs = self._buckets
         while self._next_bucket < len(bs) and bs[self._next_bucket].pending == 0:
             self._launch(bs[self._next_bucket])
             self._next_bucket += 1
-        # drive MPI's progress on what is in flight (it advances only inside MPI calls)
-        for b in bs[: self._next_bucket]:
-            if b.req is not None and b.req.Test():
-                pass
+        self._progress()
+
+    def _progress(self) -> None:
+        """Drive MPI's progress on the allreduces in flight (MPI advances them only inside
+        MPI calls; a collective needs several such steps on every rank to complete)."""
+        bs = self._buckets
+        while self._next_done < self._next_bucket:
+            req = bs[self._next_done].req
+            if req is not None and not req.Test():
+                return
+            self._next_done += 1
 
     def _launch(self, b: _Bucket) -> None:
-        group = pg._require()
-        if group.size == 1:
+        if self._world == 1:
             return
+        group = pg._require()
         group.calls += 1
-        b.req = group.comm.Iallreduce(group.mpi.IN_PLACE, b.buf, op=group.mpi.SUM)
+        if self._shared is not None:
+            b.req = self._shared.start(b)
+        else:
+            b.req = group.comm.Iallreduce(group.mpi.IN_PLACE, b.buf, op=group.mpi.SUM)
+        if self._times is not None:
+            self._times.last_launch = time.perf_counter()
 
     def _finish_backward(self) -> None:
+        times = self._times
+        if times is not None:
+            times.rq_arrive = times.runqueue_seconds()
+            times.arrive = time.perf_counter()
         self._sync_pending = False
         self._callback_queued = False
-        missing = [(b, j) for b in self._buckets for j in range(len(b.params)) if not b.ready[j]]
+        ready = self._ready
         used = None
-        if missing:
+        if not all(ready):
+            missing = [i for i, r in enumerate(ready) if not r]
             if not self.find_unused_parameters:
-                names = ", ".join(self._names[id(b.params[j])] for b, j in missing[:8])
+                names = ", ".join(self._names[id(self._params[i])] for i in missing[:8])
                 raise RuntimeError(
                     "DistributedDataParallel: parameters that require grad got no gradient in "
                     f"this backward ({names}): they were not used in producing the loss. Pass "
@@ -253,43 +373,65 @@ class DistributedDataParallel(Module):
                     "than leave the others waiting."
                 )
             used = np.ones(len(self._params), np.uint8)
-            index = {id(p): i for i, p in enumerate(self._params)}
-            for b, j in missing:
-                b.view(j)[...] = 0
-                b.ready[j] = True
-                used[index[id(b.params[j])]] = 0
+            for i in missing:
+                self._views[i][...] = 0
+                ready[i] = True
+                used[i] = 0
             for b in self._buckets:
                 b.pending = 0
         for b in self._buckets[self._next_bucket:]:
             self._launch(b)
         self._next_bucket = len(self._buckets)
-        group = pg._require()
-        if used is not None and group.size > 1:
+        if used is not None and self._world > 1:
+            group = pg._require()
             group.calls += 1
             pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, used, op=group.mpi.MAX),
                     "DistributedDataParallel unused-parameter map")
+        shared = self._shared
         for b in self._buckets:
             if b.req is not None:
                 pg.wait(b.req, f"DistributedDataParallel gradient allreduce (bucket {b.index})")
                 b.req = None
-            if self._world > 1:
-                np.divide(b.buf, self._world, out=b.buf)
+                if shared is not None:
+                    shared.reduce(b)
+        if shared is not None:
+            group = pg._require()
+            group.calls += 1
+            pg.wait(shared.finish(), "DistributedDataParallel gradient allreduce (sums written)")
+            shared.synced()
+        if times is not None:
+            times.waited = time.perf_counter()
+            times.rq_waited = times.runqueue_seconds()
         with no_grad():
-            for i, p in enumerate(self._params):
-                if used is not None and not used[i]:
-                    continue  # unused on every rank: .grad stays as it was
-                b, j = self._where[i]
-                view = b.view(j)
-                g = p.grad
-                if g is not None and g._data is view:
-                    g._vc[0] += 1
-                elif self.gradient_as_bucket_view:
-                    p.grad = Tensor._wrap(view)
-                elif g is None or g._data.shape != view.shape:
-                    p.grad = Tensor._wrap(view.copy())
+            for b in self._buckets:
+                self._write_back(b, used)
+        if times is not None:
+            times.end = time.perf_counter()
+            times.rq_end = times.runqueue_seconds()
+
+    def _write_back(self, b: _Bucket, used) -> None:
+        """``.grad`` = the bucket's sums / world size: divided in place where ``.grad`` is the
+        bucket's view, else divided straight into ``.grad`` (one pass, the same quotient)."""
+        world = self._world
+        for j, p in enumerate(b.params):
+            if used is not None and not used[self._params_index[id(p)]]:
+                continue  # unused on every rank: .grad stays as it was
+            view = b.views[j]
+            g = p.grad
+            if g is not None and g._data is view:
+                if world > 1:
+                    np.divide(view, world, out=view)
+                g._vc[0] += 1
+            elif self.gradient_as_bucket_view or g is None or g._data.shape != view.shape:
+                if world > 1:
+                    np.divide(view, world, out=view)
+                p.grad = Tensor._wrap(view if self.gradient_as_bucket_view else view.copy())
+            else:
+                if world > 1:
+                    np.divide(view, world, out=g._data)
                 else:
                     g._data[...] = view
-                    g._vc[0] += 1
+                g._vc[0] += 1
 
     # ---- torch API odds and ends -------------------------------------------------------------
     def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
@@ -319,22 +461,25 @@ def _make_hook(ref, index):
 
 
 def _broadcast_coalesced(tensors, call: str, src: int = 0) -> None:
-    """Broadcast ``tensors`` from rank ``src`` in one message per dtype, in place."""
+    """Broadcast ``tensors`` from rank ``src``, in place, as one message of their bytes (one
+    collective whatever their dtypes: each collective is a round trip every rank waits for)."""
     group = pg._require()
-    if group.size == 1:
+    if group.size == 1 or not tensors:
         return
-    by_dtype = {}
-    for t in tensors:
-        by_dtype.setdefault(t._data.dtype.str, []).append(t)
-    for _, ts in sorted(by_dtype.items()):
-        arrays = [t._data for t in ts]
-        flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else None
-        wire = flat.view(np.uint8) if flat.dtype == np.bool_ else flat
-        group.calls += 1
-        pg.wait(group.comm.Ibcast(wire, root=src), call)
+    arrays = [t._data for t in tensors]
+    sizes = [a.nbytes for a in arrays]
+    wire = np.empty(sum(sizes), np.uint8)
+    root = group.rank == src
+    if root:
         off = 0
-        for t, a in zip(ts, arrays):
-            n = a.size
-            a[...] = flat[off:off + n].reshape(a.shape)
-            t._vc[0] += 1
+        for a, n in zip(arrays, sizes):
+            wire[off:off + n] = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
             off += n
+    group.calls += 1
+    pg.wait(group.comm.Ibcast(wire, root=src), call)
+    off = 0
+    for t, a, n in zip(tensors, arrays, sizes):
+        if not root:
+            a[...] = wire[off:off + n].view(a.dtype).reshape(a.shape)
+        t._vc[0] += 1
+        off += n

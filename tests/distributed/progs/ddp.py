@@ -3,11 +3,13 @@
 Each rank trains on its half of every global batch; rank-local references train the same
 model on the whole global batch in one process. Checked: replicas bit-identical, the bucket
 layouts (one flat bucket, many small buckets reduced at the end, many overlapped buckets,
-gradients as bucket views) bit-identical to each other, DDP within 1e-6 (float32) / 1e-12
+gradients as bucket views) and the two reductions (shared-memory buckets, MPI's allreduce)
+bit-identical to each other, DDP within 1e-6 (float32) / 1e-12
 (float64) of the single-process run without BatchNorm and with SyncBatchNorm, per-rank
 BatchNorm measurably different, no_sync, frozen and unused parameters, state_dict keys."""
 
 import math
+import os
 
 import numpy as np
 
@@ -61,8 +63,13 @@ def train(model, dtype, shard):
 def ddp_run(dtype, mode="overlapped", bn=None):
     # rank 1 starts from other weights: the construction broadcast must replace them
     model = make(dtype, bn, seed=0 if r == 0 else 99)
+    # "mpi": MPI's allreduce instead of the shared-memory buckets every other mode uses here
+    os.environ["NNLITE_DDP_SHARED_MEMORY"] = "0" if mode in ("mpi", "mpi-flat") else "1"
     ddp = DDP(model, bucket_cap_mb=None if mode == "default" else 0.0001,
               gradient_as_bucket_view=(mode == "view"))
+    if mode == "mpi-flat":
+        ddp._build_buckets(math.inf, math.inf)
+    assert (ddp._shared is None) == mode.startswith("mpi"), mode
     if mode == "flat":
         ddp._build_buckets(math.inf, math.inf)
     if mode in ("flat", "bucketed"):
@@ -81,7 +88,7 @@ def same_on_all_ranks(arr):
 for dtype, tol in ((torch.float32, 1e-6), (torch.float64, 1e-12)):
     ref = flat(train(make(dtype), dtype, shard=False))
     results = {}
-    for mode in ("flat", "bucketed", "overlapped", "view", "default"):
+    for mode in ("flat", "bucketed", "overlapped", "view", "default", "mpi", "mpi-flat"):
         ddp = ddp_run(dtype, mode)
         results[mode] = flat(ddp.module)
         assert same_on_all_ranks(results[mode]), mode

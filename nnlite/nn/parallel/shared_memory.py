@@ -1,0 +1,104 @@
+"""Gradient buckets in an MPI-3 shared-memory window: DDP's allreduce when every rank is on
+one machine.
+
+MPI's allreduce through shared memory copies each message through bounce buffers and needs
+several rounds of progress calls on every rank (about 5 with MPICH, whatever the size). Here
+each rank's buckets live in its segment of one shared window that every rank on the machine
+maps: a rank writes its gradients there (the copy DDP makes anyway), a barrier says all are
+in, each rank sums its 1/N slice of every bucket over the N segments (in rank order) and
+writes the sum into every segment, and a second barrier says all slices are done. That is two
+synchronisations and one pass over the data.
+
+Every element is summed once, by one rank, in rank order, so all ranks get the same bits (and
+on 2 ranks the same bits as MPI's SUM: a + b). The barriers are non-blocking MPI collectives,
+completed with the process group's deadline-guarded wait, so a rank that dies or stalls
+aborts the job as any collective does.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from nnlite.distributed import process_group as pg
+
+
+def usable(group, nbytes: int) -> bool:
+    """Whether to put ``nbytes`` of buckets per rank in a shared window: the group is
+    multi-rank, all on this machine, not switched off (``NNLITE_DDP_SHARED_MEMORY=0``), and
+    the window fits easily in ``/dev/shm`` (where MPI maps it on Linux; a container's is often
+    only 64 MB, and memory beyond it faults when touched). Collective: every rank gets the
+    same answer (a MIN allreduce of each rank's), as creating the window is collective."""
+    if group.mpi is None or group.size < 2 or group.local_size != group.size:
+        return False
+    ok = os.environ.get("NNLITE_DDP_SHARED_MEMORY", "1").strip().lower() not in (
+        "0", "false", "no", "off")
+    if ok and os.path.isdir("/dev/shm"):
+        try:
+            st = os.statvfs("/dev/shm")
+            ok = st.f_bavail * st.f_frsize >= 2 * nbytes * group.size + (64 << 20)
+        except OSError:
+            ok = False
+    flag = np.array([1 if ok else 0], np.int32)
+    group.calls += 1
+    pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, flag, op=group.mpi.MIN),
+            "DistributedDataParallel shared-memory check")
+    return bool(flag[0])
+
+
+class SharedBuckets:
+    """One shared window holding every bucket of one DDP, one segment per rank.
+
+    Creating it is collective (every rank, in the same order). Each bucket's ``buf`` is
+    replaced by a view into this rank's segment (values kept).
+    """
+
+    def __init__(self, group, buckets):
+        mpi = group.mpi
+        self.comm = group.comm
+        self.rank, self.size = group.rank, group.size
+        sizes = [b.buf.nbytes for b in buckets]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
+        total = max(1, offsets[-1])
+        self.win = mpi.Win.Allocate_shared(total, 1, comm=self.comm)
+        # passive-target epoch for the whole life of the window (Win.Sync needs one)
+        self.win.Lock_all(mpi.MODE_NOCHECK)
+        segments = []
+        for r in range(self.size):
+            mem, _ = self.win.Shared_query(r)
+            segments.append(np.frombuffer(mem, np.uint8, count=total))
+        self.peers = {}
+        for b, lo, hi in zip(buckets, offsets[:-1], offsets[1:]):
+            views = [seg[lo:hi].view(b.buf.dtype) for seg in segments]
+            views[self.rank][...] = b.buf
+            b.buf = views[self.rank]
+            n = b.buf.size
+            # this rank's slice of the bucket: the elements it sums for everyone
+            self.peers[b.index] = (views, n * self.rank // self.size,
+                                   n * (self.rank + 1) // self.size)
+
+    def start(self, b):
+        """This rank's gradients of bucket ``b`` are in its segment: a barrier request that
+        completes once every rank's are."""
+        self.win.Sync()
+        return self.comm.Ibarrier()
+
+    def reduce(self, b) -> None:
+        """After ``start(b)``'s barrier: sum this rank's slice over all segments, into all."""
+        self.win.Sync()
+        views, lo, hi = self.peers[b.index]
+        acc = views[0][lo:hi] + views[1][lo:hi]
+        for v in views[2:]:
+            acc += v[lo:hi]
+        for v in views:
+            v[lo:hi] = acc
+
+    def finish(self):
+        """After every bucket's ``reduce``: a barrier request that completes once every rank
+        has written its slices (then each segment holds the whole sum)."""
+        self.win.Sync()
+        return self.comm.Ibarrier()
+
+    def synced(self) -> None:
+        self.win.Sync()
