@@ -2,12 +2,14 @@
 pre-norm blocks, GELU MLP, tied-free LM head, AdamW with decay groups, grad clipping), timed
 under nnlite-as-torch and under PyTorch in the same run.
 
-    python bench/bench_gpt.py [--steps 20] [--rounds 3] [--threads 1] [--profile]
+    python bench/bench_gpt.py [--steps 20] [--rounds 3] [--threads 1] [--profile] [--ops]
 
 Both frameworks run the identical script body (``torch`` is the module handed in). Reported:
 median seconds per step of each round's steps after two warm-up steps, the nnlite/torch ratio
 of the medians, CPU model, threads and load. ``--profile`` instead runs nnlite's steps under
-cProfile and prints the top functions by cumulative and by own time.
+cProfile and prints the top functions by cumulative and by own time. ``--ops`` times the GPT's
+per-op pieces at its shapes (GELU forward/backward, layer norm, masked_fill + softmax, batched
+matmul, a last-dim sum), nnlite and torch interleaved in one process, medians and ratios.
 
 No plain-numpy column: a numpy GPT needs a hand-written backward for every layer, which is
 a different program, not a baseline for the same one.
@@ -119,12 +121,59 @@ def time_steps(torch, steps: int) -> tuple[float, float]:
     return statistics.median(times), loss
 
 
+def time_ops(nnlite, torch, reps: int = 50) -> None:
+    """Per-op medians (us) at the GPT's shapes, nnlite and torch interleaved rep by rep."""
+    import numpy as np
+
+    b, t, c, h = CONFIG["batch"], CONFIG["block"], CONFIG["n_embd"], CONFIG["n_head"]
+    rng = np.random.default_rng(0)
+    x4 = rng.standard_normal((b, t, 4 * c)).astype(np.float32)
+    xc = rng.standard_normal((b, t, c)).astype(np.float32)
+    att = rng.standard_normal((b, h, t, t)).astype(np.float32)
+    q = rng.standard_normal((b, h, t, c // h)).astype(np.float32)
+    mask = np.tril(np.ones((t, t), np.float32)) == 0
+    cases = {}
+    for name, lib in (("nnlite", nnlite), ("torch", torch)):
+        if lib is None:
+            continue
+        F = lib.nn.functional
+        g4 = lib.tensor(x4, requires_grad=True)
+        y4 = F.gelu(g4)
+        d4 = lib.tensor(x4)
+        tc, ta, tq, tm = lib.tensor(xc), lib.tensor(att), lib.tensor(q), lib.tensor(mask)
+        rows = lib.tensor(x4.reshape(-1)[: 1024 * 40].reshape(1024, 40))
+        cases.setdefault("gelu fwd", {})[name] = lambda F=F, v=d4: F.gelu(v)
+        cases.setdefault("gelu fwd+bwd", {})[name] = (
+            lambda F=F, g4=g4, d4=d4: F.gelu(g4).backward(d4))
+        cases.setdefault("layer_norm", {})[name] = lambda F=F, v=tc: F.layer_norm(v, (c,))
+        cases.setdefault("masked_fill+softmax", {})[name] = (
+            lambda F=F, a=ta, m=tm: F.softmax(a.masked_fill(m, float("-inf")), dim=-1))
+        cases.setdefault("q @ k^T", {})[name] = lambda a=tq: a @ a.transpose(-2, -1)
+        cases.setdefault("sum(-1) 1024x40", {})[name] = lambda v=rows: v.sum(-1)
+        del y4
+    print(f"{'op':>22} {'nnlite us':>10} {'torch us':>9} {'ratio':>6}")
+    for op, fns in cases.items():
+        times = {k: [] for k in fns}
+        for f in fns.values():
+            f()
+        for _ in range(reps):
+            for k, ts in times.items():
+                f = fns[k]
+                t0 = time.perf_counter()
+                f()
+                ts.append(time.perf_counter() - t0)
+        med = {k: statistics.median(v) * 1e6 for k, v in times.items()}
+        tor = med.get("torch", float("nan"))
+        print(f"{op:>22} {med['nnlite']:10.1f} {tor:9.1f} {med['nnlite'] / tor:6.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--ops", action="store_true", help="per-op medians at the GPT's shapes")
     args = ap.parse_args()
     import nnlite
 
@@ -159,6 +208,9 @@ def main() -> None:
         pass
     print(f"cpu: {cpu}; cores {os.cpu_count()}; threads {args.threads}; "
           f"load {os.getloadavg()[0]:.2f}; config {CONFIG}")
+    if args.ops:
+        time_ops(nnlite, torch)
+        return
     for r in range(args.rounds):
         n, n_loss = time_steps(nnlite, args.steps)
         line = f"round {r}: nnlite {n * 1e3:8.1f} ms/step (loss {n_loss:.4f})"

@@ -109,6 +109,7 @@ def part2():
         "tanh": lambda m, t: t(a).tanh(),
         "sigmoid": lambda m, t: t(a).sigmoid(),
         "layer_norm": lambda m, t: m.nn.functional.layer_norm(t(a), (128,)),
+        "gelu": lambda m, t: m.nn.functional.gelu(t(a)),
         "batch_norm(train)": lambda m, t: m.nn.functional.batch_norm(
             t(a), None, None, training=True),
         "sum(dim=(0,1)) 3-d": lambda m, t: t(a.reshape(8, 8, 128)).sum((0, 1)),
@@ -126,6 +127,7 @@ def part2():
         "cross_entropy grad": lambda m, x: m.nn.functional.cross_entropy(x, m.tensor(y)),
         "linear grad": lambda m, x: m.nn.functional.linear(x, m.tensor(w), m.tensor(bias)).sum(),
         "mse grad": lambda m, x: m.nn.functional.mse_loss(x, m.zeros_like(x)),
+        "gelu grad": lambda m, x: (m.nn.functional.gelu(x) * m.tensor(b[:64, :1] * a[:1])).sum(),
         "layer_norm grad": lambda m, x: (m.nn.functional.layer_norm(x, (128,))
                                          * m.tensor(b[:64, :1] * a[:1])).sum(),
     }.items():

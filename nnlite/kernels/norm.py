@@ -497,6 +497,12 @@ def layernorm_forward(
     m_rows, d = xc.shape
     w = _vec(weight, d, dt, "weight")
     b = _vec(bias, d, dt, "bias")
+    if dt == np.float32 and m_rows:
+        from nnlite.kernels import layernorm_order, summation
+
+        lanes = summation.vector_bytes() // 4
+        if 0 < d <= layernorm_order.max_row(lanes):  # torch's order and bits (see there)
+            return layernorm_order.layernorm_forward_short(xc, weight, bias, eps, lanes)
     y = np.empty_like(xc)
     mean = np.empty(m_rows, dt)
     invstd = np.empty(m_rows, dt)

@@ -168,11 +168,14 @@ def sum_inner(x, lanes, out):
         part = np.zeros((4, max(rows, 1)), x.dtype)
         _ilp_cols(y, n, 0, rows, _level_power(n // 4), acc, part, out)
         return
+    vs = n // lanes
+    m = vs // 4
+    if m < 16:
+        _sum_inner_few(x, lanes, vs, m, out)
+        return
     # items i*g .. i*g+g-1 of a row (g = 4 vectors) hold ilp partial k = 0..3, lane l at
     # k*lanes+l: the row's first m*g items as an [m, g] matrix give all 4*lanes partials in one
     # cascade sweep over g contiguous columns
-    vs = n // lanes
-    m = vs // 4
     g = 4 * lanes
     acc = np.zeros((_LEVELS, g), x.dtype)
     part = np.zeros(g, x.dtype)
@@ -193,6 +196,45 @@ def sum_inner(x, lanes, out):
         tot[0] = 0
         for t in range(vs * lanes, n):
             tot[0] += x[r, t]
+        for c in range(lanes):
+            tot[0] += lane[c]
+        out[r] = tot[0]
+
+
+@njit
+def _sum_inner_few(x, lanes, vs, m, out):
+    """``sum_inner`` for rows of fewer than 16 groups of 4 vectors (``m < 16``, so under 64
+    vectors): torch's cascades then never promote a level, so ilp partial k of lane l is
+    ``0 + x[k W + l] + x[4W + k W + l] + ...`` over the m groups, and the levels it adds at the
+    end are all +0 (a no-op: a sum started at +0 is never -0). Lane l is partial 0, then the
+    vectors past the groups, then partials 1, 2, 3; the row is ``0 + tail items + lane 0 + ...
+    + lane W-1``. Same order as the general path, one pass per row without its set-up."""
+    rows, n = x.shape
+    g = 4 * lanes
+    part = np.empty(g, x.dtype)
+    lane = np.empty(lanes, x.dtype)
+    tot = np.zeros(1, x.dtype)  # a float32 accumulator for float32 input
+    for r in range(rows):
+        xr = x[r]
+        for c in range(g):
+            part[c] = 0
+        for i in range(m):
+            xi = xr[i * g: (i + 1) * g]
+            for c in range(g):
+                part[c] += xi[c]
+        for c in range(lanes):
+            lane[c] = part[c]
+        for j in range(4 * m, vs):
+            xj = xr[j * lanes: (j + 1) * lanes]
+            for c in range(lanes):
+                lane[c] += xj[c]
+        for k in range(1, 4):
+            pk = part[k * lanes: (k + 1) * lanes]
+            for c in range(lanes):
+                lane[c] += pk[c]
+        tot[0] = 0
+        for t in range(vs * lanes, n):
+            tot[0] += xr[t]
         for c in range(lanes):
             tot[0] += lane[c]
         out[r] = tot[0]
