@@ -69,7 +69,7 @@ from nnlite.nn.pooling import (  # noqa: F401,E402
     MaxPool1d,
     MaxPool2d,
 )
-from nnlite.nn.sparse import Embedding  # noqa: F401,E402
+from nnlite.nn.sparse import Embedding, EmbeddingBag  # noqa: F401,E402
 from nnlite.nn.activation import Hardshrink, Softmax2d, Softshrink, Threshold  # noqa: F401,E402
 from nnlite.nn.dropout import Dropout1d, Dropout2d, Dropout3d  # noqa: F401,E402
 from nnlite.nn.linear import Bilinear  # noqa: F401,E402

@@ -24,6 +24,7 @@ from nnlite.ops.nn import activations as _A
 from nnlite.ops.nn import conv as _C
 from nnlite.ops.nn import dropout as _D
 from nnlite.ops.nn import embedding as _Emb
+from nnlite.ops.nn import embedding_bag as _EmbBag
 from nnlite.ops.nn import linear as _Lin
 from nnlite.ops.nn import losses as _L
 from nnlite.ops.nn import norms as _N
@@ -522,6 +523,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,
     """Rows ``weight[input]``; the ``padding_idx`` row gets no gradient."""
     return _Emb.embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
                           sparse)
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx=None) -> Tensor:
+    """Sum/mean/max of bags of rows of ``weight``: a 2-D ``input`` holds one bag per row, a
+    1-D one is cut into bags at ``offsets`` (see :class:`nnlite.nn.EmbeddingBag`)."""
+    return _EmbBag.embedding_bag(input, weight, offsets, max_norm, norm_type,
+                                 scale_grad_by_freq, mode, sparse, per_sample_weights,
+                                 include_last_offset, padding_idx)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -26,6 +26,7 @@ from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import init
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
+from nnlite.nn.utils.rnn import PackedSequence
 from nnlite.ops.creation import empty, zeros
 from nnlite.ops.nn import dropout as _dropout
 from nnlite.ops.nn import linear as _linear_ops
@@ -120,7 +121,85 @@ def _rnn_forward(mode: str, x: Tensor, hx, weights, num_layers: int, dropout: fl
     return layer_in, ((h_n, stack(c_list, 0)) if lstm else h_n)
 
 
+def _run_direction_packed(mode: str, data: Tensor, batch_sizes, state, weights, reverse: bool):
+    """One layer, one direction over packed ``data`` (sum(batch_sizes), H_in): the rows of
+    step ``t`` are the first ``batch_sizes[t]`` sequences (sorted by decreasing length), so a
+    sequence's state stops changing after its last step (forward) or starts from ``state`` at
+    its last step (reverse). Returns (packed outputs, final state of every sequence)."""
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    xp = _linear_ops.linear(data, w_ih, b_ih)
+    sizes = [int(b) for b in batch_sizes]
+    starts = [0]
+    for b in sizes[:-1]:
+        starts.append(starts[-1] + b)
+    lstm = mode == "LSTM"
+    h0, c0 = state if lstm else (state, None)
+    outs = [None] * len(sizes)
+
+    def step(xt, h, c):
+        if lstm:
+            return _lstm_step(xt, h, c, w_hh, b_hh, w_hr)
+        if mode == "GRU":
+            return _gru_step(xt, h, w_hh, b_hh), None
+        return _rnn_step(xt, h, w_hh, b_hh, mode == "RNN_RELU"), None
+
+    if not reverse:
+        h, c = h0, c0
+        for t, b in enumerate(sizes):
+            hb, cb = step(xp[starts[t]:starts[t] + b], h[:b], c[:b] if lstm else None)
+            outs[t] = hb
+            if b < h.shape[0]:  # sequences that ended keep their last state
+                hb = cat([hb, h[b:]], 0)
+                cb = cat([cb, c[b:]], 0) if lstm else None
+            h, c = hb, cb
+    else:
+        h = c = None
+        for t in range(len(sizes) - 1, -1, -1):
+            b = sizes[t]
+            have = 0 if h is None else h.shape[0]
+            if b > have:  # sequences whose last step is t start here from the initial state
+                h = h0[:b] if h is None else cat([h, h0[have:b]], 0)
+                if lstm:
+                    c = c0[:b] if c is None else cat([c, c0[have:b]], 0)
+            h, c = step(xp[starts[t]:starts[t] + b], h, c)
+            outs[t] = h
+    out = cat(outs, 0) if outs else data.new_zeros((0, h0.shape[-1]))
+    return out, ((h, c) if lstm else h)
+
+
+def _rnn_forward_packed(mode: str, data: Tensor, batch_sizes, hx, weights, num_layers: int,
+                        dropout: float, training: bool, bidirectional: bool):
+    """:func:`_rnn_forward` over packed ``data``; ``hx`` in the packed (sorted) batch order."""
+    dirs = 2 if bidirectional else 1
+    lstm = mode == "LSTM"
+    h_list, c_list = [], []
+    layer_in = data
+    for layer in range(num_layers):
+        outs = []
+        for d in range(dirs):
+            k = layer * dirs + d
+            state = (hx[0][k], hx[1][k]) if lstm else hx[k]
+            out, final = _run_direction_packed(mode, layer_in, batch_sizes, state, weights[k],
+                                               reverse=d == 1)
+            outs.append(out)
+            h_list.append(final[0] if lstm else final)
+            if lstm:
+                c_list.append(final[1])
+        layer_out = outs[0] if dirs == 1 else cat(outs, -1)
+        if dropout != 0 and training and layer < num_layers - 1:
+            layer_out = _dropout.dropout(layer_out, dropout, True)
+        layer_in = layer_out
+    h_n = stack(h_list, 0)
+    return layer_in, ((h_n, stack(c_list, 0)) if lstm else h_n)
+
+
 # ---- modules -------------------------------------------------------------------------------
+
+
+def _mini_batch(rnn, input: Tensor, batch_sizes) -> int:
+    if batch_sizes is not None:
+        return int(batch_sizes[0])
+    return input.size(0) if rnn.batch_first else input.size(1)
 
 
 def _dtype_name(t) -> str:
@@ -243,7 +322,7 @@ class RNNBase(Module):
                 f"got {input.size(-1)}")
 
     def get_expected_hidden_size(self, input: Tensor, batch_sizes=None) -> tuple:
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        mini_batch = _mini_batch(self, input, batch_sizes)
         dirs = 2 if self.bidirectional else 1
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * dirs, mini_batch, size)
@@ -271,7 +350,34 @@ class RNNBase(Module):
         dirs = 2 if self.bidirectional else 1
         return zeros(self.num_layers * dirs, n, size, dtype=input.dtype)
 
+    def _forward_packed(self, packed: PackedSequence, hx):
+        """``forward`` on a PackedSequence: ``hx`` (given in the batch's own order) is put in
+        the packed order, the output is packed like the input, ``h_n`` holds each sequence's
+        state after its last real step, back in the batch's order (as torch)."""
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            n = int(batch_sizes[0]) if len(batch_sizes) else 0
+            dirs = 2 if self.bidirectional else 1
+            real = self.proj_size if self.proj_size > 0 else self.hidden_size
+            h0 = zeros(self.num_layers * dirs, n, real, dtype=data.dtype)
+            hx = (h0, zeros(self.num_layers * dirs, n, self.hidden_size,
+                            dtype=data.dtype)) if lstm else h0
+        elif sorted_indices is not None:
+            hx = (tuple(h.index_select(1, sorted_indices) for h in hx) if lstm
+                  else hx.index_select(1, sorted_indices))
+        self.check_forward_args(data, hx, batch_sizes)
+        out, hidden = _rnn_forward_packed(
+            self.mode, data, batch_sizes.tolist(), hx, self._layer_weights(), self.num_layers,
+            self.dropout, self.training, self.bidirectional)
+        if unsorted_indices is not None:
+            hidden = (tuple(h.index_select(1, unsorted_indices) for h in hidden) if lstm
+                      else hidden.index_select(1, unsorted_indices))
+        return PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), hidden
+
     def _forward_single_state(self, input: Tensor, hx, name: str):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if input.dim() not in (2, 3):
             tail = " tensor instead" if name == "RNN" else " instead"
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{tail}")
@@ -391,7 +497,7 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input: Tensor, batch_sizes=None) -> tuple:
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        mini_batch = _mini_batch(self, input, batch_sizes)
         dirs = 2 if self.bidirectional else 1
         return (self.num_layers * dirs, mini_batch, self.hidden_size)
 
@@ -403,6 +509,8 @@ class LSTM(RNNBase):
                                "Expected hidden[1] size {}, got {}")
 
     def forward(self, input: Tensor, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if input.dim() not in (2, 3):
             raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
         is_batched = input.dim() == 3

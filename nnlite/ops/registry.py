@@ -663,6 +663,7 @@ functional(
     "dropout2d",
     "dropout3d",
     "embedding",
+    "embedding_bag",
     "gaussian_nll_loss",
     "glu",
     "group_norm",

@@ -254,6 +254,7 @@ def _clone(x):
 _IDX = _T([[0, 1], [2, 3], [1, 0]])
 _MASK = _T([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 _CLS = _T([0, 4, 2])
+_BAG_IDX, _BAG_OFF = _T([1, 2, 4, 5, 4, 3, 2]), _T([0, 3, 3])
 _PM1 = _T([1.0, -1.0, 1.0])
 _PROBS = _T([[0.2, 0.7, 0.4, 0.9], [0.5, 0.1, 0.6, 0.3], [0.8, 0.35, 0.25, 0.65]])
 
@@ -430,6 +431,11 @@ CALLS = {
     "F.cosine_similarity": Fcall("cosine_similarity", [(3, 4), (3, 4)]),
     "F.pairwise_distance": Fcall("pairwise_distance", [(3, 4), (3, 4)]),
     "F.embedding": Fcall("embedding", [(5, 3)], _T([[0, 4], [2, 0]]), IN),
+    "F.embedding_bag": Fcall("embedding_bag", [(6, 3)], _BAG_IDX, IN, _BAG_OFF),
+    "F.embedding_bag#sum_psw": Fcall("embedding_bag", [(6, 3), (7,)], _BAG_IDX, IN, _BAG_OFF,
+                                     None, 2, False, "sum", False, IN, padding_idx=2),
+    "F.embedding_bag#max": Fcall("embedding_bag", [(6, 3)], _T([[1, 2, 4], [5, 3, 0]]), IN,
+                                 mode="max"),
     "F.one_hot": Fcall("one_hot", [(4,)], 5, domain="int", grad=False),
     "F.pad": Fcall("pad", [(2, 3)], (1, 2), value=0.5),
     "F.pad#reflect": Fcall("pad", [(1, 2, 4)], (2, 1), mode="reflect"),

@@ -3,8 +3,10 @@ PyTorch programs import them from."""
 
 from nnlite.nn.sparse import (  # noqa: F401
     Embedding,
+    EmbeddingBag,
 )
 
 __all__ = [
-    "Embedding"
+    "Embedding",
+    "EmbeddingBag",
 ]
