@@ -120,6 +120,7 @@ from nnlite.nn.transformer import (  # noqa: F401,E402
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from nnlite.nn.fold import Fold, Unfold  # noqa: F401,E402
 from nnlite.nn import modules  # noqa: F401,E402
 from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
 

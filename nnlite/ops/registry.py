@@ -652,6 +652,7 @@ functional(
     "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
     "bilinear",
@@ -664,8 +665,10 @@ functional(
     "dropout3d",
     "embedding",
     "embedding_bag",
+    "fold",
     "gaussian_nll_loss",
     "glu",
+    "grid_sample",
     "group_norm",
     "hardshrink",
     "hinge_embedding_loss",
@@ -700,6 +703,7 @@ functional(
     "threshold",
     "threshold_",
     "triplet_margin_loss",
+    "unfold",
 )
 
 
