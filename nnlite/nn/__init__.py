@@ -120,6 +120,20 @@ from nnlite.nn.transformer import (  # noqa: F401,E402
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from nnlite.nn.fold import Fold, Unfold  # noqa: F401,E402
+from nnlite.nn.rms_norm import RMSNorm  # noqa: F401,E402
+from nnlite.nn.channel import ChannelShuffle, LocalResponseNorm  # noqa: F401,E402
+from nnlite.nn.alpha_dropout import AlphaDropout, FeatureAlphaDropout  # noqa: F401,E402
+from nnlite.nn.padding import (  # noqa: F401,E402
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad3d,
+)
 from nnlite.nn import modules  # noqa: F401,E402
 from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
 

@@ -33,6 +33,11 @@ from nnlite.ops.nn.attention import scaled_dot_product_attention  # noqa: F401
 from nnlite.ops.nn.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
 from nnlite.ops.nn.gumbel_softmax import gumbel_softmax as _gumbel_softmax
 from nnlite.ops.nn.padding import pad  # noqa: F401
+from nnlite.ops.nn.alpha_dropout import alpha_dropout, feature_alpha_dropout  # noqa: F401
+from nnlite.ops.nn.channel import channel_shuffle, local_response_norm  # noqa: F401
+from nnlite.ops.nn.fold import fold, unfold  # noqa: F401
+from nnlite.ops.nn.rms_norm import rms_norm  # noqa: F401
+from nnlite.ops.nn.sampling import affine_grid, grid_sample  # noqa: F401
 from nnlite.ops.nn.pool import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,

@@ -7,7 +7,9 @@ from nnlite.nn.module import Module
 from nnlite.ops.nn.padding import pad
 
 __all__ = ["pad", "ConstantPad1d", "ConstantPad2d", "ZeroPad2d", "ReflectionPad1d",
-           "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d"]
+           "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "ZeroPad1d", "ZeroPad3d",
+           "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad1d",
+           "CircularPad2d", "CircularPad3d"]
 
 
 class _PadNd(Module):
@@ -65,3 +67,44 @@ class ReplicationPad1d(_PadNd):
 
 class ReplicationPad2d(_PadNd):
     mode, _n = "replicate", 2
+
+
+class ZeroPad1d(_PadNd):
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad3d(_PadNd):
+    _n = 3
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+
+class ConstantPad3d(_PadNd):
+    _n = 3
+
+    def __init__(self, padding, value: float) -> None:
+        super().__init__(padding, value)
+
+
+class ReflectionPad3d(_PadNd):
+    mode, _n = "reflect", 3
+
+
+class ReplicationPad3d(_PadNd):
+    mode, _n = "replicate", 3
+
+
+class CircularPad1d(_PadNd):
+    """Pad the last dim by wrapping around (``F.pad(mode='circular')``)."""
+
+    mode = "circular"
+
+
+class CircularPad2d(_PadNd):
+    mode, _n = "circular", 2
+
+
+class CircularPad3d(_PadNd):
+    mode, _n = "circular", 3

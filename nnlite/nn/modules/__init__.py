@@ -12,6 +12,7 @@ from nnlite.nn.modules import (  # noqa: F401
     distance,
     dropout,
     flatten,
+    fold,
     instancenorm,
     linear,
     loss,

@@ -1,8 +1,11 @@
-"""``nnlite.nn.utils``: gradient clipping, parameter <-> vector, freezing helpers."""
+"""``nnlite.nn.utils``: gradient clipping, parameter <-> vector, freezing helpers, weight and
+spectral normalisation, parametrizations, packed sequences."""
 
 from nnlite.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
 from nnlite.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from nnlite.nn.utils.freeze import freeze, frozen_parameters, unfreeze
+from nnlite.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
+from nnlite.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
            "clip_grad_norm_",
@@ -10,8 +13,12 @@ __all__ = [
            "freeze",
            "frozen_parameters",
            "parameters_to_vector",
+           "remove_spectral_norm",
+           "remove_weight_norm",
+           "spectral_norm",
            "unfreeze",
            "vector_to_parameters",
+           "weight_norm",
 ]
 
-from nnlite.nn.utils import rnn, stateless  # noqa: E402,F401
+from nnlite.nn.utils import parametrizations, parametrize, rnn, stateless  # noqa: E402,F401
