@@ -18,7 +18,6 @@ from nnlite.nn import _reduction as _Reduction
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as _R
 from nnlite.ops import registry as _registry
-from nnlite.ops.calling import relabel as _relabel
 from nnlite.ops.inplace import apply_inplace as _apply_inplace
 from nnlite.ops.nn import activations as _A
 from nnlite.ops.nn import conv as _C
@@ -50,15 +49,7 @@ from nnlite.ops.nn.upsample import interpolate, pixel_shuffle, pixel_unshuffle  
 def _inplace(input: Tensor, op, name: str, *args) -> Tensor:
     """``inplace=True``: ``op``'s result written into ``input``, version counter bumped, graph
     rewired (a leaf that requires grad is refused), as PyTorch's in-place activations."""
-    out = _apply_inplace(input, op, *args, name=name)
-    if name in _BACKWARD1 and out.grad_fn is not None:
-        # torch numbers the in-place overload of these: LeakyReluBackward1, EluBackward1, ...
-        n = type(out.grad_fn).__name__
-        _relabel(out, n[:-1] + "1" if n.endswith("Backward0") else n)
-    return out
-
-
-_BACKWARD1 = frozenset({"leaky_relu_", "elu_", "selu_", "celu_", "threshold_"})
+    return _apply_inplace(input, op, *args, name=name)
 
 
 def _legacy(size_average, reduce, reduction: str) -> str:
@@ -98,14 +89,14 @@ def relu_(input: Tensor) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x if x > 0 else negative_slope * x``."""
     if inplace:
-        return _inplace(input, _A.leaky_relu, "leaky_relu_", negative_slope)
+        return _A.leaky_relu_(input, negative_slope)
     return _A.leaky_relu(input, negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
     if inplace:
-        return _inplace(input, _A.elu, "elu_", alpha)
+        return _A.elu_(input, alpha)
     return _A.elu(input, alpha)
 
 
@@ -147,7 +138,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; zero gradient at the bounds (as torch)."""
     if inplace:
-        return _inplace(input, _A.hardtanh, "hardtanh_", min_val, max_val)
+        return _A.hardtanh_(input, min_val, max_val)
     return _A.hardtanh(input, min_val, max_val)
 
 
@@ -175,14 +166,14 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
     if inplace:
-        return _inplace(input, _A.selu, "selu_")
+        return _A.selu_(input)
     return _A.selu(input)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if inplace:
-        return _inplace(input, _A.celu, "celu_", alpha)
+        return _A.celu_(input, alpha)
     return _A.celu(input, alpha)
 
 
@@ -209,12 +200,54 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (a NaN input stays NaN, as torch)."""
     if inplace:
-        return _inplace(input, _A.threshold, "threshold_", threshold, value)
+        return _A.threshold_(input, threshold, value)
     return _A.threshold(input, threshold, value)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return _inplace(input, _A.threshold, "threshold_", threshold, value)
+    """In-place :func:`threshold` (torch's ``ThresholdBackward1``)."""
+    return _A.threshold_(input, threshold, value)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place :func:`leaky_relu` (``LeakyReluBackward1``; the slope must be >= 0 for its
+    gradient, as torch's)."""
+    return _A.leaky_relu_(input, negative_slope)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`elu` (``EluBackward1``)."""
+    return _A.elu_(input, alpha)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place :func:`selu` (``EluBackward1``, as torch's)."""
+    return _A.selu_(input)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`celu` (``CeluBackward1``)."""
+    return _A.celu_(input, alpha)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place :func:`hardtanh`."""
+    return _A.hardtanh_(input, min_val, max_val)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU; evaluation mode (``training=False``): slope ``(lower+upper)/2``.
+    ``training=True`` (random slopes) raises NotImplementedError."""
+    if inplace:
+        return _A.rrelu_(input, lower, upper, training)
+    return _A.rrelu(input, lower, upper, training)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place :func:`rrelu` (``RreluWithNoiseBackward1``)."""
+    return _A.rrelu_(input, lower, upper, training)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -551,9 +584,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                                  include_last_offset, padding_idx)
 
 
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dim of size ``num_classes``."""
-    return _Emb.one_hot(tensor, num_classes)
+    return _Emb.one_hot(input, num_classes)
 
 
 # generated from the op registry: a function without a row is not public (a test checks both ways)

@@ -17,7 +17,6 @@ from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.kernels import load as _kernels
 from nnlite.ops._util import _SCALARS, result_float, sum_to
-from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
 _NOGRAD = Tensor._wrap(np.zeros(()))  # stands for a Python scalar operand: edge (None, 0)
@@ -750,9 +749,9 @@ class WhereBackward0(Node):
     def backward(self, g):
         (c,) = self._unpacked_saved
         z = zeros_like(g)
-        ga = sum_to(where(c, g, z), self.a_shape) if self.needs_input_grad[1] else None
-        gb = sum_to(where(c, z, g), self.b_shape) if self.needs_input_grad[2] else None
-        return None, ga, gb
+        ga = sum_to(where(c, g, z), self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to(where(c, z, g), self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
 
 
 def where(condition, input=None, other=None):  # noqa: A002
@@ -768,7 +767,8 @@ def where(condition, input=None, other=None):  # noqa: A002
         other = _scalar_like(other, input)
     ad, bd = _operands(input, other)
     out = _W(np.where(c._data.astype(np.bool_, copy=False), ad, bd))
-    node = record(out, WhereBackward0, (c, input, other), (c,))
+    # edges for the two values only (the condition is not differentiable), as torch's
+    node = record(out, WhereBackward0, (input, other), (c,))
     if node is not None:
         node.a_shape, node.b_shape = ad.shape, bd.shape
     return out
@@ -911,20 +911,116 @@ def full_like(x, fill_value, dtype=None, requires_grad=False,
     return t
 
 
+class LerpBackward0(Node):
+    """``lerp(a, b, w)`` with a scalar ``w``: ``d/da = 1 - w``, ``d/db = w``."""
+
+    def backward(self, g):
+        w = self.weight
+        ga = sum_to(g * (1.0 - w), self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to(g * w, self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class LerpBackward1(Node):
+    """``lerp(a, b, w)`` with a tensor ``w``: also ``d/dw = b - a``."""
+
+    def backward(self, g):
+        a, b, w = self._unpacked_saved
+        ga = sum_to(g * (1 - w), self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to(g * w, self.b_shape) if self.needs_input_grad[1] else None
+        gw = sum_to(g * (b - a), self.w_shape) if self.needs_input_grad[2] else None
+        return ga, gb, gw
+
+
 def lerp(a, b, weight):
-    # torch numbers the overloads: 0 a scalar weight, 1 a tensor weight
-    out = a + (b - a) * weight
-    if out.grad_fn is not None:
-        relabel(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
+    """``a + weight * (b - a)``, computed as torch does (from ``b``'s side for weight >= 0.5)."""
+    ad, bd = _operands(a, b)
+    tw = isinstance(weight, Tensor)
+    wd = weight._data if tw else weight
+    if tw and wd.dtype != ad.dtype:
+        raise RuntimeError(f"expected dtype {D.from_numpy_dtype(ad.dtype)} for `weight` but "
+                           f"got dtype {D.from_numpy_dtype(wd.dtype)}")
+    d = bd - ad
+    out = _W(np.asarray(np.where(np.abs(wd) < 0.5, ad + wd * d, bd - d * (1 - wd)), ad.dtype))
+    if tw:
+        node = record(out, LerpBackward1, (a, b, weight), (a, b, weight))
+        if node is not None:
+            node.w_shape = wd.shape
+    else:
+        node = record(out, LerpBackward0, (a, b))
+        if node is not None:
+            node.weight = wd
+    if node is not None:
+        node.a_shape, node.b_shape = ad.shape, bd.shape
+    return out
+
+
+class _AddcBackward(Node):
+    """``x + value * t1 op t2``: ``d/dx = g``; ``d/dt1``, ``d/dt2`` from ``op``."""
+
+    def backward(self, g):
+        t1, t2 = self._unpacked_saved
+        gv = g * self.value if self.value != 1 else g
+        need = self.needs_input_grad
+        gx = sum_to(g, self.shapes[0]) if need[0] else None
+        g1 = sum_to(self.d1(gv, t1, t2), self.shapes[1]) if need[1] else None
+        g2 = sum_to(self.d2(gv, t1, t2), self.shapes[2]) if need[2] else None
+        return gx, g1, g2
+
+
+class AddcmulBackward0(_AddcBackward):
+    @staticmethod
+    def d1(g, t1, t2):
+        return g * t2
+
+    @staticmethod
+    def d2(g, t1, t2):
+        return g * t1
+
+
+class AddcdivBackward0(_AddcBackward):
+    @staticmethod
+    def d1(g, t1, t2):
+        return g / t2
+
+    @staticmethod
+    def d2(g, t1, t2):
+        return -(g * t1) / (t2 * t2)
+
+
+def _addc(cls, npop, x, t1, t2, value):
+    xs = [v if isinstance(v, Tensor) else _W(_as_array(v)) for v in (x, t1, t2)]
+    a1, a2 = xs[1]._data, xs[2]._data
+    nd = max(a1.ndim, a2.ndim)
+    rt = D.result_type_np(xs[0]._data, np.empty((1,) * nd, D.result_type_np(a1, a2)))
+    if cls is AddcdivBackward0 and rt.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. The historic addcdiv behavior can be implemented as "
+                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
+                           "for integer inputs and as (input + value * tensor1 / tensor2) for "
+                           "float inputs. The future addcdiv behavior is just the latter "
+                           "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    xd, d1, d2 = (v._data.astype(rt, copy=False) for v in xs)
+    shape = np.broadcast_shapes(xd.shape, d1.shape, d2.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _W(np.asarray(xd + np.asarray(value, rt) * npop(d1, d2), rt))
+    if out._data.shape != shape:
+        out._data = np.broadcast_to(out._data, shape).copy()
+    node = record(out, cls, xs, (xs[1], xs[2]))
+    if node is not None:
+        node.value, node.shapes = value, (xd.shape, d1.shape, d2.shape)
     return out
 
 
 def addcmul(x, t1, t2, value=1):
-    return x + t1 * t2 * value
+    """``x + value * t1 * t2`` (one node, torch's ``AddcmulBackward0``)."""
+    return _addc(AddcmulBackward0, np.multiply, x, t1, t2, value)
 
 
 def addcdiv(x, t1, t2, value=1):
-    return x + t1 / t2 * value
+    """``x + value * t1 / t2`` (one node, torch's ``AddcdivBackward0``)."""
+    return _addc(AddcdivBackward0, np.divide, x, t1, t2, value)
 
 
 # ---- binary math composites ---------------------------------------------------------------
@@ -949,8 +1045,11 @@ def _float_pair(a, b):
 # ---- binary math ----------------------------------------------------------------------------
 
 
-def _binary(name, fwd, bwd):
-    """Op ``f(a, b)`` on floats: numpy forward, Tensor-ops ``bwd(g, a, b, out) -> (ga, gb)``."""
+def _binary(name, fwd, bwd, scalar_names=None):
+    """Op ``f(a, b)`` on floats: numpy forward, Tensor-ops ``bwd(g, a, b, out) -> (ga, gb)``.
+
+    ``scalar_names`` (``(scalar self, scalar other)``): torch's overloads with a Python scalar
+    operand, whose node has one edge, to the tensor operand (``XlogyBackward1``/``2``)."""
 
     class _Node(Node):
         def backward(self, g):
@@ -961,11 +1060,30 @@ def _binary(name, fwd, bwd):
             return ga, gb
 
     _Node.__name__ = _Node.__qualname__ = name
+    one_edge = {}
+    for k, n in enumerate(scalar_names or ()):
+
+        class _OneEdge(Node):
+            tensor_pos = 1 - k  # the tensor operand's position
+
+            def backward(self, g):
+                a, b, out = self._unpacked_saved
+                return sum_to(bwd(g, a, b, out)[self.tensor_pos], self.shape)
+
+        _OneEdge.__name__ = _OneEdge.__qualname__ = n
+        one_edge[k] = _OneEdge
 
     def op(input, other):
+        scalar = 0 if not isinstance(input, Tensor) else 1 if not isinstance(other, Tensor) else -1
         a, b, ad, bd = _float_pair(input, other)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = _W(np.asarray(fwd(ad, bd)))
+        if scalar >= 0 and scalar in one_edge:
+            t = b if scalar == 0 else a
+            node = record(out, one_edge[scalar], (t,), (a, b, out))
+            if node is not None:
+                node.shape = t._data.shape
+            return out
         node = record(out, _Node, (a, b), (a, b, out))
         if node is not None:
             node.a_shape, node.b_shape = a._data.shape, b._data.shape
@@ -1010,7 +1128,7 @@ def _xlogy_bwd(g, x, y, out):
     return g * lg, g * x / y
 
 
-xlogy = _binary("XlogyBackward0", _xlogy_np, _xlogy_bwd)
+xlogy = _binary("XlogyBackward0", _xlogy_np, _xlogy_bwd, ("XlogyBackward1", "XlogyBackward2"))
 
 
 def _copysign_bwd(g, a, b, y):
@@ -1080,12 +1198,40 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 
+class Deg2RadBackward0(Node):
+    def backward(self, g):
+        return g * self.factor
+
+
+class NanToNumBackward0(Node):
+    """The gradient flows where the input was finite (0 at the replaced NaN/inf)."""
+
+    def backward(self, g):
+        return g * self.finite
+
+
+def _scaled(cls, name, input, factor):
+    if not isinstance(input, Tensor):
+        input = _W(_as_array(input))
+    xd = input._data
+    if xd.dtype.kind != "f":
+        xd = xd.astype(D._default_float.np)
+    out = _W(np.asarray(xd * xd.dtype.type(factor)))
+    node = record(out, cls, (input,))
+    if node is not None:
+        node.factor = factor
+    return out
+
+
 def deg2rad(input):
-    return input * (math.pi / 180.0)
+    return _scaled(Deg2RadBackward0, "deg2rad", input, math.pi / 180.0)
+
+
+Rad2DegBackward0 = type("Rad2DegBackward0", (Node,), {"backward": Deg2RadBackward0.backward})
 
 
 def rad2deg(input):
-    return input * (180.0 / math.pi)
+    return _scaled(Rad2DegBackward0, "rad2deg", input, 180.0 / math.pi)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -1097,8 +1243,13 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     fi = np.finfo(xd.dtype)
     hi = fi.max if posinf is None else posinf
     lo = fi.min if neginf is None else neginf
+    finite = np.isfinite(xd)
     vals = np.where(np.isnan(xd), nan, np.where(xd == np.inf, hi, lo)).astype(xd.dtype)
-    return where(_W(np.isfinite(xd)), input, _W(vals))
+    out = _W(np.where(finite, xd, vals))
+    node = record(out, NanToNumBackward0, (input,))
+    if node is not None:
+        node.save(finite=_W(finite.astype(xd.dtype)))
+    return out
 
 
 def signbit(input):

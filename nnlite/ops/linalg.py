@@ -14,7 +14,7 @@ from nnlite.autograd.grad_mode import _GradState
 from nnlite.ops import elementwise as E
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
-from nnlite.ops._util import sum_to, wrap_dim
+from nnlite.ops._util import wrap_dim
 from nnlite.ops.shape import _tensor_list
 
 _W = Tensor._wrap
@@ -129,65 +129,51 @@ def mm(a, b):
     return out
 
 
-class MatmulBackward(Node):
-    """General matmul backward: promote 1-D operands, multiply, sum broadcast batch dims."""
-
+class DotBackward0(Node):
     def backward(self, g):
         a, b = self._unpacked_saved
-        a_p = a.unsqueeze(0) if a._data.ndim == 1 else a
-        b_p = b.unsqueeze(-1) if b._data.ndim == 1 else b
-        ash, bsh = a_p._data.shape, b_p._data.shape
-        out_p = np.broadcast_shapes(ash[:-2], bsh[:-2]) + (ash[-2], bsh[-1])
-        gp = g.reshape(out_p) if g._data.shape != out_p else g
-        ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = sum_to(matmul(gp, b_p.transpose(-1, -2)), a_p._data.shape)
-            ga = ga.reshape(a._data.shape)
-        if self.needs_input_grad[1]:
-            gb = sum_to(matmul(a_p.transpose(-1, -2), gp), b_p._data.shape)
-            gb = gb.reshape(b._data.shape)
+        ga = g * b if self.needs_input_grad[0] else None
+        gb = g * a if self.needs_input_grad[1] else None
         return ga, gb
 
 
-class DotBackward0(MatmulBackward):
-    pass
-
-
-class MvBackward0(MatmulBackward):
-    pass
-
-
-class BmmBackward0(MatmulBackward):
-    pass
-
-
-class UnsafeViewBackward0(MatmulBackward):
-    """matmul's node where torch's graph shows UnsafeViewBackward0 on top (batched @ 2-D);
-    also the reshape on top of F.linear's graph (``ops.nn.linear`` sets ``shape``)."""
-
-    shape = None
+class MvBackward0(Node):
+    """``mv(A, v)``: ``gA = outer(g, v)``, ``gv = A^T g``."""
 
     def backward(self, g):
-        if self.shape is not None:
-            return (g.reshape(self.shape),)
-        return MatmulBackward.backward(self, g)
+        a, v = self._unpacked_saved
+        ga = outer(g, v) if self.needs_input_grad[0] else None
+        gv = mv(a.t(), g) if self.needs_input_grad[1] else None
+        return ga, gv
 
 
-def matmul(a, b):
-    """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(
-            f"matmul(): argument 'other' must be Tensor, not "
-            f"{type(b if isinstance(a, Tensor) else a).__name__}"
-        )
+class BmmBackward0(Node):
+    """``bmm``: ``ga = g @ b^T``, ``gb = a^T @ g`` per batch (one BLAS call each)."""
+
+    def backward(self, g):
+        a, b = self._unpacked_saved
+        ga = gb = None
+        if not _GradState.enabled:
+            gd = g._data
+            if self.needs_input_grad[0]:
+                ga = _W(np.matmul(gd, b._data.transpose(0, 2, 1)))
+            if self.needs_input_grad[1]:
+                gb = _W(np.matmul(a._data.transpose(0, 2, 1), gd))
+            return ga, gb
+        if self.needs_input_grad[0]:
+            ga = bmm(g, b.transpose(1, 2))
+        if self.needs_input_grad[1]:
+            gb = bmm(a.transpose(1, 2), g)
+        return ga, gb
+
+
+def _matmul_shapes_check(a, b):
     ad, bd = a._data, b._data
     na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"
         )
-    if na == 2 and nb == 2:
-        return mm(a, b)
     ka = ad.shape[-1]
     kb = bd.shape[0] if nb == 1 else bd.shape[-2]
     if ka != kb:
@@ -213,35 +199,107 @@ def matmul(a, b):
         _check_dtypes(a, b, "matmul")
     if na >= 3 or nb >= 3:
         try:
-            np.broadcast_shapes(ad.shape[:-2] if na > 1 else (), bd.shape[:-2] if nb > 1 else ())
+            return np.broadcast_shapes(ad.shape[:-2] if na > 1 else (),
+                                       bd.shape[:-2] if nb > 1 else ())
         except ValueError:
             raise RuntimeError(
                 f"The size of tensor a must match the size of tensor b at non-singleton "
                 f"dimension: batch shapes {list(ad.shape[:-2])} and {list(bd.shape[:-2])}"
             ) from None
-    out = _W(np.asarray(np.matmul(ad, bd)))
+    return ()
+
+
+def _foldable(t1, t2, first_dim):
+    """torch's ``should_fold`` for a batched ``t1`` times a matrix/vector ``t2``: always when
+    ``t2`` needs a gradient (its backward then is one product, not a batch of them summed);
+    never when the first operand was 2-D (a transposed result would need a copy); otherwise
+    when ``t1``'s rows can be stacked into one matrix without a copy."""
+    if t2._requires_grad:
+        return True
+    if first_dim == 2:
+        return False
+    if t1._data.size == 0:
+        return True
+    sh, st = t1._data.shape, t1._data.strides
+    return builtins.all(st[i] == st[i + 1] * sh[i + 1] for i in range(len(sh) - 1))
+
+
+def matmul(a, b):
+    """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands.
+
+    The graph is torch's decomposition (its nodes, in its order): ``dot``/``mv``/``mm`` for
+    1-D and 2-D operands, a batched operand times a matrix folded into one ``mm`` (rows
+    stacked by a view, result ``_unsafe_view``-ed back), otherwise both operands expanded to
+    the broadcast batch shape, reshaped to 3-D, one ``bmm``, ``_unsafe_view`` to the result.
+    """
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(
+            f"matmul(): argument 'other' must be Tensor, not "
+            f"{type(b if isinstance(a, Tensor) else a).__name__}"
+        )
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 2 and nb == 2:
+        return mm(a, b)
+    batch = _matmul_shapes_check(a, b)
     if na == 1 and nb == 1:
-        cls = DotBackward0
-    elif nb == 1 and na == 2:
-        cls = MvBackward0
-    elif na == 3 and nb == 3 and ad.shape[0] == bd.shape[0]:
-        cls = BmmBackward0
-    else:
-        cls = UnsafeViewBackward0
-    record(out, cls, (a, b), (a, b))
+        out = _W(np.asarray(np.dot(a._data, b._data)))
+        record(out, DotBackward0, (a, b), (a, b))
+        return out
+    if na == 2 and nb == 1:
+        return mv(a, b)
+    if na == 1 and nb == 2:
+        return S.squeeze4(mm(S.unsqueeze(a, 0), b), 0)
+    if na >= 3 and nb <= 2 and _foldable(a, b, na):
+        sh = a._data.shape
+        folded = S.reshape(a, (-1, sh[-1]))
+        prod = mv(folded, b) if nb == 1 else mm(folded, b)
+        return S.unsafe_view(prod, sh[:-1] + ((b._data.shape[1],) if nb == 2 else ()))
+    if nb >= 3 and na <= 2 and _foldable(b.transpose(-1, -2), a, na):
+        # (a @ b)^T = b^T @ a^T, folded on b^T (torch's transposed fold)
+        t1 = b.transpose(-1, -2)
+        sh = t1._data.shape
+        folded = S.reshape(t1, (-1, sh[-1]))
+        if na == 1:
+            return S.unsafe_view(mv(folded, a), sh[:-1])
+        prod = S.unsafe_view(mm(folded, a.t()), sh[:-1] + (a._data.shape[0],))
+        return S.clone(prod.transpose(-1, -2), "C")
+    n = a._data.shape[-2] if na > 1 else 1
+    m = a._data.shape[-1]
+    p = b._data.shape[-1] if nb > 1 else 1
+    bp = int(np.prod(batch, dtype=np.int64))
+    a3 = S.reshape(S.expand(a if na > 1 else S.unsqueeze(a, 0), batch + (n, m)), (bp, n, m))
+    b3 = S.reshape(S.expand(b if nb > 1 else S.unsqueeze(b, -1), batch + (m, p)), (bp, m, p))
+    shape = batch + ((n,) if na > 1 else ()) + ((p,) if nb > 1 else ())
+    return S.unsafe_view(bmm(a3, b3), shape)
+
+
+def mv(a, v):
+    ad, bd = a._data, v._data
+    if ad.ndim != 2 or bd.ndim != 1:
+        raise RuntimeError("vector + matrix @ vector expected, got "
+                           f"{ad.ndim}, {ad.ndim}, {bd.ndim}")
+    if ad.shape[1] != bd.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({ad.shape[0]}), mat "
+                           f"({ad.shape[0]}x{ad.shape[1]}), vec ({bd.shape[0]})")
+    _check_dtypes(a, v, "mv")
+    out = _W(np.asarray(np.matmul(ad, bd)))
+    record(out, MvBackward0, (a, v), (a, v))
     return out
 
 
 def bmm(a, b):
     if a._data.ndim != 3 or b._data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if a._data.shape[0] != b._data.shape[0] or a._data.shape[2] != b._data.shape[1]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{a._data.shape[0]}, {a._data.shape[2]}] but got: "
             f"[{b._data.shape[0]}, {b._data.shape[1]}]."
         )
-    return matmul(a, b)
+    _check_dtypes(a, b, "bmm")
+    out = _W(np.asarray(np.matmul(a._data, b._data)))
+    record(out, BmmBackward0, (a, b), (a, b))
+    return out
 
 
 def dot(a, b):
@@ -255,12 +313,9 @@ def dot(a, b):
 inner = dot
 
 
-def mv(a, v):
-    return matmul(a, v)
-
-
 def outer(a, b):
-    return a.unsqueeze(1) * b.unsqueeze(0)
+    # torch's graph: a viewed as a column times b (MulBackward0 <- ViewBackward0)
+    return S.reshape(a, (-1, 1)) * b
 
 
 ger = outer

@@ -375,7 +375,7 @@ op("take", S.take, methods=("take",))
 op("take_along_dim", S.take_along_dim, methods=("take_along_dim",))
 op("tan", E.tan, methods=("tan",), inplace=("tan_",))
 op("tanh", E.tanh, methods=("tanh",), inplace=("tanh_",))
-op("tensor_split", S.tensor_split, params={"sections": "indices_or_sections"}, methods=("tensor_split",))
+op("tensor_split", S.tensor_split, methods=("tensor_split",))
 op("tensordot", L.tensordot)
 op("tile", S.tile, methods=("tile",))
 op("topk", R.topk, methods=("topk",))
@@ -409,24 +409,18 @@ for _row in OPS:
 # ---- torch's grad_fn name of composite rows (their last node is another op's) -------------
 GRAD_FN = {
     "addbmm": "AddbmmBackward0",
-    "addcdiv": "AddcdivBackward0",
-    "addcmul": "AddcmulBackward0",
     "addmm": "AddmmBackward0",
     "addmv": "AddmvBackward0",
     "addr": "AddrBackward0",
     "baddbmm": "BaddbmmBackward0",
     "aminmax": "AminmaxBackward0",
     "block_diag": "BlockDiagBackward0",
-    "cartesian_prod": "StackBackward0",
-    "combinations": "StackBackward0",
     "cdist": "CdistBackward0",
     "cov": "SqueezeBackward0",
     "cross": "LinalgCrossBackward0",
     "cummax": "CummaxBackward0",
     "cummin": "CumminBackward0",
     "cumprod": "CumprodBackward0",
-    "deg2rad": "Deg2RadBackward0",
-    "rad2deg": "Rad2DegBackward0",
     "diag_embed": "DiagEmbedBackward0",
     "diagflat": "DiagEmbedBackward0",
     "digamma": "DigammaBackward0",
@@ -436,14 +430,10 @@ GRAD_FN = {
     "masked_select": "MaskedSelectBackward0",
     "msort": "SortBackward0",
     "mvlgamma": "MvlgammaBackward0",
-    "nan_to_num": "NanToNumBackward0",
     "nansum": "NansumBackward0",
-    "rot90": "Rot90Backward0",
     "sgn": "SgnBackward0",
     "sort": "SortBackward0",
-    "take": "TakeBackward0",
     "topk": "TopkBackward0",
-    "trace": "TraceBackward0",
     "triu": "TriuBackward0",
     "vdot": "VdotBackward0",
     "std_mean": "StdMeanBackward0",
@@ -718,6 +708,13 @@ functional(
     "tanhshrink",
     "threshold",
     "threshold_",
+    "leaky_relu_",
+    "elu_",
+    "selu_",
+    "celu_",
+    "hardtanh_",
+    "rrelu",
+    "rrelu_",
     "triplet_margin_loss",
     "unfold",
 )

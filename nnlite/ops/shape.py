@@ -46,6 +46,19 @@ class ReshapeAliasBackward0(ViewBackward0):
     pass
 
 
+class UnsafeViewBackward0(ViewBackward0):
+    """``_unsafe_view``: torch's reshape of a fresh copy (after a clone, under matmul's
+    product), a view whose backward reshapes ``g`` back."""
+
+
+def unsafe_view(x, shape):
+    out = _view_of(x, x._data.reshape(shape))
+    node = record(out, UnsafeViewBackward0, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+    return out
+
+
 class CloneBackward0(Node):
     def backward(self, g):
         return (g,)
@@ -77,13 +90,25 @@ def _infer_shape(shape, numel, orig):
 
 def reshape(x, *shape):
     shape = _infer_shape(_shape_arg(shape), x._data.size, x._data.shape)
-    if shape == x._data.shape:
-        out = _view_of(x, x._data.view())
+    xd = x._data
+    if shape == xd.shape:
+        out = _view_of(x, xd.view())
     else:
-        out = _view_of(x, x._data.reshape(shape))
-    node = record(out, ViewBackward0, (x,))
+        arr = xd.view()
+        try:
+            arr.shape = shape  # a view when the strides allow it (raises when a copy is needed)
+        except AttributeError:
+            # torch's graph for a reshape that copies: _unsafe_view of a clone
+            out = unsafe_view(clone(x, "C"), shape)
+            if _CaptureState.recorder is not None:
+                _CaptureState.recorder.emit("reshape", out, (x,))
+            return out
+        out = _view_of(x, arr)
+    # torch: a view of a contiguous tensor is ``view``, of a strided one ``_reshape_alias``
+    cls = ViewBackward0 if xd.flags.c_contiguous else ReshapeAliasBackward0
+    node = record(out, cls, (x,))
     if node is not None:
-        node.shape = x._data.shape
+        node.shape = xd.shape
     if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
         _CaptureState.recorder.emit("reshape", out, (x,))
     return out
@@ -292,6 +317,20 @@ class SqueezeBackward2(SqueezeBackward0):
     pass
 
 
+class SqueezeBackward4(SqueezeBackward0):
+    """``squeeze_(dim)`` on a fresh result (matmul's 1-D @ 2-D, F.linear's 1-D input)."""
+
+
+def squeeze4(x, dim):
+    """torch's in-place ``squeeze_(dim)`` on an op's own fresh result (no alias to guard)."""
+    sh = x._data.shape
+    out = _view_of(x, x._data.reshape(sh[:dim] + sh[dim + 1:]))
+    node = record(out, SqueezeBackward4, (x,))
+    if node is not None:
+        node.shape = sh
+    return out
+
+
 class ExpandBackward0(Node):
     def backward(self, g):
         return (sum_to(g, self.shape),)
@@ -419,7 +458,23 @@ def stack(tensors, dim=0, *, out=None):
                 f"{list(t._data.shape)} at entry {i}"
             )
     d = wrap_dim(dim, len(sh) + 1)
-    return relabel(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
+    dt = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        dt = D.promote_types(D.from_numpy_dtype(dt), t.dtype).np
+    res = _W(np.stack([t._data.astype(dt, copy=False) for t in tensors], axis=d))
+    node = record(res, StackBackward0, tuple(tensors))
+    if node is not None:
+        node.dim = d
+    return res
+
+
+class StackBackward0(Node):
+    """``stack``: input ``i`` gets ``g.select(dim, i)``."""
+
+    def backward(self, g):
+        d = self.dim
+        return tuple(select(g, d, i) if need else None
+                     for i, need in enumerate(self.needs_input_grad))
 
 
 def hstack(tensors):
@@ -539,7 +594,33 @@ def chunk(x, chunks, dim=0):
     return split(x, builtins.max(size, 1), d) if n else (x,)
 
 
-def tensor_split(x, sections, dim=0):
+def _sections_arg(name, given, sections, indices, tensor_ios=None):
+    """The one of torch's overload arguments given: ``sections`` (an int), ``indices`` (a
+    list) or ``tensor_indices_or_sections`` (a tensor), or the positional one."""
+    picked = [v for v in (given, sections, indices, tensor_ios) if v is not None]
+    if len(picked) != 1:
+        raise TypeError(f"{name}() received an invalid combination of arguments: give one of "
+                        "sections (int), indices (list of ints) or tensor_indices_or_sections")
+    if sections is not None and not isinstance(sections, (builtins.int, np.integer, Tensor)):
+        raise TypeError(f"{name}(): argument 'sections' must be int, not "
+                        f"{type(sections).__name__}")
+    if indices is not None and not isinstance(indices, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'indices' must be tuple of ints, not "
+                        f"{type(indices).__name__}")
+    v = picked[0]
+    if isinstance(v, Tensor):
+        if v._data.dtype.kind not in "iu":
+            raise RuntimeError(f"{name} expected tensor_indices_or_sections to have integer "
+                               f"dtype, but got {v.dtype}")
+        v = builtins.int(v._data) if v._data.ndim == 0 else [builtins.int(i) for i in v._data]
+    return v
+
+
+def tensor_split(x, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
+    """Split into ``sections`` near-equal parts or at ``indices`` along ``dim`` (views)."""
+    sections = _sections_arg("tensor_split", indices_or_sections, sections, indices,
+                             tensor_indices_or_sections)
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     if isinstance(sections, builtins.int):
@@ -766,8 +847,22 @@ def index_select(x, dim, index_t):
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
     size = x._data.shape[d] if x._data.ndim else 1
     check_index_range(idx, size, d, error=IndexError, message="index out of range in self")
-    key = (slice(None),) * d + (idx.reshape(-1),)
-    return relabel(index(x, key), "IndexSelectBackward0", (x.grad_fn,))
+    idx = idx.reshape(-1)
+    if x._data.ndim == 0:  # torch: a 0-dim input gives a 0-dim result
+        return reshape(index_select(reshape(x, (1,)), 0, idx), ())
+    out = _W(np.take(x._data, idx, axis=d))
+    node = record(out, IndexSelectBackward0, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+        node.save(key=(slice(None),) * d + (idx,))
+    return out
+
+
+class IndexSelectBackward0(Node):
+    """``index_select``: ``g`` added into zeros of the input's shape at the selected slices."""
+
+    def backward(self, g):
+        return _pad_into(g, self.shape, self.key)
 
 
 class GatherBackward0(Node):
@@ -886,10 +981,23 @@ def scatter_into_zeros(shape, dim, idx, src):
 
 
 class MaskedFillBackward0(Node):
+    """``masked_fill(x, mask, scalar)``: one edge, to ``x``."""
+
     def backward(self, g):
         (m,) = self._unpacked_saved
-        gx = sum_to(where(m, zeros_like(g), g), self.shape) if self.needs_input_grad[0] else None
-        return gx, None
+        return sum_to(where(m, zeros_like(g), g), self.shape)
+
+
+class MaskedFillBackward1(Node):
+    """``masked_fill(x, mask, value)`` with a 0-dim tensor ``value``: edges to ``x`` and
+    ``value`` (which gets the sum of ``g`` over the filled positions)."""
+
+    def backward(self, g):
+        (m,) = self._unpacked_saved
+        z = zeros_like(g)
+        gx = sum_to(where(m, z, g), self.shape) if self.needs_input_grad[0] else None
+        gv = where(m, g, z).sum() if self.needs_input_grad[1] else None
+        return gx, gv
 
 
 def masked_fill(x, mask, value):
@@ -898,14 +1006,24 @@ def masked_fill(x, mask, value):
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}"
         )
-    v = value.item() if isinstance(value, Tensor) else value
+    tv = isinstance(value, Tensor)
+    if tv and value._data.ndim != 0:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value._data.ndim} dimension(s)."
+        )
+    v = value.item() if tv else value
     xd = x._data
     E._check_broadcast(m.shape, xd.shape)  # torch names the mask "a"
     if isinstance(v, builtins.float) and xd.dtype.kind != "f":
         raise RuntimeError("value cannot be converted to type int64 without overflow")
     out = _W(np.where(m, xd.dtype.type(v), xd))
     mt = mask if isinstance(mask, Tensor) else _W(m)
-    node = record(out, MaskedFillBackward0, (x, mt), (mt,))
+    # torch's two overloads: a scalar value (one edge) and a tensor value (two)
+    if tv:
+        node = record(out, MaskedFillBackward1, (x, value), (mt,))
+    else:
+        node = record(out, MaskedFillBackward0, (x,), (mt,))
     if node is not None:
         node.shape = xd.shape
     return out
@@ -997,7 +1115,8 @@ def repeat_interleave(x, repeats, dim=None):
         # torch expands a scalar repeat and reshapes (its graph ends in a view)
         sh = x._data.shape
         y = expand(unsqueeze(x, d + 1), *sh[: d + 1], builtins.int(r), *sh[d + 1:])
-        return reshape(y, sh[:d] + (sh[d] * builtins.int(r),) + sh[d + 1:])
+        # torch: clone of the expanded view, then view (View <- Clone <- Expand <- Unsqueeze)
+        return view(clone(y, "C"), sh[:d] + (sh[d] * builtins.int(r),) + sh[d + 1:])
     idx = np.repeat(np.arange(x._data.shape[d]), r)
     return index_select(x, d, _W(idx.astype(np.int64)))
 
@@ -1058,9 +1177,19 @@ def diag(x, diagonal_=0):
 def trace(x):
     if x._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._data.ndim}")
-    from nnlite.ops.reduce import sum as _sum
+    out = _W(np.asarray(np.trace(x._data)))
+    node = record(out, TraceBackward0, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+    return out
 
-    return _sum(diagonal(x))
+
+class TraceBackward0(Node):
+    """``trace``: ``g`` on the main diagonal of a zero matrix of the input's shape."""
+
+    def backward(self, g):
+        eye = _W(np.eye(*self.shape, dtype=g._data.dtype))
+        return g * eye
 
 
 class TrilBackward0(Node):
@@ -1150,13 +1279,18 @@ def rot90(input, k=1, dims=(0, 1)):
             f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
         )
     k = k % 4
-    if k == 1:
-        return transpose(flip(input, (d1,)), d0, d1)
-    if k == 2:
-        return flip(input, (d0, d1))
-    if k == 3:
-        return transpose(flip(input, (d0,)), d0, d1)
-    return clone(input)
+    out = _W(np.ascontiguousarray(np.rot90(input._data, k, (d0, d1))))
+    node = record(out, Rot90Backward0, (input,))
+    if node is not None:
+        node.k, node.dims = k, (d0, d1)
+    return out
+
+
+class Rot90Backward0(Node):
+    """``rot90``: ``g`` rotated back (``-k`` turns in the same plane)."""
+
+    def backward(self, g):
+        return rot90(g, -self.k, self.dims)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -1287,11 +1421,13 @@ def _split_dim(input, indices_or_sections, dim, name):
     return tensor_split(input, indices_or_sections, dim)
 
 
-def hsplit(input, indices_or_sections):
-    return _split_dim(input, indices_or_sections, 0 if input._data.ndim == 1 else 1, "hsplit")
+def hsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    ios = _sections_arg("hsplit", indices_or_sections, sections, indices)
+    return _split_dim(input, ios, 0 if input._data.ndim == 1 else 1, "hsplit")
 
 
-def vsplit(input, indices_or_sections):
+def vsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    indices_or_sections = _sections_arg("vsplit", indices_or_sections, sections, indices)
     if input._data.ndim < 2:
         raise RuntimeError(
             f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with "
@@ -1300,7 +1436,8 @@ def vsplit(input, indices_or_sections):
     return _split_dim(input, indices_or_sections, 0, "vsplit")
 
 
-def dsplit(input, indices_or_sections):
+def dsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    indices_or_sections = _sections_arg("dsplit", indices_or_sections, sections, indices)
     if input._data.ndim < 3:
         raise RuntimeError(
             f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with "
@@ -1350,7 +1487,23 @@ def take(input, index):
     if np.any(bad):
         v = builtins.int(idx._data[bad].reshape(-1)[0])
         raise IndexError(f"out of range: tried to access index {v} on a tensor of {n} elements.")
-    return _index_op(reshape(input, (-1,)), (idx._data,))
+    flat = idx._data.astype(np.int64) % n if n else idx._data.astype(np.int64)
+    out = _W(np.asarray(input._data.reshape(-1)[flat]))
+    node = record(out, TakeBackward0, (input,))
+    if node is not None:
+        node.shape = input._data.shape
+        node.save(idx=flat)
+    return out
+
+
+class TakeBackward0(Node):
+    """``take``: ``g`` added into zeros of the flattened input at the indices (repeats add)."""
+
+    def backward(self, g):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return reshape(_pad_into(reshape(g, (-1,)), (n,), (self.idx.reshape(-1),)), self.shape)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
@@ -1442,6 +1595,15 @@ def index_copy(input, dim, index, source):
 
 
 class IndexFillBackward0(Node):
+    """``index_fill`` with a scalar value: one edge, to ``input``."""
+
+    def backward(self, g):
+        return index_fill(g, self.dim, self.idx, 0.0)
+
+
+class IndexFillBackward1(Node):
+    """``index_fill`` with a 0-dim tensor value: edges to ``input`` and ``value``."""
+
     def backward(self, g):
         gx = index_fill(g, self.dim, self.idx, 0.0) if self.needs_input_grad[0] else None
         gv = None
@@ -1463,8 +1625,10 @@ def index_fill(input, dim, index, value):
     check_index_range(idx, arr.shape[d] if arr.ndim else 1, d, negative=True, error=IndexError)
     arr[_along(d, idx)] = value._data if isinstance(value, Tensor) else value
     out = _W(arr)
-    v = value if isinstance(value, Tensor) else E._NOGRAD
-    node = record(out, IndexFillBackward0, (input, v))
+    if isinstance(value, Tensor):
+        node = record(out, IndexFillBackward1, (input, value))
+    else:
+        node = record(out, IndexFillBackward0, (input,))
     if node is not None:
         node.dim = d
         node.save(idx=_W(idx))

@@ -3,8 +3,9 @@
 * ``create_graph=False`` (grad mode off inside backward): plain arrays and the numba kernels;
 * ``create_graph=True``: the same formula in Tensor ops, so it can be differentiated again.
 
-The shrink/threshold activations and ``softsign``/``tanhshrink``/``glu``/``softmin`` are
-composed from differentiable ops.
+In-place forms (``elu_``, ``leaky_relu_``, ...) are torch's ``*Backward1`` nodes: the same
+derivative written in the result (the input is overwritten). ``softsign``/``tanhshrink``/
+``softmin`` are composed from differentiable ops, as torch composes them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.kernels import load as _kernels
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as R
+from nnlite.ops import shape as S
 from nnlite.ops._util import TYPE_NAMES as _NAMES
 from nnlite.ops._util import sum_to
-from nnlite.ops.calling import relabel
+from nnlite.ops.inplace import apply_inplace
 from nnlite.ops.special import erf, erf_np
 
 _W = Tensor._wrap
@@ -488,27 +490,171 @@ def silu(x: Tensor) -> Tensor:
 # ---- activations ----------------------------------------------------------------------------
 
 
+def _threshold_fwd(x, threshold, value):
+    return np.where(x <= threshold, x.dtype.type(value), x)  # NaN stays NaN (NaN <= t is False)
+
+
+def _threshold_bwd_np(g, x, y, threshold, value):
+    return np.where(x <= threshold, g.dtype.type(0), g)
+
+
+def _threshold_bwd_t(g, x, y, threshold, value):
+    return g.masked_fill(x <= threshold, 0.0)
+
+
+_threshold = _pointwise("ThresholdBackward0", _threshold_fwd, _threshold_bwd_np,
+                        _threshold_bwd_t)
+
+
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (a NaN input stays NaN, as torch)."""
-    return relabel(_E.where(input <= threshold, _E.full_like(input, value), input),
-                   "ThresholdBackward0")
+    if input._data.dtype.kind != "f":  # integer tensors: no gradient, torch's values
+        return _W(_threshold_fwd(input._data, threshold, value))
+    return _threshold(input, threshold=threshold, value=value)
+
+
+def _shrink_bwd_np(g, x, y, lambd):
+    # torch's hardshrink/softshrink backward: 0 inside [-lambd, lambd], else g
+    return np.where((x >= -lambd) & (x <= lambd), g.dtype.type(0), g)
+
+
+def _shrink_bwd_t(g, x, y, lambd):
+    return g.masked_fill((x >= -lambd) & (x <= lambd), 0.0)
+
+
+def _hardshrink_fwd(x, lambd):
+    return np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x)
+
+
+def _softshrink_fwd(x, lambd):
+    # torch's tests: 0 inside [-lambd, lambd]; NaN falls through to x + lambd (stays NaN)
+    t = x.dtype.type
+    return np.where((x >= -lambd) & (x <= lambd), t(0),
+                    np.where(x > lambd, x - t(lambd), x + t(lambd)))
+
+
+_hardshrink = _pointwise("HardshrinkBackward0", _hardshrink_fwd, _shrink_bwd_np, _shrink_bwd_t)
+_softshrink = _pointwise("SoftshrinkBackward0", _softshrink_fwd, _shrink_bwd_np, _shrink_bwd_t)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0 (a NaN input stays NaN, as torch)."""
-    return relabel(_E.where((input >= -lambd) & (input <= lambd), _E.zeros_like(input), input),
-                   "HardshrinkBackward0")
+    return _hardshrink(input, lambd=lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    z = _E.zeros_like(input)
-    # torch's tests: 0 inside [-lambd, lambd]; NaN falls through to x + lambd (stays NaN)
-    inside = (input >= -lambd) & (input <= lambd)
-    return relabel(_E.where(inside, z, _E.where(input > lambd, input - lambd, input + lambd)),
-                   "SoftshrinkBackward0")
+    return _softshrink(input, lambd=lambd)
+
+
+# ---- in-place activations: torch's ``*Backward1`` nodes compute the derivative from the
+# result (the input is overwritten), the same formulas written in ``y`` ----------------------
+
+_NEG_SLOPE_MSG = ("In-place {} backward calculation is triggered with a negative slope which is "
+                  "not supported. This is caused by calling in-place forward function with a "
+                  "negative slope, please call out-of-place version instead.")
+
+
+def _leaky_res_bwd_t(g, x, y, slope):
+    if slope < 0:
+        raise RuntimeError(_NEG_SLOPE_MSG.format("leakyReLu"))
+    return _leaky_bwd_t(g, y, None, slope)  # y > 0 exactly where x > 0 (slope >= 0)
+
+
+def _leaky_res_bwd_np(g, x, y, slope):
+    if slope < 0:
+        raise RuntimeError(_NEG_SLOPE_MSG.format("leakyReLu"))
+    return _leaky_bwd_np(g, y, None, slope)
+
+
+def _elu_res_bwd_t(g, x, y, alpha, scale=None):
+    # d/dx of scale * alpha * (exp(x) - 1) is y + scale * alpha (x <= 0 exactly where y <= 0)
+    if alpha < 0:
+        raise RuntimeError(_NEG_SLOPE_MSG.format("elu"))
+    sc = 1.0 if scale is None else scale
+    neg = (y <= 0).to(g.dtype)
+    return g * (neg * (y + alpha * sc) + (1 - neg) * sc)
+
+
+def _elu_res_bwd_np(g, x, y, alpha, scale=None):
+    if alpha < 0:
+        raise RuntimeError(_NEG_SLOPE_MSG.format("elu"))
+    t = g.dtype.type
+    sc = 1.0 if scale is None else scale
+    return g * np.where(y <= 0, y + t(alpha * sc), t(sc)).astype(g.dtype, copy=False)
+
+
+def _celu_res_bwd_t(g, x, y, alpha):
+    neg = (y <= 0).to(g.dtype)
+    return g * (neg * (y * (1.0 / alpha) + 1) + (1 - neg))
+
+
+def _celu_res_bwd_np(g, x, y, alpha):
+    t = g.dtype.type
+    return g * np.where(y <= 0, y * t(1.0 / alpha) + t(1), t(1)).astype(g.dtype, copy=False)
+
+
+_leaky_relu_res = _pointwise("LeakyReluBackward1", _leaky_fwd, _leaky_res_bwd_np,
+                             _leaky_res_bwd_t, save="y")
+_elu_res = _pointwise("EluBackward1", _elu_fwd, _elu_res_bwd_np, _elu_res_bwd_t, save="y")
+_celu_res = _pointwise("CeluBackward1", _celu_fwd, _celu_res_bwd_np, _celu_res_bwd_t, save="y")
+# torch's threshold_ masks by the input as it was (``value`` may lie above ``threshold``):
+# the node keeps the pre-update copy ``apply_inplace`` computes on
+_threshold_res = _pointwise("ThresholdBackward1", _threshold_fwd, _threshold_bwd_np,
+                            _threshold_bwd_t)
+_rrelu_res = _pointwise("RreluWithNoiseBackward1", _leaky_fwd, _leaky_res_bwd_np,
+                        _leaky_res_bwd_t, save="y")
+_rrelu = _pointwise("RreluWithNoiseBackward0", _leaky_fwd, _leaky_bwd_np, _leaky_bwd_t)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return apply_inplace(input, _leaky_relu_res, slope=negative_slope, name="leaky_relu_")
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return apply_inplace(input, _elu_res, alpha=alpha, name="elu_")
+
+
+def selu_(input: Tensor) -> Tensor:
+    return apply_inplace(input, _elu_res, alpha=_SELU_ALPHA, scale=_SELU_SCALE, name="selu_")
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return apply_inplace(input, _celu_res, alpha=alpha, name="celu_")
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    if input._data.dtype.kind != "f":
+        return apply_inplace(input, lambda x: _W(_threshold_fwd(x._data, threshold, value)),
+                             name="threshold_")
+    return apply_inplace(input, _threshold_res, threshold=threshold, value=value,
+                         name="threshold_")
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return apply_inplace(input, hardtanh, min_val, max_val, name="hardtanh_")
+
+
+def _rrelu_slope(lower, upper, training):
+    if training:
+        raise NotImplementedError(
+            "rrelu(training=True) (random slopes per element) is not implemented in nnlite; "
+            "use training=False (the mean slope (lower + upper) / 2) or leaky_relu")
+    return (lower + upper) / 2.0
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False) -> Tensor:
+    """Leaky ReLU with slope ``(lower + upper) / 2`` (evaluation mode, as torch's)."""
+    return _rrelu(input, slope=_rrelu_slope(lower, upper, training))
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return apply_inplace(input, _rrelu_res, slope=_rrelu_slope(lower, upper, training),
+                         name="rrelu_")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -527,8 +673,26 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
             f"glu: Halving dimension must be even, but dimension {dim % input.dim()} is size "
             f"{input.shape[dim]}"
         )
-    a, b = input.chunk(2, dim)
-    return relabel(a * _E.sigmoid(b), "GluBackward0")
+    d = dim % input._data.ndim
+    xd = input._data
+    a, b = np.split(xd, 2, axis=d)
+    with np.errstate(over="ignore"):
+        out = _W(np.asarray(a / (1 + np.exp(-b)), dtype=xd.dtype))
+    node = record(out, GluBackward0, (input,), (input,))
+    if node is not None:
+        node.dim = d
+    return out
+
+
+class GluBackward0(Node):
+    """``y = a * s`` with ``s = sigmoid(b)``: ``ga = g s``, ``gb = g a s (1 - s)``."""
+
+    def backward(self, g):
+        (x,) = self._unpacked_saved
+        a, b = x.chunk(2, self.dim)
+        s = _E.sigmoid(b)
+        ga = g * s
+        return S.cat([ga, ga * a * (1 - s)], self.dim)
 
 
 def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:

@@ -10,8 +10,8 @@ import numpy as np
 from nnlite import _batch_shard
 from nnlite import _random as _R
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import Node, record
-from nnlite.autograd.grad_mode import _CaptureState, _GradState
+from nnlite.autograd.function import record
+from nnlite.autograd.grad_mode import _CaptureState
 from nnlite.ops import elementwise as _E
 
 _W = Tensor._wrap
@@ -22,13 +22,6 @@ def _const(arr: np.ndarray) -> Tensor:
     return _W(arr)
 
 # ---- dropout -------------------------------------------------------------------------------
-
-
-class NativeDropoutBackward0(Node):
-    def backward(self, g):
-        if not _GradState.enabled:
-            return (_W(g._data * self.mask),)
-        return (g * _const(self.mask),)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -49,9 +42,12 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
             xd.shape, lambda s: _R.bernoulli_scalar(_R._gen(), s, 1.0 - p))
         mask = keep.astype(xd.dtype) / xd.dtype.type(1.0 - p)
     out = _W(xd * mask)
-    node = record(out, NativeDropoutBackward0, (x,))
+    # torch's graph: ``input * noise``, a MulBackward0 with no edge to the noise
+    noise = _W(mask)
+    node = record(out, _E.MulBackward0, (x, noise))
     if node is not None:
-        node.save(mask=mask)
+        node.save_for_backward(None, noise)
+        node.a_shape = node.b_shape = xd.shape
     if _CaptureState.recorder is not None:  # recording a plan for nnlite.compile
         _CaptureState.recorder.emit("dropout", out, (x,), p=p)
     return out

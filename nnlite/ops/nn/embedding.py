@@ -140,9 +140,9 @@ def _embedding_renorm_(weight: Tensor, idx, max_norm, norm_type):
 # ---- one-hot encoding of class indices ----------------------------------------------------------
 
 
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dim of size ``num_classes``."""
-    td = tensor._data
+    td = input._data
     if td.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:

@@ -7,12 +7,18 @@ import numpy as np
 
 from nnlite import _blas
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import _NO_EDGE, AccumulateGrad, Node
+from nnlite.autograd.function import _NO_EDGE, AccumulateGrad
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.kernels import load as _kernels
 from nnlite.ops._util import TYPE_NAMES as _NAMES
-from nnlite.ops.linalg import AddmmBackward0, MmBackward0, UnsafeViewBackward0
-from nnlite.ops.shape import TBackward0, UnsqueezeBackward0, ViewBackward0
+from nnlite.ops.linalg import AddmmBackward0, MmBackward0
+from nnlite.ops.shape import (
+    SqueezeBackward4,
+    TBackward0,
+    UnsafeViewBackward0,
+    UnsqueezeBackward0,
+    ViewBackward0,
+)
 
 _W = Tensor._wrap
 
@@ -22,13 +28,6 @@ def _const(arr: np.ndarray) -> Tensor:
     return _W(arr)
 
 # ---- linear --------------------------------------------------------------------------------
-
-
-class SqueezeBackward4(Node):
-    """The reshape on top of F.linear's graph for a 1-D input without bias (torch's name)."""
-
-    def backward(self, g):
-        return (g.reshape(self.shape),)
 
 
 # the light reshape/transpose nodes around the addmm/mm node: the shape ops' own classes

@@ -105,24 +105,25 @@ class BinaryCrossEntropyBackward0(_LossNode):
         gy = None
         if self.needs_input_grad[1]:
             gy = gw * (E.log(1 - x).clamp(min=-100.0) - E.log(x).clamp(min=-100.0))
-        return gx, gy, None
+        return gx, gy
 
 
 class BinaryCrossEntropyWithLogitsBackward0(_LossNode):
+    """Edges to ``input`` and ``target`` only (``weight``/``pos_weight`` are refused when they
+    require grad, as torch's)."""
+
     def grads(self, g, x, y, w=None, pw=None):
         gw = g if w is None else g * w
         if pw is None:
             gx = (E.sigmoid(x) - y) * gw
             gy = -x * gw if self.needs_input_grad[1] else None
-            gpw = None
         else:
             lw = (pw - 1) * y + 1
             gx = ((1 - y) - lw * E.sigmoid(-x)) * gw
-            sp = -log_sigmoid(x) if (self.needs_input_grad[1] or self.needs_input_grad[3]) \
-                else None
-            gy = (-x + (pw - 1) * sp) * gw if self.needs_input_grad[1] else None
-            gpw = y * sp * gw if self.needs_input_grad[3] else None
-        return gx, gy, None, gpw
+            gy = None
+            if self.needs_input_grad[1]:
+                gy = (-x + (pw - 1) * -log_sigmoid(x)) * gw
+        return gx, gy
 
 
 # the arguments torch's kernels cannot differentiate (it refuses them when they require grad)
@@ -133,9 +134,13 @@ _NOT_DIFFERENTIABLE = {
 }
 
 
-def named_loss(value: Tensor, cls, reduction: str, loss_shape: tuple, inputs: tuple, **attrs):
+def named_loss(value: Tensor, cls, reduction: str, loss_shape: tuple, inputs: tuple,
+               edges: int | None = None, **attrs):
     """Attach ``cls`` (one node) to ``value``, a loss computed without a graph from
-    ``inputs = (input, target, *extras)`` (None extras allowed; they get no gradient)."""
+    ``inputs = (input, target, *extras)`` (None extras allowed; they get no gradient).
+
+    ``edges``: how many leading inputs are differentiable (torch lists a graph edge only for
+    those: BCE's weight, soft-margin's target have none); all of ``inputs`` are saved."""
     refuse = _NOT_DIFFERENTIABLE.get(cls.__name__)
     if refuse is not None:
         fn, names = refuse
@@ -146,7 +151,7 @@ def named_loss(value: Tensor, cls, reduction: str, loss_shape: tuple, inputs: tu
                     f"'{arg}'. This input cannot have requires_grad True."
                 )
     ins = tuple(E._NOGRAD if t is None else t for t in inputs)  # keeps each input's slot
-    node = record(value, cls, ins, ins)
+    node = record(value, cls, ins if edges is None else ins[:edges], ins)
     if node is not None:
         node.reduction, node.loss_shape = reduction, loss_shape
         for k, v in attrs.items():
@@ -357,7 +362,8 @@ def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> 
     with no_grad():
         loss = _E.log1p(_E.exp(-target * input))
         out = apply_reduction(loss, reduction)
-    return named_loss(out, SoftMarginLossBackward0, reduction, loss.shape, (input, target))
+    return named_loss(out, SoftMarginLossBackward0, reduction, loss.shape, (input, target),
+                      edges=1)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -703,7 +709,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             loss = loss * weight
         out = apply_reduction(loss, reduction)
     return named_loss(out, BinaryCrossEntropyBackward0, reduction, loss.shape,
-                         (input, target, weight))
+                      (input, target, weight), edges=2)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -729,7 +735,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
             loss = loss * weight
         out = apply_reduction(loss, reduction)
     return named_loss(out, BinaryCrossEntropyWithLogitsBackward0, reduction, loss.shape,
-                         (input, target, weight, pos_weight))
+                      (input, target, weight, pos_weight), edges=2)
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",

@@ -8,7 +8,7 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops.linalg import matmul
-from nnlite.ops.nn.conv import _as4, _tuple, _window
+from nnlite.ops.nn.conv import _tuple, _window
 
 _W = Tensor._wrap
 
@@ -98,7 +98,13 @@ class MaxPool2DWithIndicesBackward0(Node):
 
 
 def _flat_planes(shape):
-    return shape[:2] + (int(np.prod(shape[2:])),)
+    """(..., H, W) -> (..., H * W): the planes a flat ``h * W + w`` index runs over."""
+    return tuple(shape[:-2]) + (int(np.prod(shape[-2:])),)
+
+
+def _b4(a: np.ndarray) -> np.ndarray:
+    """A 2-D pooling input/output as (N, C, H, W): an unbatched (C, H, W) gets N = 1."""
+    return a if a.ndim == 4 else a[None]
 
 
 class MaxPoolScatterBackward(Node):
@@ -109,9 +115,8 @@ class MaxPoolScatterBackward(Node):
 
 
 def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape) -> Tensor:
-    g4 = _as4(g._data)
-    shape4 = tuple(x_shape) if len(x_shape) == 4 else (x_shape[0], x_shape[1], 1, x_shape[2])
-    gx = max_pool_backward_np(g4, _as4(idx), shape4)
+    shape4 = tuple(x_shape) if len(x_shape) == 4 else (1,) + tuple(x_shape)
+    gx = max_pool_backward_np(_b4(g._data), _b4(idx), shape4)
     out = _W(gx.reshape(x_shape))
     node = record(out, MaxPoolScatterBackward, (g,))
     if node is not None:
@@ -128,7 +133,7 @@ class MaxPoolGatherBackward(Node):
 def max_pool_gather(x: Tensor, idx: np.ndarray, out_shape) -> Tensor:
     xs = x._data.shape
     flat = x._data.reshape(_flat_planes(xs))
-    out = _W(np.take_along_axis(flat, idx.reshape(_flat_planes(out_shape)), axis=2)
+    out = _W(np.take_along_axis(flat, idx.reshape(_flat_planes(out_shape)), axis=-1)
              .reshape(out_shape))
     node = record(out, MaxPoolGatherBackward, (x,))
     if node is not None:
@@ -189,8 +194,8 @@ class AvgPoolSpreadBackward(Node):
 
 def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
     xd = x._data
-    y = avg_pool_np(_as4(xd), geo, div)
-    out = _W(y[:, :, 0, :] if xd.ndim == 3 else y)
+    y = avg_pool_np(_b4(xd), geo, div)
+    out = _W(y[0] if xd.ndim == 3 else y)
     node = record(out, AvgPool2DBackward0, (x,))
     if node is not None:
         node.geo, node.x_shape = geo, xd.shape
@@ -199,7 +204,7 @@ def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
 
 
 def avg_pool_spread(g: Tensor, geo: _PoolGeom, div, x_shape) -> Tensor:
-    out = _W(avg_pool_backward_np(_as4(g._data), geo, div).reshape(x_shape))
+    out = _W(avg_pool_backward_np(_b4(g._data), geo, div).reshape(x_shape))
     node = record(out, AvgPoolSpreadBackward, (g,))
     if node is not None:
         node.geo = geo
@@ -238,12 +243,6 @@ def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
     return k, s, p, d
 
 
-def _batched(input, nd):
-    """(x as (N, C, H, W) or (N, C, L), was_unbatched)."""
-    unbatched = input._data.ndim == nd + 1
-    return (input.unsqueeze(0) if unbatched else input), unbatched
-
-
 def _check_out(geo, x_shape, nd):
     oh, ow = geo.out_hw
     if oh < 1 or ow < 1:
@@ -256,22 +255,25 @@ def _check_out(geo, x_shape, nd):
 
 def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
              return_indices=False):
+    """Max pooling over (N, C, L)/(C, L) (``nd`` 1) or (N, C, H, W)/(C, H, W) input; as torch,
+    the 1-D one is the 2-D one over an unsqueezed height (``Squeeze <- MaxPool2D <- Unsqueeze``).
+    """
     name = f"max_pool{nd}d"
     k, s, p, d = _pool_args(nd, name, input, kernel_size, stride, padding, dilation)
-    x, unbatched = _batched(input, nd)
-    xs = x._data.shape
-    geo = _PoolGeom(_as4(x._data).shape, k, s, p, d, ceil_mode)
-    _check_out(geo, _as4(x._data).shape, nd)
-    y, idx = max_pool_np(_as4(x._data), geo)
-    if nd == 1:
-        y, idx = y[:, :, 0, :], idx[:, :, 0, :]
+    x = input.unsqueeze(-2) if nd == 1 else input
+    x4 = _b4(x._data)
+    geo = _PoolGeom(x4.shape, k, s, p, d, ceil_mode)
+    _check_out(geo, x4.shape, nd)
+    y, idx = max_pool_np(x4, geo)
+    if x._data.ndim == 3:
+        y, idx = y[0], idx[0]
     out = _W(y)
     node = record(out, MaxPool2DWithIndicesBackward0, (x,))
     if node is not None:
-        node.x_shape = xs
+        node.x_shape = x._data.shape
         node.save(idx=idx)
-    if unbatched:
-        out, idx = out.squeeze(0), idx[0]
+    if nd == 1:
+        out, idx = out.squeeze(-2), idx[..., 0, :]
     if return_indices:
         return out, _W(np.ascontiguousarray(idx, dtype=np.int64))
     return out
@@ -279,16 +281,18 @@ def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
 
 def avg_pool(nd, input, kernel_size, stride=None, padding=0, ceil_mode=False,
              count_include_pad=True, divisor_override=None):
+    """Average pooling; the 1-D one is the 2-D one over an unsqueezed height, as torch's."""
     name = f"avg_pool{nd}d"
     k, s, p, d = _pool_args(nd, name, input, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    x, unbatched = _batched(input, nd)
-    geo = _PoolGeom(_as4(x._data).shape, k, s, p, d, ceil_mode)
-    _check_out(geo, _as4(x._data).shape, nd)
+    x = input.unsqueeze(-2) if nd == 1 else input
+    x4 = _b4(x._data)
+    geo = _PoolGeom(x4.shape, k, s, p, d, ceil_mode)
+    _check_out(geo, x4.shape, nd)
     div = avg_pool_divisor(geo, count_include_pad, divisor_override)
     out = avg_pool_apply(x, geo, div)
-    return out.squeeze(0) if unbatched else out
+    return out.squeeze(-2) if nd == 1 else out
 
 
 def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
@@ -319,13 +323,33 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     oh = h if oh is None else int(oh)
     ow = w if ow is None else int(ow)
     if (oh, ow) == (1, 1):
-        return input.mean((-2, -1), keepdim=True)
+        return input.mean((-2, -1), keepdim=True)  # torch's graph too: MeanBackward1
+    ah = _adaptive_matrix(h, oh, xd.dtype)
+    aw = np.ascontiguousarray(_adaptive_matrix(w, ow, xd.dtype).T)
     if h % oh == 0 and w % ow == 0:
         lead = tuple(xd.shape[:-2])
-        return input.reshape(lead + (oh, h // oh, ow, w // ow)).mean((-3, -1))
-    ah = _W(_adaptive_matrix(h, oh, xd.dtype))
-    aw = _W(np.ascontiguousarray(_adaptive_matrix(w, ow, xd.dtype).T))
-    return matmul(ah, matmul(input, aw))
+        y = xd.reshape(lead + (oh, h // oh, ow, w // ow)).mean((-3, -1))
+    else:
+        y = np.matmul(np.matmul(ah, xd), aw)
+    out = _W(np.ascontiguousarray(y, dtype=xd.dtype))
+    node = record(out, AdaptiveAvgPool2DBackward0, (input,))
+    if node is not None:
+        node.save(ah=_W(ah), aw=_W(aw))
+    return out
+
+
+class AdaptiveAvgPool2DBackward0(Node):
+    """``y = A_h x A_w`` (the averaging matrices of the windows): ``gx = A_h^T g A_w^T``."""
+
+    def backward(self, g):
+        return matmul(matmul(self.ah.t(), g), self.aw.t())
+
+
+class AdaptiveMaxPool2DBackward0(Node):
+    """``g`` scattered to each window's argmax (MaxPool2D's formula)."""
+
+    def backward(self, g):
+        return max_pool_scatter(g, self.idx, self.x_shape)
 
 
 # ---- adaptive pooling -------------------------------------------------------------------------
@@ -373,11 +397,14 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
                            f"{list(xd.shape)}")
     oh, ow = _adaptive_sizes(output_size, xd.shape[-2:], 2)
-    x = input if xd.ndim == 4 else input.unsqueeze(0)
-    _, idx = _adaptive_max_np(x._data, oh, ow)
-    out = max_pool_gather(x, idx, idx.shape)
+    y, idx = _adaptive_max_np(_b4(xd), oh, ow)
     if xd.ndim == 3:
-        out, idx = out.squeeze(0), idx[0]
+        y, idx = y[0], idx[0]
+    out = _W(y)
+    node = record(out, AdaptiveMaxPool2DBackward0, (input,))
+    if node is not None:
+        node.x_shape = xd.shape
+        node.save(idx=idx)
     return (out, _W(idx)) if return_indices else out
 
 
