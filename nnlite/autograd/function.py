@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 
-from nnlite.autograd.grad_mode import _GradState
+from nnlite._grad_mode import _GradState, no_grad
+from nnlite._tensor import Tensor, _RemovableHandle, _type_name
 
 
 class Node:
@@ -79,8 +80,6 @@ class Node:
                 t = self._rebuild_output()
                 saved = tuple(t if s is _OUT else s for s in saved)
             if t is not None and t._vc[0] != v:
-                from nnlite._tensor import _type_name
-
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: [{_type_name(t)} {list(t._data.shape)}], which is "
@@ -140,8 +139,6 @@ class Node:
         return sorted(set(super().__dir__()) | {f"_saved_{n}" for n, _ in self._names_of_saved()})
 
     def _rebuild_output(self):
-        from nnlite._tensor import Tensor
-
         t = Tensor._wrap(self._out_data)
         t._vc = self._out_vc
         t._requires_grad = True
@@ -187,25 +184,6 @@ FREED_MESSAGE = (
     "retain_graph=True if you need to backward through the graph a second time or "
     "if you need to access saved tensors after calling backward."
 )
-
-
-class _RemovableHandle:
-    __slots__ = ("_lst", "_fn")
-
-    def __init__(self, lst, fn):
-        self._lst, self._fn = lst, fn
-
-    def remove(self) -> None:
-        try:
-            self._lst.remove(self._fn)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class AccumulateGrad(Node):
@@ -351,8 +329,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from nnlite._tensor import Tensor
-
         ctx = cls._backward_cls()
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(
@@ -400,8 +376,6 @@ def once_differentiable(fn):
 
     @functools.wraps(fn)
     def wrapper(ctx, *grads):
-        from nnlite.autograd.grad_mode import no_grad
-
         with no_grad():
             out = fn(ctx, *grads)
         if _GradState.enabled and any(g is not None and g._requires_grad for g in grads):

@@ -929,9 +929,7 @@ class RepeatBackward0(Node):
         for r, s in zip(reps, full):
             inter += [r, s]
         gg = g.reshape(tuple(inter))
-        from nnlite.ops.reduce import sum as _sum
-
-        gg = _sum(gg, dim=tuple(range(0, 2 * len(reps), 2)))
+        gg = gg.sum(dim=tuple(range(0, 2 * len(reps), 2)))  # Tensor.sum: reduce.sum
         return (gg.reshape(sh),)
 
 
@@ -1020,9 +1018,7 @@ def diag(x, diagonal_=0):
 def trace(x):
     if x._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._data.ndim}")
-    from nnlite.ops.reduce import sum as _sum
-
-    return _sum(diagonal(x))
+    return diagonal(x).sum()  # Tensor.sum: reduce.sum, which builds on this module
 
 
 class TrilBackward0(Node):
