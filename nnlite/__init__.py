@@ -6,9 +6,15 @@
 from __future__ import annotations
 
 import builtins as _b
+import importlib as _importlib
+import math as _math
+import os as _os
+
+import numpy as _np
 
 __version__ = "0.1.0"
 
+from nnlite._dtype import to_dtype as _to_dtype
 from nnlite._dtype import (  # noqa: F401
     bool,
     double,
@@ -61,8 +67,9 @@ from nnlite.ops import *  # noqa: F401,F403
 from nnlite.ops import numel, svd  # noqa: F401
 from nnlite.ops import max, min, sum, all, any, abs, pow, round  # noqa: F401,A004
 from nnlite import autograd  # noqa: F401,E402
-
-import math as _math  # noqa: E402
+from nnlite._threads import apply_env as _apply_thread_env  # noqa: E402
+from nnlite._threads import get_num_threads, set_num_threads  # noqa: F401,E402
+from nnlite.ops.creation import zeros as _zeros  # noqa: E402
 
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 strided = "torch.strided"
@@ -73,11 +80,7 @@ class finfo:  # noqa: N801
     """Machine limits of a floating dtype (``torch.finfo``)."""
 
     def __init__(self, type=None):  # noqa: A002
-        import numpy as _np
-
-        from nnlite._dtype import to_dtype
-
-        d = to_dtype(type or get_default_dtype())
+        d = _to_dtype(type or get_default_dtype())
         fi = _np.finfo(d.np)
         self.bits, self.eps = fi.bits, _b.float(fi.eps)
         self.max, self.min = _b.float(fi.max), _b.float(fi.min)
@@ -93,11 +96,7 @@ class finfo:  # noqa: N801
 
 class iinfo:  # noqa: N801
     def __init__(self, type):  # noqa: A002
-        import numpy as _np
-
-        from nnlite._dtype import to_dtype
-
-        ii = _np.iinfo(to_dtype(type).np)
+        ii = _np.iinfo(_to_dtype(type).np)
         self.bits, self.max, self.min = ii.bits, _b.int(ii.max), _b.int(ii.min)
         self.dtype = str(ii.dtype)
 
@@ -107,11 +106,9 @@ class iinfo:  # noqa: N801
 
 def _typed(dt):
     def ctor(*args):
-        from nnlite.ops.creation import zeros
-
         if len(args) == 1 and not isinstance(args[0], _b.int):
             return tensor(args[0], dtype=dt)
-        return zeros(*args, dtype=dt)
+        return _zeros(*args, dtype=dt)
 
     return ctor
 
@@ -127,29 +124,8 @@ def is_floating_point(t) -> _b.bool:
     return t.is_floating_point()
 
 
-def set_num_threads(n) -> None:
-    """Threads for BLAS (numpy) and numba kernels."""
-    from nnlite._threads import set_num_threads as _s
-
-    _s(n)
-
-
-def get_num_threads():
-    from nnlite._threads import get_num_threads as _g
-
-    return _g()
-
-
-def _apply_thread_env() -> None:
-    import os as _os
-
-    if _os.environ.get("NNLITE_NUM_THREADS"):
-        from nnlite._threads import apply_env
-
-        apply_env()
-
-
-_apply_thread_env()
+if _os.environ.get("NNLITE_NUM_THREADS"):
+    _apply_thread_env()
 
 
 def set_default_device(device) -> None:
@@ -195,29 +171,29 @@ _SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization
                "onnx", "mps", "xpu", "amp", "distributed", "compile", "func")
 
 
-def __getattr__(name):
-    # Submodules load on first use so `import nnlite` stays fast.
-    import importlib
+# torch-namespace attributes whose module loads on first use: (module, attribute or None)
+_LAZY_ATTRIBUTES = {
+    "autocast": ("nnlite.amp", "autocast"),
+    "vmap": ("nnlite.func", "vmap"),  # torch.vmap is torch.func.vmap
+    "profiler": ("nnlite.autograd.profiler", None),  # torch.profiler: torch.autograd.profiler
+    "save": ("nnlite.serialization", "save"),
+    "load": ("nnlite.serialization", "load"),
+}
 
+
+def __getattr__(name):
+    # Submodules (and a few names from them) load on first use so `import nnlite` stays fast.
     if name in _SUBMODULES:
         try:
-            mod = importlib.import_module(f"nnlite.{name}")
+            mod = _importlib.import_module(f"nnlite.{name}")
         except ModuleNotFoundError as e:
             if e.name != f"nnlite.{name}":
                 raise
             raise AttributeError(f"module 'nnlite' has no attribute '{name}'") from None
         globals()[name] = mod
         return mod
-    if name == "vmap":  # torch.vmap is torch.func.vmap
-        return importlib.import_module("nnlite.func").vmap
-    if name == "autocast":
-        from nnlite.amp import autocast
-
-        return autocast
-    if name == "profiler":  # torch.profiler: the same profiler as torch.autograd.profiler
-        return importlib.import_module("nnlite.autograd.profiler")
-    if name in ("save", "load"):
-        from nnlite import serialization
-
-        return getattr(serialization, name)
+    if name in _LAZY_ATTRIBUTES:
+        module, attribute = _LAZY_ATTRIBUTES[name]
+        mod = _importlib.import_module(module)
+        return mod if attribute is None else getattr(mod, attribute)
     raise AttributeError(f"module 'nnlite' has no attribute '{name}'")

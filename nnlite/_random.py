@@ -33,19 +33,9 @@ import math
 import numpy as np
 
 from nnlite._tensor import _CPU, Tensor
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 
-
-class _LazyKernels:
-    """``nnlite.kernels.rng`` loaded on first use: ``import nnlite`` must not import numba."""
-
-    def __getattr__(self, name):
-        rng = _kernels("rng")
-
-        return getattr(rng, name)
-
-
-K = _LazyKernels()
+K = _lazy_kernels("rng")  # imported on first use: ``import nnlite`` must not import numba
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
 _N = 624  # mt19937 state words

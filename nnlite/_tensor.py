@@ -12,7 +12,37 @@ import warnings
 import numpy as np
 
 from nnlite import _dtype as D
-from nnlite.autograd.grad_mode import _GradState
+from nnlite._format import tensor_repr
+from nnlite._grad_mode import _GradState
+
+# Tensor.backward runs the engine (nnlite.autograd.engine), which is above this module: it
+# builds Tensors, so it imports this module, never the other way. It puts its entry point in
+# this slot when it is imported (``import nnlite`` does), as nnlite.ops binds the op methods.
+_run_backward = None
+# clone/contiguous/to (and float(), double(), ..., which call to) are ops: nnlite.ops binds them
+# with the other op methods (nnlite.ops.methods, through the registry).
+
+
+class _RemovableHandle:
+    """What ``register_hook`` returns (a Tensor's or a graph node's): ``.remove()`` takes the
+    hook out of its list again; as a context manager, on exit."""
+
+    __slots__ = ("_lst", "_fn")
+
+    def __init__(self, lst, fn):
+        self._lst, self._fn = lst, fn
+
+    def remove(self) -> None:
+        try:
+            self._lst.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Size(tuple):
@@ -383,36 +413,6 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def clone(self, memory_format=None) -> Tensor:
-        from nnlite.ops.shape import clone
-
-        return clone(self)
-
-    def contiguous(self, memory_format=None) -> Tensor:
-        if self._data.flags.c_contiguous:
-            return self
-        from nnlite.ops.shape import clone
-
-        return clone(self, order="C")
-
-    def to(self, *args, **kwargs) -> Tensor:
-        dtype = kwargs.get("dtype")
-        copy = kwargs.get("copy", False)
-        _check_device(kwargs.get("device"))
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, D.dtype) or a in (builtins.float, builtins.int, builtins.bool):
-                dtype = a
-            elif i == 0 and (isinstance(a, (str, device)) or (
-                    isinstance(a, builtins.int) and not isinstance(a, builtins.bool))):
-                _check_device(a)  # to("cuda") fails as in a CPU-only torch
-        if dtype is None:
-            return self.clone() if copy else self
-        from nnlite.ops.elementwise import cast
-
-        return cast(self, D.to_dtype(dtype), copy=copy)
-
     def type(self, dtype=None):
         if dtype is None:
             return _type_name(self)
@@ -454,11 +454,9 @@ class Tensor:
     # ---- autograd ---------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) * gradient into every leaf's ``.grad``."""
-        from nnlite.autograd.engine import run_backward
-
         if inputs is not None:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        run_backward([self], [gradient], retain_graph, create_graph, inputs=inputs)
+        _run_backward([self], [gradient], retain_graph, create_graph, inputs=inputs)
 
     def retain_grad(self) -> None:
         if self.grad_fn is None:
@@ -492,8 +490,6 @@ class Tensor:
             fn._tensor_pre_hooks = {}
         lst = fn._tensor_pre_hooks.setdefault(self._output_nr, [])
         lst.append(hook)
-        from nnlite.autograd.function import _RemovableHandle
-
         return _RemovableHandle(lst, hook)
 
     def register_hook(self, hook):
@@ -507,8 +503,6 @@ class Tensor:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        from nnlite.autograd.function import _RemovableHandle
-
         return _RemovableHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
@@ -530,14 +524,10 @@ class Tensor:
         if hooks is None:
             hooks = self._post_accumulate_grad_hooks = []
         hooks.append(hook)
-        from nnlite.autograd.function import _RemovableHandle
-
         return _RemovableHandle(hooks, hook)
 
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self) -> str:
-        from nnlite._format import tensor_repr
-
         return tensor_repr(self)
 
     __str__ = __repr__

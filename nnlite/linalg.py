@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from nnlite.ops.linalg import linalg_det as det
 from nnlite.ops.linalg import linalg_inv as inv
-from nnlite.ops.linalg import linalg_matrix_norm as matrix_norm
-from nnlite.ops.linalg import linalg_norm as norm
 from nnlite.ops.linalg import linalg_solve as solve
 from nnlite.ops.linalg import linalg_vector_norm as vector_norm
 from nnlite.ops.decompositions import cholesky, eigh, eigvalsh, lstsq, matrix_rank, pinv, qr
 from nnlite.ops.decompositions import _LinAlgError as LinAlgError
-from nnlite.ops.decompositions import slogdet, solve_triangular
+from nnlite.ops.decompositions import linalg_norm as norm
+from nnlite.ops.decompositions import matrix_norm, slogdet, solve_triangular
 from nnlite.ops.linalg import matmul
 from nnlite.ops.linalg import matrix_power
 from nnlite.ops.svd import linalg_svd as svd

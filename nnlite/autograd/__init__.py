@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from nnlite.autograd.engine import queue_callback, run_backward
+import importlib as _importlib
+
+from nnlite._tensor import Tensor as _Tensor
+from nnlite.autograd import graph  # noqa: F401  (torch.autograd.graph; draws the graph)
+from nnlite.autograd.engine import backward, grad, queue_callback
 from nnlite.autograd.function import Function, FunctionCtx, Node, once_differentiable
 from nnlite.autograd.grad_mode import (
     enable_grad,
@@ -11,45 +15,16 @@ from nnlite.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from nnlite.autograd.gradcheck import gradcheck, gradgradcheck
 
-
-def _seq(x):
-    from nnlite._tensor import Tensor
-
-    if x is None:
-        return None
-    return [x] if isinstance(x, Tensor) else list(x)
-
-
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate gradients of ``tensors`` into the leaves (``torch.autograd.backward``)."""
-    tensors = _seq(tensors)
-    grads = _seq(grad_tensors) or [None] * len(tensors)
-    run_backward(tensors, grads, retain_graph, create_graph, inputs=_seq(inputs))
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into ``.grad``)."""
-    outputs = _seq(outputs)
-    inputs_l = _seq(inputs)
-    go = _seq(grad_outputs) or [None] * len(outputs)
-    if allow_unused is None:
-        allow_unused = materialize_grads
-    res = run_backward(outputs, go, retain_graph, create_graph, inputs=inputs_l,
-                       allow_unused=allow_unused, accumulate=False)
-    if materialize_grads:
-        from nnlite.ops.elementwise import zeros_like
-
-        res = tuple(zeros_like(i) if g is None else g for g, i in zip(res, inputs_l))
-    return res
+# Submodules built on the op layer, which is above this package (ops record their nodes with
+# nnlite.autograd.function): they load on first attribute access, as torch.autograd offers them.
+_LAZY_SUBMODULES = ("functional", "profiler")
 
 
 class _VariableMeta(type):
     def __instancecheck__(cls, obj) -> bool:
-        from nnlite._tensor import Tensor
-
-        return isinstance(obj, Tensor)
+        return isinstance(obj, _Tensor)
 
 
 class Variable(metaclass=_VariableMeta):
@@ -73,10 +48,6 @@ class _ExecutionEngine:
 Variable._execution_engine = _ExecutionEngine()
 
 
-from nnlite.autograd import functional  # noqa: E402
-from nnlite.autograd import graph  # noqa: E402  (torch.autograd.graph; draws the graph)
-from nnlite.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
-
 __all__ = [
     "Function", "FunctionCtx", "Node", "backward", "grad", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "once_differentiable",
@@ -85,9 +56,6 @@ __all__ = [
 
 
 def __getattr__(name):
-    # torch.autograd.profiler without an explicit import, as torch offers it
-    if name == "profiler":
-        import importlib
-
-        return importlib.import_module("nnlite.autograd.profiler")
+    if name in _LAZY_SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'nnlite.autograd' has no attribute '{name}'")

@@ -14,16 +14,16 @@ from weakref import ref as _weakref
 
 import numpy as np
 
+from nnlite import _tensor
+from nnlite._dtype import from_numpy_dtype
+from nnlite._grad_mode import _GradState
+from nnlite._tensor import Size, Tensor, tensor
 from nnlite.autograd.function import FREED_MESSAGE, AccumulateGrad, edge_of
-from nnlite.autograd.grad_mode import _GradState
 
 _getrefcount = sys.getrefcount
-_Tensor = None  # nnlite._tensor.Tensor, bound on the first backward (import cycle)
 
 
 def _make_grads(outputs, grad_outputs, create_graph):
-    from nnlite._tensor import Size, Tensor, tensor
-
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
@@ -90,11 +90,6 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
 def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused,
                accumulate):
-    global _Tensor
-    if _Tensor is None:
-        from nnlite._tensor import Tensor
-
-        _Tensor = Tensor
     if retain_graph is None:
         retain_graph = create_graph
     for i, out in enumerate(outputs):
@@ -251,10 +246,10 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                     for (child, nr), x in zip(nf, gs):
                         if x is None or child is None:
                             continue
-                        if child.__class__ is AccumulateGrad and x.__class__ is _Tensor:
+                        if child.__class__ is AccumulateGrad and x.__class__ is Tensor:
                             if x._data.shape != child.variable._data.shape:
                                 _bad_gradient(fn, nf, gs)
-                        elif x.__class__ is not _Tensor or child._out_meta is not None:
+                        elif x.__class__ is not Tensor or child._out_meta is not None:
                             _check_gradient(fn, nf, gs, child, nr, x)
                     x = None
                 else:
@@ -310,10 +305,8 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
 
 
 def _cast_grad(g, dt):
-    from nnlite._dtype import from_numpy_dtype
-    from nnlite.ops.elementwise import cast
-
-    return cast(g, from_numpy_dtype(dt))
+    # Tensor.to is the cast op (bound by nnlite.ops): under create_graph it records its node
+    return g.to(from_numpy_dtype(dt))
 
 
 def _add_grad(buffers, fn, nr, g):
@@ -326,8 +319,6 @@ def _add_grad(buffers, fn, nr, g):
 
 
 def _zeros(meta):
-    from nnlite._tensor import Tensor
-
     shape, dt = meta
     return Tensor._wrap(np.zeros(shape, dt))
 
@@ -370,7 +361,7 @@ def _trim(fn, nf, out):
 
 def _check_gradient(fn, nf, out, child, nr, g):
     """Raise if ``g`` (for edge ``(child, nr)``) is not a Tensor shaped like that input."""
-    if g.__class__ is not _Tensor and not isinstance(g, _Tensor):
+    if g.__class__ is not Tensor and not isinstance(g, Tensor):
         _bad_gradient(fn, nf, out)
     if child.__class__ is AccumulateGrad:
         if g._data.shape != child.variable._data.shape:
@@ -386,7 +377,7 @@ def _bad_gradient(fn, nf, out):
     for i, ((child, nr), g) in enumerate(zip(nf, out)):
         if g is None or child is None:
             continue
-        if not isinstance(g, _Tensor):
+        if not isinstance(g, Tensor):
             raise TypeError(
                 f"function {fn.name()} returned a gradient of type {type(g).__name__} at "
                 f"index {i}; expected a Tensor or None"
@@ -432,7 +423,7 @@ def _accumulate(var, g, create_graph, steal=False):
             f"{list(g._data.shape)}"
         )
     if g._data.dtype != var._data.dtype:
-        g = _Tensor._wrap(g._data.astype(var._data.dtype)) if not create_graph else g.to(var.dtype)
+        g = Tensor._wrap(g._data.astype(var._data.dtype)) if not create_graph else g.to(var.dtype)
     old = var._grad
     if old is None and create_graph:
         var._grad = g
@@ -457,11 +448,11 @@ def _accumulate(var, g, create_graph, steal=False):
             and arr.flags.c_contiguous
             and arr.flags.writeable
         ):
-            var._grad = _Tensor._wrap(arr)
+            var._grad = Tensor._wrap(arr)
         else:
             # A fresh, writable, contiguous array: the incoming grad may be a broadcast view or
             # shared with another leaf, and users zero .grad in place.
-            var._grad = _Tensor._wrap(np.array(arr, copy=True, order="C"))
+            var._grad = Tensor._wrap(np.array(arr, copy=True, order="C"))
     elif create_graph or old._requires_grad:
         var._grad = old + g
     else:
@@ -471,3 +462,35 @@ def _accumulate(var, g, create_graph, steal=False):
     if post:
         for h in list(post):
             h(var)
+
+
+
+def _seq(x):
+    if x is None:
+        return None
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the leaves (``torch.autograd.backward``)."""
+    tensors = _seq(tensors)
+    grads = _seq(grad_tensors) or [None] * len(tensors)
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=_seq(inputs))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into ``.grad``)."""
+    outputs = _seq(outputs)
+    inputs_l = _seq(inputs)
+    go = _seq(grad_outputs) or [None] * len(outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    res = run_backward(outputs, go, retain_graph, create_graph, inputs=inputs_l,
+                       allow_unused=allow_unused, accumulate=False)
+    if materialize_grads:
+        res = tuple(Tensor._wrap(np.zeros_like(i._data)) if g is None else g
+                    for g, i in zip(res, inputs_l))
+    return res
+
+_tensor._run_backward = run_backward  # Tensor.backward's slot (see nnlite._tensor)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import re
 
-from nnlite.autograd.grad_mode import _GradState
+from nnlite._grad_mode import _GradState, no_grad
+from nnlite._tensor import Tensor, _RemovableHandle, _type_name
 
 
 class Node:
@@ -133,8 +134,6 @@ class Node:
         return sorted(set(super().__dir__()) | {f"_saved_{n}" for n, _ in self._names_of_saved()})
 
     def _rebuild_output(self):
-        from nnlite._tensor import Tensor
-
         t = Tensor._wrap(self._out_data)
         t._vc = self._out_vc
         t._requires_grad = True
@@ -178,8 +177,6 @@ def modified_message(t, version: int, producer: Node | None = None) -> str:
     """torch's error for a saved tensor changed in place before backward: it names the node
     whose output it is (``producer`` for a saved output, else the tensor's grad_fn now; a leaf
     or a tensor outside the graph gets no name), then nnlite's hint on how to fix it."""
-    from nnlite._tensor import _type_name
-
     fn, nr = (producer, 0) if producer is not None else (t.grad_fn, t._output_nr)
     which = ""
     if fn is not None:
@@ -197,25 +194,6 @@ FREED_MESSAGE = (
     "retain_graph=True if you need to backward through the graph a second time or "
     "if you need to access saved tensors after calling backward."
 )
-
-
-class _RemovableHandle:
-    __slots__ = ("_lst", "_fn")
-
-    def __init__(self, lst, fn):
-        self._lst, self._fn = lst, fn
-
-    def remove(self) -> None:
-        try:
-            self._lst.remove(self._fn)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class AccumulateGrad(Node):
@@ -367,8 +345,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from nnlite._tensor import Tensor
-
         ctx = cls._backward_cls()
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(
@@ -420,8 +396,6 @@ def once_differentiable(fn):
 
     @functools.wraps(fn)
     def wrapper(ctx, *grads):
-        from nnlite.autograd.grad_mode import no_grad
-
         with no_grad():
             out = fn(ctx, *grads)
         if _GradState.enabled and any(g is not None and g._requires_grad for g in grads):

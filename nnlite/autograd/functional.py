@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlite.autograd.grad_mode import enable_grad
+from nnlite._grad_mode import enable_grad
+from nnlite._tensor import Tensor
+from nnlite.autograd.engine import grad
+from nnlite.ops.elementwise import ones_like, zeros_like
+from nnlite.ops.shape import stack
 
 
 def _tup(x):
-    from nnlite._tensor import Tensor
-
     return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
@@ -27,9 +29,6 @@ def _prep(inputs, create_graph):
 
 
 def _grads(outputs, inputs, grad_outputs, create_graph, strict=False):
-    from nnlite.autograd import grad
-    from nnlite.ops.elementwise import zeros_like
-
     outs, gos = [], []
     for o, g in zip(outputs, grad_outputs):
         if o._requires_grad:
@@ -52,8 +51,6 @@ def _maybe_detach(ts, create_graph):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T J)``."""
-    from nnlite.ops.elementwise import ones_like
-
     is_t = not isinstance(inputs, (tuple, list))
     with enable_grad():
         ins = _prep(inputs, create_graph)
@@ -70,10 +67,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)`` via the double-vjp trick."""
-    from nnlite._tensor import Tensor
-    from nnlite.autograd import grad
-    from nnlite.ops.elementwise import ones_like, zeros_like
-
     is_t = not isinstance(inputs, (tuple, list))
     with enable_grad():
         ins = _prep(inputs, create_graph)
@@ -98,9 +91,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """Jacobian of ``func`` at ``inputs``: shape ``out.shape + in.shape`` per (output, input)."""
-    from nnlite._tensor import Tensor
-    from nnlite.ops.shape import stack
-
     is_t = not isinstance(inputs, (tuple, list))
     with enable_grad():
         ins = _prep(inputs, create_graph)

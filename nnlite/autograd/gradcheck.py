@@ -6,7 +6,9 @@ import warnings
 
 import numpy as np
 
-from nnlite.autograd.grad_mode import enable_grad, no_grad
+from nnlite._grad_mode import enable_grad, no_grad
+from nnlite._tensor import Tensor
+from nnlite.autograd.engine import grad
 
 
 class GradcheckError(RuntimeError):
@@ -18,8 +20,6 @@ def _as_tuple(x):
 
 
 def _outputs(func, inputs):
-    from nnlite._tensor import Tensor
-
     out = _as_tuple(func(*inputs))
     return [o for o in out if isinstance(o, Tensor) and o.dtype.is_floating_point]
 
@@ -47,9 +47,6 @@ def _numerical_jacobian(func, inputs, diff_idx, eps):
 
 
 def _analytical_jacobian(func, inputs, diff_idx):
-    from nnlite._tensor import Tensor
-    from nnlite.autograd import grad
-
     with enable_grad():
         outs = _outputs(func, inputs)
         jac = [[np.zeros((o._data.size, inputs[i]._data.size)) for i in diff_idx] for o in outs]
@@ -74,8 +71,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
     Inputs that require grad should be float64 for the comparison to be meaningful.
     """
-    from nnlite._tensor import Tensor
-
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
     if not diff_idx:
@@ -104,9 +99,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
                   gen_non_contig_grad_outputs=False, raise_exception=True, **_ignored) -> bool:
     """Check second derivatives: gradcheck of ``(inputs, v) -> vjp(func, inputs, v)``."""
-    from nnlite._tensor import Tensor
-    from nnlite.autograd import grad
-
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
     with enable_grad():

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import sys
 
+from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node
 
 __all__ = ["Node", "make_dot", "to_dot", "print_graph"]
@@ -41,8 +42,6 @@ _SAVED_PREFIX = "_saved_"
 
 
 def _is_tensor(obj) -> bool:
-    from nnlite._tensor import Tensor
-
     return isinstance(obj, Tensor)
 
 

@@ -38,6 +38,7 @@ from nnlite.ops.nn import (
     distance,
     dropout,
     embedding,
+    functional_activations,
     linear,
     losses,
     norms,
@@ -294,7 +295,8 @@ def _bindings():
     for ns, prefixes in ((nnlite, ("nnlite.ops",)), (ops, ("nnlite.ops",)),
                          (F, ("nnlite.nn", "nnlite.ops")),
                          *((m, (m.__name__,)) for m in (activations, attention, conv, distance,
-                                                         dropout, embedding, linear, losses,
+                                                         dropout, embedding,
+                                                         functional_activations, linear, losses,
                                                          norms, padding, pool, upsample))):
         for attr, fn in list(vars(ns).items()):
             if (isinstance(fn, types.FunctionType) and not attr.startswith("_")

@@ -8,6 +8,7 @@ import weakref
 from nnlite._tensor import Tensor
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.compile.guards import input_signature, module_key
+from nnlite.compile.lowering import LOWERINGS
 from nnlite.compile.plan import build_plan
 from nnlite.compile.recorder import CaptureFailed, Recorder
 from nnlite.nn.module import Module
@@ -90,7 +91,7 @@ class ModuleCompiler:
     def _record(self, mod, key, args):
         if len(self.cache) >= CACHE_SIZE_LIMIT:
             return self._eager(mod, args, {}, "cache_size_limit reached")
-        rec = Recorder(args, self._tensors)
+        rec = Recorder(args, self._tensors, LOWERINGS)
         epoch = _CaptureState.epoch
         grad_enabled = _GradState.enabled
         _CaptureState.recorder = rec

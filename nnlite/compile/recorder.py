@@ -72,7 +72,10 @@ class Op:
 class Recorder:
     """Collects the ops of one eager call (see the module docstring)."""
 
-    def __init__(self, inputs, externals):
+    def __init__(self, inputs, externals, lowerings):
+        # lowerings: the op kinds a plan can replay (nnlite.compile.lowering.LOWERINGS, which
+        # builds on this module's slots: handed in by the caller, not imported here)
+        self._lowerings = lowerings
         self.slots: list[Slot] = []
         self.ops: list[Op] = []
         self.failure: str | None = None
@@ -95,9 +98,7 @@ class Recorder:
     def emit(self, kind: str, out, inputs, **attrs) -> None:
         if self.failure is not None:
             return
-        from nnlite.compile.lowering import LOWERINGS
-
-        if kind not in LOWERINGS:
+        if kind not in self._lowerings:
             self.fail(f"op {kind!r} has no lowering")
             return
         idx = []
@@ -110,7 +111,7 @@ class Recorder:
                 return
             idx.append(s.index)
         op = Op(kind, None, tuple(idx), attrs, len(self.ops))
-        mutates = LOWERINGS[kind].mutates(op)
+        mutates = self._lowerings[kind].mutates(op)
         for pos in mutates:
             si = idx[pos]
             if si is None:

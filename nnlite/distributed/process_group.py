@@ -17,6 +17,7 @@ import datetime
 import importlib.util
 import os
 import stat
+import struct
 import sys
 import time
 
@@ -221,8 +222,7 @@ def _unread_bytes(fd: int) -> int:
     try:
         if not stat.S_ISFIFO(os.fstat(fd).st_mode):
             return 0
-        import fcntl
-        import struct
+        import fcntl  # POSIX-only
         import termios
 
         return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]

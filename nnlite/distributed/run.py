@@ -12,6 +12,7 @@ exit status is the job's. On a cluster, run the worker with the cluster's own la
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -164,8 +165,6 @@ def _die_with_parent() -> None:
     """In the mpiexec child (Linux): get SIGTERM when the launcher dies, even by SIGKILL, so a
     killed launcher leaves no job running."""
     try:
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass

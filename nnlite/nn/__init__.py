@@ -4,6 +4,8 @@ Mirrors ``torch.nn`` for the covered subset. Importing it does not import numba:
 load on the first op that needs them.
 """
 
+import importlib as _importlib
+
 from nnlite.nn import functional, init, utils  # noqa: F401
 from nnlite.nn.activation import (  # noqa: F401
     ELU,
@@ -141,7 +143,5 @@ from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
 def __getattr__(name):
     # nn.parallel (DistributedDataParallel) loads nnlite.distributed: on first use only
     if name == "parallel":
-        import importlib
-
-        return importlib.import_module("nnlite.nn.parallel")
+        return _importlib.import_module("nnlite.nn.parallel")
     raise AttributeError(f"module 'nnlite.nn' has no attribute '{name}'")

@@ -21,7 +21,6 @@ from nnlite import _dtype as D
 from nnlite._tensor import Tensor, _check_device
 from nnlite.autograd.grad_mode import is_grad_enabled
 from nnlite.backends import mha
-from nnlite.nn import functional as F
 from nnlite.nn import init
 from nnlite.nn.activation import GELU, ReLU
 from nnlite.nn.attention import MultiheadAttention
@@ -30,6 +29,7 @@ from nnlite.nn.dropout import Dropout
 from nnlite.nn.linear import Linear
 from nnlite.nn.module import Module
 from nnlite.nn.normalization import LayerNorm
+from nnlite.ops.nn import functional_activations as FA
 
 __all__ = ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
            "TransformerEncoderLayer"]
@@ -37,9 +37,9 @@ __all__ = ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "Tran
 
 def _activation(activation) -> Callable:
     if activation == "relu":
-        return F.relu
+        return FA.relu
     if activation == "gelu":
-        return F.gelu
+        return FA.gelu
     if isinstance(activation, str):
         raise RuntimeError(f"activation should be relu/gelu, not {activation}")
     return activation
@@ -47,9 +47,9 @@ def _activation(activation) -> Callable:
 
 def _relu_or_gelu(act) -> int:
     """1 for ReLU, 2 for GELU, else 0 (torch's ``activation_relu_or_gelu``)."""
-    if act is F.relu or isinstance(act, ReLU):
+    if act is FA.relu or isinstance(act, ReLU):
         return 1
-    if act is F.gelu or isinstance(act, GELU):
+    if act is FA.gelu or isinstance(act, GELU):
         return 2
     return 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import enum
 import inspect
+import sys
 
 import numpy as np
 
@@ -113,9 +114,11 @@ def build_model(model, example_input, input_names=None, output_names=None, dynam
     traced_inputs = [conv[id(t)] for t in tensors]
     feeds = [t._data.copy() for t in traced_inputs]  # the forward may change them in place
 
-    from nnlite.compile import OptimizedModule  # here: importing it loads the kernels (seconds)
-
-    net = model._orig_mod if isinstance(model, OptimizedModule) else model  # trace the module
+    # a compiled model is traced through its module; if nnlite.compile was never imported (it
+    # takes seconds), the model cannot be one
+    compiled = sys.modules.get("nnlite.compile")
+    is_compiled = compiled is not None and isinstance(model, compiled.OptimizedModule)
+    net = model._orig_mod if is_compiled else model  # trace the module
     if any(p.is_floating_point() and p.dtype != nnlite.float32
            for p in list(net.parameters()) + list(net.buffers())):
         net = copy.deepcopy(net).float()  # ONNX models from nnlite are float32

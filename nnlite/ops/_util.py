@@ -72,9 +72,8 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     for i, s in enumerate(shape):
         if s == 1 and gs[i + nd] != 1:
             axes.append(i + nd)
-    from nnlite.ops.reduce import sum as _sum
-
-    out = _sum(g, dim=tuple(axes), keepdim=True) if axes else g
+    # Tensor.sum is reduce.sum (bound by nnlite.ops), which is above this module
+    out = g.sum(dim=tuple(axes), keepdim=True) if axes else g
     if out._data.shape != shape:
         out = out.reshape(shape)
     return out

@@ -26,7 +26,7 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops import reduce as R
 from nnlite.ops.linalg import linalg_inv as inv
-from nnlite.ops.linalg import matmul
+from nnlite.ops.linalg import linalg_vector_norm, matmul
 from nnlite.ops.svd import linalg_svd, svdvals
 
 _W = Tensor._wrap
@@ -392,3 +392,17 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         r = s.amax(dim=pick_dim, keepdim=True) if ord > 0 else s.amin(dim=pick_dim, keepdim=True)
         return r if keepdim else r.squeeze(builtins.max(d0, d1)).squeeze(builtins.min(d0, d1))
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def linalg_norm(x, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """``torch.linalg.norm``: a vector norm over one dim or all elements, else a matrix norm
+    (over two dims, or of a 2-D input when ``ord`` is given without ``dim``)."""
+    if dim is None and ord is not None:
+        if x._data.ndim == 2:
+            return matrix_norm(x, ord, (-2, -1), keepdim, dtype=dtype)
+        if x._data.ndim != 1:
+            raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must "
+                               f"be 1D or 2D. Got {x._data.ndim}D.")
+    if ord is None or dim is None or isinstance(dim, int):
+        return linalg_vector_norm(x, 2 if ord is None else ord, dim, keepdim)
+    return matrix_norm(x, ord, dim, keepdim)

@@ -15,8 +15,10 @@ from nnlite import _dtype as D
 from nnlite._tensor import Tensor, _as_array, _check_device
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops._util import _SCALARS, result_float, sum_to
+
+_elementwise_kernels = _lazy_kernels("elementwise")
 
 _W = Tensor._wrap
 _NOGRAD = Tensor._wrap(np.zeros(()))  # stands for a Python scalar operand: edge (None, 0)
@@ -469,13 +471,13 @@ sin = _unary("SinBackward0", np.sin, lambda g, x, y: g * cos(x))
 cos = _unary("CosBackward0", np.cos, lambda g, x, y: -(g * sin(x)))
 tan = _unary("TanBackward0", np.tan, lambda g, x, y: g * (y * y + 1), save_out=True)
 def _tanh_bwd_np(g, y):
-    tanh_backward = _kernels("elementwise").tanh_backward
+    tanh_backward = _elementwise_kernels.tanh_backward
 
     return tanh_backward(g, y)
 
 
 def _sigmoid_bwd_np(g, y):
-    sigmoid_backward = _kernels("elementwise").sigmoid_backward
+    sigmoid_backward = _elementwise_kernels.sigmoid_backward
 
     return sigmoid_backward(g, y)
 

@@ -577,18 +577,7 @@ def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noq
     return R.norm(x, p=ord, dim=dim, keepdim=keepdim)
 
 
-def linalg_matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
-    if ord != "fro":  # 'nuc', 2, -2, 1, -1, inf, -inf: built on the SVD and abs sums
-        from nnlite.ops.decompositions import matrix_norm
-
-        return matrix_norm(x, ord, dim, keepdim, dtype=dtype)
-    return R.norm(x, p="fro", dim=dim, keepdim=keepdim)
-
-
-def linalg_norm(x, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
-    if ord is None or dim is None or isinstance(dim, int):
-        return linalg_vector_norm(x, 2 if ord is None else ord, dim, keepdim)
-    return linalg_matrix_norm(x, ord, dim, keepdim)
+# linalg.matrix_norm and linalg.norm (matrix orders use the SVD): nnlite.ops.decompositions
 
 
 class LinalgInvExBackward0(Node):

@@ -11,7 +11,7 @@ import numpy as np
 from nnlite import _dtype as D
 from nnlite import _random as _rand
 from nnlite._random import _gen
-from nnlite._tensor import Tensor, _check_device, tensor
+from nnlite._tensor import Tensor, _check_device, device, tensor
 from nnlite.ops import creation
 from nnlite.ops import elementwise as E
 from nnlite.ops import inplace as I
@@ -232,6 +232,31 @@ def _rpow(self, b):
 
 def _polygamma(self, n):
     return Sp.polygamma(n, self)
+
+
+def _contiguous(self, memory_format=None):
+    if self._data.flags.c_contiguous:
+        return self
+    return S.clone(self, order="C")
+
+
+def _to(self, *args, **kwargs):
+    """``Tensor.to(dtype)`` / ``to(other)`` / ``to(device)``: the cast op (no copy when nothing
+    changes, unless ``copy=True``); another device than the CPU raises torch's error."""
+    dtype = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    _check_device(kwargs.get("device"))
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, D.dtype) or a in (builtins.float, builtins.int, builtins.bool):
+            dtype = a
+        elif i == 0 and (isinstance(a, (str, device)) or (
+                isinstance(a, builtins.int) and not isinstance(a, builtins.bool))):
+            _check_device(a)  # to("cuda") fails as in a CPU-only torch
+    if dtype is None:
+        return S.clone(self) if copy else self
+    return E.cast(self, D.to_dtype(dtype), copy=copy)
 
 
 def _byte(self):

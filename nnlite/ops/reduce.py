@@ -13,13 +13,16 @@ from nnlite._tensor import Tensor, _as_array
 from nnlite._threads import get_num_threads
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops.calling import relabel
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import TYPE_NAMES, wrap_dim, wrap_dims
 from nnlite.ops.shape import cat, flip, narrow, scatter_into_zeros
+
+_loss_kernels = _lazy_kernels("loss")
+_summation_kernels = _lazy_kernels("summation")
 
 _W = Tensor._wrap
 
@@ -88,7 +91,7 @@ def _torch_order_sum(xd, ax, keepdim):
     inner = _count(shape[axes[-1] + 1:], None)
     if outer > 1 and inner > 1 and outer > 64:
         return None  # one outer sum per leading index: leave long loops to numpy
-    K = _kernels("summation")
+    K = _summation_kernels
     lanes = _LANES.get(xd.dtype)
     if lanes is None:
         lanes = _LANES[xd.dtype] = K.vector_bytes() // xd.dtype.itemsize
@@ -113,7 +116,7 @@ def col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     the same bits as torch's), numpy's reduction otherwise; into ``out`` when given."""
     if g2.dtype.kind == "f" and g2.dtype.itemsize >= 4 and g2.ndim == 2 and g2.size and \
             g2.flags.c_contiguous:
-        K = _kernels("summation")
+        K = _summation_kernels
         lanes = _LANES.get(g2.dtype)
         if lanes is None:
             lanes = _LANES[g2.dtype] = K.vector_bytes() // g2.dtype.itemsize
@@ -484,7 +487,7 @@ class SoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
-                softmax_backward = _kernels("loss").softmax_backward
+                softmax_backward = _loss_kernels.softmax_backward
 
                 return (_W(softmax_backward(gd, yd)),)
             gy = gd * yd
@@ -504,7 +507,7 @@ class LogSoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
-                log_softmax_backward = _kernels("loss").log_softmax_backward
+                log_softmax_backward = _loss_kernels.log_softmax_backward
 
                 return (_W(log_softmax_backward(gd, yd)),)
             return (_W(gd - np.exp(yd) * gd.sum(axis=d, keepdims=True)),)
@@ -528,7 +531,7 @@ def _softmax_family(x, dim, dtype, log):
     elif xd.size == 0:
         y = xd.copy()
     elif d == xd.ndim - 1:
-        kl = _kernels("loss")
+        kl = _loss_kernels
 
         y = kl.log_softmax_forward(xd) if log else kl.softmax_forward(xd)
     else:

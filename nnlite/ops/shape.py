@@ -1085,9 +1085,7 @@ class RepeatBackward0(Node):
         for r, s in zip(reps, full):
             inter += [r, s]
         gg = g.reshape(tuple(inter))
-        from nnlite.ops.reduce import sum as _sum
-
-        gg = _sum(gg, dim=tuple(range(0, 2 * len(reps), 2)))
+        gg = gg.sum(dim=tuple(range(0, 2 * len(reps), 2)))  # Tensor.sum: reduce.sum
         return (gg.reshape(sh),)
 
 

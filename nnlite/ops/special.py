@@ -12,13 +12,15 @@ import math
 from nnlite import _dtype as D
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops import elementwise as E
 from nnlite.ops._util import as_t as _t
 
 _W = Tensor._wrap
 
 import numpy as np
+
+_special_kernels = _lazy_kernels("special")
 
 # Cephes ndtr.c rational approximations (S. Moshier, public domain), ~1e-16 relative in float64:
 # erf(x) = x T(x^2)/U(x^2) for |x| <= 1, erfc(x) = exp(-x^2) P(x)/Q(x) for 1 < x < 8, R/S beyond.
@@ -53,7 +55,7 @@ def erf_np(x: np.ndarray) -> np.ndarray:
     """``erf(x)`` elementwise in x's float dtype, computed in float64 (Cephes, ~1e-16; large
     float arrays through libm's erf in one numba pass, ~30x fewer memory passes)."""
     if x.dtype in (np.float32, np.float64) and x.size >= _ERF_KERNEL_MIN:
-        erf = _kernels("special").erf
+        erf = _special_kernels.erf
 
         return erf(x)
     xd = np.asarray(x, np.float64)

@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.optim._common import check_fused_foreach, check_lr, scalar
 from nnlite.optim.optimizer import Optimizer, _step_tensor
+
+_optim_kernels = _lazy_kernels("optim")
 
 __all__ = ["Adagrad"]
 
@@ -91,7 +93,7 @@ class Adagrad(Optimizer):
 
     def step(self, closure: Callable | None = None):
         """Perform one Adagrad step; ``closure`` re-evaluates the model and returns the loss."""
-        adagrad_step_ = _kernels("optim").adagrad_step_
+        adagrad_step_ = _optim_kernels.adagrad_step_
 
         loss = self._run_closure(closure)
         for group in self.param_groups:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from nnlite._tensor import Tensor
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.optim import flat
 from nnlite.optim._common import check_fused_foreach, check_lr, scalar
 from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
+
+_optim_kernels = _lazy_kernels("optim")
 
 __all__ = ["Adam"]
 
@@ -91,7 +93,7 @@ class Adam(Optimizer):
 
     def step(self, closure: Callable | None = None):
         """Perform one Adam step; ``closure`` re-evaluates the model and returns the loss."""
-        adam_step_ = _kernels("optim").adam_step_
+        adam_step_ = _optim_kernels.adam_step_
 
         loss = self._run_closure(closure)
         state_of = self.state
@@ -154,7 +156,7 @@ class Adam(Optimizer):
     def _step_arena(self, arena, group, hyper) -> None:
         """``fused``/``foreach``: one kernel call per run of consecutive parameters with the
         same step count whose gradients are in their slots (:mod:`nnlite.optim.flat`)."""
-        adam_step_ = _kernels("optim").adam_step_
+        adam_step_ = _optim_kernels.adam_step_
 
         state_of = self.state
         amsgrad = hyper["amsgrad"]

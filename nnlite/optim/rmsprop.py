@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from nnlite._tensor import Tensor
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.optim._common import check_fused_foreach, check_lr, scalar
 from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
+
+_optim_kernels = _lazy_kernels("optim")
 
 __all__ = ["RMSprop"]
 
@@ -78,7 +80,7 @@ class RMSprop(Optimizer):
 
     def step(self, closure: Callable | None = None):
         """Perform one RMSprop step; ``closure`` re-evaluates the model and returns the loss."""
-        rmsprop_step_ = _kernels("optim").rmsprop_step_
+        rmsprop_step_ = _optim_kernels.rmsprop_step_
 
         loss = self._run_closure(closure)
         for group in self.param_groups:

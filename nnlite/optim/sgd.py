@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.optim import flat
 from nnlite.optim._common import check_fused_foreach, scalar
 from nnlite.optim.optimizer import Optimizer
+
+_optim_kernels = _lazy_kernels("optim")
 
 __all__ = ["SGD"]
 
@@ -80,7 +82,7 @@ class SGD(Optimizer):
 
     def step(self, closure: Callable | None = None):
         """Perform one SGD step; ``closure`` re-evaluates the model and returns the loss."""
-        sgd_step_ = _kernels("optim").sgd_step_
+        sgd_step_ = _optim_kernels.sgd_step_
 
         loss = self._run_closure(closure)
         state_of = self.state
@@ -130,7 +132,7 @@ class SGD(Optimizer):
     def _step_arena(self, arena, hyper) -> None:
         """``fused``/``foreach``: one kernel call per run of consecutive parameters whose
         gradients are in their slots (see :mod:`nnlite.optim.flat`); the others one by one."""
-        sgd_step_ = _kernels("optim").sgd_step_
+        sgd_step_ = _optim_kernels.sgd_step_
 
         state_of = self.state
         momentum = hyper["momentum"]

@@ -31,6 +31,7 @@ import numpy as np
 
 import nnlite
 from nnlite.data.tabular import DataFileError, read_features, read_npz
+from nnlite.serialization import atomic_write
 from nnlite.train import builders as B
 from nnlite.train import metrics as M
 from nnlite.train.schema import ConfigError
@@ -371,8 +372,6 @@ def command(name: str, argv: list[str], error) -> int:
             proba = p.predict_proba(x) if args.proba and p.task == "classification" else None
             text = _predictions_csv(p, pred, proba)
             if args.output:
-                from nnlite.serialization import atomic_write
-
                 atomic_write(args.output, text.encode())
                 print(f"{len(pred)} predictions written to {args.output}", file=sys.stderr)
             else:
@@ -389,8 +388,6 @@ def command(name: str, argv: list[str], error) -> int:
     for k, v in shown.items():
         print(f"{k:>20} {v:.6g}")
     if args.output:
-        from nnlite.serialization import atomic_write
-
         atomic_write(args.output, json.dumps(result, indent=2).encode())
     return 0
 

@@ -16,6 +16,7 @@ import json
 import os
 
 from nnlite.train.config import load_yaml
+from nnlite.train.resolve import resolve
 from nnlite.train.schema import ConfigError
 
 RESUMABLE = ("trainer.epochs", "trainer.log_every", "trainer.checkpoint_every", "threads",
@@ -80,8 +81,6 @@ def check_resume(cfg: dict, run_dir: str, checkpoint: dict, steps_per_epoch: int
     Returns ``{'complete': summary or None, 'notes': [...]}``. Raises ``ConfigError`` naming
     the first key that cannot change on resume, or ``trainer.epochs`` past a schedule's end.
     """
-    from nnlite.train.runner import resolve
-
     if stored is None:
         path = os.path.join(run_dir, "config.yaml")
         if not os.path.isfile(path):

@@ -25,27 +25,21 @@ from nnlite.train import builders as B
 from nnlite.train import checks
 from nnlite.train import distributed as D
 from nnlite.train.callbacks import BestModel, Callback, EarlyStopping
-from nnlite.train.config import apply_overrides, dump_yaml
+from nnlite.train.config import dump_yaml
 from nnlite.train.dryrun import summary_table, trial_step
 from nnlite.train.errors import RunError, one_line
 from nnlite.train.metrics import DEFAULTS
 from nnlite.train.model_graph import write_graph
 from nnlite.train.plots import plot_history
 from nnlite.train.predict import PREPROCESS, preprocess_record
+from nnlite.train.resolve import resolve
 from nnlite.train.resume import absolute_paths, check_resume
 from nnlite.train.rundir import RunDir, check_resume_batches, read_checkpoint, read_weights
-from nnlite.train.schema import ConfigError, did_you_mean, validate
+from nnlite.train.schema import ConfigError, did_you_mean
 from nnlite.train.summary import final_metrics
 from nnlite.train.trainer import Trainer
 
 CHECKPOINT = "checkpoint.safetensors"
-
-
-def resolve(raw: dict, overrides: list[str] = ()) -> dict:
-    """Overrides applied, validated, defaults filled in (including the optimizer's)."""
-    cfg = validate(apply_overrides(raw, list(overrides)))
-    B.resolve_optimizer(cfg)
-    return cfg
 
 
 def _default_output_dir(cfg: dict) -> str:

@@ -51,6 +51,10 @@ CASES = {
     "vector_norm_1": (lambda m, X: m.linalg.vector_norm(X, ord=1, dim=0), TALL),
     "norm_matrix_fro": (lambda m, X: m.linalg.norm(X), TALL),
     "norm_vector": (lambda m, X: m.linalg.norm(X[0]), TALL),
+    # ord without dim on a matrix is a matrix norm (nuc: the singular values' sum)
+    "norm_matrix_nuc": (lambda m, X: m.linalg.norm(X, "nuc"), TALL),
+    "norm_matrix_2": (lambda m, X: m.linalg.norm(X, 2), TALL),
+    "norm_vector_ord_3": (lambda m, X: m.linalg.norm(X[0], 3), TALL),
 }
 for _o in ("fro", "nuc", 2, -2, 1, -1, float("inf"), float("-inf")):
     CASES[f"matrix_norm_{_o}"] = ((lambda o: lambda m, X: m.linalg.matrix_norm(X, ord=o))(_o),
@@ -87,7 +91,7 @@ def test_run_tells_a_wrong_function_apart():
     "m.linalg.matrix_rank(X[:, [0, 0, 1]])", "m.linalg.matrix_rank(X, hermitian=True)",
     "m.linalg.matrix_rank(X, atol=4.0)", "m.linalg.cholesky(X)", "m.linalg.eigvalsh(X)",
     "m.linalg.cholesky(-X)", "isinstance(m.linalg.LinAlgError('x'), RuntimeError)", "m.linalg.eigh(X[:2])", "m.linalg.qr(X, mode='r').R",
-    "m.linalg.qr(X, mode='complete').Q.shape",
+    "m.linalg.qr(X, mode='complete').Q.shape", "m.linalg.norm(X[None], 2)",
 ])
 def test_results_and_errors_print_as_torch(expr):
     def outcome(m):

@@ -17,7 +17,7 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
@@ -25,6 +25,8 @@ from nnlite.ops._util import TYPE_NAMES as _NAMES
 from nnlite.ops._util import sum_to
 from nnlite.ops.inplace import apply_inplace
 from nnlite.ops.special import erf, erf_np
+
+_elementwise_kernels = _lazy_kernels("elementwise")
 
 _W = Tensor._wrap
 
@@ -85,19 +87,19 @@ class ReluBackward0(Node):
         (y,) = self._unpacked_saved
         if not _GradState.enabled:
             gd = g._data
-            return (_W(_kernels("elementwise").relu_backward(gd, y._data) if gd.size
+            return (_W(_elementwise_kernels.relu_backward(gd, y._data) if gd.size
                        else gd.copy()),)
         return (_relu_bwd_t(g, None, y),)
 
 
 def _leaky_fwd(x, slope):
-    return _kernels("elementwise").leaky_relu_forward(x, float(slope)) if x.size else x.copy()
+    return _elementwise_kernels.leaky_relu_forward(x, float(slope)) if x.size else x.copy()
 
 
 def _leaky_bwd_np(g, x, y, slope):
     if not g.size:
         return g.copy()
-    return _kernels("elementwise").leaky_relu_backward(g, x, float(slope))
+    return _elementwise_kernels.leaky_relu_backward(g, x, float(slope))
 
 
 def _leaky_bwd_t(g, x, y, slope):
@@ -451,7 +453,7 @@ def relu(x: Tensor) -> Tensor:
     non-empty floating input (the per-step hot op: no errstate, no kw), numpy otherwise."""
     xd = x._data
     if xd.dtype.kind == "f" and xd.size:
-        out = _W(_kernels("elementwise").relu_forward(xd))
+        out = _W(_elementwise_kernels.relu_forward(xd))
     else:
         if xd.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")

@@ -24,6 +24,12 @@ def _const(arr: np.ndarray) -> Tensor:
 # ---- dropout -------------------------------------------------------------------------------
 
 
+def check_probability(p: float) -> None:
+    """torch's ValueError for a dropout probability outside [0, 1] (F.dropout, nn.Dropout)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 

@@ -9,7 +9,7 @@ from nnlite import _blas
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import _NO_EDGE, AccumulateGrad
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops._util import TYPE_NAMES as _NAMES
 from nnlite.ops.linalg import AddmmBackward0, MmBackward0
 from nnlite.ops.shape import (
@@ -19,6 +19,8 @@ from nnlite.ops.shape import (
     UnsqueezeBackward0,
     ViewBackward0,
 )
+
+_elementwise_kernels = _lazy_kernels("elementwise")
 
 _W = Tensor._wrap
 
@@ -122,7 +124,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"({bd.shape[-1] if bd.ndim else 1}) at non-singleton dimension 1"
             )
         if y.size:
-            _kernels("elementwise").bias_add_(y, bd)
+            _elementwise_kernels.bias_add_(y, bd)
     out = _W(y.reshape(xd.shape[:-1] + (out_f,)))
     if _GradState.enabled and (input._requires_grad or weight._requires_grad
                                or (bias is not None and bias._requires_grad)):

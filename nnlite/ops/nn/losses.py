@@ -20,7 +20,7 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState, no_grad
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops import elementwise as E
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as R
@@ -28,6 +28,8 @@ from nnlite.ops._util import TYPE_NAMES as _NAMES
 from nnlite.ops._util import sum_to
 from nnlite.ops.nn.activations import log_sigmoid
 from nnlite.ops.nn.distance import pairwise_distance
+
+_loss_kernels = _lazy_kernels("loss")
 
 _W = Tensor._wrap
 
@@ -186,7 +188,7 @@ class NllLossBackward0(Node):
             else:
                 grows = np.empty(m, self.logp.dtype)
                 grows.fill(gd.reshape(()) * self.scale)
-            g2 = _kernels("loss").cross_entropy_backward(
+            g2 = _loss_kernels.cross_entropy_backward(
                 grows, self.logp, self.target, self.weight, self.ignore_index,
                 self.label_smoothing,
             )
@@ -287,7 +289,7 @@ def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
             f"weight tensor of shape: {list(wd.shape)}"
         )
     # one kernel pass gives the rows, sum_i loss_i and the 'mean' denominator sum_i w[t_i]
-    loss_rows, logp, loss_sum, denom = _kernels("loss").cross_entropy_forward_sums(
+    loss_rows, logp, loss_sum, denom = _loss_kernels.cross_entropy_forward_sums(
         z2, t1, wd, int(ignore_index), float(label_smoothing)
     )
     dt = xd.dtype

@@ -11,7 +11,9 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState, no_grad
-from nnlite.kernels import load as _kernels
+from nnlite.kernels import lazy as _lazy_kernels
+
+_norm_kernels = _lazy_kernels("norm")
 
 _W = Tensor._wrap
 
@@ -65,7 +67,7 @@ class NativeBatchNormBackward0(Node):
         gx = gw = gb = None
         if not _GradState.enabled:
             g2 = _channels_last_rows(g._data)
-            gx2, gw_a, gb_a = _kernels("norm").batchnorm_backward(
+            gx2, gw_a, gb_a = _norm_kernels.batchnorm_backward(
                 g2, self.x2, self.mean, self.invstd, None if w is None else w._data
             )
             if nig[0]:
@@ -202,7 +204,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 if name.startswith("running") else
                 f"{name} should contain {c} elements not {t._data.size}"
             )
-    k = _kernels("norm")
+    k = _norm_kernels
     wd = None if weight is None else weight._data
     bd = None if bias is None else bias._data
     if training and xd.size == 0:
@@ -279,7 +281,7 @@ class NativeLayerNormBackward0(Node):
         if not _GradState.enabled:
             dsz = self.dsz
             g2 = np.ascontiguousarray(g._data).reshape(-1, dsz)
-            gx2, gw_a, gb_a = _kernels("norm").layernorm_backward(
+            gx2, gw_a, gb_a = _norm_kernels.layernorm_backward(
                 g2, self.x2, self.mean, self.invstd,
                 None if w is None else w._data.reshape(-1),
             )
@@ -332,7 +334,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     x2 = np.ascontiguousarray(xd).reshape(-1, dsz)
     wd = None if weight is None else weight._data.reshape(-1)
     bd = None if bias is None else bias._data.reshape(-1)
-    y2, mean, invstd = _kernels("norm").layernorm_forward(x2, wd, bd, eps)
+    y2, mean, invstd = _norm_kernels.layernorm_forward(x2, wd, bd, eps)
     out = _W(y2.reshape(xd.shape).astype(xd.dtype, copy=False))
     inputs = [input]
     if weight is not None:
