@@ -13,6 +13,7 @@ import functools
 class _GradState:
     # One global switch, read on every op: a class attribute is the cheapest lookup.
     enabled = True
+    inference = False  # inside inference_mode() (torch.is_inference_mode_enabled)
 
 
 class _CaptureState:
@@ -33,10 +34,20 @@ def is_grad_enabled() -> bool:
     return _GradState.enabled
 
 
+def is_inference_mode_enabled() -> bool:
+    return _GradState.inference
+
+
 class _GradModeContext:
     """Base for the context managers; each also works as a decorator."""
 
     _mode: bool
+
+    def __new__(cls, *args, **kwargs):
+        # ``@torch.no_grad`` without parentheses decorates the function itself, as in torch
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = _GradState.enabled
@@ -50,7 +61,7 @@ class _GradModeContext:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self.clone():
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -72,10 +83,24 @@ class enable_grad(_GradModeContext):  # noqa: N801
 
 
 class inference_mode(no_grad):  # noqa: N801
-    """Same as ``no_grad`` here (nnlite has no separate inference tensors)."""
+    """``no_grad`` that ``is_inference_mode_enabled()`` reports (nnlite makes no separate
+    inference tensors: ``Tensor.is_inference()`` is False)."""
 
     def __init__(self, mode: bool = True):
         self._mode = not mode
+        self._inference = bool(mode)
+
+    def __enter__(self):
+        self._prev_inference = _GradState.inference
+        _GradState.inference = self._inference
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _GradState.inference = self._prev_inference
+        return super().__exit__(*exc)
+
+    def clone(self):
+        return self.__class__(self._inference)
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801

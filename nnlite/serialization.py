@@ -230,10 +230,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if hasattr(f, "read"):
         return _load_stream(f, getattr(f, "name", "<file object>"), None)
     name = os.fspath(f)
-    try:
-        fh = open(name, "rb")  # noqa: SIM115 (closed below; the stat needs the open file)
-    except OSError as e:
-        raise RuntimeError(f"nnlite.load: cannot open '{name}': {e.strerror or e}") from None
+    fh = open(name, "rb")  # noqa: SIM115 (closed below); a missing file: FileNotFoundError as torch
     with fh:
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):

@@ -288,12 +288,12 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
     if capture is None:
         return None
     result = []
-    for t in inputs:
+    for i, t in enumerate(inputs):
         g = capture[edge_of(t)]
         if g is None and not allow_unused and not accumulate:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
-                "Set allow_unused=True if this is the desired behavior."
+                f"The differentiated Tensor at index {i} appears to not have been used in the "
+                "graph. Set allow_unused=True if this is the desired behavior."
             )
         result.append(g)
     if accumulate:

@@ -10,6 +10,7 @@ in-place change is caught), and a ``backward(*grads)`` written in Tensor ops, wh
 from __future__ import annotations
 
 import functools
+import re
 
 from nnlite._grad_mode import _GradState, no_grad
 from nnlite._tensor import Tensor, _RemovableHandle, _type_name
@@ -75,19 +76,13 @@ class Node:
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
         saved = self._saved
-        for t, v in zip(saved, self._versions_at_save):
+        for s, v in zip(self._saved, self._versions_at_save):
+            t = s
             if t is _OUT:
                 t = self._rebuild_output()
                 saved = tuple(t if s is _OUT else s for s in saved)
             if t is not None and t._vc[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{_type_name(t)} {list(t._data.shape)}], which is "
-                    f"used by {self.name()}, is at version {t._vc[0]}; expected version {v} "
-                    "instead. Hint: the in-place operation that changed it must not run before "
-                    "backward; use an out-of-place version (e.g. x = x + 1 instead of x += 1) "
-                    "or .clone() the tensor before modifying it."
-                )
+                raise RuntimeError(modified_message(t, v, self if s is _OUT else None))
         return saved
 
     def _names_of_saved(self) -> list:
@@ -176,6 +171,21 @@ class Node:
 
 
 _OUT = object()  # placeholder in Node._saved for the node's own output
+
+
+def modified_message(t, version: int, producer: Node | None = None) -> str:
+    """torch's error for a saved tensor changed in place before backward: it names the node
+    whose output it is (``producer`` for a saved output, else the tensor's grad_fn now; a leaf
+    or a tensor outside the graph gets no name), then nnlite's hint on how to fix it."""
+    fn, nr = (producer, 0) if producer is not None else (t.grad_fn, t._output_nr)
+    which = ""
+    if fn is not None:
+        which = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', fn.name())},"
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{_type_name(t)} {list(t._data.shape)}]{which} is at version "
+            f"{t._vc[0]}; expected version {version} instead. Hint: the in-place operation that "
+            "changed it must not run before backward; use an out-of-place version (e.g. "
+            "x = x + 1 instead of x += 1) or .clone() the tensor before modifying it.")
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "

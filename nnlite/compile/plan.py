@@ -17,9 +17,9 @@ import weakref
 
 import numpy as np
 
-from nnlite._tensor import Tensor, _type_name
+from nnlite._tensor import Tensor
 from nnlite.autograd import grad as autograd_grad
-from nnlite.autograd.function import Node, edge_of
+from nnlite.autograd.function import Node, edge_of, modified_message
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.compile.codegen import _NAME, Emitter, build_function
 from nnlite.compile.lowering import LOWERINGS
@@ -237,14 +237,7 @@ class CompiledFunctionBackward(Node):
             )
         for t, v in self.versions:
             if t._vc[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{_type_name(t)} {list(t._data.shape)}], which is "
-                    f"used by {self.name()}, is at version {t._vc[0]}; expected version {v} "
-                    "instead. Hint: the in-place operation that changed it must not run before "
-                    "backward; use an out-of-place version (e.g. x = x + 1 instead of x += 1) "
-                    "or .clone() the tensor before modifying it."
-                )
+                raise RuntimeError(modified_message(t, v))
         if _GradState.enabled:  # create_graph=True: differentiate the eager graph instead
             return self._eager_backward(grads)
         mask = tuple(g is not None for g in grads)

@@ -10,24 +10,40 @@ from nnlite.data.dataloader import (
     SubsetRandomSampler,
     WeightedRandomSampler,
     default_collate,
+    default_convert,
+    get_worker_info,
 )
-from nnlite.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from nnlite.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from nnlite.data.distributed import DistributedSampler
 
 __all__ = [
     "DATASETS",
     "BatchSampler",
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "IterableDataset",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "SubsetRandomSampler",
     "WeightedRandomSampler",
     "Subset",
     "TensorDataset",
     "default_collate",
+    "default_convert",
+    "get_worker_info",
     "load_dataset",
     "random_split",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from nnlite.data.sampler import (  # noqa: F401 - torch.utils.data.dataloader ha
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from nnlite.data.dataset import IterableDataset
 from nnlite.ops.creation import empty
 
 # A pass of up to this many indices is drawn whole when it starts, so that a checkpoint taken
@@ -32,6 +33,18 @@ from nnlite.ops.creation import empty
 # passes -- RandomSampler(ds, replacement=True, num_samples=int(1e10)) -- are drawn lazily, a
 # batch at a time, as torch does.
 _EAGER_LIMIT = 1 << 20
+
+
+class _StreamSampler(Sampler):
+    """The sampler of a loader over an ``IterableDataset`` (torch's
+    ``_InfiniteConstantSampler``): the dataset yields its own samples, there are no indices."""
+
+    def __init__(self, dataset) -> None:
+        self.dataset = dataset
+
+    def __iter__(self):
+        while True:
+            yield None
 
 
 class _IndexStream:
@@ -57,32 +70,95 @@ class _IndexStream:
         return self._order
 
 
+_COLLATE_TYPES = "tensors, numpy arrays, numbers, dicts or lists"
+
+
+def _stack(arrays: list) -> Tensor:
+    try:
+        return Tensor._wrap(np.stack(arrays))
+    except ValueError:
+        sizes = [list(a.shape) for a in arrays]
+        k = next(i for i, s in enumerate(sizes) if s != sizes[0])
+        raise RuntimeError(f"stack expects each tensor to be equal size, but got {sizes[0]} at "
+                           f"entry 0 and {sizes[k]} at entry {k}") from None
+
+
+def _is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
 def default_collate(batch):
-    """Merge a list of samples into a batch: tensors and arrays are stacked along a new first
-    dimension, Python ints/floats become int64/float64 tensors, tuples/lists/dicts are collated
-    field by field (as ``torch.utils.data.default_collate``)."""
+    """Merge a list of samples into a batch as ``torch.utils.data.default_collate``: tensors and
+    numpy arrays are stacked along a new first dimension (numpy scalars keep their dtype),
+    Python floats become a float64 tensor, ints int64 and bools bool; strings stay a list;
+    mappings (of their own type), namedtuples and sequences are collated field by field --
+    a tuple of fields comes back as a list, as in torch."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return Tensor._wrap(np.stack([b._data for b in batch]))
-    if isinstance(elem, np.ndarray):
-        return Tensor._wrap(np.stack(batch))
-    if isinstance(elem, (bool, np.bool_)):
+        return _stack([b._data for b in batch])
+    if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
+        if elem.dtype.kind in "OUSV":
+            raise TypeError(f"default_collate: batch must contain {_COLLATE_TYPES}; found "
+                            f"{elem.dtype}")
+        return _stack([np.asarray(b) for b in batch])
+    if isinstance(elem, bool):
         return Tensor._wrap(np.asarray(batch, dtype=np.bool_))
+    if isinstance(elem, float):
+        return Tensor._wrap(np.asarray(batch, dtype=np.float64))
     if isinstance(elem, numbers.Integral):
         return Tensor._wrap(np.asarray(batch, dtype=np.int64))
-    if isinstance(elem, numbers.Real):
-        return Tensor._wrap(np.asarray(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
-    if isinstance(elem, dict):
-        return {k: default_collate([b[k] for b in batch]) for k in elem}
-    if isinstance(elem, (tuple, list)):
+        return batch
+    if isinstance(elem, Mapping):
+        out = {k: default_collate([b[k] for b in batch]) for k in elem}
+        try:
+            return type(elem)(out)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return out
+    if _is_namedtuple(elem):
+        return type(elem)(*(default_collate(f) for f in zip(*batch)))
+    if isinstance(elem, Sequence):
         if any(len(b) != len(elem) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return type(elem)(default_collate(list(f)) for f in zip(*batch)) if isinstance(
-            elem, tuple) else [default_collate(list(f)) for f in zip(*batch)]
-    raise TypeError(f"default_collate: batch must contain tensors, numbers, dicts or lists; "
-                    f"found {type(elem).__name__}")
+        fields = [default_collate(f) for f in zip(*batch)]  # torch passes the zip tuples on
+        if isinstance(elem, tuple):
+            return fields
+        try:
+            return type(elem)(fields)
+        except TypeError:
+            return fields
+    raise TypeError(f"default_collate: batch must contain {_COLLATE_TYPES}; found {type(elem)}")
+
+
+def default_convert(data):
+    """``torch.utils.data.default_convert``: numpy arrays and scalars (inside mappings and
+    sequences too) become tensors, everything else stays; what a loader without batching
+    (``batch_size=None``) does to each sample."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "OUSV":
+        return Tensor._wrap(np.asarray(data))
+    if isinstance(data, Mapping):
+        out = {k: default_convert(v) for k, v in data.items()}
+        try:
+            return type(data)(out)
+        except TypeError:
+            return out
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        try:
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
+
+
+def get_worker_info():
+    """None: nnlite loads data in the calling process (no worker processes)."""
+    return None
 
 
 class DataLoader:
@@ -112,13 +188,26 @@ class DataLoader:
                                           or drop_last):
             raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
                              "shuffle, sampler, and drop_last")
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle not in (None, False):
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
         self.dataset = dataset
         self.num_workers = num_workers
         self.generator = generator
         self.drop_last = drop_last
         if batch_sampler is not None:
             batch_size, drop_last = None, False
-        if sampler is None:
+        if sampler is None and self._iterable:
+            sampler = _StreamSampler(dataset)
+        elif sampler is None:
             sampler = (RandomSampler(dataset, generator=generator) if shuffle
                        else SequentialSampler(dataset))
         if batch_size is not None and batch_sampler is None:
@@ -134,6 +223,11 @@ class DataLoader:
         self._resume = False
 
     def __len__(self) -> int:
+        if self._iterable:  # the dataset's own length (TypeError without one), in batches
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler) if self._auto_collation else len(self.sampler)
 
     def __iter__(self) -> Iterator:
@@ -149,6 +243,8 @@ class DataLoader:
                     it, np.fromiter(it, dtype=np.int64) if eager else None)
             self._done = 0
         self._resume = False
+        if self._iterable:
+            return self._iter_stream()
         if not self._plain_batches():
             return self._iter_generic()
         return self._iter_batched(self._stream)
@@ -156,7 +252,22 @@ class DataLoader:
     def _plain_batches(self) -> bool:
         # nnlite's own BatchSampler (not a subclass with its own __iter__): its batches are
         # consecutive runs of its sampler's indices, so they come from the index stream.
-        return type(self.batch_sampler) is BatchSampler
+        return type(self.batch_sampler) is BatchSampler and not self._iterable
+
+    def _iter_stream(self) -> Iterator:
+        it = iter(self.dataset)
+        if not self._auto_collation:
+            for sample in it:
+                self._done += 1
+                yield self.collate_fn(sample) if self.collate_fn else default_convert(sample)
+            return
+        bs, drop_last = self.batch_size, self.drop_last
+        while True:
+            batch = list(itertools.islice(it, bs))
+            if not batch or (len(batch) < bs and drop_last):
+                return
+            self._done += 1
+            yield self.collate_fn(batch)
 
     def _iter_batched(self, stream: _IndexStream) -> Iterator:
         fast = self._default_collate and hasattr(self.dataset, "_batch")
@@ -179,10 +290,13 @@ class DataLoader:
         else:
             for j in self.sampler:
                 sample = self.dataset[j]
-                yield self.collate_fn(sample) if self.collate_fn else sample
+                yield self.collate_fn(sample) if self.collate_fn else default_convert(sample)
 
     def state_dict(self) -> dict:
         """Where the current pass stands: its index order and the batches already yielded."""
+        if self._iterable:
+            raise RuntimeError("DataLoader.state_dict(): an IterableDataset's position cannot "
+                               "be recorded (it has no index order); checkpoint at an epoch end")
         order = self._stream.order() if self._stream is not None else np.zeros(0, np.int64)
         return {"order": Tensor._wrap(order.copy()), "batches_done": int(self._done)}
 

@@ -1,4 +1,5 @@
-"""Datasets: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset`` and ``random_split``.
+"""Datasets: ``Dataset``, ``IterableDataset``, ``ChainDataset``, ``StackDataset``,
+``TensorDataset``, ``Subset``, ``ConcatDataset`` and ``random_split``.
 
 The names and semantics are ``torch.utils.data``'s. A ``TensorDataset`` also answers a whole batch
 of indices at once (``_batch``), which lets ``DataLoader`` gather a batch with one fancy-index per
@@ -27,6 +28,58 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (``torch.utils.data.IterableDataset``).
+    A ``DataLoader`` batches it in the order it yields; it takes no sampler and no shuffle."""
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets, one after the other."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Samples of several datasets of one length side by side: ``StackDataset(a, b)[i]`` is
+    ``(a[i], b[i])``, ``StackDataset(x=a, y=b)[i]`` is ``{"x": a[i], "y": b[i]}``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("At least one dataset should be passed")
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
 class TensorDataset(Dataset):
     """Samples are the rows of tensors that share their first dimension.
 
@@ -52,8 +105,9 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
-    def _batch(self, indices: np.ndarray) -> tuple:
-        return tuple(Tensor._wrap(t._data[indices]) for t in self.tensors)
+    def _batch(self, indices: np.ndarray) -> list:
+        # a list, as default_collate makes of tuple samples
+        return [Tensor._wrap(t._data[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):

@@ -12,8 +12,9 @@ from nnlite._tensor import Tensor, _as_array
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.generic)
 
 # dtype names as PyTorch spells them in error messages ("expected scalar type Long")
-TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-              "int32": "Int", "bool": "Bool"}
+TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+              "uint8": "Byte", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
+              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def as_t(x, like: Tensor | None = None) -> Tensor:

@@ -25,6 +25,7 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.grad_mode import _GradState, no_grad
+from nnlite.ops._util import TYPE_NAMES as _SCALAR_NAME
 
 DEFAULT_PARAMS = {0: {"x": "input", "a": "input"}, 1: {"b": "other"}}
 
@@ -124,9 +125,7 @@ def _requires_grad(v):
 
 # torch's same-kind rule (bool < integral < floating) and its scalar type names
 _KIND = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-_SCALAR_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-                "uint8": "Byte", "int16": "Short", "int32": "Int", "int64": "Long",
-                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
 
 
 def write_out(name: str, out, result):

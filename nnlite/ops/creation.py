@@ -10,6 +10,7 @@ from nnlite import _dtype as D
 from nnlite import _random as R
 from nnlite._random import _gen
 from nnlite._tensor import Size, Tensor, _check_device
+from nnlite.ops._util import TYPE_NAMES
 from nnlite.ops.elementwise import zeros_like
 
 _W = Tensor._wrap
@@ -211,6 +212,17 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
     replacement, a binary search of float64 uniforms in the normalized cumulative sum."""
     g = _gen(generator)
     p = probs._data
+    if p.dtype.kind != "f":
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           + TYPE_NAMES[p.dtype.name])
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if p.size and not (np.isfinite(p).all() and p.min() >= 0):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if p.size and (p.sum(axis=-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     single = p.ndim == 1
     p2 = p.reshape(1, -1) if single else p
     n_cat = p2.shape[1]

@@ -13,7 +13,7 @@ from nnlite import _dtype as D
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
-from nnlite.ops._util import sum_to
+from nnlite.ops._util import TYPE_NAMES, sum_to
 from nnlite.ops.elementwise import _check_broadcast, _sub_bool_check, add, div, mul, sub, zeros_like
 from nnlite.ops.reduce import sum as _sum
 from nnlite.ops.shape import _norm_key, index, put_at
@@ -66,12 +66,9 @@ def _needs_graph(self, args):
 
 def _check_cast(out_dt, self_dt, name):
     if D.from_numpy_dtype(out_dt)._cat > D.from_numpy_dtype(self_dt)._cat:
-        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                 "bool": "Bool", "float16": "Half", "uint8": "Byte", "int16": "Short",
-                 "int8": "Char"}
         raise RuntimeError(
-            f"result type {names[out_dt.name]} can't be cast to the desired output type "
-            f"{names[self_dt.name]}"
+            f"result type {TYPE_NAMES[out_dt.name]} can't be cast to the desired output type "
+            f"{TYPE_NAMES[self_dt.name]}"
         )
 
 

@@ -80,6 +80,9 @@ def _fill_random_(self, sample, name):
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
     g = _gen(generator)
     return _fill_random_(
         self, lambda sh, _: _rand.uniform(g, sh, self._data.dtype, a, b), "uniform_"

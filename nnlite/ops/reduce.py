@@ -18,7 +18,7 @@ from nnlite.ops.calling import relabel
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 from nnlite.ops._util import as_t as _t
-from nnlite.ops._util import wrap_dim, wrap_dims
+from nnlite.ops._util import TYPE_NAMES, wrap_dim, wrap_dims
 from nnlite.ops.shape import cat, flip, narrow, scatter_into_zeros
 
 _loss_kernels = _lazy_kernels("loss")
@@ -178,7 +178,7 @@ def mean(x, dim=None, keepdim=False, dtype=None, *, axis=None):
     if xd.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {D.from_numpy_dtype(xd.dtype).name.capitalize()}"
+            f"or complex dtype. Got: {TYPE_NAMES[xd.dtype.name]}"
         )
     ax = _axes(x, dim)
     r = _torch_order_sum(xd, ax, keepdim)
@@ -577,10 +577,8 @@ def cumsum(x, dim=None, dtype=None, *, axis=None):
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector/Frobenius norm; ``p`` in {2, 'fro', 1, inf, -inf, other positive numbers}."""
     if x._data.dtype.kind != "f" and dtype is None:
-        names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                 "uint8": "Byte", "bool": "Bool"}
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {names.get(x._data.dtype.name, x._data.dtype.name)}")
+                           f"input. Got {TYPE_NAMES[x._data.dtype.name]}")
     if p in ("fro", 2, 2.0, None):
         sq = sum(x * x, dim=dim, keepdim=keepdim)
         return _safe_sqrt(sq)

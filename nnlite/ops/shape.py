@@ -638,16 +638,53 @@ def _basic_node_cls(k):
     return SliceBackward0
 
 
-def _index_error(e):
+def _mask_mismatch(arr, key) -> str | None:
+    """torch's message for a boolean mask whose shape does not fit the dims it indexes: the
+    mask's shape and dim, and the tensor's shape after the key's ints and slices, and its dim."""
+    k = key if isinstance(key, tuple) else (key,)
+
+    def used(e):  # tensor dims an entry consumes
+        if e is None or e is Ellipsis:
+            return 0
+        return e.ndim if isinstance(e, np.ndarray) and e.dtype == np.bool_ else 1
+
+    basic, masks, pos = [], [], 0
+    for e in k:
+        if e is Ellipsis:
+            n = arr.ndim - builtins.sum(used(f) for f in k)
+            basic += [slice(None)] * n
+            pos += n
+        elif isinstance(e, np.ndarray) and e.dtype == np.bool_:
+            masks.append((e.shape, pos))
+            basic += [slice(None)] * e.ndim
+            pos += e.ndim
+        elif isinstance(e, (builtins.int, np.integer)):
+            basic.append(e)  # the dim goes: torch counts in the tensor without it
+        else:
+            basic.append(slice(None) if isinstance(e, np.ndarray) else e)
+            pos += 1
+    try:
+        shape = arr[tuple(basic)].shape
+    except (IndexError, TypeError, ValueError):
+        return None
+    for ms, p in masks:
+        for j, n in enumerate(ms):
+            if p + j >= len(shape) or n != shape[p + j]:
+                return (f"The shape of the mask {list(ms)} at index {j} does not match the shape "
+                        f"of the indexed tensor {list(shape)} at index {p + j}")
+    return None
+
+
+def _index_error(e, arr=None, key=None):
     """numpy's IndexError in PyTorch's words."""
     msg = str(e)
-    m = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); "
-                 r"size of (?:axis|dimension) is (\d+) but size of corresponding boolean "
-                 r"(?:axis|dimension) is (\d+)", msg)
-    if m:
-        d, n, k = m.groups()
-        msg = (f"The shape of the mask [{k}] at index {d} does not match the shape of the "
-               f"indexed tensor [{n}] at index {d}")
+    if msg.startswith("boolean index did not match") and arr is not None:
+        msg = _mask_mismatch(arr, key) or msg
+    elif msg.startswith("shape mismatch: indexing arrays could not be broadcast"):
+        shapes = re.findall(r"\(([0-9, ]*)\)", msg)
+        msg = ("shape mismatch: indexing tensors could not be broadcast together with shapes "
+               + ", ".join("[" + ", ".join(d for d in sh.replace(" ", "").split(",") if d) + "]"
+                           for sh in shapes))
     return IndexError(msg.replace("axis", "dimension"))
 
 
@@ -657,7 +694,7 @@ def index(x, key):
     try:
         arr = x._data[k]
     except IndexError as e:
-        raise _index_error(e) from None
+        raise _index_error(e, x._data, k) from None
     if _is_basic(k):
         if not isinstance(arr, np.ndarray):
             # integers only: numpy gives a scalar copy; torch's x[i] is a 0-d view (y += 1
@@ -863,6 +900,7 @@ def masked_fill(x, mask, value):
         )
     v = value.item() if isinstance(value, Tensor) else value
     xd = x._data
+    E._check_broadcast(m.shape, xd.shape)  # torch names the mask "a"
     if isinstance(v, builtins.float) and xd.dtype.kind != "f":
         raise RuntimeError("value cannot be converted to type int64 without overflow")
     out = _W(np.where(m, xd.dtype.type(v), xd))

@@ -152,8 +152,19 @@ def test_cross_entropy_errors():
     assert str(ours.value) == str(theirs.value)
     with pytest.raises(ValueError, match="mean2 is not a valid value for reduction"):
         F.cross_entropy(x, nl.tensor([0, 1, 2]), reduction="mean2")
-    with pytest.raises(RuntimeError, match="expected scalar type Long but found Float"):
-        F.cross_entropy(x, nl.tensor([0.0, 1.0, 2.0]))
+    for bad in ([0.0, 1.0, 2.0], [True, False, True]):  # class indices must be Long or Byte
+        with pytest.raises(RuntimeError) as ours:
+            F.cross_entropy(x, nl.tensor(bad))
+        with pytest.raises(RuntimeError) as theirs:
+            torch.nn.functional.cross_entropy(torch.randn(3, 4), torch.tensor(bad))
+        assert str(ours.value) == str(theirs.value)
+    for dt in ("int32", "int16"):
+        with pytest.raises(RuntimeError) as ours:
+            F.nll_loss(x, nl.tensor([0, 1, 2], dtype=getattr(nl, dt)))
+        with pytest.raises(RuntimeError) as theirs:
+            torch.nn.functional.nll_loss(torch.randn(3, 4), torch.tensor([0, 1, 2],
+                                                                      dtype=getattr(torch, dt)))
+        assert str(ours.value) == str(theirs.value)
     with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0"):
         F.cross_entropy(x, nl.tensor([0, 1, 2]), label_smoothing=1.5)
 

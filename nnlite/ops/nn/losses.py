@@ -251,16 +251,20 @@ def _log_softmax_link(node):
     node.needs_input_grad = (True,)
 
 
+def _check_index_target(td) -> None:
+    """Class-index targets are int64 or uint8, as torch's nll_loss/cross_entropy require."""
+    if td.dtype not in (np.int64, np.uint8):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           + _NAMES.get(td.dtype.name, td.dtype.name))
+
+
 def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
                           ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
     """Fused log-softmax + NLL for class-index targets (numba kernel forward and backward)."""
     xd = input._data
     td = target._data
     c = xd.shape[1] if xd.ndim >= 2 else xd.shape[0]
-    if td.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"expected scalar type Long but found {_NAMES.get(td.dtype.name, td.dtype.name)}"
-        )
+    _check_index_target(td)
     exp_tshape = (xd.shape[0],) + tuple(xd.shape[2:]) if xd.ndim >= 2 else ()
     if td.shape != exp_tshape:
         if xd.ndim >= 2 and (td.ndim == 0 or td.shape[0] != xd.shape[0]):
@@ -520,12 +524,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise ValueError("Expected input to have at least 1 dimension, got 0")
     if target._data.dtype.kind == "f":
         if target.shape != input.shape:
-            raise RuntimeError(
-                f"Expected floating point type for target with class probabilities, got "
-                f"{target.dtype}" if target._data.dtype.kind != "f" else
-                f"expected scalar type Long but found "
-                f"{_NAMES.get(target._data.dtype.name, target._data.dtype.name)}"
-            )
+            _check_index_target(target._data)
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     return cross_entropy_indices(input, target, weight, ignore_index, reduction,
                                       label_smoothing)
@@ -590,11 +589,7 @@ def _nll_loss(input, target, weight, ignore_index, reduction):
     xd, td = input._data, target._data
     if xd.ndim < 1:
         raise ValueError("Expected 1 or more dimensions (got 0)")
-    if td.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"expected scalar type Long but found "
-            f"{_NAMES.get(td.dtype.name, td.dtype.name)}"
-        )
+    _check_index_target(td)
     if xd.ndim >= 2 and (td.ndim == 0 or td.shape[0] != xd.shape[0]):
         raise ValueError(
             f"Expected input batch_size ({xd.shape[0]}) to match target batch_size "

@@ -1,0 +1,68 @@
+import torch, torch.nn as nn, torch.optim as optim
+nz, ngf, ndf, nc = 8, 8, 8, 1
+def weights_init(m):
+    classname = m.__class__.__name__
+    if classname.find('Conv') != -1:
+        torch.nn.init.normal_(m.weight, 0.0, 0.02)
+    elif classname.find('BatchNorm') != -1:
+        torch.nn.init.normal_(m.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(m.bias)
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 2, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+    def forward(self, input):
+        return self.main(input)
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+    def forward(self, input):
+        return self.main(input).view(-1, 1).squeeze(1)
+torch.manual_seed(999)
+netG = Generator(); netG.apply(weights_init)
+netD = Discriminator(); netD.apply(weights_init)
+print(netG)
+criterion = nn.BCELoss()
+fixed_noise = torch.randn(4, nz, 1, 1)
+real_label, fake_label = 1., 0.
+optimizerD = optim.Adam(netD.parameters(), lr=0.0002, betas=(0.5, 0.999))
+optimizerG = optim.Adam(netG.parameters(), lr=0.0002, betas=(0.5, 0.999))
+data = torch.rand(64, 1, 16, 16) * 2 - 1
+for epoch in range(2):
+    for i in range(0, 64, 16):
+        netD.zero_grad()
+        real_cpu = data[i:i+16]
+        b_size = real_cpu.size(0)
+        label = torch.full((b_size,), real_label, dtype=torch.float)
+        output = netD(real_cpu).view(-1)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.mean().item()
+        noise = torch.randn(b_size, nz, 1, 1)
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach()).view(-1)
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        D_G_z1 = output.mean().item()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake).view(-1)
+        errG = criterion(output, label)
+        errG.backward()
+        D_G_z2 = output.mean().item()
+        optimizerG.step()
+        print('[%d/%d][%d]\tLoss_D: %.4f\tLoss_G: %.4f\tD(x): %.4f\tD(G(z)): %.4f / %.4f'
+              % (epoch, 2, i, errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
+with torch.no_grad():
+    fake = netG(fixed_noise).detach().cpu()
+print(fake.shape, round(fake.std().item(), 4))
