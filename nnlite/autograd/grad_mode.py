@@ -18,4 +18,5 @@ from nnlite._grad_mode import (  # noqa: F401
     set_grad_enabled,
 )
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
