@@ -73,7 +73,9 @@ def test_inplace_activation_writes_input_bumps_version(name, args):
     assert y is x and x._version == v0 + 1
     np.testing.assert_allclose(x.detach().numpy(), expected.detach().numpy(), rtol=1e-15)
     (g,) = nl.autograd.grad(y.sum(), w)
-    np.testing.assert_allclose(g.numpy(), g_expected.numpy(), rtol=1e-15)
+    # the in-place forms differentiate from their result, as torch's EluBackward1/CeluBackward1
+    # do (the input is overwritten): the same value up to float64 rounding
+    np.testing.assert_allclose(g.numpy(), g_expected.numpy(), rtol=1e-13)
     leaf = nl.tensor(x0, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         getattr(F, name)(leaf, *args, inplace=True)
