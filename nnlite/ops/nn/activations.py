@@ -27,6 +27,7 @@ from nnlite.ops.inplace import apply_inplace
 from nnlite.ops.special import erf, erf_np
 
 _elementwise_kernels = _lazy_kernels("elementwise")
+_gelu_kernels = _lazy_kernels("gelu")
 
 _W = Tensor._wrap
 
@@ -148,7 +149,7 @@ def _gelu_fwd(x, approximate):
         return 0.5 * x * (1.0 + np.tanh(inner))
     if x.dtype == np.float32 and x.size > 1:  # torch's oneDNN formula, vectorised
         out = np.empty(x.shape, np.float32)
-        _kernels("gelu").gelu_forward_f32(x, out)
+        _gelu_kernels.gelu_forward_f32(x, out)
         return out
     return 0.5 * x * (1.0 + erf_np(x * x.dtype.type(_SQRT1_2)))
 
@@ -160,7 +161,7 @@ def _gelu_bwd_np(g, x, y, approximate):
         d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _TANH_C * (1 + 3 * 0.044715 * x2)
     elif x.dtype == np.float32 and g.dtype == np.float32 and x.size > 1 and g.shape == x.shape:
         out = np.empty(x.shape, np.float32)
-        _kernels("gelu").gelu_backward_f32(g, x, out)
+        _gelu_kernels.gelu_backward_f32(g, x, out)
         return out
     else:
         cdf = 0.5 * (1.0 + erf_np(x * x.dtype.type(_SQRT1_2)))
