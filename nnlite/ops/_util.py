@@ -8,6 +8,7 @@ import numpy as np
 
 from nnlite import _dtype as D
 from nnlite._tensor import Tensor, _as_array
+from nnlite.autograd.function import record
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.generic)
 
@@ -82,3 +83,16 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
 def result_float(np_dtype) -> np.dtype:
     """The floating dtype an op on ``np_dtype`` gives (ints become the default float)."""
     return np_dtype if np_dtype.kind == "f" else D._default_float.np
+
+
+def record_multi(outs, node_cls, inputs, saved):
+    """One node for several outputs (as torch's multi-output ops: ``L, V = eigh(A)``,
+    ``min, max = aminmax(x)``); a gradient the loss does not reach arrives as None."""
+    node = record(outs[0], node_cls, inputs)
+    if node is not None:
+        node._out_meta = [(t._data.shape, t._data.dtype) for t in outs]
+        for i, t in enumerate(outs):
+            t._requires_grad, t.grad_fn, t._output_nr = True, node, i
+        node.save_for_backward(*saved)
+        node.materialize_grads = False
+    return node

@@ -25,6 +25,7 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops import reduce as R
+from nnlite.ops._util import record_multi as _record_multi
 from nnlite.ops.linalg import linalg_inv as inv
 from nnlite.ops.linalg import linalg_vector_norm, matmul
 from nnlite.ops.svd import linalg_svd, svdvals
@@ -93,19 +94,6 @@ def _square(a, name):
     if a._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. "
                            f"Got {a.dtype}")
-
-
-def _record_multi(outs, node_cls, inputs, saved):
-    """One node for several outputs (as torch's multi-output ops: ``L, V = eigh(A)``); a
-    gradient the loss does not reach arrives as None."""
-    node = record(outs[0], node_cls, inputs)
-    if node is not None:
-        node._out_meta = [(t._data.shape, t._data.dtype) for t in outs]
-        for i, t in enumerate(outs):
-            t._requires_grad, t.grad_fn, t._output_nr = True, node, i
-        node.save_for_backward(*saved)
-        node.materialize_grads = False
-    return node
 
 
 def _diag_embed(v):

@@ -14,11 +14,10 @@ from nnlite._threads import get_num_threads
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.kernels import lazy as _lazy_kernels
-from nnlite.ops.calling import relabel
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 from nnlite.ops._util import as_t as _t
-from nnlite.ops._util import TYPE_NAMES, wrap_dim, wrap_dims
+from nnlite.ops._util import TYPE_NAMES, record_multi, wrap_dim, wrap_dims
 from nnlite.ops.shape import cat, flip, narrow, scatter_into_zeros
 
 _loss_kernels = _lazy_kernels("loss")
@@ -268,12 +267,56 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     return out
 
 
+class VarMeanBackward0(Node):
+    """``var_mean``: one node for both results (edge to ``x``); each gradient that arrives adds
+    its own term: ``g_var * 2 (x - mean) / (n - correction)`` and ``g_mean / n``."""
+
+    take_sqrt = False
+
+    def backward(self, gv, gm):
+        (x,) = self._unpacked_saved
+        ax, keep = self.axes, self.keepdim
+        gx = None
+        if gv is not None:
+            if self.take_sqrt:  # d std = d var / (2 std), 0 where std == 0 (as StdBackward0)
+                sd = std(x, ax, keepdim=keep, correction=self.correction)
+                gv = E.where(E.eq(sd, 0), E.zeros_like(gv), gv / (sd * 2.0))
+            m = mean(x, dim=ax, keepdim=True) if ax is not None else mean(x)
+            gx = _expand_back(gv, self.shape, ax, keep) * (x - m) * (2.0 / self.denom)
+        if gm is not None:
+            t = _expand_back(gm, self.shape, ax, keep) / self.n
+            gx = t if gx is None else gx + t
+        return (gx,)
+
+
+class StdMeanBackward0(VarMeanBackward0):
+    take_sqrt = True
+
+
+def _moments(x, dim, unbiased, keepdim, correction, node_cls):
+    dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
+    with no_grad():
+        first = (std if node_cls is StdMeanBackward0 else var)(
+            x, dim, unbiased, keepdim, correction=correction)
+        m = mean(x, dim, keepdim)
+    node = record_multi((first, m), node_cls, (x,), (x,))
+    if node is not None:
+        c = _correction(unbiased, correction)
+        ax = _axes(x, dim)
+        n = _count(x._data.shape, ax)
+        node.shape, node.axes, node.keepdim, node.correction = x._data.shape, ax, keepdim, c
+        node.n, node.denom = n, builtins.max(n - c, 0)
+    return first, m
+
+
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+    """``(var, mean)`` over ``dim`` in one pass, one node (VarMeanBackward0)."""
+    return _moments(x, dim, unbiased, keepdim, correction, VarMeanBackward0)
 
 
 def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+    """``(std, mean)`` over ``dim``, one node (StdMeanBackward0)."""
+    return _moments(x, dim, unbiased, keepdim, correction, StdMeanBackward0)
 
 
 class ProdBackward0(Node):
@@ -329,6 +372,14 @@ class AminBackward0(AmaxBackward0):
     pass
 
 
+class MaxBackward1(AmaxBackward0):
+    """``max(x)`` of all elements (torch's overload 1): amax's formula, ties share ``g``."""
+
+
+class MinBackward1(AmaxBackward0):
+    """``min(x)`` of all elements: amin's formula."""
+
+
 def _check_nonempty(x, ax, name):
     if x._data.size == 0:
         if ax is None:
@@ -343,12 +394,14 @@ def _check_nonempty(x, ax, name):
                 )
 
 
-def _extreme(x, dim, keepdim, is_min):
+def _extreme(x, dim, keepdim, is_min, node_cls=None):
     ax = _axes(x, dim)
     _check_nonempty(x, ax, "amin" if is_min else "amax")
     fn = np.min if is_min else np.max
     out = _W(np.asarray(fn(x._data, axis=ax, keepdims=keepdim)))
-    node = record(out, AminBackward0 if is_min else AmaxBackward0, (x,), (x,))
+    if node_cls is None:
+        node_cls = AminBackward0 if is_min else AmaxBackward0
+    node = record(out, node_cls, (x,), (x,))
     if node is not None:
         node.shape, node.axes, node.keepdim = x._data.shape, ax, keepdim
         node.save(out=out.detach())
@@ -412,7 +465,7 @@ def max(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return E.maximum(x, dim)
     if dim is None:
-        return relabel(amax(x), "MaxBackward1")
+        return _extreme(x, None, False, False, MaxBackward1)
     return _max_min_dim(x, dim, keepdim, False)
 
 
@@ -422,7 +475,7 @@ def min(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return E.minimum(x, dim)
     if dim is None:
-        return relabel(amin(x), "MinBackward1")
+        return _extreme(x, None, False, True, MinBackward1)
     return _max_min_dim(x, dim, keepdim, True)
 
 
@@ -579,44 +632,70 @@ def cumsum(x, dim=None, dtype=None, *, axis=None):
 
 
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector/Frobenius norm; ``p`` in {2, 'fro', 1, inf, -inf, other positive numbers}."""
+    """Vector/Frobenius norm ``(sum |x|^p)^(1/p)`` over ``dim`` (all elements if None);
+    ``p`` in {2, 'fro', 1, inf, -inf, 0, other numbers}. One node, as torch's
+    ``linalg_vector_norm`` (LinalgVectorNormBackward0)."""
     if x._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {TYPE_NAMES[x._data.dtype.name]}")
-    if p in ("fro", 2, 2.0, None):
-        sq = sum(x * x, dim=dim, keepdim=keepdim)
-        return _safe_sqrt(sq)
-    return relabel(_norm_p(x, p, dim, keepdim), "LinalgVectorNormBackward0")
-
-
-def _norm_p(x, p, dim, keepdim):
-    if p == 1:
-        return sum(E.abs(x), dim=dim, keepdim=keepdim)
-    if p == float("inf"):
-        return amax(E.abs(x), dim=dim, keepdim=keepdim)
-    if p == float("-inf"):
-        return amin(E.abs(x), dim=dim, keepdim=keepdim)
-    if p == 0:
-        return sum(E.ne(x, 0).to(x.dtype), dim=dim, keepdim=keepdim)
-    return E.pow(sum(E.pow(E.abs(x), p), dim=dim, keepdim=keepdim), 1.0 / p)
-
-
-class _SafeSqrtBackward(Node):
-    def backward(self, g):
-        (y,) = self._unpacked_saved
-        # norm's gradient at 0 is 0 in PyTorch (a subgradient), not nan
-        denom = E.where(E.eq(y, 0), E.ones_like(y), y * 2)
-        return (E.where(E.eq(y, 0), E.zeros_like(g), g / denom),)
-
-
-class LinalgVectorNormBackward0(_SafeSqrtBackward):
-    """torch.norm / Tensor.norm go through linalg.vector_norm in torch: its node's name."""
-
-
-def _safe_sqrt(sq):
-    out = _W(np.sqrt(sq._data))
-    record(out, LinalgVectorNormBackward0, (sq,), (out,))
+    if dtype is not None:
+        x = x.to(dtype)
+    p = 2.0 if p in ("fro", None) else builtins.float(p)
+    ax = _axes(x, dim)
+    xd = x._data
+    a = np.abs(xd)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if p == 2:
+            r = np.sqrt(np.sum(xd * xd, axis=ax, keepdims=keepdim))
+        elif p == 1:
+            r = np.sum(a, axis=ax, keepdims=keepdim)
+        elif p == math.inf:
+            r = np.max(a, axis=ax, keepdims=keepdim)
+        elif p == -math.inf:
+            r = np.min(a, axis=ax, keepdims=keepdim)
+        elif p == 0:
+            r = np.sum(xd != 0, axis=ax, keepdims=keepdim)
+        else:
+            r = np.sum(a ** p, axis=ax, keepdims=keepdim) ** (1.0 / p)
+    out = _W(np.asarray(r, dtype=xd.dtype))
+    node = record(out, LinalgVectorNormBackward0, (x,), (x, out))
+    if node is not None:
+        node.p, node.axes, node.keepdim = p, ax, keepdim
     return out
+
+
+def norm_grad(x, norm_, g, p, axes, keepdim):
+    """torch's ``norm_backward``: the gradient of ``norm(x, p, axes, keepdim)`` (value
+    ``norm_``) for the incoming ``g``, in Tensor ops; 0 where the norm is 0 (a subgradient).
+    None for ``p == 0`` (piecewise constant)."""
+    if p == 0:
+        return None
+    shape = x._data.shape
+    g = _expand_back(g, shape, axes, keepdim)
+    n = _expand_back(norm_, shape, axes, keepdim)
+    zero = E.eq(n, 0)
+    if p == 1:
+        return E.sgn(x) * g
+    if p == 2:
+        return g * E.where(zero, E.zeros_like(x), x / n)
+    if p in (math.inf, -math.inf):
+        # amax/amin of |x|: ties share the gradient
+        mask = E.eq(E.abs(x), n).to(g.dtype)
+        cnt = sum(mask, dim=axes, keepdim=True) if axes is not None else sum(mask)
+        return E.sgn(x) * (g / cnt * mask)
+    if p < 1:
+        scaled = E.sgn(x) * E.where(E.eq(x, 0), E.zeros_like(x), E.pow(E.abs(x), p - 1))
+        return scaled * g * E.pow(n, 1 - p)
+    scaled = E.sgn(x) * E.pow(E.abs(x), p - 1) if p < 2 else x * E.pow(E.abs(x), p - 2)
+    return scaled * E.where(zero, E.zeros_like(g), g / E.pow(n, p - 1))
+
+
+class LinalgVectorNormBackward0(Node):
+    """torch.norm / Tensor.norm go through linalg.vector_norm in torch: its node."""
+
+    def backward(self, g):
+        x, out = self._unpacked_saved
+        return (norm_grad(x, out, g, self.p, self.axes, self.keepdim),)
 
 
 def all(x, dim=None, keepdim=False):  # noqa: A001
@@ -781,29 +860,78 @@ def bincount(x, weights=None, minlength=0):
     return _W(r if w is not None else r.astype(np.int64))
 
 
+class CumprodBackward0(Node):
+    """``cumprod`` along ``dim``: ``gx_k = sum_{j >= k} g_j prod_{i <= j, i != k} x_i``."""
+
+    def backward(self, g):
+        x, out = self._unpacked_saved
+        gx = cumprod_grad(x, out, g, self.dim)
+        return (gx if gx._data.dtype == x._data.dtype else gx.to(x.dtype),)
+
+
+def cumprod_grad(x, out, g, d):
+    """The gradient of ``out = cumprod(x, d)`` for the incoming ``g``, in Tensor ops: the
+    reversed cumulative sum of ``g * out`` over ``x`` where ``x`` has no zero; with zeros, the
+    products that leave out ``x_k`` taken directly (``n x n`` per slice)."""
+    if x._data.dtype.kind != out._data.dtype.kind or x._data.dtype != out._data.dtype:
+        x = x.to(out.dtype)
+    if not np.any(x._data == 0):
+        return flip(cumsum(flip(g * out, (d,)), d), (d,)) / x
+    xs, gs = S.movedim(x, d, -1), S.movedim(g, d, -1)
+    n = xs._data.shape[-1]
+    ones = E.ones_like(narrow(xs, -1, 0, 1))
+    before = cumprod(cat([ones, narrow(xs, -1, 0, n - 1)], -1), -1)  # prod_{i<k} x_i
+    # after[k, j] = prod_{k<i<=j} x_i (1 for j <= k): x_i kept only where i > k
+    later = _W(np.triu(np.ones((n, n), np.bool_), 1))
+    after = cumprod(E.where(later, S.unsqueeze(xs, -2), E.ones_like(later.to(xs.dtype))), -1)
+    upto = _W(np.triu(np.ones((n, n), np.bool_)))  # [k, j]: j >= k
+    s = sum(E.where(upto, S.unsqueeze(gs, -2) * after, E.zeros_like(after)), dim=-1)
+    return S.movedim(before * s, -1, d)
+
+
 def cumprod(x, dim, dtype=None):
-    # differentiable through a log-free formulation: cumprod = exp(cumsum(log)) fails at 0,
-    # so build it from products of slices (small dims in practice).
-    d = wrap_dim(dim, x._data.ndim)
-    n = x._data.shape[d]
-    parts = []
-    acc = None
-    for i in range(n):
-        s = narrow(x, d, i, 1)
-        acc = s if acc is None else acc * s
-        parts.append(acc)
-    return cat(parts, d) if parts else x
+    """Cumulative product along ``dim`` (one node, CumprodBackward0)."""
+    xd = x._data
+    if dtype is not None:
+        xd = xd.astype(D.to_dtype(dtype).np)
+    elif xd.dtype.kind in "biu":
+        xd = xd.astype(np.int64)
+    d = wrap_dim(dim, xd.ndim)
+    out = _W(np.cumprod(xd, axis=d) if xd.ndim else xd.copy())
+    node = record(out, CumprodBackward0, (x,), (x, out))
+    if node is not None:
+        node.dim = d
+    return out
 
 
 # ---- reductions and scans -------------------------------------------------------------------
 
 
+class NansumBackward0(Node):
+    """``nansum``: ``g`` spread back to the non-NaN entries (NaN entries get 0)."""
+
+    def backward(self, g):
+        (x,) = self._unpacked_saved
+        ge = _expand_back(g, self.shape, self.axes, self.keepdim)
+        if ge._data.dtype != x._data.dtype:
+            ge = ge.to(x.dtype)
+        return (E.where(E.isnan(x), E.zeros_like(ge), ge),)
+
+
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero (NaN entries get no gradient)."""
     x = input
-    if x._data.dtype.kind == "f":
-        x = E.where(E.isnan(x), E.zeros_like(x), x)
-    return sum(x, dim=dim, keepdim=keepdim, dtype=dtype)
+    ax = _axes(x, dim)
+    xd = x._data
+    if dtype is not None:
+        xd = xd.astype(D.to_dtype(dtype).np)
+    elif xd.dtype.kind in "biu":
+        xd = xd.astype(np.int64)
+    out = _W(np.asarray(np.nansum(xd, axis=ax, keepdims=keepdim), dtype=xd.dtype))
+    node = record(out, NansumBackward0, (x,), (x,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim
+    return out
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
@@ -828,8 +956,33 @@ class _AminmaxResult(_AMINMAX):
         return f"torch.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
 
 
+class AminmaxBackward0(Node):
+    """``aminmax``: one node for ``min`` and ``max``; each gradient goes to the places of its
+    extreme, shared between ties (amin's and amax's formula)."""
+
+    def backward(self, gmin, gmax):
+        (x,) = self._unpacked_saved
+        ax, keep = self.axes, self.keepdim
+        gx = None
+        for g, fn in ((gmin, amin), (gmax, amax)):
+            if g is None:
+                continue
+            ext = fn(x, dim=ax, keepdim=keep) if ax is not None else fn(x)
+            mask = E.eq(x, _expand_back(ext, self.shape, ax, keep)).to(g.dtype)
+            cnt = sum(mask, dim=ax, keepdim=True) if ax is not None else sum(mask)
+            t = _expand_back(g, self.shape, ax, keep) * mask / cnt
+            gx = t if gx is None else gx + t
+        return (gx,)
+
+
 def aminmax(input, *, dim=None, keepdim=False):
-    return _AminmaxResult(amin(input, dim, keepdim), amax(input, dim, keepdim))
+    """``(min, max)`` over ``dim`` (all elements if None), one node (AminmaxBackward0)."""
+    with no_grad():
+        lo, hi = amin(input, dim, keepdim), amax(input, dim, keepdim)
+    node = record_multi((lo, hi), AminmaxBackward0, (input,), (input,))
+    if node is not None:
+        node.shape, node.axes, node.keepdim = input._data.shape, _axes(input, dim), keepdim
+    return _AminmaxResult(lo, hi)
 
 
 def _cum_extreme(x, dim, is_min, name):
@@ -850,7 +1003,24 @@ def _cum_extreme(x, dim, is_min, name):
             cur_i = np.where(better, i, cur_i)
             idx[i] = cur_i
     idx_t = _W(np.ascontiguousarray(np.moveaxis(idx, 0, d)))
-    return _scan_result(name, S.gather(x, d, idx_t), idx_t)
+    values = _W(np.take_along_axis(xd, idx_t._data, axis=d))
+    node = record(values, CumminBackward0 if is_min else CummaxBackward0, (x,))
+    if node is not None:
+        node.shape, node.dim = xd.shape, d
+        node.save(idx=idx_t)
+    return _scan_result(name, values, idx_t)
+
+
+class CummaxBackward0(Node):
+    """``cummax``'s values: each ``g`` goes to the place of the running extreme, summed over the
+    positions that share it (torch's scatter_add)."""
+
+    def backward(self, g):
+        return (scatter_into_zeros(self.shape, self.dim, self.idx, g),)
+
+
+class CumminBackward0(CummaxBackward0):
+    pass
 
 
 def _scan_result(name, values, indices):

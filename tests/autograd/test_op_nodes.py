@@ -1,0 +1,125 @@
+"""Ops that are one node with their own backward formula (torch's grad_fn, next_functions and
+first/second-order gradients), on the inputs the op table avoids: zeros in cumprod, NaN in
+nansum, ties in aminmax/cummax, norms of other orders, broadcast ``input`` of addmm & co,
+``beta=0``, one unused result of a two-result op."""
+
+import numpy as np
+import pytest
+
+import nnlite
+
+torch = pytest.importorskip("torch")
+
+
+def _graph(y):
+    fn = y.grad_fn
+    return type(fn).__name__, tuple(None if f is None else type(f).__name__
+                                    for f, _ in fn.next_functions)
+
+
+def check(fn, *arrays, second=True):
+    """``fn(T, *xs)`` in torch and nnlite (float64): same values, grad_fn and next_functions,
+    same first-order gradients and (``second``) the same gradient of ``sum(grad * w)``."""
+    tx = [torch.tensor(a, requires_grad=True) for a in arrays]
+    nx = [nnlite.tensor(a, requires_grad=True) for a in arrays]
+    ty, ny = fn(torch, *tx), fn(nnlite, *nx)
+    np.testing.assert_allclose(ny.detach().numpy(), ty.detach().numpy(), rtol=1e-7, atol=1e-9)
+    assert _graph(ny) == _graph(ty)
+    v = np.random.default_rng(1).standard_normal(tuple(ty.shape))
+    tg = torch.autograd.grad(ty, tx, torch.tensor(v), create_graph=True, allow_unused=True)
+    ng = nnlite.autograd.grad(ny, nx, nnlite.tensor(v), create_graph=True, allow_unused=True)
+    for a, b in zip(tg, ng):
+        if a is None:
+            assert b is None or not np.any(b.detach().numpy())
+            continue
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(force=True), rtol=1e-7,
+                                   atol=1e-9)
+    if not second:
+        return
+    pairs = [(a, b) for a, b in zip(tg, ng) if a is not None and a.requires_grad]
+    if not pairs:
+        return  # torch's gradient is constant (piecewise-linear op)
+    w = [np.random.default_rng(2).standard_normal(tuple(a.shape)) for a, _ in pairs]
+    ts = sum((a * torch.tensor(wi)).sum() for (a, _), wi in zip(pairs, w))
+    ns = sum((b * nnlite.tensor(wi)).sum() for (_, b), wi in zip(pairs, w))
+    tgg = torch.autograd.grad(ts, tx, allow_unused=True)
+    ngg = nnlite.autograd.grad(ns, nx, allow_unused=True)
+    for a, b in zip(tgg, ngg):
+        a = np.zeros(1) if a is None else a.numpy(force=True)
+        b = np.zeros(1) if b is None else b.numpy()
+        np.testing.assert_allclose(np.broadcast_to(b, a.shape), np.broadcast_to(a, b.shape),
+                                   rtol=1e-7, atol=1e-9)
+
+
+def test_check_fails_on_a_wrong_gradient():
+    class Wrong(nnlite.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.cumprod(0)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 1.01
+
+    with pytest.raises(AssertionError):
+        check(lambda T, x: x.cumprod(0) if T is torch else Wrong.apply(x), np.arange(1.0, 4.0),
+              second=False)
+
+
+R = np.random.default_rng(0)
+A34 = R.standard_normal((3, 4))
+
+
+@pytest.mark.parametrize("zeros", [[(0, 1)], [(0, 1), (0, 3)], [(1, 0), (2, 2)]])
+def test_cumprod_with_zeros(zeros):
+    a = A34.copy()
+    for i, j in zeros:
+        a[i, j] = 0.0
+    check(lambda T, x: T.cumprod(x, 1), a)
+    check(lambda T, x: T.cumprod(x, 0), a)
+
+
+@pytest.mark.parametrize("p", [1, 3, 0.5, 1.5, float("inf"), float("-inf"), 0])
+def test_norm_orders(p):
+    a = A34.copy()
+    a[1, 1] = -a[1, 2]  # a tie in |x| for the inf norms
+    check(lambda T, x: x.norm(p=p, dim=1), a)
+    check(lambda T, x: T.norm(x, p), a)
+
+
+def test_norm_at_zero_is_zero_gradient():
+    check(lambda T, x: x.norm(dim=1), np.array([[0.0, 0.0], [3.0, 4.0]]), second=False)
+
+
+def test_nansum_nanmean_with_nan():
+    a = A34.copy()
+    a[0, 2] = a[2, 1] = np.nan
+    check(lambda T, x: T.nansum(x, 1), a)
+    check(lambda T, x: T.nanmean(x, 0), a)
+    check(lambda T, x: T.nansum(x), a)
+
+
+def test_aminmax_ties_and_one_result():
+    a = np.array([[1.0, 3.0, 3.0], [2.0, -1.0, -1.0]])
+    check(lambda T, x: T.aminmax(x, dim=1).max, a)
+    check(lambda T, x: T.aminmax(x).min, a)
+    check(lambda T, x: (lambda r: r.min * 2 + r.max)(T.aminmax(x, dim=0, keepdim=True)), a)
+
+
+def test_std_var_mean_one_result_each():
+    check(lambda T, x: T.std_mean(x, 1)[0], A34)
+    check(lambda T, x: T.std_mean(x, 1)[1], A34)
+    check(lambda T, x: (lambda r: r[0] + r[1])(T.var_mean(x, 0, keepdim=True)), A34)
+
+
+def test_cummax_cummin_ties():
+    a = np.array([[1.0, 3.0, 3.0, 2.0], [2.0, -1.0, -1.0, 5.0]])
+    check(lambda T, x: T.cummax(x, 1).values, a)
+    check(lambda T, x: T.cummin(x, 0).values, a)
+
+
+def test_max_min_all_elements():
+    a = np.array([[1.0, 3.0, 3.0], [2.0, -1.0, -1.0]])
+    check(lambda T, x: x.max(), a)
+    check(lambda T, x: T.min(x), a)
