@@ -25,6 +25,8 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops import reduce as R
+from nnlite.ops.elementwise import eq as E_eq
+from nnlite.ops.elementwise import where
 from nnlite.ops._util import record_multi as _record_multi
 from nnlite.ops.linalg import linalg_inv as inv
 from nnlite.ops.linalg import linalg_vector_norm, matmul
@@ -250,6 +252,14 @@ def slogdet(A, *, out=None):
     sign, logabs = _W(np.asarray(s, A._data.dtype)), _W(np.asarray(la, A._data.dtype))
     _record_multi((sign, logabs), LinalgSlogdetBackward0, (A,), (A,))
     return _SLOGDET(sign, logabs)
+
+
+def logdet(input):
+    """``log det A``: NaN where the determinant is negative. torch's graph: slogdet, then
+    ``where(sign == -1, nan, logabsdet)``."""
+    sign, logabs = slogdet(input)
+    nan = _W(np.asarray(np.nan, logabs._data.dtype))
+    return where(E_eq(sign, -1.0), nan, logabs)
 
 
 _TORCH_QR = _named("qr", ["Q", "R"])

@@ -10,11 +10,11 @@ import numpy as np
 from nnlite import _blas
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
-from nnlite.autograd.grad_mode import _GradState
+from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.ops import elementwise as E
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
-from nnlite.ops._util import wrap_dim
+from nnlite.ops._util import sum_to, wrap_dim
 from nnlite.ops.shape import _tensor_list
 
 _W = Tensor._wrap
@@ -58,6 +58,8 @@ class _LinearRowsBackward(Node):
     """
 
     def backward(self, g):
+        if self.in_f is None:  # torch.addmm itself (not F.linear): the general formula
+            return _add_product_grads(self, g)
         x, w = self._unpacked_saved
         nig = self.needs_input_grad
         has_b = len(nig) == 3
@@ -86,7 +88,14 @@ class _LinearRowsBackward(Node):
 
 
 class AddmmBackward0(_LinearRowsBackward):
-    """The core node of ``F.linear`` with bias (torch's graph: addmm(bias, x2, W^T))."""
+    """``torch.addmm(input, m1, m2, beta=, alpha=)``, and the core node of ``F.linear`` with
+    bias (torch's graph: addmm(bias, x2, W^T), ``in_f`` set by ``ops.nn.linear``)."""
+
+    in_f = None
+
+    @staticmethod
+    def product_grads(g, m1, m2, need1, need2):
+        return (mm(g, m2.t()) if need1 else None), (mm(m1.t(), g) if need2 else None)
 
 
 class MmBackward0(Node):
@@ -322,10 +331,8 @@ ger = outer
 
 
 def addmm(c, a, b, beta=1, alpha=1):
-    r = mm(a, b)
-    if alpha != 1:
-        r = r * alpha
-    return r + (c if beta == 1 else c * beta)
+    """``beta * c + alpha * (a @ b)`` (one node, AddmmBackward0)."""
+    return _add_product(AddmmBackward0, c, a, b, mm, beta, alpha)
 
 
 def einsum(equation, *operands):
@@ -396,62 +403,234 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 
 
 
-# ---- linear algebra composites --------------------------------------------------------------
+# ---- input + scaled product: addmm, addmv, addr, baddbmm, addbmm ---------------------------
 
 
 def _scaled(t, s):
     return t if s == 1 else t * s
 
 
-def _add_scaled(input, prod, beta, alpha):
-    # beta == 0 ignores input entirely (nan/inf in it do not propagate), as PyTorch
-    p = _scaled(prod, alpha)
-    if beta == 0:
-        return p + E.zeros_like(input) if input._data.shape != p._data.shape else p
-    return _scaled(input, beta) + p
+def _add_product_grads(node, g):
+    """``out = beta * input + alpha * prod(m1, m2)``: ``g * beta`` summed back to ``input``'s
+    shape, the product's gradients (``node.product_grads``) times ``alpha``."""
+    m1, m2 = node._unpacked_saved
+    nig = node.needs_input_grad
+    gi = sum_to(_scaled(g, node.beta), node.in_shape) if nig[0] else None
+    g1 = g2 = None
+    if nig[1] or nig[2]:
+        g1, g2 = node.product_grads(g, m1, m2, nig[1], nig[2])
+        g1 = None if g1 is None else _scaled(g1, node.alpha)
+        g2 = None if g2 is None else _scaled(g2, node.alpha)
+    return gi, g1, g2
+
+
+class _AddProductBackward(Node):
+    def backward(self, g):
+        return _add_product_grads(self, g)
+
+
+class AddmvBackward0(_AddProductBackward):
+    @staticmethod
+    def product_grads(g, mat, vec, need1, need2):
+        return (outer(g, vec) if need1 else None), (mv(mat.t(), g) if need2 else None)
+
+
+class AddrBackward0(_AddProductBackward):
+    @staticmethod
+    def product_grads(g, v1, v2, need1, need2):
+        return (mv(g, v2) if need1 else None), (mv(g.t(), v1) if need2 else None)
+
+
+class BaddbmmBackward0(_AddProductBackward):
+    @staticmethod
+    def product_grads(g, b1, b2, need1, need2):
+        return ((bmm(g, b2.transpose(1, 2)) if need1 else None),
+                (bmm(b1.transpose(1, 2), g) if need2 else None))
+
+
+class AddbmmBackward0(_AddProductBackward):
+    @staticmethod
+    def product_grads(g, b1, b2, need1, need2):
+        ge = S.expand(S.unsqueeze(g, 0), (b1._data.shape[0],) + g._data.shape)
+        return BaddbmmBackward0.product_grads(ge, b1, b2, need1, need2)
+
+
+def _add_product(node_cls, input, m1, m2, prod, beta, alpha):
+    """``beta * input + alpha * prod(m1, m2)`` as one ``node_cls`` node with edges (input, m1,
+    m2); ``beta == 0`` ignores ``input`` (NaN/inf in it do not propagate), as torch."""
+    with no_grad():
+        p = prod(m1, m2)._data
+    if alpha != 1:
+        p = p * alpha
+    cd = input._data
+    try:
+        ok = np.broadcast_shapes(cd.shape, p.shape) == p.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"The expanded size of the tensor must match the existing size: "
+                           f"input of shape {list(cd.shape)} cannot be broadcast to the "
+                           f"product's shape {list(p.shape)}")
+    if beta != 0:
+        p = p + (cd if beta == 1 else cd * beta)
+    out = _W(np.asarray(p, dtype=np.result_type(cd.dtype, p.dtype)))
+    node = record(out, node_cls, (input, m1, m2), (m1, m2))
+    if node is not None:
+        node.beta, node.alpha, node.in_shape = beta, alpha, cd.shape
+    return out
+
+
+def _summed_bmm(a, b):
+    return R.sum(bmm(a, b), dim=0)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``."""
-    return _add_scaled(input, mv(mat, vec), beta, alpha)
+    return _add_product(AddmvBackward0, input, mat, vec, mv, beta, alpha)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
-    return _add_scaled(input, outer(vec1, vec2), beta, alpha)
+    return _add_product(AddrBackward0, input, vec1, vec2, outer, beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` per batch."""
-    return _add_scaled(input, bmm(batch1, batch2), beta, alpha)
+    return _add_product(BaddbmmBackward0, input, batch1, batch2, bmm, beta, alpha)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
-    return _add_scaled(input, R.sum(bmm(batch1, batch2), dim=0), beta, alpha)
+    return _add_product(AddbmmBackward0, input, batch1, batch2, _summed_bmm, beta, alpha)
+
+
+# ---- distances ------------------------------------------------------------------------------
+
+
+class DistBackward0(Node):
+    """``dist(x, y, p)``: ``norm_backward`` of ``x - y``, summed back to each input's shape."""
+
+    def backward(self, g):
+        x, y, out = self._unpacked_saved
+        gd = R.norm_grad(E.sub(x, y), out, g, self.p, None, False)
+        if gd is None:
+            return None, None
+        gx = sum_to(gd, x._data.shape) if self.needs_input_grad[0] else None
+        gy = sum_to(-gd, y._data.shape) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (broadcast), one node (DistBackward0)."""
+    with no_grad():
+        d = E.sub(input, other)
+        r = R.norm(d, p=p)
+    out = _W(r._data)
+    node = record(out, DistBackward0, (input, other), (input, other, out))
+    if node is not None:
+        node.p = 2.0 if p in ("fro", None) else builtins.float(p)
+    return out
+
+
+class CdistBackward0(Node):
+    """``cdist``: ``norm_backward`` of the pairwise differences over their last dim, summed over
+    the other set's rows (and broadcast batch dims)."""
+
+    def backward(self, g):
+        x1, x2, out = self._unpacked_saved
+        d = S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3)
+        gd = R.norm_grad(d, out, g, self.p, (d._data.ndim - 1,), False)
+        if gd is None:
+            return None, None
+        g1 = sum_to(R.sum(gd, dim=-2), x1._data.shape) if self.needs_input_grad[0] else None
+        g2 = sum_to(-R.sum(gd, dim=-3), x2._data.shape) if self.needs_input_grad[1] else None
+        return g1, g2
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise ``p``-norm distances between the rows of ``x1`` (.., P, M) and ``x2`` (.., R, M)."""
+    if x1._data.ndim < 2 or x2._data.ndim < 2:
+        raise RuntimeError(
+            f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D"
+            if x1._data.ndim < 2 else f"cdist only supports at least 2D tensors, X2 got: "
+            f"{x2._data.ndim}D"
+        )
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: "
+            f"{x2._data.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    with no_grad():
+        r = R.norm(S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3), p=p, dim=-1)
+    out = _W(r._data)
+    node = record(out, CdistBackward0, (x1, x2), (x1, x2, out))
+    if node is not None:
+        node.p = builtins.float(p)
+    return out
+
+
+# ---- products of vectors, Kronecker ---------------------------------------------------------
+
+
+class VdotBackward0(Node):
+    def backward(self, g):
+        a, b = self._unpacked_saved
+        return (g * b if self.needs_input_grad[0] else None,
+                g * a if self.needs_input_grad[1] else None)
 
 
 def vdot(input, other):
-    return dot(input, other)
+    """``sum(conj(input) * other)`` of two 1-D tensors (one node, VdotBackward0)."""
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                           f"{other._data.ndim}D tensors")
+    if input._data.shape != other._data.shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
+            f"[{other._data.shape[0]}] to have the same number of elements, but got "
+            f"{input._data.shape[0]} and {other._data.shape[0]} elements respectively")
+    _check_dtypes(input, other, "vdot")
+    out = _W(np.asarray(np.vdot(input._data, other._data)))
+    record(out, VdotBackward0, (input, other), (input, other))
+    return out
+
+
+class LinalgCrossBackward0(Node):
+    """``cross(a, b)``: ``ga = cross(b, g)``, ``gb = cross(g, a)`` (summed back to each
+    input's shape when they were broadcast)."""
+
+    def backward(self, g):
+        a, b = self._unpacked_saved
+        d = self.dim
+        ga = sum_to(cross(b, g, d), a._data.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(cross(g, a, d), b._data.shape) if self.needs_input_grad[1] else None
+        return ga, gb
 
 
 def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim`` (default: the first dimension of size 3)."""
-    a, b = S.broadcast_tensors(input, other)
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = np.broadcast_shapes(input._data.shape, other._data.shape)
     if dim is None:
-        sizes = a._data.shape
-        dim = next((i for i, s in enumerate(sizes) if s == 3), None)
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")
-    d = wrap_dim(dim, a._data.ndim)
-    if a._data.shape[d] != 3:
+    d = wrap_dim(dim, len(shape))
+    if shape[d] != 3:
         raise RuntimeError(
             f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-            f"{a._data.shape[d]} and {b._data.shape[d]}"
+            f"{input._data.shape[d] if input._data.ndim > d else 1} and "
+            f"{other._data.shape[d] if other._data.ndim > d else 1}"
         )
-    a0, a1, a2 = (S.select(a, d, i) for i in range(3))
-    b0, b1, b2 = (S.select(b, d, i) for i in range(3))
-    return S.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+    ad, bd = np.broadcast_to(input._data, shape), np.broadcast_to(other._data, shape)
+    out = _W(np.ascontiguousarray(np.cross(ad, bd, axis=d)))
+    node = record(out, LinalgCrossBackward0, (input, other), (input, other))
+    if node is not None:
+        node.dim = d - len(shape)  # from the end: the inputs may have fewer dims
+    return out
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -491,7 +670,8 @@ def kron(input, other):
     sb = (1,) * (nd - other._data.ndim) + other._data.shape
     a = input.reshape(tuple(x for s in sa for x in (s, 1)))
     b = other.reshape(tuple(x for s in sb for x in (1, s)))
-    return (a * b).reshape(tuple(p * q for p, q in zip(sa, sb)))
+    # torch's graph: _unsafe_view of the product of the interleaved views
+    return S.unsafe_view(a * b, tuple(p * q for p, q in zip(sa, sb)))
 
 
 def chain_matmul(*matrices):
@@ -530,32 +710,36 @@ def inverse(input):
     return linalg_inv(input)
 
 
-def logdet(input):
-    return E.log(det(input))
-
-
 def cov(input, *, correction=1, fweights=None, aweights=None):
-    """Covariance of the rows (variables) of ``input`` over its columns (observations)."""
+    """Covariance of the rows (variables) of ``input`` over its columns (observations).
+
+    torch's graph: ``mm`` of the centred rows, divided by the normalisation (a tensor without
+    gradient), squeezed."""
     x = input if input._data.ndim == 2 else input.reshape(1, -1)
-    if fweights is not None or aweights is not None:
-        w = None
-        if fweights is not None:
-            w = fweights.to(x.dtype)
-        if aweights is not None:
-            w = aweights if w is None else w * aweights
+    n = x._data.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights.to(x.dtype)
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is not None:
         wsum = R.sum(w)
-        avg = R.sum(x * w, dim=1, keepdim=True) / wsum
-        if aweights is None:
+        avg = R.sum(x * w, dim=1) / wsum
+        if correction == 0:
+            norm_ = wsum
+        elif aweights is None:
             norm_ = wsum - correction
         else:
             norm_ = wsum - correction * R.sum(w * aweights) / wsum
-        xc = x - avg
-        c = matmul(xc * w, xc.t()) / norm_
     else:
-        n = x._data.shape[1]
-        xc = x - R.mean(x, dim=1, keepdim=True)
-        c = matmul(xc, xc.t()) / builtins.max(n - correction, 0)
-    return c.reshape(()) if input._data.ndim < 2 else c
+        wsum = _W(np.asarray(n, np.int64))
+        avg = R.sum(x, dim=1) / wsum
+        norm_ = _W(np.asarray(n - correction, np.int64))
+    if builtins.bool(norm_._data <= 0):
+        norm_ = E.zeros_like(norm_)
+    xc = x - S.unsqueeze(avg, 1)
+    c = mm(xc, (xc if w is None else xc * w).t())
+    return S.squeeze(E.true_divide(c, norm_))
 
 
 def corrcoef(input):

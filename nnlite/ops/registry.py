@@ -265,7 +265,7 @@ op("log_softmax", R.log_softmax, methods=("log_softmax",))
 op("logaddexp", E.logaddexp, methods=("logaddexp",))
 op("logaddexp2", E.logaddexp2, methods=("logaddexp2",))
 op("logcumsumexp", R.logcumsumexp, methods=("logcumsumexp",))
-op("logdet", L.logdet, methods=("logdet",))
+op("logdet", Dc.logdet, methods=("logdet",))
 op("slogdet", Dc.torch_slogdet, methods=("slogdet",))
 op("cholesky", Dc.torch_cholesky, methods=("cholesky",))
 op("qr", Dc.torch_qr, methods=("qr",))
@@ -408,21 +408,10 @@ for _row in OPS:
 
 # ---- torch's grad_fn name of composite rows (their last node is another op's) -------------
 GRAD_FN = {
-    "addbmm": "AddbmmBackward0",
-    "addmm": "AddmmBackward0",
-    "addmv": "AddmvBackward0",
-    "addr": "AddrBackward0",
-    "baddbmm": "BaddbmmBackward0",
     "block_diag": "BlockDiagBackward0",
-    "cdist": "CdistBackward0",
-    "cov": "SqueezeBackward0",
-    "cross": "LinalgCrossBackward0",
     "diag_embed": "DiagEmbedBackward0",
     "diagflat": "DiagEmbedBackward0",
     "digamma": "DigammaBackward0",
-    "dist": "DistBackward0",
-    "kron": "UnsafeViewBackward0",
-    "logdet": "WhereBackward0",
     "masked_select": "MaskedSelectBackward0",
     "msort": "SortBackward0",
     "mvlgamma": "MvlgammaBackward0",
@@ -430,7 +419,6 @@ GRAD_FN = {
     "sort": "SortBackward0",
     "topk": "TopkBackward0",
     "triu": "TriuBackward0",
-    "vdot": "VdotBackward0",
     "kthvalue": "KthvalueBackward0",
     "cholesky": "CholeskyBackward0",
     "pinverse": "LinalgPinvBackward0",

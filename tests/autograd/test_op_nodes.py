@@ -123,3 +123,57 @@ def test_max_min_all_elements():
     a = np.array([[1.0, 3.0, 3.0], [2.0, -1.0, -1.0]])
     check(lambda T, x: x.max(), a)
     check(lambda T, x: T.min(x), a)
+
+
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0), (0, 1.5)])
+def test_add_product_family_broadcast_input(beta, alpha):
+    kw = dict(beta=beta, alpha=alpha)
+    check(lambda T, c, a, b: T.addmm(c, a, b, **kw), R.standard_normal(5),
+          R.standard_normal((3, 4)), R.standard_normal((4, 5)))
+    check(lambda T, c, a, b: T.addmv(c, a, b, **kw), R.standard_normal(1),
+          R.standard_normal((3, 4)), R.standard_normal(4))
+    check(lambda T, c, a, b: T.addr(c, a, b, **kw), R.standard_normal((3, 1)),
+          R.standard_normal(3), R.standard_normal(4))
+    check(lambda T, c, a, b: T.baddbmm(c, a, b, **kw), R.standard_normal((3, 2)),
+          R.standard_normal((2, 3, 4)), R.standard_normal((2, 4, 2)))
+    check(lambda T, c, a, b: T.addbmm(c, a, b, **kw), R.standard_normal(2),
+          R.standard_normal((2, 3, 4)), R.standard_normal((2, 4, 2)))
+
+
+def test_addmm_beta_zero_ignores_nan_input():
+    c = np.full((3, 5), np.nan)
+    check(lambda T, c, a, b: T.addmm(c, a, b, beta=0), c, R.standard_normal((3, 4)),
+          R.standard_normal((4, 5)))
+
+
+def test_addmm_wrong_input_shape_is_a_runtime_error():
+    a, b = nnlite.ones(3, 4), nnlite.ones(4, 5)
+    with pytest.raises(RuntimeError):
+        torch.addmm(torch.ones(4), torch.ones(3, 4), torch.ones(4, 5))
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+        nnlite.addmm(nnlite.ones(4), a, b)
+
+
+@pytest.mark.parametrize("p", [2, 1, 3, float("inf")])
+def test_dist_cdist_orders_and_broadcast(p):
+    check(lambda T, x, y: T.dist(x, y, p), A34, R.standard_normal(4))
+    check(lambda T, x, y: T.cdist(x, y, p), R.standard_normal((2, 3, 4)),
+          R.standard_normal((1, 2, 4)), second=False)  # torch has no cdist double backward
+
+
+def test_cross_broadcast_and_dim():
+    check(lambda T, a, b: T.cross(a, b, dim=1), R.standard_normal((2, 3, 2)),
+          R.standard_normal((1, 3, 1)))
+    check(lambda T, a, b: T.cross(a, b), R.standard_normal((4, 3)), R.standard_normal((1, 3)))
+
+
+def test_vdot_kron_cov_weights_logdet_negative():
+    check(lambda T, a, b: T.vdot(a, b), R.standard_normal(4), R.standard_normal(4))
+    check(lambda T, a, b: T.kron(a, b), R.standard_normal((2, 3)), R.standard_normal((2, 1, 2)))
+    fw, aw = np.array([1, 2, 1, 3, 1]), np.array([0.5, 1.0, 2.0, 1.5, 0.7])
+    check(lambda T, x: T.cov(x, fweights=T.tensor(fw), aweights=T.tensor(aw)),
+          R.standard_normal((3, 5)))
+    check(lambda T, x: T.cov(x, correction=0), R.standard_normal(5))
+    m = np.array([[1.0, 2.0], [3.0, 1.0]])  # det < 0: nan, as torch
+    t, n = torch.logdet(torch.tensor(m)), nnlite.logdet(nnlite.tensor(m))
+    assert np.isnan(t.item()) and np.isnan(n.item())
