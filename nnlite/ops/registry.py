@@ -408,17 +408,12 @@ for _row in OPS:
 
 # ---- torch's grad_fn name of composite rows (their last node is another op's) -------------
 GRAD_FN = {
-    "block_diag": "BlockDiagBackward0",
-    "diag_embed": "DiagEmbedBackward0",
-    "diagflat": "DiagEmbedBackward0",
     "digamma": "DigammaBackward0",
-    "masked_select": "MaskedSelectBackward0",
     "msort": "SortBackward0",
     "mvlgamma": "MvlgammaBackward0",
     "sgn": "SgnBackward0",
     "sort": "SortBackward0",
     "topk": "TopkBackward0",
-    "triu": "TriuBackward0",
     "kthvalue": "KthvalueBackward0",
     "cholesky": "CholeskyBackward0",
     "pinverse": "LinalgPinvBackward0",

@@ -16,7 +16,6 @@ from nnlite.ops import elementwise as E
 from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import check_index_range, sum_to, wrap_dim
 from nnlite.ops.elementwise import where, zeros_like
-from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
 
@@ -1029,11 +1028,29 @@ def masked_fill(x, mask, value):
     return out
 
 
+class MaskedSelectBackward0(Node):
+    """``masked_select``: ``g`` scattered, in order, into zeros at the mask's places, summed
+    back to the input's shape when the mask broadcast it."""
+
+    def backward(self, g):
+        z = _W(np.zeros(self.mask.shape, g._data.dtype))
+        return (sum_to(masked_scatter(z, self.mask, g), self.shape),)
+
+
 def masked_select(x, mask):
+    """The elements of ``x`` where ``mask`` (broadcast with ``x``) is True, as a 1-D tensor."""
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+    E._check_broadcast(m.shape, x._data.shape)  # torch's message, the mask named "a"
     shape = np.broadcast_shapes(x._data.shape, m.shape)
-    xb = expand(x, shape)
-    return index(xb, _W(np.broadcast_to(m, shape)))
+    mb = np.broadcast_to(m, shape)
+    out = _W(np.broadcast_to(x._data, shape)[mb])
+    node = record(out, MaskedSelectBackward0, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+        node.save(mask=_W(np.ascontiguousarray(mb)))
+    return out
 
 
 class FlipBackward0(Node):
@@ -1147,7 +1164,9 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     return out
 
 
-class _DiagEmbedBackward(Node):
+class DiagEmbedBackward0(Node):
+    """``diag_embed`` (and ``diag`` of a vector): the gradient is ``g``'s diagonal."""
+
     def backward(self, g):
         return (diagonal(g, self.offset, self.d1, self.d2),)
 
@@ -1158,18 +1177,30 @@ def _diag_embed_into(g, shape, offset, d1, d2):
     zv = np.moveaxis(z, (d1, d2), (-2, -1))
     zv[..., i1, i2] = g._data
     out = _W(z)
-    node = record(out, _DiagEmbedBackward, (g,))
+    node = record(out, DiagEmbedBackward0, (g,))
     if node is not None:
         node.offset, node.d1, node.d2 = offset, d1, d2
     return out
 
 
+class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801  (torch's name)
+    """``diag`` of a matrix, a copy of its diagonal (torch's ``diagonal_copy``): the gradient
+    is ``g`` on the diagonal of zeros, as ``diagonal``'s."""
+
+
 def diag(x, diagonal_=0):
+    """A vector's diagonal matrix (``diagonal_`` above/below the main one), or a copy of a
+    matrix's diagonal."""
     if x._data.ndim == 1:
         n = x._data.shape[0] + builtins.abs(diagonal_)
-        return relabel(_diag_embed_into(x, (n, n), diagonal_, 0, 1), "DiagEmbedBackward0")
-    # torch's diag of a matrix is a copy of its diagonal
-    return relabel(diagonal(x, diagonal_).clone(), "DiagonalBackward0_copy")
+        return _diag_embed_into(x, (n, n), diagonal_, 0, 1)
+    if x._data.ndim != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " f"{x._data.ndim}D")
+    out = _W(np.diagonal(x._data, diagonal_).copy())
+    node = record(out, DiagonalBackward0_copy, (x,))
+    if node is not None:
+        node.shape, node.offset, node.d1, node.d2 = x._data.shape, diagonal_, 0, 1
+    return out
 
 
 def trace(x):
@@ -1192,29 +1223,50 @@ class TraceBackward0(Node):
 
 class TrilBackward0(Node):
     def backward(self, g):
-        return ((tril if self.lower else triu)(g, self.k),)
+        return (tril(g, self.k),)
+
+
+class TriuBackward0(Node):
+    def backward(self, g):
+        return (triu(g, self.k),)
 
 
 def tril(x, diagonal=0):
     out = _W(np.tril(x._data, diagonal))
     node = record(out, TrilBackward0, (x,))
     if node is not None:
-        node.lower, node.k = True, diagonal
+        node.k = diagonal
     return out
 
 
 def triu(x, diagonal=0):
     out = _W(np.triu(x._data, diagonal))
-    node = record(out, TrilBackward0, (x,))
+    node = record(out, TriuBackward0, (x,))
     if node is not None:
-        node.lower, node.k = False, diagonal
+        node.k = diagonal
     return out
 
 
 def take_along_dim(x, indices, dim=None):
+    """``x`` picked at ``indices`` along ``dim`` (both broadcast over the other dims, as torch:
+    its graph is ``gather`` of the expanded input), or from the flattened input."""
     if dim is None:
         return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
-    return gather(x, dim, indices)
+    d = wrap_dim(dim, x._data.ndim)
+    xs, ix = list(x._data.shape), list(indices._data.shape)
+    if len(xs) != len(ix):
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {len(xs)} dimensions for input, and "
+                           f"{len(ix)} dimensions for indices")
+    xs_at, ix_at = list(xs), list(ix)
+    xs_at[d], ix_at[d] = ix[d], xs[d]
+    try:
+        ishape = np.broadcast_shapes(tuple(xs_at), tuple(ix))
+        xshape = np.broadcast_shapes(tuple(ix_at), tuple(xs))
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: input {xs} and indices {ix} cannot be broadcast "
+                           f"outside dimension {d}") from None
+    return gather(expand(x, xshape), d, expand(indices, ishape))
 
 
 def nonzero(x, as_tuple=False):
@@ -1309,31 +1361,53 @@ def diagflat(input, offset=0):
     return diag(reshape(input, (-1,)), offset)
 
 
+class BlockDiagBackward0(Node):
+    """``block_diag``: each input's gradient is its block of ``g`` (a row for a vector, 1x1 for
+    a scalar), in the input's dtype."""
+
+    def backward(self, g):
+        out = []
+        for (r0, c0, r, c), shape, dt, need in zip(self.blocks, self.shapes, self.dtypes,
+                                                   self.needs_input_grad):
+            if not need:
+                out.append(None)
+                continue
+            b = reshape(narrow(narrow(g, 0, r0, r), 1, c0, c), shape)
+            out.append(b if b._data.dtype == dt else b.to(dt))
+        return tuple(out)
+
+
 def block_diag(*tensors):
     """Block-diagonal matrix from the given matrices (vectors are rows, scalars 1x1)."""
-    ts = []
-    for t in tensors:
-        t = _t(t)
+    ts = [_t(t) for t in tensors]
+    for i, t in enumerate(ts):
         if t._data.ndim > 2:
             raise RuntimeError(
                 f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
-                f"{len(ts)} has {t._data.ndim} dimensions"
+                f"{i} has {t._data.ndim} dimensions"
             )
-        ts.append(t.reshape(1, -1) if t._data.ndim < 2 else t)
     if not ts:
         return _W(np.zeros((0, 0), D._default_float.np))
     dt = ts[0].dtype
     for t in ts[1:]:
         dt = D.promote_types(dt, t.dtype)
-    ts = [t.to(dt) for t in ts]
-    ncol = builtins.sum(t._data.shape[1] for t in ts)
-    rows, left = [], 0
-    for t in ts:
-        r, c = t._data.shape
-        pieces = [_W(np.zeros((r, left), dt.np)), t, _W(np.zeros((r, ncol - left - c), dt.np))]
-        rows.append(cat(pieces, 1))
-        left += c
-    return cat(rows, 0)
+    mats = [t._data.reshape(1, -1) if t._data.ndim < 2 else t._data for t in ts]
+    nrow = builtins.sum(m.shape[0] for m in mats)
+    ncol = builtins.sum(m.shape[1] for m in mats)
+    arr = np.zeros((nrow, ncol), dt.np)
+    blocks, r0, c0 = [], 0, 0
+    for m in mats:
+        r, c = m.shape
+        arr[r0:r0 + r, c0:c0 + c] = m
+        blocks.append((r0, c0, r, c))
+        r0, c0 = r0 + r, c0 + c
+    out = _W(arr)
+    node = record(out, BlockDiagBackward0, tuple(ts))
+    if node is not None:
+        node.blocks = blocks
+        node.shapes = [t._data.shape for t in ts]
+        node.dtypes = [t._data.dtype for t in ts]
+    return out
 
 
 def cartesian_prod(*tensors):
@@ -1355,7 +1429,12 @@ def combinations(input, r=2, with_replacement=False):
         return _W(np.zeros((0,), input._data.dtype))
     if combos.shape[0] == 0:
         return _W(np.zeros((0, r), input._data.dtype))
-    return stack([index_select(input, 0, _W(combos[:, j].copy())) for j in range(r)], 1)
+    # torch's graph: each column is the r-dim meshgrid of the input, masked_select-ed
+    grids = meshgrid(*([input] * r), indexing="ij")
+    keep = np.zeros((n,) * r, np.bool_)
+    keep[tuple(combos.T)] = True
+    mask = _W(keep)
+    return stack([masked_select(g, mask) for g in grids], 1)
 
 
 def _atleast(tensors, fn):
@@ -1452,6 +1531,18 @@ def split_with_sizes(input, split_sizes, dim=0):
     return split(input, list(split_sizes), dim)
 
 
+class UnfoldBackward0(Node):
+    """``unfold``: each window's gradient added back at the places it was taken from."""
+
+    def backward(self, g):
+        d, shape = self.dim, self.shape
+        nwin = g._data.shape[d]
+        # (.., nwin, .., size) -> (.., nwin * size, ..): window w's element k came from w*step+k
+        gw = movedim(g, -1, d + 1).reshape(shape[:d] + (nwin * self.size,) + shape[d + 1:])
+        z = _W(np.zeros(shape, g._data.dtype))
+        return (index_add(z, d, self.idx, gw),)
+
+
 def unfold(input, dimension, size, step):
     """Sliding windows of ``size`` every ``step`` along ``dimension``, in a new last dim
     (``Tensor.unfold``; a copy here, where PyTorch returns a view)."""
@@ -1466,12 +1557,17 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"step is {step} but must be > 0")
     if nd == 0:
         return input.reshape(1)
+    xd = input._data
     nwin = (n - size) // step + 1
     idx = (np.arange(nwin)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
-    y = index_select(input, d, _W(idx.astype(np.int64)))
-    shape = list(input._data.shape)
-    shape[d:d + 1] = [nwin, size]
-    return movedim(y.reshape(tuple(shape)), d + 1, -1)
+    shape = xd.shape[:d] + (nwin, size) + xd.shape[d + 1:]
+    y = np.take(xd, idx, axis=d).reshape(shape)
+    out = _W(np.ascontiguousarray(np.moveaxis(y, d + 1, -1)))
+    node = record(out, UnfoldBackward0, (input,))
+    if node is not None:
+        node.dim, node.size, node.shape = d, size, xd.shape
+        node.save(idx=_W(idx.astype(np.int64)))
+    return out
 
 
 _index_op = index  # ``take``'s parameter is named ``index``, as torch's

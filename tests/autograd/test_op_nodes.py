@@ -177,3 +177,18 @@ def test_vdot_kron_cov_weights_logdet_negative():
     m = np.array([[1.0, 2.0], [3.0, 1.0]])  # det < 0: nan, as torch
     t, n = torch.logdet(torch.tensor(m)), nnlite.logdet(nnlite.tensor(m))
     assert np.isnan(t.item()) and np.isnan(n.item())
+
+
+def test_shape_ops_one_node():
+    check(lambda T, a, b, c: T.block_diag(a, b, c), R.standard_normal((2, 3)),
+          R.standard_normal(2), np.array(1.5))
+    mask = np.array([[True], [False], [True]])  # broadcast over x's columns
+    check(lambda T, x: T.masked_select(x, T.tensor(mask)), R.standard_normal(4))
+    check(lambda T, x: T.take_along_dim(x, T.tensor([[0], [2]]), dim=1),
+          R.standard_normal((1, 3)))
+    check(lambda T, x: x.unfold(1, 3, 2), R.standard_normal((2, 7)))
+    check(lambda T, x: x.unfold(0, 2, 1), R.standard_normal((4, 2)))
+    check(lambda T, x: T.diag(x, 1), R.standard_normal((3, 4)))
+    check(lambda T, x: T.diag(x, -1), R.standard_normal(3))
+    check(lambda T, x: T.combinations(x, 3, with_replacement=True), R.standard_normal(3))
+    check(lambda T, x: T.triu(x, 1) + T.tril(x, -1), R.standard_normal((3, 4)))
