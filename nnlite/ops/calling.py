@@ -9,15 +9,15 @@
   with ``out`` it checks torch's rules (no autograd through ``out=``, the result dtype must cast
   to ``out``'s), writes the result into ``out`` (resized, with torch's warning, when its shape
   differs) and returns ``out``. Tensor methods stay the op function itself.
-- ``grad_fn``: a composite op (its last node is another op's, e.g. ``addcmul``'s ``Add``) shows
-  torch's name: the node it returns is given a subclass of its own class named as torch's.
+- ``relabel``: for the few nn functions still composed of other ops, their last node is shown
+  under torch's name (a display subclass of its own class); every torch-namespace op records its
+  own node.
 - In-place functional forms (``torch.sin_(x)``) are the in-place methods, exported under the
   names torch exposes at top level.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import warnings
 
@@ -68,7 +68,7 @@ def default_mapping(fn) -> dict:
     return out
 
 
-# ---- grad_fn names of composite ops --------------------------------------------------------
+# ---- grad_fn names of the nn functions still composed of other ops --------------------------------------------------------
 
 _RENAMED: dict = {}
 
@@ -99,21 +99,6 @@ def relabel(out, name: str, keep=()):
         if node is not None and type(node).__name__ != name and node not in keep:
             _label(node, name)
     return out
-
-
-def named(fn, name: str):
-    """``fn`` whose result's ``grad_fn`` is shown as ``name`` (for composite ops)."""
-
-    @functools.wraps(fn)
-    def op(*args, **kwargs):
-        out = fn(*args, **kwargs)
-        if _GradState.enabled:
-            keep = [t.grad_fn for a in args for t in _tensors(a) if t.grad_fn is not None]
-            relabel(out, name, keep)
-        return out
-
-    op.__wrapped_op__ = fn
-    return op
 
 
 # ---- out= ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import no_grad
 from nnlite.ops import reduce as R
 from nnlite.ops.elementwise import eq as E_eq
 from nnlite.ops.elementwise import where
@@ -169,7 +170,11 @@ def _inv_tri(L):
     return inv(L)
 
 
-def cholesky(A, *, upper=False, out=None):
+class CholeskyBackward0(LinalgCholeskyExBackward0):
+    """``torch.cholesky``'s node: the same formula as ``linalg.cholesky``'s."""
+
+
+def cholesky(A, *, upper=False, out=None, node_cls=LinalgCholeskyExBackward0):
     """``L`` lower triangular with ``A = L L^T`` (``upper=True``: ``U`` with ``A = U^T U``)."""
     _square(A, "cholesky")
     try:
@@ -179,7 +184,7 @@ def cholesky(A, *, upper=False, out=None):
     if upper:
         L = np.swapaxes(L, -1, -2)
     out_t = _W(np.ascontiguousarray(L))
-    node = record(out_t, LinalgCholeskyExBackward0, (A,), (out_t,))
+    node = record(out_t, node_cls, (A,), (out_t,))
     if node is not None:
         node.upper = upper
     return out_t
@@ -187,7 +192,7 @@ def cholesky(A, *, upper=False, out=None):
 
 def torch_cholesky(A, upper=False, *, out=None):
     """``torch.cholesky`` (deprecated in torch for ``linalg.cholesky``)."""
-    return cholesky(A, upper=upper)
+    return cholesky(A, upper=upper, node_cls=CholeskyBackward0)
 
 
 # ---- qr --------------------------------------------------------------------------------------
@@ -310,13 +315,39 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     return _W(np.asarray((s > np.asarray(cut)[..., None]).sum(-1), np.int64))
 
 
+class LinalgPinvBackward0(Node):
+    """torch's ``pinv_backward`` (products arranged to keep the smallest matrices)."""
+
+    def backward(self, g):
+        A, P = self._unpacked_saved
+        m, n = A._data.shape[-2:]
+        Ph, gh = _mT(P), _mT(g)
+        if m <= n:
+            K = matmul(gh, P)
+            KPh = matmul(K, Ph)
+            return (-_mT(matmul(P, K)) + KPh - matmul(matmul(A, P), KPh)
+                    + matmul(matmul(Ph, P), gh - matmul(K, A)),)
+        K = matmul(P, gh)
+        PhK = matmul(Ph, K)
+        return (-_mT(matmul(K, P)) + PhK - matmul(matmul(PhK, P), A)
+                + matmul(matmul(gh - matmul(A, K), P), Ph),)
+
+
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
     """Moore-Penrose pseudo-inverse ``V diag(1/s) U^T`` over the singular values kept by the
-    tolerance (differentiable through the SVD)."""
+    tolerance (one node, LinalgPinvBackward0)."""
     if A._data.ndim < 2:
         raise RuntimeError("linalg.pinv: The input tensor A must have at least 2 dimensions.")
     if rcond is not None:
         rtol = rcond
+    with no_grad():
+        P = _pinv_value(A, atol, rtol)
+    out_t = _W(P._data)
+    record(out_t, LinalgPinvBackward0, (A,), (A, out_t))
+    return out_t
+
+
+def _pinv_value(A, atol, rtol):
     U, S, Vh = linalg_svd(A, full_matrices=False)
     s = S._data
     if rtol is None and atol is None:

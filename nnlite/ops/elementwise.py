@@ -1181,8 +1181,8 @@ def positive(input):
     return input
 
 
-def sgn(input):
-    return sign(input)
+# sgn(x) = x / |x| is sign(x) on real tensors; its own node, as torch's
+sgn = _zero_grad_op("SgnBackward0", _sign_np)
 
 
 def fix(input):

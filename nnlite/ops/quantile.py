@@ -53,13 +53,15 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan):
         raise RuntimeError("quantile() input tensor must be non-empty")
     if dim is None:
         rows = S.reshape(x, (-1,))
-        kept_shape = (1,) * x.dim()
+        out_shape = (1,) * x.dim() if keepdim else ()
     else:
         d = _canon(dim, x.dim())
         rows = S.movedim(x, d, -1) if x.dim() > 0 else S.reshape(x, (1,))
-        kept_shape = tuple(1 if i == d else s for i, s in enumerate(x.shape))
+        out_shape = tuple(1 if i == d else s for i, s in enumerate(x.shape) if keepdim or i != d)
     srt = R.sort(rows, dim=-1).values  # NaNs sort last
     n = srt.shape[-1]
+    # torch's layout: the sorted rows viewed as (*result shape, n)
+    srt = S.reshape(srt, out_shape + (n,))
     nan = np.isnan(srt._data)
     k = qs.shape[0]
     if ignore_nan:
@@ -79,12 +81,10 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan):
         lo = S.gather(srt, -1, Tensor._wrap(below.astype(np.int64)))
         hi = S.gather(srt, -1, Tensor._wrap(above.astype(np.int64)))
         out = E.lerp(lo, hi, Tensor._wrap(weights.astype(dt)))
-    out = S.movedim(out, -1, 0)  # (k, *rest)
-    if keepdim:
-        out = S.reshape(out, (k, *kept_shape))
+    # (*result shape, k) -> torch's in-place squeeze_ / unsqueeze_(0).transpose_(0, -1).squeeze_
     if scalar_q:
-        out = S.squeeze(out, 0)
-    return out
+        return S.squeeze4(out, -1)
+    return S.squeeze4(S.transpose1(S.unsqueeze1(out, 0), 0, -1), -1)
 
 
 def _canon(dim: int, ndim: int) -> int:

@@ -41,13 +41,12 @@ class Op:
     Calling conventions (``nnlite.ops.calling``): ``params`` maps the function's parameter
     names to torch's where the default rule (first ``x``/``a`` -> ``input``, second ``b`` ->
     ``other``) is not enough; ``out`` (default True for ``torch`` rows) gives ``torch.<name>``
-    torch's ``out=``; ``grad_fn`` is the name torch shows for a composite op whose last node is
-    another op's; ``public`` is the generated ``torch.<name>``."""
+    torch's ``out=``; ``public`` is the generated ``torch.<name>``. The ``grad_fn`` torch shows
+    is the class name of the node the op records (each op has its own)."""
 
     __slots__ = (
         "aliases",
         "fn",
-        "grad_fn",
         "inplace",
         "kernel",
         "methods",
@@ -70,11 +69,10 @@ class Op:
         namespace="torch",
         params=None,
         out=None,
-        grad_fn=None,
     ):
         self.name, self.fn, self.aliases, self.methods = name, fn, tuple(aliases), tuple(methods)
         self.inplace, self.kernel, self.namespace = tuple(inplace), kernel, namespace
-        self.params, self.grad_fn = dict(params or {}), grad_fn
+        self.params = dict(params or {})
         self.out = (namespace == "torch") if out is None else out
         self.public = self.raw = fn
 
@@ -288,8 +286,8 @@ op("mean", R.mean, methods=("mean",))
 op("median", R.median, methods=("median",))
 op("gcd", NT.gcd, methods=("gcd",), inplace=("gcd_",))
 op("lcm", NT.lcm, methods=("lcm",), inplace=("lcm_",))
-op("nanquantile", Q.nanquantile, methods=("nanquantile",), grad_fn="SqueezeBackward4")
-op("quantile", Q.quantile, methods=("quantile",), grad_fn="SqueezeBackward4")
+op("nanquantile", Q.nanquantile, methods=("nanquantile",))
+op("quantile", Q.quantile, methods=("quantile",))
 op("meshgrid", S.meshgrid)
 op("min", R.min)
 op("minimum", E.minimum, methods=("minimum",), inplace=("minimum_",))
@@ -405,23 +403,6 @@ op("zeros_like", E.zeros_like)
 for _row in OPS:
     if _row.name in ("tanh", "sigmoid", "relu", "softmax", "log_softmax", "matmul", "mm", "erf"):
         _row.kernel = True
-
-# ---- torch's grad_fn name of composite rows (their last node is another op's) -------------
-GRAD_FN = {
-    "digamma": "DigammaBackward0",
-    "msort": "SortBackward0",
-    "mvlgamma": "MvlgammaBackward0",
-    "sgn": "SgnBackward0",
-    "sort": "SortBackward0",
-    "topk": "TopkBackward0",
-    "kthvalue": "KthvalueBackward0",
-    "cholesky": "CholeskyBackward0",
-    "pinverse": "LinalgPinvBackward0",
-}
-for _row in OPS:
-    if _row.namespace == "torch" and _row.name in GRAD_FN:
-        _row.grad_fn = GRAD_FN[_row.name]
-
 
 # ---- rows whose torch function takes no out= (views, tuples of views, Python values, ...) ---
 # (the out= test checks each against torch)
@@ -569,8 +550,8 @@ method("random_", M._random_)
 method("exponential_", M._exponential_)
 method("apply_", M._apply_)
 method("polygamma", M._polygamma)
-method("unfold", S.unfold).grad_fn = "UnfoldBackward0"
-method("index_put", S.index_put, inplace=("index_put_",)).grad_fn = "IndexPutBackward0"
+method("unfold", S.unfold)
+method("index_put", S.index_put, inplace=("index_put_",))
 method("", S.fill_diagonal, inplace=("fill_diagonal_",))
 method("contiguous", M._contiguous)
 method("to", M._to)
@@ -789,8 +770,8 @@ def inplace_table() -> dict:
 
 
 def _apply_calling_conventions() -> None:
-    """torch's parameter names, ``grad_fn`` labels and ``out=`` from the rows (once, here).
-    In-place methods keep the unlabelled function (``raw``): no wrapper in optimizer steps."""
+    """torch's parameter names and ``out=`` from the rows (once, here).
+    In-place methods keep the op function itself (``raw``): no wrapper in optimizer steps."""
     renamed = set()
     for r in OPS:
         if r.fn is None or not hasattr(r.fn, "__code__"):
@@ -798,8 +779,6 @@ def _apply_calling_conventions() -> None:
         if r.namespace == "torch" and id(r.fn) not in renamed:
             renamed.add(id(r.fn))
             calling.rename_params(r.fn, {**calling.default_mapping(r.fn), **r.params})
-        if r.grad_fn:
-            r.fn = calling.named(r.fn, r.grad_fn)
         if r.namespace == "torch":
             r.public = calling.with_out(r.fn, r.name) if r.out else r.fn
 

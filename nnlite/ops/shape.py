@@ -320,9 +320,38 @@ class SqueezeBackward4(SqueezeBackward0):
     """``squeeze_(dim)`` on a fresh result (matmul's 1-D @ 2-D, F.linear's 1-D input)."""
 
 
+class UnsqueezeBackward1(UnsqueezeBackward0):
+    """``unsqueeze_(dim)`` on a fresh result (quantile's last steps)."""
+
+
+class TransposeBackward1(TransposeBackward0):
+    """``transpose_(d0, d1)`` on a fresh result (quantile's last steps)."""
+
+
+def unsqueeze1(x, dim):
+    """torch's in-place ``unsqueeze_(dim)`` on an op's own fresh result."""
+    d = wrap_dim(dim, x._data.ndim + 1)
+    out = _view_of(x, np.expand_dims(x._data, d))
+    node = record(out, UnsqueezeBackward1, (x,))
+    if node is not None:
+        node.shape = x._data.shape
+    return out
+
+
+def transpose1(x, dim0, dim1):
+    """torch's in-place ``transpose_(d0, d1)`` on an op's own fresh result."""
+    d0, d1 = wrap_dim(dim0, x._data.ndim), wrap_dim(dim1, x._data.ndim)
+    out = _view_of(x, np.swapaxes(x._data, d0, d1))
+    node = record(out, TransposeBackward1, (x,))
+    if node is not None:
+        node.d0, node.d1 = d0, d1
+    return out
+
+
 def squeeze4(x, dim):
     """torch's in-place ``squeeze_(dim)`` on an op's own fresh result (no alias to guard)."""
     sh = x._data.shape
+    dim = wrap_dim(dim, len(sh))
     out = _view_of(x, x._data.reshape(sh[:dim] + sh[dim + 1:]))
     node = record(out, SqueezeBackward4, (x,))
     if node is not None:
@@ -796,11 +825,16 @@ def index(x, key):
 
 
 class IndexPutBackward0(Node):
+    """``x[key] = v`` out of place (``index_put``): ``g`` with zeros at ``key`` for ``x`` (all of
+    ``g`` when the values were added, ``accumulate=True``), ``g[key]`` for ``v``."""
+
+    accumulate = False
+
     def backward(self, g):
         key = self.key
         gx = gv = None
         if self.needs_input_grad[0]:
-            gx = masked_at(g, key)
+            gx = g if self.accumulate else masked_at(g, key)
         if self.needs_input_grad[1]:
             gv = sum_to(index(g, key), self.v_shape)
         return gx, gv
@@ -1766,13 +1800,6 @@ def masked_scatter(input, mask, source):
     return out
 
 
-class IndexPutAccBackward0(Node):
-    def backward(self, g):
-        gx = g if self.needs_input_grad[0] else None
-        gv = sum_to(index(g, self.key), self.v_shape) if self.needs_input_grad[1] else None
-        return gx, gv
-
-
 def index_put(input, indices, values, accumulate=False):
     """``input`` with ``values`` written at ``input[indices]`` (summed when ``accumulate``)."""
     key = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
@@ -1782,9 +1809,9 @@ def index_put(input, indices, values, accumulate=False):
     arr = np.array(input._data, copy=True)
     np.add.at(arr, key, v._data.astype(arr.dtype, copy=False))
     out = _W(arr)
-    node = record(out, IndexPutAccBackward0, (input, v))
+    node = record(out, IndexPutBackward0, (input, v))
     if node is not None:
-        node.v_shape = v._data.shape
+        node.v_shape, node.accumulate = v._data.shape, True
         node.save(key=key)
     return out
 

@@ -225,8 +225,19 @@ def polygamma(n, input):
     return out
 
 
+class DigammaBackward0(Node):
+    def backward(self, g):
+        (x,) = self._unpacked_saved
+        return (g * polygamma(1, x),)
+
+
 def digamma(input):
-    return polygamma(0, input)
+    """``d/dx log Gamma(x)`` (one node, DigammaBackward0: ``g * polygamma(1, x)``)."""
+    x = _t(input)
+    xd = x._data if x._data.dtype.kind == "f" else x._data.astype(D._default_float.np)
+    out = _W(np.asarray(_polygamma_np(0, xd)))
+    record(out, DigammaBackward0, (x,), (x,))
+    return out
 
 
 psi = digamma
@@ -248,11 +259,32 @@ lgamma = E._unary(
 )
 
 
+class MvlgammaBackward0(Node):
+    """``mvlgamma(x, p)``: ``g * sum_{i<p} digamma(x - i/2)``."""
+
+    def backward(self, g):
+        (x,) = self._unpacked_saved
+        d = digamma(x)
+        for i in range(1, self.p):
+            d = d + digamma(x - i / 2)
+        return (g * d,)
+
+
 def mvlgamma(input, p):
-    """Multivariate log-gamma: ``p(p-1)/4 log(pi) + sum_i lgamma(x - i/2)``."""
-    out = lgamma(input) + p * (p - 1) / 4 * math.log(math.pi)
-    for i in range(1, p):
-        out = out + lgamma(input - i / 2)
+    """Multivariate log-gamma: ``p(p-1)/4 log(pi) + sum_{i<p} lgamma(x - i/2)`` (one node)."""
+    x = _t(input)
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    xd = x._data if x._data.dtype.kind == "f" else x._data.astype(D._default_float.np)
+    if xd.size and not np.all(xd > (p - 1) / 2):
+        raise RuntimeError("All elements must be greater than (p-1)/2")
+    r = np.full(xd.shape, p * (p - 1) / 4 * math.log(math.pi), np.float64)
+    for i in range(p):
+        r = r + _lgamma_np(xd - i / 2)
+    out = _W(np.asarray(r, dtype=xd.dtype))
+    node = record(out, MvlgammaBackward0, (x,), (x,))
+    if node is not None:
+        node.p = builtins.int(p)
     return out
 
 

@@ -100,17 +100,21 @@ def test_nansum_nanmean_with_nan():
     check(lambda T, x: T.nansum(x), a)
 
 
+def _min2_plus_max(r):
+    return r.min * 2 + r.max
+
+
 def test_aminmax_ties_and_one_result():
     a = np.array([[1.0, 3.0, 3.0], [2.0, -1.0, -1.0]])
     check(lambda T, x: T.aminmax(x, dim=1).max, a)
     check(lambda T, x: T.aminmax(x).min, a)
-    check(lambda T, x: (lambda r: r.min * 2 + r.max)(T.aminmax(x, dim=0, keepdim=True)), a)
+    check(lambda T, x: _min2_plus_max(T.aminmax(x, dim=0, keepdim=True)), a)
 
 
 def test_std_var_mean_one_result_each():
     check(lambda T, x: T.std_mean(x, 1)[0], A34)
     check(lambda T, x: T.std_mean(x, 1)[1], A34)
-    check(lambda T, x: (lambda r: r[0] + r[1])(T.var_mean(x, 0, keepdim=True)), A34)
+    check(lambda T, x: sum(T.var_mean(x, 0, keepdim=True)), A34)
 
 
 def test_cummax_cummin_ties():
@@ -127,7 +131,7 @@ def test_max_min_all_elements():
 
 @pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0), (0, 1.5)])
 def test_add_product_family_broadcast_input(beta, alpha):
-    kw = dict(beta=beta, alpha=alpha)
+    kw = {"beta": beta, "alpha": alpha}
     check(lambda T, c, a, b: T.addmm(c, a, b, **kw), R.standard_normal(5),
           R.standard_normal((3, 4)), R.standard_normal((4, 5)))
     check(lambda T, c, a, b: T.addmv(c, a, b, **kw), R.standard_normal(1),
@@ -192,3 +196,36 @@ def test_shape_ops_one_node():
     check(lambda T, x: T.diag(x, -1), R.standard_normal(3))
     check(lambda T, x: T.combinations(x, 3, with_replacement=True), R.standard_normal(3))
     check(lambda T, x: T.triu(x, 1) + T.tril(x, -1), R.standard_normal((3, 4)))
+
+
+def test_special_and_decomposition_nodes():
+    pos = np.abs(A34) + 1.5
+    check(lambda T, x: T.digamma(x), pos)
+    check(lambda T, x: T.mvlgamma(x, 3), pos)
+    check(lambda T, x: T.sgn(x) * x, A34)
+    spd = A34[:, :3].T @ A34[:, :3] + 3 * np.eye(3)
+    check(lambda T, x: T.cholesky(x, upper=True), spd)
+    check(lambda T, x: T.pinverse(x), R.standard_normal((3, 5)))  # wide: m <= n
+    check(lambda T, x: T.pinverse(x), R.standard_normal((5, 3)))  # tall
+    check(lambda T, x: T.linalg.pinv(x), R.standard_normal((2, 4, 3)))
+
+
+def test_mvlgamma_domain_error():
+    with pytest.raises(RuntimeError, match="greater than"):
+        nnlite.mvlgamma(nnlite.tensor([0.2, 3.0]), 2)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_index_put_one_node(accumulate):
+    idx = (np.array([0, 2, 0]), np.array([1, 3, 1]))
+
+    def f(T, x, v):
+        return x.index_put(tuple(T.tensor(i) for i in idx), v, accumulate=accumulate)
+
+    check(f, A34, R.standard_normal(3))
+
+
+def test_quantile_graph_keepdim():
+    check(lambda T, x: T.quantile(x, T.tensor([0.25, 0.5], dtype=T.float64), dim=0,
+                                           keepdim=True), A34)
+    check(lambda T, x: T.nanquantile(x, 0.3, keepdim=True), A34)
