@@ -797,9 +797,69 @@ def _index_error(e, arr=None, key=None):
     return IndexError(msg.replace("axis", "dimension"))
 
 
+def _index_steps(k, shape):
+    """torch's order for a key of several items: ``[(dim, item)]`` of the basic steps (None
+    -> unsqueeze, int -> select, a slice that is not the whole dim -> slice), each on the result
+    of the previous, and the ``(dim, array)`` of the index arrays, applied last as one index of
+    the sliced view. None where the key is not of that kind (Python bools)."""
+    steps, arrays = [], []
+    consumed = builtins.sum(0 if e is None or e is Ellipsis else
+                            (e.ndim if isinstance(e, np.ndarray) and e.dtype == np.bool_ else 1)
+                            for e in k)
+    src = dim = 0  # the input dim the item indexes, and its place in the result so far
+    for e in k:
+        if e is Ellipsis:
+            n = builtins.max(len(shape) - consumed, 0)
+            src, dim = src + n, dim + n
+        elif e is None:
+            steps.append((dim, None))
+            dim += 1
+        elif isinstance(e, builtins.bool):
+            return None
+        elif isinstance(e, (builtins.int, np.integer)):
+            steps.append((dim, e))
+            src += 1
+        elif isinstance(e, slice):
+            size = shape[src] if src < len(shape) else 1
+            # bounds may be tensors (data[i:i + n]): compared by type first, never with ==
+            def _is(v, n):
+                return isinstance(v, (builtins.int, np.integer)) and v == n
+
+            whole = ((e.start is None or _is(e.start, 0)) and (e.step is None or _is(e.step, 1))
+                     and (e.stop is None or (isinstance(e.stop, (builtins.int, np.integer))
+                                             and e.stop >= size)))
+            if not whole:
+                steps.append((dim, e))
+            src, dim = src + 1, dim + 1
+        else:  # an index array (a bool mask spans its ndim dims)
+            m = e.ndim if e.dtype == np.bool_ else 1
+            arrays.append((dim, e, m))
+            src, dim = src + m, dim + m
+    return steps, arrays
+
+
+def _index_stepwise(x, steps, arrays):
+    """``x[key]`` as torch builds it: one view node per basic step, then one IndexBackward0."""
+    y = x
+    for d, e in steps:
+        y = unsqueeze(y, d) if e is None else index(y, (slice(None),) * d + (e,))
+    if arrays:
+        key, d = [], 0
+        for pos, a, m in arrays:
+            key += [slice(None)] * (pos - d) + [a]
+            d = pos + m
+        y = index(y, tuple(key))
+    return y
+
+
 def index(x, key):
-    """``x[key]``: basic indexing gives a view; advanced (tensor/bool) indexing a copy."""
+    """``x[key]``: basic indexing gives a view; advanced (tensor/bool) indexing a copy. A key of
+    several items is applied as torch does, step by step (its graph: one node per step)."""
     k = _norm_key(key, x)
+    if len(k) > 1:
+        plan = _index_steps(k, x._data.shape)
+        if plan is not None and len(plan[0]) + builtins.bool(plan[1]) > 1:
+            return _index_stepwise(x, *plan)
     try:
         arr = x._data[k]
     except IndexError as e:
@@ -1217,7 +1277,7 @@ def _diag_embed_into(g, shape, offset, d1, d2):
     return out
 
 
-class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801  (torch's name)
+class DiagonalBackward0_copy(DiagonalBackward0):  # torch's name
     """``diag`` of a matrix, a copy of its diagonal (torch's ``diagonal_copy``): the gradient
     is ``g`` on the diagonal of zeros, as ``diagonal``'s."""
 

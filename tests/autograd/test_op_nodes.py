@@ -229,3 +229,17 @@ def test_quantile_graph_keepdim():
     check(lambda T, x: T.quantile(x, T.tensor([0.25, 0.5], dtype=T.float64), dim=0,
                                            keepdim=True), A34)
     check(lambda T, x: T.nanquantile(x, 0.3, keepdim=True), A34)
+
+
+@pytest.mark.parametrize("key", [
+    (slice(1, None), slice(None, None, 2)), (1, slice(1, 3)), (None, slice(1, 2)),
+    (slice(1, None), slice(None, None, 2), [0, 2]), ([0, 2], slice(1, None)), (1, 2),
+    (slice(None), None, 1), (slice(1, None), slice(0, 4)), (1, slice(None), [0, 2]),
+    ([0, 1], 1, [0, 2]), (Ellipsis, 1, [0, 2]), ([0, 1], slice(None), [1, 2]),
+    (-1, Ellipsis, None),
+], ids=str)
+def test_getitem_steps_as_torch(key):
+    """A key of several items is one node per step, in torch's order (int -> select first,
+    index arrays last), with torch's result shape (``x[1, :, [0, 2]]`` is (4, 2) in torch,
+    (2, 4) in numpy)."""
+    check(lambda T, x: x[key], R.standard_normal((3, 4, 5)))

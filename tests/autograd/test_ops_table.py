@@ -167,11 +167,13 @@ STRUCTURE_PENDING = {
     "F.bilinear", "F.conv_transpose1d", "F.conv_transpose2d", "F.cosine_similarity",
     "F.cross_entropy#smooth", "F.group_norm", "F.interpolate", "F.interpolate#nearest",
     "F.multi_margin_loss", "F.pad#reflect", "F.pairwise_distance", "F.pdist", "F.pixel_shuffle",
-    "F.pixel_unshuffle", "F.prelu", "F.scaled_dot_product_attention", "chain_matmul", "einsum", "getitem_mixed", "getitem_slices", # the nn surface added for tutorials: values, grad_fn and grads match; the graph one step
+    "F.pixel_unshuffle", "F.prelu", "F.scaled_dot_product_attention", "chain_matmul", "einsum",
+    # the nn surface added for tutorials: values, grad_fn and grads match; the graph one step
     # down does not yet (torch's own decompositions/views around the node)
     "F.affine_grid", "F.channel_shuffle", "F.embedding_bag", "F.embedding_bag#max",
     "F.embedding_bag#sum_psw", "F.fold", "F.grid_sample", "F.grid_sample#reflection",
-    "F.unfold", }
+    "F.unfold",
+}
 
 
 def graph_step(fn):
