@@ -293,7 +293,18 @@ def bernoulli_scalar(g: Generator, shape, p: float) -> np.ndarray:
     CPUs a torch built with MKL draws one 32-bit seed and samples MKL's MCG31 stream instead, so
     masks there differ from these (and from torch on AMD).
     """
-    return (_unit_uniform(g, _numel(shape), np.float64) < float(p)).reshape(shape)
+    p, n = float(p), _numel(shape)
+    if not 0.0 < p < 1.0:
+        return (_unit_uniform(g, n, np.float64) < p).reshape(shape)
+    # The same draws and the same answer as ``uniform < p``, on the integers: the uniform is
+    # m * 2**-53 exactly (m = the 53 low bits of a 64-bit draw, the first word high), and for
+    # an integer m, ``m * 2**-53 < p`` iff ``m < ceil(p * 2**53)`` (p * 2**53 is exact). Two
+    # fewer passes over the array than forming the floats (dropout draws one per activation).
+    w = g._random(2 * n)
+    m = w[0::2] & np.uint64((1 << 21) - 1)
+    m <<= np.uint64(32)
+    m |= w[1::2]
+    return (m < np.uint64(math.ceil(p * 2.0**53))).reshape(shape)
 
 
 def bernoulli_tensor(g: Generator, probs: np.ndarray) -> np.ndarray:

@@ -348,3 +348,30 @@ def _torch_uses_default_bernoulli():
     mask = torch.empty(64).bernoulli_(0.5).numpy()
     g = R.Generator().manual_seed(0)
     return bool((R.bernoulli_scalar(g, (64,), 0.5) == mask.astype(bool)).all())
+
+
+@pytest.mark.parametrize("p", [0.9, 0.5, 0.1, 1 / 3, 2.0**-53, 3 * 2.0**-53, 1 - 2.0**-53,
+                               1e-300, 0.0, 1.0, -0.5, 1.5])
+def test_bernoulli_scalar_is_uniform_below_p_on_the_same_draws(p):
+    """``bernoulli_scalar`` compares integers (m < ceil(p * 2**53)); it must equal the float
+    rule ``uniform_float64 < p`` for the same generator state, and leave the same state."""
+    g1, g2 = R.Generator().manual_seed(7), R.Generator().manual_seed(7)
+    u = R._unit_uniform(g1, 4000, np.float64).reshape(40, 100)
+    got = R.bernoulli_scalar(g2, (40, 100), p)
+    assert got.dtype == np.bool_ and got.shape == (40, 100)
+    np.testing.assert_array_equal(got, u < p)
+    np.testing.assert_array_equal(g1._random(4), g2._random(4))
+
+
+def test_bernoulli_scalar_threshold_is_exact_at_the_boundary(monkeypatch):
+    """Draws placed on both sides of the threshold: m = k - 1 is below p = k * 2**-53, m = k is
+    not (a rounding of the threshold either way would flip one of them)."""
+    k = 3 * 2**40 + 5
+    hi, lo = k >> 32, k & 0xFFFFFFFF
+    words = np.array([hi, lo - 1, hi, lo, hi, lo + 1], np.uint64)  # m = k - 1, k, k + 1
+    g = R.Generator()
+    monkeypatch.setattr(g, "_random", lambda n: words[:n].copy())
+    got = R.bernoulli_scalar(g, (3,), k * 2.0**-53)
+    assert got.tolist() == [True, False, False]
+    got = R.bernoulli_scalar(g, (3,), (k + 0.5) * 2.0**-53)
+    assert got.tolist() == [True, True, False]

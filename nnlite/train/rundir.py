@@ -9,12 +9,22 @@
 - Temporary files a crash left behind are removed when the next run takes the lock.
 - A write that fails (disk full, read-only directory) raises ``RunError`` naming the file; the
   previous version of that file (the last good checkpoint) is intact.
+- ``write_behind`` hands the per-epoch files (checkpoint, metrics) to one background thread
+  that writes them in order, exactly as ``write`` does: the training goes on while the disk
+  syncs (the fsyncs cost ~4 ms each on the project's VMs, ~15 ms an epoch, as long as a
+  40-epoch digits run's epoch itself). Every ``write``, ``flush`` and ``release`` first waits
+  for the pending writes, so files land in the order they were given, and a failed background
+  write is raised (as the ``OSError`` that ``atomic_write`` raised) by the next call of any of
+  them; writes queued after a failure are dropped, so nothing newer lands after it. A crash
+  loses at most the writes still in flight: the files on disk are the previous ones, whole.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import queue
+import threading
 from typing import Self
 
 import nnlite
@@ -60,6 +70,7 @@ class RunDir:
         self.notes: list[str] = []
         self._fd = None
         self._created = False
+        self._behind = _WriteBehind()
         try:
             if not os.path.isdir(self.path):
                 os.makedirs(self.path)
@@ -134,6 +145,7 @@ class RunDir:
         removed again (a config error should not leave empty run directories)."""
         if self._fd is None:
             return
+        self._behind.close()  # the pending writes land before the lock goes
         fd, self._fd = self._fd, None
         try:
             if failed_before_start and self._created and os.listdir(self.path) == [LOCK]:
@@ -174,12 +186,72 @@ class RunDir:
         return os.path.join(self.path, name)
 
     def write(self, name: str, data: bytes | str) -> None:
-        """Replace the file ``name`` atomically; a failure is a ``RunError`` naming it."""
+        """Replace the file ``name`` atomically (after the pending ``write_behind`` writes); a
+        failure is a ``RunError`` naming it."""
+        self.flush()
         try:
             atomic_write(self.file(name), data)
         except OSError as e:
             raise RunError(f"{e.strerror or e}; the previous {name} in {self.path} is kept",
                            path=self.file(name)) from None
+
+    def write_behind(self, name: str, data: bytes | str) -> None:
+        """``write`` on the background writer: returns at once (after raising the failure of
+        an earlier background write, if any)."""
+        self._behind.submit(self.file(name), data)
+
+    def flush(self) -> None:
+        """Wait for the pending ``write_behind`` writes; raise the ``OSError`` of one that
+        failed."""
+        self._behind.flush()
+
+
+class _WriteBehind:
+    """One daemon thread running ``atomic_write`` on (path, data) items, in order."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, path: str, data) -> None:
+        self.raise_failure()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="nnlite-run-writer",
+                                            daemon=True)
+            self._thread.start()
+        self._queue.put((path, data))
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                if self._error is None:  # after a failure nothing newer may land
+                    atomic_write(*item)
+            except BaseException as e:  # noqa: BLE001 (handed to the training thread)
+                self._error = e
+            finally:
+                self._queue.task_done()
+
+    def raise_failure(self) -> None:
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+
+    def flush(self) -> None:
+        if self._thread is not None:
+            self._queue.join()
+        self.raise_failure()
+
+    def close(self) -> None:
+        """Finish the pending writes and stop the thread (a failure here was either raised
+        by ``flush`` already or the run is ending on another error: it is not raised)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
 
 
 # ---- reading back what a run wrote -------------------------------------------------------------

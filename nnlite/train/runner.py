@@ -21,6 +21,7 @@ import numpy as np
 
 import nnlite
 from nnlite._threads import resolve_threads
+from nnlite.serialization import to_bytes
 from nnlite.train import builders as B
 from nnlite.train import checks
 from nnlite.train import distributed as D
@@ -255,7 +256,11 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         state = trainer.state_dict()
         state["run"] = {"batch_size": cfg["data"]["batch_size"],
                         "batches_per_epoch": len(setup.train_loader)}  # for resume checks
-        nnlite.save(state, os.path.join(output_dir, CHECKPOINT), metadata={"reason": reason})
+        if reason == "epoch":  # the next epoch trains while the disk syncs (RunDir)
+            rundir.write_behind(CHECKPOINT, to_bytes(state, metadata={"reason": reason}))
+        else:  # start / interrupt: on disk before anything else happens
+            rundir.flush()
+            nnlite.save(state, os.path.join(output_dir, CHECKPOINT), metadata={"reason": reason})
         # curves.png follows the checkpoints (at most every 10 s: drawing costs ~0.1 s)
         if reason == "epoch" and time.perf_counter() - last_plot[0] > 10:
             last_plot[0] = time.perf_counter()
@@ -313,6 +318,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
             f"{setup.n_trainable:,} trainable parameters, {tr['epochs']} epochs")
 
     trainer.fit(setup.train_loader, setup.val_loader, epochs=tr["epochs"])
+    rundir.flush()  # the last epoch's checkpoint and metrics are on disk (or raise here)
 
     if tr["save_model"] == "best" and best.best_state is not None:
         setup.model.load_state_dict(best.best_state)
@@ -376,8 +382,8 @@ class _MetricsWriter(Callback):
         self.rundir = rundir
 
     def on_epoch_end(self, trainer, epoch, logs) -> None:
-        self.rundir.write("metrics.jsonl", "".join(json.dumps(h) + "\n"
-                                                   for h in trainer.history))
+        self.rundir.write_behind("metrics.jsonl", "".join(json.dumps(h) + "\n"
+                                                          for h in trainer.history))
 
 
 def _summary_text(summary: dict, task: str, output_dir: str, plotted: bool) -> str:

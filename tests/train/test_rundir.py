@@ -123,25 +123,31 @@ def test_a_failed_write_mid_run_is_one_line_exit_3_keeping_the_checkpoint(
     # config.yaml, preprocess, metrics.jsonl, start checkpoint, epoch-1 metrics + checkpoint
     # (+ curves.png when matplotlib is there) succeed; epoch 2's first write fails
     calls = {"n": 0}
-    from nnlite.train import runner
+    from nnlite import serialization
+    from nnlite.train import rundir
 
-    real_save = nnlite.save
+    real_write = serialization.atomic_write
 
-    def counting_save(obj, f, **k):
-        if str(f).endswith("checkpoint.safetensors"):
+    def counting_write(path, data):
+        if str(path).endswith("checkpoint.safetensors"):
             calls["n"] += 1
             if calls["n"] == 3:  # start, epoch 1, then epoch 2 fails
                 raise OSError(err, os.strerror(err), None)
-        return real_save(obj, f, **k)
+        return real_write(path, data)
 
-    monkeypatch.setattr(runner.nnlite, "save", counting_save)
+    # the start checkpoint goes through nnlite.save, the epochs' through the run directory's
+    # background writer (raised by the run's next write)
+    monkeypatch.setattr(serialization, "atomic_write", counting_write)
+    monkeypatch.setattr(rundir, "atomic_write", counting_write)
     rc, line = _cli(capsys, cfg, "--output-dir", out)
     assert rc == 3, line
+    assert calls["n"] == 3
     assert os.strerror(err) in line and "last good checkpoint" in line
     assert f"--resume {out}" in line
     ck = nnlite.load(str(out / "checkpoint.safetensors"))
     assert (ck["epoch"], ck["batch"]) == (1, 0)
-    monkeypatch.setattr(runner.nnlite, "save", real_save)
+    monkeypatch.setattr(serialization, "atomic_write", real_write)
+    monkeypatch.setattr(rundir, "atomic_write", real_write)
     assert main(["--resume", str(out), "--quiet"]) == 0
 
 
