@@ -433,8 +433,9 @@ def _accumulate(var, g, create_graph, steal=False):
         slot = d.get("_grad_slot") if d and not hooks else None
         if slot is not None and arr is slot[0]:
             # the gradient was written into the parameter's slot of a fused optimizer's flat
-            # buffer (nnlite.optim.flat): adopt it as is, and remember who holds it
-            var.grad = g
+            # buffer (nnlite.optim.flat): adopt it as is, and remember who holds it (shape and
+            # dtype checked above: the ``.grad`` setter's checks would repeat them)
+            var._grad = g
             slot[1] = _weakref(g)
             return
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
