@@ -257,10 +257,14 @@ class CompiledFunctionBackward(Node):
                 raise RuntimeError(modified_message(t, v))
         if _GradState.enabled:  # create_graph=True: differentiate the eager graph instead
             return self._eager_backward(grads)
-        mask = tuple(g is not None for g in grads)
-        fn = self.bufset.backward(mask)
-        res = fn(self.ctx, tuple(g._data for g in grads if g is not None))
-        return tuple(None if a is None else _W(a) for a in res)
+        if len(grads) == 1:  # one result (the common case): no generator per call
+            g = grads[0]
+            mask, gouts = (g is not None,), (() if g is None else (g._data,))
+        else:
+            mask = tuple([g is not None for g in grads])
+            gouts = tuple([g._data for g in grads if g is not None])
+        res = self.bufset.backward(mask)(self.ctx, gouts)
+        return tuple([None if a is None else _W(a) for a in res])
 
     def _eager_backward(self, grads):
         """Re-run the plan's ops as eager Tensor ops on the same inputs (no side effects: the
