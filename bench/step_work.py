@@ -1,8 +1,9 @@
 """Per-step Python work of the eager training step, counted (not timed), for two checkouts.
 
 Timing on a loaded machine measures the load; counts do not move with it. For each workload and
-optimizer this runs bench/bench_train.py's eager nnlite step (``setup_nnlite``) of each checkout
-in a fresh process, warms it up, then counts over ``--steps`` steps:
+optimizer this runs bench/bench_train.py's step of one implementation (``--impl``: ``nnlite``,
+the eager step, by default; ``nnlite-compiled``, the PyTorch program with ``torch.compile`` and
+``fused=True`` run with nnlite as torch) of each checkout in a fresh process, warms it up, then counts over ``--steps`` steps:
 
 * ``py_calls``: Python function calls (``sys.setprofile`` "call" events);
 * ``c_calls``: calls of C functions/methods (numpy, builtins: "c_call" events; listed as
@@ -16,6 +17,7 @@ and prints them per step side by side, with the functions whose call counts diff
 Usage::
 
     python bench/step_work.py /work/wt/baseline . --workloads small,tiny-batch,mid
+    python bench/step_work.py OLD_CHECKOUT . --impl nnlite-compiled --workloads small
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import nnlite
 assert os.path.dirname(os.path.dirname(os.path.abspath(nnlite.__file__))) == os.path.abspath(
     sys.argv[1]), f"imported {nnlite.__file__}, not the checkout {sys.argv[1]}"
 from nnlite.autograd.function import Node
-step, _ = bt.setup_nnlite(sys.argv[2], sys.argv[3])
+step, _ = bt.SETUPS[sys.argv[5]](sys.argv[2], sys.argv[3])
 n_steps = int(sys.argv[4])
 for _ in range(30):
     step()
@@ -91,8 +93,9 @@ print(json.dumps(out))
 """
 
 
-def count(checkout: str, workload: str, optimizer: str, steps: int) -> dict:
-    return run_in_checkout(checkout, CHILD, (workload, optimizer, steps), "step_work")
+def count(checkout: str, workload: str, optimizer: str, steps: int,
+          impl: str = "nnlite") -> dict:
+    return run_in_checkout(checkout, CHILD, (workload, optimizer, steps, impl), "step_work")
 
 
 def main() -> None:
@@ -102,15 +105,18 @@ def main() -> None:
     p.add_argument("--workloads", default="small,tiny-batch,mid")
     p.add_argument("--optimizers", default="sgd,adam")
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--impl", default="nnlite",
+                   help="bench_train implementation to count (nnlite, nnlite-compiled, ...)")
     p.add_argument("--top", type=int, default=12, help="functions with the largest call diff")
     a = p.parse_args()
     keys = ("py_calls", "c_calls", "tensors", "nodes", "alloc_kib")
-    print(f"# before={a.before}  after={a.after}  (per step, {a.steps} steps after 30 warm-up)")
+    print(f"# before={a.before}  after={a.after}  impl={a.impl}  "
+          f"(per step, {a.steps} steps after 30 warm-up)")
     print(f"{'workload':11} {'opt':5} " + " ".join(f"{k + ' b/a':>20}" for k in keys))
     for w in a.workloads.split(","):
         for o in a.optimizers.split(","):
-            b = count(a.before, w, o, a.steps)
-            f = count(a.after, w, o, a.steps)
+            b = count(a.before, w, o, a.steps, a.impl)
+            f = count(a.after, w, o, a.steps, a.impl)
             print(f"{w:11} {o:5} " + " ".join(f"{b[k]:>9.1f}/{f[k]:<10.1f}" for k in keys))
             if a.top:
                 names = set(b["per_fn"]) | set(f["per_fn"])

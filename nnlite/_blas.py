@@ -20,18 +20,21 @@ default's in the same round, so a burst of load hits both sides of each ratio al
 alternative to plain OpenBLAS must win by ``MARGIN`` (5 %) so that noise does not move a
 product off numpy.
 
-Products of a class of at most ``SMALL_FLOPS`` (2*m*k*n of the class's sizes, 16.8 MFLOP, e.g.
-16x1024x512: ~0.2 ms on one core) run on one thread whatever the count in force (their class
+Products of a class of at most ``SMALL_FLOPS`` (2*m*k*n of the class's sizes, 4.2 MFLOP, e.g.
+64x256x128: ~50 us on one core) run on one thread whatever the count in force (their class
 key says one thread, so every count shares one choice), without timing when MKL is absent: OpenBLAS splits any
 product past m*n*k = 262144 over its threads, and for these the split saves at most a few tens
 of microseconds while each split wakes OpenBLAS's worker thread, which then spins on a core
 for ~0.1 s after the call (2^28 cycles, measured: 0.10 s of CPU time after one 2-thread call).
-A training step made only of such products (the small MLPs, ``configs/mlp.yaml``, batch 16)
+A training step made only of such products (the small MLPs, ``configs/mlp.yaml``)
 therefore never wakes the worker: with two threads in force it runs exactly as with one --
 same speed, same CPU time, bit-identical results -- instead of burning the second core and, on
 a machine where other work holds that core, waiting milliseconds for it at every barrier
 (measured under load: ``configs/mlp.yaml`` 88 s wall / 34 s CPU at 2 threads vs 20 s / 6.5 s
-at 1 before this rule). The choices are cached per machine in the user's
+at 1 before this rule). The bound was 16.8 MFLOP at first; that also pinned the skinny
+products of batch 16 (16x784 @ 784x512, ~0.2 ms on one core) to one thread, where the numpy MLP
+gained ~1.4x from the second core (tiny-batch, 2 threads: nnlite 0.96x numpy): those classes are
+timed again, one thread against two. The choices are cached per machine in the user's
 cache dir (``$XDG_CACHE_HOME/nnlite/blas.json``, default ``~/.cache/nnlite/blas.json``, keyed by
 the CPU model, core count and library versions), so later processes do not time again; a
 missing, unreadable or corrupt cache file only means timing again (``NNLITE_BLAS_CACHE=PATH``
@@ -65,7 +68,7 @@ from nnlite import _threads
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 MARGIN = 1.05  # an alternative to OpenBLAS at the thread count in force must be this much faster
-SMALL_FLOPS = 1 << 24  # classes of at most this many FLOPs (2*m*k*n) run on one thread
+SMALL_FLOPS = 1 << 22  # classes of at most this many FLOPs (2*m*k*n) run on one thread
 _CACHE_VERSION = 3  # 3: paired timing, one thread under SMALL_FLOPS
 _MODES = ("auto", "openblas", "mkl")
 

@@ -19,9 +19,10 @@ VM, OpenBLAS 0.3.31 pthreads build):
   worker), every split product waited milliseconds at its barrier. Under load
   ``configs/mlp.yaml`` took 88 s wall / 34 s CPU at 2 threads vs 20 s / 6.5 s at 1.
 * The cure (``nnlite._blas``): products whose shape class has at most ``SMALL_FLOPS``
-  (16.8 MFLOP) always run on one OpenBLAS thread, untimed; the switch (set to 1, call, set
+  (4.2 MFLOP; 16.8 at first, which also pinned batch 16's 16x784x512 products, where a second
+  thread pays) always run on one OpenBLAS thread, untimed; the switch (set to 1, call, set
   back) costs ~1 us through the library handle. A step made only of such products -- the small
-  and tiny-batch benchmarks, ``configs/mlp.yaml`` -- never wakes the worker: with 2 threads in
+  benchmark, ``configs/mlp.yaml`` -- never wakes the worker: with 2 threads in
   force it runs the very code of 1 thread (bit-identical, same CPU time; measured under load:
   ``configs/mlp.yaml`` at 2 threads 6.7-7.8 s CPU, 30-33 s wall vs 8.1 s, 34 s at 1). Larger
   products (mid: 256x784x512, 205 MFLOP) keep the per-class autotune, now by paired rounds

@@ -34,7 +34,8 @@ def _make_grads(outputs, grad_outputs, create_graph):
                     "grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}"
                 )
-            g = Tensor._wrap(np.ones_like(out._data))
+            d = out._data
+            g = Tensor._wrap(np.ones(d.shape, d.dtype))  # ones_like's Python layer: ~2 us
         else:
             if not isinstance(g, Tensor):
                 g = tensor(g, dtype=out.dtype)
@@ -433,8 +434,9 @@ def _accumulate(var, g, create_graph, steal=False):
         slot = d.get("_grad_slot") if d and not hooks else None
         if slot is not None and arr is slot[0]:
             # the gradient was written into the parameter's slot of a fused optimizer's flat
-            # buffer (nnlite.optim.flat): adopt it as is, and remember who holds it
-            var.grad = g
+            # buffer (nnlite.optim.flat): adopt it as is, and remember who holds it (shape and
+            # dtype checked above: the ``.grad`` setter's checks would repeat them)
+            var._grad = g
             slot[1] = _weakref(g)
             return
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for

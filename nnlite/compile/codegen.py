@@ -23,6 +23,7 @@ import numpy as np
 
 from nnlite.compile.lowering import LOWERINGS
 from nnlite.compile.recorder import EXTERNAL, INPUT, VALUE, CaptureFailed
+from nnlite.optim.flat import grad_slots as _grad_slots
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
@@ -44,6 +45,7 @@ class Emitter:
         self._lines: list[str] = []
         self._grad: dict[int, str] = {}
         self._counts: dict[int, int] = {}
+        self._slots: dict[int, str] = {}
         self._fresh = self._must_be_fresh()
 
     # ---- analysis ----------------------------------------------------------------------
@@ -110,6 +112,14 @@ class Emitter:
             self.specs[name] = ("flat", self.v(i))
             return name
         return f"{self.v(i)}.reshape(-1)"
+
+    def slot(self, i) -> str:
+        """The name of external ``i``'s gradient slot in the backward (a fused optimizer's
+        buffer view the gradient may be written into, or None): all the backward's slots are
+        looked up once, at its start (``nnlite.optim.flat.grad_slots``)."""
+        name = f"s{i}"
+        self._slots[i] = name
+        return name
 
     def note(self, op, **names) -> None:
         self.notes.setdefault(op.index, {}).update(names)
@@ -197,6 +207,7 @@ class Emitter:
         returned, one per slot in ``grad_slots()`` (None where nothing flows)."""
         self._lines = []
         self._grad = {}
+        self._slots = {}
         self._counts = self._count(mask)
         k = 0
         for o, has in zip(self.outputs, mask):
@@ -208,6 +219,11 @@ class Emitter:
                 continue
             LOWERINGS[op.kind].backward(self, op)
         rets = [self._grad.get(i, "None") for i in self.grad_slots()]
+        if self._slots:
+            gs = self.const(_grad_slots, "grad_slots")
+            names = list(self._slots)
+            self._lines.insert(0, "".join(f"{self._slots[i]}, " for i in names) + f"= {gs}("
+                               + ", ".join(self.tensor(i) for i in names) + ")")
         return self._lines, rets
 
     def grad_slots(self) -> list[int]:

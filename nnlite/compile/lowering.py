@@ -28,12 +28,12 @@ from nnlite._tensor import Tensor
 from nnlite.compile.recorder import VALUE, CaptureFailed
 from nnlite.kernels import load as load_kernels
 from nnlite.ops import linalg as _linalg
+from nnlite.ops import reduce as _reduce
 from nnlite.ops.nn import activations as _activations
 from nnlite.ops.nn import linear as _linear_ops
 from nnlite.ops.nn import losses as _losses
 from nnlite.ops.nn import norms as _norms
 from nnlite.ops.shape import reshape
-from nnlite.optim.flat import grad_slot
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -126,44 +126,26 @@ class Linear(Lowering):
                 em.add_grad(xi, f"{mm}({g}, {em.v(wi)})")
         if em.rg(wi):
             if em.sole(wi):
-                wg = em.const(weight_grad_into, "weight_grad")
-                em.add_grad(wi, f"{wg}({em.tensor(wi)}, {g}, {em.v(xi)})")
+                # into the fused optimizer's gradient slot when it may be (the same BLAS call
+                # either way); the slots are looked up once per backward (Emitter.slot)
+                mm = em.const(_blas.matmul, "matmul")
+                sl = em.slot(wi)
+                em.add_grad(wi, f"{mm}({g}.T, {em.v(xi)}) if {sl} is None else "
+                                f"{mm}({g}.T, {em.v(xi)}, {sl})")
             else:
                 wg = em.const(_ops_attr("_weight_grad"), "weight_grad")
                 em.add_grad(wi, f"{wg}({g}, {em.v(xi)})")
         if bi is not None and em.rg(bi):
+            # _col_sum's kernel (the bias gradient, added in torch's order as eager adds it)
+            cs = em.const(_reduce.col_sum, "col_sum")
             if em.sole(bi):
-                cs = em.const(col_sum_into, "col_sum")
-                em.add_grad(bi, f"{cs}({em.tensor(bi)}, {g})")
+                em.add_grad(bi, f"{cs}({g}, {em.slot(bi)})")
             else:
-                cs = em.const(_ops_attr("_col_sum"), "col_sum")
                 em.add_grad(bi, f"{cs}({g})")
 
     def eager(self, op, vals, notes):
         x, w, b = vals
         return _linear_ops.linear(x, w, b)
-
-
-def weight_grad_into(p, g2, x2):
-    """``_weight_grad(g2, x2)`` (``g2.T @ x2``), written into ``p``'s gradient slot of a fused
-    optimizer when it may be (the same BLAS call either way)."""
-    out = grad_slot(p)
-    if out is None:
-        return _blas.matmul(g2.T, x2)
-    return _blas.matmul(g2.T, x2, out)
-
-
-def col_sum_into(p, g2):
-    """``_col_sum(g2)`` (the bias gradient, added in torch's order as eager adds it), into
-    ``p``'s gradient slot when it may be."""
-    out = grad_slot(p)
-    return _ops_attr("_col_sum")(g2, out)
-
-
-def grad_or_empty(p, n, dt):
-    """A fresh gradient array for a kernel to fill, or ``p``'s gradient slot when it may be."""
-    out = grad_slot(p)
-    return np.empty(n, dt) if out is None else out
 
 
 def _ops_attr(name):
@@ -425,13 +407,13 @@ class BatchNorm(Lowering):
             # fresh when they are handed out as parameter gradients; scratch otherwise
             gw = em.tmp("bn_gw") if want_w else em.buf((c,), dt, "bn_gw_scratch")
             gb = em.tmp("bn_gb") if want_b else em.buf((c,), dt, "bn_gb_scratch")
-            ge = em.const(grad_or_empty, "grad_or_empty")
-            if want_w:
-                em.b(f"{gw} = {ge}({em.tensor(w)}, {c}, {d})" if em.sole(w)
-                     else f"{gw} = np.empty({c}, {d})")
-            if want_b:
-                em.b(f"{gb} = {ge}({em.tensor(b)}, {c}, {d})" if em.sole(b)
-                     else f"{gb} = np.empty({c}, {d})")
+            # a fresh array for the kernel to fill, or the parameter's gradient slot
+            for want, i, name in ((want_w, w, gw), (want_b, b, gb)):
+                if want and em.sole(i):
+                    sl = em.slot(i)
+                    em.b(f"{name} = np.empty({c}, {d}) if {sl} is None else {sl}")
+                elif want:
+                    em.b(f"{name} = np.empty({c}, {d})")
             em.b(f"{k}({g}, {em.v(x)}, {em.noted(op, 'mean')}, {em.noted(op, 'invstd')}, "
                  f"{em.v(w) if w is not None else empty}, {gx}, {gw}, {gb})")
             if want_x:

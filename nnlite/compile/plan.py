@@ -77,6 +77,9 @@ class Plan:
         self._saved_inputs = sorted(slots[i].position for i in saved if slots[i].kind == INPUT)
         self._saved_exts = [k for k, s in enumerate(self.externals) if s.index in saved]
         self._saved_outs = [k for k, i in enumerate(out_idx) if i in saved]
+        # the compiled node's edges, in grad_slots order: (input position, None) or (0, tensor)
+        self._edge_src = [(slots[i].position, None) if slots[i].kind == INPUT
+                          else (0, slots[i].tensor) for i in self.grad_slots]
 
     # ---- source --------------------------------------------------------------------------
     def backward_code(self, mask):
@@ -132,17 +135,21 @@ class Plan:
         if bs is None:
             return None
         ext = tuple(self._ext_arrays)
-        outs, ctx = bs.forward(tuple(a._data for a in args), ext)
+        outs, ctx = bs.forward(tuple([a._data for a in args]), ext)
         results = [_W(a) for a in outs]
         if self.needs_grad:
             node = CompiledFunctionBackward()
             node.plan, node.bufset, node.ctx = self, bs, ctx
             node.args = args
-            node.next_functions = tuple(
-                edge_of(args[self.slots[i].position]) if self.slots[i].kind == INPUT
-                else edge_of(self.slots[i].tensor)
-                for i in self.grad_slots
-            )
+            edges = []
+            for pos, t in self._edge_src:
+                if t is None:
+                    edges.append(edge_of(args[pos]))
+                elif t.grad_fn is None and t._accum is not None:  # edge_of's leaf case
+                    edges.append((t._accum, 0))
+                else:
+                    edges.append(edge_of(t))
+            node.next_functions = tuple(edges)
             node.needs_input_grad = (True,) * len(node.next_functions)
             if len(results) == 1:
                 node._dt = outs[0].dtype
@@ -198,8 +205,18 @@ class BufferSet:
     def backward(self, mask):
         fn = self._backward.get(mask)
         if fn is None:
-            _, code = self.plan.backward_code(mask)
-            exec(code, self.ns)  # noqa: S102 - our own generated source
+            plan, ns = self.plan, self.ns
+            _, code = plan.backward_code(mask)
+            # a gradient pattern generated after this set was made may name new globals
+            for name, obj in plan.consts.items():
+                ns.setdefault(name, obj)
+            for name, spec in plan.specs.items():
+                if spec[0] == "buf" and name not in ns:
+                    ns[name] = np.empty(spec[1], spec[2])
+            for name, spec in plan.specs.items():
+                if spec[0] == "flat" and name not in ns:
+                    ns[name] = ns[spec[1]].reshape(-1)
+            exec(code, ns)  # noqa: S102 - our own generated source
             fn = self._backward[mask] = self.ns["backward"]
         return fn
 
@@ -240,10 +257,14 @@ class CompiledFunctionBackward(Node):
                 raise RuntimeError(modified_message(t, v))
         if _GradState.enabled:  # create_graph=True: differentiate the eager graph instead
             return self._eager_backward(grads)
-        mask = tuple(g is not None for g in grads)
-        fn = self.bufset.backward(mask)
-        res = fn(self.ctx, tuple(g._data for g in grads if g is not None))
-        return tuple(None if a is None else _W(a) for a in res)
+        if len(grads) == 1:  # one result (the common case): no generator per call
+            g = grads[0]
+            mask, gouts = (g is not None,), (() if g is None else (g._data,))
+        else:
+            mask = tuple([g is not None for g in grads])
+            gouts = tuple([g._data for g in grads if g is not None])
+        res = self.bufset.backward(mask)(self.ctx, gouts)
+        return tuple([None if a is None else _W(a) for a in res])
 
     def _eager_backward(self, grads):
         """Re-run the plan's ops as eager Tensor ops on the same inputs (no side effects: the

@@ -47,6 +47,20 @@ def grad_slot(p):
     return d[0]
 
 
+def grad_slots(*params) -> list:
+    """:func:`grad_slot` of each parameter, in one call (a compiled backward looks up all its
+    slots at its start: nothing between then and the writes can hand a gradient out)."""
+    out = []
+    for p in params:
+        d = p.__dict__.get("_grad_slot")
+        if d is None or p._grad is not None:
+            out.append(None)
+            continue
+        ref = d[1]
+        out.append(d[0] if ref is None or ref() is None else None)
+    return out
+
+
 class FlatArena:
     """The buffers of one (param group, dtype): parameters, gradients and named state."""
 
