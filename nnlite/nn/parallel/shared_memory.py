@@ -5,9 +5,10 @@ MPI's allreduce through shared memory copies each message through bounce buffers
 several rounds of progress calls on every rank (about 5 with MPICH, whatever the size). Here
 each rank's buckets live in its segment of one shared window that every rank on the machine
 maps: a rank writes its gradients there (the copy DDP makes anyway), a barrier says all are
-in, each rank sums its 1/N slice of every bucket over the N segments (in rank order) and
-writes the sum into every segment, and a second barrier says all slices are done. That is two
-synchronisations and one pass over the data.
+in, each rank sums its 1/N slice of every bucket over the N segments (in rank order), divides
+it by N and writes the average into every segment, and a second barrier says all slices are
+done. That is two synchronisations and one pass over the data; the buckets then hold the
+averaged gradients (nothing is left to divide).
 
 Every element is summed once, by one rank, in rank order, so all ranks get the same bits (and
 on 2 ranks the same bits as MPI's SUM: a + b). The barriers are non-blocking MPI collectives,
@@ -85,18 +86,26 @@ class SharedBuckets:
         return self.comm.Ibarrier()
 
     def reduce(self, b) -> None:
-        """After ``start(b)``'s barrier: sum this rank's slice over all segments, into all."""
+        """After ``start(b)``'s barrier: this rank's slice of the average over all segments
+        (summed in rank order, then divided by the number of ranks: the quotient DDP would
+        compute from MPI's sums), written into every segment, so no pass over the gradients
+        is left to do after the reduction."""
         self.win.Sync()
         views, lo, hi = self.peers[b.index]
-        acc = views[0][lo:hi] + views[1][lo:hi]
-        for v in views[2:]:
-            acc += v[lo:hi]
-        for v in views:
-            v[lo:hi] = acc
+        parts = [v[lo:hi] for v in views]
+        # summed into this rank's own slice where that is not overwritten before it is read
+        acc = parts[self.rank] if self.rank < 2 else np.empty_like(parts[0])
+        np.add(parts[0], parts[1], out=acc)
+        for v in parts[2:]:
+            np.add(acc, v, out=acc)
+        np.divide(acc, self.size, out=acc)
+        for v in parts:
+            if v is not acc:
+                v[...] = acc
 
     def finish(self):
         """After every bucket's ``reduce``: a barrier request that completes once every rank
-        has written its slices (then each segment holds the whole sum)."""
+        has written its slices (then each segment holds the whole average)."""
         self.win.Sync()
         return self.comm.Ibarrier()
 
