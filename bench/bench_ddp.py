@@ -14,6 +14,10 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
                 what a DDP step costs without DDP's work;
 * ``bucketed``  DDP with the default 25 MiB buckets (first one 1 MiB), each allreduced as soon
                 as its gradients are ready during backward;
+* ``view``      ``bucketed`` with ``gradient_as_bucket_view=True`` (``.grad`` stays in the
+                buckets), ``zero_grad()`` before each step as the others;
+* ``view, in place``  the same with ``zero_grad(set_to_none=False)``: backward accumulates
+                straight into the buckets (no copy at all);
 * ``flat``      DDP with one bucket reduced at the end of backward;
 * ``bucketed, mpi``  (N > 1) ``bucketed`` with MPI's allreduce instead of the shared-memory
                 buckets DDP uses when all ranks are on one machine;
@@ -21,12 +25,15 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
                 allreduced alone, back to back (MPI's blocking call; nnlite's all_reduce with its
                 deadline-guarded wait; DDP's shared-memory reduction): what the communication
                 itself costs;
-* ``torch plain`` / ``torch ddp``  the same model and batches in PyTorch (1 rank without DDP,
-                N ranks with gloo DDP), when torch is installed (``--no-torch`` skips it).
+* ``torch plain`` / ``torch ddp`` / ``torch ddp, view``  the same model and batches in PyTorch
+                (1 rank without DDP, N ranks with gloo DDP, also with
+                gradient_as_bucket_view), when torch is installed (``--no-torch`` skips it).
 
 The modes take turns within each round (paired under the same load); each round's time is its
 slowest rank's (the ranks start each turn together); the table gives the median round and the
-range. For N > 1 it then breaks a bucketed step's DDP time down (:func:`breakdown`): buffer
+range. For N > 1 it then breaks the DDP time of a step of each of ``bucketed``, ``view`` and
+``view, in place`` down (:func:`breakdown`), with the load-free counts per step (bytes of
+gradients copied into/out of buckets, collectives started): buffer
 broadcast, gradient hooks and copies, the end-of-backward wait split into waiting for a rank
 still computing and the transfer not hidden behind backward, the write-back; "DDP's own cost"
 (all of it but the waits for other ranks) is the issue's allreduce share of a step (bound:
@@ -137,10 +144,12 @@ def breakdown(timelines: list[list[dict]]) -> dict:
     * ``final_wait``: the end-of-backward wait for the allreduces; ``peer_wait`` the part of it
       before the last rank had started its last bucket's allreduce (nothing to transfer yet: the
       other rank was still computing); ``transfer`` the rest, the communication not hidden
-      behind backward; ``descheduled`` the part of ``transfer`` during which this rank or the
+      behind backward (with shared-memory buckets it includes the pass that sums and
+      divides, for default DDP straight into ``.grad``); ``descheduled`` the part of ``transfer`` during which this rank or the
       one it waited for sat runnable but off the CPU (other processes' load: an estimate, from
       each rank's runqueue time within its own wait);
-    * ``write_back``: averaging (divide by the world size) into ``.grad``;
+    * ``write_back``: what is left after the wait: dividing MPI's sums by the world size
+      into ``.grad`` (0 with shared-memory buckets, whose pass already did);
     * ``ddp_total``: all of the above; ``ddp_own`` = ddp_total minus both waits: what DDP
       itself costs this rank (the issue's "allreduce time");
     * ``runqueue_share``: the fraction of the step (forward start to gradients written) this
@@ -297,6 +306,7 @@ def worker(args) -> None:
             # DDP's own shared-memory reduction of its buckets (between its steps: the
             # buckets hold last step's sums, overwritten by the next step's gradients)
             shared = ddp._shared
+            shared.writable()  # every rank has read the segments DDP's last step averaged
             for b in ddp._buckets:
                 pg.wait(shared.start(b), "bench shared-memory allreduce")
                 shared.reduce(b)

@@ -2,9 +2,10 @@
 
 ``average2_into(a, b, d)`` sets ``a[i] = b[i] = (a[i] + b[i]) / d`` for every i: each element
 read once from each rank's segment and written once into each. numpy needs three passes for
-the same (an add, a divide, a copy: twice the memory traffic). The arithmetic is numpy's, in
-the arrays' own dtype (``d`` is that dtype too): one rounding for the sum, one for the
-quotient, so the bits equal :func:`average2_ref`'s.
+the same (an add, a divide, a copy: twice the memory traffic). ``average2_to(a, b, out, d)``
+writes ``(a[i] + b[i]) / d`` into ``out`` (a gradient), leaving the segments alone. The
+arithmetic is numpy's, in the arrays' own dtype (``d`` is that dtype too): one rounding for the
+sum, one for the quotient, so the bits equal the ``*_ref`` functions'.
 """
 
 from __future__ import annotations
@@ -27,3 +28,15 @@ def average2_ref(a: np.ndarray, b: np.ndarray, d) -> None:
     np.add(a, b, out=a)
     np.divide(a, d, out=a)
     b[...] = a
+
+
+@njit
+def average2_to(a, b, out, d):
+    for i in range(a.size):
+        out[i] = (a[i] + b[i]) / d
+
+
+def average2_to_ref(a: np.ndarray, b: np.ndarray, out: np.ndarray, d) -> None:
+    """numpy statement of :func:`average2_to`."""
+    np.add(a, b, out=out)
+    np.divide(out, d, out=out)

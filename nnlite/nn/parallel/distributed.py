@@ -11,9 +11,9 @@ collective only inside MPI calls, so every later hook polls the allreduces in fl
 callback queued on the engine waits for them at the end of backward and divides the sums
 straight into ``.grad`` (or in place, where ``.grad`` is the bucket's view). When every rank
 is on one machine the buckets live in an MPI shared-memory window instead and the
-"allreduce" is two barriers around one pass that sums and divides, so the buckets come back
-averaged (:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations and copies than
-MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden
+"allreduce" is a barrier and one pass that sums and divides, into the buckets (bucket views)
+or straight into ``.grad`` (:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations
+and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden
 depends on the model: a gradient produced last (usually the first layer's weight, often the
 largest) is reduced after backward whatever the buckets; bench/bench_ddp.py breaks a step's
 DDP time down, with the bytes copied and the collectives per step.
@@ -221,6 +221,9 @@ class DistributedDataParallel(Module):
     # ---- buckets ---------------------------------------------------------------------------
     def _build_buckets(self, cap_bytes: float, first_cap_bytes: float) -> None:
         """Lay the gradients out in buckets; ``(inf, inf)`` gives one flat bucket per dtype."""
+        old = getattr(self, "_shared", None)
+        if old is not None:
+            old.writable()  # no barrier left pending on the old window
         groups = _assign_buckets(list(reversed(self._params)), cap_bytes,
                                  min(first_cap_bytes, cap_bytes))
         self._buckets = [_Bucket(i, lst, dt) for i, (lst, dt) in enumerate(groups)]
@@ -325,6 +328,8 @@ class DistributedDataParallel(Module):
         if g._data is not view:
             if times is not None:
                 t1 = time.perf_counter()
+            if self._shared is not None:
+                self._shared.writable()
             view[...] = g._data
             if times is not None:
                 times.copy += time.perf_counter() - t1
@@ -364,12 +369,36 @@ class DistributedDataParallel(Module):
                 self._completed(b)
             self._next_done += 1
 
-    def _completed(self, b: _Bucket) -> None:
-        """Bucket ``b``'s collective is complete: with shared-memory buckets, every rank's
-        gradients are in and this rank averages its slice of the bucket for all ranks."""
+    def _completed(self, b: _Bucket, used=None) -> None:
+        """Bucket ``b``'s collective is complete. With shared-memory buckets every rank's
+        gradients are then in: with gradient_as_bucket_view this rank averages its slice of
+        the bucket for all ranks (``.grad`` is the bucket); otherwise it averages the whole
+        bucket straight into its own ``.grad`` tensors (no copy out, one sync less)."""
         b.req = None
-        if self._shared is not None:
-            self._shared.reduce(b)
+        shared = self._shared
+        if shared is None:
+            return
+        if self.gradient_as_bucket_view:
+            shared.reduce(b)
+            return
+        outs, new = [], []
+        for j, p in enumerate(b.params):
+            if used is not None and not used[self._params_index[id(p)]]:
+                outs.append(None)  # unused on every rank: .grad stays as it was
+                continue
+            view = b.views[j]
+            g = p._grad
+            if (g is None or g._data.shape != view.shape or g._data is view
+                    or not g._data.flags.writeable):
+                arr = np.empty(view.shape, view.dtype)
+                new.append((p, arr))
+                outs.append(arr)
+            else:
+                outs.append(g._data)
+                g._vc[0] += 1
+        shared.average_into(b, outs)
+        for p, arr in new:
+            p.grad = Tensor._wrap(arr)
 
     def _launch(self, b: _Bucket) -> None:
         if self._world == 1:
@@ -410,6 +439,8 @@ class DistributedDataParallel(Module):
                 view = self._views[i]
                 p = self._params[i]
                 g = p._grad
+                if self._shared is not None:
+                    self._shared.writable()
                 if g is None:
                     view[...] = 0
                 else:
@@ -437,15 +468,21 @@ class DistributedDataParallel(Module):
         for b in self._buckets:
             if b.req is not None:
                 pg.wait(b.req, f"DistributedDataParallel gradient allreduce (bucket {b.index})")
-                self._completed(b)
+                self._completed(b, used)
+        in_grads = False  # the averages went straight into .grad (shared, not bucket views)
         if shared is not None:
             group.calls += 1
-            pg.wait(shared.finish(), "DistributedDataParallel gradient allreduce (sums written)")
-            shared.synced()
+            if self.gradient_as_bucket_view:
+                pg.wait(shared.finish(),
+                        "DistributedDataParallel gradient allreduce (sums written)")
+                shared.synced()
+            else:
+                shared.release()  # waited for before the next write into the buckets
+                in_grads = True
         if times is not None:
             times.waited = time.perf_counter()
             times.rq_waited = times.runqueue_seconds()
-        if self._world > 1 or self.gradient_as_bucket_view:
+        if (self._world > 1 or self.gradient_as_bucket_view) and not in_grads:
             with no_grad():
                 for b in self._buckets:
                     self._write_back(b, used)
@@ -455,9 +492,10 @@ class DistributedDataParallel(Module):
             times.collectives += group.calls
 
     def _write_back(self, b: _Bucket, used) -> None:
-        """``.grad`` = the bucket's average. Shared-memory buckets already hold it (the
-        reduction divides); after MPI's allreduce the bucket holds sums, divided here by the
-        world size. Where ``.grad`` is the bucket's view nothing moves (the division, if
+        """``.grad`` = the bucket's average (not used where shared-memory buckets average
+        straight into ``.grad``). Shared-memory buckets of gradient_as_bucket_view already
+        hold it (the reduction divides); after MPI's allreduce the bucket holds sums, divided
+        here by the world size. Where ``.grad`` is the bucket's view nothing moves (the division, if
         any, is in place); with gradient_as_bucket_view a ``.grad`` that is not (None after
         ``zero_grad()``, or one a user assigned) becomes the view; otherwise the average is
         written into ``.grad`` (one pass, the same quotient)."""

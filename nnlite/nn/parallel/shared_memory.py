@@ -4,16 +4,26 @@ one machine.
 MPI's allreduce through shared memory copies each message through bounce buffers and needs
 several rounds of progress calls on every rank (about 5 with MPICH, whatever the size). Here
 each rank's buckets live in its segment of one shared window that every rank on the machine
-maps: a rank writes its gradients there (the copy DDP makes anyway), a barrier says all are
-in, each rank sums its 1/N slice of every bucket over the N segments (in rank order), divides
-it by N and writes the average into every segment, and a second barrier says all slices are
-done. That is two synchronisations and one pass over the data; the buckets then hold the
-averaged gradients (nothing is left to divide).
+maps: a rank writes its gradients there (the copy DDP makes anyway) and a barrier says all are
+in. Then, one of two ways:
 
-Every element is summed once, by one rank, in rank order, so all ranks get the same bits (and
-on 2 ranks the same bits as MPI's SUM: a + b). The barriers are non-blocking MPI collectives,
-completed with the process group's deadline-guarded wait, so a rank that dies or stalls
-aborts the job as any collective does.
+* the buckets are the gradients (``gradient_as_bucket_view``): each rank sums its 1/N slice of
+  every bucket over the N segments (in rank order), divides it by N and writes the average into
+  every segment, and a second barrier says all slices are done before anyone reads its
+  gradients (:meth:`SharedBuckets.reduce`, :meth:`SharedBuckets.finish`);
+* otherwise each rank averages the whole bucket over the segments straight into its own
+  ``.grad`` arrays (:meth:`SharedBuckets.average_into`); the segments are only read, and the
+  second barrier (:meth:`SharedBuckets.release`) is waited for only before this rank writes
+  into its segment again, in the next step (:meth:`SharedBuckets.writable`), by when it has
+  usually completed.
+
+Either way one pass over the data (a numba kernel on two ranks: each element read once per
+segment, written once per destination) and one blocking synchronisation per bucket plus one.
+
+Every element is summed in rank order and divided by N, so all ranks get the same bits (on 2
+ranks the bits of MPI's SUM, a + b, then the division), whichever way. The barriers are
+non-blocking MPI collectives, completed with the process group's deadline-guarded wait, so a
+rank that dies or stalls aborts the job as any collective does.
 """
 
 from __future__ import annotations
@@ -74,6 +84,7 @@ class SharedBuckets:
             mem, _ = self.win.Shared_query(r)
             segments.append(np.frombuffer(mem, np.uint8, count=total))
         self.peers = {}
+        self.pending = None  # the barrier release() started, until writable() waits for it
         for b, lo, hi in zip(buckets, offsets[:-1], offsets[1:]):
             views = [seg[lo:hi].view(b.buf.dtype) for seg in segments]
             views[self.rank][...] = b.buf
@@ -110,6 +121,46 @@ class SharedBuckets:
         for v in parts:
             if v is not acc:
                 v[...] = acc
+
+    def average_into(self, b, outs) -> None:
+        """After ``start(b)``'s barrier: each gradient of bucket ``b`` averaged over all
+        segments (summed in rank order, divided by the number of ranks: the same bits as
+        :meth:`reduce`) straight into ``outs[j]`` (an array of its shape, or None to skip),
+        the segments only read. Then :meth:`release` once every bucket is done: the next
+        write into this rank's segment waits (:meth:`writable`) until every rank has read it.
+        One pass over the data and one blocking synchronisation per step, where ``reduce``
+        plus a copy out needs two of each."""
+        self.win.Sync()
+        views = self.peers[b.index][0]
+        o = b.offsets
+        dt = views[0].dtype
+        fast = self.size == 2 and dt in _KERNEL_DTYPES
+        for j, out in enumerate(outs):
+            if out is None:
+                continue
+            parts = [v[o[j]:o[j + 1]] for v in views]
+            if fast and out.dtype == dt and out.flags.c_contiguous:
+                _kernels.average2_to(parts[0], parts[1], out.reshape(-1), dt.type(2))
+                continue
+            acc = parts[0] + parts[1]
+            for v in parts[2:]:
+                np.add(acc, v, out=acc)
+            np.divide(acc, self.size, out=acc)
+            out[...] = acc.reshape(out.shape)
+
+    def release(self) -> None:
+        """This rank has read every segment for this step: a barrier, waited for by
+        :meth:`writable` before this rank writes into its segment again."""
+        self.win.Sync()
+        self.pending = self.comm.Ibarrier()
+
+    def writable(self) -> None:
+        """Wait, if need be, until every rank has read this rank's segment (the barrier
+        :meth:`release` started; by then it has usually long completed)."""
+        req = self.pending
+        if req is not None:
+            self.pending = None
+            pg.wait(req, "DistributedDataParallel gradient buckets (other ranks still reading)")
 
     def finish(self):
         """After every bucket's ``reduce``: a barrier request that completes once every rank

@@ -2,15 +2,17 @@
 allreduce), checked against the default mode and a single-process run in the same job.
 
 Checked: with the flag every ``.grad`` shares memory with a DDP bucket after each backward
-(without it none does, and a ``.grad`` kept from a step is not changed by the next one);
+(without it none does, and a ``.grad`` kept from a step is not changed by the next one;
+the shared-memory buckets then average straight into ``.grad``);
 ``zero_grad()`` makes ``.grad`` None as torch and the next backward binds the views again;
 ``zero_grad(set_to_none=False)`` keeps the very same view tensors and backward accumulates
 into them (0 bytes copied); training results bit-identical to the default mode and within
 1e-12 of one process on the global batch; the counts per step (bytes copied, collectives);
-no_sync accumulation into the views; find_unused_parameters with views (a rank without a
+a rank that reads the segments late is not overtaken; no_sync accumulation into the views; find_unused_parameters with views (a rank without a
 gradient contributes its accumulated ``.grad``, a parameter unused everywhere keeps its own)."""
 
 import os
+import time
 
 import numpy as np
 
@@ -86,11 +88,14 @@ for shared in ("1", "0"):
         if view:
             # copied in when .grad was None (always after zero_grad(), first step otherwise)
             want = [NBYTES] * STEPS if set_to_none else [NBYTES] + [0] * (STEPS - 1)
+        elif shared == "1":
+            want = [NBYTES] * STEPS  # into the buckets; averaged straight into .grad
         else:
             want = [2 * NBYTES] * STEPS  # into the buckets and out again
         assert copied == want, (shared, view, set_to_none, copied, want)
-        # no buffers: no broadcast; one barrier per bucket + one after the summing pass, or
-        # one allreduce per bucket
+        # no buffers: no broadcast; one barrier per bucket + one after the averaging pass
+        # (waited for at once with bucket views, else only before the next write into the
+        # buckets), or one allreduce per bucket
         calls = 2 + 1 if shared == "1" else 2
         assert [t.collectives for t in ddp._timeline] == [calls] * STEPS, ddp._timeline
         results[(view, set_to_none)] = flat(model)
@@ -99,6 +104,29 @@ for shared in ("1", "0"):
         assert np.array_equal(v, results[(False, True)]), key
         assert np.abs(v - ref).max() <= 1e-12, key
 
+
+# averaging straight into .grad leaves the segments to be read by the other ranks after this
+# one has moved on: its next gradients must wait until they have. Rank 1 reads late here; had
+# rank 0 written its next step's gradients over the ones rank 1 had still to read, the runs
+# would differ from the reference and from each other.
+os.environ["NNLITE_DDP_SHARED_MEMORY"] = "1"
+model = make()
+ddp = DDP(model)
+if r == 1:
+    average = ddp._shared.average_into
+
+    def late(b, outs):
+        time.sleep(0.3)
+        average(b, outs)
+
+    ddp._shared.average_into = late
+opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+for s in range(STEPS):
+    opt.zero_grad()
+    nn.functional.mse_loss(ddp(X[s][r::W]), Y[s][r::W]).backward()
+    opt.step()
+assert same_on_all_ranks(flat(model))
+assert np.abs(flat(model) - ref).max() <= 1e-12
 
 # no_sync with views: local accumulation into the bucket, then one averaged reduction equals
 # one process on both halves of the batch
