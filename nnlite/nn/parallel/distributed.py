@@ -231,7 +231,8 @@ class DistributedDataParallel(Module):
         group = pg._require()
         if shared_memory.usable(group, sum(b.buf.nbytes for b in self._buckets)):
             try:
-                self._shared = shared_memory.SharedBuckets(group, self._buckets)
+                bufs = sum(b._data.nbytes for b in self.module.buffers())
+                self._shared = shared_memory.SharedBuckets(group, self._buckets, bufs)
             except group.mpi.Exception:  # no shared windows in this MPI: MPI's allreduce
                 self._shared = None
             else:
@@ -268,8 +269,18 @@ class DistributedDataParallel(Module):
             times.rq_start = times.runqueue_seconds()
             times.collectives = -pg._require().calls  # + the count at the end of backward
             times.bcast_start = time.perf_counter()
+        shared = self._shared
+        bufs = None
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs = list(self.module.buffers())
+        if bufs and shared is not None and shared.broadcast(
+                [b._data for b in bufs], "DistributedDataParallel forward (buffers)"):
+            for b in bufs:
+                b._vc[0] += 1
+        else:
+            if shared is not None and shared.release_due:
+                pg._require().calls += 1
+                shared.release()
             if bufs:
                 _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
         if times is not None:
@@ -471,13 +482,15 @@ class DistributedDataParallel(Module):
                 self._completed(b, used)
         in_grads = False  # the averages went straight into .grad (shared, not bucket views)
         if shared is not None:
-            group.calls += 1
             if self.gradient_as_bucket_view:
+                group.calls += 1
                 pg.wait(shared.finish(),
                         "DistributedDataParallel gradient allreduce (sums written)")
                 shared.synced()
             else:
-                shared.release()  # waited for before the next write into the buckets
+                # the barrier saying every rank has read the segments: started at the next
+                # forward (with the buffer broadcast), waited for before the next write
+                shared.release_due = True
                 in_grads = True
         if times is not None:
             times.waited = time.perf_counter()

@@ -13,9 +13,13 @@ in. Then, one of two ways:
   gradients (:meth:`SharedBuckets.reduce`, :meth:`SharedBuckets.finish`);
 * otherwise each rank averages the whole bucket over the segments straight into its own
   ``.grad`` arrays (:meth:`SharedBuckets.average_into`); the segments are only read, and the
-  second barrier (:meth:`SharedBuckets.release`) is waited for only before this rank writes
-  into its segment again, in the next step (:meth:`SharedBuckets.writable`), by when it has
-  usually completed.
+  second barrier (:meth:`SharedBuckets.release`, started at the next forward) is waited for
+  only before this rank writes into its segment again (:meth:`SharedBuckets.writable`), by
+  when it has usually completed.
+
+Rank 0's module buffers (BatchNorm's running statistics), broadcast at each forward, go
+through two more regions of rank 0's segment and one barrier (:meth:`SharedBuckets.broadcast`),
+which also serves as the release above: two collectives per step in all, not three.
 
 Either way one pass over the data (a numba kernel on two ranks: each element read once per
 segment, written once per destination) and one blocking synchronisation per bucket plus one.
@@ -69,13 +73,17 @@ class SharedBuckets:
     replaced by a view into this rank's segment (values kept).
     """
 
-    def __init__(self, group, buckets):
+    def __init__(self, group, buckets, buffer_bytes: int = 0):
         mpi = group.mpi
         self.comm = group.comm
         self.rank, self.size = group.rank, group.size
         sizes = [b.buf.nbytes for b in buckets]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
-        total = max(1, offsets[-1])
+        # after the buckets, two regions for the module buffers rank 0 broadcasts (used in
+        # turn: see broadcast)
+        base = -(-offsets[-1] // 64) * 64
+        self.buffer_bytes = buffer_bytes = -(-buffer_bytes // 64) * 64
+        total = max(1, base + 2 * buffer_bytes)
         self.win = mpi.Win.Allocate_shared(total, 1, comm=self.comm)
         # passive-target epoch for the whole life of the window (Win.Sync needs one)
         self.win.Lock_all(mpi.MODE_NOCHECK)
@@ -85,6 +93,10 @@ class SharedBuckets:
             segments.append(np.frombuffer(mem, np.uint8, count=total))
         self.peers = {}
         self.pending = None  # the barrier release() started, until writable() waits for it
+        self.release_due = False  # this rank has read the segments; no release started yet
+        self.regions = [segments[0][base + i * buffer_bytes:base + (i + 1) * buffer_bytes]
+                        for i in range(2)]
+        self.turn = 0
         for b, lo, hi in zip(buckets, offsets[:-1], offsets[1:]):
             views = [seg[lo:hi].view(b.buf.dtype) for seg in segments]
             views[self.rank][...] = b.buf
@@ -149,18 +161,53 @@ class SharedBuckets:
             out[...] = acc.reshape(out.shape)
 
     def release(self) -> None:
-        """This rank has read every segment for this step: a barrier, waited for by
-        :meth:`writable` before this rank writes into its segment again."""
+        """This rank has read every segment for this step (``release_due``): a barrier,
+        waited for by :meth:`writable` before this rank writes into its segment again. DDP
+        starts it at the next forward, where :meth:`broadcast`'s barrier can stand in for it."""
         self.win.Sync()
+        self.release_due = False
         self.pending = self.comm.Ibarrier()
 
     def writable(self) -> None:
         """Wait, if need be, until every rank has read this rank's segment (the barrier
         :meth:`release` started; by then it has usually long completed)."""
+        if self.release_due:  # no forward since the reads (a rare order): release now
+            pg._require().calls += 1
+            self.release()
         req = self.pending
         if req is not None:
             self.pending = None
             pg.wait(req, "DistributedDataParallel gradient buckets (other ranks still reading)")
+
+    def broadcast(self, arrays, call: str) -> bool:
+        """Rank 0's ``arrays`` (module buffers) into every rank's, through a region of rank
+        0's segment and one barrier; False, with nothing done, when they do not fit there
+        (the same answer on every rank for the same module). The barrier also stands for a
+        due :meth:`release` (every rank enters it after its reads). The two regions are used
+        in turn: rank 0 writes one again only after the next broadcast's barrier, which a
+        rank enters only after reading it."""
+        if sum(a.nbytes for a in arrays) > self.buffer_bytes:
+            return False
+        region = self.regions[self.turn]
+        self.turn ^= 1
+        if self.rank == 0:
+            off = 0
+            for a in arrays:
+                n = a.nbytes
+                region[off:off + n] = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+                off += n
+        self.win.Sync()
+        pg._require().calls += 1
+        pg.wait(self.comm.Ibarrier(), call)
+        self.release_due = False
+        self.win.Sync()
+        if self.rank != 0:
+            off = 0
+            for a in arrays:
+                n = a.nbytes
+                a[...] = region[off:off + n].view(a.dtype).reshape(a.shape)
+                off += n
+        return True
 
     def finish(self):
         """After every bucket's ``reduce``: a barrier request that completes once every rank

@@ -94,10 +94,12 @@ for shared in ("1", "0"):
             want = [2 * NBYTES] * STEPS  # into the buckets and out again
         assert copied == want, (shared, view, set_to_none, copied, want)
         # no buffers: no broadcast; one barrier per bucket + one after the averaging pass
-        # (waited for at once with bucket views, else only before the next write into the
-        # buckets), or one allreduce per bucket
-        calls = 2 + 1 if shared == "1" else 2
-        assert [t.collectives for t in ddp._timeline] == [calls] * STEPS, ddp._timeline
+        # (waited for at once with bucket views; else started at the next forward and only
+        # waited for before the next write into the buckets), or one allreduce per bucket
+        calls = [2] * STEPS
+        if shared == "1":
+            calls = [3] * STEPS if view else [2] + [3] * (STEPS - 1)
+        assert [t.collectives for t in ddp._timeline] == calls, ddp._timeline
         results[(view, set_to_none)] = flat(model)
     for key, v in results.items():
         assert same_on_all_ranks(v), key
