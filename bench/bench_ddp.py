@@ -14,6 +14,10 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
                 what a DDP step costs without DDP's work;
 * ``bucketed``  DDP with the default 25 MiB buckets (first one 1 MiB), each allreduced as soon
                 as its gradients are ready during backward;
+* ``view``      ``bucketed`` with ``gradient_as_bucket_view=True`` (``.grad`` stays in the
+                buckets), ``zero_grad()`` before each step as the others;
+* ``view, in place``  the same with ``zero_grad(set_to_none=False)``: backward accumulates
+                straight into the buckets (no copy at all);
 * ``flat``      DDP with one bucket reduced at the end of backward;
 * ``bucketed, mpi``  (N > 1) ``bucketed`` with MPI's allreduce instead of the shared-memory
                 buckets DDP uses when all ranks are on one machine;
@@ -21,12 +25,15 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
                 allreduced alone, back to back (MPI's blocking call; nnlite's all_reduce with its
                 deadline-guarded wait; DDP's shared-memory reduction): what the communication
                 itself costs;
-* ``torch plain`` / ``torch ddp``  the same model and batches in PyTorch (1 rank without DDP,
-                N ranks with gloo DDP), when torch is installed (``--no-torch`` skips it).
+* ``torch plain`` / ``torch ddp`` / ``torch ddp, view``  the same model and batches in PyTorch
+                (1 rank without DDP, N ranks with gloo DDP, also with
+                gradient_as_bucket_view), when torch is installed (``--no-torch`` skips it).
 
 The modes take turns within each round (paired under the same load); each round's time is its
 slowest rank's (the ranks start each turn together); the table gives the median round and the
-range. For N > 1 it then breaks a bucketed step's DDP time down (:func:`breakdown`): buffer
+range. For N > 1 it then breaks the DDP time of a step of each of ``bucketed``, ``view`` and
+``view, in place`` down (:func:`breakdown`), with the load-free counts per step (bytes of
+gradients copied into/out of buckets, collectives started): buffer
 broadcast, gradient hooks and copies, the end-of-backward wait split into waiting for a rank
 still computing and the transfer not hidden behind backward, the write-back; "DDP's own cost"
 (all of it but the waits for other ranks) is the issue's allreduce share of a step (bound:
@@ -112,6 +119,11 @@ def _row(name, world, mode, times, n, **extra):
             "max_ms": 1e3 * max(times), "n_params": n, **extra}
 
 
+# the DDP modes whose steps are recorded and broken down (bucketed: the default DDP; view:
+# gradient_as_bucket_view=True with zero_grad(); "view, in place": with
+# zero_grad(set_to_none=False), where backward accumulates straight into the buckets)
+BROKEN_DOWN = ("bucketed", "view", "view, in place")
+
 # the parts of a DDP step, in the order they are printed
 PARTS = ("broadcast", "broadcast_wait", "hooks", "copy_in", "hook_mpi", "final_wait", "peer_wait",
          "transfer", "descheduled", "write_back", "ddp_total", "ddp_own", "runqueue_share")
@@ -132,10 +144,12 @@ def breakdown(timelines: list[list[dict]]) -> dict:
     * ``final_wait``: the end-of-backward wait for the allreduces; ``peer_wait`` the part of it
       before the last rank had started its last bucket's allreduce (nothing to transfer yet: the
       other rank was still computing); ``transfer`` the rest, the communication not hidden
-      behind backward; ``descheduled`` the part of ``transfer`` during which this rank or the
+      behind backward (with shared-memory buckets it includes the pass that sums and
+      divides, for default DDP straight into ``.grad``); ``descheduled`` the part of ``transfer`` during which this rank or the
       one it waited for sat runnable but off the CPU (other processes' load: an estimate, from
       each rank's runqueue time within its own wait);
-    * ``write_back``: averaging (divide by the world size) into ``.grad``;
+    * ``write_back``: what is left after the wait: dividing MPI's sums by the world size
+      into ``.grad`` (0 with shared-memory buckets, whose pass already did);
     * ``ddp_total``: all of the above; ``ddp_own`` = ddp_total minus both waits: what DDP
       itself costs this rank (the issue's "allreduce time");
     * ``runqueue_share``: the fraction of the step (forward start to gradients written) this
@@ -184,26 +198,32 @@ def _torch_rows(args, name, rank, world, data, dist) -> list[dict]:
     xs = [pt.from_numpy(x) for x, _ in data]
     ys = [pt.from_numpy(y) for _, y in data]
     # 1 rank: torch without DDP (its DDP needs a process group); N ranks: gloo DDP
-    mode = "torch plain" if world == 1 else "torch ddp"
-    pt.manual_seed(0)
-    layers, d = [], fin
-    for h in hidden:
-        layers += [pt.nn.Linear(d, h), pt.nn.BatchNorm1d(h), pt.nn.ReLU()]
-        d = h
-    model = pt.nn.Sequential(*layers, pt.nn.Linear(d, classes))
-    net = model
-    if mode == "torch ddp":
-        net = pt.nn.parallel.DistributedDataParallel(model)
-    opt = pt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = pt.nn.CrossEntropyLoss()
+    modes = ["torch plain"] if world == 1 else ["torch ddp", "torch ddp, view"]
+    steps = {}
+    for mode in modes:
+        pt.manual_seed(0)
+        layers, d = [], fin
+        for h in hidden:
+            layers += [pt.nn.Linear(d, h), pt.nn.BatchNorm1d(h), pt.nn.ReLU()]
+            d = h
+        model = pt.nn.Sequential(*layers, pt.nn.Linear(d, classes))
+        net = model
+        if mode != "torch plain":
+            net = pt.nn.parallel.DistributedDataParallel(
+                model, gradient_as_bucket_view=mode.endswith("view"))
+        opt = pt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        steps[mode] = _torch_step(net, opt, pt.nn.CrossEntropyLoss(), xs, ys)
+    n = sum(p.numel() for p in model.parameters())
+    return [_row(name, world, mode, ts, n) for mode, ts in _rounds(args, dist, steps).items()]
 
+
+def _torch_step(net, opt, loss_fn, xs, ys):
     def step(i):
         opt.zero_grad()
         loss_fn(net(xs[i % 4]), ys[i % 4]).backward()
         opt.step()
 
-    times = _rounds(args, dist, {mode: step})[mode]
-    return [_row(name, world, mode, times, sum(p.numel() for p in model.parameters()))]
+    return step
 
 
 def worker(args) -> None:
@@ -238,11 +258,11 @@ def worker(args) -> None:
                 d = h
             return nn.Sequential(*layers, nn.Linear(d, classes))
 
-        def make_step(net, opt):
+        def make_step(net, opt, set_to_none=True):
             loss_fn = nn.CrossEntropyLoss()
 
             def step(i):
-                opt.zero_grad()
+                opt.zero_grad(set_to_none=set_to_none)
                 loss_fn(net(xs[i % 4]), ys[i % 4]).backward()
                 opt.step()
 
@@ -251,7 +271,8 @@ def worker(args) -> None:
         # "plain" (1 rank) / "local" (N ranks): the model without DDP on this rank's shard, no
         # communication at all -- what a DDP step costs without its DDP work
         steps, nets = {}, {}
-        modes = ["plain" if world == 1 else "local", "bucketed", "flat"]
+        modes = ["plain" if world == 1 else "local", "bucketed", "view", "view, in place",
+                 "flat"]
         if world > 1:
             modes.append("bucketed, mpi")
         for mode in modes:
@@ -260,12 +281,12 @@ def worker(args) -> None:
             if mode != "plain" and mode != "local":
                 # "bucketed, mpi": MPI's allreduce instead of the shared-memory buckets
                 os.environ["NNLITE_DDP_SHARED_MEMORY"] = "0" if "mpi" in mode else "1"
-                net = nets[mode] = DDP(model)
+                net = nets[mode] = DDP(model, gradient_as_bucket_view=mode.startswith("view"))
                 if mode == "flat":
                     net._build_buckets(math.inf, math.inf)
                     net._overlap = False
             opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-            steps[mode] = make_step(net, opt)
+            steps[mode] = make_step(net, opt, set_to_none=mode != "view, in place")
         n = sum(p.numel() for p in build().parameters())
         # communication alone, the same buckets as a bucketed step, back to back: MPI's own
         # blocking allreduce, and nnlite's all_reduce (its deadline-guarded wait)
@@ -285,6 +306,7 @@ def worker(args) -> None:
             # DDP's own shared-memory reduction of its buckets (between its steps: the
             # buckets hold last step's sums, overwritten by the next step's gradients)
             shared = ddp._shared
+            shared.writable()  # every rank has read the segments DDP's last step averaged
             for b in ddp._buckets:
                 pg.wait(shared.start(b), "bench shared-memory allreduce")
                 shared.reduce(b)
@@ -295,17 +317,24 @@ def worker(args) -> None:
         steps["nnlite allreduce"] = nnlite_allreduce
         if nets["bucketed"]._shared is not None:
             steps["shared allreduce"] = shared_allreduce
-        timeline = nets["bucketed"]._timeline = []
+        timelines = {}
+        for mode in BROKEN_DOWN:
+            timelines[mode] = nets[mode]._timeline = []
         times = _rounds(args, dist, steps)
-        del timeline[:args.warmup]
         buckets = [int(b.buf.nbytes) for b in nets["bucketed"]._buckets]
         rows = {mode: _row(name, world, mode, ts, n) for mode, ts in times.items()}
         rows["bucketed"]["bucket_bytes"] = buckets
-        if world > 1:
-            box = [None] * world
-            dist.all_gather_object(box, [t.as_dict() for t in timeline])
-            if one_node:
-                rows["bucketed"]["breakdown"] = breakdown(box)  # seconds (and a fraction)
+        for mode, timeline in timelines.items():
+            del timeline[:args.warmup]
+            recs = [t.as_dict() for t in timeline]
+            # load-free counts per step (the same on every step of a mode)
+            rows[mode]["copied_bytes"] = statistics.median(r["copied"] for r in recs)
+            rows[mode]["collectives"] = statistics.median(r["collectives"] for r in recs)
+            if world > 1:
+                box = [None] * world
+                dist.all_gather_object(box, recs)
+                if one_node:
+                    rows[mode]["breakdown"] = breakdown(box)  # seconds (and a fraction)
         results += rows.values()
         if args.torch:
             results += _torch_rows(args, name, rank, world, data, dist)
@@ -313,52 +342,76 @@ def worker(args) -> None:
         print("RESULTS " + json.dumps(results), flush=True)
 
 
-def summary(workload: str, ranks: int, rows: dict) -> str:
-    """The per-workload report: where a bucketed DDP step's time goes (medians, ms and % of the
-    median bucketed step), communication alone, and the end-to-end check against ``local``."""
-    b = rows["bucketed"]
-    step = b["step_ms"]
-    sizes = ", ".join(f"{x / 2**20:.2f}" for x in b.get("bucket_bytes", []))
-    out = [f"{workload}, {ranks} ranks: bucketed step {step:.3f} ms; buckets (MiB): {sizes}"]
+def _mode_breakdown(mode: str, row: dict) -> list[str]:
+    """One DDP mode's breakdown lines: ms and % of that mode's own median step."""
+    step = row["step_ms"]
 
     def pct(ms):
         return f"{ms:8.3f} ms {100 * ms / step:5.1f} %"
 
-    d = b.get("breakdown")
-    if d:
-        share = d["runqueue_share"]
-        d = {k: 1e3 * v for k, v in d.items()}
-        out.append(f"  ranks sat runnable but off the CPU {100 * share:.0f} % of a step (median): "
-                   + ("quiet enough" if share < 0.05 else "LOADED by other processes: the "
-                      "times below are not this program's alone; re-run on a quiet machine"))
-        out += [
-            f"  DDP time in the step (mean over ranks, median step)  {pct(d['ddp_total'])}",
-            f"    forward buffer broadcast                        {pct(d['broadcast'])}"
-            f"   of which waiting for a slower rank {d['broadcast_wait']:.3f} ms",
-            f"    gradient hooks                                  {pct(d['hooks'])}"
-            f"   of which copies into buckets {d['copy_in']:.3f} ms, MPI calls "
-            f"{d['hook_mpi']:.3f} ms, Python {d['hooks'] - d['copy_in'] - d['hook_mpi']:.3f} ms",
-            f"    end-of-backward wait                            {pct(d['final_wait'])}",
-            f"      waiting for a slower rank (still computing)   {pct(d['peer_wait'])}",
-            f"      transfer not hidden behind backward           {pct(d['transfer'])}"
-            f"   of which a rank sat descheduled {d['descheduled']:.3f} ms",
-            f"    average into .grad (divide, copy out)           {pct(d['write_back'])}",
-            f"  DDP's own cost (all of it but waiting for others) {pct(d['ddp_own'])}"
-            "   <- the issue's allreduce share (bound 15 %)",
-        ]
+    out = [f"  {mode}: step {step:.3f} ms; per step {row.get('copied_bytes', 0) / 2**20:.2f} "
+           f"MiB of gradients copied into/out of buckets, {row.get('collectives', 0):g} "
+           "collectives"]
+    d = row.get("breakdown")
+    if not d:
+        return out
+    share = d["runqueue_share"]
+    d = {k: 1e3 * v for k, v in d.items()}
+    out.append(f"    ranks sat runnable but off the CPU {100 * share:.0f} % of a step (median): "
+               + ("quiet enough" if share < 0.05 else "LOADED by other processes: the times "
+                  "below are not this program's alone; re-run on a quiet machine"))
+    out += [
+        f"    DDP time in the step (mean over ranks, median step)  {pct(d['ddp_total'])}",
+        f"      forward buffer broadcast                        {pct(d['broadcast'])}"
+        f"   of which waiting for a slower rank {d['broadcast_wait']:.3f} ms",
+        f"      gradient hooks                                  {pct(d['hooks'])}"
+        f"   of which copies into buckets {d['copy_in']:.3f} ms, MPI calls and reductions "
+        f"{d['hook_mpi']:.3f} ms, Python {d['hooks'] - d['copy_in'] - d['hook_mpi']:.3f} ms",
+        f"      end-of-backward wait                            {pct(d['final_wait'])}",
+        f"        waiting for a slower rank (still computing)   {pct(d['peer_wait'])}",
+        f"        transfer not hidden behind backward           {pct(d['transfer'])}"
+        f"   of which a rank sat descheduled {d['descheduled']:.3f} ms",
+        f"      average into .grad (divide, copy out)           {pct(d['write_back'])}",
+        f"    DDP's own cost (all of it but waiting for others) {pct(d['ddp_own'])}"
+        "   <- the issue's allreduce share (bound 15 %)",
+    ]
+    return out
+
+
+def summary(workload: str, ranks: int, rows: dict) -> str:
+    """The per-workload report: where each recorded DDP mode's step time goes (medians, ms and
+    % of that mode's median step), communication alone, and the end-to-end checks against
+    ``local`` and torch."""
+    b = rows["bucketed"]
+    step = b["step_ms"]
+    sizes = ", ".join(f"{x / 2**20:.2f}" for x in b.get("bucket_bytes", []))
+    out = [f"{workload}, {ranks} ranks: bucketed step {step:.3f} ms; buckets (MiB): {sizes}"]
+    for mode in BROKEN_DOWN:
+        if mode in rows:
+            out += _mode_breakdown(mode, rows[mode])
+
+    def pct(ms):
+        return f"{ms:8.3f} ms {100 * ms / step:5.1f} %"
+
     for mode in ("mpi allreduce", "nnlite allreduce", "shared allreduce"):
         if mode in rows:
             out.append(f"  {mode + ' of the same buckets alone':<50}{pct(rows[mode]['step_ms'])}")
     if "local" in rows:
-        extra = step - rows["local"]["step_ms"]
-        out.append(f"  bucketed - local (no DDP, same shard) step      {pct(extra)}")
+        for mode in BROKEN_DOWN:
+            if mode in rows:
+                extra = rows[mode]["step_ms"] - rows["local"]["step_ms"]
+                out.append(f"  {mode + ' - local (no DDP, same shard) step':<50}"
+                           f"{extra:8.3f} ms {100 * extra / rows[mode]['step_ms']:5.1f} %")
     if "flat" in rows:
         out.append(f"  flat / bucketed step {rows['flat']['step_ms'] / step:.2f}x")
     if "bucketed, mpi" in rows:
         out.append(f"  bucketed with MPI's allreduce / bucketed (shared memory) step "
                    f"{rows['bucketed, mpi']['step_ms'] / step:.2f}x")
-    if "torch ddp" in rows:
-        out.append(f"  nnlite bucketed / torch ddp step {step / rows['torch ddp']['step_ms']:.2f}x")
+    for mine, theirs in (("bucketed", "torch ddp"), ("view", "torch ddp, view")):
+        if mine in rows and theirs in rows:
+            out.append(f"  torch {theirs[len('torch '):]} step / nnlite {mine} step "
+                       f"{rows[theirs]['step_ms'] / rows[mine]['step_ms']:.2f}x "
+                       "(above 1: nnlite faster)")
     return "\n".join(out)
 
 
@@ -412,7 +465,7 @@ def main() -> None:
             sys.exit(f"the {n}-rank job failed:\n{out.stdout}\n{out.stderr}")
         line = [x for x in out.stdout.splitlines() if x.startswith("RESULTS ")][-1]
         all_results += json.loads(line[len("RESULTS "):])
-    print(f"\n{'workload':<8} {'ranks':>5} {'mode':<16} {'ms/step':>9} {'(min-max)':>19} "
+    print(f"\n{'workload':<8} {'ranks':>5} {'mode':<18} {'ms/step':>9} {'(min-max)':>19} "
           f"{'vs 1-rank plain':>16}")
     base = {r["workload"]: r["step_ms"] for r in all_results
             if r["mode"] == "plain" and r["ranks"] == 1}
@@ -421,7 +474,7 @@ def main() -> None:
     for r in all_results:
         ratio = base.get(r["workload"])
         rel = f"{r['step_ms'] / ratio:.2f}x" if ratio and "allreduce" not in r["mode"] else ""
-        print(f"{r['workload']:<8} {r['ranks']:>5} {r['mode']:<16} {r['step_ms']:>9.3f} "
+        print(f"{r['workload']:<8} {r['ranks']:>5} {r['mode']:<18} {r['step_ms']:>9.3f} "
               f"({r['min_ms']:8.3f}-{r['max_ms']:8.3f}) {rel:>16}")
     for w in workloads:
         for n in sorted({r["ranks"] for r in all_results if r["ranks"] > 1}):

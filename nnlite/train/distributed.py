@@ -146,7 +146,10 @@ class _Ranks:
         if d["batch_size"] == "per_rank":
             setup.train_loader = _with_batch_size(setup.train_loader, self.global_batch)
         setup.train_loader = _ShardedLoader(setup.train_loader, self)
-        self.ddp = DistributedDataParallel(setup.model, bucket_cap_mb=d["bucket_cap_mb"])
+        # gradients as bucket views: the trainer keeps no .grad across steps, so the averaged
+        # gradients can stay in the buckets (one copy of every gradient per step saved)
+        self.ddp = DistributedDataParallel(setup.model, bucket_cap_mb=d["bucket_cap_mb"],
+                                           gradient_as_bucket_view=True)
         # the trainer calls the plain model (its state_dict keys stay those of one process);
         # this hook does DDP's per-forward work (buffer broadcast, arming the gradient hooks)
         setup.model.register_forward_pre_hook(lambda m, args: self.ddp._pre_forward())

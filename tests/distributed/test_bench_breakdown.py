@@ -106,7 +106,9 @@ def test_ddp_records_its_steps_in_one_process(one_process_group):
         assert rec["bcast_start"] <= rec["bcast_end"] <= rec["arrive"] <= rec["waited"]
         assert rec["waited"] <= rec["end"]
         assert 0.0 <= rec["copy"] + rec["mpi"] <= rec["hooks"] < rec["end"] - rec["bcast_start"]
-        assert rec["copy"] > 0.0  # gradients were copied into the bucket
+        # one rank without gradient_as_bucket_view: .grad already is the average, nothing
+        # moves and nothing is communicated
+        assert rec["copy"] == 0.0 and rec["copied"] == 0 and rec["collectives"] == 0
         assert rec["rq_start"] <= rec["rq_arrive"] <= rec["rq_waited"] <= rec["rq_end"]
     # recording changes nothing: two recorded backwards accumulated twice an unrecorded one
     grads = [p.grad.numpy().copy() for p in model.parameters()]
@@ -115,3 +117,28 @@ def test_ddp_records_its_steps_in_one_process(one_process_group):
     ddp(x).sum().backward()
     for g, p in zip(grads, model.parameters()):
         assert np.array_equal(g, 2 * p.grad.numpy())
+
+
+def test_ddp_counts_the_bytes_it_copies(one_process_group):
+    """With gradient_as_bucket_view the first backward copies every gradient into its bucket
+    once; a backward that accumulates into the views copies nothing; after
+    zero_grad(set_to_none=True) the new gradients are copied in again (as torch)."""
+    import nnlite as torch
+    from nnlite import nn
+    from nnlite.nn.parallel import DistributedDataParallel as DDP
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2))
+    nbytes = sum(p.numel() * 4 for p in model.parameters())
+    ddp = DDP(model, gradient_as_bucket_view=True)
+    ddp._timeline = []
+    x = torch.randn(6, 4)
+    ddp(x).sum().backward()  # .grad None -> copied in, then bound to the bucket views
+    ddp(x).sum().backward()  # accumulates into the views
+    model.zero_grad(set_to_none=False)
+    ddp(x).sum().backward()
+    model.zero_grad()
+    ddp(x).sum().backward()
+    assert [t.copied for t in ddp._timeline] == [nbytes, 0, 0, nbytes]
+    assert all(t.collectives == 0 for t in ddp._timeline)  # one rank: nothing to reduce
+    assert all(t.copy == 0.0 for t in ddp._timeline[1:3])

@@ -24,6 +24,14 @@ def test_ddp_matches_single_process_and_modes_are_bit_identical():
     check_ok(run_prog("ddp.py", timeout=240))
 
 
+def test_ddp_gradient_as_bucket_view_semantics_and_counts():
+    check_ok(run_prog("bucket_view.py", timeout=180))
+
+
+def test_ddp_forward_buffer_broadcast_as_torch():
+    check_ok(run_prog("buffer_broadcast.py", timeout=180))
+
+
 def test_ddp_shared_memory_buckets_sum_in_rank_order_on_3_ranks():
     check_ok(run_prog("shared_buckets.py", n=3), n=3)
 

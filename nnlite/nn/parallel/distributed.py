@@ -3,18 +3,20 @@
 Each rank holds a full replica and trains on its own shard of the batch. At construction rank
 0's parameters and buffers are broadcast so the replicas start equal. During backward, a hook
 on each parameter's gradient accumulation (``register_post_accumulate_grad_hook``) copies the
-gradient into its bucket; buckets are filled in reverse parameter order (roughly the order
+gradient into its bucket (unless ``.grad`` already is its view into the bucket:
+``gradient_as_bucket_view``); buckets are filled in reverse parameter order (roughly the order
 backward produces gradients) and each is allreduced (non-blocking) as soon as all its
 gradients are in, so communication can overlap the rest of backward. MPI advances a
 collective only inside MPI calls, so every later hook polls the allreduces in flight; a
 callback queued on the engine waits for them at the end of backward and divides the sums
-straight into ``.grad``. When every rank is on one machine the buckets live in an MPI
-shared-memory window instead and the "allreduce" is two barriers around one summing pass
-(:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations and copies than MPI's;
-``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden depends
-on the model: a gradient produced last
-(usually the first layer's weight, often the largest) is reduced after backward whatever the
-buckets; bench/bench_ddp.py breaks a step's DDP time down.
+straight into ``.grad`` (or in place, where ``.grad`` is the bucket's view). When every rank
+is on one machine the buckets live in an MPI shared-memory window instead and the
+"allreduce" is a barrier and one pass that sums and divides, into the buckets (bucket views)
+or straight into ``.grad`` (:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations
+and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden
+depends on the model: a gradient produced last (usually the first layer's weight, often the
+largest) is reduced after backward whatever the buckets; bench/bench_ddp.py breaks a step's
+DDP time down, with the bytes copied and the collectives per step.
 
 Gradients are summed over ranks and divided by the world size, elementwise: on 2 ranks the
 result is the same bits whatever the bucket layout; every replica gets identical gradients, so
@@ -73,10 +75,12 @@ class _StepTimes:
     and driving their progress; the rest is Python); and, at the callback's
     stamps, how long this thread has sat runnable but off the CPU so far (Linux
     ``/proc/thread-self/schedstat``; 0 elsewhere), the share of a wait that other processes'
-    load, not communication, took."""
+    load, not communication, took. Load-free counts: ``copied`` bytes of gradients copied into
+    or out of the buckets, ``collectives`` started (buffer broadcast, allreduces, barriers)."""
 
     __slots__ = ("bcast_start", "bcast_end", "hooks", "copy", "mpi", "last_launch", "arrive",
-                 "waited", "end", "rq_start", "rq_arrive", "rq_waited", "rq_end")
+                 "waited", "end", "rq_start", "rq_arrive", "rq_waited", "rq_end", "copied",
+                 "collectives")
     _schedstat = None  # the open schedstat file descriptor, or -1 where there is none
 
     def __init__(self):
@@ -84,6 +88,7 @@ class _StepTimes:
         self.arrive = self.waited = self.end = 0.0
         self.hooks = self.copy = self.mpi = 0.0
         self.rq_start = self.rq_arrive = self.rq_waited = self.rq_end = 0.0
+        self.copied = self.collectives = 0
 
     @classmethod
     def runqueue_seconds(cls) -> float:
@@ -136,10 +141,18 @@ class DistributedDataParallel(Module):
             start of each forward, as torch.
         bucket_cap_mb: bucket size in MiB (default 25; the first bucket is at most 1 MiB so
             communication starts early).
-        find_unused_parameters: allow parameters that get no gradient in a backward (they are
-            reduced as zeros; a parameter unused on every rank keeps its ``.grad``). Without it
-            such a parameter is an error at the end of backward.
-        gradient_as_bucket_view: make each ``.grad`` a view into its bucket (saves a copy).
+        find_unused_parameters: allow parameters that get no gradient in a backward: a rank
+            where one got none contributes its ``.grad`` as it is (zeros when None), as torch;
+            a parameter unused on every rank keeps its ``.grad``. Without it such a parameter
+            is an error at the end of backward.
+        gradient_as_bucket_view: make each ``.grad`` a view into its bucket, as torch: after
+            a backward ``.grad`` is that view, the averaged gradient is left in place (no copy
+            out of the bucket), and while ``.grad`` stays the view
+            (``zero_grad(set_to_none=False)``) backward accumulates straight into the bucket
+            (no copy in either). ``zero_grad()`` (``set_to_none=True``) still makes ``.grad``
+            None; the next backward copies its new gradient in and rebinds the view. The
+            catch, as in torch: a ``.grad`` kept from an earlier step is overwritten by the
+            next one (it is the bucket).
         device_ids, output_device, dim, process_group, static_graph, ...: accepted for
             torch compatibility (CPU only, default group only).
 
@@ -208,6 +221,9 @@ class DistributedDataParallel(Module):
     # ---- buckets ---------------------------------------------------------------------------
     def _build_buckets(self, cap_bytes: float, first_cap_bytes: float) -> None:
         """Lay the gradients out in buckets; ``(inf, inf)`` gives one flat bucket per dtype."""
+        old = getattr(self, "_shared", None)
+        if old is not None:
+            old.writable()  # no barrier left pending on the old window
         groups = _assign_buckets(list(reversed(self._params)), cap_bytes,
                                  min(first_cap_bytes, cap_bytes))
         self._buckets = [_Bucket(i, lst, dt) for i, (lst, dt) in enumerate(groups)]
@@ -215,7 +231,8 @@ class DistributedDataParallel(Module):
         group = pg._require()
         if shared_memory.usable(group, sum(b.buf.nbytes for b in self._buckets)):
             try:
-                self._shared = shared_memory.SharedBuckets(group, self._buckets)
+                bufs = sum(b._data.nbytes for b in self.module.buffers())
+                self._shared = shared_memory.SharedBuckets(group, self._buckets, bufs)
             except group.mpi.Exception:  # no shared windows in this MPI: MPI's allreduce
                 self._shared = None
             else:
@@ -250,9 +267,20 @@ class DistributedDataParallel(Module):
             times = self._times = _StepTimes()
             self._timeline.append(times)
             times.rq_start = times.runqueue_seconds()
+            times.collectives = -pg._require().calls  # + the count at the end of backward
             times.bcast_start = time.perf_counter()
+        shared = self._shared
+        bufs = None
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs = list(self.module.buffers())
+        if bufs and shared is not None and shared.broadcast(
+                [b._data for b in bufs], "DistributedDataParallel forward (buffers)"):
+            for b in bufs:
+                b._vc[0] += 1
+        else:
+            if shared is not None and shared.release_due:
+                pg._require().calls += 1
+                shared.release()
             if bufs:
                 _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
         if times is not None:
@@ -286,8 +314,13 @@ class DistributedDataParallel(Module):
 
     # ---- backward: hooks and the end-of-backward callback ----------------------------------
     def _grad_ready(self, index: int) -> None:
-        """A parameter's gradient is accumulated: copy it into its bucket; start the bucket's
-        allreduce when it is full (buckets start in order, as on every rank)."""
+        """A parameter's gradient is accumulated: bring it into its bucket, then start the
+        bucket's reduction when the bucket is full (buckets start in order, as on every rank).
+
+        Nothing is copied when ``.grad`` already is its bucket view (gradient_as_bucket_view
+        once a first backward has bound it, as long as ``zero_grad(set_to_none=False)`` or no
+        zero_grad keeps it: backward then accumulates straight into the bucket), nor on one
+        rank without gradient_as_bucket_view (``.grad`` already is the average)."""
         if not self._sync_pending:
             return
         times = self._times
@@ -299,17 +332,21 @@ class DistributedDataParallel(Module):
         if self._ready[index]:
             return
         self._ready[index] = True
-        p = self._params[index]
+        if self._world == 1 and not self.gradient_as_bucket_view:
+            return
         view = self._views[index]
-        g = p.grad
+        g = self._params[index]._grad
         if g._data is not view:
             if times is not None:
                 t1 = time.perf_counter()
+            if self._shared is not None:
+                self._shared.writable()
             view[...] = g._data
             if times is not None:
                 times.copy += time.perf_counter() - t1
+                times.copied += view.nbytes
             if self.gradient_as_bucket_view:
-                p.grad = Tensor._wrap(view)
+                self._params[index].grad = Tensor._wrap(view)
         b = self._where[index][0]
         b.pending -= 1
         if times is not None:
@@ -331,14 +368,48 @@ class DistributedDataParallel(Module):
         self._progress()
 
     def _progress(self) -> None:
-        """Drive MPI's progress on the allreduces in flight (MPI advances them only inside
-        MPI calls; a collective needs several such steps on every rank to complete)."""
+        """Drive MPI's progress on the reductions in flight (MPI advances them only inside
+        MPI calls; a collective needs several such steps on every rank to complete), and
+        finish each one that has completed (in bucket order) while backward goes on."""
         bs = self._buckets
         while self._next_done < self._next_bucket:
-            req = bs[self._next_done].req
-            if req is not None and not req.Test():
-                return
+            b = bs[self._next_done]
+            if b.req is not None:
+                if not b.req.Test():
+                    return
+                self._completed(b)
             self._next_done += 1
+
+    def _completed(self, b: _Bucket, used=None) -> None:
+        """Bucket ``b``'s collective is complete. With shared-memory buckets every rank's
+        gradients are then in: with gradient_as_bucket_view this rank averages its slice of
+        the bucket for all ranks (``.grad`` is the bucket); otherwise it averages the whole
+        bucket straight into its own ``.grad`` tensors (no copy out, one sync less)."""
+        b.req = None
+        shared = self._shared
+        if shared is None:
+            return
+        if self.gradient_as_bucket_view:
+            shared.reduce(b)
+            return
+        outs, new = [], []
+        for j, p in enumerate(b.params):
+            if used is not None and not used[self._params_index[id(p)]]:
+                outs.append(None)  # unused on every rank: .grad stays as it was
+                continue
+            view = b.views[j]
+            g = p._grad
+            if (g is None or g._data.shape != view.shape or g._data is view
+                    or not g._data.flags.writeable):
+                arr = np.empty(view.shape, view.dtype)
+                new.append((p, arr))
+                outs.append(arr)
+            else:
+                outs.append(g._data)
+                g._vc[0] += 1
+        shared.average_into(b, outs)
+        for p, arr in new:
+            p.grad = Tensor._wrap(arr)
 
     def _launch(self, b: _Bucket) -> None:
         if self._world == 1:
@@ -374,7 +445,24 @@ class DistributedDataParallel(Module):
                 )
             used = np.ones(len(self._params), np.uint8)
             for i in missing:
-                self._views[i][...] = 0
+                # no gradient here in this backward: this rank's share is its .grad as it is
+                # (what no_sync accumulated, say), zeros where there is none, as torch
+                view = self._views[i]
+                p = self._params[i]
+                g = p._grad
+                if self._shared is not None:
+                    self._shared.writable()
+                if g is None:
+                    view[...] = 0
+                else:
+                    if g._data is view:
+                        # the reduction overwrites the view: the .grad moves out first, so
+                        # that a parameter unused on every rank keeps its .grad as it was
+                        p.grad = Tensor._wrap(view.copy())
+                    else:
+                        view[...] = g._data
+                    if times is not None:
+                        times.copied += view.nbytes
                 ready[i] = True
                 used[i] = 0
             for b in self._buckets:
@@ -382,8 +470,8 @@ class DistributedDataParallel(Module):
         for b in self._buckets[self._next_bucket:]:
             self._launch(b)
         self._next_bucket = len(self._buckets)
+        group = pg._require()
         if used is not None and self._world > 1:
-            group = pg._require()
             group.calls += 1
             pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, used, op=group.mpi.MAX),
                     "DistributedDataParallel unused-parameter map")
@@ -391,46 +479,64 @@ class DistributedDataParallel(Module):
         for b in self._buckets:
             if b.req is not None:
                 pg.wait(b.req, f"DistributedDataParallel gradient allreduce (bucket {b.index})")
-                b.req = None
-                if shared is not None:
-                    shared.reduce(b)
+                self._completed(b, used)
+        in_grads = False  # the averages went straight into .grad (shared, not bucket views)
         if shared is not None:
-            group = pg._require()
-            group.calls += 1
-            pg.wait(shared.finish(), "DistributedDataParallel gradient allreduce (sums written)")
-            shared.synced()
+            if self.gradient_as_bucket_view:
+                group.calls += 1
+                pg.wait(shared.finish(),
+                        "DistributedDataParallel gradient allreduce (sums written)")
+                shared.synced()
+            else:
+                # the barrier saying every rank has read the segments: started at the next
+                # forward (with the buffer broadcast), waited for before the next write
+                shared.release_due = True
+                in_grads = True
         if times is not None:
             times.waited = time.perf_counter()
             times.rq_waited = times.runqueue_seconds()
-        with no_grad():
-            for b in self._buckets:
-                self._write_back(b, used)
+        if (self._world > 1 or self.gradient_as_bucket_view) and not in_grads:
+            with no_grad():
+                for b in self._buckets:
+                    self._write_back(b, used)
         if times is not None:
             times.end = time.perf_counter()
             times.rq_end = times.runqueue_seconds()
+            times.collectives += group.calls
 
     def _write_back(self, b: _Bucket, used) -> None:
-        """``.grad`` = the bucket's sums / world size: divided in place where ``.grad`` is the
-        bucket's view, else divided straight into ``.grad`` (one pass, the same quotient)."""
+        """``.grad`` = the bucket's average (not used where shared-memory buckets average
+        straight into ``.grad``). Shared-memory buckets of gradient_as_bucket_view already
+        hold it (the reduction divides); after MPI's allreduce the bucket holds sums, divided
+        here by the world size. Where ``.grad`` is the bucket's view nothing moves (the division, if
+        any, is in place); with gradient_as_bucket_view a ``.grad`` that is not (None after
+        ``zero_grad()``, or one a user assigned) becomes the view; otherwise the average is
+        written into ``.grad`` (one pass, the same quotient)."""
         world = self._world
+        divide = world > 1 and self._shared is None
+        as_view = self.gradient_as_bucket_view
+        times = self._times
         for j, p in enumerate(b.params):
             if used is not None and not used[self._params_index[id(p)]]:
                 continue  # unused on every rank: .grad stays as it was
             view = b.views[j]
-            g = p.grad
+            g = p._grad
             if g is not None and g._data is view:
-                if world > 1:
+                if divide:
                     np.divide(view, world, out=view)
                 g._vc[0] += 1
-            elif self.gradient_as_bucket_view or g is None or g._data.shape != view.shape:
-                if world > 1:
+                continue
+            if times is not None and not as_view:
+                times.copied += view.nbytes
+            if as_view or g is None or g._data.shape != view.shape:
+                if divide:
                     np.divide(view, world, out=view)
-                p.grad = Tensor._wrap(view if self.gradient_as_bucket_view else view.copy())
+                p.grad = Tensor._wrap(view if as_view else view.copy())
             else:
-                if world > 1:
+                if divide:
                     np.divide(view, world, out=g._data)
                 else:
-                    g._data[...] = view
+                    np.copyto(g._data, view)
                 g._vc[0] += 1
 
     # ---- torch API odds and ends -------------------------------------------------------------

@@ -4,15 +4,30 @@ one machine.
 MPI's allreduce through shared memory copies each message through bounce buffers and needs
 several rounds of progress calls on every rank (about 5 with MPICH, whatever the size). Here
 each rank's buckets live in its segment of one shared window that every rank on the machine
-maps: a rank writes its gradients there (the copy DDP makes anyway), a barrier says all are
-in, each rank sums its 1/N slice of every bucket over the N segments (in rank order) and
-writes the sum into every segment, and a second barrier says all slices are done. That is two
-synchronisations and one pass over the data.
+maps: a rank writes its gradients there (the copy DDP makes anyway) and a barrier says all are
+in. Then, one of two ways:
 
-Every element is summed once, by one rank, in rank order, so all ranks get the same bits (and
-on 2 ranks the same bits as MPI's SUM: a + b). The barriers are non-blocking MPI collectives,
-completed with the process group's deadline-guarded wait, so a rank that dies or stalls
-aborts the job as any collective does.
+* the buckets are the gradients (``gradient_as_bucket_view``): each rank sums its 1/N slice of
+  every bucket over the N segments (in rank order), divides it by N and writes the average into
+  every segment, and a second barrier says all slices are done before anyone reads its
+  gradients (:meth:`SharedBuckets.reduce`, :meth:`SharedBuckets.finish`);
+* otherwise each rank averages the whole bucket over the segments straight into its own
+  ``.grad`` arrays (:meth:`SharedBuckets.average_into`); the segments are only read, and the
+  second barrier (:meth:`SharedBuckets.release`, started at the next forward) is waited for
+  only before this rank writes into its segment again (:meth:`SharedBuckets.writable`), by
+  when it has usually completed.
+
+Rank 0's module buffers (BatchNorm's running statistics), broadcast at each forward, go
+through two more regions of rank 0's segment and one barrier (:meth:`SharedBuckets.broadcast`),
+which also serves as the release above: two collectives per step in all, not three.
+
+Either way one pass over the data (a numba kernel on two ranks: each element read once per
+segment, written once per destination) and one blocking synchronisation per bucket plus one.
+
+Every element is summed in rank order and divided by N, so all ranks get the same bits (on 2
+ranks the bits of MPI's SUM, a + b, then the division), whichever way. The barriers are
+non-blocking MPI collectives, completed with the process group's deadline-guarded wait, so a
+rank that dies or stalls aborts the job as any collective does.
 """
 
 from __future__ import annotations
@@ -22,6 +37,10 @@ import os
 import numpy as np
 
 from nnlite.distributed import process_group as pg
+from nnlite.kernels import lazy
+
+_kernels = lazy("bucket_average")
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def usable(group, nbytes: int) -> bool:
@@ -54,13 +73,17 @@ class SharedBuckets:
     replaced by a view into this rank's segment (values kept).
     """
 
-    def __init__(self, group, buckets):
+    def __init__(self, group, buckets, buffer_bytes: int = 0):
         mpi = group.mpi
         self.comm = group.comm
         self.rank, self.size = group.rank, group.size
         sizes = [b.buf.nbytes for b in buckets]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
-        total = max(1, offsets[-1])
+        # after the buckets, two regions for the module buffers rank 0 broadcasts (used in
+        # turn: see broadcast)
+        base = -(-offsets[-1] // 64) * 64
+        self.buffer_bytes = buffer_bytes = -(-buffer_bytes // 64) * 64
+        total = max(1, base + 2 * buffer_bytes)
         self.win = mpi.Win.Allocate_shared(total, 1, comm=self.comm)
         # passive-target epoch for the whole life of the window (Win.Sync needs one)
         self.win.Lock_all(mpi.MODE_NOCHECK)
@@ -69,6 +92,11 @@ class SharedBuckets:
             mem, _ = self.win.Shared_query(r)
             segments.append(np.frombuffer(mem, np.uint8, count=total))
         self.peers = {}
+        self.pending = None  # the barrier release() started, until writable() waits for it
+        self.release_due = False  # this rank has read the segments; no release started yet
+        self.regions = [segments[0][base + i * buffer_bytes:base + (i + 1) * buffer_bytes]
+                        for i in range(2)]
+        self.turn = 0
         for b, lo, hi in zip(buckets, offsets[:-1], offsets[1:]):
             views = [seg[lo:hi].view(b.buf.dtype) for seg in segments]
             views[self.rank][...] = b.buf
@@ -85,18 +113,105 @@ class SharedBuckets:
         return self.comm.Ibarrier()
 
     def reduce(self, b) -> None:
-        """After ``start(b)``'s barrier: sum this rank's slice over all segments, into all."""
+        """After ``start(b)``'s barrier: this rank's slice of the average over all segments
+        (summed in rank order, then divided by the number of ranks: the quotient DDP would
+        compute from MPI's sums), written into every segment, so no pass over the gradients
+        is left to do after the reduction."""
         self.win.Sync()
         views, lo, hi = self.peers[b.index]
-        acc = views[0][lo:hi] + views[1][lo:hi]
-        for v in views[2:]:
-            acc += v[lo:hi]
-        for v in views:
-            v[lo:hi] = acc
+        parts = [v[lo:hi] for v in views]
+        if self.size == 2 and parts[0].dtype in _KERNEL_DTYPES:
+            # one pass instead of numpy's three (add, divide, copy); the same bits
+            _kernels.average2_into(parts[0], parts[1], parts[0].dtype.type(2))
+            return
+        # summed into this rank's own slice where that is not overwritten before it is read
+        acc = parts[self.rank] if self.rank < 2 else np.empty_like(parts[0])
+        np.add(parts[0], parts[1], out=acc)
+        for v in parts[2:]:
+            np.add(acc, v, out=acc)
+        np.divide(acc, self.size, out=acc)
+        for v in parts:
+            if v is not acc:
+                v[...] = acc
+
+    def average_into(self, b, outs) -> None:
+        """After ``start(b)``'s barrier: each gradient of bucket ``b`` averaged over all
+        segments (summed in rank order, divided by the number of ranks: the same bits as
+        :meth:`reduce`) straight into ``outs[j]`` (an array of its shape, or None to skip),
+        the segments only read. Then :meth:`release` once every bucket is done: the next
+        write into this rank's segment waits (:meth:`writable`) until every rank has read it.
+        One pass over the data and one blocking synchronisation per step, where ``reduce``
+        plus a copy out needs two of each."""
+        self.win.Sync()
+        views = self.peers[b.index][0]
+        o = b.offsets
+        dt = views[0].dtype
+        fast = self.size == 2 and dt in _KERNEL_DTYPES
+        for j, out in enumerate(outs):
+            if out is None:
+                continue
+            parts = [v[o[j]:o[j + 1]] for v in views]
+            if fast and out.dtype == dt and out.flags.c_contiguous:
+                _kernels.average2_to(parts[0], parts[1], out.reshape(-1), dt.type(2))
+                continue
+            acc = parts[0] + parts[1]
+            for v in parts[2:]:
+                np.add(acc, v, out=acc)
+            np.divide(acc, self.size, out=acc)
+            out[...] = acc.reshape(out.shape)
+
+    def release(self) -> None:
+        """This rank has read every segment for this step (``release_due``): a barrier,
+        waited for by :meth:`writable` before this rank writes into its segment again. DDP
+        starts it at the next forward, where :meth:`broadcast`'s barrier can stand in for it."""
+        self.win.Sync()
+        self.release_due = False
+        self.pending = self.comm.Ibarrier()
+
+    def writable(self) -> None:
+        """Wait, if need be, until every rank has read this rank's segment (the barrier
+        :meth:`release` started; by then it has usually long completed)."""
+        if self.release_due:  # no forward since the reads (a rare order): release now
+            pg._require().calls += 1
+            self.release()
+        req = self.pending
+        if req is not None:
+            self.pending = None
+            pg.wait(req, "DistributedDataParallel gradient buckets (other ranks still reading)")
+
+    def broadcast(self, arrays, call: str) -> bool:
+        """Rank 0's ``arrays`` (module buffers) into every rank's, through a region of rank
+        0's segment and one barrier; False, with nothing done, when they do not fit there
+        (the same answer on every rank for the same module). The barrier also stands for a
+        due :meth:`release` (every rank enters it after its reads). The two regions are used
+        in turn: rank 0 writes one again only after the next broadcast's barrier, which a
+        rank enters only after reading it."""
+        if sum(a.nbytes for a in arrays) > self.buffer_bytes:
+            return False
+        region = self.regions[self.turn]
+        self.turn ^= 1
+        if self.rank == 0:
+            off = 0
+            for a in arrays:
+                n = a.nbytes
+                region[off:off + n] = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+                off += n
+        self.win.Sync()
+        pg._require().calls += 1
+        pg.wait(self.comm.Ibarrier(), call)
+        self.release_due = False
+        self.win.Sync()
+        if self.rank != 0:
+            off = 0
+            for a in arrays:
+                n = a.nbytes
+                a[...] = region[off:off + n].view(a.dtype).reshape(a.shape)
+                off += n
+        return True
 
     def finish(self):
         """After every bucket's ``reduce``: a barrier request that completes once every rank
-        has written its slices (then each segment holds the whole sum)."""
+        has written its slices (then each segment holds the whole average)."""
         self.win.Sync()
         return self.comm.Ibarrier()
 
