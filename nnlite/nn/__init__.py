@@ -38,7 +38,7 @@ from nnlite.nn.loss import (  # noqa: F401
 )
 from nnlite.nn.mlp import MLP  # noqa: F401
 from nnlite.nn.module import Module  # noqa: F401
-from nnlite.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from nnlite.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
 from nnlite.nn.parameter import Parameter  # noqa: F401
 from nnlite.nn.activation import (  # noqa: F401,E402
     CELU,
@@ -63,14 +63,20 @@ from nnlite.nn.padding import (  # noqa: F401,E402
     ReplicationPad2d,
     ZeroPad2d,
 )
-from nnlite.nn.conv import Conv1d, Conv2d  # noqa: F401,E402
+from nnlite.nn.conv import Conv1d, Conv2d, Conv3d  # noqa: F401,E402
 from nnlite.nn.pooling import (  # noqa: F401,E402
     AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
     AvgPool1d,
     AvgPool2d,
+    AvgPool3d,
     MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
 )
+from nnlite.nn.max_unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: F401,E402
+from nnlite.nn.ctc_loss import CTCLoss  # noqa: F401,E402
 from nnlite.nn.sparse import Embedding, EmbeddingBag  # noqa: F401,E402
 from nnlite.nn.activation import Hardshrink, Softmax2d, Softshrink, Threshold  # noqa: F401,E402
 from nnlite.nn.dropout import Dropout1d, Dropout2d, Dropout3d  # noqa: F401,E402
@@ -103,7 +109,7 @@ from nnlite.nn.groupnorm import (  # noqa: F401,E402
     InstanceNorm2d,
     InstanceNorm3d,
 )
-from nnlite.nn.conv import ConvTranspose1d, ConvTranspose2d  # noqa: F401,E402
+from nnlite.nn.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401,E402
 from nnlite.nn.upsample import (  # noqa: F401,E402
     AdaptiveAvgPool1d,
     AdaptiveMaxPool1d,

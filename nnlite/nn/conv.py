@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1d and Conv2d (NCHW), initialised and printed as PyTorch's."""
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d (channels first), initialised and
+printed as PyTorch's."""
 
 from __future__ import annotations
 
@@ -153,6 +154,19 @@ class Conv2d(_ConvNd):
     _nd = 2
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) or unbatched (C_in, D, H, W) input, computed as
+    conv2d is (im2col over the three spatial dims + one BLAS product).
+
+    Example:
+        >>> conv = nn.Conv3d(2, 4, 3, padding=1)
+        >>> conv(torch.randn(1, 2, 5, 6, 7)).shape
+        torch.Size([1, 4, 5, 6, 7])
+    """
+
+    _nd = 3
+
+
 class _ConvTransposeNd(_ConvNd):
     """Shared state of ConvTranspose1d/2d: weight (in, out/groups, *k), PyTorch's init order."""
 
@@ -246,3 +260,16 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution (the gradient of Conv3d w.r.t. its input) over
+    (N, C_in, D, H, W).
+
+    Example:
+        >>> up = nn.ConvTranspose3d(4, 2, 2, stride=2)
+        >>> up(torch.randn(1, 4, 3, 3, 3)).shape
+        torch.Size([1, 2, 6, 6, 6])
+    """
+
+    _nd = 3

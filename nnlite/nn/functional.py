@@ -78,6 +78,13 @@ from nnlite.ops.nn.pool import (  # noqa: F401
     adaptive_max_pool2d,
 )
 from nnlite.ops.nn.upsample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from nnlite.ops.nn.adaptive_pool3d import (  # noqa: F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+)
+from nnlite.ops.nn.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
+from nnlite.ops.nn.ctc_loss import ctc_loss  # noqa: F401
 
 
 def _legacy(size_average, reduce, reduction: str) -> str:
@@ -326,6 +333,13 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _C.conv(2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """3-D cross-correlation of (N, C_in, D, H, W) with weight (C_out, C_in/groups, kD, kH, kW)
+    (im2col + BLAS, as conv2d); ``padding`` may be an int, a triple or 'same'/'valid'."""
+    return _C.conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """1-D transposed convolution, weight (C_in, C_out/groups, K) (see ConvTranspose1d)."""
@@ -337,6 +351,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """2-D transposed convolution, weight (C_in, C_out/groups, KH, KW) (see ConvTranspose2d)."""
     return _C.conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """3-D transposed convolution, weight (C_in, C_out/groups, kD, kH, kW)."""
+    return _C.conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups,
                              dilation)
 
 
@@ -356,6 +377,31 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode: bool = False, return_indices: bool = True):
     return _P.max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Max over (kT, kH, kW) windows; with ``return_indices`` also the flat argmax
+    ``(t * H + h) * W + w`` in each volume."""
+    return _P.max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = True):
+    return _P.max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = True):
+    return _P.max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """Mean over (kT, kH, kW) windows; zero padding counts in the divisor by default."""
+    return _P.avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
 
 
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,

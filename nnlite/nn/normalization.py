@@ -184,6 +184,19 @@ class BatchNorm2d(_BatchNorm):
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over (N, C, D, H, W) input (statistics over N, D, H, W per channel).
+
+    Example:
+        >>> nn.BatchNorm3d(3)(torch.randn(2, 3, 4, 5, 6)).shape
+        torch.Size([2, 3, 4, 5, 6])
+    """
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
 class LayerNorm(Module):
     """Normalise over the trailing ``normalized_shape`` dims, then scale and shift.
 

@@ -1,9 +1,11 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool2d (attributes and repr as PyTorch)."""
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool2d/3d, AdaptiveMaxPool3d
+(attributes and repr as PyTorch)."""
 
 from __future__ import annotations
 
 from nnlite._tensor import Tensor
 from nnlite.nn.module import Module
+from nnlite.ops.nn import adaptive_pool3d as _pool3d
 from nnlite.ops.nn import pool as _pool
 from nnlite.ops.nn.conv import _tuple
 
@@ -47,6 +49,17 @@ class MaxPool2d(_MaxPoolNd):
     _nd = 2
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding (kT, kH, kW) windows of (N, C, D, H, W) input.
+
+    Example:
+        >>> nn.MaxPool3d(2)(torch.randn(1, 3, 4, 8, 8)).shape
+        torch.Size([1, 3, 2, 4, 4])
+    """
+
+    _nd = 3
+
+
 class AvgPool1d(Module):
     """Mean over sliding windows of (N, C, L) input."""
 
@@ -67,9 +80,10 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    """Mean over sliding (kH, kW) windows of (N, C, H, W) input; zero padding counts in the
-    divisor when ``count_include_pad`` (the default), as in PyTorch."""
+class _AvgPoolNd(Module):
+    """AvgPool2d/3d's shared state (kernel, stride, padding, divisor) as given, as torch's."""
+
+    _nd = 2
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None) -> None:
@@ -82,11 +96,29 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return _pool.avg_pool(2, input, self.kernel_size, self.stride, self.padding,
-                                  self.ceil_mode, self.count_include_pad, self.divisor_override)
+        return _pool.avg_pool(self._nd, input, self.kernel_size, self.stride, self.padding,
+                              self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over sliding (kH, kW) windows of (N, C, H, W) input; zero padding counts in the
+    divisor when ``count_include_pad`` (the default), as in PyTorch."""
+
+    _nd = 2
+
+
+class AvgPool3d(_AvgPoolNd):
+    """Mean over sliding (kT, kH, kW) windows of (N, C, D, H, W) input (divisor as AvgPool2d's).
+
+    Example:
+        >>> nn.AvgPool3d(2, stride=1)(torch.randn(1, 2, 3, 4, 4)).shape
+        torch.Size([1, 2, 2, 3, 3])
+    """
+
+    _nd = 3
 
 
 class AdaptiveAvgPool2d(Module):
@@ -99,6 +131,34 @@ class AdaptiveAvgPool2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return _pool.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average into a fixed (oD, oH, oW) output whatever the input size (PyTorch's windows).
+
+    Example:
+        >>> nn.AdaptiveAvgPool3d((1, 2, 2))(torch.randn(1, 3, 5, 7, 9)).shape
+        torch.Size([1, 3, 1, 2, 2])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _pool3d.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(Module):
+    """Max into a fixed (oD, oH, oW) output; ``return_indices`` also gives the flat argmax in
+    each input volume (for MaxUnpool3d)."""
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor):
+        return _pool3d.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -255,6 +255,10 @@ def _clone(x):
     return x * 1.0
 
 
+def _log_softmax2(x):
+    return x.log_softmax(2)
+
+
 _IDX = _T([[0, 1], [2, 3], [1, 0]])
 _MASK = _T([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 _CLS = _T([0, 4, 2])
@@ -444,6 +448,24 @@ CALLS = {
     "F.adaptive_avg_pool2d": Fcall("adaptive_avg_pool2d", [(1, 2, 4, 4)], (2, 2)),
     "F.adaptive_max_pool1d": Fcall("adaptive_max_pool1d", [(2, 3, 6)], 3),
     "F.adaptive_max_pool2d": Fcall("adaptive_max_pool2d", [(1, 2, 4, 4)], 2),
+    # 3-D convolution and pooling, unpooling (shared n-d geometry with the 2-D ops)
+    "F.conv3d": Fcall("conv3d", [(1, 2, 3, 3, 4), (2, 2, 2, 2, 2), (2,)], padding=(1, 0, 1)),
+    "F.conv_transpose3d": Fcall("conv_transpose3d", [(1, 2, 2, 2, 2), (2, 1, 2, 2, 2), (1,)],
+                                stride=2),
+    "F.max_pool3d": Fcall("max_pool3d", [(1, 2, 3, 4, 4)], 2, stride=1),
+    "F.max_pool3d_with_indices": Fcall("max_pool3d_with_indices", [(2, 3, 4, 4)], 2,
+                                       ceil_mode=True),
+    "F.max_pool1d_with_indices": Fcall("max_pool1d_with_indices", [(2, 3, 6)], 3, stride=2),
+    "F.avg_pool3d": Fcall("avg_pool3d", [(1, 2, 3, 4, 4)], 2, stride=1, padding=1),
+    "F.adaptive_avg_pool3d": Fcall("adaptive_avg_pool3d", [(1, 2, 3, 4, 5)], (2, 3, 2)),
+    "F.adaptive_max_pool3d": Fcall("adaptive_max_pool3d", [(1, 2, 3, 4, 5)], 2),
+    "F.adaptive_max_pool3d_with_indices": Fcall("adaptive_max_pool3d_with_indices",
+                                                [(2, 3, 4, 5)], (1, 2, 3)),
+    "F.max_unpool1d": Fcall("max_unpool1d", [(1, 2, 3)], _T([[[1, 2, 5], [0, 3, 4]]]), 2),
+    "F.max_unpool2d": Fcall("max_unpool2d", [(2, 2, 2)],
+                            _T([[[0, 3], [9, 14]], [[5, 2], [12, 15]]]), 2),
+    "F.max_unpool3d": Fcall("max_unpool3d", [(1, 1, 1, 2, 2)],
+                            _T([[[[[0, 11], [21, 30]]]]]), 2, output_size=(2, 4, 4)),
     "F.batch_norm": Fcall("batch_norm", [(4, 3), (3,), (3,)], IN, _T([0.0, 0.0, 0.0]),
                           _T([1.0, 1.0, 1.0]), IN, IN, True),
     "F.layer_norm": Fcall("layer_norm", [(3, 4), (4,), (4,)], IN, (4,), IN, IN),
@@ -508,4 +530,10 @@ CALLS = {
     "F.margin_ranking_loss": Fcall("margin_ranking_loss", [(3,), (3,)], _PM1),
     "F.cosine_embedding_loss": Fcall("cosine_embedding_loss", [(3, 4), (3, 4)], _PM1),
     "F.triplet_margin_loss": Fcall("triplet_margin_loss", [(3, 4), (3, 4), (3, 4)]),
+    # ctc: torch's gradient is the one through a log_softmax (as its docs ask the input to be)
+    "F.ctc_loss": Fcall("ctc_loss", [(5, 2, 4)], _T([[1, 2], [3, 3]]), [5, 4], [2, 2],
+                        prep=_log_softmax2),
+    "F.ctc_loss#none_concat": Fcall("ctc_loss", [(4, 2, 3)], _T([1, 2, 1]), [4, 3], [2, 1],
+                                    blank=0, reduction="none", zero_infinity=True,
+                                    prep=_log_softmax2),
 }

@@ -35,3 +35,48 @@ def test_custom_loss_on_the_private_base_behaves_as_torchs():
         outs.append((Scaled()(a, b).item(), Scaled(reduction="sum")(a, b).item(),
                      repr(T.nn.modules.linear.NonDynamicallyQuantizableLinear(2, 3))))
     assert outs[0] == outs[1]
+
+
+def _torch_module_classes():
+    """``(submodule, class name)`` for every class torch.nn.modules' submodules define."""
+    import inspect
+    import pkgutil
+
+    out = []
+    for info in pkgutil.iter_modules(torch.nn.modules.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"torch.nn.modules.{info.name}")
+        for name, obj in vars(mod).items():
+            if (inspect.isclass(obj) and issubclass(obj, torch.nn.Module)
+                    and obj.__module__ == mod.__name__):
+                out.append((info.name, name))
+    return out
+
+
+def test_every_nn_class_nnlite_has_is_importable_from_torchs_module_path():
+    pairs = _torch_module_classes()
+    assert len(pairs) > 150  # the walk found torch's classes
+    missing, checked = [], 0
+    for sub, name in pairs:
+        if not hasattr(nnlite.nn, name):
+            continue
+        checked += 1
+        try:
+            mine = importlib.import_module(f"nnlite.nn.modules.{sub}")
+        except ImportError:
+            missing.append(f"nnlite.nn.modules.{sub} (for {name})")
+            continue
+        if getattr(mine, name, None) is not getattr(nnlite.nn, name):
+            missing.append(f"nnlite.nn.modules.{sub}.{name}")
+    assert checked > 100
+    assert not missing, missing
+
+
+def test_the_path_walk_fails_on_a_class_missing_from_its_path(monkeypatch):
+    # the walk is only worth something if it notices a class absent from its module path
+    import nnlite.nn.modules.conv as conv_paths
+
+    monkeypatch.delattr(conv_paths, "Conv2d")
+    with pytest.raises(AssertionError, match=r"nnlite\.nn\.modules\.conv\.Conv2d"):
+        test_every_nn_class_nnlite_has_is_importable_from_torchs_module_path()

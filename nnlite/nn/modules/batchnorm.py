@@ -4,10 +4,12 @@ PyTorch programs import them from."""
 from nnlite.nn.normalization import (  # noqa: F401
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     _BatchNorm,
     _NormBase,
 )
+from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401
 
 __all__ = [
-    "BatchNorm1d", "BatchNorm2d", "_BatchNorm", "_NormBase"
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm", "_NormBase"
 ]

@@ -4,10 +4,12 @@ PyTorch programs import them from."""
 from nnlite.nn.conv import (  # noqa: F401
     Conv1d,
     Conv2d,
+    Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
 )
 
 __all__ = [
-    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"
 ]

@@ -1,6 +1,7 @@
 """``torch.nn.modules.dropout``: the same classes as ``nnlite.nn``, under the module path
 PyTorch programs import them from."""
 
+from nnlite.nn.alpha_dropout import AlphaDropout, FeatureAlphaDropout  # noqa: F401
 from nnlite.nn.dropout import (  # noqa: F401
     Dropout,
     Dropout1d,
@@ -9,5 +10,5 @@ from nnlite.nn.dropout import (  # noqa: F401
 )
 
 __all__ = [
-    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d"
+    "AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout"
 ]

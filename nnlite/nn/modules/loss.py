@@ -1,6 +1,7 @@
 """``torch.nn.modules.loss``: the same classes as ``nnlite.nn``, under the module path
 PyTorch programs import them from."""
 
+from nnlite.nn.ctc_loss import CTCLoss  # noqa: F401
 from nnlite.nn.loss import (  # noqa: F401
     BCELoss,
     BCEWithLogitsLoss,
@@ -25,7 +26,7 @@ from nnlite.nn.loss import (  # noqa: F401
 )
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
+    "BCELoss", "CTCLoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
     "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
     "MarginRankingLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss",
     "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss", "_Loss",

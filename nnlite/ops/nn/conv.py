@@ -12,9 +12,10 @@ The three are bilinear maps that are each other's adjoints, so each is a graph n
 calls the other two: any order of derivative works (gradgradcheck covers all of them). Pooling
 (``pool.py``) and embedding (``embedding.py``) are built the same way.
 
-Shapes: the conv ops take (N, C, H, W) or (N, C, L); a 3-D array is run as H = 1.
-Padding is ``(top, bottom, left, right)`` so ``padding='same'`` with an even kernel (PyTorch pads
-the extra row/column at the end) needs no separate pad op.
+Shapes: the conv ops take (N, C, D, H, W), (N, C, H, W) or (N, C, L); a 3-D array is run as
+H = 1. The im2col geometry over any number of spatial dims is in ``conv_geometry.py``; padding
+is ``(lo, hi)`` per spatial dim, so ``padding='same'`` with an even kernel (PyTorch pads the
+extra row/column at the end) needs no separate pad op.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
+from nnlite.ops.nn.conv_geometry import (
+    ConvGeom,
+    conv_forward_np,
+    conv_input_grad_np,
+    conv_weight_grad_np,
+    tap_window,
+)
 from nnlite.ops.shape import index
 
 _W = Tensor._wrap
@@ -36,144 +44,20 @@ def _as4(a: np.ndarray) -> np.ndarray:
     return a[:, :, None, :] if a.ndim == 3 else a
 
 
-def _out_len(size: int, k: int, s: int, lo: int, hi: int, d: int) -> int:
-    return (size + lo + hi - d * (k - 1) - 1) // s + 1
-
-
-# ---- numpy kernels ---------------------------------------------------------------------------
-
-
-def _pad_cn(x: np.ndarray, pads) -> np.ndarray:
-    """(N, C, H, W) -> zero-padded, channel-major (C, N, H + pt + pb, W + pl + pr)."""
-    pt, pb, pl, pr = pads
-    n, c, h, w = x.shape
-    xp = np.zeros((c, n, h + pt + pb, w + pl + pr), x.dtype)
-    xp[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
-    return xp
-
-
 def _window(i, j, p):
-    """The strided slice of the padded input that kernel tap (i, j) sees for all outputs."""
-    (sh, sw), (dh, dw), (oh, ow) = p
-    h0, w0 = i * dh, j * dw
-    return (slice(None), slice(None), slice(h0, h0 + sh * (oh - 1) + 1, sh),
-            slice(w0, w0 + sw * (ow - 1) + 1, sw))
+    """The strided slice of a padded 2-D input that kernel tap (i, j) sees for all outputs."""
+    return tap_window((i, j), p)
 
 
-def _im2col(xp: np.ndarray, kh: int, kw: int, p) -> np.ndarray:
-    """Padded (C, N, Hp, Wp) -> cols (C, KH, KW, N, OH, OW): one strided copy per tap."""
-    c, n = xp.shape[:2]
-    oh, ow = p[2]
-    cols = np.empty((c, kh, kw, n, oh, ow), xp.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = xp[_window(i, j, p)]
-    return cols
-
-
-def _col2im(gcols: np.ndarray, padded_shape, p) -> np.ndarray:
-    """Adjoint of ``_im2col``: add each tap's slab back into a zero (C, N, Hp, Wp) array."""
-    kh, kw = gcols.shape[1:3]
-    gxp = np.zeros(padded_shape, gcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            gxp[_window(i, j, p)] += gcols[:, i, j]
-    return gxp
-
-
-class _Geom:
-    """Sizes of one convolution: input (N, C, H, W), weight (O, Cg, KH, KW), output (OH, OW).
-
-    The GEMMs run channel-major over the whole batch -- ``(Og, K) @ (K, N*OH*OW)`` per group --
-    rather than one small GEMM per sample: on the 2 shared cores, numpy's per-sample GEMM loop
-    made OpenBLAS threads sync per call and was 1.5-30x slower under load.
-    """
-
-    __slots__ = ("dilation", "groups", "out_hw", "pads", "stride", "w_shape", "x_shape")
-
-    def __init__(self, x_shape, w_shape, stride, pads, dilation, groups):
-        self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
-        self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
-        h, w = x_shape[2:]
-        kh, kw = w_shape[2:]
-        self.out_hw = (_out_len(h, kh, stride[0], pads[0], pads[1], dilation[0]),
-                       _out_len(w, kw, stride[1], pads[2], pads[3], dilation[1]))
-
-    @property
-    def taps(self):
-        return (self.stride, self.dilation, self.out_hw)
-
-    @property
-    def pointwise(self) -> bool:
-        return self.w_shape[2:] == (1, 1) and self.stride == (1, 1) and not any(self.pads)
-
-    def cols(self, x4: np.ndarray) -> np.ndarray:
-        """im2col of x as (G, Cg*KH*KW, N*OH*OW)."""
-        n, _c = x4.shape[:2]
-        g = self.groups
-        if self.pointwise:
-            cols = np.ascontiguousarray(x4.transpose(1, 0, 2, 3))
-        else:
-            kh, kw = self.w_shape[2:]
-            cols = _im2col(_pad_cn(x4, self.pads), kh, kw, self.taps)
-        return cols.reshape(g, -1, n * self.out_hw[0] * self.out_hw[1])
-
-    def grad_rows(self, g4: np.ndarray) -> np.ndarray:
-        """Output gradient (N, O, OH, OW) as (G, Og, N*OH*OW)."""
-        _n, o = g4.shape[:2]
-        return np.ascontiguousarray(g4.transpose(1, 0, 2, 3)).reshape(self.groups, o // self.groups,
-                                                                       -1)
-
-
-def _gemm_groups(a, b):
-    """``a[g] @ b[g]`` for each group as plain 2-D products: numpy's stacked matmul does not pass
-    transposed operands to BLAS (it was 7x slower for the weight gradient)."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return np.stack([a[k] @ b[k] for k in range(a.shape[0])])
-
-
-def conv_forward_np(x4, w4, geo: _Geom):
-    """``y = conv(x, w)`` (no bias) -> (y (N, O, OH, OW), cols)."""
-    n = x4.shape[0]
-    o = w4.shape[0]
-    g = geo.groups
-    cols = geo.cols(x4)
-    y = _gemm_groups(w4.reshape(g, o // g, -1), cols)  # (G, Og, N*L)
-    y = y.reshape(o, n, *geo.out_hw).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(y), cols
-
-
-def conv_input_grad_np(g4, w4, geo: _Geom):
-    """Transposed convolution: the gradient of ``conv(x, w)`` w.r.t. x."""
-    n, c, h, w = geo.x_shape
-    o, _cg, kh, kw = w4.shape
-    grp = geo.groups
-    oh, ow = geo.out_hw
-    wt = w4.reshape(grp, o // grp, -1).transpose(0, 2, 1)
-    gcols = _gemm_groups(wt, geo.grad_rows(g4))  # (G, Cg*KH*KW, N*L)
-    if geo.pointwise:
-        return np.ascontiguousarray(gcols.reshape(c, n, h, w).transpose(1, 0, 2, 3))
-    pt, pb, pl, pr = geo.pads
-    gxp = _col2im(gcols.reshape(c, kh, kw, n, oh, ow), (c, n, h + pt + pb, w + pl + pr),
-                  geo.taps)
-    return np.ascontiguousarray(gxp[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
-
-
-def conv_weight_grad_np(cols, g4, geo: _Geom):
-    """The gradient of ``conv(x, w)`` w.r.t. w from x's im2col ``cols`` (G, K, N*L): one GEMM
-    per group, computed transposed as ``(K, N*L) @ (N*L, Og)``: OpenBLAS's 2-thread split of
-    ``(Og, N*L) @ (N*L, K)`` (long inner dimension, Og rows) was 4x slower in the median."""
-    gwt = _gemm_groups(cols, geo.grad_rows(g4).transpose(0, 2, 1))  # (G, K, Og)
-    return np.ascontiguousarray(gwt.transpose(0, 2, 1)).reshape(geo.w_shape)
+_Geom = ConvGeom
 
 
 # ---- differentiable convolution ops ------------------------------------------------------------
 
 
 def _geom(x_shape, w_shape, stride, pads, dilation, groups) -> _Geom:
-    xs = x_shape if len(x_shape) == 4 else (x_shape[0], x_shape[1], 1, x_shape[2])
-    ws = w_shape if len(w_shape) == 4 else (w_shape[0], w_shape[1], 1, w_shape[2])
+    xs = x_shape if len(x_shape) != 3 else (x_shape[0], x_shape[1], 1, x_shape[2])
+    ws = w_shape if len(w_shape) != 3 else (w_shape[0], w_shape[1], 1, w_shape[2])
     return _Geom(xs, ws, stride, pads, dilation, groups)
 
 
@@ -195,7 +79,7 @@ class ConvolutionBackward0(Node):
         nig = self.needs_input_grad
         p = _params(self)
         gx = gw = gb = None
-        dims = (0, 2, 3) if g._data.ndim == 4 else (0, 2)
+        dims = (0, *range(2, g._data.ndim))
         if not _GradState.enabled:
             geo = _geom(x._data.shape, w._data.shape, *p)
             g4 = _as4(g._data)
@@ -223,7 +107,7 @@ def convolution(x: Tensor, w: Tensor, b: Tensor | None, stride, pads, dilation, 
     geo = _geom(x._data.shape, w._data.shape, stride, pads, dilation, groups)
     y, cols = conv_forward_np(_as4(x._data), _as4(w._data), geo)
     if b is not None:
-        y += b._data.reshape(1, -1, 1, 1)
+        y += b._data.reshape((1, -1) + (1,) * (y.ndim - 2))
     out = _W(y.reshape(y.shape[:2] + (y.shape[3],)) if x._data.ndim == 3 else y)
     inputs = (x, w) if b is None else (x, w, b)
     node = record(out, ConvolutionBackward0, inputs)
@@ -303,26 +187,29 @@ def _tuple(v, n: int, name: str = "") -> tuple:
 
 
 def _conv_pads(padding, k, d, nd: int):
-    """``padding`` (int, tuple, 'same', 'valid') -> (top, bottom, left, right) for 2-D geometry."""
+    """``padding`` (int, tuple, 'same', 'valid') -> ``(lo, hi)`` per spatial dim (1-D convs get
+    a leading ``(0, 0)`` for the height-1 dim they run over)."""
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0, 0, 0)
+            return (0, 0) * max(nd, 2)
         if padding != "same":
             raise RuntimeError(f"Invalid padding string: '{padding}'")
         pads = []
         for kk, dd in zip(k, d):
             total = dd * (kk - 1)
             pads += [total // 2, total - total // 2]
-        return tuple(pads) if nd == 2 else (0, 0) + tuple(pads)
+        return tuple(pads) if nd >= 2 else (0, 0) + tuple(pads)
     p = _tuple(padding, nd, "padding")
     if any(v < 0 for v in p):
         raise RuntimeError("negative padding is not supported")
-    return (p[0], p[0], p[1], p[1]) if nd == 2 else (0, 0, p[0], p[0])
+    pads = tuple(v for pv in p for v in (pv, pv))
+    return pads if nd >= 2 else (0, 0) + pads
 
 
 def conv(nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation,
          groups) -> Tensor:
-    """``F.conv1d`` / ``F.conv2d`` (nd = 1 or 2): PyTorch's checks, then ``convolution``."""
+    """``F.conv1d`` / ``conv2d`` / ``conv3d`` (nd = 1, 2, 3): PyTorch's checks, then
+    ``convolution``."""
     name = f"conv{nd}d"
     xd, wd = input._data, weight._data
     if xd.ndim not in (nd + 1, nd + 2):
@@ -385,7 +272,7 @@ def conv(nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation
             raise RuntimeError(f"Input type ({_LOWER.get(xd.dtype.name)}) and bias type "
                                f"({_LOWER.get(bd.dtype.name)}) should be the same")
     sp = xs[2:]
-    lo_hi = [(pads[0], pads[1]), (pads[2], pads[3])][-nd:]
+    lo_hi = [(pads[2 * i], pads[2 * i + 1]) for i in range(len(pads) // 2)][-nd:]
     padded = [s + a + b for s, (a, b) in zip(sp, lo_hi)]
     eff = [dd * (kk - 1) + 1 for kk, dd in zip(k, dil_t)]
     if any(p_ < e for p_, e in zip(padded, eff)):
@@ -451,7 +338,7 @@ def _conv_transpose_backward(node, g):
     nig = node.needs_input_grad
     p = _params(node)
     gx = gw = gb = None
-    dims = (0, 2, 3) if g._data.ndim == 4 else (0, 2)
+    dims = (0, *range(2, g._data.ndim))
     if not _GradState.enabled:
         geo = _geom(g._data.shape, w._data.shape, *p)
         if nig[0]:
@@ -476,7 +363,7 @@ def _conv_transpose_backward(node, g):
 
 def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding,
                    output_padding, groups, dilation) -> Tensor:
-    """``F.conv_transpose1d`` / ``F.conv_transpose2d``: weight (C_in, C_out/groups, *k), output
+    """``F.conv_transpose1d`` / ``2d`` / ``3d``: weight (C_in, C_out/groups, *k), output
     size ``(L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``."""
     name = f"conv_transpose{nd}d"
     xd, wd = input._data, weight._data
@@ -509,7 +396,7 @@ def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding
     if any(v < 0 for v in p):
         raise RuntimeError("negative padding is not supported")
     if any(o_ >= s_ and o_ >= d_ for o_, s_, d_ in zip(op, s, d)):
-        hw = ("height", "width") if nd == 2 else ("width",)
+        hw = ("depth", "height", "width")[-nd:]
         parts = [f"output_padding_{n}: {v}" for n, v in zip(hw, op)]
         parts += [f"stride_{n}: {v}" for n, v in zip(hw, s)]
         parts += [f"dilation_{n}: {v}" for n, v in zip(hw, d)]
@@ -545,7 +432,7 @@ def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding
         s, d = (1,) + s, (1,) + d
         pads = (0, 0, p[0], p[0])
     else:
-        pads = (p[0], p[0], p[1], p[1])
+        pads = tuple(v for pv in p for v in (pv, pv))
     y_shape = (xs[0], c_out) + out_sp
     x = input.unsqueeze(0) if unbatched else input
     geo = _geom(y_shape, wd.shape, s, pads, d, groups)

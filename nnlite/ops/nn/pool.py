@@ -1,5 +1,5 @@
-"""Max and average pooling (numpy windows; each backward is a node so any order works).
-"""
+"""Max and average pooling over 1, 2 or 3 spatial dims (numpy windows; each backward is a node
+so any order works), and adaptive pooling over 1 or 2."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops.linalg import matmul
-from nnlite.ops.nn.conv import _tuple, _window
+from nnlite.ops.nn.conv import _tuple
+from nnlite.ops.nn.conv_geometry import tap_window, taps
 
 _W = Tensor._wrap
 
@@ -18,6 +19,9 @@ def _const(arr: np.ndarray) -> Tensor:
     return _W(arr)
 
 # ---- pooling ------------------------------------------------------------------------------------
+# One n-d implementation: 2-D and 3-D pools run directly over (N, C, *S) or unbatched (C, *S)
+# input, the 1-D pools as 2-D pools over an unsqueezed height (torch's own graph). Indices are
+# flat positions in each input plane/volume (``h * W + w``, ``(d * H + h) * W + w``), as torch's.
 
 
 def _pool_out_len(size, k, s, p, d, ceil_mode):
@@ -29,77 +33,98 @@ def _pool_out_len(size, k, s, p, d, ceil_mode):
 
 
 class _PoolGeom:
-    """Window geometry of a 2-D pool: kernel, stride, padding, dilation and the output size."""
+    """Window geometry of a pool over (N, C, *S): kernel, stride, padding, dilation (one entry
+    per spatial dim) and the output sizes ``out_sp``."""
 
     def __init__(self, x_shape, k, s, p, d, ceil_mode):
         self.x_shape = tuple(x_shape)
         self.k, self.s, self.p, self.d = k, s, p, d
-        h, w = x_shape[2:]
-        self.out_hw = (_pool_out_len(h, k[0], s[0], p[0], d[0], ceil_mode),
-                       _pool_out_len(w, k[1], s[1], p[1], d[1], ceil_mode))
-        oh, ow = self.out_hw
+        sp = self.x_shape[2:]
+        self.out_sp = tuple(_pool_out_len(n, *a, ceil_mode) for n, a in zip(sp, zip(k, s, p, d)))
         # the padded extent every window fits in (ceil_mode windows may run past the padding)
-        self.extent = (max(h + 2 * p[0], (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1),
-                       max(w + 2 * p[1], (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1))
+        self.extent = tuple(max(n + 2 * pp, (o - 1) * ss + dd * (kk - 1) + 1)
+                            for n, o, kk, ss, pp, dd in zip(sp, self.out_sp, k, s, p, d))
+
+    @property
+    def out_hw(self) -> tuple:
+        return self.out_sp
 
     @property
     def taps(self):
-        return (self.s, self.d, self.out_hw)
+        return (self.s, self.d, self.out_sp)
 
-    def pad(self, x4, fill):
-        n, c, h, w = x4.shape
-        if self.extent == (h, w):
-            return x4
-        xp = np.full((n, c) + self.extent, fill, x4.dtype)
-        xp[:, :, self.p[0]:self.p[0] + h, self.p[1]:self.p[1] + w] = x4
+    def _inner(self):
+        return (slice(None), slice(None)) + tuple(
+            slice(pp, pp + n) for pp, n in zip(self.p, self.x_shape[2:]))
+
+    def pad(self, x, fill):
+        if self.extent == x.shape[2:]:
+            return x
+        xp = np.full(x.shape[:2] + self.extent, fill, x.dtype)
+        xp[self._inner()] = x
         return xp
 
     def crop(self, gxp):
-        h, w = self.x_shape[2:]
-        if gxp.shape[2:] == (h, w):
+        if gxp.shape[2:] == self.x_shape[2:]:
             return gxp
-        return np.ascontiguousarray(gxp[:, :, self.p[0]:self.p[0] + h, self.p[1]:self.p[1] + w])
+        return np.ascontiguousarray(gxp[self._inner()])
 
 
-def max_pool_np(x4, geo: _PoolGeom):
-    """-> (out, indices): the first maximum of each window (NaN wins, as in PyTorch) and its
-    flat position ``h * W + w`` in the input plane."""
-    xp = geo.pad(x4, -np.inf)
-    kh, kw = geo.k
-    out = xp[_window(0, 0, geo.taps)].copy()
-    arg = np.zeros(out.shape, np.int16 if kh * kw < 32000 else np.int64)
-    for t in range(1, kh * kw):
-        v = xp[_window(t // kw, t % kw, geo.taps)]
+def _plane_strides(sp) -> list:
+    """Flat-index strides of a C-ordered plane/volume of sizes ``sp``."""
+    return [int(np.prod(sp[i + 1:])) for i in range(len(sp))]
+
+
+def max_pool_np(x, geo: _PoolGeom):
+    """(N, C, *S) -> (out, indices): the first maximum of each window (NaN wins, as in PyTorch)
+    and its flat position in the input plane/volume."""
+    xp = geo.pad(x, -np.inf)
+    ks = list(taps(geo.k))
+    out = xp[tap_window(ks[0], geo.taps)].copy()
+    arg = np.zeros(out.shape, np.int16 if len(ks) < 32000 else np.int64)
+    for t in range(1, len(ks)):
+        v = xp[tap_window(ks[t], geo.taps)]
         m = v > out
         if v.dtype.kind == "f":
             m |= np.isnan(v)
         np.copyto(out, v, where=m)
         arg[m] = t
-    w = x4.shape[3]
-    oh, ow = geo.out_hw
-    (sh, sw), (dh, dw), (ph, pw) = geo.s, geo.d, geo.p
-    base = ((np.arange(oh) * sh - ph)[:, None] * w + (np.arange(ow) * sw - pw)[None, :])
-    taps = np.arange(kh * kw)
-    offs = (taps // kw) * dh * w + (taps % kw) * dw
+    strides = _plane_strides(x.shape[2:])
+    nd = len(strides)
+    base = np.zeros(geo.out_sp, np.int64)
+    for i, (o, ss, pp, st) in enumerate(zip(geo.out_sp, geo.s, geo.p, strides)):
+        shape = [1] * nd
+        shape[i] = o
+        base = base + ((np.arange(o) * ss - pp) * st).reshape(shape)
+    offs = np.array([sum(t * dd * st for t, dd, st in zip(tap, geo.d, strides)) for tap in ks],
+                    np.int64)
     return out, base + offs[arg]
 
 
-def max_pool_backward_np(g4, idx, x_shape):
-    """Scatter-add ``g`` into the input at the argmax positions (bincount, not np.add.at)."""
-    n, c, h, w = x_shape
-    plane = (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
-    flat = np.bincount((idx + plane).ravel(), weights=g4.ravel(), minlength=n * c * h * w)
-    return flat.astype(g4.dtype, copy=False).reshape(x_shape)
+def max_pool_backward_np(g, idx, x_shape, nd: int = 2):
+    """Scatter-add ``g`` into the input at the argmax positions (bincount, not np.add.at);
+    ``idx`` holds flat positions in the last ``nd`` dims of ``x_shape``."""
+    rows = int(np.prod(x_shape[:-nd]))
+    plane = int(np.prod(x_shape[-nd:]))
+    offs = (np.arange(rows, dtype=np.int64) * plane)[:, None]
+    flat = np.bincount((idx.reshape(rows, -1) + offs).ravel(), weights=g.ravel(),
+                       minlength=rows * plane)
+    return flat.astype(g.dtype, copy=False).reshape(x_shape)
 
 
 class MaxPool2DWithIndicesBackward0(Node):
     def backward(self, g):
-        return (max_pool_scatter(g, self.idx, self.x_shape),)
+        return (max_pool_scatter(g, self.idx, self.x_shape, self.nd),)
 
 
-def _flat_planes(shape):
-    """(..., H, W) -> (..., H * W): the planes a flat ``h * W + w`` index runs over."""
-    return tuple(shape[:-2]) + (int(np.prod(shape[-2:])),)
+class MaxPool3DWithIndicesBackward0(MaxPool2DWithIndicesBackward0):
+    pass
+
+
+def _flat_planes(shape, nd: int = 2):
+    """(..., *S) -> (..., prod(S)) over the last ``nd`` dims: the planes a flat index runs
+    over."""
+    return tuple(shape[:-nd]) + (int(np.prod(shape[-nd:])),)
 
 
 def _b4(a: np.ndarray) -> np.ndarray:
@@ -107,82 +132,91 @@ def _b4(a: np.ndarray) -> np.ndarray:
     return a if a.ndim == 4 else a[None]
 
 
+def _batched(a: np.ndarray, nd: int) -> np.ndarray:
+    """An ``nd``-D pooling input as (N, C, *S): an unbatched (C, *S) gets N = 1."""
+    return a if a.ndim == nd + 2 else a[None]
+
+
 class MaxPoolScatterBackward(Node):
     """``gx = scatter(g at idx)`` is linear in g; its adjoint gathers at idx."""
 
     def backward(self, gg):
-        return (max_pool_gather(gg, self.idx, self.g_shape),)
+        return (max_pool_gather(gg, self.idx, self.g_shape, self.nd),)
 
 
-def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape) -> Tensor:
-    shape4 = tuple(x_shape) if len(x_shape) == 4 else (1,) + tuple(x_shape)
-    gx = max_pool_backward_np(_b4(g._data), _b4(idx), shape4)
-    out = _W(gx.reshape(x_shape))
+def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape, nd: int = 2) -> Tensor:
+    gx = max_pool_backward_np(g._data, idx, tuple(x_shape), nd)
+    out = _W(gx)
     node = record(out, MaxPoolScatterBackward, (g,))
     if node is not None:
-        node.g_shape = g._data.shape
+        node.g_shape, node.nd = g._data.shape, nd
         node.save(idx=idx)
     return out
 
 
 class MaxPoolGatherBackward(Node):
     def backward(self, g):
-        return (max_pool_scatter(g, self.idx, self.x_shape),)
+        return (max_pool_scatter(g, self.idx, self.x_shape, self.nd),)
 
 
-def max_pool_gather(x: Tensor, idx: np.ndarray, out_shape) -> Tensor:
+def max_pool_gather(x: Tensor, idx: np.ndarray, out_shape, nd: int = 2) -> Tensor:
     xs = x._data.shape
-    flat = x._data.reshape(_flat_planes(xs))
-    out = _W(np.take_along_axis(flat, idx.reshape(_flat_planes(out_shape)), axis=-1)
+    flat = x._data.reshape(_flat_planes(xs, nd))
+    out = _W(np.take_along_axis(flat, idx.reshape(_flat_planes(out_shape, nd)), axis=-1)
              .reshape(out_shape))
     node = record(out, MaxPoolGatherBackward, (x,))
     if node is not None:
-        node.x_shape = xs
+        node.x_shape, node.nd = xs, nd
         node.save(idx=idx)
     return out
 
 
 def avg_pool_divisor(geo: _PoolGeom, count_include_pad: bool, divisor_override):
-    """Per-output divisor (OH, 1|OW) exactly as PyTorch computes it."""
+    """Per-output divisor (an array over the output sizes) exactly as PyTorch computes it."""
     if divisor_override:
         return float(divisor_override)
-    sizes = []
-    for ax in range(2):
+    nd = len(geo.out_sp)
+    div = np.ones((1,) * nd, np.float64)
+    for ax in range(nd):
         size = geo.x_shape[2 + ax]
-        start = np.arange(geo.out_hw[ax]) * geo.s[ax] - geo.p[ax]
+        start = np.arange(geo.out_sp[ax]) * geo.s[ax] - geo.p[ax]
         end = np.minimum(start + geo.k[ax], size + geo.p[ax])
         pool = end - start
         valid = np.minimum(end, size) - np.maximum(start, 0)
-        sizes.append(pool if count_include_pad else valid)
-    return (sizes[0][:, None] * sizes[1][None, :]).astype(np.float64)
+        shape = [1] * nd
+        shape[ax] = -1
+        div = div * (pool if count_include_pad else valid).reshape(shape)
+    return div
 
 
-def avg_pool_np(x4, geo: _PoolGeom, div):
-    xp = geo.pad(x4, 0)
-    kh, kw = geo.k
-    out = xp[_window(0, 0, geo.taps)].copy()
-    for t in range(1, kh * kw):
-        out += xp[_window(t // kw, t % kw, geo.taps)]
+def avg_pool_np(x, geo: _PoolGeom, div):
+    xp = geo.pad(x, 0)
+    ks = list(taps(geo.k))
+    out = xp[tap_window(ks[0], geo.taps)].copy()
+    for tap in ks[1:]:
+        out += xp[tap_window(tap, geo.taps)]
     if isinstance(div, float):
-        out /= x4.dtype.type(div)
+        out /= x.dtype.type(div)
     else:
-        out /= div.astype(x4.dtype)
+        out /= div.astype(x.dtype)
     return out
 
 
-def avg_pool_backward_np(g4, geo: _PoolGeom, div):
-    gs = g4 / (g4.dtype.type(div) if isinstance(div, float) else div.astype(g4.dtype))
-    n, c = geo.x_shape[:2]
-    gxp = np.zeros((n, c) + geo.extent, g4.dtype)
-    kh, kw = geo.k
-    for t in range(kh * kw):
-        gxp[_window(t // kw, t % kw, geo.taps)] += gs
+def avg_pool_backward_np(g, geo: _PoolGeom, div):
+    gs = g / (g.dtype.type(div) if isinstance(div, float) else div.astype(g.dtype))
+    gxp = np.zeros(geo.x_shape[:2] + geo.extent, g.dtype)
+    for tap in taps(geo.k):
+        gxp[tap_window(tap, geo.taps)] += gs
     return geo.crop(gxp)
 
 
 class AvgPool2DBackward0(Node):
     def backward(self, g):
         return (avg_pool_spread(g, self.geo, self.div, self.x_shape),)
+
+
+class AvgPool3DBackward0(AvgPool2DBackward0):
+    pass
 
 
 class AvgPoolSpreadBackward(Node):
@@ -194,9 +228,10 @@ class AvgPoolSpreadBackward(Node):
 
 def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
     xd = x._data
-    y = avg_pool_np(_b4(xd), geo, div)
-    out = _W(y[0] if xd.ndim == 3 else y)
-    node = record(out, AvgPool2DBackward0, (x,))
+    nd = len(geo.out_sp)
+    y = avg_pool_np(_batched(xd, nd), geo, div)
+    out = _W(y[0] if xd.ndim == nd + 1 else y)
+    node = record(out, AvgPool3DBackward0 if nd == 3 else AvgPool2DBackward0, (x,))
     if node is not None:
         node.geo, node.x_shape = geo, xd.shape
         node.save(div=div)  # an array of per-output divisors (or a float)
@@ -204,7 +239,8 @@ def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
 
 
 def avg_pool_spread(g: Tensor, geo: _PoolGeom, div, x_shape) -> Tensor:
-    out = _W(avg_pool_backward_np(_b4(g._data), geo, div).reshape(x_shape))
+    nd = len(geo.out_sp)
+    out = _W(avg_pool_backward_np(_batched(g._data, nd), geo, div).reshape(x_shape))
     node = record(out, AvgPoolSpreadBackward, (g,))
     if node is not None:
         node.geo = geo
@@ -215,8 +251,9 @@ def avg_pool_spread(g: Tensor, geo: _PoolGeom, div, x_shape) -> Tensor:
 def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
     xd = input._data
     if xd.ndim not in (nd + 1, nd + 2) or (xd.ndim == nd + 2 and xd.shape[1:].count(0)):
-        if nd == 2:
-            raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        if nd >= 2:
+            raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected "
+                               "for input")
         raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got:{list(xd.shape)}")
     k = _tuple(kernel_size, nd, "kernel_size")
@@ -224,6 +261,15 @@ def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
         else _tuple(stride, nd, "stride")
     p = _tuple(padding, nd, "padding")
     d = _tuple(dilation, nd, "dilation")
+    if nd == 3:  # torch's 3-D checks name every dim (T, H, W); stride comes first
+        if any(v == 0 for v in s):
+            raise RuntimeError("stride should not be zero")
+        if any(v <= 0 for v in k):
+            raise RuntimeError("kernel size should be greater than zero, but got kT: {} kH: {} "
+                               "kW: {}".format(*k))
+        if any(v <= 0 for v in d):
+            raise RuntimeError("dilation should be greater than zero, but got dilationT: {} "
+                               "dilationH: {} dilationW: {}".format(*d))
     if any(v <= 0 for v in k):
         raise RuntimeError("kernel size should be greater than zero, but got "
                            f"kH: {k[0]} kW: {k[-1]}")
@@ -244,33 +290,35 @@ def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
 
 
 def _check_out(geo, x_shape, nd):
-    oh, ow = geo.out_hw
-    if oh < 1 or ow < 1:
+    out = geo.out_sp
+    if min(out) < 1:
         c = x_shape[1]
-        ins = "x".join(map(str, (c,) + tuple(x_shape[2:] if nd == 2 else x_shape[3:])))
-        outs = "x".join(map(str, (c, oh, ow) if nd == 2 else (c, ow)))
+        ins = "x".join(map(str, (c,) + tuple(x_shape[2:] if nd >= 2 else x_shape[3:])))
+        outs = "x".join(map(str, (c,) + (tuple(out) if nd >= 2 else out[-1:])))
         raise RuntimeError(f"Given input size: ({ins}). Calculated output size: ({outs}). "
                            f"Output size is too small")
 
 
 def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
              return_indices=False):
-    """Max pooling over (N, C, L)/(C, L) (``nd`` 1) or (N, C, H, W)/(C, H, W) input; as torch,
-    the 1-D one is the 2-D one over an unsqueezed height (``Squeeze <- MaxPool2D <- Unsqueeze``).
-    """
+    """Max pooling over (N, C, *S) or unbatched (C, *S) input with ``nd`` (1, 2 or 3) spatial
+    dims; as torch, the 1-D one is the 2-D one over an unsqueezed height
+    (``Squeeze <- MaxPool2D <- Unsqueeze``)."""
     name = f"max_pool{nd}d"
     k, s, p, d = _pool_args(nd, name, input, kernel_size, stride, padding, dilation)
     x = input.unsqueeze(-2) if nd == 1 else input
-    x4 = _b4(x._data)
-    geo = _PoolGeom(x4.shape, k, s, p, d, ceil_mode)
-    _check_out(geo, x4.shape, nd)
-    y, idx = max_pool_np(x4, geo)
-    if x._data.ndim == 3:
+    sd = max(nd, 2)  # the spatial dims the pool runs over
+    xb = _batched(x._data, sd)
+    geo = _PoolGeom(xb.shape, k, s, p, d, ceil_mode)
+    _check_out(geo, xb.shape, nd)
+    y, idx = max_pool_np(xb, geo)
+    if x._data.ndim == sd + 1:
         y, idx = y[0], idx[0]
     out = _W(y)
-    node = record(out, MaxPool2DWithIndicesBackward0, (x,))
+    node = record(out, MaxPool3DWithIndicesBackward0 if nd == 3 else
+                  MaxPool2DWithIndicesBackward0, (x,))
     if node is not None:
-        node.x_shape = x._data.shape
+        node.x_shape, node.nd = x._data.shape, sd
         node.save(idx=idx)
     if nd == 1:
         out, idx = out.squeeze(-2), idx[..., 0, :]
@@ -287,9 +335,12 @@ def avg_pool(nd, input, kernel_size, stride=None, padding=0, ceil_mode=False,
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     x = input.unsqueeze(-2) if nd == 1 else input
-    x4 = _b4(x._data)
-    geo = _PoolGeom(x4.shape, k, s, p, d, ceil_mode)
-    _check_out(geo, x4.shape, nd)
+    xb = _batched(x._data, max(nd, 2))
+    geo = _PoolGeom(xb.shape, k, s, p, d, ceil_mode)
+    if nd == 3 and min(geo.out_sp) < 1:
+        raise RuntimeError("input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} "
+                           "kH: {} kW: {})".format(*xb.shape[2:], *k))
+    _check_out(geo, xb.shape, nd)
     div = avg_pool_divisor(geo, count_include_pad, divisor_override)
     out = avg_pool_apply(x, geo, div)
     return out.squeeze(-2) if nd == 1 else out
