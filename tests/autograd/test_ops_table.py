@@ -164,10 +164,10 @@ GRAD_FN_PENDING = {
 # as one node with its own formula, or nodes torch builds from its own decomposition (einsum's
 # bmm, matmul's expand/view nodes). A fixed one fails until removed: the list can only shrink.
 STRUCTURE_PENDING = {
-    "F.bilinear", "F.conv_transpose1d", "F.conv_transpose2d", "F.cosine_similarity",
+    "F.bilinear", "F.cosine_similarity",
     "F.cross_entropy#smooth", "F.group_norm", "F.interpolate", "F.interpolate#nearest",
     "F.multi_margin_loss", "F.pad#reflect", "F.pairwise_distance", "F.pdist", "F.pixel_shuffle",
-    "F.pixel_unshuffle", "F.prelu", "F.scaled_dot_product_attention", "addbmm", "addmm", "addmv",
+    "F.pixel_unshuffle", "F.scaled_dot_product_attention", "addbmm", "addmm", "addmv",
     "addr", "baddbmm", "block_diag", "cdist", "chain_matmul", "combinations", "cov", "cov#call",
     "cross", "cumprod", "diag", "dist", "einsum", "getitem_mixed", "getitem_slices", "logdet",
     "masked_select", "mvlgamma", "nanmean", "nanmean#call", "nansum", "nansum#call", "norm",

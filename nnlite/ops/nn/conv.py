@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import Node, record
+from nnlite.autograd.function import _NO_EDGE, Node, record
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.ops.shape import index
 
@@ -217,6 +217,16 @@ class ConvolutionBackward0(Node):
         return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
 
 
+def _record_conv(out, x, w, b):
+    """The ConvolutionBackward0 node over (input, weight, bias): three edges as torch's, the
+    bias edge empty when there is no bias (backward then returns None for it)."""
+    node = record(out, ConvolutionBackward0, (x, w) if b is None else (x, w, b))
+    if node is not None and b is None:
+        node.next_functions = node.next_functions + (_NO_EDGE,)
+        node.needs_input_grad = node.needs_input_grad + (False,)
+    return node
+
+
 def convolution(x: Tensor, w: Tensor, b: Tensor | None, stride, pads, dilation, groups,
                 keep_cols: bool = True) -> Tensor:
     """``conv(x, w) + b`` for checked arguments (3-D or 4-D x; 2-D stride/dilation, 4 pads)."""
@@ -225,8 +235,7 @@ def convolution(x: Tensor, w: Tensor, b: Tensor | None, stride, pads, dilation, 
     if b is not None:
         y += b._data.reshape(1, -1, 1, 1)
     out = _W(y.reshape(y.shape[:2] + (y.shape[3],)) if x._data.ndim == 3 else y)
-    inputs = (x, w) if b is None else (x, w, b)
-    node = record(out, ConvolutionBackward0, inputs)
+    node = _record_conv(out, x, w, b)
     if node is not None:
         node.save_for_backward(x, w)
         node.stride, node.pads, node.dilation, node.groups = stride, pads, dilation, groups
@@ -553,8 +562,7 @@ def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding
     if bias is not None:
         y += bias._data.reshape((1, -1) + (1,) * nd)
     out = _W(y)
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    node = record(out, ConvolutionBackward0, inputs)
+    node = _record_conv(out, x, weight, bias)
     if node is not None:
         node.transposed = True
         node.save_for_backward(x, weight)
