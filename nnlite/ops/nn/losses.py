@@ -532,8 +532,38 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         if target.shape != input.shape:
             _check_index_target(target._data)
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    if label_smoothing and _CaptureState.recorder is None:
+        return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
+                                       label_smoothing)
     return cross_entropy_indices(input, target, weight, ignore_index, reduction,
                                       label_smoothing)
+
+
+def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing):
+    """Label-smoothed cross-entropy on class indices as torch composes it (its graph:
+    ``(1 - ls) * nll_loss(log_softmax(x)) + smooth * (ls / C)``, the two terms sharing the
+    log-softmax node). A captured step keeps the fused kernel (it lowers that one op)."""
+    cdim = 0 if input.ndim == 1 else 1
+    c = input.shape[cdim]
+    logp = R.log_softmax(input, cdim)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    ignored = _W(target._data == ignore_index)
+    if weight is not None:
+        smooth = -(logp * weight.reshape(_class_shape(input.ndim, c))).sum(cdim)
+    else:
+        smooth = -logp.sum(cdim)
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        kept = ~ignored._data
+        if weight is not None:
+            denom = weight._data[target._data[kept].reshape(-1)].sum()
+        else:
+            denom = kept.sum()
+        smooth = smooth.sum() / _W(np.asarray(denom, dtype=input._data.dtype))
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return _E.add(_E.mul_scalar(nll, 1.0 - label_smoothing),
+                  _E.mul_scalar(smooth, label_smoothing / c))
 
 
 def _class_shape(ndim: int, c: int):
