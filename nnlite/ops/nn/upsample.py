@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
 from nnlite.ops.nn.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 _W = Tensor._wrap
@@ -179,6 +180,18 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
 
 
 # ---- pixel shuffle ----------------------------------------------------------------------------
+# Both are permutations of the elements, each the other's inverse (and so its adjoint): one node
+# each, whose backward is the other op.
+
+
+class PixelShuffleBackward0(Node):
+    def backward(self, g):
+        return (pixel_unshuffle(g, self.r),)
+
+
+class PixelUnshuffleBackward0(Node):
+    def backward(self, g):
+        return (pixel_shuffle(g, self.r),)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -198,9 +211,13 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     lead = tuple(lead)
     oc = c // (r * r)
     n = len(lead)
-    x = input.reshape(lead + (oc, r, r, h, w))
-    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(lead + (oc, h * r, w * r))
+    x = input._data.reshape(lead + (oc, r, r, h, w))
+    x = x.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    out = _W(np.ascontiguousarray(x).reshape(lead + (oc, h * r, w * r)))
+    node = record(out, PixelShuffleBackward0, (input,))
+    if node is not None:
+        node.r = r
+    return out
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -220,6 +237,10 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
                            f"but input.size(-1)={w} is not divisible by {r}")
     lead = tuple(lead)
     n = len(lead)
-    x = input.reshape(lead + (c, h // r, r, w // r, r))
-    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(lead + (c * r * r, h // r, w // r))
+    x = input._data.reshape(lead + (c, h // r, r, w // r, r))
+    x = x.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    out = _W(np.ascontiguousarray(x).reshape(lead + (c * r * r, h // r, w // r)))
+    node = record(out, PixelUnshuffleBackward0, (input,))
+    if node is not None:
+        node.r = r
+    return out
