@@ -24,7 +24,7 @@ import numpy as np
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import _NO_EDGE, Node, record
 from nnlite.autograd.grad_mode import _GradState
-from nnlite.ops.shape import index
+from nnlite.ops.nn import padding as _padding
 
 _W = Tensor._wrap
 
@@ -413,39 +413,10 @@ def conv(nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation
 # ---- non-zero padding modes (Conv*d padding_mode) -----------------------------------------------
 
 
-def _pad_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
-    j = np.arange(-lo, n + hi)
-    if mode == "reflect":
-        j = np.abs(j)
-        j = np.where(j >= n, 2 * (n - 1) - j, j)
-    elif mode == "replicate":
-        j = np.clip(j, 0, n - 1)
-    else:  # circular
-        j = j % n
-    return j
-
-
 def pad_mode(x: Tensor, pad, mode: str) -> Tensor:
-    """``F.pad(x, pad, mode)`` for 'reflect', 'replicate', 'circular' on the last len(pad)//2
-    dims (``pad`` from the last dim backwards), as a differentiable gather."""
-    nd = len(pad) // 2
-    shape = x._data.shape
-    idxs = []
-    for i in range(nd):
-        lo, hi = pad[2 * i], pad[2 * i + 1]
-        n = shape[-1 - i]
-        if mode == "reflect" and (lo >= n or hi >= n):
-            raise RuntimeError(
-                f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                f"but got: padding ({lo}, {hi}) at dimension {x._data.ndim - 1 - i} of input "
-                f"{list(shape)}"
-            )
-        idxs.append(_pad_index(n, lo, hi, mode))
-    idxs = idxs[::-1]
-    key = [Ellipsis]
-    for i, ix in enumerate(idxs):
-        key.append(ix.reshape((-1,) + (1,) * (nd - 1 - i)))
-    return index(x, tuple(key))
+    """``F.pad(x, pad, mode)`` for 'reflect', 'replicate', 'circular' (Conv*d's padding_mode
+    pads with F.pad, as torch's modules do)."""
+    return _padding.pad(x, pad, mode)
 
 
 # ---- transposed convolution --------------------------------------------------------------------
