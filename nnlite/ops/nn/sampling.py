@@ -20,8 +20,8 @@ import warnings
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
 from nnlite.ops import elementwise as E
-from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
 _ALIGN_WARNING = (
@@ -78,17 +78,32 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, "
             f"{want[1]}] but got: [{theta.shape[0]}, {want[1]}].")
-    spatial = size[2:]
     dt = theta._data.dtype
     dt = dt if isinstance(dt, np.dtype) else np.dtype(dt)
+    base = _base_grid(size[2:], align, dt)
+    grid = _W(np.ascontiguousarray((base @ theta._data.transpose(0, 2, 1)).reshape(
+        (size[0], *size[2:], nd))))
+    node = record(grid, AffineGridGeneratorBackward0, (theta,))
+    if node is not None:
+        node.size, node.align = size, align
+    return grid
+
+
+def _base_grid(spatial, align: bool, dt) -> np.ndarray:
+    """torch's base grid: (1, pixels, nd + 1) rows (x (W), y (H), [z (D)], 1)."""
     axes = [_linspace(n, align, dt) for n in spatial]  # (D,) H, W
     mesh = np.meshgrid(*axes, indexing="ij")
-    # columns x (W), y (H), [z (D)], 1: torch's base grid
-    base = np.stack([*reversed(mesh), np.ones(spatial, dt)], axis=-1).reshape(1, -1, nd + 1)
-    grid = _W(np.ascontiguousarray(base)).matmul(theta.transpose(1, 2))
-    grid = grid.reshape((size[0], *spatial, nd))
-    return relabel(grid, "AffineGridGeneratorBackward0",
-                   keep=[theta.grad_fn] if theta.grad_fn is not None else ())
+    base = np.stack([*reversed(mesh), np.ones(spatial, dt)], axis=-1)
+    return np.ascontiguousarray(base.reshape(1, -1, len(spatial) + 1))
+
+
+class AffineGridGeneratorBackward0(Node):
+    """``grid = base @ theta^T`` is linear in theta: ``g_theta = g^T @ base``."""
+
+    def backward(self, g):
+        n, nd = self.size[0], len(self.size) - 2
+        base = _W(_base_grid(self.size[2:], self.align, g._data.dtype))
+        return (g.reshape(n, -1, nd).transpose(1, 2).matmul(base),)
 
 
 def _reflect(c: Tensor, twice_low: int, twice_high: int) -> Tensor:
