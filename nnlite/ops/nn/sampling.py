@@ -20,7 +20,9 @@ import warnings
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.engine import grad
 from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _GradState, enable_grad, no_grad
 from nnlite.ops import elementwise as E
 
 _W = Tensor._wrap
@@ -163,6 +165,43 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise RuntimeError(
             "grid_sampler(): expected input and grid to have same dtype, but input has "
             f"{input.dtype} and grid has {grid.dtype}")
+    with no_grad():
+        out = _sample(input, grid, mode, padding_mode, align)
+    out = _W(out._data)
+    node = record(out, GridSampler2DBackward0 if nd == 2 else GridSampler3DBackward0,
+                  (input, grid), (input, grid))
+    if node is not None:
+        node.mode, node.padding_mode, node.align = mode, padding_mode, align
+    return out
+
+
+class GridSampler2DBackward0(Node):
+    """The sample's gradient: the vector-Jacobian product of its Tensor-op composite
+    (:func:`_sample`: gathers of the input rows weighted by functions of the grid), rebuilt from
+    the saved input and grid. Under ``create_graph`` it is rebuilt on the saved tensors
+    themselves, so the result is differentiable in them (and in ``g``)."""
+
+    def backward(self, g):
+        x, grid = self._unpacked_saved
+        nig = self.needs_input_grad
+        create = _GradState.enabled
+        if not create:
+            x, grid = x.detach().requires_grad_(nig[0]), grid.detach().requires_grad_(nig[1])
+        with enable_grad():
+            out = _sample(x, grid, self.mode, self.padding_mode, self.align)
+        wrt = [t for t, need in zip((x, grid), nig) if need]
+        got = iter(grad(out, wrt, g, create_graph=create, allow_unused=True))
+        return tuple(next(got) if need else None for need in nig)
+
+
+class GridSampler3DBackward0(GridSampler2DBackward0):
+    pass
+
+
+def _sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str, align: bool) -> Tensor:
+    """grid_sample as a composite of differentiable ops, on checked arguments."""
+    nd = input.dim() - 2
+    n, ch = input.shape[0], input.shape[1]
     spatial = tuple(input.shape[2:])  # (D,) H, W
     out_sp = tuple(grid.shape[1:-1])
     count = int(np.prod(out_sp, dtype=np.int64))
@@ -210,6 +249,4 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         if out is None:  # every neighbour outside the image: zeros, still in the graph
             out = rows.index_select(0, _W(base.repeat(count, 1).reshape(-1))) * 0.0
             out = out + (sum(c.sum() for c in coords) * 0.0)
-    out = out.reshape(n, count, ch).transpose(1, 2).reshape((n, ch) + out_sp).contiguous()
-    keep = [t.grad_fn for t in (input, grid) if t.grad_fn is not None]
-    return relabel(out, f"GridSampler{nd}DBackward0", keep=keep)
+    return out.reshape(n, count, ch).transpose(1, 2).reshape((n, ch) + out_sp).contiguous()
