@@ -42,7 +42,7 @@ def scatter_np(g: np.ndarray, taps) -> np.ndarray:
         out = np.zeros(shape, g.dtype)
         for idx, w in pairs:
             src = g if w is None else g * _along(w.astype(g.dtype, copy=False), dim, g.ndim)
-            _add_at_axis(out, idx, src, dim)
+            add_at_axis(out, idx, src, dim)
         g = out
     return g
 
@@ -53,7 +53,7 @@ def _along(w: np.ndarray, dim: int, ndim: int) -> np.ndarray:
     return w.reshape(shape)
 
 
-def _add_at_axis(out: np.ndarray, idx: np.ndarray, src: np.ndarray, dim: int) -> None:
+def add_at_axis(out: np.ndarray, idx: np.ndarray, src: np.ndarray, dim: int) -> None:
     """``out[..., idx[k], ...] += src[..., k, ...]`` along ``dim`` (repeated indices summed), by
     one sort and a segmented sum instead of ``np.add.at``."""
     if idx.size == 0:
