@@ -155,7 +155,7 @@ GRAD_FN_PENDING = {
    
    
    
-    "chain_matmul", "einsum",
+    "einsum",
 }
 
 
@@ -167,7 +167,7 @@ STRUCTURE_PENDING = {
    
    
     "addbmm", "addmm", "addmv",
-    "addr", "baddbmm", "block_diag", "cdist", "chain_matmul", "combinations", "cov", "cov#call",
+    "addr", "baddbmm", "block_diag", "cdist", "combinations", "cov", "cov#call",
     "cross", "cumprod", "diag", "dist", "einsum", "getitem_mixed", "getitem_slices", "logdet",
     "masked_select", "mvlgamma", "nanmean", "nanmean#call", "nansum", "nansum#call", "norm",
     "norm_dim", "pinverse", "take_along_dim", "unfold",
