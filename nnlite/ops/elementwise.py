@@ -108,6 +108,38 @@ class RsubBackward1(Node):
         return (-g,)
 
 
+class AddBackward1(Node):
+    """``x + s`` for a Python number ``s``: torch's ``add.Scalar``, the node its C++ composites
+    (``pairwise_distance``) show; ``x + 1.0`` from Python is ``AddBackward0`` in torch too."""
+
+    def backward(self, g):
+        return (g,)
+
+
+class MulBackward1(Node):
+    """``x * s`` for a Python number ``s``: torch's ``mul.Scalar`` (as label-smoothed
+    cross-entropy's weights of its two terms)."""
+
+    def backward(self, g):
+        return (g * self.scalar,)
+
+
+def add_scalar(x, s):
+    """``x + s`` (float ``x``, Python number ``s``) with torch's ``add.Scalar`` node."""
+    out = _W(x._data + x._data.dtype.type(s))
+    record(out, AddBackward1, (x,))
+    return out
+
+
+def mul_scalar(x, s):
+    """``x * s`` (float ``x``, Python number ``s``) with torch's ``mul.Scalar`` node."""
+    out = _W(x._data * x._data.dtype.type(s))
+    node = record(out, MulBackward1, (x,))
+    if node is not None:
+        node.scalar = s
+    return out
+
+
 def add(a, b, alpha=1):
     """``a + alpha * b`` with broadcasting."""
     if not isinstance(a, Tensor):

@@ -675,11 +675,31 @@ def kron(input, other):
 
 
 def chain_matmul(*matrices):
+    """The product of 2-D matrices in the cheapest order (torch's ``multi_dot``: matrix-chain
+    order, the products as ``mm`` nodes, the result viewed to its shape)."""
     ms = _tensor_list(matrices)
-    out = ms[0]
-    for m in ms[1:]:
-        out = mm(out, m)
-    return out
+    if len(ms) == 1:
+        return ms[0].clone()
+    dims = [m._data.shape[0] for m in ms] + [ms[-1]._data.shape[1]]
+    n = len(ms)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for span in range(1, n):
+        for i in range(n - span):
+            j = i + span
+            cost[i][j] = None
+            for k in range(i, j):
+                q = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if cost[i][j] is None or q < cost[i][j]:  # first split wins a tie, as torch
+                    cost[i][j], split[i][j] = q, k
+
+    def product(i, j):
+        if i == j:
+            return ms[i]
+        k = split[i][j]
+        return mm(product(i, k), product(k + 1, j))
+
+    return product(0, n - 1).view(dims[0], dims[-1])
 
 
 def matrix_power(input, n):

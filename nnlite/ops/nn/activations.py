@@ -357,25 +357,25 @@ def mish(x: Tensor) -> Tensor:
 
 
 class PreluKernelBackward0(Node):
-    """``y = x if x > 0 else w x``: ``gx = g`` or ``w g`` (at 0: ``w g``), ``gw = sum x g [x <= 0]``."""
+    """``y = x if x > 0 else w x``: ``gx = g`` or ``w g`` (at 0: ``w g``), ``gw = sum x g [x <= 0]``
+    (``w`` already viewed to broadcast against ``x``, as torch's ``prelu`` does)."""
 
     def backward(self, g):
         x, w = self._unpacked_saved
-        wb = w.reshape(self.wshape) if self.wshape != w.shape else w
         pos = (x._data > 0).astype(g._data.dtype)
         gx = gw = None
         if not _GradState.enabled:
-            gd, xd, wd = g._data, x._data, wb._data
+            gd, xd, wd = g._data, x._data, w._data
             if self.needs_input_grad[0]:
                 gx = _W(gd * np.where(pos > 0, 1, wd).astype(gd.dtype, copy=False))
             if self.needs_input_grad[1]:
-                gw = _W(_sum_to_np(gd * xd * (1 - pos), tuple(wb.shape)).reshape(w.shape))
+                gw = _W(_sum_to_np(gd * xd * (1 - pos), tuple(w.shape)))
             return gx, gw
         negc = _const(1 - pos)
         if self.needs_input_grad[0]:
-            gx = g * (_const(pos) + negc * wb)
+            gx = g * (_const(pos) + negc * w)
         if self.needs_input_grad[1]:
-            gw = sum_to(g * x * negc, tuple(wb.shape)).reshape(tuple(w.shape))
+            gw = sum_to(g * x * negc, tuple(w.shape))
         return gx, gw
 
 
@@ -393,14 +393,12 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError(f"prelu: Type promoting not supported. Got "
                            f"{_NAMES.get(xd.dtype.name, xd.dtype.name)} and "
                            f"{_NAMES.get(wd.dtype.name, wd.dtype.name)}")
-    wshape = tuple(weight.shape)
-    if wd.size > 1 and xd.ndim > 1:
-        wshape = (1, wd.size) + (1,) * (xd.ndim - 2)
-    wb = wd.reshape(wshape)
-    out = _W(np.where(xd > 0, xd, wb * xd).astype(xd.dtype, copy=False))
-    node = record(out, PreluKernelBackward0, (x, weight), (x, weight))
-    if node is not None:
-        node.wshape = wshape
+    if xd.ndim > 1:
+        # torch views the weight as (1, C, 1, ...) first: its ViewBackward0 is the weight's edge
+        weight = weight.reshape((1, wd.size) + (1,) * (xd.ndim - 2))
+        wd = weight._data
+    out = _W(np.where(xd > 0, xd, wd * xd).astype(xd.dtype, copy=False))
+    record(out, PreluKernelBackward0, (x, weight), (x, weight))
     return out
 
 

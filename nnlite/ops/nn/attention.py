@@ -1,4 +1,7 @@
-"""Scaled dot-product attention (composed from differentiable ops)."""
+"""Scaled dot-product attention: torch's CPU flash kernel's node
+(``ScaledDotProductFlashAttentionForCpuBackward0``, forward on arrays, backward in Tensor ops)
+where torch picks that kernel (4-D inputs, equal head dims, no dropout), else torch's math path
+composed from differentiable ops."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import math
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
 from nnlite.ops import reduce as R
 from nnlite.ops.nn.dropout import dropout
 
@@ -52,6 +56,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     elif attn_mask is not None:
         md = attn_mask._data
         bias = _W(np.where(md, 0.0, -np.inf).astype(npd)) if md.dtype == np.bool_ else attn_mask
+    if (query.dim() == 4 and key.dim() == 4 and value.dim() == 4 and dropout_p == 0.0
+            and value.shape[-1] == query.shape[-1] and npd.kind == "f"
+            and (bias is None or not bias.requires_grad)):
+        return _flash(query, key, value, None if bias is None else bias._data, scale_factor)
     # torch's math path scales q and k each by sqrt(scale)
     root = math.sqrt(scale_factor)
     attn = (query * root).matmul(key.transpose(-2, -1) * root)
@@ -61,3 +69,47 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
     return attn.matmul(value)
+
+
+def _softmax_np(s: np.ndarray) -> np.ndarray:
+    m = s.max(axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    e = np.exp(s - m)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _flash(q: Tensor, k: Tensor, v: Tensor, bias, scale: float) -> Tensor:
+    s = (q._data @ k._data.swapaxes(-2, -1)) * scale
+    if bias is not None:
+        s = s + bias
+    out = _W(np.ascontiguousarray((_softmax_np(s) @ v._data).astype(q._data.dtype, copy=False)))
+    node = record(out, ScaledDotProductFlashAttentionForCpuBackward0, (q, k, v), (q, k, v))
+    if node is not None:
+        node.scale = scale
+        node.save(bias=None if bias is None else _W(bias))
+    return out
+
+
+class ScaledDotProductFlashAttentionForCpuBackward0(Node):
+    """``o = softmax(q k^T s + b) v``: with ``a`` the attention, ``gv = a^T g``,
+    ``gz = a (g v^T - rowsum(a g v^T))``, ``gq = gz k s``, ``gk = gz^T q s``; ``a`` rebuilt from
+    the saved q, k in Tensor ops, so double backward works."""
+
+    def backward(self, g):
+        q, k, v = self._unpacked_saved
+        nig = self.needs_input_grad
+        z = q.matmul(k.transpose(-2, -1)) * self.scale
+        if self.bias is not None:
+            z = z + self.bias
+        a = R.softmax(z, -1)
+        gq = gk = gv = None
+        if nig[2]:
+            gv = a.transpose(-2, -1).matmul(g)
+        if nig[0] or nig[1]:
+            ga = g.matmul(v.transpose(-2, -1))
+            gz = a * (ga - (ga * a).sum(-1, keepdim=True)) * self.scale
+            if nig[0]:
+                gq = gz.matmul(k)
+            if nig[1]:
+                gk = gz.transpose(-2, -1).matmul(q)
+        return gq, gk, gv

@@ -1,11 +1,21 @@
 """Ops that mix or reorder channels (dim 1): ``F.channel_shuffle`` and
-``F.local_response_norm``. Composites of differentiable ops."""
+``F.local_response_norm`` (a composite of differentiable ops)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from nnlite._tensor import Tensor
-from nnlite.ops.calling import relabel
+from nnlite.autograd.function import Node, record
 from nnlite.ops.nn.padding import pad
+
+
+class ChannelShuffleBackward0(Node):
+    """A permutation of the channels: its gradient is the inverse shuffle, torch's
+    ``channel_shuffle(g, C / groups)``."""
+
+    def backward(self, g):
+        return (channel_shuffle(g, g.shape[1] // self.groups),)
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -22,10 +32,12 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
                            f"and {groups} groups.")
     n, rest = input.shape[0], tuple(input.shape[2:])
-    out = input.reshape((n, groups, c // groups) + rest).transpose(1, 2)
-    out = out.reshape((n, c) + rest)
-    return relabel(out, "ChannelShuffleBackward0",
-                   keep=[input.grad_fn] if input.grad_fn is not None else ())
+    x = input._data.reshape((n, groups, c // groups) + rest).swapaxes(1, 2)
+    out = Tensor._wrap(np.ascontiguousarray(x).reshape((n, c) + rest))
+    node = record(out, ChannelShuffleBackward0, (input,))
+    if node is not None:
+        node.groups = groups
+    return out
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import Node, record
+from nnlite.autograd.function import _NO_EDGE, Node, record
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.ops.nn.conv_geometry import (
     ConvGeom,
@@ -32,6 +32,7 @@ from nnlite.ops.nn.conv_geometry import (
     conv_weight_grad_np,
     tap_window,
 )
+from nnlite.ops.nn import padding as _padding
 from nnlite.ops.shape import index
 
 _W = Tensor._wrap
@@ -101,6 +102,16 @@ class ConvolutionBackward0(Node):
         return (gx, gw, gb) if len(nig) > 2 else (gx, gw)
 
 
+def _record_conv(out, x, w, b):
+    """The ConvolutionBackward0 node over (input, weight, bias): three edges as torch's, the
+    bias edge empty when there is no bias (backward then returns None for it)."""
+    node = record(out, ConvolutionBackward0, (x, w) if b is None else (x, w, b))
+    if node is not None and b is None:
+        node.next_functions = node.next_functions + (_NO_EDGE,)
+        node.needs_input_grad = node.needs_input_grad + (False,)
+    return node
+
+
 def convolution(x: Tensor, w: Tensor, b: Tensor | None, stride, pads, dilation, groups,
                 keep_cols: bool = True) -> Tensor:
     """``conv(x, w) + b`` for checked arguments (3-D or 4-D x; 2-D stride/dilation, 4 pads)."""
@@ -109,8 +120,7 @@ def convolution(x: Tensor, w: Tensor, b: Tensor | None, stride, pads, dilation, 
     if b is not None:
         y += b._data.reshape((1, -1) + (1,) * (y.ndim - 2))
     out = _W(y.reshape(y.shape[:2] + (y.shape[3],)) if x._data.ndim == 3 else y)
-    inputs = (x, w) if b is None else (x, w, b)
-    node = record(out, ConvolutionBackward0, inputs)
+    node = _record_conv(out, x, w, b)
     if node is not None:
         node.save_for_backward(x, w)
         node.stride, node.pads, node.dilation, node.groups = stride, pads, dilation, groups
@@ -291,39 +301,10 @@ def conv(nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation
 # ---- non-zero padding modes (Conv*d padding_mode) -----------------------------------------------
 
 
-def _pad_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
-    j = np.arange(-lo, n + hi)
-    if mode == "reflect":
-        j = np.abs(j)
-        j = np.where(j >= n, 2 * (n - 1) - j, j)
-    elif mode == "replicate":
-        j = np.clip(j, 0, n - 1)
-    else:  # circular
-        j = j % n
-    return j
-
-
 def pad_mode(x: Tensor, pad, mode: str) -> Tensor:
-    """``F.pad(x, pad, mode)`` for 'reflect', 'replicate', 'circular' on the last len(pad)//2
-    dims (``pad`` from the last dim backwards), as a differentiable gather."""
-    nd = len(pad) // 2
-    shape = x._data.shape
-    idxs = []
-    for i in range(nd):
-        lo, hi = pad[2 * i], pad[2 * i + 1]
-        n = shape[-1 - i]
-        if mode == "reflect" and (lo >= n or hi >= n):
-            raise RuntimeError(
-                f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                f"but got: padding ({lo}, {hi}) at dimension {x._data.ndim - 1 - i} of input "
-                f"{list(shape)}"
-            )
-        idxs.append(_pad_index(n, lo, hi, mode))
-    idxs = idxs[::-1]
-    key = [Ellipsis]
-    for i, ix in enumerate(idxs):
-        key.append(ix.reshape((-1,) + (1,) * (nd - 1 - i)))
-    return index(x, tuple(key))
+    """``F.pad(x, pad, mode)`` for 'reflect', 'replicate', 'circular' (Conv*d's padding_mode
+    pads with F.pad, as torch's modules do)."""
+    return _padding.pad(x, pad, mode)
 
 
 # ---- transposed convolution --------------------------------------------------------------------
@@ -440,8 +421,7 @@ def conv_transpose(nd: int, input: Tensor, weight: Tensor, bias, stride, padding
     if bias is not None:
         y += bias._data.reshape((1, -1) + (1,) * nd)
     out = _W(y)
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    node = record(out, ConvolutionBackward0, inputs)
+    node = _record_conv(out, x, weight, bias)
     if node is not None:
         node.transposed = True
         node.save_for_backward(x, weight)

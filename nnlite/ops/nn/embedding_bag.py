@@ -4,9 +4,9 @@ the (bags, positions, dim) gathered tensor of ``embedding(...).sum(1)``.
 The bags are given as a 2-D index tensor (one bag per row) or as a flat index tensor with
 ``offsets`` (bag ``b`` is ``input[offsets[b]:offsets[b+1]]``). Entries equal to
 ``padding_idx`` are left out of their bag (a mean divides by the count of the others), an empty
-bag gives zeros. It is a composite of differentiable ops (row gather, ``index_add`` into the
-bags, a padded ``max``), so double backward works; its node shows torch's
-``EmbeddingBagBackward0``.
+bag gives zeros. One node, torch's ``EmbeddingBagBackward0`` over (weight, per_sample_weights):
+the forward on arrays, the backward in Tensor ops (index-adds of the bags' gradients into the
+rows they summed or took the maximum from), so double backward works.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.ops.calling import relabel
-from nnlite.ops.creation import full, zeros
-from nnlite.ops.nn.embedding import _embedding_renorm_, embedding
-from nnlite.ops.shape import cat
+from nnlite.autograd.function import Node, record
+from nnlite.ops.creation import zeros
+from nnlite.ops.elementwise import _NOGRAD
+from nnlite.ops.nn.embedding import _embedding_renorm_
+
+_W = Tensor._wrap
 
 _MODES = ("sum", "mean", "max")
 
@@ -94,37 +96,80 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None,
     psw = None
     if per_sample_weights is not None:
         psw = per_sample_weights.reshape(-1)
+    kept = np.arange(idx.size, dtype=np.int64)  # the entries of input in the bags
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += num
         keep = idx != padding_idx
-        if psw is not None and not keep.all():
-            psw = psw[Tensor._wrap(np.flatnonzero(keep))]
-        idx, bag = idx[keep], bag[keep]
-    rows = embedding(Tensor._wrap(idx), weight, None, None, 2.0, scale_grad_by_freq)
+        kept, idx, bag = kept[keep], idx[keep], bag[keep]
+    if psw is not None and kept.size != psw.shape[0]:
+        psw = psw[_W(kept)]
+    wd = weight._data
+    rows = wd[idx]
     if psw is not None:
-        rows = rows * psw.unsqueeze(1)
+        rows = rows * psw._data.astype(wd.dtype, copy=False)[:, None]
     counts = np.bincount(bag, minlength=nb)
+    out = np.zeros((nb, dim), wd.dtype)
+    sel = None
     if mode == "max":
-        # pad each bag to the longest with -inf rows, max over positions, empty bags -> 0
-        longest = int(counts.max()) if counts.size else 0
-        starts = np.cumsum(counts) - counts
-        pos = np.arange(bag.size, dtype=np.int64) - starts[bag]
-        src = np.full(nb * longest, bag.size, dtype=np.int64)
-        src[bag * longest + pos] = np.arange(bag.size, dtype=np.int64)
-        ninf = full((1, dim), float("-inf"), dtype=weight.dtype)
-        grid = cat([rows, ninf], 0).index_select(0, Tensor._wrap(src))
-        if longest == 0:
-            out = zeros(nb, dim, dtype=weight.dtype)
-        else:
-            out = grid.reshape(nb, longest, dim).max(dim=1).values
-            empty = counts == 0
-            if empty.any():
-                out = out.masked_fill(Tensor._wrap(empty[:, None]), 0.0)
+        # each (bag, column)'s maximum and the weight row it came from (-1: empty bag -> 0)
+        sel = np.full((nb, dim), -1, np.int64)
+        if bag.size:
+            longest = int(counts.max())
+            starts = np.cumsum(counts) - counts
+            pos = np.arange(bag.size, dtype=np.int64) - starts[bag]
+            grid = np.full((nb, longest, dim), -np.inf, wd.dtype)
+            grid[bag, pos] = rows
+            src = np.full((nb, longest), -1, np.int64)
+            src[bag, pos] = idx
+            best = grid.argmax(axis=1)
+            nonempty = counts > 0
+            out[nonempty] = np.take_along_axis(grid, best[:, None], 1)[:, 0][nonempty]
+            sel[nonempty] = np.take_along_axis(src, best, 1)[nonempty]
     else:
-        out = zeros(nb, dim, dtype=weight.dtype).index_add(0, Tensor._wrap(bag), rows)
+        np.add.at(out, bag, rows)  # in entry order, as torch sums a bag
         if mode == "mean":
-            div = np.maximum(counts, 1).astype(weight._data.dtype)[:, None]
-            out = out / Tensor._wrap(div)
-    return relabel(out, "EmbeddingBagBackward0", keep=[t.grad_fn for t in (weight,
-                   per_sample_weights) if t is not None and t.grad_fn is not None])
+            out /= np.maximum(counts, 1).astype(wd.dtype)[:, None]
+    res = _W(out)
+    node = record(res, EmbeddingBagBackward0,
+                  (weight, _NOGRAD if per_sample_weights is None else per_sample_weights))
+    if node is not None:
+        node.save_for_backward(weight, psw)
+        node.mode = mode
+        node.psw_shape = None if psw is None else tuple(per_sample_weights.shape)
+        freq = None
+        if scale_grad_by_freq and mode != "max":
+            freq = (1.0 / np.bincount(idx, minlength=num)[idx]).astype(wd.dtype)
+        node.save(idx=idx, bag=bag, kept=kept, sel=sel, freq=freq,
+                  div=np.maximum(counts, 1).astype(wd.dtype)[:, None])
+    return res
+
+
+class EmbeddingBagBackward0(Node):
+    """``out[b] = reduce_{k in bag b} psw[k] W[idx[k]]``: sum/mean put ``g[b]`` (over the bag's
+    size for mean, times ``psw[k]``) on row ``idx[k]``; max puts each column of ``g[b]`` on
+    the row its maximum came from. ``g_psw[k] = g[bag[k]] . W[idx[k]]``."""
+
+    def backward(self, g):
+        weight, psw = self._unpacked_saved
+        num, dim = weight.shape
+        gw = gp = None
+        if self.mode == "max":
+            if self.needs_input_grad[0]:
+                valid = self.sel >= 0
+                gw = zeros(num, dim, dtype=g.dtype).scatter_add(
+                    0, _W(np.where(valid, self.sel, 0)), g * _W(valid.astype(g._data.dtype)))
+            return gw, None
+        gb = g / _W(self.div) if self.mode == "mean" else g
+        gk = gb.index_select(0, _W(self.bag))  # each entry's bag gradient
+        it = _W(self.idx)
+        if self.needs_input_grad[0]:
+            gr = gk if psw is None else gk * psw.unsqueeze(1)
+            if self.freq is not None:
+                gr = gr * _W(self.freq[:, None])
+            gw = zeros(num, dim, dtype=g.dtype).index_add(0, it, gr)
+        if psw is not None and self.needs_input_grad[1]:
+            gp = (gk * weight.index_select(0, it)).sum(1)
+            n = int(np.prod(self.psw_shape, dtype=np.int64))
+            gp = zeros(n, dtype=g.dtype).index_add(0, _W(self.kept), gp).reshape(self.psw_shape)
+        return gw, gp

@@ -1,10 +1,11 @@
 """``F.unfold`` (im2col: every sliding block of a batched image as a column) and its adjoint
 ``F.fold`` (col2im: columns summed back into an image, overlaps added).
 
-Composites: ``unfold`` pads, then gathers the block positions (one index array for the
-(kernel position, block) pairs, torch's row order ``c * kH * kW + i * kW + j``); ``fold``
-index-adds the columns into a zero padded image and crops it. Their nodes show torch's names
-(``Im2ColBackward0``, ``Col2ImBackward0``); each is the other's gradient.
+``unfold`` pads, then gathers the block positions (one index array for the (kernel position,
+block) pairs, torch's row order ``c * kH * kW + i * kW + j``); ``fold`` adds the columns into a
+zero padded image and crops it. Each is one node (torch's ``Im2ColBackward0``,
+``Col2ImBackward0``) whose backward is the other op: both are linear, each the other's adjoint,
+so every order of derivative works.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.ops.calling import relabel
-from nnlite.ops.creation import zeros
-from nnlite.ops.nn.padding import pad as _pad
+from nnlite.autograd.function import Node, record
 
 _W = Tensor._wrap
 
@@ -55,14 +54,20 @@ def _block_index(padded_w: int, k, d, s, blocks) -> np.ndarray:
     return ((oh + ki) * padded_w + (ow + kj)).reshape(-1).astype(np.int64)
 
 
+class Im2ColBackward0(Node):
+    def backward(self, g):
+        return (fold(g, *self.params),)
+
+
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """(N, C, H, W) -> (N, C * kH * kW, L): each column one sliding block (L blocks)."""
     if input.dim() not in (3, 4):
         raise RuntimeError(
             "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {list(input.shape)}")
-    batched = input.dim() == 4
-    x = input if batched else input.unsqueeze(0)
+    xd = input._data
+    batched = xd.ndim == 4
+    x = xd if batched else xd[None]
     n, c, h, w = x.shape
     k, d, p, s, blocks = _geometry((h, w), kernel_size, dilation, padding, stride)
     if min(blocks) <= 0:
@@ -71,14 +76,20 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
             f"dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), calculated shape of the array "
             f"of sliding blocks as ({blocks[0]}, {blocks[1]}), but its components must be at "
             "least one.")
-    xp = _pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))) if any(p) else x
     idx = _block_index(w + 2 * p[1], k, d, s, blocks)
-    cols = xp.reshape(n, c, -1).index_select(2, _W(idx))
-    out = cols.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
-    if not batched:
-        out = out.squeeze(0)
-    return relabel(out, "Im2ColBackward0",
-                   keep=[input.grad_fn] if input.grad_fn is not None else ())
+    cols = xp.reshape(n, c, -1)[:, :, idx]
+    cols = cols.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
+    out = _W(cols if batched else cols[0])
+    node = record(out, Im2ColBackward0, (input,))
+    if node is not None:
+        node.params = ((h, w), k, d, p, s)
+    return out
+
+
+class Col2ImBackward0(Node):
+    def backward(self, g):
+        return (unfold(g, *self.params),)
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -89,7 +100,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
             "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and non-zero "
             f"dimensions for input, but got: {list(input.shape)}")
     batched = input.dim() == 3
-    x = input if batched else input.unsqueeze(0)
+    x = input._data if batched else input._data[None]
     n, ck, length = x.shape
     out_hw = _pair(output_size, "output_size")
     k, d, p, s, blocks = _geometry(out_hw, kernel_size, dilation, padding, stride)
@@ -107,10 +118,18 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     c = ck // (k[0] * k[1])
     hp, wp = out_hw[0] + 2 * p[0], out_hw[1] + 2 * p[1]
     idx = _block_index(wp, k, d, s, blocks)
-    img = zeros(n, c, hp * wp, dtype=input.dtype).index_add(2, _W(idx), x.reshape(n, c, -1))
+    xd = x.reshape(n, c, k[0] * k[1] * length)
+    # each padded pixel's sum over the (kernel position, block) pairs that land on it
+    img = np.zeros((n, c, hp * wp), xd.dtype)
+    if idx.size:
+        order = np.argsort(idx, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(idx[order]) != 0])
+        img[:, :, idx[order][starts]] = np.add.reduceat(xd[:, :, order], starts, axis=2)
     img = img.reshape(n, c, hp, wp)
     if any(p):
         img = img[:, :, p[0]:p[0] + out_hw[0], p[1]:p[1] + out_hw[1]]
-    out = img if batched else img.squeeze(0)
-    return relabel(out, "Col2ImBackward0",
-                   keep=[input.grad_fn] if input.grad_fn is not None else ())
+    out = _W(np.ascontiguousarray(img if batched else img[0]))
+    node = record(out, Col2ImBackward0, (input,))
+    if node is not None:
+        node.params = (k, d, p, s)
+    return out

@@ -7,7 +7,7 @@ import numpy as np
 
 from nnlite import _blas
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import _NO_EDGE, AccumulateGrad
+from nnlite.autograd.function import _NO_EDGE, AccumulateGrad, Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops._util import TYPE_NAMES as _NAMES
@@ -136,15 +136,43 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 
+class TrilinearBackward0(Node):
+    """``y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j]`` (torch's ``_trilinear`` as bilinear
+    uses it): each input's gradient is the same contraction with ``g`` in its place."""
+
+    def backward(self, g):
+        x1, w, x2 = self._unpacked_saved
+        out_f, in1, in2 = w.shape
+        nig = self.needs_input_grad
+        g1 = g2 = gw = None
+        wm = w.permute(1, 0, 2).reshape(in1, out_f * in2)  # (i, (o, j))
+        gx2 = (g.unsqueeze(2) * x2.unsqueeze(1)).reshape(-1, out_f * in2)  # g[b,o] x2[b,j]
+        if nig[0]:
+            g1 = gx2.matmul(wm.t())
+        if nig[1]:
+            gw = x1.t().matmul(gx2).reshape(in1, out_f, in2).permute(1, 0, 2)
+        if nig[2]:
+            t = x1.matmul(wm).reshape(-1, out_f, in2)
+            g2 = (g.unsqueeze(2) * t).sum(1)
+        return g1, gw, g2
+
+
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``y_k = x1^T W_k x2 + b_k`` (``weight``: (out, in1, in2)), over leading batch dims."""
+    """``y_k = x1^T W_k x2 + b_k`` (``weight``: (out, in1, in2)), over leading batch dims.
+
+    torch's graph: the inputs viewed as rows, one ``TrilinearBackward0`` node, a view back to
+    the batch shape, then the bias added."""
     out_f, in1, in2 = weight.shape
     if input1.shape[-1] != in1 or input2.shape[-1] != in2:
         raise RuntimeError(
             f"bilinear(): input sizes {input1.shape[-1]}, {input2.shape[-1]} do not match the "
             f"weight {list(weight.shape)}"
         )
-    w = weight.permute(1, 0, 2).reshape(in1, out_f * in2)
-    t = (input1 @ w).reshape(*input1.shape[:-1], out_f, in2)
-    y = (t * input2.unsqueeze(-2)).sum(-1)
+    lead = tuple(input1.shape[:-1])
+    x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
+    wd = weight._data
+    t = (x1._data @ wd.transpose(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    y = _W(np.einsum("boj,bj->bo", t, x2._data))
+    record(y, TrilinearBackward0, (x1, weight, x2), (x1, weight, x2))
+    y = y.reshape(lead + (out_f,))
     return y + bias if bias is not None else y

@@ -454,27 +454,65 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return apply_reduction(loss, reduction)
 
 
+class MultiMarginLossBackward0(Node):
+    """``l_i = sum_{j != y_i} w[y_i] h(margin - x[i, y_i] + x[i, j]) / C``, ``h(z) = max(z, 0)^p``:
+    ``dl_i/dx_ij = w h'(z_ij) / C`` (j != y_i), ``dl_i/dx_iy = -sum_j`` of those."""
+
+    def backward(self, g):
+        (input,) = self._unpacked_saved
+        x = input.reshape(self.rows)
+        n, c = self.rows
+        y = _W(self.target.reshape(-1, 1))
+        gi = g.reshape(-1, 1) if self.reduction == "none" else g.reshape(1, 1)
+        if self.reduction == "mean":
+            gi = gi / n
+        coef = _W(self.coef)  # w[y] / C where the margin is violated (j != y), else 0
+        d = coef * gi
+        if self.p == 2:
+            d = d * ((x - x.gather(1, y)) + self.margin) * 2.0
+        gx = d - _W(self.onehot) * d.sum(1, keepdim=True)
+        return (gx.reshape(input.shape),)
+
+
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None,
                       reduction: str = "mean") -> Tensor:
     """``sum_{j != y} max(0, margin - x[y] + x[j])^p / C`` per sample (weighted by ``w[y]``)."""
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    check_reduction(reduction)
     _no_grad_arg(weight, "multi_margin_loss", "weight")
-    x = input if input.ndim == 2 else input.reshape(1, -1)
-    y = target.reshape(-1, 1)
-    c = x.shape[1]
-    xy = x.gather(1, y)
-    z = _E.clamp_min(margin - xy + x, 0)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * weight[target.reshape(-1)].reshape(-1, 1)
-    not_target = Tensor._wrap(np.arange(c)[None, :] != y.numpy())
-    loss = _E.where(not_target, z, _zero(z)).sum(1) / c
-    if input.ndim < 2:
-        loss = loss.reshape(())
-    return apply_reduction(loss, reduction)
+    xd = input._data
+    x = xd if xd.ndim == 2 else xd.reshape(1, -1)
+    n, c = x.shape
+    t = np.asarray(target._data).reshape(-1).astype(np.int64)
+    if t.shape[0] != n:
+        raise RuntimeError(f"inconsistent target size, expected {n} but got "
+                           f"{list(target.shape)}")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise IndexError(f"target out of range: targets must be in [0, {c - 1}]")
+    rows = np.arange(n)
+    z = margin - x[rows, t][:, None] + x
+    onehot = np.zeros((n, c), bool)
+    onehot[rows, t] = True
+    active = (z > 0) & ~onehot
+    wy = np.ones(n, x.dtype) if weight is None else weight._data[t].astype(x.dtype)
+    h = np.where(active, z if p == 1 else z * z, 0)
+    loss = (h.sum(1) * wy / c).astype(x.dtype)
+    if reduction == "mean":
+        val = np.asarray(loss.mean(), x.dtype)
+    elif reduction == "sum":
+        val = np.asarray(loss.sum(), x.dtype)
+    else:
+        # unbatched: the target's shape (torch: a 0-d target gives a 0-d loss)
+        val = loss if xd.ndim == 2 else loss.reshape(target.shape)
+    out = _W(val)
+    node = record(out, MultiMarginLossBackward0, (input,), (input,))
+    if node is not None:
+        node.rows, node.p, node.margin, node.reduction = (n, c), p, float(margin), reduction
+        node.save(target=t, onehot=onehot.astype(x.dtype),
+                  coef=(active * (wy / c)[:, None]).astype(x.dtype))
+    return out
 
 
 # ---- the losses of nn.functional with their own formulas ------------------------------------
@@ -532,8 +570,38 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         if target.shape != input.shape:
             _check_index_target(target._data)
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    if label_smoothing and _CaptureState.recorder is None:
+        return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
+                                       label_smoothing)
     return cross_entropy_indices(input, target, weight, ignore_index, reduction,
                                       label_smoothing)
+
+
+def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing):
+    """Label-smoothed cross-entropy on class indices as torch composes it (its graph:
+    ``(1 - ls) * nll_loss(log_softmax(x)) + smooth * (ls / C)``, the two terms sharing the
+    log-softmax node). A captured step keeps the fused kernel (it lowers that one op)."""
+    cdim = 0 if input.ndim == 1 else 1
+    c = input.shape[cdim]
+    logp = R.log_softmax(input, cdim)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    ignored = _W(target._data == ignore_index)
+    if weight is not None:
+        smooth = -(logp * weight.reshape(_class_shape(input.ndim, c))).sum(cdim)
+    else:
+        smooth = -logp.sum(cdim)
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        kept = ~ignored._data
+        if weight is not None:
+            denom = weight._data[target._data[kept].reshape(-1)].sum()
+        else:
+            denom = kept.sum()
+        smooth = smooth.sum() / _W(np.asarray(denom, dtype=input._data.dtype))
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return _E.add(_E.mul_scalar(nll, 1.0 - label_smoothing),
+                  _E.mul_scalar(smooth, label_smoothing / c))
 
 
 def _class_shape(ndim: int, c: int):

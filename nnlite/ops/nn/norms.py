@@ -12,6 +12,7 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState, no_grad
 from nnlite.kernels import lazy as _lazy_kernels
+from nnlite.ops import elementwise as _E
 
 _norm_kernels = _lazy_kernels("norm")
 
@@ -393,17 +394,54 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                                f"input of shape {list(shape)}")
     if input.numel() == 0:
         return input * 1
-    x = input.reshape(1, n * num_groups, -1)
-    if x.shape[2] == 1:  # one value per group: normalises to 0 (the batch-norm op refuses it)
-        y = input * 0
-    else:
-        y = batch_norm(x, None, None, None, None, True, 0.0, eps).reshape(shape)
+    xd = input._data
+    xg = xd.reshape(n, num_groups, -1)
+    mean = xg.mean(axis=2, keepdims=True)
+    xc = xg - mean
+    invstd = 1.0 / np.sqrt((xc * xc).mean(axis=2, keepdims=True) + eps)
+    y = (xc * invstd).reshape(shape)
     affine = (1, c) + (1,) * (len(shape) - 2)
     if weight is not None:
-        y = y * weight.reshape(affine)
+        y = y * weight._data.reshape(affine)
     if bias is not None:
-        y = y + bias.reshape(affine)
-    return y
+        y = y + bias._data.reshape(affine)
+    out = _W(np.ascontiguousarray(y, dtype=xd.dtype))
+    nograd = _E._NOGRAD
+    node = record(out, NativeGroupNormBackward0, (input, nograd if weight is None else weight,
+                                                  nograd if bias is None else bias))
+    if node is not None:
+        node.save_for_backward(input, weight)
+        node.groups, node.eps, node.has_b = num_groups, eps, bias is not None
+    return out
+
+
+class NativeGroupNormBackward0(Node):
+    """``y = xhat w + b`` with ``xhat`` each (sample, group) normalised: ``gx = invstd (gxh -
+    mean(gxh) - xhat mean(gxh xhat))`` per group (``gxh = g w``), ``gw = sum g xhat``,
+    ``gb = sum g`` over all but the channel dim. In Tensor ops (double backward works)."""
+
+    def backward(self, g):
+        x, w = self._unpacked_saved
+        shape = tuple(x.shape)
+        n, c = shape[:2]
+        nig = self.needs_input_grad
+        affine = (1, c) + (1,) * (len(shape) - 2)
+        xg = x.reshape(n, self.groups, -1)
+        xc = xg - xg.mean(2, keepdim=True)
+        invstd = ((xc * xc).mean(2, keepdim=True) + self.eps).rsqrt()
+        xhat = xc * invstd
+        dims = (0,) + tuple(range(2, len(shape)))
+        gx = gw = gb = None
+        if nig[0]:
+            gxh = (g if w is None else g * w.reshape(affine)).reshape(n, self.groups, -1)
+            gx = invstd * (gxh - gxh.mean(2, keepdim=True)
+                           - xhat * (gxh * xhat).mean(2, keepdim=True))
+            gx = gx.reshape(shape)
+        if nig[1]:
+            gw = (g * xhat.reshape(shape)).sum(dims)
+        if nig[2]:
+            gb = g.sum(dims)
+        return gx, gw, gb
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,

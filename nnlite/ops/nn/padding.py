@@ -1,4 +1,6 @@
-"""``pad``: constant padding (one node) and reflect/replicate/circular (an index gather)."""
+"""``pad``: constant padding (one node), reflect/replicate padding (a separable map with
+torch's ``ReflectionPad<k>DBackward0`` / ``ReplicationPad<k>DBackward0`` nodes, k the number of
+padded dims) and circular padding (an index gather)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
+from nnlite.ops.nn.taps import apply_taps
 
 
 def _pairs(pad, ndim):
@@ -48,31 +51,42 @@ def _constant_pad(x, pairs, value):
     return out
 
 
-def _index_pad(x, pairs, mode):
-    """reflect / replicate / circular as gathers along each padded dim (differentiable)."""
-    out = x
+def _pad_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """Source positions along one dim of size ``n`` padded by ``lo`` / ``hi``."""
+    idx = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        period = 2 * (n - 1) if n > 1 else 1
+        idx = np.abs(idx) % period
+        return np.where(idx >= n, period - idx, idx)
+    if mode == "replicate":
+        return np.clip(idx, 0, n - 1)
+    return idx % n  # circular
+
+
+def _index_pad(x, pairs, mode, k=1):
+    """reflect / replicate / circular as gathers along each padded dim."""
+    shape = tuple(x._data.shape)
     for d, (lo, hi) in enumerate(pairs):
-        if lo == 0 and hi == 0:
-            continue
-        n = out._data.shape[d]
-        idx = np.arange(-lo, n + hi)
-        if mode == "reflect":
-            if lo >= n or hi >= n:
-                raise RuntimeError(
-                    f"Argument #4: Padding size should be less than the corresponding input "
-                    f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
-                    f"{list(x.shape)}"
-                )
-            period = 2 * (n - 1) if n > 1 else 1
-            idx = np.abs(idx) % period
-            idx = np.where(idx >= n, period - idx, idx)
-        elif mode == "replicate":
-            idx = np.clip(idx, 0, n - 1)
-        elif mode == "circular":
-            idx = idx % n
-        key = (slice(None),) * d + (idx,)
-        out = out[key]
-    return out
+        if mode == "reflect" and (lo >= shape[d] or hi >= shape[d]):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
+                f"{list(x.shape)}"
+            )
+    if mode == "circular":  # torch builds it from slices and cat: no node of its own
+        out = x
+        for d, (lo, hi) in enumerate(pairs):
+            if lo or hi:
+                out = out[(slice(None),) * d + (_pad_index(shape[d], lo, hi, mode),)]
+        return out
+    padded = [d for d, (lo, hi) in enumerate(pairs) if lo or hi]
+    spec = tuple((d, shape[d], pairs[d][0], pairs[d][1]) for d in padded)
+
+    def make_taps(dtype):
+        return tuple((d, n, ((_pad_index(n, lo, hi, mode), None),)) for d, n, lo, hi in spec)
+
+    name = "ReflectionPad" if mode == "reflect" else "ReplicationPad"
+    return apply_taps(x, f"{name}{k}D", make_taps)
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -89,4 +103,4 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             f"Unrecognised padding mode {mode}: expected one of constant, reflect, replicate, "
             "circular"
         )
-    return _index_pad(input, pairs, mode)
+    return _index_pad(input, pairs, mode, len(pad) // 2)

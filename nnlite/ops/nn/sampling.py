@@ -20,8 +20,10 @@ import warnings
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.engine import grad
+from nnlite.autograd.function import Node, record
+from nnlite.autograd.grad_mode import _GradState, enable_grad, no_grad
 from nnlite.ops import elementwise as E
-from nnlite.ops.calling import relabel
 
 _W = Tensor._wrap
 _ALIGN_WARNING = (
@@ -78,17 +80,32 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, "
             f"{want[1]}] but got: [{theta.shape[0]}, {want[1]}].")
-    spatial = size[2:]
     dt = theta._data.dtype
     dt = dt if isinstance(dt, np.dtype) else np.dtype(dt)
+    base = _base_grid(size[2:], align, dt)
+    grid = _W(np.ascontiguousarray((base @ theta._data.transpose(0, 2, 1)).reshape(
+        (size[0], *size[2:], nd))))
+    node = record(grid, AffineGridGeneratorBackward0, (theta,))
+    if node is not None:
+        node.size, node.align = size, align
+    return grid
+
+
+def _base_grid(spatial, align: bool, dt) -> np.ndarray:
+    """torch's base grid: (1, pixels, nd + 1) rows (x (W), y (H), [z (D)], 1)."""
     axes = [_linspace(n, align, dt) for n in spatial]  # (D,) H, W
     mesh = np.meshgrid(*axes, indexing="ij")
-    # columns x (W), y (H), [z (D)], 1: torch's base grid
-    base = np.stack([*reversed(mesh), np.ones(spatial, dt)], axis=-1).reshape(1, -1, nd + 1)
-    grid = _W(np.ascontiguousarray(base)).matmul(theta.transpose(1, 2))
-    grid = grid.reshape((size[0], *spatial, nd))
-    return relabel(grid, "AffineGridGeneratorBackward0",
-                   keep=[theta.grad_fn] if theta.grad_fn is not None else ())
+    base = np.stack([*reversed(mesh), np.ones(spatial, dt)], axis=-1)
+    return np.ascontiguousarray(base.reshape(1, -1, len(spatial) + 1))
+
+
+class AffineGridGeneratorBackward0(Node):
+    """``grid = base @ theta^T`` is linear in theta: ``g_theta = g^T @ base``."""
+
+    def backward(self, g):
+        n, nd = self.size[0], len(self.size) - 2
+        base = _W(_base_grid(self.size[2:], self.align, g._data.dtype))
+        return (g.reshape(n, -1, nd).transpose(1, 2).matmul(base),)
 
 
 def _reflect(c: Tensor, twice_low: int, twice_high: int) -> Tensor:
@@ -148,6 +165,43 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise RuntimeError(
             "grid_sampler(): expected input and grid to have same dtype, but input has "
             f"{input.dtype} and grid has {grid.dtype}")
+    with no_grad():
+        out = _sample(input, grid, mode, padding_mode, align)
+    out = _W(out._data)
+    node = record(out, GridSampler2DBackward0 if nd == 2 else GridSampler3DBackward0,
+                  (input, grid), (input, grid))
+    if node is not None:
+        node.mode, node.padding_mode, node.align = mode, padding_mode, align
+    return out
+
+
+class GridSampler2DBackward0(Node):
+    """The sample's gradient: the vector-Jacobian product of its Tensor-op composite
+    (:func:`_sample`: gathers of the input rows weighted by functions of the grid), rebuilt from
+    the saved input and grid. Under ``create_graph`` it is rebuilt on the saved tensors
+    themselves, so the result is differentiable in them (and in ``g``)."""
+
+    def backward(self, g):
+        x, grid = self._unpacked_saved
+        nig = self.needs_input_grad
+        create = _GradState.enabled
+        if not create:
+            x, grid = x.detach().requires_grad_(nig[0]), grid.detach().requires_grad_(nig[1])
+        with enable_grad():
+            out = _sample(x, grid, self.mode, self.padding_mode, self.align)
+        wrt = [t for t, need in zip((x, grid), nig) if need]
+        got = iter(grad(out, wrt, g, create_graph=create, allow_unused=True))
+        return tuple(next(got) if need else None for need in nig)
+
+
+class GridSampler3DBackward0(GridSampler2DBackward0):
+    pass
+
+
+def _sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str, align: bool) -> Tensor:
+    """grid_sample as a composite of differentiable ops, on checked arguments."""
+    nd = input.dim() - 2
+    n, ch = input.shape[0], input.shape[1]
     spatial = tuple(input.shape[2:])  # (D,) H, W
     out_sp = tuple(grid.shape[1:-1])
     count = int(np.prod(out_sp, dtype=np.int64))
@@ -195,6 +249,4 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         if out is None:  # every neighbour outside the image: zeros, still in the graph
             out = rows.index_select(0, _W(base.repeat(count, 1).reshape(-1))) * 0.0
             out = out + (sum(c.sum() for c in coords) * 0.0)
-    out = out.reshape(n, count, ch).transpose(1, 2).reshape((n, ch) + out_sp).contiguous()
-    keep = [t.grad_fn for t in (input, grid) if t.grad_fn is not None]
-    return relabel(out, f"GridSampler{nd}DBackward0", keep=keep)
+    return out.reshape(n, count, ch).transpose(1, 2).reshape((n, ch) + out_sp).contiguous()

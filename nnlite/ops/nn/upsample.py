@@ -1,5 +1,9 @@
 """``interpolate`` (nearest / linear family, PyTorch's source-index arithmetic) and pixel
-(un)shuffle."""
+(un)shuffle.
+
+Nearest and (bi/tri)linear resizing are separable maps (``taps.py``): one node each, named as
+torch's (``UpsampleNearest2DBackward0``, ``UpsampleBilinear2DBackward0``, ...), whose gradient is
+the adjoint map."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import math
 import numpy as np
 
 from nnlite._tensor import Tensor
+from nnlite.autograd.function import Node, record
+from nnlite.ops.nn.taps import apply_taps
 from nnlite.ops.nn.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 _W = Tensor._wrap
@@ -53,20 +59,28 @@ def _linear_weights(in_size: int, out_size: int, scale, align_corners: bool, dty
     return i0, i1, (t(1) - l1).astype(dtype), l1
 
 
-def _weights_along(w: np.ndarray, dim: int, ndim: int) -> Tensor:
-    shape = [1] * ndim
-    shape[dim] = w.shape[0]
-    return _W(w.reshape(shape))
+def _resize_taps(mode: str, sizes, align_corners):
+    """``make_taps`` of a resize over dims 2, 3, ... (``sizes``: (in, out, scale) per dim), the
+    last dim first (torch's order of the products)."""
+
+    def make_taps(dtype):
+        taps = []
+        for d in range(len(sizes) - 1, -1, -1):
+            n_in, n_out, scale = sizes[d]
+            if mode in ("nearest", "nearest-exact"):
+                pairs = ((_nearest_index(n_in, n_out, scale, mode == "nearest-exact"), None),)
+            else:
+                i0, i1, l0, l1 = _linear_weights(n_in, n_out, scale, align_corners, dtype)
+                pairs = ((i0, l0), (i1, l1)) if n_in != n_out else ((i0, None),)
+            taps.append((d + 2, n_in, pairs))
+        return tuple(taps)
+
+    return make_taps
 
 
-def _linear_dim(x: Tensor, dim: int, out_size: int, scale, align_corners: bool) -> Tensor:
-    in_size = x.shape[dim]
-    i0, i1, l0, l1 = _linear_weights(in_size, out_size, scale, align_corners, x._data.dtype)
-    if out_size == in_size:
-        return x
-    nd = x.ndim
-    return (x.index_select(dim, _W(i0)) * _weights_along(l0, dim, nd)
-            + x.index_select(dim, _W(i1)) * _weights_along(l1, dim, nd))
+_NODE_NAMES = {"nearest": "UpsampleNearest{}D", "nearest-exact": "UpsampleNearestExact{}D",
+               "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
+               "trilinear": "UpsampleTrilinear3D"}
 
 
 # ---- interpolate ------------------------------------------------------------------------------
@@ -142,31 +156,21 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     scales = scale_factors or [None] * dim
-    if mode in ("nearest", "nearest-exact") and input.dim() in (3, 4, 5):
+    linear = {"linear": 3, "bilinear": 4, "trilinear": 5}
+    if (mode in ("nearest", "nearest-exact") and input.dim() in (3, 4, 5)
+            or linear.get(mode) == input.dim()):
         if any(s <= 0 for s in output_size):
             raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                                f"({', '.join(map(str, input.shape[2:]))}) and output "
                                f"({', '.join(map(str, output_size))})")
-        out = input
-        for d in range(dim - 1, -1, -1):
-            idx = _nearest_index(input.shape[d + 2], output_size[d], scales[d],
-                                 mode == "nearest-exact")
-            if not (len(idx) == input.shape[d + 2] and (idx == np.arange(len(idx))).all()):
-                out = out.index_select(d + 2, _W(idx))
-        return out if out is not input else input * 1
+        sizes = tuple((int(input.shape[d + 2]), int(output_size[d]), scales[d])
+                      for d in range(dim))
+        name = _NODE_NAMES[mode].format(dim)
+        return apply_taps(input, name, _resize_taps(mode, sizes, align_corners))
     if mode == "area" and input.dim() == 3:
         return adaptive_avg_pool1d(input, output_size)
     if mode == "area" and input.dim() == 4:
         return adaptive_avg_pool2d(input, output_size)
-    if (mode == "linear" and input.dim() == 3) or (mode == "bilinear" and input.dim() == 4):
-        if any(s <= 0 for s in output_size):
-            raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
-                               f"({', '.join(map(str, input.shape[2:]))}) and output "
-                               f"({', '.join(map(str, output_size))})")
-        out = input
-        for d in range(dim - 1, -1, -1):
-            out = _linear_dim(out, d + 2, output_size[d], scales[d], align_corners)
-        return out if out is not input else input * 1
     want = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
     if mode in want and input.dim() != want[mode]:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
@@ -179,6 +183,18 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
 
 
 # ---- pixel shuffle ----------------------------------------------------------------------------
+# Both are permutations of the elements, each the other's inverse (and so its adjoint): one node
+# each, whose backward is the other op.
+
+
+class PixelShuffleBackward0(Node):
+    def backward(self, g):
+        return (pixel_unshuffle(g, self.r),)
+
+
+class PixelUnshuffleBackward0(Node):
+    def backward(self, g):
+        return (pixel_shuffle(g, self.r),)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -198,9 +214,13 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     lead = tuple(lead)
     oc = c // (r * r)
     n = len(lead)
-    x = input.reshape(lead + (oc, r, r, h, w))
-    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(lead + (oc, h * r, w * r))
+    x = input._data.reshape(lead + (oc, r, r, h, w))
+    x = x.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    out = _W(np.ascontiguousarray(x).reshape(lead + (oc, h * r, w * r)))
+    node = record(out, PixelShuffleBackward0, (input,))
+    if node is not None:
+        node.r = r
+    return out
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -220,6 +240,10 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
                            f"but input.size(-1)={w} is not divisible by {r}")
     lead = tuple(lead)
     n = len(lead)
-    x = input.reshape(lead + (c, h // r, r, w // r, r))
-    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(lead + (c * r * r, h // r, w // r))
+    x = input._data.reshape(lead + (c, h // r, r, w // r, r))
+    x = x.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    out = _W(np.ascontiguousarray(x).reshape(lead + (c * r * r, h // r, w // r)))
+    node = record(out, PixelUnshuffleBackward0, (input,))
+    if node is not None:
+        node.r = r
+    return out
