@@ -7,7 +7,7 @@ import pytest
 import nnlite
 
 NAMES = ["Adam", "Adagrad", "RMSprop", "SGD", "Adadelta", "NAdam", "RAdam", "Adamax", "ASGD",
-         "Rprop"]
+         "Rprop", "Adafactor"]
 
 
 @pytest.mark.parametrize("name", NAMES)
