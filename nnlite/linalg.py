@@ -1,5 +1,6 @@
 """``torch.linalg`` subset: norms, inverse, determinant, solve, svd, eigh, cholesky, qr,
-slogdet, pinv, lstsq, matrix_rank, solve_triangular, matrix_power (differentiable).
+slogdet, pinv, lstsq, matrix_rank, solve_triangular, matrix_power, lu, lu_factor, lu_solve,
+matrix_exp (differentiable).
 
 A facade: the ops and their nodes live in :mod:`nnlite.ops.linalg`, :mod:`nnlite.ops.svd` and
 :mod:`nnlite.ops.decompositions`.
@@ -17,9 +18,13 @@ from nnlite.ops.decompositions import linalg_norm as norm
 from nnlite.ops.decompositions import matrix_norm, slogdet, solve_triangular
 from nnlite.ops.linalg import matmul
 from nnlite.ops.linalg import matrix_power
+from nnlite.ops.lu import linalg_lu as lu
+from nnlite.ops.lu import lu_factor, lu_solve
+from nnlite.ops.matrix_exp import matrix_exp
 from nnlite.ops.svd import linalg_svd as svd
 from nnlite.ops.svd import svdvals
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "matmul", "svd",
            "svdvals", "eigh", "eigvalsh", "cholesky", "qr", "slogdet", "pinv", "lstsq",
-           "matrix_rank", "solve_triangular", "matrix_power", "LinAlgError"]
+           "matrix_rank", "solve_triangular", "matrix_power", "LinAlgError", "lu", "lu_factor",
+           "lu_solve", "matrix_exp"]

@@ -98,11 +98,10 @@ class Categorical(Distribution):
         return values.expand((-1,) + tuple(self.batch_shape)) if expand else values
 
 
-class OneHotCategorical(Distribution):
-    """``Categorical`` whose samples are one-hot vectors of length ``K`` (same draws)."""
-
-    arg_constraints = {"probs": simplex, "logits": _real_vector}
-    has_enumerate_support = True
+class CategoryCounts(Distribution):
+    """What the vector-valued distributions over ``K`` categories share (OneHotCategorical,
+    Multinomial): a ``Categorical`` of the same ``probs``/``logits`` underneath, and an event
+    of the last dim."""
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
         self._categorical = Categorical(probs, logits)
@@ -121,6 +120,13 @@ class OneHotCategorical(Distribution):
     @property
     def param_shape(self) -> Size:
         return self._categorical.param_shape
+
+
+class OneHotCategorical(CategoryCounts):
+    """``Categorical`` whose samples are one-hot vectors of length ``K`` (same draws)."""
+
+    arg_constraints = {"probs": simplex, "logits": _real_vector}
+    has_enumerate_support = True
 
     @property
     def mean(self) -> Tensor:

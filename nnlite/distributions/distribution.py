@@ -39,8 +39,13 @@ def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
 
 
 class _Constraint:
-    def __init__(self, name: str, check, text: str) -> None:
+    """A set of values (``torch.distributions.constraints``): ``check`` says where a value lies
+    in it; ``event_dim`` is how many rightmost dims make one value."""
+
+    def __init__(self, name: str, check, text: str, event_dim: int = 0,
+                 is_discrete: bool = False) -> None:
         self.name, self._check, self._text = name, check, text
+        self.event_dim, self.is_discrete = event_dim, is_discrete
 
     def check(self, value: Tensor) -> np.ndarray:
         return self._check(value._data)
@@ -57,7 +62,36 @@ real = _Constraint("real", lambda a: a == a, "Real()")
 unit_interval = _Constraint("unit_interval", lambda a: (a >= 0) & (a <= 1),
                             "Interval(lower_bound=0.0, upper_bound=1.0)")
 simplex = _Constraint("simplex", lambda a: np.all(a >= 0, axis=-1)
-                      & (np.abs(a.sum(-1) - 1) < 1e-6), "Simplex()")
+                      & (np.abs(a.sum(-1) - 1) < 1e-6), "Simplex()", event_dim=1)
+positive = _Constraint("positive", lambda a: a > 0, "GreaterThan(lower_bound=0.0)")
+nonnegative = _Constraint("nonnegative", lambda a: a >= 0, "GreaterThanEq(lower_bound=0.0)")
+nonnegative_integer = _Constraint("nonnegative_integer", lambda a: (a >= 0) & (a == np.floor(a)),
+                                  "IntegerGreaterThan(lower_bound=0)", is_discrete=True)
+real_vector = _Constraint("real_vector", lambda a: np.all(a == a, axis=-1),
+                          "IndependentConstraint(Real(), 1)", event_dim=1)
+
+
+def _lower_cholesky(a):
+    lower = np.all(np.abs(np.triu(a, 1)) == 0, axis=(-2, -1))
+    return lower & np.all(np.diagonal(a, axis1=-2, axis2=-1) > 0, axis=-1)
+
+
+def _positive_definite(a):
+    sym = np.all(np.isclose(a, np.swapaxes(a, -1, -2), atol=1e-6), axis=(-2, -1))
+    with np.errstate(invalid="ignore"):
+        return sym & np.all(np.linalg.eigvalsh(a) > 0, axis=-1)
+
+
+lower_cholesky = _Constraint("lower_cholesky", _lower_cholesky, "LowerCholesky()", event_dim=2)
+positive_definite = _Constraint("positive_definite", _positive_definite, "PositiveDefinite()",
+                                event_dim=2)
+
+
+def sum_rightmost(value: Tensor, dim: int) -> Tensor:
+    """Sum out the ``dim`` rightmost dims (``torch.distributions.utils._sum_rightmost``)."""
+    if dim == 0:
+        return value
+    return value.reshape(value.shape[:-dim] + (-1,)).sum(-1)
 
 
 class Distribution:

@@ -7,33 +7,21 @@ import math
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions.distribution import Distribution, broadcast_all, greater_than, real
+from nnlite.distributions.location_scale import LocationScale
 
 _EULER = 0.57721566490153286060
 
 
-class Gumbel(Distribution):
+class Gumbel(LocationScale):
     """The type-I extreme value distribution, ``cdf = exp(-exp(-(x - loc) / scale))``.
 
     Example:
         >>> Gumbel(torch.tensor([1.0]), torch.tensor([2.0])).sample()
     """
 
-    arg_constraints = {"loc": real, "scale": greater_than(0.0)}
-    support = real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
     @property
     def mean(self) -> Tensor:
         return self.loc + self.scale * _EULER
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:
@@ -53,10 +41,6 @@ class Gumbel(Distribution):
         # Affine(loc, -scale)
         y = 0.0 + (-1.0) * u.log()
         return self.loc + (-self.scale) * y.log()
-
-    def sample(self, sample_shape=Size()) -> Tensor:
-        with nnlite.no_grad():
-            return self.rsample(sample_shape)
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)

@@ -7,31 +7,15 @@ import math
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions.distribution import Distribution, broadcast_all, greater_than, real
+from nnlite.distributions.location_scale import LocationScale
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """Density ``exp(-|x - loc| / scale) / (2 scale)``.
 
     Example:
         >>> Laplace(torch.tensor([0.0]), torch.tensor([1.0])).sample()
     """
-
-    arg_constraints = {"loc": real, "scale": greater_than(0.0)}
-    support = real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
@@ -46,10 +30,6 @@ class Laplace(Distribution):
         eps = nnlite.finfo(self.loc.dtype).eps
         u = nnlite.empty(shape, dtype=self.loc.dtype).uniform_(eps - 1, 1)
         return self.loc - self.scale * u.sign() * nnlite.log1p(-u.abs())
-
-    def sample(self, sample_shape=Size()) -> Tensor:
-        with nnlite.no_grad():
-            return self.rsample(sample_shape)
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)

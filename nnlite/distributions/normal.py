@@ -6,16 +6,11 @@ import math
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions.distribution import (
-    LOG_SQRT_2PI,
-    Distribution,
-    broadcast_all,
-    greater_than,
-    real,
-)
+from nnlite.distributions.distribution import LOG_SQRT_2PI
+from nnlite.distributions.location_scale import LocationScale
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """``N(loc, scale**2)``; ``loc`` and ``scale`` broadcast to the batch shape.
 
     Example:
@@ -24,22 +19,6 @@ class Normal(Distribution):
         >>> d.sample()            # the same number as PyTorch's
         tensor([1.5410])
     """
-
-    arg_constraints = {"loc": real, "scale": greater_than(0.0)}
-    support = real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:

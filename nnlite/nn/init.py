@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 
 from nnlite import _random as _R
-from nnlite._random import _rng
 from nnlite._tensor import Tensor
 
 __all__ = [

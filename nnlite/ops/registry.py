@@ -17,6 +17,13 @@ from __future__ import annotations
 from nnlite.ops import calling
 from nnlite.ops import creation as C
 from nnlite.ops import decompositions as Dc
+from nnlite.ops import histogram as Hi
+from nnlite.ops import lu as LU
+from nnlite.ops import matrix_exp as ME
+from nnlite.ops import nanmedian_mode as NM
+from nnlite.ops import scatter_reduce as SR
+from nnlite.ops import unique_consecutive as UC
+from nnlite.ops import view_scatter as VS
 from nnlite.ops import elementwise as E
 from nnlite.ops import inplace as I
 from nnlite.ops import linalg as L
@@ -288,6 +295,19 @@ op("gcd", NT.gcd, methods=("gcd",), inplace=("gcd_",))
 op("lcm", NT.lcm, methods=("lcm",), inplace=("lcm_",))
 op("nanquantile", Q.nanquantile, methods=("nanquantile",))
 op("quantile", Q.quantile, methods=("quantile",))
+# the long tail real programs hit (issue 14): each op's file is named for it
+op("nanmedian", NM.nanmedian, methods=("nanmedian",))
+op("mode", NM.mode, methods=("mode",))
+op("scatter_reduce", SR.scatter_reduce, methods=("scatter_reduce",), inplace=("scatter_reduce_",))
+op("slice_scatter", VS.slice_scatter, methods=("slice_scatter",))
+op("select_scatter", VS.select_scatter, methods=("select_scatter",), out=False)
+op("diagonal_scatter", VS.diagonal_scatter, methods=("diagonal_scatter",), out=False)
+op("unique_consecutive", UC.unique_consecutive, methods=("unique_consecutive",), out=False)
+op("histogram", Hi.histogram, methods=("histogram",))
+op("matrix_exp", ME.matrix_exp, params={"A": "input"}, methods=("matrix_exp",), out=False)
+op("lu", LU.lu, methods=("lu",), out=False)
+op("lu_unpack", LU.lu_unpack)
+op("lu_solve", LU.lu_solve_deprecated, methods=("lu_solve",))
 op("meshgrid", S.meshgrid)
 op("min", R.min)
 op("minimum", E.minimum, methods=("minimum",), inplace=("minimum_",))

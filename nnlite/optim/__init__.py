@@ -8,6 +8,7 @@ import importlib
 
 from nnlite.optim import lr_scheduler
 from nnlite.optim.adadelta import Adadelta
+from nnlite.optim.adafactor import Adafactor
 from nnlite.optim.adagrad import Adagrad
 from nnlite.optim.adam import Adam
 from nnlite.optim.adamax import Adamax
@@ -29,5 +30,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'nnlite.optim' has no attribute {name!r}")
 
 
-__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
+__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
            "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]

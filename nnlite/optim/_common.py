@@ -36,3 +36,16 @@ def check_betas(betas) -> None:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
     if not 0.0 <= betas[1] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def check_eps_weight_decay(eps, weight_decay) -> None:
+    if eps is not None and not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+#: the compatibility flags of torch's single-tensor optimizers, as their ``__setstate__`` fills
+#: them into groups saved before they existed
+COMPAT_FLAGS = (("foreach", None), ("maximize", False), ("differentiable", False),
+                ("capturable", False))

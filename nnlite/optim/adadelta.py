@@ -7,8 +7,14 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.optim._common import check_fused_foreach, check_lr, scalar
-from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
+from nnlite.optim._common import (
+    COMPAT_FLAGS,
+    check_eps_weight_decay,
+    check_fused_foreach,
+    check_lr,
+    scalar,
+)
+from nnlite.optim.optimizer import Optimizer, _zeros_like
 
 __all__ = ["Adadelta"]
 
@@ -38,44 +44,28 @@ class Adadelta(Optimizer):
         check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_eps_weight_decay(eps, weight_decay)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "capturable": capturable, "foreach": foreach,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
         check_fused_foreach(self, None, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in (("foreach", None), ("maximize", False), ("differentiable", False),
-                         ("capturable", False)):
-                group.setdefault(k, v)
+    _group_defaults = COMPAT_FLAGS
+
+    def _init_state(self, p, state, group):
+        state["square_avg"] = _zeros_like(p)
+        state["acc_delta"] = _zeros_like(p)
 
     def step(self, closure: Callable | None = None):
         """Perform one Adadelta step; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if not self._has_grad(p):
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
-                state["step"]._data += 1
-                x, g = p._data, p.grad._data
+            for p, state, g in self._stepped_params(group):
+                x = p._data
                 dt = x.dtype.type
-                rho, eps = dt(group["rho"]), dt(group["eps"])
-                lr, wd = dt(scalar(group["lr"])), dt(group["weight_decay"])
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * x
+                rho, eps, lr = dt(group["rho"]), dt(group["eps"]), dt(scalar(group["lr"]))
+                g = self._weight_decayed(group, x, g)
                 v, u = state["square_avg"]._data, state["acc_delta"]._data
                 one_m = dt(1 - group["rho"])
                 v *= rho
@@ -87,5 +77,4 @@ class Adadelta(Optimizer):
                 u *= rho
                 u += one_m * delta * delta
                 x -= lr * delta
-                p._vc[0] += 1
         return loss

@@ -83,13 +83,9 @@ class Adagrad(Optimizer):
         )
         return state
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    _group_defaults = (
+        ("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None),
+    )
 
     def step(self, closure: Callable | None = None):
         """Perform one Adagrad step; ``closure`` re-evaluates the model and returns the loss."""

@@ -80,16 +80,10 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         check_fused_foreach(self, fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
+    _group_defaults = (
+        ("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
+        ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None),
+    )
 
     def step(self, closure: Callable | None = None):
         """Perform one Adam step; ``closure`` re-evaluates the model and returns the loss."""

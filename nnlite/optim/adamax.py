@@ -8,8 +8,15 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.optim import _rounding as R
-from nnlite.optim._common import check_betas, check_fused_foreach, check_lr, scalar
-from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
+from nnlite.optim._common import (
+    COMPAT_FLAGS,
+    check_betas,
+    check_eps_weight_decay,
+    check_fused_foreach,
+    check_lr,
+    scalar,
+)
+from nnlite.optim.optimizer import Optimizer, _zeros_like
 
 __all__ = ["Adamax"]
 
@@ -36,53 +43,36 @@ class Adamax(Optimizer):
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
         check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_eps_weight_decay(eps, weight_decay)
         check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
         check_fused_foreach(self, None, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in (("foreach", None), ("maximize", False), ("differentiable", False),
-                         ("capturable", False)):
-                group.setdefault(k, v)
+    _group_defaults = COMPAT_FLAGS
+
+    def _init_state(self, p, state, group):
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_inf"] = _zeros_like(p)
 
     def step(self, closure: Callable | None = None):
         """Perform one Adamax step; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
             beta1, beta2 = (scalar(b) for b in group["betas"])
-            lr, wd, eps = scalar(group["lr"]), float(group["weight_decay"]), float(group["eps"])
-            for p in group["params"]:
-                if not self._has_grad(p):
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_inf"] = _zeros_like(p)
-                st = state["step"]._data
-                st[()] = float(st) + 1.0
-                x, g = p._data, p.grad._data
+            lr, eps = scalar(group["lr"]), float(group["eps"])
+            for p, state, g in self._stepped_params(group):
+                x = p._data
                 dt = x.dtype.type
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = R.added(g, x, wd)
+                g = self._weight_decayed(group, x, g)
                 m, u = state["exp_avg"]._data, state["exp_inf"]._data
                 R.lerp_(m, g, 1 - beta1)
                 u *= dt(beta2)
                 a = np.abs(g)
                 a += dt(eps)
                 np.maximum(u, a, out=u)
-                clr = lr / (1 - beta1 ** float(st))
+                clr = lr / (1 - beta1 ** float(state["step"]._data))
                 R.addcdiv_(x, m, u, -clr)
-                p._vc[0] += 1
         return loss

@@ -8,8 +8,14 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.optim import _rounding as R
-from nnlite.optim._common import check_fused_foreach, check_lr, scalar
-from nnlite.optim.optimizer import Optimizer, _scalar_dtype, _step_tensor, _zeros_like
+from nnlite.optim._common import (
+    COMPAT_FLAGS,
+    check_eps_weight_decay,
+    check_fused_foreach,
+    check_lr,
+    scalar,
+)
+from nnlite.optim.optimizer import Optimizer, _scalar_dtype, _zeros_like
 
 __all__ = ["ASGD"]
 
@@ -36,45 +42,31 @@ class ASGD(Optimizer):
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
         check_lr(lr)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_eps_weight_decay(None, weight_decay)
         defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
         check_fused_foreach(self, None, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in (("foreach", None), ("maximize", False), ("differentiable", False),
-                         ("capturable", False)):
-                group.setdefault(k, v)
+    _group_defaults = COMPAT_FLAGS
+
+    def _init_state(self, p, state, group):
+        sd = _scalar_dtype()
+        state["eta"] = Tensor._wrap(np.array(scalar(group["lr"]), sd))
+        state["mu"] = Tensor._wrap(np.array(1.0, sd))
+        state["ax"] = _zeros_like(p)
 
     def step(self, closure: Callable | None = None):
         """Perform one ASGD step; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr, wd = scalar(group["lr"]), float(group["weight_decay"])
+            lr = scalar(group["lr"])
             lambd, alpha, t0 = float(group["lambd"]), float(group["alpha"]), float(group["t0"])
-            for p in group["params"]:
-                if not self._has_grad(p):
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    sd = _scalar_dtype()
-                    state["step"] = _step_tensor()
-                    state["eta"] = Tensor._wrap(np.array(lr, sd))
-                    state["mu"] = Tensor._wrap(np.array(1.0, sd))
-                    state["ax"] = _zeros_like(p)
-                st = state["step"]._data
-                st[()] = float(st) + 1.0
-                x, g = p._data, p.grad._data
+            for p, state, g in self._stepped_params(group):
+                x = p._data
                 dt = x.dtype.type
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = R.added(g, x, wd)
+                g = self._weight_decayed(group, x, g)
                 eta_t, mu_t = state["eta"]._data, state["mu"]._data
                 eta = float(eta_t)
                 x *= dt(1 - lambd * eta)
@@ -86,11 +78,10 @@ class ASGD(Optimizer):
                     ax += d
                 else:
                     ax[...] = x
-                step = float(st)
+                step = float(state["step"]._data)
                 # torch builds these through torch.as_tensor(float): rounded to the default
                 # dtype even when the state (loaded from a state_dict) is float64
                 sd = _scalar_dtype()
                 eta_t[()] = sd.type(lr / ((1 + lambd * lr * step) ** alpha))
                 mu_t[()] = sd.type(1 / max(1, step - t0))
-                p._vc[0] += 1
         return loss

@@ -8,8 +8,15 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.optim import _rounding as R
-from nnlite.optim._common import check_betas, check_fused_foreach, check_lr, scalar
-from nnlite.optim.optimizer import Optimizer, _scalar_dtype, _step_tensor, _zeros_like
+from nnlite.optim._common import (
+    COMPAT_FLAGS,
+    check_betas,
+    check_eps_weight_decay,
+    check_fused_foreach,
+    check_lr,
+    scalar,
+)
+from nnlite.optim.optimizer import Optimizer, _scalar_dtype, _zeros_like
 
 __all__ = ["NAdam"]
 
@@ -42,11 +49,8 @@ class NAdam(Optimizer):
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
         check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_eps_weight_decay(eps, weight_decay)
         check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
@@ -57,42 +61,25 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
         check_fused_foreach(self, None, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in (("maximize", False), ("foreach", None), ("capturable", False),
-                         ("differentiable", False), ("decoupled_weight_decay", False)):
-                group.setdefault(k, v)
+    _group_defaults = COMPAT_FLAGS + (("decoupled_weight_decay", False),)
+
+    def _init_state(self, p, state, group):
+        state["mu_product"] = Tensor._wrap(np.array(1.0, _scalar_dtype()))
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
 
     def step(self, closure: Callable | None = None):
         """Perform one NAdam step; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
             beta1, beta2 = (scalar(b) for b in group["betas"])
-            lr, wd = scalar(group["lr"]), float(group["weight_decay"])
-            eps, md = float(group["eps"]), float(group["momentum_decay"])
-            for p in group["params"]:
-                if not self._has_grad(p):
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = Tensor._wrap(np.array(1.0, _scalar_dtype()))
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                st = state["step"]._data
-                st[()] = float(st) + 1.0
-                step = float(st)
-                x, g = p._data, p.grad._data
+            lr, eps, md = scalar(group["lr"]), float(group["eps"]), float(group["momentum_decay"])
+            for p, state, g in self._stepped_params(group):
+                step = float(state["step"]._data)
+                x = p._data
                 dt = x.dtype.type
-                if group["maximize"]:
-                    g = -g
                 bias_correction2 = 1 - beta2**step
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        x *= dt(1 - lr * wd)
-                    else:
-                        g = R.added(g, x, wd)
+                g = self._weight_decayed(group, x, g)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
                 mp = state["mu_product"]._data
@@ -106,5 +93,4 @@ class NAdam(Optimizer):
                 denom += dt(eps)
                 R.addcdiv_(x, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
                 R.addcdiv_(x, m, denom, (-lr * mu_next) / (1.0 - mu_product * mu_next))
-                p._vc[0] += 1
         return loss

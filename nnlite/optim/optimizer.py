@@ -32,6 +32,8 @@ import numpy as np
 from nnlite import _dtype
 from nnlite._tensor import Tensor, _type_name
 from nnlite.autograd.grad_mode import _GradState, enable_grad, no_grad
+from nnlite.optim import _rounding as R
+from nnlite.optim._common import scalar
 
 __all__ = ["Optimizer", "required"]
 
@@ -172,6 +174,10 @@ class Optimizer:
         >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
+    #: ``(key, default)`` pairs ``__setstate__`` (and so ``load_state_dict``) fills into each
+    #: group saved without them, as torch's per-optimizer ``__setstate__`` loops do.
+    _group_defaults: tuple[tuple[str, Any], ...] = ()
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -207,6 +213,9 @@ class Optimizer:
         self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.__dict__.get("param_groups", ()):
+            for key, value in self._group_defaults:
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
@@ -306,6 +315,46 @@ class Optimizer:
             return None
         with enable_grad():
             return closure()
+
+    def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Create the algorithm's state of ``p`` (besides ``step``) on its first step."""
+        raise NotImplementedError
+
+    def _stepped_params(self, group: dict[str, Any]):
+        """The per-parameter skeleton of an update-rule step, for each parameter of ``group``.
+
+        Frozen parameters are skipped; on a parameter's first step its state gets ``step`` (a
+        0-dim tensor) and whatever :meth:`_init_state` creates; ``step`` is then incremented in
+        its dtype. Yields ``(p, state, g)`` with ``g`` the gradient array, negated under
+        ``maximize``; the caller updates ``p._data`` in place, and the parameter's version
+        counter is bumped after the caller's loop body.
+        """
+        state_of = self.state
+        maximize = bool(group.get("maximize", False))
+        for p in group["params"]:
+            if not self._has_grad(p):
+                continue
+            state = state_of[p]
+            if len(state) == 0:
+                state["step"] = _step_tensor()
+                self._init_state(p, state, group)
+            st = state["step"]._data
+            st[()] = float(st) + 1.0
+            g = p._grad._data
+            yield p, state, (-g if maximize else g)
+            p._vc[0] += 1
+
+    @staticmethod
+    def _weight_decayed(group: dict[str, Any], x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``g + wd * x`` (torch's ``grad.add(param, alpha=wd)``), or under
+        ``decoupled_weight_decay`` ``x *= 1 - lr * wd`` in place and ``g`` as it is."""
+        wd = float(group["weight_decay"])
+        if wd == 0:
+            return g
+        if group.get("decoupled_weight_decay", False):
+            x *= x.dtype.type(1 - scalar(group["lr"]) * wd)
+            return g
+        return R.added(g, x, wd)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized tensors (to ``None`` by default, else to 0)."""

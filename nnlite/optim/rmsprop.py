@@ -68,15 +68,10 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
         check_fused_foreach(self, None, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _group_defaults = (
+        ("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
+        ("differentiable", False), ("capturable", False),
+    )
 
     def step(self, closure: Callable | None = None):
         """Perform one RMSprop step; ``closure`` re-evaluates the model and returns the loss."""

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from nnlite._tensor import Tensor
-from nnlite.optim._common import check_fused_foreach, check_lr, scalar
-from nnlite.optim.optimizer import Optimizer, _step_tensor, _zeros_like
+from nnlite.optim._common import COMPAT_FLAGS, check_fused_foreach, check_lr, scalar
+from nnlite.optim.optimizer import Optimizer, _zeros_like
 
 __all__ = ["Rprop"]
 
@@ -46,12 +46,12 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
         check_fused_foreach(self, None, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in (("foreach", None), ("maximize", False), ("differentiable", False),
-                         ("capturable", False)):
-                group.setdefault(k, v)
+    _group_defaults = COMPAT_FLAGS
+
+    def _init_state(self, p, state, group):
+        state["prev"] = _zeros_like(p)
+        state["step_size"] = Tensor._wrap(
+            np.full(p._data.shape, scalar(group["lr"]), p._data.dtype))
 
     def step(self, closure: Callable | None = None):
         """Perform one Rprop step; ``closure`` re-evaluates the model and returns the loss."""
@@ -59,21 +59,9 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = (float(e) for e in group["etas"])
             smin, smax = (float(s) for s in group["step_sizes"])
-            for p in group["params"]:
-                if not self._has_grad(p):
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["prev"] = _zeros_like(p)
-                    state["step_size"] = Tensor._wrap(
-                        np.full(p._data.shape, scalar(group["lr"]), p._data.dtype))
-                st = state["step"]._data
-                st[()] = float(st) + 1.0
-                x, g = p._data, p.grad._data
+            for p, state, g in self._stepped_params(group):
+                x = p._data
                 dt = x.dtype.type
-                if group["maximize"]:
-                    g = -g
                 prev, size = state["prev"]._data, state["step_size"]._data
                 sign = np.sign(g * prev)
                 factor = np.where(sign > 0, dt(etaplus),
@@ -83,5 +71,4 @@ class Rprop(Optimizer):
                 g = np.where(factor == dt(etaminus), dt(0), g).astype(x.dtype)
                 x -= np.sign(g) * size
                 prev[...] = g
-                p._vc[0] += 1
         return loss

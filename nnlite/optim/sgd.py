@@ -71,14 +71,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
         check_fused_foreach(self, fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _group_defaults = (
+        ("nesterov", False), ("maximize", False), ("foreach", None), ("differentiable", False),
+        ("fused", False),
+    )
 
     def step(self, closure: Callable | None = None):
         """Perform one SGD step; ``closure`` re-evaluates the model and returns the loss."""

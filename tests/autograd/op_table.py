@@ -164,6 +164,16 @@ OPS = {
     "tensordot": (lambda T, a, b: T.tensordot(a, b, dims=([0, 2], [1, 0])),
                   [(2, 3, 4), (4, 2, 3)], "real"),
     "kron": (lambda T, a, b: T.kron(a, b), [(2, 3), (3, 2)], "real"),
+    # LU and the matrix exponential (issue 14 long tail; torch.linalg's functions)
+    "lu_factor_linalg": (lambda T, a: T.linalg.lu_factor(a).LU, [(3, 3)], "real"),
+    "lu": (lambda T, a: T.lu(a)[0], [(3, 3)], "real"),
+    "lu_unpack": (lambda T, a: T.lu_unpack(*T.linalg.lu_factor(a))[1:], [(3, 3)], "real"),
+    "lu_solve_linalg": (lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(a), b),
+                        [(3, 3), (3, 2)], "real"),
+    "lu_solve_adjoint": (lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(a), b,
+                                                           adjoint=True), [(3, 3), (3, 2)], "real"),
+    "lu_solve": (lambda T, a, b: T.lu_solve(b, *T.linalg.lu_factor(a)), [(3, 3), (3, 2)], "real"),
+    "matrix_exp_linalg": (lambda T, a: T.linalg.matrix_exp(a * 0.5), [(2, 3, 3)], "real"),
 }
 
 
@@ -536,4 +546,22 @@ CALLS = {
     "F.ctc_loss#none_concat": Fcall("ctc_loss", [(4, 2, 3)], _T([1, 2, 1]), [4, 3], [2, 1],
                                     blank=0, reduction="none", zero_infinity=True,
                                     prep=_log_softmax2),
+    # the long tail real programs hit (issue 14)
+    "nanmedian": call("nanmedian", [(3, 4)]),
+    "nanmedian#dim": call("nanmedian", [(3, 4)], 1, keepdim=True),
+    "mode": call("mode", [(3, 4)], 1),
+    **{f"scatter_reduce#{r}{'' if inc else '_exclude'}": call(
+        "scatter_reduce", [(3, 4), (3, 2)], IN, 1, _IDX, IN, r, include_self=inc)
+       for r in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)},
+    "slice_scatter": call("slice_scatter", [(5, 3), (2, 3)], 0, 1, 5, 2),
+    "select_scatter": call("select_scatter", [(3, 4), (4,)], 0, 1),
+    "diagonal_scatter": call("diagonal_scatter", [(3, 4), (3,)], 1),
+    "unique_consecutive": call("unique_consecutive", [(8,)], return_inverse=True,
+                               return_counts=True, domain="int", grad=False),
+    "unique_consecutive#dim": call("unique_consecutive", [(6, 2)], dim=0, return_counts=True,
+                                   domain="int", grad=False),
+    "histogram": call("histogram", [(3, 4)], 4, grad=False),
+    "histogram#edges": call("histogram", [(3, 4)], _T([-1.0, 0.0, 0.5, 2.0]), density=True,
+                            grad=False),
+    "matrix_exp": call("matrix_exp", [(3, 3)]),
 }

@@ -145,7 +145,7 @@ def _empty_like_result(T, y):
 
 # torch takes out= in another overload of these (``median(x, dim, out=(v, i))``), not in the
 # one the table calls: nnlite takes it in both
-OUT_IN_ANOTHER_OVERLOAD = {"median"}
+OUT_IN_ANOTHER_OVERLOAD = {"median", "nanmedian"}
 # takes (and ignores) any keyword today, out= included (in a file being moved this session)
 OUT_PENDING: set = set()
 TORCH_OUT_KEYS = sorted(k for k in CALL_CASES if CASES[k].row[0] == "torch")

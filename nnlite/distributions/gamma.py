@@ -1,0 +1,114 @@
+"""``Gamma(concentration, rate)`` and ``Chi2(df)``: torch's Marsaglia-Tsang draws (so a seed
+gives torch's samples), reparameterized through the implicit gradient ``dx/dalpha`` of the
+standard gamma sample (torch's ``_standard_gamma`` backward)."""
+
+from __future__ import annotations
+
+import nnlite
+from nnlite._tensor import Size, Tensor
+from nnlite.autograd.function import Function
+from nnlite.distributions import incomplete_gamma_beta as _S
+from nnlite.distributions import rejection_samplers as _samplers
+from nnlite.distributions.distribution import Distribution, broadcast_all, nonnegative, positive
+
+
+class _StandardGamma(Function):
+    """``Gamma(alpha, 1)`` samples; backward ``grad * dx/dalpha`` at the drawn ``x``."""
+
+    @staticmethod
+    def forward(ctx, alpha):
+        x = Tensor._wrap(_samplers.standard_gamma(alpha._data))
+        ctx.save_for_backward(alpha, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        alpha, x = ctx.saved_tensors
+        d = _S.standard_gamma_grad(alpha._data, x._data).astype(alpha._data.dtype)
+        return grad * Tensor._wrap(d)
+
+
+def standard_gamma(alpha: Tensor) -> Tensor:
+    """``torch._standard_gamma(alpha)`` with its reparameterized gradient."""
+    return _StandardGamma.apply(alpha)
+
+
+class _GammaIncX(Function):
+    """``P(a, x)`` with its derivative in ``x`` (``a`` is not differentiated, as in torch)."""
+
+    @staticmethod
+    def forward(ctx, a, x):
+        ctx.save_for_backward(a, x)
+        return Tensor._wrap(_S.gammainc(a._data, x._data).astype(x._data.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        dens = ((a - 1) * x.log() - x - nnlite.lgamma(a)).exp()
+        return None, grad * dens
+
+
+class Gamma(Distribution):
+    """Density ``rate**c x**(c - 1) exp(-rate x) / Gamma(c)`` on ``x >= 0``.
+
+    Example:
+        >>> Gamma(torch.tensor([2.0]), torch.tensor([1.0])).rsample()
+    """
+
+    arg_constraints = {"concentration": positive, "rate": positive}
+    support = nonnegative
+    has_rsample = True
+
+    def __init__(self, concentration, rate, validate_args=None) -> None:
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        super().__init__(self.concentration.shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.concentration / self.rate.pow(2)
+
+    def _in_support(self, v):
+        return v >= 0
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        value = standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        value.detach().clamp_(min=nnlite.finfo(value.dtype).tiny)
+        return value
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
+        return (nnlite.xlogy(self.concentration, self.rate)
+                + nnlite.xlogy(self.concentration - 1, value)
+                - self.rate * value - nnlite.lgamma(self.concentration))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
+        c, x = nnlite.broadcast_tensors(self.concentration, self.rate * value)
+        return _GammaIncX.apply(c, x)
+
+    def entropy(self) -> Tensor:
+        c = self.concentration
+        return c - self.rate.log() + nnlite.lgamma(c) + (1.0 - c) * nnlite.digamma(c)
+
+
+class Chi2(Gamma):
+    """``Gamma(df / 2, 1 / 2)``."""
+
+    arg_constraints = {"df": positive}
+
+    def __init__(self, df, validate_args=None) -> None:
+        (df,) = broadcast_all(df)
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
