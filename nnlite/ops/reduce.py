@@ -640,6 +640,9 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
                            f"input. Got {TYPE_NAMES[x._data.dtype.name]}")
     if dtype is not None:
         x = x.to(dtype)
+    if isinstance(p, str) and p != "fro":
+        raise RuntimeError(f"norm: p={p!r} is a matrix norm here: use "
+                           f"torch.linalg.matrix_norm(x, {p!r}) (vector norms take a number)")
     p = 2.0 if p in ("fro", None) else builtins.float(p)
     ax = _axes(x, dim)
     xd = x._data
@@ -873,7 +876,7 @@ def cumprod_grad(x, out, g, d):
     """The gradient of ``out = cumprod(x, d)`` for the incoming ``g``, in Tensor ops: the
     reversed cumulative sum of ``g * out`` over ``x`` where ``x`` has no zero; with zeros, the
     products that leave out ``x_k`` taken directly (``n x n`` per slice)."""
-    if x._data.dtype.kind != out._data.dtype.kind or x._data.dtype != out._data.dtype:
+    if x._data.dtype != out._data.dtype:  # cumprod(x, dtype=...)
         x = x.to(out.dtype)
     if not np.any(x._data == 0):
         return flip(cumsum(flip(g * out, (d,)), d), (d,)) / x

@@ -243,3 +243,12 @@ def test_getitem_steps_as_torch(key):
     index arrays last), with torch's result shape (``x[1, :, [0, 2]]`` is (4, 2) in torch,
     (2, 4) in numpy)."""
     check(lambda T, x: x[key], R.standard_normal((3, 4, 5)))
+
+
+def test_norm_matrix_order_names_the_way_out():
+    with pytest.raises(RuntimeError, match="matrix_norm"):
+        nnlite.ones(2, 2).norm(p="nuc")
+
+
+def test_cumprod_dtype():
+    check(lambda T, x: T.cumprod(x, 0, dtype=T.float64), A34)
