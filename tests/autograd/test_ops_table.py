@@ -152,9 +152,6 @@ def test_non_contiguous_inputs_same_values_and_grads(name):
 # torch name comes from torch's own decomposition of the op, e.g. einsum's final view); a fixed
 # one fails the test until it is removed from here: the list can only shrink.
 GRAD_FN_PENDING = {
-   
-   
-   
     "einsum",
 }
 
@@ -164,8 +161,6 @@ GRAD_FN_PENDING = {
 # as one node with its own formula, or nodes torch builds from its own decomposition (einsum's
 # bmm, matmul's expand/view nodes). A fixed one fails until removed: the list can only shrink.
 STRUCTURE_PENDING = {
-   
-   
     "addbmm", "addmm", "addmv",
     "addr", "baddbmm", "block_diag", "cdist", "combinations", "cov", "cov#call",
     "cross", "cumprod", "diag", "dist", "einsum", "getitem_mixed", "getitem_slices", "logdet",
@@ -173,8 +168,6 @@ STRUCTURE_PENDING = {
     "norm_dim", "pinverse", "take_along_dim", "unfold",
     # the nn surface added for tutorials: values, grad_fn and grads match; the graph one step
     # down does not yet (torch's own decompositions/views around the node)
-   
-   
     "nanquantile", "quantile",
 }
 
