@@ -461,7 +461,7 @@ class MultiMarginLossBackward0(Node):
     def backward(self, g):
         (input,) = self._unpacked_saved
         x = input.reshape(self.rows)
-        n, c = self.rows
+        n = self.rows[0]
         y = _W(self.target.reshape(-1, 1))
         gi = g.reshape(-1, 1) if self.reduction == "none" else g.reshape(1, 1)
         if self.reduction == "mean":

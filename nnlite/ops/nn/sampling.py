@@ -152,7 +152,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
             f"but got input with sizes {list(input.shape)} and grid with sizes "
             f"{list(grid.shape)}")
     nd = input.dim() - 2
-    n, ch = input.shape[0], input.shape[1]
+    n = input.shape[0]
     if grid.shape[0] != n:
         raise RuntimeError(
             "grid_sampler(): expected grid and input to have same batch size, but got input "

@@ -13,8 +13,8 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
-from nnlite.ops.nn.taps import apply_taps
 from nnlite.ops.nn.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from nnlite.ops.nn.taps import apply_taps
 
 _W = Tensor._wrap
 
