@@ -24,37 +24,12 @@ numpy's own sums. ``*_ref`` functions are plain numpy statements of the same ord
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from nnlite.kernels._jit import njit
+from nnlite.kernels.column_sum import level_power, vector_bytes  # noqa: F401 (also the API here)
 
 _LEVELS = 4
-
-
-def vector_bytes() -> int:
-    """Width of torch's ``Vectorized`` on this CPU: 64 bytes under its AVX-512 capability, else
-    32 (AVX2, the default build, NEON). ``ATEN_CPU_CAPABILITY`` overrides, as it does torch's."""
-    cap = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
-    if cap:
-        return 64 if cap == "avx512" else 32
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    need = {"avx512f", "avx512bw", "avx512vl", "avx512dq"}
-                    return 64 if need <= flags else 32
-    except OSError:
-        pass
-    return 32
-
-
-def level_power(n: int) -> int:
-    """``max(4, CeilLog2(n) / 4)`` as torch's ``multi_row_sum`` computes it."""
-    cl = 1 if n <= 2 else int(n - 1).bit_length()
-    return max(4, cl // _LEVELS)
 
 
 # ---- numba kernels ------------------------------------------------------------------------

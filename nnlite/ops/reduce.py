@@ -13,6 +13,7 @@ from nnlite._tensor import Tensor, _as_array
 from nnlite._threads import get_num_threads
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
+from nnlite.kernels import column_sum as _column_sum  # numpy only (no numba)
 from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
@@ -93,7 +94,7 @@ def _torch_order_sum(xd, ax, keepdim):
     K = _summation_kernels
     lanes = _LANES.get(xd.dtype)
     if lanes is None:
-        lanes = _LANES[xd.dtype] = K.vector_bytes() // xd.dtype.itemsize
+        lanes = _LANES[xd.dtype] = _column_sum.vector_bytes() // xd.dtype.itemsize
     if outer == 1 and inner == 1:
         res = np.array(K.sum_all(xd.reshape(-1), lanes, get_num_threads()), xd.dtype)
     elif inner == 1:
@@ -112,15 +113,19 @@ def _torch_order_sum(xd, ax, keepdim):
 
 def col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``g2.sum(axis=0)`` of a 2-D array in torch's order where it applies (a bias gradient:
-    the same bits as torch's), numpy's reduction otherwise; into ``out`` when given."""
+    the same bits as torch's), numpy's reduction otherwise; into ``out`` when given. A batch of
+    up to 4095 rows takes the numpy statement of torch's order (``nnlite.kernels.column_sum``,
+    the same bits), so a run whose only torch-order sums are bias gradients never compiles the
+    summation kernels (~10 s on a fresh clone)."""
     if g2.dtype.kind == "f" and g2.dtype.itemsize >= 4 and g2.ndim == 2 and g2.size and \
             g2.flags.c_contiguous:
-        K = _summation_kernels
         lanes = _LANES.get(g2.dtype)
         if lanes is None:
-            lanes = _LANES[g2.dtype] = K.vector_bytes() // g2.dtype.itemsize
+            lanes = _LANES[g2.dtype] = _column_sum.vector_bytes() // g2.dtype.itemsize
         res = np.empty(g2.shape[1], g2.dtype) if out is None else out
-        K.sum_outer(g2, lanes, res)
+        if _column_sum.fits(g2):
+            return _column_sum.sum_outer(g2, lanes, res)
+        _summation_kernels.sum_outer(g2, lanes, res)
         return res
     return g2.sum(axis=0, out=out)
 

@@ -250,7 +250,9 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
     cbs.append(_MetricsWriter(rundir))
     cbs.extend(callbacks)
 
-    last_plot = [-math.inf]
+    # the first curves.png after 10 s of training: a short run draws it once, at the end
+    # (matplotlib's import and each draw are a noticeable part of a few-second run)
+    last_plot = [time.perf_counter()]
 
     def save_checkpoint(trainer, reason):
         state = trainer.state_dict()
@@ -261,7 +263,7 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         else:  # start / interrupt: on disk before anything else happens
             rundir.flush()
             nnlite.save(state, os.path.join(output_dir, CHECKPOINT), metadata={"reason": reason})
-        # curves.png follows the checkpoints (at most every 10 s: drawing costs ~0.1 s)
+        # curves.png follows the checkpoints (every 10 s at most: drawing costs ~0.1 s)
         if reason == "epoch" and time.perf_counter() - last_plot[0] > 10:
             last_plot[0] = time.perf_counter()
             plot_history(trainer.history, os.path.join(output_dir, "curves.png"),
