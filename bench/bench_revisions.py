@@ -12,7 +12,8 @@ Usage::
     python bench/bench_revisions.py /tmp/before . --workloads small,tiny-batch --rounds 7
 
 The step is bench/bench_train.py's eager nnlite step (``setup_nnlite``) of the checkout under test,
-one BLAS thread, so both sides run their own model code on the same data.
+one BLAS thread, so both sides run their own model code on the same data; ``--impl
+nnlite-compiled`` times the PyTorch program with ``torch.compile`` and ``fused=True`` instead.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import bench_train as bt
 import nnlite
 assert os.path.dirname(os.path.dirname(os.path.abspath(nnlite.__file__))) == os.path.abspath(
     sys.argv[1]), f"imported {nnlite.__file__}, not the checkout {sys.argv[1]}"
-step, _ = bt.setup_nnlite(sys.argv[2], sys.argv[3])
+step, _ = bt.SETUPS[sys.argv[5]](sys.argv[2], sys.argv[3])
 for _ in range(30):
     step()
 seconds = float(sys.argv[4])
@@ -57,8 +58,9 @@ def run_in_checkout(checkout: str, child: str, args, tool: str):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def one_run(checkout: str, workload: str, optimizer: str, seconds: float) -> float:
-    return float(run_in_checkout(checkout, CHILD, (workload, optimizer, seconds),
+def one_run(checkout: str, workload: str, optimizer: str, seconds: float,
+            impl: str = "nnlite") -> float:
+    return float(run_in_checkout(checkout, CHILD, (workload, optimizer, seconds, impl),
                                  "bench_revisions"))
 
 
@@ -70,6 +72,8 @@ def main() -> None:
     p.add_argument("--optimizers", default="sgd,adam")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--seconds", type=float, default=1.5)
+    p.add_argument("--impl", default="nnlite",
+                   help="bench_train implementation (nnlite: eager; nnlite-compiled)")
     a = p.parse_args()
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
@@ -78,15 +82,15 @@ def main() -> None:
         cpu = "unknown CPU"
     print(f"# {cpu}, {os.cpu_count()} cores, load {os.getloadavg()}, 1 thread, "
           f"{a.rounds} interleaved rounds of {a.seconds}s")
-    print(f"# before={a.before}  after={a.after}")
+    print(f"# before={a.before}  after={a.after}  impl={a.impl}")
     print(f"{'workload':12} {'opt':5} {'before steps/s':>15} {'after steps/s':>14} "
           f"{'after/before (median of rounds)':>32}")
     for w in a.workloads.split(","):
         for o in a.optimizers.split(","):
             before, after = [], []
             for _ in range(a.rounds):
-                before.append(one_run(a.before, w, o, a.seconds))
-                after.append(one_run(a.after, w, o, a.seconds))
+                before.append(one_run(a.before, w, o, a.seconds, a.impl))
+                after.append(one_run(a.after, w, o, a.seconds, a.impl))
             ratios = [y / x for x, y in zip(before, after)]
             print(f"{w:12} {o:5} {statistics.median(before):15.1f} {statistics.median(after):14.1f}"
                   f" {statistics.median(ratios):26.3f}x "
