@@ -145,9 +145,10 @@ def breakdown(timelines: list[list[dict]]) -> dict:
       before the last rank had started its last bucket's allreduce (nothing to transfer yet: the
       other rank was still computing); ``transfer`` the rest, the communication not hidden
       behind backward (with shared-memory buckets it includes the pass that sums and
-      divides, for default DDP straight into ``.grad``); ``descheduled`` the part of ``transfer`` during which this rank or the
-      one it waited for sat runnable but off the CPU (other processes' load: an estimate, from
-      each rank's runqueue time within its own wait);
+      divides, for default DDP straight into ``.grad``); ``descheduled`` the part of
+      ``transfer`` during which this rank or the one it waited for sat runnable but off the
+      CPU (other processes' load: an estimate, from each rank's runqueue time within its own
+      wait);
     * ``write_back``: what is left after the wait: dividing MPI's sums by the world size
       into ``.grad`` (0 with shared-memory buckets, whose pass already did);
     * ``ddp_total``: all of the above; ``ddp_own`` = ddp_total minus both waits: what DDP

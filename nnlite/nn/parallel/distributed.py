@@ -13,10 +13,10 @@ straight into ``.grad`` (or in place, where ``.grad`` is the bucket's view). Whe
 is on one machine the buckets live in an MPI shared-memory window instead and the
 "allreduce" is a barrier and one pass that sums and divides, into the buckets (bucket views)
 or straight into ``.grad`` (:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations
-and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden
-depends on the model: a gradient produced last (usually the first layer's weight, often the
-largest) is reduced after backward whatever the buckets; bench/bench_ddp.py breaks a step's
-DDP time down, with the bytes copied and the collectives per step.
+and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How
+much is hidden depends on the model: a gradient produced last (usually the first layer's
+weight, often the largest) is reduced after backward whatever the buckets; bench/bench_ddp.py
+breaks a step's DDP time down, with the bytes copied and the collectives per step.
 
 Gradients are summed over ranks and divided by the world size, elementwise: on 2 ranks the
 result is the same bits whatever the bucket layout; every replica gets identical gradients, so
@@ -508,10 +508,10 @@ class DistributedDataParallel(Module):
         """``.grad`` = the bucket's average (not used where shared-memory buckets average
         straight into ``.grad``). Shared-memory buckets of gradient_as_bucket_view already
         hold it (the reduction divides); after MPI's allreduce the bucket holds sums, divided
-        here by the world size. Where ``.grad`` is the bucket's view nothing moves (the division, if
-        any, is in place); with gradient_as_bucket_view a ``.grad`` that is not (None after
-        ``zero_grad()``, or one a user assigned) becomes the view; otherwise the average is
-        written into ``.grad`` (one pass, the same quotient)."""
+        here by the world size. Where ``.grad`` is the bucket's view nothing moves (the
+        division, if any, is in place); with gradient_as_bucket_view a ``.grad`` that is not
+        (None after ``zero_grad()``, or one a user assigned) becomes the view; otherwise the
+        average is written into ``.grad`` (one pass, the same quotient)."""
         world = self._world
         divide = world > 1 and self._shared is None
         as_view = self.gradient_as_bucket_view
