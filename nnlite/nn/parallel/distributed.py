@@ -202,6 +202,9 @@ class DistributedDataParallel(Module):
         self._params = [p for _, p in named]
         self._params_index = {id(p): i for i, p in enumerate(self._params)}
         self._overlap = True  # False: every bucket is reduced at the end of backward
+        # False: buffers go through MPI's broadcast even with shared-memory buckets (the bench
+        # compares the two)
+        self._broadcast_shared = True
         self._build_buckets(self.bucket_bytes_cap, _DEFAULT_FIRST_BUCKET_BYTES)
         if init_sync and self._world > 1:
             tensors = list(module.parameters()) + [b for b in module.buffers()]
@@ -273,7 +276,7 @@ class DistributedDataParallel(Module):
         bufs = None
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs = list(self.module.buffers())
-        if bufs and shared is not None and shared.broadcast(
+        if bufs and shared is not None and self._broadcast_shared and shared.broadcast(
                 [b._data for b in bufs], "DistributedDataParallel forward (buffers)"):
             for b in bufs:
                 b._vc[0] += 1
