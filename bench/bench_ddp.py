@@ -21,6 +21,8 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
 * ``flat``      DDP with one bucket reduced at the end of backward;
 * ``bucketed, mpi``  (N > 1) ``bucketed`` with MPI's allreduce instead of the shared-memory
                 buckets DDP uses when all ranks are on one machine;
+* ``bucketed, mpi bcast``  (N > 1) ``bucketed`` with MPI's broadcast for the module buffers
+                instead of the shared window's barrier (which also releases the buckets);
 * ``mpi allreduce`` / ``nnlite allreduce`` / ``shared allreduce``  the bucketed step's buckets
                 allreduced alone, back to back (MPI's blocking call; nnlite's all_reduce with its
                 deadline-guarded wait; DDP's shared-memory reduction): what the communication
@@ -122,7 +124,7 @@ def _row(name, world, mode, times, n, **extra):
 # the DDP modes whose steps are recorded and broken down (bucketed: the default DDP; view:
 # gradient_as_bucket_view=True with zero_grad(); "view, in place": with
 # zero_grad(set_to_none=False), where backward accumulates straight into the buckets)
-BROKEN_DOWN = ("bucketed", "view", "view, in place")
+BROKEN_DOWN = ("bucketed", "view", "view, in place", "bucketed, mpi bcast")
 
 # the parts of a DDP step, in the order they are printed
 PARTS = ("broadcast", "broadcast_wait", "hooks", "copy_in", "hook_mpi", "final_wait", "peer_wait",
@@ -145,9 +147,10 @@ def breakdown(timelines: list[list[dict]]) -> dict:
       before the last rank had started its last bucket's allreduce (nothing to transfer yet: the
       other rank was still computing); ``transfer`` the rest, the communication not hidden
       behind backward (with shared-memory buckets it includes the pass that sums and
-      divides, for default DDP straight into ``.grad``); ``descheduled`` the part of ``transfer`` during which this rank or the
-      one it waited for sat runnable but off the CPU (other processes' load: an estimate, from
-      each rank's runqueue time within its own wait);
+      divides, for default DDP straight into ``.grad``); ``descheduled`` the part of
+      ``transfer`` during which this rank or the one it waited for sat runnable but off the
+      CPU (other processes' load: an estimate, from each rank's runqueue time within its own
+      wait);
     * ``write_back``: what is left after the wait: dividing MPI's sums by the world size
       into ``.grad`` (0 with shared-memory buckets, whose pass already did);
     * ``ddp_total``: all of the above; ``ddp_own`` = ddp_total minus both waits: what DDP
@@ -274,14 +277,16 @@ def worker(args) -> None:
         modes = ["plain" if world == 1 else "local", "bucketed", "view", "view, in place",
                  "flat"]
         if world > 1:
-            modes.append("bucketed, mpi")
+            modes += ["bucketed, mpi", "bucketed, mpi bcast"]
         for mode in modes:
             model = build()
             net = model
             if mode != "plain" and mode != "local":
-                # "bucketed, mpi": MPI's allreduce instead of the shared-memory buckets
-                os.environ["NNLITE_DDP_SHARED_MEMORY"] = "0" if "mpi" in mode else "1"
+                # "bucketed, mpi": MPI's allreduce instead of the shared-memory buckets;
+                # "bucketed, mpi bcast": shared buckets, but MPI's broadcast for the buffers
+                os.environ["NNLITE_DDP_SHARED_MEMORY"] = "0" if mode == "bucketed, mpi" else "1"
                 net = nets[mode] = DDP(model, gradient_as_bucket_view=mode.startswith("view"))
+                net._broadcast_shared = mode != "bucketed, mpi bcast"
                 if mode == "flat":
                     net._build_buckets(math.inf, math.inf)
                     net._overlap = False
@@ -407,6 +412,9 @@ def summary(workload: str, ranks: int, rows: dict) -> str:
     if "bucketed, mpi" in rows:
         out.append(f"  bucketed with MPI's allreduce / bucketed (shared memory) step "
                    f"{rows['bucketed, mpi']['step_ms'] / step:.2f}x")
+    if "bucketed, mpi bcast" in rows:
+        out.append(f"  bucketed with MPI's buffer broadcast / bucketed (shared window) step "
+                   f"{rows['bucketed, mpi bcast']['step_ms'] / step:.2f}x")
     for mine, theirs in (("bucketed", "torch ddp"), ("view", "torch ddp, view")):
         if mine in rows and theirs in rows:
             out.append(f"  torch {theirs[len('torch '):]} step / nnlite {mine} step "

@@ -13,10 +13,10 @@ straight into ``.grad`` (or in place, where ``.grad`` is the bucket's view). Whe
 is on one machine the buckets live in an MPI shared-memory window instead and the
 "allreduce" is a barrier and one pass that sums and divides, into the buckets (bucket views)
 or straight into ``.grad`` (:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations
-and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How much is hidden
-depends on the model: a gradient produced last (usually the first layer's weight, often the
-largest) is reduced after backward whatever the buckets; bench/bench_ddp.py breaks a step's
-DDP time down, with the bytes copied and the collectives per step.
+and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How
+much is hidden depends on the model: a gradient produced last (usually the first layer's
+weight, often the largest) is reduced after backward whatever the buckets; bench/bench_ddp.py
+breaks a step's DDP time down, with the bytes copied and the collectives per step.
 
 Gradients are summed over ranks and divided by the world size, elementwise: on 2 ranks the
 result is the same bits whatever the bucket layout; every replica gets identical gradients, so
@@ -202,6 +202,9 @@ class DistributedDataParallel(Module):
         self._params = [p for _, p in named]
         self._params_index = {id(p): i for i, p in enumerate(self._params)}
         self._overlap = True  # False: every bucket is reduced at the end of backward
+        # False: buffers go through MPI's broadcast even with shared-memory buckets (the bench
+        # compares the two)
+        self._broadcast_shared = True
         self._build_buckets(self.bucket_bytes_cap, _DEFAULT_FIRST_BUCKET_BYTES)
         if init_sync and self._world > 1:
             tensors = list(module.parameters()) + [b for b in module.buffers()]
@@ -273,7 +276,7 @@ class DistributedDataParallel(Module):
         bufs = None
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs = list(self.module.buffers())
-        if bufs and shared is not None and shared.broadcast(
+        if bufs and shared is not None and self._broadcast_shared and shared.broadcast(
                 [b._data for b in bufs], "DistributedDataParallel forward (buffers)"):
             for b in bufs:
                 b._vc[0] += 1
@@ -508,10 +511,10 @@ class DistributedDataParallel(Module):
         """``.grad`` = the bucket's average (not used where shared-memory buckets average
         straight into ``.grad``). Shared-memory buckets of gradient_as_bucket_view already
         hold it (the reduction divides); after MPI's allreduce the bucket holds sums, divided
-        here by the world size. Where ``.grad`` is the bucket's view nothing moves (the division, if
-        any, is in place); with gradient_as_bucket_view a ``.grad`` that is not (None after
-        ``zero_grad()``, or one a user assigned) becomes the view; otherwise the average is
-        written into ``.grad`` (one pass, the same quotient)."""
+        here by the world size. Where ``.grad`` is the bucket's view nothing moves (the
+        division, if any, is in place); with gradient_as_bucket_view a ``.grad`` that is not
+        (None after ``zero_grad()``, or one a user assigned) becomes the view; otherwise the
+        average is written into ``.grad`` (one pass, the same quotient)."""
         world = self._world
         divide = world > 1 and self._shared is None
         as_view = self.gradient_as_bucket_view

@@ -32,7 +32,9 @@ rank that dies or stalls aborts the job as any collective does.
 
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 
 import numpy as np
 
@@ -64,6 +66,20 @@ def usable(group, nbytes: int) -> bool:
     pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, flag, op=group.mpi.MIN),
             "DistributedDataParallel shared-memory check")
     return bool(flag[0])
+
+
+# windows whose release barrier may still be pending: completed at exit, before mpi4py
+# finalizes MPI (atexit runs handlers last-registered first, and this one is registered after
+# mpi4py's), since MPI wants no request left open at MPI_Finalize
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+_exit_registered = False
+
+
+def _complete_at_exit() -> None:
+    for sb in list(_LIVE):
+        req, sb.pending = sb.pending, None
+        if req is not None:
+            req.Wait()  # every rank started it; it completes once they all reach MPI again
 
 
 class SharedBuckets:
@@ -164,9 +180,14 @@ class SharedBuckets:
         """This rank has read every segment for this step (``release_due``): a barrier,
         waited for by :meth:`writable` before this rank writes into its segment again. DDP
         starts it at the next forward, where :meth:`broadcast`'s barrier can stand in for it."""
+        global _exit_registered
         self.win.Sync()
         self.release_due = False
         self.pending = self.comm.Ibarrier()
+        if not _exit_registered:
+            _exit_registered = True
+            atexit.register(_complete_at_exit)
+        _LIVE.add(self)
 
     def writable(self) -> None:
         """Wait, if need be, until every rank has read this rank's segment (the barrier

@@ -2,14 +2,15 @@
 allreduce), checked against the default mode and a single-process run in the same job.
 
 Checked: with the flag every ``.grad`` shares memory with a DDP bucket after each backward
-(without it none does, and a ``.grad`` kept from a step is not changed by the next one;
-the shared-memory buckets then average straight into ``.grad``);
-``zero_grad()`` makes ``.grad`` None as torch and the next backward binds the views again;
-``zero_grad(set_to_none=False)`` keeps the very same view tensors and backward accumulates
-into them (0 bytes copied); training results bit-identical to the default mode and within
-1e-12 of one process on the global batch; the counts per step (bytes copied, collectives);
-a rank that reads the segments late is not overtaken; no_sync accumulation into the views; find_unused_parameters with views (a rank without a
-gradient contributes its accumulated ``.grad``, a parameter unused everywhere keeps its own)."""
+(without it none does, and a ``.grad`` kept from a step is not changed by the next one; the
+shared-memory buckets then average straight into ``.grad``); ``zero_grad()`` makes ``.grad``
+None as torch and the next backward binds the views again; ``zero_grad(set_to_none=False)``
+keeps the very same view tensors and backward accumulates into them (0 bytes copied);
+training results bit-identical to the default mode and within 1e-12 of one process on the
+global batch; the counts per step (bytes copied, collectives); a rank that reads the segments
+late is not overtaken; no_sync accumulation into the views; find_unused_parameters with views
+(a rank without a gradient contributes its accumulated ``.grad``, a parameter unused
+everywhere keeps its own)."""
 
 import os
 import time

@@ -45,12 +45,14 @@ def batch():
 PLAN = [(True, True), (True, True), (True, False), (True, True), (False, False), (True, True),
         (True, True), (True, False), (True, False), (True, True)]
 EXPECT = [True] + [g for g, _ in PLAN[:-1]]  # broadcast iff the previous forward was synced
-for shared in ("1", "0"):
+# "1": shared-memory buckets and broadcast; "1, mpi bcast": shared buckets, MPI's broadcast
+for shared in ("1", "1, mpi bcast", "0"):
     for view in (False, True):
-        os.environ["NNLITE_DDP_SHARED_MEMORY"] = shared
+        os.environ["NNLITE_DDP_SHARED_MEMORY"] = shared[0]
         model = make()
         ddp = DDP(model, gradient_as_bucket_view=view)
-        assert (ddp._shared is not None) == (shared == "1")
+        ddp._broadcast_shared = shared == "1"
+        assert (ddp._shared is not None) == shared.startswith("1")
         seen, before = [], []
         # runs after DDP's broadcast, before BatchNorm updates its statistics
         model.register_forward_pre_hook(lambda m, a, seen=seen: seen.append(buffers(m)))
@@ -70,6 +72,7 @@ for shared in ("1", "0"):
         # steady synced steps: collectives per step
         model = make()
         ddp = DDP(model, gradient_as_bucket_view=view)
+        ddp._broadcast_shared = shared == "1"
         ddp._timeline = []
         for _ in range(3):
             model.zero_grad()
@@ -77,6 +80,8 @@ for shared in ("1", "0"):
         calls = [t.collectives for t in ddp._timeline]
         if shared == "1":  # barrier (broadcast + release), bucket barrier (+ the views' finish)
             assert calls == [3 if view else 2] * 3, (view, calls)
+        elif shared == "1, mpi bcast":  # MPI broadcast, the bucket barrier, release or finish
+            assert calls == [3 if view else 2] + [3] * 2, (view, calls)
         else:  # MPI broadcast, bucket allreduce
             assert calls == [2] * 3, (view, calls)
 print(f"OK {r}", flush=True)
