@@ -48,6 +48,7 @@ from nnlite.nn.activation import (  # noqa: F401,E402
     Hardswish,
     Mish,
     PReLU,
+    RReLU,
     Softmin,
     Softsign,
     Tanhshrink,
@@ -71,12 +72,31 @@ from nnlite.nn.pooling import (  # noqa: F401,E402
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
 )
 from nnlite.nn.max_unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: F401,E402
 from nnlite.nn.ctc_loss import CTCLoss  # noqa: F401,E402
+from nnlite.nn.lazy import (  # noqa: F401,E402
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
+from nnlite.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401,E402
 from nnlite.nn.sparse import Embedding, EmbeddingBag  # noqa: F401,E402
 from nnlite.nn.activation import Hardshrink, Softmax2d, Softshrink, Threshold  # noqa: F401,E402
 from nnlite.nn.dropout import Dropout1d, Dropout2d, Dropout3d  # noqa: F401,E402

@@ -54,6 +54,31 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
+class RReLU(Module):
+    """Randomized leaky ReLU: in training a slope ``U(lower, upper)`` per non-positive element
+    (drawn as torch draws it), in eval the mean slope ``(lower + upper) / 2``.
+
+    Example:
+        >>> m = nn.RReLU(0.1, 0.3).eval()
+        >>> m(torch.tensor([-1.0, 2.0]))
+        tensor([-0.2000,  2.0000])
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace
+                                                            else "")
+
+
 class ELU(Module):
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
 

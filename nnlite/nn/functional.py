@@ -85,6 +85,7 @@ from nnlite.ops.nn.adaptive_pool3d import (  # noqa: F401
 )
 from nnlite.ops.nn.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 from nnlite.ops.nn.ctc_loss import ctc_loss  # noqa: F401
+from nnlite.ops.nn.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: F401
 
 
 def _legacy(size_average, reduce, reduction: str) -> str:

@@ -1,9 +1,16 @@
-"""Parameter: a Tensor that a Module registers as learnable (``torch.nn.Parameter``)."""
+"""Parameter: a Tensor that a Module registers as learnable (``torch.nn.Parameter``), and the
+placeholders of lazy modules, UninitializedParameter and UninitializedBuffer.
+
+``materialize(shape)`` gives a placeholder its array and turns it into a plain Parameter (or
+Tensor) in place: the object keeps its identity, so an optimizer built before a lazy module's
+first forward already holds the materialized parameter, as in torch.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from nnlite._dtype import get_default_dtype, to_dtype
 from nnlite._tensor import Tensor, _init
 
 
@@ -58,3 +65,119 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(arr, requires_grad):
     return Parameter(Tensor._wrap(np.array(arr)), requires_grad)
+
+
+
+# ---- placeholders of lazy modules ----------------------------------------------------------
+
+_SHAPE_ERROR = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+    "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
+    "one. Call `forward` to initialize the parameters before accessing their attributes."
+)
+
+
+_USE_ERROR = (
+    "Attempted to use an uninitialized parameter in {}. This error happens when you are using a "
+    "`LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` "
+    "objects. When using LazyModules Call `forward` with a dummy batch to initialize the "
+    "parameters before calling torch functions"
+)
+_slot = Tensor._data  # the array slot; the placeholder's own ``_data`` refuses to be read
+
+
+def _array(t) -> np.ndarray:
+    """The placeholder's (empty) array, for its dtype."""
+    return _slot.__get__(t)
+
+
+class UninitializedTensorMixin:
+    """What the two placeholders share: no shape and no values until ``materialize`` (every op
+    reads ``_data``, which raises torch's ValueError, so nothing computes on an empty array)."""
+
+    cls_to_become: type = Tensor
+
+    @property
+    def _data(self):
+        raise ValueError(_USE_ERROR.format("an nnlite operation"))
+
+    @_data.setter
+    def _data(self, arr):
+        _slot.__set__(self, arr)
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give the placeholder an (uninitialised, here zero) array of ``shape`` and turn it
+        into ``cls_to_become`` in place."""
+        if isinstance(shape, int):
+            shape = (shape,)
+        dt = _array(self).dtype if dtype is None else to_dtype(dtype).np
+        _slot.__set__(self, np.zeros(tuple(shape), dt))
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(_SHAPE_ERROR)
+
+    @property
+    def dtype(self):
+        return Tensor._wrap(_array(self)).dtype
+
+    def _convert(self, fn) -> None:
+        """Apply an array conversion (``module.double()``) to the empty array."""
+        _slot.__set__(self, fn(_array(self)))
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}>"
+
+    __str__ = __repr__
+
+
+def _placeholder(cls, requires_grad: bool, dtype):
+    t = object.__new__(cls)
+    _init(t, np.empty(0, to_dtype(dtype or get_default_dtype()).np))
+    t._requires_grad = bool(requires_grad)
+    return t
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter with no shape yet; becomes a Parameter on ``materialize``.
+
+    Example:
+        >>> p = UninitializedParameter()
+        >>> p.materialize((2, 3))
+        >>> type(p).__name__, p.shape
+        ('Parameter', torch.Size([2, 3]))
+    """
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device=None, dtype=None):
+        return _placeholder(cls, requires_grad, dtype)
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self._requires_grad, dtype=None)
+            memo[id(self)]._convert(lambda a: a.copy())
+        return memo[id(self)]
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer with no shape yet; becomes a Tensor on ``materialize``."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad: bool = False, device=None, dtype=None, persistent=True):
+        t = _placeholder(cls, requires_grad, dtype)
+        t.persistent = persistent
+        return t
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent=True):
+        pass
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is a placeholder not yet materialized (``torch.nn.parameter.is_lazy``)."""
+    return isinstance(param, UninitializedTensorMixin)

@@ -1,11 +1,12 @@
-"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool2d/3d, AdaptiveMaxPool3d
-(attributes and repr as PyTorch)."""
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool2d/3d, AdaptiveMaxPool3d,
+LPPool1d/2d/3d (attributes and repr as PyTorch)."""
 
 from __future__ import annotations
 
 from nnlite._tensor import Tensor
 from nnlite.nn.module import Module
 from nnlite.ops.nn import adaptive_pool3d as _pool3d
+from nnlite.ops.nn import lp_pool as _lp_pool
 from nnlite.ops.nn import pool as _pool
 from nnlite.ops.nn.conv import _tuple
 
@@ -162,3 +163,42 @@ class AdaptiveMaxPool3d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class _LPPoolNd(Module):
+    _nd = 2
+
+    def __init__(self, norm_type: float, kernel_size, stride=None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _lp_pool._lp_pool(self._nd, input, self.norm_type, self.kernel_size,
+                                 self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling ``(sum_window x^p)^(1/p)`` over (N, C, L) (p = 1: sum pooling,
+    p = inf would be max pooling)."""
+
+    _nd = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over (N, C, H, W) windows."""
+
+    _nd = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over (N, C, D, H, W) windows."""
+
+    _nd = 3

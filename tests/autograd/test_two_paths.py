@@ -82,6 +82,10 @@ CASES = {
     "F.conv2d": [(lambda x, w: F.conv2d(x, w, stride=1), [(1, 2, 4, 4), (2, 2, 2, 2)])],
     "F.conv_transpose1d": [(F.conv_transpose1d, [(1, 2, 4), (2, 3, 3)])],
     "F.conv_transpose2d": [(F.conv_transpose2d, [(1, 2, 3, 3), (2, 2, 2, 2)])],
+    "F.conv3d": [(lambda x, w, b: F.conv3d(x, w, b, padding=(0, 1, 0)),
+                  [(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)])],
+    "F.conv_transpose3d": [(lambda x, w: F.conv_transpose3d(x, w, stride=(1, 2, 1)),
+                            [(1, 2, 2, 2, 2), (2, 1, 2, 2, 2)])],
 }
 PARAMS = [(k, i) for k, cases in CASES.items() for i in range(len(cases))]
 

@@ -1,4 +1,4 @@
-"""Conv3d, ConvTranspose3d, the 3-D pools, BatchNorm3d and MaxUnpool1d/2d/3d against PyTorch:
+"""Conv3d, ConvTranspose3d, the 3-D pools, LPPool, BatchNorm3d, MaxUnpool1d/2d/3d against torch:
 values, gradients, grad_fn names, seeded init, state_dict keys, repr and error types."""
 
 import numpy as np
@@ -52,6 +52,8 @@ MODULES = {
     "adaptive_max3d": (lambda T: T.nn.AdaptiveMaxPool3d(2, return_indices=True),
                        (2, 5, 4, 7)),
     "batchnorm3d": (lambda T: T.nn.BatchNorm3d(3, momentum=0.2), (2, 3, 2, 3, 4)),
+    "lppool1d": (lambda T: T.nn.LPPool1d(1.5, 3, stride=2), (2, 3, 7)),
+    "lppool3d": (lambda T: T.nn.LPPool3d(2, (2, 1, 2), ceil_mode=True), (1, 2, 3, 3, 5)),
 }
 
 

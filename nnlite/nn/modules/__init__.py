@@ -15,6 +15,7 @@ from nnlite.nn.modules import (  # noqa: F401
     flatten,
     fold,
     instancenorm,
+    lazy,
     linear,
     loss,
     module,
@@ -26,5 +27,6 @@ from nnlite.nn.modules import (  # noqa: F401
     sparse,
     transformer,
     upsampling,
+    utils,
 )
 from nnlite.nn.modules.module import Module  # noqa: F401

@@ -10,6 +10,13 @@ from nnlite.nn.normalization import (  # noqa: F401
 )
 from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401
 
+from nnlite.nn.lazy import (  # noqa: F401
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+)
+
 __all__ = [
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm", "_NormBase"
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "LazyBatchNorm3d", "SyncBatchNorm", "_BatchNorm", "_NormBase"
 ]

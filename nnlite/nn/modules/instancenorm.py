@@ -7,6 +7,13 @@ from nnlite.nn.groupnorm import (  # noqa: F401
     InstanceNorm3d,
 )
 
+from nnlite.nn.lazy import (  # noqa: F401
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+)
+
 __all__ = [
-    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d", "LazyInstanceNorm3d"
 ]

@@ -10,6 +10,10 @@ from nnlite.nn.linear import (  # noqa: F401
     Linear,
 )
 
+from nnlite.nn.lazy import (  # noqa: F401
+    LazyLinear,
+)
+
 __all__ = [
-    "Bilinear", "Identity", "Linear", "NonDynamicallyQuantizableLinear"
+    "Bilinear", "Identity", "LazyLinear", "Linear", "NonDynamicallyQuantizableLinear"
 ]

@@ -21,6 +21,7 @@ from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops import elementwise as _E
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
+from nnlite.ops.nn import rrelu as _rrelu_ops
 from nnlite.ops._util import TYPE_NAMES as _NAMES
 from nnlite.ops._util import sum_to
 from nnlite.ops.inplace import apply_inplace
@@ -605,9 +606,6 @@ _celu_res = _pointwise("CeluBackward1", _celu_fwd, _celu_res_bwd_np, _celu_res_b
 # the node keeps the pre-update copy ``apply_inplace`` computes on
 _threshold_res = _pointwise("ThresholdBackward1", _threshold_fwd, _threshold_bwd_np,
                             _threshold_bwd_t)
-_rrelu_res = _pointwise("RreluWithNoiseBackward1", _leaky_fwd, _leaky_res_bwd_np,
-                        _leaky_res_bwd_t, save="y")
-_rrelu = _pointwise("RreluWithNoiseBackward0", _leaky_fwd, _leaky_bwd_np, _leaky_bwd_t)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -638,24 +636,16 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
     return apply_inplace(input, hardtanh, min_val, max_val, name="hardtanh_")
 
 
-def _rrelu_slope(lower, upper, training):
-    if training:
-        raise NotImplementedError(
-            "rrelu(training=True) (random slopes per element) is not implemented in nnlite; "
-            "use training=False (the mean slope (lower + upper) / 2) or leaky_relu")
-    return (lower + upper) / 2.0
-
-
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False) -> Tensor:
-    """Leaky ReLU with slope ``(lower + upper) / 2`` (evaluation mode, as torch's)."""
-    return _rrelu(input, slope=_rrelu_slope(lower, upper, training))
+    """Leaky ReLU with slope ``(lower + upper) / 2`` (evaluation mode, as torch's); training
+    mode draws a slope per element (both in ``rrelu.py``: one node, ``g * noise``)."""
+    return _rrelu_ops.rrelu(input, lower, upper, training)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False) -> Tensor:
-    return apply_inplace(input, _rrelu_res, slope=_rrelu_slope(lower, upper, training),
-                         name="rrelu_")
+    return _rrelu_ops.rrelu_(input, lower, upper, training)
 
 
 def softsign(input: Tensor) -> Tensor:

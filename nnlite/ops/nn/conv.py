@@ -30,7 +30,6 @@ from nnlite.ops.nn.conv_geometry import (
     conv_forward_np,
     conv_input_grad_np,
     conv_weight_grad_np,
-    tap_window,
 )
 from nnlite.ops.nn import padding as _padding
 from nnlite.ops.shape import index
@@ -45,21 +44,13 @@ def _as4(a: np.ndarray) -> np.ndarray:
     return a[:, :, None, :] if a.ndim == 3 else a
 
 
-def _window(i, j, p):
-    """The strided slice of a padded 2-D input that kernel tap (i, j) sees for all outputs."""
-    return tap_window((i, j), p)
-
-
-_Geom = ConvGeom
-
-
 # ---- differentiable convolution ops ------------------------------------------------------------
 
 
-def _geom(x_shape, w_shape, stride, pads, dilation, groups) -> _Geom:
+def _geom(x_shape, w_shape, stride, pads, dilation, groups) -> ConvGeom:
     xs = x_shape if len(x_shape) != 3 else (x_shape[0], x_shape[1], 1, x_shape[2])
     ws = w_shape if len(w_shape) != 3 else (w_shape[0], w_shape[1], 1, w_shape[2])
-    return _Geom(xs, ws, stride, pads, dilation, groups)
+    return ConvGeom(xs, ws, stride, pads, dilation, groups)
 
 
 def _params(node_or_args):

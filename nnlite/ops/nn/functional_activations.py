@@ -189,8 +189,9 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
-    """Randomized leaky ReLU; evaluation mode (``training=False``): slope ``(lower+upper)/2``.
-    ``training=True`` (random slopes) raises NotImplementedError."""
+    """Randomized leaky ReLU; evaluation mode (``training=False``): slope ``(lower+upper)/2``;
+    ``training=True``: a slope ``U(lower, upper)`` per non-positive element, drawn as torch's
+    CPU kernel draws it (same seed, same slopes)."""
     if inplace:
         return _A.rrelu_(input, lower, upper, training)
     return _A.rrelu(input, lower, upper, training)
