@@ -107,7 +107,7 @@ def lu_factor(A, *, pivot=True, out=None):
         if a.shape[-1] != a.shape[-2]:
             raise NotImplementedError("nnlite: the derivative of lu_factor of a non-square "
                                       "matrix is not implemented")
-        node.piv = piv_t
+        node.save(piv=piv_t)
     return _LuFactor(lu_t, piv_t)
 
 
@@ -204,7 +204,8 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     X = _W(x.astype(np.result_type(lu.dtype, b.dtype)))
     node = record(X, LinalgLuSolveBackward0, (LU, B), saved=(LU, X))
     if node is not None:
-        node.piv, node.adjoint = pivots, adjoint
+        node.adjoint = adjoint
+        node.save(piv=pivots)
     return X
 
 

@@ -116,6 +116,5 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
     node = record(result, ScatterReduceBackward0, (input, src), saved=(input, src, result))
     if node is not None:
         node.dim, node.reduce, node.include_self = d, reduce, bool(include_self)
-        node.touched, node.counts = touched, counts
-        node.save(idx=_W(idx))
+        node.save(idx=_W(idx), touched=touched, counts=counts)
     return result

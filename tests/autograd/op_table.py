@@ -167,7 +167,8 @@ OPS = {
     # LU and the matrix exponential (issue 14 long tail; torch.linalg's functions)
     "lu_factor_linalg": (lambda T, a: T.linalg.lu_factor(a).LU, [(3, 3)], "real"),
     "lu": (lambda T, a: T.lu(a)[0], [(3, 3)], "real"),
-    "lu_unpack": (lambda T, a: T.lu_unpack(*T.linalg.lu_factor(a))[1:], [(3, 3)], "real"),
+    "lu_unpack": (lambda T, a: T.lu_unpack(*T.linalg.lu_factor(a)).L, [(3, 3)], "real"),
+    "lu_unpack_U": (lambda T, a: T.lu_unpack(*T.linalg.lu_factor(a)).U, [(3, 3)], "real"),
     "lu_solve_linalg": (lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(a), b),
                         [(3, 3), (3, 2)], "real"),
     "lu_solve_adjoint": (lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(a), b,
