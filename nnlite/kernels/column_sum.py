@@ -11,10 +11,11 @@ rows have at least two elements (numpy sums a lone column pairwise): the ilp sum
 cascade over rows of 4 x width elements. Below 4096
 rows only levels 0-2 are ever used, which is what bounds this module's use.
 
-Why: the default run's bias gradients are its only use of the summation kernels, and those
-compile for ~10 s (cold cache) -- most of a first run on a fresh clone -- while this costs a few
-microseconds more per call at batch sizes. ``nnlite.ops.reduce.col_sum`` takes it where it
-applies (``fits``); the tests compare it with the kernel bit for bit. Imports numpy only.
+Why: it states the kernel's order in array operations a reader can follow, and the tests
+compare it with the kernel bit for bit (a second, independent statement of torch's order). It
+is not on the training path: per call it costs ~8x the kernel at batch sizes (64 x 128 float32:
+~17 us vs ~2 us), paid three times per step, while the kernel's compile is paid once per clone.
+Imports numpy only.
 """
 
 from __future__ import annotations
