@@ -31,6 +31,8 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from nnlite.kernels._jit import njit
+from nnlite.kernels.fma import fma as _fma
+from nnlite.kernels.fma import fma_f32_ref as _fma_ref
 
 __all__ = [
     "gelu_backward_f32",
@@ -67,18 +69,6 @@ _E1, _E2, _E3, _E4, _E5 = _EXP_POL
 
 
 # ---- LLVM intrinsics: one-rounding FMA and float32 <-> bit pattern --------------------------
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once (``llvm.fma``: vfmadd on x86-64)."""
-    if isinstance(a, types.Float) and a == b == c:
-
-        def codegen(context, builder, sig, args):
-            return builder.fma(*args)
-
-        return a(a, b, c), codegen
-    return None
 
 
 @intrinsic
@@ -177,20 +167,6 @@ def gelu_backward_f32(g: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
 
 
 # ---- numpy references (same arithmetic, FMAs rounded once through float64) -------------------
-
-
-def _fma_ref(a, b, c):
-    """float32 ``a * b + c`` rounded once: the float64 product is exact; the float64 sum is
-    rounded to odd so that the final rounding to float32 is the correct one."""
-    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
-    c64 = np.asarray(c, np.float64)
-    s = p + c64
-    bb = s - p
-    err = (p - (s - bb)) + (c64 - bb)
-    odd = (s.view(np.int64) & 1) == 1
-    fix = (err != 0) & ~odd & np.isfinite(s)
-    s = np.where(fix, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
-    return s.astype(np.float32)
 
 
 def _exp_onednn_ref(v):

@@ -22,27 +22,15 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-from numba.core import types
-from numba.extending import intrinsic
 
 from nnlite.kernels._jit import njit
+from nnlite.kernels.fma import fma as _fma
+from nnlite.kernels.fma import fma_f32_ref as _fma_ref
 
 __all__ = ["layernorm_forward_short", "layernorm_forward_short_ref", "max_row"]
 
 f32 = np.float32
 _CHUNK = 16  # kChunkSize: vectors per Welford chunk
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once (``llvm.fma``)."""
-    if isinstance(a, types.Float) and a == b == c:
-
-        def codegen(context, builder, sig, args):
-            return builder.fma(*args)
-
-        return a(a, b, c), codegen
-    return None
 
 
 def max_row(lanes: int) -> int:
@@ -120,18 +108,6 @@ def layernorm_forward_short(x, weight, bias, eps, lanes):
     rstd = np.empty(rows, np.float32)
     _ln_short_kernel(xc, w, b, f32(eps), lanes, y, mean, rstd)
     return y, mean, rstd
-
-
-def _fma_ref(a, b, c):
-    """float32 ``a * b + c`` rounded once (float64 product exact, sum rounded to odd)."""
-    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
-    c64 = np.asarray(c, np.float64)
-    s = p + c64
-    bb = s - p
-    err = (p - (s - bb)) + (c64 - bb)
-    fix = (err != 0) & ((s.view(np.int64) & 1) == 0) & np.isfinite(s)
-    s = np.where(fix, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
-    return s.astype(np.float32)
 
 
 def layernorm_forward_short_ref(x, weight, bias, eps, lanes):

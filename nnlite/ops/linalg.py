@@ -377,32 +377,6 @@ class EinsumBackward(Node):
         return tuple(res)
 
 
-def dist(input, other, p=2):
-    """The ``p``-norm of ``input - other``."""
-    return R.norm(E.sub(input, other).reshape(-1), p=p)
-
-
-def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """Pairwise ``p``-norm distances between the rows of ``x1`` (.., P, M) and ``x2`` (.., R, M)."""
-    if x1._data.ndim < 2 or x2._data.ndim < 2:
-        raise RuntimeError(
-            f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D"
-            if x1._data.ndim < 2 else f"cdist only supports at least 2D tensors, X2 got: "
-            f"{x2._data.ndim}D"
-        )
-    if x1._data.shape[-1] != x2._data.shape[-1]:
-        raise RuntimeError(
-            f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: "
-            f"{x2._data.shape[-1]}"
-        )
-    if p < 0:
-        raise RuntimeError("cdist only supports non-negative p values")
-    diff_ = S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3)
-    return R.norm(diff_, p=p, dim=-1)
-
-
-
-
 # ---- input + scaled product: addmm, addmv, addr, baddbmm, addbmm ---------------------------
 
 
