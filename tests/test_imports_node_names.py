@@ -35,8 +35,6 @@ def duplicate_node_names(root=Node) -> dict:
         cls = stack.pop()
         for sub in cls.__subclasses__():
             stack.append(sub)
-            if "_shown_as_of" in sub.__dict__:
-                continue  # a composite op's display name (ops.calling.relabel): no formula of its own
             seen[sub.__name__].add(f"{sub.__module__}.{sub.__qualname__}#{id(sub)}")
     return {n: sorted(v) for n, v in seen.items() if len(v) > 1}
 
@@ -58,16 +56,44 @@ def test_the_check_fails_on_a_duplicate_name():
     assert first is not second
 
 
-def test_display_names_of_composite_ops_are_marked_not_counted():
-    """``relabel`` gives a composite op's last node torch's name for display; that subclass has
-    no formula of its own, is marked, and is the only kind the duplicate check skips."""
-    from nnlite.ops.calling import relabel
+# the only places a Node subclass may be defined: the op layer, autograd's own nodes (graph
+# roots, user Functions) and compile's replayed-plan node
+NODE_HOMES = ("nnlite.ops", "nnlite.autograd", "nnlite.compile")
 
-    x = nnlite.randn(3, requires_grad=True)
-    y = relabel(x + 1, "AddmmBackward0")
-    assert type(y.grad_fn).__name__ == "AddmmBackward0"
-    assert type(y.grad_fn).__dict__["_shown_as_of"].__name__ == "AddBackward0"
-    assert "AddmmBackward0" not in duplicate_node_names()
+
+def nodes_outside(homes, root=Node) -> list:
+    """``module.Class`` of every Node subclass of nnlite defined outside ``homes`` (classes
+    made by tests are not nnlite's)."""
+    out, stack = [], [root]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith("nnlite.") and not sub.__module__.startswith(homes):
+                out.append(f"{sub.__module__}.{sub.__qualname__}")
+    return sorted(out)
+
+
+def test_every_node_lives_in_the_op_layer():
+    """``nnlite/ops`` is the only op layer: no nn module (or any other) defines a node."""
+    _import_all()
+    assert nodes_outside(NODE_HOMES) == []
+
+
+def test_the_node_home_check_fails_on_a_stray_node():
+    class _Base(Node):
+        pass
+
+    stray = type("StrayBackward0", (_Base,), {"__module__": "nnlite.nn.somewhere"})
+    assert nodes_outside(NODE_HOMES, _Base) == ["nnlite.nn.somewhere.StrayBackward0"]
+    assert stray is not None
+
+
+def test_no_display_relabelling_is_left():
+    """Every op records its own node under torch's name: the display-only relabelling that
+    composite ops once used (``ops.calling.relabel``) is gone."""
+    from nnlite.ops import calling
+
+    assert not hasattr(calling, "relabel")
 
 
 @pytest.mark.parametrize("name", ["ViewBackward0", "MmBackward0", "UnsqueezeBackward0"])

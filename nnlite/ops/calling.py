@@ -9,9 +9,6 @@
   with ``out`` it checks torch's rules (no autograd through ``out=``, the result dtype must cast
   to ``out``'s), writes the result into ``out`` (resized, with torch's warning, when its shape
   differs) and returns ``out``. Tensor methods stay the op function itself.
-- ``relabel``: for the few nn functions still composed of other ops, their last node is shown
-  under torch's name (a display subclass of its own class); every torch-namespace op records its
-  own node.
 - In-place functional forms (``torch.sin_(x)``) are the in-place methods, exported under the
   names torch exposes at top level.
 """
@@ -68,37 +65,12 @@ def default_mapping(fn) -> dict:
     return out
 
 
-# ---- grad_fn names of the nn functions still composed of other ops --------------------------------------------------------
-
-_RENAMED: dict = {}
-
-
-def _label(node, name):
-    cls = type(node)
-    sub = _RENAMED.get((cls, name))
-    if sub is None:
-        # a display name only: the formula stays cls's (``_shown_as_of`` marks it as such)
-        sub = _RENAMED[(cls, name)] = type(name, (cls,), {"__module__": cls.__module__,
-                                                          "_shown_as_of": cls})
-    node.__class__ = sub
-
-
 def _tensors(v):
     if isinstance(v, Tensor):
         return (v,)
     if isinstance(v, (tuple, list)):
         return tuple(t for x in v for t in _tensors(x))
     return ()
-
-
-def relabel(out, name: str, keep=()):
-    """Give the nodes of ``out``'s tensors (not those in ``keep``: inputs' own nodes) the class
-    name ``name``, as torch shows it; returns ``out``."""
-    for t in _tensors(out):
-        node = t.grad_fn
-        if node is not None and type(node).__name__ != name and node not in keep:
-            _label(node, name)
-    return out
 
 
 # ---- out= ------------------------------------------------------------------------------------

@@ -16,7 +16,17 @@ from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.ops._util import TYPE_NAMES, sum_to
 from nnlite.ops.elementwise import _check_broadcast, _sub_bool_check, add, div, mul, sub, zeros_like
 from nnlite.ops.reduce import sum as _sum
-from nnlite.ops.shape import _norm_key, index, put_at
+from nnlite.ops.shape import (
+    _index_steps,
+    _norm_key,
+    _value_mismatch,
+    assign_at,
+    expand,
+    index,
+    put_at,
+    unsqueeze,
+    view,
+)
 
 _W = Tensor._wrap
 
@@ -109,8 +119,10 @@ def _positions_in_base(base, view):
     """For each element of ``view`` (an array sharing ``base``'s memory), its flat C-order
     position in ``base``; None when the two cannot be matched element by element."""
     isz = base.itemsize
-    if view.dtype.itemsize != isz or not view.flags.writeable or view.size == 0:
+    if view.dtype.itemsize != isz or not view.flags.writeable:
         return None
+    if view.size == 0:  # an empty view: nothing of the base is written
+        return np.zeros(view.shape, np.intp)
 
     def extent(a):
         p = a.__array_interface__["data"][0]
@@ -311,12 +323,14 @@ def div_(self, other, rounding_mode=None):
     return apply_inplace(self, div, other, rounding_mode=rounding_mode, name="div_")
 
 
-class FillBackward0(Node):
+class FillBackward2(Node):
+    """``fill_(scalar)`` (torch's in-place overload numbering: 2 = Scalar, 3 = Tensor)."""
+
     def backward(self, g):
         return (zeros_like(g),) + ((None,) if len(self.next_functions) > 1 else ())
 
 
-class FillBackward1(Node):
+class FillBackward3(Node):
     def backward(self, g):
         return zeros_like(g), _sum(g).reshape(self.v_shape)
 
@@ -329,12 +343,12 @@ def _filled(a, value):
                 f"{value._data.ndim} dimensions."
             )
         out = _W(np.full(a._data.shape, value._data, a._data.dtype))
-        node = record(out, FillBackward1, (a, value))
+        node = record(out, FillBackward3, (a, value))
         if node is not None:
             node.v_shape = value._data.shape
         return out
     out = _W(np.full(a._data.shape, value, a._data.dtype))
-    record(out, FillBackward0, (a,))
+    record(out, FillBackward2, (a,))
     return out
 
 
@@ -393,18 +407,58 @@ def setitem(self, key, value):
     """``self[key] = value``."""
     if _fast(self, (value,)):
         k = _norm_key(key, self)
-        v = value._data if isinstance(value, Tensor) else value
-        try:
-            self._data[k] = v
-        except ValueError as e:
-            raise RuntimeError(str(e)) from None
-        except IndexError as e:
-            raise IndexError(str(e).replace("axis", "dimension")) from None
+        assign_at(self._data, k, value._data if isinstance(value, Tensor) else value)
         self._vc[0] += 1
         return
     if not isinstance(value, Tensor):
         value = _W(np.asarray(value, dtype=self._data.dtype))
-    apply_inplace(self, put_at, key, value, name="index_put_")
+    k = _norm_key(key, self)
+    plan = _index_steps(k, self._data.shape) if self._base is None else None
+    if plan is None:  # Python bools in the key, or self is itself a view: one index_put
+        apply_inplace(self, put_at, key, value, name="index_put_")
+        return
+    # torch's setitem: the basic items as views of self, then index_put_ with the index
+    # arrays, or a copy/fill when there are none; an op on a view is CopySlices on self
+    steps, arrays = plan
+    target = self
+    for d, e in steps:
+        target = unsqueeze(target, d) if e is None else index(target, (slice(None),) * d + (e,))
+    if arrays:
+        sub, d = [], 0
+        for pos, a, m in arrays:
+            sub += [slice(None)] * (pos - d) + [a]
+            d = pos + m
+        vs = _strip_leading_ones(value._data.shape)
+        if vs != value._data.shape:
+            value = view(value, vs)
+        apply_inplace(target, put_at, tuple(sub), value, name="index_put_")
+        return
+    # torch's copy_to: copy_ when the shapes agree, fill_ from a 0-d value, else the value
+    # viewed without its leading 1s and expanded to the target
+    tshape = target._data.shape
+    vshape = value._data.shape
+    if vshape == tshape:
+        copy_(target, value)
+        return
+    if value._data.ndim == 0:
+        fill_(target, value)
+        return
+    try:
+        np.broadcast_to(value._data, tshape)
+    except ValueError:
+        raise RuntimeError(_value_mismatch(vshape, tshape, value._data.dtype, False)) from None
+    value = view(value, _strip_leading_ones(vshape))
+    if value._data.shape != tshape:
+        value = expand(value, tshape)
+    copy_(target, value)
+
+
+def _strip_leading_ones(shape: tuple) -> tuple:
+    """torch's ``slicePrefix1sSize``: ``shape`` without its leading 1s."""
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return shape[i:]
 
 
 def random_fill_(self, arr, name):

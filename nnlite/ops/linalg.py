@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from collections import Counter
 
 import numpy as np
 
@@ -333,48 +332,6 @@ ger = outer
 def addmm(c, a, b, beta=1, alpha=1):
     """``beta * c + alpha * (a @ b)`` (one node, AddmmBackward0)."""
     return _add_product(AddmmBackward0, c, a, b, mm, beta, alpha)
-
-
-def einsum(equation, *operands):
-    """einsum for two-operand contractions expressible as products (differentiable via a node)."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    out = _W(np.asarray(np.einsum(equation, *[o._data for o in operands])))
-    node = record(out, EinsumBackward, tuple(operands), tuple(operands))
-    if node is not None:
-        node.eq = equation.replace(" ", "")
-    return out
-
-
-class EinsumBackward(Node):
-    def backward(self, g):
-        ops = self._unpacked_saved
-        lhs, rhs = self.eq.split("->") if "->" in self.eq else (self.eq, None)
-        ins = lhs.split(",")
-        if rhs is None:
-            c = Counter(ch for ch in lhs if ch.isalpha())
-            rhs = "".join(sorted(ch for ch, k in c.items() if k == 1))
-        res = []
-        for i, spec in enumerate(ins):
-            if not self.needs_input_grad[i]:
-                res.append(None)
-                continue
-            others = [s for j, s in enumerate(ins) if j != i]
-            other_ops = [o for j, o in enumerate(ops) if j != i]
-            if len(set(spec)) != len(spec):
-                raise RuntimeError("einsum backward with repeated indices in one operand is not supported")
-            # letters of this operand missing from the others and the output are broadcast sums
-            avail = set(rhs) | set("".join(others))
-            keep = "".join(ch for ch in spec if ch in avail)
-            gi = einsum(",".join([rhs] + others) + "->" + keep, g, *other_ops)
-            if keep != spec:
-                shape = [ops[i]._data.shape[spec.index(ch)] if ch in keep else 1 for ch in spec]
-                perm_spec = "".join(ch for ch in spec if ch in keep)
-                gi = gi.reshape(tuple(ops[i]._data.shape[spec.index(ch)] for ch in perm_spec))
-                gi = gi.reshape(tuple(s if spec[k] in keep else 1 for k, s in enumerate(shape)))
-                gi = gi.expand(ops[i]._data.shape)
-            res.append(gi)
-        return tuple(res)
 
 
 # ---- input + scaled product: addmm, addmv, addr, baddbmm, addbmm ---------------------------

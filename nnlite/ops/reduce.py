@@ -143,7 +143,11 @@ def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None):  # noqa: A001
     elif xd.dtype.kind in "biu":
         xd = xd.astype(np.int64)
     r = _torch_order_sum(xd, ax, keepdim)
-    out = _W(np.asarray(xd.sum(axis=ax, keepdims=keepdim)) if r is None else r)
+    if r is None:
+        r = np.asarray(xd.sum(axis=ax, keepdims=keepdim))
+        if not r.flags.c_contiguous:  # torch's reductions write a contiguous result
+            r = np.ascontiguousarray(r)
+    out = _W(r)
     node = record(out, SumBackward0 if ax is None else SumBackward1, (x,))
     if node is not None:
         node.shape, node.axes, node.keepdim = xd.shape, ax, keepdim

@@ -24,6 +24,7 @@ from nnlite.ops import nanmedian_mode as NM
 from nnlite.ops import scatter_reduce as SR
 from nnlite.ops import unique_consecutive as UC
 from nnlite.ops import view_scatter as VS
+from nnlite.ops import einsum as Es
 from nnlite.ops import elementwise as E
 from nnlite.ops import inplace as I
 from nnlite.ops import linalg as L
@@ -200,7 +201,7 @@ op(
 op("dot", L.dot, params={"b": "tensor"}, aliases=("inner",), methods=("dot", "inner"))
 op("dsplit", S.dsplit, methods=("dsplit",))
 op("dstack", S.dstack)
-op("einsum", L.einsum)
+op("einsum", Es.einsum)
 op("empty", C.empty)
 op("empty_like", C.empty_like)
 op("eq", E.eq, methods=("eq",))

@@ -14,7 +14,7 @@ from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.ops import elementwise as E
 from nnlite.ops._util import as_t as _t
-from nnlite.ops._util import check_index_range, sum_to, wrap_dim
+from nnlite.ops._util import TYPE_NAMES, check_index_range, sum_to, wrap_dim
 from nnlite.ops.elementwise import where, zeros_like
 
 _W = Tensor._wrap
@@ -24,7 +24,7 @@ def _view_of(x, arr):
     """A result that shares memory with ``x``: it also shares its version counter."""
     out = _W(arr)
     # bounds check only (np.shares_memory solves an exact problem and costs microseconds)
-    if arr.base is not None and np.may_share_memory(arr, x._data):
+    if arr.base is not None and (np.may_share_memory(arr, x._data) or arr.size == 0):
         out._vc = x._vc
         out._base = x if x._base is None else x._base
     return out
@@ -916,13 +916,66 @@ def masked_at(g, key):
     return out
 
 
+def _value_mismatch(vshape, tshape, dtype, advanced) -> str:
+    """torch's message for a value that does not broadcast to the indexed shape."""
+    if advanced:
+        return (f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
+                f"indexing result of shape {list(tshape)}")
+    vs = list(vshape)
+    while vs and vs[0] == 1 and len(vs) > len(tshape):  # torch drops leading 1s first
+        vs.pop(0)
+    if len(vs) > len(tshape):
+        name = TYPE_NAMES.get(np.dtype(dtype).name, "Float")
+        return (f"expand(torch.{name}Tensor{{{vs}}}, size={list(tshape)}): the number of sizes "
+                f"provided ({len(tshape)}) must be greater or equal to the number of dimensions "
+                f"in the tensor ({len(vs)})")
+    off = len(tshape) - len(vs)
+    for i, n in enumerate(vs):
+        if n != 1 and n != tshape[off + i]:
+            return (f"The expanded size of the tensor ({tshape[off + i]}) must match the "
+                    f"existing size ({n}) at non-singleton dimension {off + i}.  Target sizes: "
+                    f"{list(tshape)}.  Tensor sizes: {list(vshape)}")
+    return f"cannot write a value of shape {list(vshape)} into {list(tshape)}"
+
+
+def assign_at(arr: np.ndarray, k: tuple, v) -> None:
+    """``arr[k] = v`` (``k`` normalised by ``_norm_key``) in torch's order: the basic items of a
+    key of several items (ints, slices, None) are applied first as views, the index arrays
+    last on that view, so an int among index arrays (``x[1, :, [0, 2]] = v``) does not move the
+    indexed dims to the front as numpy's rule would; ``v`` broadcasts to torch's shape."""
+    target = arr
+    key = k
+    if len(k) > 1:
+        plan = _index_steps(k, arr.shape)
+        if plan is not None and plan[0] and plan[1]:
+            for d, e in plan[0]:
+                if e is None:
+                    target = np.expand_dims(target, d)
+                else:
+                    target = target[(slice(None),) * d + (e, Ellipsis)]
+            key, d = [], 0
+            for pos, a, m in plan[1]:
+                key += [slice(None)] * (pos - d) + [a]
+                d = pos + m
+            key = tuple(key)
+    try:
+        target[key] = v
+    except IndexError as e:
+        raise _index_error(e, arr, k) from None
+    except ValueError:
+        vshape = np.shape(v)
+        tshape = target[key].shape
+        raise RuntimeError(_value_mismatch(vshape, tshape, arr.dtype,
+                                           not _is_basic(key))) from None
+
+
 def put_at(x, key, value):
     """Out-of-place ``x[key] = value``: the value of ``x`` with ``value`` written at ``key``."""
     k = _norm_key(key, x)
     if not isinstance(value, Tensor):
         value = _W(np.asarray(value, dtype=x._data.dtype))
     arr = np.array(x._data, copy=True)
-    arr[k] = value._data
+    assign_at(arr, k, value._data)
     out = _W(arr)
     node = record(out, IndexPutBackward0, (x, value))
     if node is not None:
@@ -1251,7 +1304,11 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    out = _W(np.ascontiguousarray(np.diagonal(x._data, offset, d1, d2)))
+    # a view, as torch's (writes show through, later reshapes copy where torch's do)
+    arr = np.diagonal(x._data, offset, d1, d2)
+    if x._data.flags.writeable:
+        arr.flags.writeable = True
+    out = _view_of(x, arr)
     node = record(out, DiagonalBackward0, (x,))
     if node is not None:
         node.shape, node.offset, node.d1, node.d2 = x._data.shape, offset, d1, d2
@@ -1630,6 +1687,8 @@ class UnfoldBackward0(Node):
 
     def backward(self, g):
         d, shape = self.dim, self.shape
+        if not shape:  # a 0-d input's one window
+            return (g.reshape(()) if self.size else g.sum(),)
         nwin = g._data.shape[d]
         # (.., nwin, .., size) -> (.., nwin * size, ..): window w's element k came from w*step+k
         gw = movedim(g, -1, d + 1).reshape(shape[:d] + (nwin * self.size,) + shape[d + 1:])
@@ -1638,8 +1697,16 @@ class UnfoldBackward0(Node):
 
 
 def unfold(input, dimension, size, step):
-    """Sliding windows of ``size`` every ``step`` along ``dimension``, in a new last dim
-    (``Tensor.unfold``; a copy here, where PyTorch returns a view)."""
+    """Sliding windows of ``size`` every ``step`` along ``dimension``, in a new last dim: a view
+    of ``input`` as torch's ``Tensor.unfold`` (``(..., n, ...)`` -> ``(..., (n - size) // step
+    + 1, ..., size)``, strides ``step * s`` and ``s`` for the dim's stride ``s``), so writes show
+    through and the result's ``_base`` is the input's.
+
+    Example:
+        >>> nnlite.arange(5.0).unfold(0, 2, 2)
+        tensor([[0., 1.],
+                [2., 3.]])
+    """
     nd = input._data.ndim
     d = wrap_dim(dimension, nd)
     n = input._data.shape[d] if nd else 1
@@ -1649,18 +1716,25 @@ def unfold(input, dimension, size, step):
         )
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    if nd == 0:
-        return input.reshape(1)
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
     xd = input._data
-    nwin = (n - size) // step + 1
-    idx = (np.arange(nwin)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
-    shape = xd.shape[:d] + (nwin, size) + xd.shape[d + 1:]
-    y = np.take(xd, idx, axis=d).reshape(shape)
-    out = _W(np.ascontiguousarray(np.moveaxis(y, d + 1, -1)))
+    if nd == 0:  # one window of ``size`` (0 or 1) elements
+        arr = xd.reshape(1)[:size]
+    else:
+        nwin = (n - size) // step + 1
+        st = xd.strides[d]
+        shape = xd.shape[:d] + (nwin,) + xd.shape[d + 1:] + (size,)
+        strides = xd.strides[:d] + (step * st,) + xd.strides[d + 1:] + (st,)
+        arr = np.lib.stride_tricks.as_strided(xd, shape, strides,
+                                              writeable=xd.flags.writeable)
+    out = _view_of(input, arr)
     node = record(out, UnfoldBackward0, (input,))
     if node is not None:
         node.dim, node.size, node.shape = d, size, xd.shape
-        node.save(idx=_W(idx.astype(np.int64)))
+        if nd:
+            idx = (np.arange(nwin)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+            node.save(idx=_W(idx.astype(np.int64)))
     return out
 
 

@@ -148,21 +148,15 @@ def test_non_contiguous_inputs_same_values_and_grads(name):
         np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-12, atol=1e-12)
 
 
-# grad_fn names still to match torch's (ops in files being moved this session, and nodes whose
-# torch name comes from torch's own decomposition of the op, e.g. einsum's final view); a fixed
-# one fails the test until it is removed from here: the list can only shrink.
-GRAD_FN_PENDING = {
-    "einsum",
-}
+# grad_fn names still to match torch's (empty: every entry's name is torch's); a fixed one fails
+# the test until it is removed from here: the list can only shrink.
+GRAD_FN_PENDING: set = set()
 
 
 # Entries whose graph one step down (the names and order of ``grad_fn.next_functions``, None
-# for an input without a gradient edge) still differs from torch's: composites that torch shows
-# as one node with its own formula, or nodes torch builds from its own decomposition (einsum's
-# bmm, matmul's expand/view nodes). A fixed one fails until removed: the list can only shrink.
-STRUCTURE_PENDING = {
-    "einsum",
-}
+# for an input without a gradient edge) still differs from torch's (empty: every entry's graph is
+# torch's). A fixed one fails until removed: the list can only shrink.
+STRUCTURE_PENDING: set = set()
 
 
 def graph_step(fn):

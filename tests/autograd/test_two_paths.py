@@ -107,6 +107,54 @@ def _grads(fn, arrs, v, create_graph):
 @pytest.mark.parametrize("key,i", PARAMS)
 def test_plain_and_create_graph_paths_agree(key, i):
     fn, shapes = CASES[key][i]
+    check_two_paths(fn, shapes, i)
+
+
+def _gelu_node():
+    from nnlite.ops.nn import activations
+
+    return activations._gelu.node_cls
+
+
+def test_the_comparison_fails_on_a_one_percent_wrong_create_graph_formula(monkeypatch):
+    """The issue's case: GELU's create_graph formula made 1 % wrong must fail the check."""
+    from nnlite.autograd.grad_mode import _GradState
+
+    node = _gelu_node()
+    right = node.backward
+
+    def wrong(self, g):
+        (gx,) = right(self, g)
+        return (gx * 1.01 if _GradState.enabled else gx,)
+
+    monkeypatch.setattr(node, "backward", wrong)
+    with pytest.raises(AssertionError):
+        check_two_paths(F.gelu, [(3, 4)], 0)
+
+
+def test_the_comparison_fails_on_a_wrong_second_derivative_only(monkeypatch):
+    """First order equal on both paths, the create_graph graph's derivative off: caught by
+    the second-order half (Hessian-vector product against differences of the plain path)."""
+    from nnlite.autograd.grad_mode import _GradState
+
+    node = _gelu_node()
+    right = node.backward
+
+    def wrong(self, g):
+        (gx,) = right(self, g)
+        if _GradState.enabled:
+            (x,) = self._unpacked_saved
+            gx = gx + 0.05 * (x * x - (x * x).detach())  # value 0, derivative 0.1 x
+        return (gx,)
+
+    monkeypatch.setattr(node, "backward", wrong)
+    with pytest.raises(AssertionError, match="second order"):
+        check_two_paths(F.gelu, [(3, 4)], 0)
+
+
+def check_two_paths(fn, shapes, i):
+    """Plain-path gradients == create_graph-path gradients, and the create_graph path's
+    Hessian-vector product == central differences of the plain path's (float64)."""
     arrs = [away_from_kinks(s, k + 10 * i) for k, s in enumerate(shapes)]
     y0 = fn(*[nl.tensor(a) for a in arrs])
     r = np.random.default_rng(1)

@@ -11,8 +11,8 @@ import numpy as np
 from nnlite._dtype import float32, float64
 from nnlite._tensor import Tensor, tensor
 from nnlite.nn.padding import pad
-from nnlite.ops.calling import relabel as _relabel
 from nnlite.ops.creation import full
+from nnlite.ops.sequence_packing import pack_rows as _pack_rows
 from nnlite.ops.shape import cat, stack
 
 __all__ = [
@@ -78,7 +78,10 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
 # ---- packed sequences ------------------------------------------------------------------------
 
 
-class PackedSequence(namedtuple("PackedSequence_", "data batch_sizes sorted_indices unsorted_indices")):
+_PackedFields = namedtuple("PackedSequence_", "data batch_sizes sorted_indices unsorted_indices")
+
+
+class PackedSequence(_PackedFields):
     """A batch of variable-length sequences, packed time-major without padding (as torch's).
 
     ``data`` holds step 0 of every sequence, then step 1 of those at least 2 long, ...;
@@ -187,9 +190,9 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     if lens.size and lens.min() <= 0:
         raise RuntimeError("Length of all samples has to be greater than 0, but found an "
                            "element in 'lengths' that is <= 0")
-    if batch_first:
-        input = input.transpose(0, 1)
-    steps, batch = input.shape[0], input.shape[1]
+    if not enforce_sorted:  # torch sorts the batch first (IndexSelectBackward0 under the node)
+        input = input.index_select(0 if batch_first else 1, sorted_indices)
+    steps, batch = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
     if lens.size != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
                            f"{lens.size} (batch_size={batch})")
@@ -199,9 +202,9 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
                            f"{steps}, but got {sl[0]}")
     batch_sizes = (sl[None, :] > np.arange(int(sl[0]) if sl.size else 0)[:, None]).sum(1)
     t_idx, rows = _packed_positions(batch_sizes)
-    flat = input.reshape((steps * batch,) + tuple(input.shape[2:]))
-    data = flat.index_select(0, tensor(t_idx * batch + order[rows]))
-    _relabel(data, "PackPaddedSequenceBackward0")
+    # each packed row's position among the input's (step, batch) rows, flattened
+    pos = rows * steps + t_idx if batch_first else t_idx * batch + rows
+    data = _pack_rows(input, pos)
     return PackedSequence(data, tensor(batch_sizes.astype(np.int64)), sorted_indices, None)
 
 
