@@ -705,7 +705,7 @@ def corrcoef(input):
 # ---- torch.linalg (the facade nnlite.linalg names these without the prefix) ----------------
 
 
-def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``(sum |x|^ord)^(1/ord)`` over ``dim`` (all elements if None)."""
     if dim is None:
         x = x.reshape(-1)

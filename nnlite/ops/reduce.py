@@ -17,8 +17,8 @@ from nnlite.kernels import column_sum as _column_sum  # numpy only (no numba)
 from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
-from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import TYPE_NAMES, record_multi, wrap_dim, wrap_dims
+from nnlite.ops._util import as_t as _t
 from nnlite.ops.shape import cat, flip, narrow, scatter_into_zeros
 
 _loss_kernels = _lazy_kernels("loss")
@@ -130,7 +130,7 @@ def col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return g2.sum(axis=0, out=out)
 
 
-def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None):  # noqa: A001
+def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None):
     """Sum over ``dim`` (all dims if None). Integer and bool inputs sum to int64."""
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
@@ -467,7 +467,7 @@ def _max_min_dim(x, dim, keepdim, is_min):
     return values_indices(out, _W(idx_out.astype(np.int64)), "min" if is_min else "max")
 
 
-def max(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
+def max(x, dim=None, keepdim=False, *, out=None, axis=None):
     """``max(x)`` (all elements), ``max(x, dim)`` -> (values, indices), ``max(x, y)``."""
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
@@ -478,7 +478,7 @@ def max(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
     return _max_min_dim(x, dim, keepdim, False)
 
 
-def min(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
+def min(x, dim=None, keepdim=False, *, out=None, axis=None):
     if axis is not None:  # numpy-style alias PyTorch accepts
         dim = axis
     if isinstance(dim, Tensor):
@@ -710,12 +710,12 @@ class LinalgVectorNormBackward0(Node):
         return (norm_grad(x, out, g, self.p, self.axes, self.keepdim),)
 
 
-def all(x, dim=None, keepdim=False):  # noqa: A001
+def all(x, dim=None, keepdim=False):
     ax = _axes(x, dim)
     return _W(np.asarray(np.all(x._data, axis=ax, keepdims=keepdim)))
 
 
-def any(x, dim=None, keepdim=False):  # noqa: A001
+def any(x, dim=None, keepdim=False):
     ax = _axes(x, dim)
     return _W(np.asarray(np.any(x._data, axis=ax, keepdims=keepdim)))
 
@@ -799,7 +799,7 @@ def argsort(x, dim=-1, descending=False, stable=False):
     return sort(x, dim, descending, stable).indices
 
 
-def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(x, k, dim=-1, largest=True, sorted=True):
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d] if x._data.ndim else 1
     if not 0 <= k <= n:
@@ -854,7 +854,7 @@ def median(x, dim=None, keepdim=False):
     return _kth(x, (n - 1) // 2 + 1, d, keepdim, MedianBackward1)
 
 
-def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     r = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
     if not (return_inverse or return_counts):
         return _W(r)

@@ -421,8 +421,16 @@ op("zeros", C.zeros)
 op("zeros_like", E.zeros_like)
 
 # ---- ops with a kernel plain path (numba/BLAS/numpy arrays) and a Tensor-op backward --------
+# (the elementwise ones compute their derivative on arrays with numpy's ufuncs when no graph is
+# built; a test finds every node with two paths and checks it is reached by a compared row)
+_KERNEL_TORCH = (
+    "tanh", "sigmoid", "relu", "softmax", "log_softmax", "matmul", "mm", "bmm", "erf", "erfc",
+    "erfinv", "t", "acos", "acosh", "asin", "asinh", "atan", "atanh", "cos", "cosh", "sin",
+    "sinh", "tan", "exp", "exp2", "expm1", "log", "log10", "log1p", "log2", "frac", "lgamma",
+    "reciprocal", "rsqrt", "sqrt",
+)
 for _row in OPS:
-    if _row.name in ("tanh", "sigmoid", "relu", "softmax", "log_softmax", "matmul", "mm", "erf"):
+    if _row.namespace == "torch" and _row.name in _KERNEL_TORCH:
         _row.kernel = True
 
 # ---- rows whose torch function takes no out= (views, tuples of views, Python values, ...) ---
@@ -821,3 +829,9 @@ def _apply_calling_conventions() -> None:
 
 
 _apply_calling_conventions()
+
+# F rows whose node also has an array plain path (declared above without the flag)
+for _row in OPS:
+    if _row.namespace == "F" and _row.name in ("hardshrink", "softshrink", "threshold",
+                                                "grid_sample", "ctc_loss"):
+        _row.kernel = True

@@ -13,8 +13,8 @@ from nnlite._tensor import Size, Tensor, _as_array, _type_name
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.ops import elementwise as E
-from nnlite.ops._util import as_t as _t
 from nnlite.ops._util import TYPE_NAMES, check_index_range, sum_to, wrap_dim
+from nnlite.ops._util import as_t as _t
 from nnlite.ops.elementwise import where, zeros_like
 
 _W = Tensor._wrap

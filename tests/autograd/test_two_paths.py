@@ -86,6 +86,53 @@ CASES = {
                   [(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)])],
     "F.conv_transpose3d": [(lambda x, w: F.conv_transpose3d(x, w, stride=(1, 2, 1)),
                             [(1, 2, 2, 2, 2), (2, 1, 2, 2, 2)])],
+    # elementwise ops whose plain path is the derivative on arrays (inputs moved into the
+    # domain: |x| < 1 for asin/acos/atanh/erfinv, x > 1 for acosh, x > 0 for logs and roots)
+    "torch.acos": [(lambda x: nl.acos(x * 0.35), [(3, 4)])],
+    "torch.asin": [(lambda x: nl.asin(x * 0.35), [(3, 4)])],
+    "torch.atanh": [(lambda x: nl.atanh(x * 0.35), [(3, 4)])],
+    "torch.erfinv": [(lambda x: nl.erfinv(x * 0.35), [(3, 4)])],
+    "torch.acosh": [(lambda x: nl.acosh(x.abs() + 1.1), [(3, 4)])],
+    "torch.asinh": [(nl.asinh, [(3, 4)])],
+    "torch.atan": [(nl.atan, [(3, 4)])],
+    "torch.cos": [(nl.cos, [(3, 4)])],
+    "torch.cosh": [(nl.cosh, [(3, 4)])],
+    "torch.sin": [(nl.sin, [(3, 4)])],
+    "torch.sinh": [(nl.sinh, [(3, 4)])],
+    "torch.tan": [(lambda x: nl.tan(x * 0.5), [(3, 4)])],
+    "torch.erfc": [(nl.erfc, [(3, 4)])],
+    "torch.exp": [(nl.exp, [(3, 4)])],
+    "torch.exp2": [(nl.exp2, [(3, 4)])],
+    "torch.expm1": [(nl.expm1, [(3, 4)])],
+    "torch.log": [(lambda x: nl.log(x.abs()), [(3, 4)])],
+    "torch.log10": [(lambda x: nl.log10(x.abs()), [(3, 4)])],
+    "torch.log1p": [(lambda x: nl.log1p(x.abs()), [(3, 4)])],
+    "torch.log2": [(lambda x: nl.log2(x.abs()), [(3, 4)])],
+    "torch.sqrt": [(lambda x: nl.sqrt(x.abs()), [(3, 4)])],
+    "torch.rsqrt": [(lambda x: nl.rsqrt(x.abs()), [(3, 4)])],
+    "torch.reciprocal": [(nl.reciprocal, [(3, 4)])],
+    "torch.frac": [(lambda x: nl.frac(x * 0.35) * x, [(3, 4)])],
+    "torch.lgamma": [(lambda x: nl.lgamma(x.abs() + 0.1), [(3, 4)])],
+    "torch.bmm": [(nl.bmm, [(2, 3, 4), (2, 4, 2)])],
+    "torch.t": [(lambda x: nl.t(x) * x.t(), [(3, 4)])],
+    "F.hardshrink": [(lambda x: F.hardshrink(x, 1.0) * x, [(3, 4)])],
+    "F.softshrink": [(lambda x: F.softshrink(x, 1.0) * x, [(3, 4)])],
+    "F.threshold": [(lambda x: F.threshold(x, 1.0, -0.5) * x, [(3, 4)]),
+                    (lambda x: F.threshold(x * 1, 1.0, -0.5, inplace=True) * x, [(3, 4)])],
+    "F.grid_sample": [(lambda x, g: F.grid_sample(x, g * 0.3, align_corners=False),
+                       [(1, 2, 3, 3), (1, 2, 2, 2)])],
+    "F.ctc_loss": [(lambda x: F.ctc_loss(F.log_softmax(x, 2), nl.tensor([[1, 2]]), [5], [2]),
+                    [(5, 1, 3)])],
+}
+# the in-place variants (their own nodes, ...Backward1) under the same rows
+CASES["F.elu"].append((lambda x: F.elu(x * 1, 0.7, inplace=True) * x, [(3, 4)]))
+CASES["F.celu"].append((lambda x: F.celu(x * 1, 0.8, inplace=True) * x, [(3, 4)]))
+CASES["F.leaky_relu"].append((lambda x: F.leaky_relu(x * 1, 0.1, inplace=True) * x, [(3, 4)]))
+
+# nodes with two paths that no registry row reaches, and why
+NOT_A_ROW = {
+    "nnlite.compile.plan.CompiledFunctionBackward":
+        "a captured step's replay: compared with eager bit for bit by tests/compile",
 }
 PARAMS = [(k, i) for k, cases in CASES.items() for i in range(len(cases))]
 
@@ -95,6 +142,73 @@ def test_every_kernel_row_has_a_case():
     assert flagged, "no row is flagged kernel=True"
     assert sorted(flagged - set(CASES)) == []
     assert sorted(set(CASES) - flagged) == []
+
+
+def two_path_nodes(root=None) -> set:
+    """``module.Class`` of every Node class whose own ``backward`` branches on grad mode (an
+    array plain path next to the Tensor-op one)."""
+    import inspect
+
+    from nnlite.autograd.function import Node
+
+    out, stack = set(), [root or Node]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            b = sub.__dict__.get("backward")
+            if b is None or not sub.__module__.startswith("nnlite."):
+                continue
+            try:
+                src = inspect.getsource(b)
+            except (OSError, TypeError):
+                continue
+            if "_GradState.enabled" in src or "is_grad_enabled" in src:
+                out.add(f"{sub.__module__}.{sub.__qualname__}")
+    return out
+
+
+def _reached(fn, shapes, i):
+    """The classes (and their bases) of the nodes in the graph one case builds."""
+    arrs = [away_from_kinks(s, k + 10 * i) for k, s in enumerate(shapes)]
+    y = fn(*[nl.tensor(a, requires_grad=True) for a in arrs])
+    seen, out, stack = set(), set(), [y.grad_fn]
+    while stack:
+        f = stack.pop()
+        if f is None or id(f) in seen:
+            continue
+        seen.add(id(f))
+        for c in type(f).__mro__:
+            out.add(f"{c.__module__}.{c.__qualname__}")
+        stack.extend(e for e, _ in f.next_functions)
+    return out
+
+
+def test_every_two_path_node_is_reached_by_a_compared_case():
+    """A node with an array plain path must sit under a ``kernel=True`` row's case here."""
+    from tests.test_imports_node_names import _import_all
+
+    _import_all()
+    reached = set()
+    for cases in CASES.values():
+        for i, (fn, shapes) in enumerate(cases):
+            reached |= _reached(fn, shapes, i)
+    missing = sorted(two_path_nodes() - reached - set(NOT_A_ROW))
+    assert missing == [], f"nodes with two backward paths that no compared case reaches: {missing}"
+
+
+def test_the_two_path_scan_finds_a_new_two_path_node():
+    from nnlite.autograd.function import Node
+    from nnlite.autograd.grad_mode import _GradState
+
+    class _Base(Node):
+        pass
+
+    class TwoWayBackward0(_Base):
+        def backward(self, g):
+            return (g * 2,) if _GradState.enabled else (g,)
+
+    TwoWayBackward0.__module__ = "nnlite.ops.somewhere"
+    assert two_path_nodes(_Base) == {"nnlite.ops.somewhere." + TwoWayBackward0.__qualname__}
 
 
 def _grads(fn, arrs, v, create_graph):
