@@ -11,8 +11,8 @@ ROOT = pathlib.Path(nnlite.__file__).parent
 
 # stems that name history or a grab bag, not a concern
 _HISTORY = re.compile(
-    r"(^|_)(extra|extras|more|misc|other|stuff|old|new|legacy|tmp|temp|wip|helpers?\d*|"
-    r"v\d+)($|_)|\d+$|^_?ops$|_ops$"
+    r"(^|_)(extra|extras|more|misc|stuff|old|new|legacy|tmp|temp|wip|v\d+)($|_)"
+    r"|(^|_)(ops|helpers?|utils?|extra)\d+$|^_?ops$|_ops$"
 )
 
 
