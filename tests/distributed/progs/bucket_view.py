@@ -86,13 +86,21 @@ for shared in ("1", "0"):
             # a gradient kept from step 0 is its own tensor: later steps left it alone
             assert all(np.array_equal(g.numpy(), v) for g, v in kept)
         copied = [t.copied for t in ddp._timeline]
+        # backward writes each Linear gradient straight into its bucket view (its gradient
+        # slot) while .grad is None -- but not while a tensor handed out from the slot is still
+        # held: `seen` holds every step's .grad here, which with bucket views are those tensors
         if view:
-            # copied in when .grad was None (always after zero_grad(), first step otherwise)
-            want = [NBYTES] * STEPS if set_to_none else [NBYTES] + [0] * (STEPS - 1)
+            # the first step's gradients go into the slots; later ones are copied in after
+            # zero_grad() (the slot tensors are held); in place: accumulated into the views
+            want = [0] + [NBYTES if set_to_none else 0] * (STEPS - 1)
         elif shared == "1":
-            want = [NBYTES] * STEPS  # into the buckets; averaged straight into .grad
+            # written into the buckets (first step; every step after zero_grad()), averaged
+            # straight into new .grad; a kept .grad (set_to_none=False) is copied in
+            want = [0] + [0 if set_to_none else NBYTES] * (STEPS - 1)
         else:
-            want = [2 * NBYTES] * STEPS  # into the buckets and out again
+            # MPI's allreduce leaves sums in the buckets: divided out into .grad (a copy out);
+            # a kept .grad is also copied in
+            want = [NBYTES] + [NBYTES if set_to_none else 2 * NBYTES] * (STEPS - 1)
         assert copied == want, (shared, view, set_to_none, copied, want)
         # no buffers: no broadcast; one barrier per bucket + one after the averaging pass
         # (waited for at once with bucket views; else started at the next forward and only
