@@ -100,7 +100,9 @@ class _LinearRowsBackward(Node):
                 acc = nf[-1][0].next_functions[0][0]  # W^T's node -> the weight's
                 if acc.__class__ is AccumulateGrad and acc.variable.__dict__:
                     slot = _slot_for(acc, (out_f, in_f), g2.dtype)
-                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f), slot).T)
+                x2 = x._data.reshape(-1, in_f)
+                gw = _W((_weight_grad(g2, x2) if slot is None else
+                         _weight_grad(g2, x2, slot)).T)
             if has_b and nig[0]:
                 slot = None
                 acc = nf[0][0]
