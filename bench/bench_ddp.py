@@ -12,6 +12,8 @@ as ``nnlite-run`` does) and measures, per training step (median and min-max over
 * ``plain``     the model without DDP (1 rank): the baseline;
 * ``local``     (N > 1 ranks) the model without DDP on each rank's shard, no communication:
                 what a DDP step costs without DDP's work;
+* ``local, lockstep``  (N > 1) ``local`` plus one barrier per step: what the ranks' meeting
+                once per step costs by itself (each step waits for the slower rank), DDP or not;
 * ``bucketed``  DDP with the default 25 MiB buckets (first one 1 MiB), each allreduced as soon
                 as its gradients are ready during backward;
 * ``view``      ``bucketed`` with ``gradient_as_bucket_view=True`` (``.grad`` stays in the
@@ -42,9 +44,16 @@ still computing and the transfer not hidden behind backward, the write-back; "DD
 15 % for mid on 2 ranks). It also says how long the ranks sat runnable but off the CPU (other
 processes' load); on a loaded machine re-run it quiet.
 
+Then "the issue's metric" block (:func:`issue_metric`), per DDP mode, median [IQR]: step minus
+the local step as % of the DDP step, paired per round, for the job (each round's slowest rank)
+and per rank; step minus the lockstep local step; DDP's own cost per rank; which rank reached
+the end-of-backward wait last how often, and each rank's own forward + backward work (one rank
+always last = a systematic imbalance; about half each = noise); and the load-free counts per
+step: bytes copied into/out of buckets, collectives, Python calls (vs the local step).
+
 Usage:
     python bench/bench_ddp.py [--quick] [--workloads mid,large] [--ranks 1,2] [--json PATH]
-                              [--no-torch]
+                              [--no-torch] [--rounds N] [--bind]
 
 On 2 cores expect little speed-up (2 ranks share the cores BLAS used); the point is the
 overhead. On a shared, noisy machine compare ratios from one run only, with many rounds
@@ -93,11 +102,12 @@ def _free_port() -> int:
 
 
 # ---- the worker (one rank) -------------------------------------------------------------------
-def _rounds(args, dist, steps: dict, barrier=None) -> dict:
+def _rounds(args, dist, steps: dict, barrier=None, per_rank=None) -> dict:
     """Seconds per step in each round for each of ``steps`` (name -> step(i)), as slow as the
     slowest rank. The modes take turns within every round (a paired comparison: a burst of load
     from other processes hits them alike); the ranks start each mode's turn together, every
-    rank's times are gathered, and a round counts its slowest rank."""
+    rank's times are gathered, and a round counts its slowest rank. ``per_rank`` (a dict), when
+    given, receives each rank's own times: ``per_rank[name][r][k]`` for rank r, round k."""
     barrier = barrier or dist.barrier
     for step in steps.values():
         for i in range(args.warmup):
@@ -112,13 +122,73 @@ def _rounds(args, dist, steps: dict, barrier=None) -> dict:
             mine[name].append((time.perf_counter() - t0) / args.steps)
     box = [None] * dist.get_world_size()
     dist.all_gather_object(box, mine)
+    if per_rank is not None:
+        for name in steps:
+            per_rank[name] = [b[name] for b in box]
     return {name: [max(r) for r in zip(*(b[name] for b in box))] for name in steps}
 
 
+def _quartiles(xs) -> tuple[float, float, float]:
+    """(first quartile, median, third quartile) of ``xs`` (statistics' inclusive method)."""
+    xs = list(xs)
+    if len(xs) < 2:
+        v = xs[0] if xs else 0.0
+        return v, v, v
+    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    return q1, q2, q3
+
+
+def overhead(ddp: list[float], local: list[float]) -> tuple[float, float, float]:
+    """The issue's metric, paired per round: (DDP step - local step) / DDP step for each round
+    k (the two measured in turn in the same round, under the same load), as quartiles over the
+    rounds."""
+    return _quartiles([(d - c) / d for d, c in zip(ddp, local) if d > 0])
+
+
+def arrivals(timelines: list[list[dict]]) -> dict:
+    """Per rank, over the recorded steps: the share of steps in which it was the last to reach
+    the end-of-backward wait (the one the others waited for), and the quartiles of its own
+    work in forward + backward outside DDP (seconds: arrival at the wait minus the end of the
+    buffer broadcast minus the time in the gradient hooks). Load-free counts of who is slow;
+    one rank always last means a systematic imbalance, about half each means noise."""
+    world = len(timelines)
+    steps = min(len(t) for t in timelines)
+    last = [0] * world
+    for s in range(steps):
+        arr = [timelines[r][s]["arrive"] for r in range(world)]
+        last[arr.index(max(arr))] += 1
+    work = [_quartiles(t["arrive"] - t["bcast_end"] - t["hooks"] for t in timelines[r][:steps])
+            for r in range(world)]
+    return {"last_share": [n / steps if steps else 0.0 for n in last], "work": work,
+            "steps": steps}
+
+
+def own_cost(timelines: list[list[dict]]) -> list[tuple[float, float, float]]:
+    """Per rank, quartiles over steps of "DDP's own cost" (seconds; see :func:`breakdown`)."""
+    world = len(timelines)
+    steps = min(len(t) for t in timelines)
+    out = []
+    for r in range(world):
+        xs = []
+        for s in range(steps):
+            me = timelines[r][s]
+            others = [timelines[q][s] for q in range(world) if q != r] or [me]
+            bcast = me["bcast_end"] - me["bcast_start"]
+            bwait = min(bcast, max(0.0, max(o["bcast_start"] for o in others)
+                                   - me["bcast_start"]))
+            final = me["waited"] - me["arrive"]
+            pwait = min(final, max(0.0, max(o["last_launch"] for o in others) - me["arrive"]))
+            xs.append(bcast + me["hooks"] + (me["end"] - me["arrive"]) - bwait - pwait)
+        out.append(_quartiles(xs))
+    return out
+
+
 def _row(name, world, mode, times, n, **extra):
+    q1, _, q3 = _quartiles(times)
     return {"workload": name, "ranks": world, "mode": mode,
             "step_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times),
-            "max_ms": 1e3 * max(times), "n_params": n, **extra}
+            "max_ms": 1e3 * max(times), "q1_ms": 1e3 * q1, "q3_ms": 1e3 * q3, "n_params": n,
+            "rounds_ms": [1e3 * t for t in times], **extra}
 
 
 # the DDP modes whose steps are recorded and broken down (bucketed: the default DDP; view:
@@ -220,6 +290,34 @@ def _torch_rows(args, name, rank, world, data, dist) -> list[dict]:
     return [_row(name, world, mode, ts, n) for mode, ts in _rounds(args, dist, steps).items()]
 
 
+def _python_calls(step) -> int:
+    """Python function calls ("call" events of ``sys.setprofile``) in one ``step`` (after the
+    warm-up: a load-free count, the same on every step; a wait for another rank polls in C and
+    adds none)."""
+    n = [0]
+    step(0)
+    step(1)  # warm: first calls of a path (kernel dispatch, BLAS choices) are not the step's
+
+    def prof(frame, event, arg):
+        if event == "call":
+            n[0] += 1
+
+    sys.setprofile(prof)
+    try:
+        step(2)
+    finally:
+        sys.setprofile(None)
+    return n[0] - 1  # the profiler sees the call of step itself
+
+
+def _lockstep(step, barrier):
+    def run(i):
+        step(i)
+        barrier()
+
+    return run
+
+
 def _torch_step(net, opt, loss_fn, xs, ys):
     def step(i):
         opt.zero_grad()
@@ -243,6 +341,12 @@ def worker(args) -> None:
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     group = pg._require()
+    if args.bind and world > 1:
+        # each rank on its own share of the cores (a test of whether migrations or two ranks
+        # meeting on one core make one rank slower; nnlite-run itself binds nothing)
+        cores = sorted(os.sched_getaffinity(0))
+        per = max(1, len(cores) // world)
+        os.sched_setaffinity(0, cores[(rank * per) % len(cores):][:per])
     one_node = group.local_size == world  # perf_counter stamps compare across ranks
     results = []
     for name in args.workloads.split(","):
@@ -277,11 +381,13 @@ def worker(args) -> None:
         modes = ["plain" if world == 1 else "local", "bucketed", "view", "view, in place",
                  "flat"]
         if world > 1:
+            modes.insert(1, "local, lockstep")
+        if world > 1:
             modes += ["bucketed, mpi", "bucketed, mpi bcast"]
         for mode in modes:
             model = build()
             net = model
-            if mode != "plain" and mode != "local":
+            if not mode.startswith(("plain", "local")):
                 # "bucketed, mpi": MPI's allreduce instead of the shared-memory buckets;
                 # "bucketed, mpi bcast": shared buckets, but MPI's broadcast for the buffers
                 os.environ["NNLITE_DDP_SHARED_MEMORY"] = "0" if mode == "bucketed, mpi" else "1"
@@ -292,6 +398,10 @@ def worker(args) -> None:
                     net._overlap = False
             opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
             steps[mode] = make_step(net, opt, set_to_none=mode != "view, in place")
+            if mode == "local, lockstep":
+                # the local step with the ranks meeting once per step (a barrier, as DDP's
+                # collectives make them): what lockstep alone costs, without DDP's work
+                steps[mode] = _lockstep(steps[mode], dist.barrier)
         n = sum(p.numel() for p in build().parameters())
         # communication alone, the same buckets as a bucketed step, back to back: MPI's own
         # blocking allreduce, and nnlite's all_reduce (its deadline-guarded wait)
@@ -322,12 +432,19 @@ def worker(args) -> None:
         steps["nnlite allreduce"] = nnlite_allreduce
         if nets["bucketed"]._shared is not None:
             steps["shared allreduce"] = shared_allreduce
+        calls = {mode: _python_calls(steps[mode]) for mode in ("local", *BROKEN_DOWN)
+                 if mode in steps}
         timelines = {}
         for mode in BROKEN_DOWN:
             timelines[mode] = nets[mode]._timeline = []
-        times = _rounds(args, dist, steps)
+        per_rank = {}
+        times = _rounds(args, dist, steps, per_rank=per_rank)
         buckets = [int(b.buf.nbytes) for b in nets["bucketed"]._buckets]
         rows = {mode: _row(name, world, mode, ts, n) for mode, ts in times.items()}
+        for mode, by_rank in per_rank.items():
+            rows[mode]["rank_rounds_ms"] = [[1e3 * t for t in ts] for ts in by_rank]
+        for mode, c in calls.items():
+            rows[mode]["py_calls"] = c
         rows["bucketed"]["bucket_bytes"] = buckets
         for mode, timeline in timelines.items():
             del timeline[:args.warmup]
@@ -340,6 +457,8 @@ def worker(args) -> None:
                 dist.all_gather_object(box, recs)
                 if one_node:
                     rows[mode]["breakdown"] = breakdown(box)  # seconds (and a fraction)
+                    rows[mode]["own_cost"] = own_cost(box)  # per rank quartiles, seconds
+                    rows[mode]["arrivals"] = arrivals(box)
         results += rows.values()
         if args.torch:
             results += _torch_rows(args, name, rank, world, data, dist)
@@ -383,6 +502,74 @@ def _mode_breakdown(mode: str, row: dict) -> list[str]:
     return out
 
 
+def _q(q, scale=100.0, unit=" %") -> str:
+    return f"{scale * q[1]:5.1f}{unit} [{scale * q[0]:5.1f}-{scale * q[2]:5.1f}]"
+
+
+def issue_metric(rows: dict) -> list[str]:
+    """The issue's bound (DDP's cost <= 15 % of a step, mid MLP, 2 ranks), two ways, with
+    medians and interquartile ranges, for all ranks together and per rank:
+
+    * step minus the local step: (DDP step - the same model without DDP on the same shard) /
+      DDP step, paired per round (the two take turns in every round); "all" uses each round's
+      slowest rank (what the job's step takes), "rank r" that rank's own times. It includes
+      waiting for the slower rank, which lockstep costs whatever DDP does: "local, lockstep"
+      (the local step plus one barrier per step) shows how much;
+    * DDP's own cost: per step, the time DDP itself spends on a rank (buffer broadcast, hooks,
+      the transfer not hidden behind backward, the write-back) without the waits for other
+      ranks, as % of the rank's median DDP step.
+
+    Also who is slow: each rank's share of steps in which it reached the end-of-backward wait
+    last, and its own forward + backward work (outside DDP) per step; and the load-free counts
+    per step (bytes copied into/out of buckets, collectives, Python calls vs the local step)."""
+    local = rows["local"]
+    world = len(local.get("rank_rounds_ms", [])) or 1
+    out = ["  the issue's metric, % of the DDP step (median [IQR] over "
+           f"{len(local['rounds_ms'])} rounds / over steps):"]
+    lock = rows.get("local, lockstep")
+    if lock is not None:
+        both = overhead(lock["rounds_ms"], local["rounds_ms"])
+        out.append(f"    {'local, lockstep':<19} step - local  all {_q(both)}"
+                   + "".join(f"  rank {r} " + _q(overhead(lock["rank_rounds_ms"][r],
+                                                            local["rank_rounds_ms"][r]))
+                             for r in range(world)))
+    for mode in BROKEN_DOWN:
+        row = rows.get(mode)
+        if row is None:
+            continue
+        both = overhead(row["rounds_ms"], local["rounds_ms"])
+        line = f"    {mode:<19} step - local  all {_q(both)}"
+        if "rank_rounds_ms" in row:
+            line += "".join(f"  rank {r} " + _q(overhead(row["rank_rounds_ms"][r],
+                                                         local["rank_rounds_ms"][r]))
+                            for r in range(world))
+        out.append(line)
+        if lock is not None:
+            out.append(f"    {'':<19} step - lockstep all "
+                       f"{_q(overhead(row['rounds_ms'], lock['rounds_ms']))}")
+        own = row.get("own_cost")
+        if own:
+            steps = [statistics.median(ts) / 1e3 for ts in row["rank_rounds_ms"]]
+            mean = statistics.mean(q[1] / st for q, st in zip(own, steps))
+            out.append(f"    {'':<19} DDP's own cost  mean over ranks {100 * mean:5.1f} %"
+                       + "".join(f"  rank {r} " + _q(tuple(x / st for x in q))
+                                 for r, (q, st) in enumerate(zip(own, steps))))
+        arr = row.get("arrivals")
+        if arr:
+            out.append(f"    {'':<19} last at the wait: "
+                       + ", ".join(f"rank {r} {100 * f:.0f} %"
+                                   for r, f in enumerate(arr["last_share"]))
+                       + f" of {arr['steps']} steps; own work (fwd+bwd outside DDP) ms: "
+                       + ", ".join(f"rank {r} " + _q(q, 1e3, "")
+                                   for r, q in enumerate(arr["work"])))
+        calls = row.get("py_calls")
+        out.append(f"    {'':<19} per step: {row.get('copied_bytes', 0):.0f} bytes copied, "
+                   f"{row.get('collectives', 0):g} collectives, "
+                   + (f"{calls} Python calls (local step {local.get('py_calls')})"
+                      if calls is not None else ""))
+    return out
+
+
 def summary(workload: str, ranks: int, rows: dict) -> str:
     """The per-workload report: where each recorded DDP mode's step time goes (medians, ms and
     % of that mode's median step), communication alone, and the end-to-end checks against
@@ -402,11 +589,7 @@ def summary(workload: str, ranks: int, rows: dict) -> str:
         if mode in rows:
             out.append(f"  {mode + ' of the same buckets alone':<50}{pct(rows[mode]['step_ms'])}")
     if "local" in rows:
-        for mode in BROKEN_DOWN:
-            if mode in rows:
-                extra = rows[mode]["step_ms"] - rows["local"]["step_ms"]
-                out.append(f"  {mode + ' - local (no DDP, same shard) step':<50}"
-                           f"{extra:8.3f} ms {100 * extra / rows[mode]['step_ms']:5.1f} %")
+        out += issue_metric(rows)
     if "flat" in rows:
         out.append(f"  flat / bucketed step {rows['flat']['step_ms'] / step:.2f}x")
     if "bucketed, mpi" in rows:
@@ -432,6 +615,8 @@ def main() -> None:
     p.add_argument("--json", default=None)
     p.add_argument("--no-torch", dest="torch", action="store_false",
                    help="skip the same workloads in PyTorch (gloo DDP)")
+    p.add_argument("--bind", action="store_true",
+                   help="pin each rank to its own cores (cores / N each) for the measurement")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--rounds", type=int, default=None,
                    help="timed rounds per mode (default 7; --quick 2)")
@@ -462,12 +647,15 @@ def main() -> None:
         cmd, env = build_command(n, [os.path.abspath(__file__), "--worker", "--workloads",
                                      args.workloads, "--rounds", str(args.rounds),
                                      "--steps", str(args.steps), "--warmup", str(args.warmup)]
-                                 + ([] if args.torch else ["--no-torch"]), find_mpiexec())
+                                 + ([] if args.torch else ["--no-torch"])
+                                 + (["--bind"] if args.bind else []), find_mpiexec())
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         # torch's gloo rendezvous (nnlite itself needs none: MPI starts the ranks)
         env.setdefault("MASTER_ADDR", "127.0.0.1")
         env["MASTER_PORT"] = str(_free_port())
-        print(f"{n} rank(s), BLAS threads per rank {env['OMP_NUM_THREADS']}", flush=True)
+        print(f"{n} rank(s), BLAS threads per rank {env['OMP_NUM_THREADS']}"
+              + (", each rank pinned to its own cores" if args.bind and n > 1 else ""),
+              flush=True)
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
         if out.returncode != 0:
             sys.exit(f"the {n}-rank job failed:\n{out.stdout}\n{out.stderr}")

@@ -433,16 +433,16 @@ def _accumulate(var, g, create_graph, steal=False):
         d = var.__dict__
         slot = d.get("_grad_slot") if d and not hooks else None
         if slot is not None and arr is slot[0]:
-            # the gradient was written into the parameter's slot of a fused optimizer's flat
-            # buffer (nnlite.optim.flat): adopt it as is, and remember who holds it (shape and
-            # dtype checked above: the ``.grad`` setter's checks would repeat them)
+            # the gradient was written into the parameter's slot (a fused optimizer's flat
+            # buffer, nnlite.optim.flat; a DDP bucket): adopt it as is, and remember who holds
+            # it (shape and dtype checked above: the ``.grad`` setter's checks would repeat
+            # them); the post-accumulate hooks below still run (DDP's among them)
             var._grad = g
             slot[1] = _weakref(g)
-            return
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
         # getrefcount's own argument); anything more (a user's variable, a saved tensor, a view)
         # means the array is shared.
-        if (
+        elif (
             steal
             and _getrefcount(g) <= 3
             and _getrefcount(arr) <= 3

@@ -8,7 +8,7 @@ import numpy as np
 
 from nnlite import _blas
 from nnlite._tensor import Tensor
-from nnlite.autograd.function import Node, record
+from nnlite.autograd.function import AccumulateGrad, Node, record
 from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.ops import elementwise as E
 from nnlite.ops import reduce as R
@@ -34,10 +34,33 @@ def _dn(t):
     )
 
 
-def _weight_grad(g2: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """``grad_W = g^T x`` (one BLAS call). A module-level function so tests can prove that a
-    frozen weight never reaches it."""
-    return _blas.matmul(g2.T, x2)  # the BLAS chosen for the shape (nnlite._blas)
+def _weight_grad(g2: np.ndarray, x2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``grad_W = g^T x`` (one BLAS call), into ``out`` when given. A module-level function so
+    tests can prove that a frozen weight never reaches it."""
+    return _blas.matmul(g2.T, x2, out)  # the BLAS chosen for the shape (nnlite._blas)
+
+
+def _slot_for(edge, shape, dtype):
+    """The gradient slot (``_grad_slot``, see ``nnlite.optim.flat``) of the leaf behind the
+    AccumulateGrad node ``edge`` that this backward may write its gradient of ``shape`` and
+    ``dtype`` into, or None: only while the leaf's ``.grad`` is None, no tensor handed out from
+    the slot is alive, no tensor hook would see the gradient first, and the slot array ends its
+    base chain (a DDP bucket view: the transpose node then hands a weight gradient back as that
+    very array, which the engine adopts as ``.grad``; a view of a larger array would come back
+    as a new view object and be copied)."""
+    if edge.__class__ is not AccumulateGrad:
+        return None
+    v = edge.variable
+    slot = v.__dict__.get("_grad_slot")
+    if slot is None or v._grad is not None or v._hooks:
+        return None
+    arr, ref = slot[0], slot[1]
+    if ref is not None and ref() is not None:
+        return None
+    if (arr.shape != shape or arr.dtype != dtype or isinstance(arr.base, np.ndarray)
+            or not arr.flags.writeable):
+        return None
+    return arr
 
 
 def _col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -67,12 +90,24 @@ class _LinearRowsBackward(Node):
         gx = gw = gb = None
         if not _GradState.enabled:
             g2 = g._data.reshape(-1, out_f)
+            nf = self.next_functions
             if need_x:
                 gx = _W(_blas.matmul(g2, w._data))
             if need_w:
-                gw = _W(_weight_grad(g2, x._data.reshape(-1, in_f)).T)
+                # a leaf with a gradient slot (DDP's bucket) gets its gradient written there
+                slot = None
+                acc = nf[-1][0].next_functions[0][0]  # W^T's node -> the weight's
+                if acc.__class__ is AccumulateGrad and acc.variable.__dict__:
+                    slot = _slot_for(acc, (out_f, in_f), g2.dtype)
+                x2 = x._data.reshape(-1, in_f)
+                gw = _W((_weight_grad(g2, x2) if slot is None else
+                         _weight_grad(g2, x2, slot)).T)
             if has_b and nig[0]:
-                gb = _W(_col_sum(g2))
+                slot = None
+                acc = nf[0][0]
+                if acc.__class__ is AccumulateGrad and acc.variable.__dict__:
+                    slot = _slot_for(acc, (out_f,), g2.dtype)
+                gb = _W(_col_sum(g2, slot))
         else:
             g2 = g.reshape(-1, out_f)
             if need_x:

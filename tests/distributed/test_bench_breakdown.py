@@ -75,6 +75,34 @@ def test_medians_over_steps(bench):
     assert bench.breakdown(steps)["transfer"] == pytest.approx(0.002)
 
 
+def test_issue_metric_is_paired_per_round(bench):
+    # DDP 10, 12, 20 ms against local 9, 9, 19 ms in the same rounds: overheads 10 %, 25 %, 5 %
+    q1, med, q3 = bench.overhead([10.0, 12.0, 20.0], [9.0, 9.0, 19.0])
+    assert med == pytest.approx(0.10)
+    assert (q1, q3) == (pytest.approx(0.075), pytest.approx(0.175))
+    # unpaired medians (12 vs 9: 25 %) would be another, wrong, answer
+    assert med != pytest.approx(1 - 9.0 / 12.0)
+
+
+def test_arrivals_and_own_cost_per_rank(bench):
+    # rank 1 is last at the final wait in 2 of 3 steps; own work = arrive - bcast_end - hooks
+    steps0 = [record(1.0 * s, arrive=0.010, waited=0.012, last_launch=0.010) for s in range(3)]
+    steps1 = [record(1.0 * s, arrive=a, waited=0.012, last_launch=a)
+              for s, a in enumerate((0.011, 0.009, 0.011))]
+    a = bench.arrivals([steps0, steps1])
+    assert a["last_share"] == [pytest.approx(1 / 3), pytest.approx(2 / 3)] and a["steps"] == 3
+    assert a["work"][0][1] == pytest.approx(0.010 - 0.001 - 0.002)
+    assert a["work"][1][1] == pytest.approx(0.011 - 0.001 - 0.002)
+    own = bench.own_cost([steps0, steps1])
+    # rank 0, step 0: broadcast 1 ms + hooks 2 ms + (end - arrive) 5 ms, less the 1 ms it waited
+    # for rank 1's last launch; the whole breakdown's ddp_own agrees step by step
+    assert own[0][1] == pytest.approx(0.001 + 0.002 + 0.005 - 0.001)
+    for s in range(3):
+        d = bench.breakdown([[steps0[s]], [steps1[s]]])
+        mine = bench.own_cost([[steps0[s]], [steps1[s]]])
+        assert d["ddp_own"] == pytest.approx((mine[0][1] + mine[1][1]) / 2)
+
+
 @pytest.fixture
 def one_process_group(monkeypatch):
     import nnlite.distributed as dist
@@ -120,25 +148,96 @@ def test_ddp_records_its_steps_in_one_process(one_process_group):
 
 
 def test_ddp_counts_the_bytes_it_copies(one_process_group):
-    """With gradient_as_bucket_view the first backward copies every gradient into its bucket
-    once; a backward that accumulates into the views copies nothing; after
-    zero_grad(set_to_none=True) the new gradients are copied in again (as torch)."""
+    """With gradient_as_bucket_view backward writes each Linear gradient straight into its
+    bucket (its gradient slot) while .grad is None, and accumulates into the views while they
+    are .grad: nothing is copied; a gradient the slot cannot take (a tensor hook sees it
+    first, or the user kept the last step's .grad) is copied in, counted, and the results are
+    the same bits as a model without DDP (one rank: the average is the gradient)."""
     import nnlite as torch
     from nnlite import nn
     from nnlite.nn.parallel import DistributedDataParallel as DDP
 
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2))
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2))
+
+    model, plain = make(), make()
     nbytes = sum(p.numel() * 4 for p in model.parameters())
     ddp = DDP(model, gradient_as_bucket_view=True)
     ddp._timeline = []
     x = torch.randn(6, 4)
-    ddp(x).sum().backward()  # .grad None -> copied in, then bound to the bucket views
-    ddp(x).sum().backward()  # accumulates into the views
-    model.zero_grad(set_to_none=False)
-    ddp(x).sum().backward()
-    model.zero_grad()
-    ddp(x).sum().backward()
-    assert [t.copied for t in ddp._timeline] == [nbytes, 0, 0, nbytes]
+
+    def in_bucket(p):
+        return any(np.shares_memory(p.grad.numpy(), b.buf) for b in ddp._buckets)
+
+    kept = None
+    # no zero_grad (accumulate), again, zero in place, zero to None, zero to None while the last
+    # .grad is held (its slots are not reused: copied), a hook on one bias (that one copied)
+    for zero in (None, None, False, True, "keep", "hook"):
+        if zero == "keep":
+            kept = [p.grad for p in model.parameters()]
+        if zero == "hook":
+            kept = None
+            handle = model[1].bias.register_hook(lambda g: g)
+        set_to_none = zero if zero in (None, False, True) else True
+        for net, run in ((model, ddp), (plain, plain)):
+            if set_to_none is not None:
+                net.zero_grad(set_to_none=set_to_none)
+            run(x).sum().backward()
+        assert all(in_bucket(p) for p in model.parameters())
+        for p, q in zip(model.parameters(), plain.parameters()):
+            assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+    handle.remove()
+    del kept
+    copied = [t.copied for t in ddp._timeline]
+    assert copied == [0, 0, 0, 0, nbytes, 2 * 4], copied
     assert all(t.collectives == 0 for t in ddp._timeline)  # one rank: nothing to reduce
-    assert all(t.copy == 0.0 for t in ddp._timeline[1:3])
+    assert all(t.copy == 0.0 for t in ddp._timeline[:4])
+
+    # without gradient_as_bucket_view on one rank nothing needs a bucket: no slots, no copies
+    m = make()
+    DDP(m)
+    assert all("_grad_slot" not in p.__dict__ for p in m.parameters())
+
+
+def test_ddp_slots_yield_to_a_fused_optimizer_and_go_with_the_ddp(one_process_group):
+    """A fused optimizer's flat gradient slots (taken at its first step) are not taken back by
+    DDP: training stays the same bits as without DDP; a DDP that is garbage collected withdraws
+    its slots, so its buckets stop receiving the gradients of parameters that outlive it."""
+    import gc
+
+    import nnlite as torch
+    from nnlite import nn
+    from nnlite.nn.parallel import DistributedDataParallel as DDP
+
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+
+    x = torch.randn(6, 4)
+    runs = []
+    for wrap in (False, True):
+        model = make()
+        net = DDP(model, gradient_as_bucket_view=True) if wrap else model
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, fused=True)
+        for _ in range(3):
+            opt.zero_grad()
+            net(x).pow(2).sum().backward()
+            opt.step()
+        if wrap:
+            slots = [p.__dict__.get("_grad_slot") for p in model.parameters()]
+            assert all(s is not None and type(s) is list for s in slots)  # the optimizer's
+        runs.append(np.concatenate([p.detach().numpy().ravel() for p in model.parameters()]))
+    assert np.array_equal(runs[0], runs[1])
+
+    model = make()
+    ddp = DDP(model, gradient_as_bucket_view=True)
+    assert all("_grad_slot" in p.__dict__ for p in model.parameters())
+    del ddp
+    gc.collect()
+    assert all("_grad_slot" not in p.__dict__ for p in model.parameters())
+    model(x).sum().backward()  # the dead DDP's hooks do nothing
+    plain = make()
+    plain(x).sum().backward()
+    for p, q in zip(model.parameters(), plain.parameters()):
+        assert np.array_equal(p.grad.numpy(), q.grad.numpy())

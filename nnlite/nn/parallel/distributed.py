@@ -26,6 +26,7 @@ replicas stay bit-identical step after step.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 import weakref
@@ -46,25 +47,46 @@ _DEFAULT_BUCKET_CAP_MB = 25
 class _Bucket:
     """A run of gradients (one dtype) reduced by one allreduce of one contiguous buffer."""
 
-    __slots__ = ("index", "params", "buf", "offsets", "views", "pending", "req")
+    __slots__ = ("buf", "index", "mem", "offsets", "params", "pending", "req", "views")
 
     def __init__(self, index, params, dtype):
         self.index = index
         self.params = params
         sizes = [p._data.size for p in params]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
-        self.buf = np.zeros(offsets[-1], dtype)
         self.offsets = offsets
+        itemsize = np.dtype(dtype).itemsize
+        # a bytearray (zeroed) behind the buffer: views cut from its memoryview end their
+        # base chain (see make_views)
+        raw = bytearray(max(1, offsets[-1] * itemsize))
+        self.mem = memoryview(raw)
+        self.buf = np.frombuffer(raw, dtype, count=offsets[-1])
         self.make_views()
         self.pending = len(params)
         self.req = None
 
     def make_views(self) -> None:
-        # each gradient's place in the buffer, made once: `.grad is view` then tells a gradient
-        # that already lives in its bucket (gradient_as_bucket_view) from one to copy in
+        """Each gradient's place in the buffer, made once: ``.grad is view`` then tells a
+        gradient that already lives in its bucket from one to copy in. Each view is made
+        straight on ``mem`` (a buffer object, not an array), so numpy ends its base chain there:
+        a transposed view of it transposed back has the view itself as its base, which lets the
+        engine's transpose node hand a weight gradient written into it back as that very array
+        (``nnlite.autograd.engine``: a gradient that *is* its parameter's slot is adopted as
+        ``.grad``, no copy)."""
         o = self.offsets
-        self.views = [self.buf[o[i]:o[i + 1]].reshape(p._data.shape)
+        n = self.buf.itemsize
+        mem = self.mem
+        self.views = [np.ndarray(p._data.shape, self.buf.dtype,
+                                 buffer=mem[o[i] * n:o[i + 1] * n])
                       for i, p in enumerate(self.params)]
+
+
+class _Slot(list):
+    """``[view, weakref or None]``: a parameter's gradient slot in its DDP bucket (the
+    ``_grad_slot`` protocol of ``nnlite.optim.flat``: a producer may write the next gradient
+    into ``view`` when ``.grad`` is None and the tensor handed out from it last is gone)."""
+
+    __slots__ = ()
 
 
 class _StepTimes:
@@ -78,9 +100,9 @@ class _StepTimes:
     load, not communication, took. Load-free counts: ``copied`` bytes of gradients copied into
     or out of the buckets, ``collectives`` started (buffer broadcast, allreduces, barriers)."""
 
-    __slots__ = ("bcast_start", "bcast_end", "hooks", "copy", "mpi", "last_launch", "arrive",
-                 "waited", "end", "rq_start", "rq_arrive", "rq_waited", "rq_end", "copied",
-                 "collectives")
+    __slots__ = ("arrive", "bcast_end", "bcast_start", "collectives", "copied", "copy", "end",
+                 "hooks", "last_launch", "mpi", "rq_arrive", "rq_end", "rq_start", "rq_waited",
+                 "waited")
     _schedstat = None  # the open schedstat file descriptor, or -1 where there is none
 
     def __init__(self):
@@ -162,6 +184,11 @@ class DistributedDataParallel(Module):
         >>> loss_fn(model(x), y).backward()     # .grad now averaged over ranks
     """
 
+    # DDP's own attributes change every step: plain attribute writes, not Module.__setattr__'s
+    # (a Python call each, and each one tells nnlite.compile that a module changed); the wrapped
+    # module is registered by hand in __init__
+    __setattr__ = object.__setattr__
+
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
                  broadcast_buffers: bool = True, process_group=None,
                  bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
@@ -178,7 +205,8 @@ class DistributedDataParallel(Module):
                                                 device_ids):
             raise ValueError("nnlite runs on the CPU: leave device_ids unset (None)")
         group = pg._require()
-        self.module = module
+        self._modules["module"] = module
+        self.module = module  # also a plain attribute: read at every forward
         self.broadcast_buffers = broadcast_buffers
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view
@@ -205,6 +233,19 @@ class DistributedDataParallel(Module):
         # False: buffers go through MPI's broadcast even with shared-memory buckets (the bench
         # compares the two)
         self._broadcast_shared = True
+        # where each buffer lives ((the owning module's buffer dict, name), deduplicated as
+        # module.buffers()): read there at each forward, so a reassigned buffer is seen
+        seen, self._buffer_places = set(), []
+        for m in module.modules():
+            for name, b in m._buffers.items():
+                if b is not None and id(b) not in seen:
+                    seen.add(id(b))
+                    self._buffer_places.append((m._buffers, name))
+        self._slots: list[_Slot] = []  # changed in place only (the finalizer holds it)
+        self._slots_on = False
+        # a DDP that is gone withdraws its slots: its buckets (and shared window) must not keep
+        # receiving the gradients of parameters that outlive it
+        weakref.finalize(self, _withdraw_slots, self._params, self._slots)
         self._build_buckets(self.bucket_bytes_cap, _DEFAULT_FIRST_BUCKET_BYTES)
         if init_sync and self._world > 1:
             tensors = list(module.parameters()) + [b for b in module.buffers()]
@@ -215,9 +256,11 @@ class DistributedDataParallel(Module):
         # the state of the backward in progress
         self._sync_pending = False
         self._callback_queued = False
-        ref = weakref.ref(self)
+        # each hook is _grad_ready bound to a weak proxy of this DDP and the parameter's index
+        # (one Python call per gradient; the parameters do not keep the DDP alive)
+        me = weakref.proxy(self)
         self._hook_handles = [
-            p.register_post_accumulate_grad_hook(_make_hook(ref, i))
+            p.register_post_accumulate_grad_hook(functools.partial(_grad_ready, me, i))
             for i, p in enumerate(self._params)
         ]
 
@@ -227,6 +270,7 @@ class DistributedDataParallel(Module):
         old = getattr(self, "_shared", None)
         if old is not None:
             old.writable()  # no barrier left pending on the old window
+        self._set_slots(False)
         groups = _assign_buckets(list(reversed(self._params)), cap_bytes,
                                  min(first_cap_bytes, cap_bytes))
         self._buckets = [_Bucket(i, lst, dt) for i, (lst, dt) in enumerate(groups)]
@@ -234,7 +278,7 @@ class DistributedDataParallel(Module):
         group = pg._require()
         if shared_memory.usable(group, sum(b.buf.nbytes for b in self._buckets)):
             try:
-                bufs = sum(b._data.nbytes for b in self.module.buffers())
+                bufs = sum(b._data.nbytes for b in self._buffers_now())
                 self._shared = shared_memory.SharedBuckets(group, self._buckets, bufs)
             except group.mpi.Exception:  # no shared windows in this MPI: MPI's allreduce
                 self._shared = None
@@ -251,6 +295,35 @@ class DistributedDataParallel(Module):
         self._none_ready = [False] * len(self._params)
         self._next_bucket = 0  # buckets before it have their allreduce started
         self._next_done = 0  # buckets before it have their allreduce completed
+        # gradient slots: backward may write a gradient straight into its bucket view (the
+        # eager linear backward and compiled plans do, when .grad is None), so nothing is
+        # copied in. Not on one rank without bucket views (nothing to reduce there). With
+        # shared-memory buckets of default DDP the other ranks read this rank's segment after
+        # its backward: the slots are off from then until that read is known to be over
+        # (_finish_backward, _pre_forward).
+        self._slots[:] = [_Slot((v, None)) for v in self._views]
+        self._slot_gate = self._shared is not None and not self.gradient_as_bucket_view
+        if self._world > 1 or self.gradient_as_bucket_view:
+            self._set_slots(True)
+
+    def _set_slots(self, on: bool) -> None:
+        """Offer (or withdraw) each parameter's bucket view as its gradient slot. A slot of
+        another owner (a fused optimizer's flat buffer) is left alone: gradients then reach the
+        bucket by a copy, as without slots."""
+        self._slots_on = on
+        if not on:
+            _withdraw_slots(self._params, self._slots)
+            return
+        for p, slot in zip(self._params, self._slots):
+            d = p.__dict__
+            cur = d.get("_grad_slot")
+            if cur is None or isinstance(cur, _Slot):
+                d["_grad_slot"] = slot
+
+    def _buffers_now(self) -> list:
+        """The wrapped module's buffers (``module.buffers()``, read from where they live)."""
+        bufs = [d[n] for d, n in self._buffer_places]
+        return [b for b in bufs if b is not None]
 
     @property
     def _bucket_sizes(self) -> list[int]:
@@ -275,9 +348,14 @@ class DistributedDataParallel(Module):
         shared = self._shared
         bufs = None
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
-            bufs = list(self.module.buffers())
+            bufs, arrays = [], []
+            for d, n in self._buffer_places:
+                b = d[n]
+                if b is not None:
+                    bufs.append(b)
+                    arrays.append(b._data)
         if bufs and shared is not None and self._broadcast_shared and shared.broadcast(
-                [b._data for b in bufs], "DistributedDataParallel forward (buffers)"):
+                arrays, "DistributedDataParallel forward (buffers)"):
             for b in bufs:
                 b._vc[0] += 1
         else:
@@ -286,6 +364,14 @@ class DistributedDataParallel(Module):
                 shared.release()
             if bufs:
                 _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
+        if grad_sync and self._slot_gate and not self._slots_on:
+            # backward may write into this rank's segment again once every rank has read it:
+            # wait for that here (the release barrier just started; with buffers the broadcast's
+            # barrier above already was it): every rank comes to a synced step's collectives
+            # anyway (not so a forward without sync, e.g. an evaluation on rank 0 alone: those
+            # leave the slots off)
+            shared.writable()
+            self._set_slots(True)
         if times is not None:
             times.bcast_end = time.perf_counter()
         if grad_sync:
@@ -316,15 +402,18 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = old
 
     # ---- backward: hooks and the end-of-backward callback ----------------------------------
-    def _grad_ready(self, index: int) -> None:
+    def _grad_ready(self, index: int, param=None) -> None:
         """A parameter's gradient is accumulated: bring it into its bucket, then start the
         bucket's reduction when the bucket is full (buckets start in order, as on every rank).
 
-        Nothing is copied when ``.grad`` already is its bucket view (gradient_as_bucket_view
-        once a first backward has bound it, as long as ``zero_grad(set_to_none=False)`` or no
-        zero_grad keeps it: backward then accumulates straight into the bucket), nor on one
-        rank without gradient_as_bucket_view (``.grad`` already is the average)."""
-        if not self._sync_pending:
+        Nothing is copied when ``.grad`` already is its bucket view: backward wrote it there
+        (its gradient slot, see ``_build_buckets``), or accumulated into it
+        (gradient_as_bucket_view with ``zero_grad(set_to_none=False)``); nor on one rank
+        without gradient_as_bucket_view (``.grad`` already is the average)."""
+        try:
+            if not self._sync_pending:
+                return
+        except ReferenceError:  # the DDP is gone; its hooks stay on the parameters
             return
         times = self._times
         if times is not None:
@@ -338,18 +427,20 @@ class DistributedDataParallel(Module):
         if self._world == 1 and not self.gradient_as_bucket_view:
             return
         view = self._views[index]
-        g = self._params[index]._grad
+        p = self._params[index]
+        g = p._grad
         if g._data is not view:
             if times is not None:
                 t1 = time.perf_counter()
-            if self._shared is not None:
-                self._shared.writable()
+            shared = self._shared
+            if shared is not None and (shared.pending is not None or shared.release_due):
+                shared.writable()
             view[...] = g._data
             if times is not None:
                 times.copy += time.perf_counter() - t1
                 times.copied += view.nbytes
             if self.gradient_as_bucket_view:
-                self._params[index].grad = Tensor._wrap(view)
+                p._grad = Tensor._wrap(view)  # shape and dtype are the parameter's
         b = self._where[index][0]
         b.pending -= 1
         if times is not None:
@@ -396,23 +487,36 @@ class DistributedDataParallel(Module):
             shared.reduce(b)
             return
         outs, new = [], []
-        for j, p in enumerate(b.params):
+        views = b.views
+        for p, view in zip(b.params, views):
             if used is not None and not used[self._params_index[id(p)]]:
                 outs.append(None)  # unused on every rank: .grad stays as it was
                 continue
-            view = b.views[j]
             g = p._grad
-            if (g is None or g._data.shape != view.shape or g._data is view
+            if (g is None or g._data is view or g._data.shape != view.shape
                     or not g._data.flags.writeable):
-                arr = np.empty(view.shape, view.dtype)
-                new.append((p, arr))
-                outs.append(arr)
+                new.append(p)
+                outs.append(None)
             else:
                 outs.append(g._data)
                 g._vc[0] += 1
+        if len(new) == len(outs):
+            # every gradient needs a new array (the usual case: backward wrote them into the
+            # bucket): the average of the whole bucket into one, each .grad a view of it
+            whole = np.empty(b.buf.size, b.buf.dtype)
+            shared.average_bucket(b, whole)
+            o = b.offsets
+            for j, p in enumerate(new):
+                p._grad = Tensor._wrap(whole[o[j]:o[j + 1]].reshape(views[j].shape))
+            return
+        if new:
+            k = 0
+            for j, p in enumerate(b.params):
+                if k < len(new) and new[k] is p:
+                    outs[j] = arr = np.empty(views[j].shape, views[j].dtype)
+                    p._grad = Tensor._wrap(arr)
+                    k += 1
         shared.average_into(b, outs)
-        for p, arr in new:
-            p.grad = Tensor._wrap(arr)
 
     def _launch(self, b: _Bucket) -> None:
         if self._world == 1:
@@ -495,6 +599,8 @@ class DistributedDataParallel(Module):
                 # forward (with the buffer broadcast), waited for before the next write
                 shared.release_due = True
                 in_grads = True
+                if self._slots_on:
+                    self._set_slots(False)
         if times is not None:
             times.waited = time.perf_counter()
             times.rq_waited = times.runqueue_seconds()
@@ -525,9 +631,15 @@ class DistributedDataParallel(Module):
             view = b.views[j]
             g = p._grad
             if g is not None and g._data is view:
-                if divide:
-                    np.divide(view, world, out=view)
-                g._vc[0] += 1
+                if as_view:
+                    if divide:
+                        np.divide(view, world, out=view)
+                    g._vc[0] += 1
+                    continue
+                # backward wrote it into its slot: default DDP's .grad is an array of its own
+                if times is not None:
+                    times.copied += view.nbytes
+                p._grad = Tensor._wrap(np.divide(view, world) if divide else view.copy())
                 continue
             if times is not None and not as_view:
                 times.copied += view.nbytes
@@ -560,13 +672,15 @@ class DistributedDataParallel(Module):
         return ""
 
 
-def _make_hook(ref, index):
-    def hook(param):
-        ddp = ref()
-        if ddp is not None:
-            ddp._grad_ready(index)
+_grad_ready = DistributedDataParallel._grad_ready
 
-    return hook
+
+def _withdraw_slots(params, slots) -> None:
+    """Take ``slots`` (one per parameter) back from the parameters still offering them."""
+    for p, slot in zip(params, slots):
+        d = p.__dict__
+        if d.get("_grad_slot") is slot:
+            del d["_grad_slot"]
 
 
 def _broadcast_coalesced(tensors, call: str, src: int = 0) -> None:

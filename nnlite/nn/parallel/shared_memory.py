@@ -86,7 +86,8 @@ class SharedBuckets:
     """One shared window holding every bucket of one DDP, one segment per rank.
 
     Creating it is collective (every rank, in the same order). Each bucket's ``buf`` is
-    replaced by a view into this rank's segment (values kept).
+    replaced by a view into this rank's segment (values kept), and its ``mem`` by the buffer
+    object of that region (the bucket's gradient views are cut from it).
     """
 
     def __init__(self, group, buckets, buffer_bytes: int = 0):
@@ -106,6 +107,8 @@ class SharedBuckets:
         segments = []
         for r in range(self.size):
             mem, _ = self.win.Shared_query(r)
+            if r == self.rank:
+                own = mem
             segments.append(np.frombuffer(mem, np.uint8, count=total))
         self.peers = {}
         self.pending = None  # the barrier release() started, until writable() waits for it
@@ -117,6 +120,7 @@ class SharedBuckets:
             views = [seg[lo:hi].view(b.buf.dtype) for seg in segments]
             views[self.rank][...] = b.buf
             b.buf = views[self.rank]
+            b.mem = own[lo:hi]
             n = b.buf.size
             # this rank's slice of the bucket: the elements it sums for everyone
             self.peers[b.index] = (views, n * self.rank // self.size,
@@ -163,18 +167,35 @@ class SharedBuckets:
         o = b.offsets
         dt = views[0].dtype
         fast = self.size == 2 and dt in _KERNEL_DTYPES
-        for j, out in enumerate(outs):
+        j = 0
+        for out in outs:
+            lo, hi = o[j], o[j + 1]
+            j += 1
             if out is None:
                 continue
-            parts = [v[o[j]:o[j + 1]] for v in views]
             if fast and out.dtype == dt and out.flags.c_contiguous:
-                _kernels.average2_to(parts[0], parts[1], out.reshape(-1), dt.type(2))
+                _kernels.average2_to(views[0][lo:hi], views[1][lo:hi], out.reshape(-1),
+                                     dt.type(2))
                 continue
-            acc = parts[0] + parts[1]
-            for v in parts[2:]:
-                np.add(acc, v, out=acc)
-            np.divide(acc, self.size, out=acc)
-            out[...] = acc.reshape(out.shape)
+            out[...] = self._average(views, lo, hi).reshape(out.shape)
+
+    def average_bucket(self, b, out) -> None:
+        """:meth:`average_into` for the whole bucket at once, into the flat array ``out`` (one
+        kernel call instead of one per gradient; the same bits)."""
+        self.win.Sync()
+        views = self.peers[b.index][0]
+        if self.size == 2 and views[0].dtype in _KERNEL_DTYPES:
+            _kernels.average2_to(views[0], views[1], out, views[0].dtype.type(2))
+        else:
+            out[...] = self._average(views, 0, views[0].size)
+
+    def _average(self, views, lo, hi):
+        """The average of ``views[r][lo:hi]`` over the ranks r, summed in rank order."""
+        acc = views[0][lo:hi] + views[1][lo:hi]
+        for v in views[2:]:
+            np.add(acc, v[lo:hi], out=acc)
+        np.divide(acc, self.size, out=acc)
+        return acc
 
     def release(self) -> None:
         """This rank has read every segment for this step (``release_due``): a barrier,
@@ -207,7 +228,10 @@ class SharedBuckets:
         due :meth:`release` (every rank enters it after its reads). The two regions are used
         in turn: rank 0 writes one again only after the next broadcast's barrier, which a
         rank enters only after reading it."""
-        if sum(a.nbytes for a in arrays) > self.buffer_bytes:
+        n = 0
+        for a in arrays:
+            n += a.nbytes
+        if n > self.buffer_bytes:
             return False
         region = self.regions[self.turn]
         self.turn ^= 1

@@ -10,9 +10,11 @@ training results bit-identical to the default mode and within 1e-12 of one proce
 global batch; the counts per step (bytes copied, collectives); a rank that reads the segments
 late is not overtaken; no_sync accumulation into the views; find_unused_parameters with views
 (a rank without a gradient contributes its accumulated ``.grad``, a parameter unused
-everywhere keeps its own)."""
+everywhere keeps its own); Python calls per synced step: the same on every step and rank, and
+DDP's share of them bounded (3 per parameter + 30)."""
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -86,13 +88,21 @@ for shared in ("1", "0"):
             # a gradient kept from step 0 is its own tensor: later steps left it alone
             assert all(np.array_equal(g.numpy(), v) for g, v in kept)
         copied = [t.copied for t in ddp._timeline]
+        # backward writes each Linear gradient straight into its bucket view (its gradient
+        # slot) while .grad is None -- but not while a tensor handed out from the slot is still
+        # held: `seen` holds every step's .grad here, which with bucket views are those tensors
         if view:
-            # copied in when .grad was None (always after zero_grad(), first step otherwise)
-            want = [NBYTES] * STEPS if set_to_none else [NBYTES] + [0] * (STEPS - 1)
+            # the first step's gradients go into the slots; later ones are copied in after
+            # zero_grad() (the slot tensors are held); in place: accumulated into the views
+            want = [0] + [NBYTES if set_to_none else 0] * (STEPS - 1)
         elif shared == "1":
-            want = [NBYTES] * STEPS  # into the buckets; averaged straight into .grad
+            # written into the buckets (first step; every step after zero_grad()), averaged
+            # straight into new .grad; a kept .grad (set_to_none=False) is copied in
+            want = [0] + [0 if set_to_none else NBYTES] * (STEPS - 1)
         else:
-            want = [2 * NBYTES] * STEPS  # into the buckets and out again
+            # MPI's allreduce leaves sums in the buckets: divided out into .grad (a copy out);
+            # a kept .grad is also copied in
+            want = [NBYTES] + [NBYTES if set_to_none else 2 * NBYTES] * (STEPS - 1)
         assert copied == want, (shared, view, set_to_none, copied, want)
         # no buffers: no broadcast; one barrier per bucket + one after the averaging pass
         # (waited for at once with bucket views; else started at the next forward and only
@@ -187,4 +197,56 @@ for view in (True, False):
     assert np.abs(m.b.weight.grad.numpy() - want).max() <= 1e-12, view
     assert np.array_equal(m.never.weight.grad.numpy(), never), view
     assert same_on_all_ranks(m.b.weight.grad.numpy())
+# Python calls per synced step (sys.setprofile "call" events): a load-free count, the same on
+# every step and rank. DDP's own share over the same step without DDP stays small: hooks, the
+# slot look-ups of the linear backward, the reduction (here 3 Linear + 2 BatchNorm1d, 10
+# parameters, one bucket; BatchNorm buffers broadcast each forward)
+def calls_of(fn):
+    n = [0]
+
+    def prof(frame, event, arg):
+        if event == "call":
+            n[0] += 1
+
+    sys.setprofile(prof)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return n[0] - 1  # fn itself
+
+
+def mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(5, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 8),
+                         nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+
+
+xb, yb = X[0].float()[r::W], Y[0].float()[r::W]
+counts = {}
+for wrap in (False, True):
+    model = mlp()
+    net = DDP(model) if wrap else model
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def one_step():
+        opt.zero_grad()
+        nn.functional.mse_loss(net(xb), yb).backward()
+        opt.step()
+
+    for _ in range(2):
+        one_step()
+    counts[wrap] = [calls_of(one_step) for _ in range(3)]
+    if wrap:
+        net._timeline = []
+        one_step()
+        assert net._timeline[0].copied == 4 * (2 * 16 + 2 * 8)  # BatchNorm's only
+        assert net._timeline[0].collectives == 2
+assert len(set(counts[True])) == 1 and len(set(counts[False])) == 1, counts
+extra = counts[True][0] - counts[False][0]
+n_params = len(list(mlp().parameters()))
+assert 0 < extra <= 3 * n_params + 30, (extra, counts)
+assert same_on_all_ranks(np.array(counts[True]))
+if r == 0:
+    print(f"python calls per step: without DDP {counts[False][0]}, DDP {counts[True][0]}")
 print(f"OK {r}", flush=True)

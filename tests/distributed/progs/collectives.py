@@ -2,6 +2,7 @@
 
 Every expected value is a closed form in the rank (r) and world size (W)."""
 
+import importlib.util
 import os
 import time
 
@@ -108,6 +109,15 @@ for epoch in (0, 1):
     assert set(flat) == set(range(n)) and len(flat) - len(set(flat)) == 24 - n  # one pad
     seen[epoch] = mine
 assert seen[0] != seen[1]
+# ... and, where torch is installed, torch's own shards for this rank (the sampler took the
+# replica count and rank from the process group)
+if importlib.util.find_spec("torch") is not None:
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+
+    for epoch in (0, 1):
+        ref = TorchSampler(list(range(n)), num_replicas=W, rank=r, seed=3)
+        ref.set_epoch(epoch)
+        assert list(ref) == seen[epoch], (epoch, list(ref), seen[epoch])
 s = DistributedSampler(list(range(n)), drop_last=True, shuffle=False)
 shards = [None] * W
 dist.all_gather_object(shards, list(s))
