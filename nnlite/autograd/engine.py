@@ -438,11 +438,10 @@ def _accumulate(var, g, create_graph, steal=False):
             # dtype checked above: the ``.grad`` setter's checks would repeat them)
             var._grad = g
             slot[1] = _weakref(g)
-            return
         # References: the engine's local and our argument to g, g._data and our local to arr (+1 for
         # getrefcount's own argument); anything more (a user's variable, a saved tensor, a view)
         # means the array is shared.
-        if (
+        elif (
             steal
             and _getrefcount(g) <= 3
             and _getrefcount(arr) <= 3

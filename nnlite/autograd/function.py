@@ -35,6 +35,9 @@ class Node:
     _out_meta = None  # [(shape, np dtype)] per output, to materialize missing grads
     next_functions: tuple = ()
     needs_input_grad: tuple = ()
+    # a compiled plan's node (nnlite.compile) sets it: ``consume(op, tensors, args)`` runs a
+    # consumer op of its result as part of the captured step (None when it cannot)
+    consume = None
 
     def name(self) -> str:
         return type(self).__name__

@@ -155,6 +155,7 @@ class Adam(Optimizer):
         state_of = self.state
         amsgrad = hyper["amsgrad"]
         members = []
+        uniform = None  # the step count every member shares so far (False: they differ)
         pviews, gviews = arena.pviews, arena.gviews
         mviews, vviews = arena.sviews["exp_avg"], arena.sviews["exp_avg_sq"]
         for k, p in enumerate(arena.params):
@@ -175,13 +176,22 @@ class Adam(Optimizer):
             step = float(step_t)
             if p._data is pviews[k] and grad._data is gviews[k]:
                 members.append((k, step))
+                if uniform is None:
+                    uniform = step
+                elif uniform != step:
+                    uniform = False
             else:
                 adam_step_(p._data, grad._data, m._data, v._data,
                            None if vm is None else vm._data, step=step, **hyper)
             p._vc[0] += 1
         sb = arena.state_bufs
+        vmax = sb["max_exp_avg_sq"] if amsgrad else None
+        if len(members) == len(pviews) and uniform and not flat._split_min():
+            # every parameter in its slot, one step count: one call over the whole buffers
+            _optim_kernels.adam_step_flat_(arena.param_buf, arena.grad_buf, sb["exp_avg"],
+                                           sb["exp_avg_sq"], vmax, step=uniform, **hyper)
+            return
         for a, b, step in arena.runs(members):
             flat.run_split(adam_step_, a, b, (arena.param_buf, arena.grad_buf, sb["exp_avg"],
-                                              sb["exp_avg_sq"],
-                                              sb["max_exp_avg_sq"] if amsgrad else None),
+                                              sb["exp_avg_sq"], vmax),
                            step=step, **hyper)

@@ -142,7 +142,7 @@ def arenas_of(optimizer, group, state_names):
     key = id(group)
     entry = cache.get(key)
     params = group["params"]
-    if entry is not None and entry[0] == [id(p) for p in params]:
+    if entry is not None and entry[0] == list(map(id, params)):  # map: no Python call
         return entry[1]
     by_dtype = {}
     seen = set()
