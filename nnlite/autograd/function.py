@@ -38,6 +38,9 @@ class Node:
     # a compiled plan's node (nnlite.compile) sets it: ``consume(op, tensors, args)`` runs a
     # consumer op of its result as part of the captured step (None when it cannot)
     consume = None
+    # ``run_whole(grad, retain_graph) -> bool``: a node that can run a plain ``backward()`` from
+    # itself without the engine's walk (nnlite.compile's captured step); False: walk as usual
+    run_whole = None
 
     def name(self) -> str:
         return type(self).__name__

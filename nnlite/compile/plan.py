@@ -13,6 +13,7 @@ backward ran (or it was freed); a second forward before that takes another set (
 
 from __future__ import annotations
 
+import operator
 import sys
 import weakref
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd import grad as autograd_grad
+from nnlite.autograd.engine import _accumulate
 from nnlite.autograd.function import AccumulateGrad, Node, edge_of, modified_message
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.compile.codegen import _NAME, Emitter, build_function
@@ -30,12 +32,14 @@ MAX_BUFFER_SETS = 4
 MAX_TAILS = 8  # consumer plans per plan (loss signatures, as CACHE_SIZE_LIMIT for modules)
 _W = Tensor._wrap
 _getrefcount = sys.getrefcount
+_DATA = operator.attrgetter("_data")
 # References to a leaf's AccumulateGrad while the engine runs a node with an edge to it and
 # nothing else has one: the leaf's ``_accum``, the edge, the engine's four records (seen,
 # post-order, needed, dependency count), the caller's local and getrefcount's argument. More
 # means another node (of this graph, or of one still alive) leads there too: the engine then
 # accumulates as usual (its sum of the contributions may round differently from ours).
 _ACC_REFS = 8
+_ACC_REFS_ALONE = 4  # the same outside the engine (TailBackward.run_whole): no records
 
 
 class Plan:
@@ -56,6 +60,7 @@ class Plan:
         self.inputs = sorted((s for s in slots if s.kind == INPUT), key=lambda s: s.position)
         self.externals = [s for s in slots if s.kind == EXTERNAL]
         self.ext_tensors = [s.tensor for s in self.externals]
+        self.ext_rg = [s.requires_grad for s in self.externals]
         self._ext_arrays = [None] * len(self.externals)
         self._em = em
         self._assigned = assigned
@@ -143,12 +148,14 @@ class Plan:
 
     def run(self, args):
         """Replay on the input tensors ``args``; None when no buffer set is free."""
-        bs = self._buffer_set()
-        if bs is None:
-            return None
-        ext = tuple(self._ext_arrays)
-        outs, ctx = bs.forward(tuple([a._data for a in args]), ext)
-        results = [_W(a) for a in outs]
+        bs = self._sets[0] if self._sets else None
+        o = None if bs is None else bs.owner
+        if bs is None or (o is not None and not bs.free()):  # (the first set's test, inline)
+            bs = self._buffer_set()
+            if bs is None:
+                return None
+        outs, ctx = bs.forward(tuple(map(_DATA, args)), tuple(self._ext_arrays))
+        results = list(map(_W, outs))
         if self.needs_grad:
             node = CompiledFunctionBackward()
             edges = []
@@ -168,10 +175,13 @@ class Plan:
         """Replay a consumer plan on ``args`` (its first one is ``parent``'s result ``nr``):
         one result, whose node continues into ``parent`` (see :class:`TailBackward`). None
         when no buffer set is free."""
-        bs = self._buffer_set()
-        if bs is None:
-            return None
-        outs, ctx = bs.forward(tuple([a._data for a in args]), ())
+        bs = self._sets[0] if self._sets else None
+        o = None if bs is None else bs.owner
+        if bs is None or (o is not None and not bs.free()):  # (the first set's test, inline)
+            bs = self._buffer_set()
+            if bs is None:
+                return None
+        outs, ctx = bs.forward(tuple(map(_DATA, args)), ())
         res = _W(outs[0])
         if self.needs_grad:
             node = self.node_class()
@@ -301,9 +311,9 @@ class CompiledFunctionBackward(Node):
             mask = tuple([g is not None for g in grads])
             gouts = tuple([g._data for g in grads if g is not None])
         res = self.bufset.backward(mask)(self.ctx, gouts)
-        return self._hand_over(res)
+        return self._hand_over(res, _ACC_REFS)
 
-    def _hand_over(self, res):
+    def _hand_over(self, res, acc_refs):
         """The gradients ``res`` (arrays, one per edge) as the engine takes them; a leaf's is
         set as its ``.grad`` right here where ``engine._accumulate`` would adopt it as is: a
         plain ``backward()`` (not ``grad``/``inputs=``, which set ``needs_input_grad``), a leaf
@@ -317,7 +327,7 @@ class CompiledFunctionBackward(Node):
                 out.append(None)
                 continue
             g = _W(a)
-            if direct and child.__class__ is AccumulateGrad and _getrefcount(child) == _ACC_REFS:
+            if direct and child.__class__ is AccumulateGrad and _getrefcount(child) == acc_refs:
                 var = child.variable
                 if (var._grad is None and not var._hooks and not var._post_accumulate_grad_hooks
                         and not (child._tensor_pre_hooks or child._pre_hooks or child._hooks)
@@ -350,8 +360,8 @@ class CompiledFunctionBackward(Node):
         """
         if _CaptureState.recorder is not None or self.bufset is None:
             return None
-        x = tensors[0]
         sig = []
+        ins = []
         for t in tensors:
             if t is None:
                 sig.append(None)
@@ -359,16 +369,16 @@ class CompiledFunctionBackward(Node):
                 d = t._data
                 f = d.flags
                 sig.append((d.shape, d.dtype, t._requires_grad, f.c_contiguous and f.writeable))
-        nr = x._output_nr
+                ins.append(t)
+        nr = tensors[0]._output_nr
         key = (op, tuple(sig), args, _GradState.enabled, nr)
         plan = self.plan
         tail = plan.tails.get(key)
-        ins = tuple([t for t in tensors if t is not None])
         if tail is None:
-            return _record_tail(plan, key, op, tensors, args, ins)
+            return _record_tail(plan, key, op, tensors, args, tuple(ins))
         if tail.__class__ is str:
             return None
-        return tail.run_tail(ins, self, nr)
+        return tail.run_tail(tuple(ins), self, nr)
 
     def _eager_backward(self, grads):
         """Re-run the plan's ops as eager Tensor ops on the same inputs (no side effects: the
@@ -441,7 +451,9 @@ def _tail_class(name):
     shows ``NllLossBackward0``, as in PyTorch where the loss is outside the compiled region)."""
     cls = _TAIL_CLASSES.get(name)
     if cls is None:
-        cls = _TAIL_CLASSES[name] = type(name, (TailBackward,), {"__module__": __name__})
+        # a display name only, the formula stays TailBackward's (``_shown_as_of``, as relabel)
+        cls = _TAIL_CLASSES[name] = type(name, (TailBackward,), {"__module__": __name__,
+                                                                  "_shown_as_of": TailBackward})
     return cls
 
 
@@ -494,7 +506,7 @@ class TailBackward(CompiledFunctionBackward):
             parent._free()
         self.parent = None
 
-    def backward(self, *grads):
+    def backward(self, *grads, _acc_refs=_ACC_REFS):
         self._check()
         if self.fused:
             self.parent._check()
@@ -528,7 +540,40 @@ class TailBackward(CompiledFunctionBackward):
             mask = (True,)
         else:
             mask = tuple([k == self.parent_nr for k in range(n)])
-        return self._hand_over(parent.bufset.backward(mask)(parent.ctx, (gz,)))
+        return self._hand_over(parent.bufset.backward(mask)(parent.ctx, (gz,)), _acc_refs)
+
+    def run_whole(self, g, retain_graph) -> bool:
+        """A plain ``loss.backward()`` from this node, without the engine's walk, when the
+        walk could only do this: the node takes over its parent's edges (see :class:`_Edges`),
+        every edge is a leaf's AccumulateGrad reached by nothing else, and no hook is
+        registered on this node or those. Runs both backwards, hands the gradients to
+        ``.grad`` (``engine._accumulate`` where they are not adopted directly) and frees
+        the nodes unless ``retain_graph``. False: nothing done, the engine walks."""
+        if self._tensor_pre_hooks or self._pre_hooks or self._hooks:
+            return False
+        edges = self.next_functions
+        if not self.fused or g is None or g._data.dtype != self._dt:
+            return False
+        for child, _ in edges:
+            if child is None:
+                continue
+            # references: the leaf's _accum, the edge, this local, getrefcount's argument
+            if (child.__class__ is not AccumulateGrad or _getrefcount(child) != 4
+                    or child._tensor_pre_hooks or child._pre_hooks or child._hooks):
+                return False
+        child = None
+        prev = _GradState.enabled
+        _GradState.enabled = False  # as the engine runs a backward without create_graph
+        try:
+            gs = self.backward(g, _acc_refs=_ACC_REFS_ALONE)
+            if not retain_graph:
+                self._free()
+            for (child, _), x in zip(edges, gs):
+                if x is not None and child is not None:
+                    _accumulate(child.variable, x, False, True)
+        finally:
+            _GradState.enabled = prev
+        return True
 
 
 def build_plan(rec, outputs, grad_enabled, single):

@@ -155,6 +155,7 @@ def arenas_of(optimizer, group, state_names):
             cache[key] = ([id(q) for q in params], None)
             return None
         by_dtype.setdefault(d.dtype, []).append(p)
+    _split_min()  # reads NNLITE_OPTIM_SPLIT once: the steps then read SPLIT_MIN itself
     arenas = [FlatArena(ps, state_names) for ps in by_dtype.values()]
     cache[key] = ([id(q) for q in params], arenas)
     return arenas

@@ -80,11 +80,12 @@ class SGD(Optimizer):
         """Perform one SGD step; ``closure`` re-evaluates the model and returns the loss."""
         sgd_step_ = _optim_kernels.sgd_step_
 
-        loss = self._run_closure(closure)
+        loss = None if closure is None else self._run_closure(closure)
         state_of = self.state
         for group in self.param_groups:
             # the group's hyper-parameters, converted once per group (not per parameter)
-            lr = scalar(group["lr"])
+            lr = group["lr"]
+            lr = lr if lr.__class__ is float else scalar(lr)
             momentum = float(group["momentum"])
             weight_decay = float(group["weight_decay"])
             dampening = float(group["dampening"])
@@ -92,7 +93,7 @@ class SGD(Optimizer):
             maximize = bool(group["maximize"])
             hyper = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum,
                      "dampening": dampening, "nesterov": nesterov, "maximize": maximize}
-            if flat.wants_flat(group):
+            if group.get("fused") or group.get("foreach"):  # flat.wants_flat, inline
                 arenas = flat.arenas_of(self, group, ("momentum_buffer",) if momentum else ())
                 if arenas is not None:
                     for arena in arenas:
@@ -160,7 +161,7 @@ class SGD(Optimizer):
                           first=first, **hyper)
             p._vc[0] += 1
         bufs = arena.state_bufs.get("momentum_buffer")
-        if len(members) == len(pviews) and uniform.__class__ is bool and not flat._split_min():
+        if len(members) == len(pviews) and uniform.__class__ is bool and not flat.SPLIT_MIN:
             _optim_kernels.sgd_step_flat_(arena.param_buf, arena.grad_buf, bufs, first=uniform,
                                           **hyper)
             return

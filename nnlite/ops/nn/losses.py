@@ -564,7 +564,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise ValueError(
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
         )
-    if input.ndim == 0:
+    if input._data.ndim == 0:
         raise ValueError("Expected input to have at least 1 dimension, got 0")
     if target._data.dtype.kind == "f":
         if target.shape != input.shape:
