@@ -85,6 +85,7 @@ class Plan:
         # consumer plans (see consume): key -> Plan, or the reason it cannot be captured
         self.tails: dict = {}
         self.node_class = CompiledFunctionBackward
+        self.node_name = "CompiledFunctionBackward"  # what a consumer plan's node shows
         # saved tensors whose versions eager checks at backward, as (kind, position)
         saved = set()
         rg = {s.index: em.rg(s.index) for s in slots}
@@ -435,26 +436,13 @@ def _record_tail(plan, key, op, tensors, args, ins):
         # the continuation hands its gradient to the plan's node only (no other edges)
         if tail.needs_grad and tail.grad_slots != [0]:
             raise CaptureFailed("a consumer with differentiable inputs besides the plan's result")
+        tail.node_class = TailBackward
         if out.grad_fn is not None:
-            tail.node_class = _tail_class(type(out.grad_fn).__name__)
+            tail.node_name = out.grad_fn.name()  # shown by the tail's node (TailBackward.name)
         plan.tails[key] = tail
     except CaptureFailed as e:
         plan.tails[key] = str(e)
     return out
-
-
-_TAIL_CLASSES: dict[str, type] = {}
-
-
-def _tail_class(name):
-    """A :class:`TailBackward` subclass named as the eager node it stands for (``loss.grad_fn``
-    shows ``NllLossBackward0``, as in PyTorch where the loss is outside the compiled region)."""
-    cls = _TAIL_CLASSES.get(name)
-    if cls is None:
-        # a display name only, the formula stays TailBackward's (``_shown_as_of``, as relabel)
-        cls = _TAIL_CLASSES[name] = type(name, (TailBackward,), {"__module__": __name__,
-                                                                  "_shown_as_of": TailBackward})
-    return cls
 
 
 class _Edges:
@@ -498,6 +486,14 @@ class TailBackward(CompiledFunctionBackward):
     parent = None
     parent_nr = 0
     fused = False
+
+    def name(self) -> str:
+        """The eager node's name (``NllLossBackward0``): as in PyTorch, where the loss is
+        outside the compiled region. One class for every consumer: the name is the plan's."""
+        return self.plan.node_name
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     def _free(self) -> None:
         super()._free()
