@@ -344,8 +344,9 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
-    def __hash__(self) -> int:
-        return id(self)
+    # identity hashing, as torch; object's own (C) hash so that dict/set lookups keyed by
+    # tensors (optimizer state, the engine's bookkeeping) make no Python call
+    __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
         if self._data.size != 1:

@@ -35,6 +35,12 @@ class Node:
     _out_meta = None  # [(shape, np dtype)] per output, to materialize missing grads
     next_functions: tuple = ()
     needs_input_grad: tuple = ()
+    # a compiled plan's node (nnlite.compile) sets it: ``consume(op, tensors, args)`` runs a
+    # consumer op of its result as part of the captured step (None when it cannot)
+    consume = None
+    # ``run_whole(grad, retain_graph) -> bool``: a node that can run a plain ``backward()`` from
+    # itself without the engine's walk (nnlite.compile's captured step); False: walk as usual
+    run_whole = None
 
     def name(self) -> str:
         return type(self).__name__

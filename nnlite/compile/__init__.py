@@ -11,6 +11,14 @@ result carries one ``CompiledFunctionBackward`` node, so ``loss.backward()`` (an
 ``autograd.grad``) work as usual and fill ``.grad`` through the parameters' own
 ``AccumulateGrad`` (their hooks run). Results are bit-identical to eager nnlite.
 
+The loss joins the captured step: an op that consumes a replayed result (``F.cross_entropy``)
+asks the result's node to run it as a continuation plan (``CompiledFunctionBackward.consume``,
+recorded on its first call per signature like a module). The loss's node (named as eager's,
+``NllLossBackward0``) leads to the module's node; when nothing else can reach that node (the
+module's result is gone, no hooks), it takes over its edges at ``backward()`` and runs both
+backwards itself -- one node for the whole step -- handing each parameter's gradient straight
+to ``.grad`` where the engine would adopt it as is.
+
 Anything a plan cannot reproduce runs eagerly instead: an op without a lowering (see
 :mod:`nnlite.compile.lowering`), module hooks, keyword or non-tensor arguments, in-place changes
 inside the forward, hooks on intermediate results. ``create_graph=True`` differentiates an eager

@@ -3,15 +3,20 @@ that records, caches and replays plans."""
 
 from __future__ import annotations
 
+import operator
 import weakref
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
-from nnlite.compile.guards import input_signature, module_key
+from nnlite.compile.guards import module_key
 from nnlite.compile.lowering import LOWERINGS
 from nnlite.compile.plan import build_plan
 from nnlite.compile.recorder import CaptureFailed, Recorder
 from nnlite.nn.module import Module
+
+_is = operator.is_
+_DATA = operator.attrgetter("_data")
+_RG = operator.attrgetter("_requires_grad")
 
 CACHE_SIZE_LIMIT = 8  # plans per compiled module, as torch._dynamo.config.cache_size_limit
 
@@ -49,9 +54,14 @@ class ModuleCompiler:
         if kwargs or _CaptureState.recorder is not None:
             # keyword arguments, or inside another module's recording (which captures us)
             return self._eager(mod, args, kwargs, "keyword arguments" if kwargs else None)
-        sig = input_signature(args)
-        if sig is None:
-            return self._eager(mod, args, kwargs, "a non-tensor argument")
+        # the input signature (guards.input_signature, inline: this runs on every call)
+        sig = []
+        for a in args:
+            if a.__class__ is not Tensor and not isinstance(a, Tensor):
+                return self._eager(mod, args, kwargs, "a non-tensor argument")
+            d = a._data
+            f = d.flags
+            sig.append((d.shape, d.dtype, a._requires_grad, f.c_contiguous and f.writeable))
         if _CaptureState.epoch != self._epoch:
             self._modkey, tensors = module_key(mod)
             if self._modkey is None:
@@ -61,14 +71,18 @@ class ModuleCompiler:
             self._epoch = _CaptureState.epoch
         if self._modkey is None:
             return self._eager(mod, args, kwargs, self._why)
-        key = (self._modkey, sig, _GradState.enabled)
+        key = (self._modkey, tuple(sig), _GradState.enabled)
         plan = self.cache.get(key)
         if plan is None:
             return self._record(mod, key, args)
         if plan.__class__ is str:
             return self._eager(mod, args, kwargs, plan)
-        if not plan.ext_ok():  # requires_grad flipped or an array replaced: record again
-            del self.cache[key]
+        # the parameters/buffers hold the arrays and requires_grad recorded (C-level maps: one
+        # identity and one equality test per parameter, no Python call)
+        ext = plan.ext_tensors
+        if not (all(map(_is, map(_DATA, ext), plan._ext_arrays))
+                and list(map(_RG, ext)) == plan.ext_rg) and not plan.ext_ok():
+            del self.cache[key]  # requires_grad flipped or an array replaced: record again
             return self._record(mod, key, args)
         res = plan.run(args)
         if res is None:
@@ -141,6 +155,14 @@ class OptimizedModule(Module):
 
     def forward(self, *args, **kwargs):
         return self.__dict__["_compiler"](args, kwargs)
+
+    def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if (_CaptureState.auto is None and not (d["_forward_pre_hooks"] or d["_forward_hooks"]
+                                                or d["_backward_hooks"]
+                                                or d["_backward_pre_hooks"])):
+            return d["_compiler"](args, kwargs)  # Module.__call__ and forward, inline
+        return Module.__call__(self, *args, **kwargs)
 
     @property
     def compile_stats(self) -> CompileStats:

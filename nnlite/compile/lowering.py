@@ -468,12 +468,11 @@ class Count(Lowering):
 # ---- cross entropy (class indices) --------------------------------------------------------
 
 
-def ce_forward(z, t, w, ignore_index, reduction, label_smoothing):
-    """Eager ``cross_entropy_indices`` on 2-D arrays: ``(out, logp, target64, scale)``."""
+def ce_forward(sums, z, t, w, ignore_index, reduction, label_smoothing):
+    """Eager ``cross_entropy_indices`` on 2-D arrays: ``(out, logp, target64, scale)``;
+    ``sums``: the loss kernels' ``cross_entropy_forward_sums`` (bound once per plan)."""
     t1 = t.reshape(-1).astype(np.int64, copy=False)
-    loss_rows, logp, loss_sum, denom = _kernels("loss").cross_entropy_forward_sums(
-        z, t1, w, ignore_index, label_smoothing
-    )
+    loss_rows, logp, loss_sum, denom = sums(z, t1, w, ignore_index, label_smoothing)
     dt = z.dtype
     if reduction == "none":
         return loss_rows.astype(dt, copy=False).reshape(t.shape), logp, t1, 1.0
@@ -486,8 +485,10 @@ def ce_forward(z, t, w, ignore_index, reduction, label_smoothing):
     return out, logp, t1, np.nan
 
 
-def ce_backward(g, logp, t1, w, ignore_index, reduction, label_smoothing, scale, z_dtype):
-    """``NllLossBackward0``'s no-grad path on 2-D arrays."""
+def ce_backward(kernel, g, logp, t1, w, ignore_index, reduction, label_smoothing, scale,
+                z_dtype):
+    """``NllLossBackward0``'s no-grad path on 2-D arrays; ``kernel``: the loss kernels'
+    ``cross_entropy_backward`` (bound once per plan)."""
     m = logp.shape[0]
     if reduction == "none":
         grows = np.ascontiguousarray(g.reshape(-1))
@@ -495,8 +496,7 @@ def ce_backward(g, logp, t1, w, ignore_index, reduction, label_smoothing, scale,
         grows = np.empty(m, logp.dtype)
         grows.fill(g.reshape(()) * scale)
     wk = None if w is None else np.ascontiguousarray(w, dtype=logp.dtype)
-    g2 = _kernels("loss").cross_entropy_backward(grows, logp, t1, wk, ignore_index,
-                                                 label_smoothing)
+    g2 = kernel(grows, logp, t1, wk, ignore_index, label_smoothing)
     return g2.astype(z_dtype, copy=False)
 
 
@@ -524,7 +524,8 @@ class CrossEntropy(Lowering):
         f = em.const(ce_forward, "ce_forward")
         y, _ = em.out(op, fixed_ok=False)
         logp, t1, scale = em.tmp("logp"), em.tmp("target"), em.tmp("scale")
-        em.f(f"{y}, {logp}, {t1}, {scale} = {f}({em.v(z)}, {em.v(t)}, "
+        sums = em.const(_kernels("loss").cross_entropy_forward_sums, "ce_sums")
+        em.f(f"{y}, {logp}, {t1}, {scale} = {f}({sums}, {em.v(z)}, {em.v(t)}, "
              f"{em.v(w) if w is not None else None}, {a['ignore_index']!r}, "
              f"{a['reduction']!r}, {a['label_smoothing']!r})")
         em.note(op, logp=logp, target=t1, scale=scale)
@@ -536,7 +537,9 @@ class CrossEntropy(Lowering):
         a = op.attrs
         f = em.const(ce_backward, "ce_backward")
         d = em.const(em.slots[z].dtype, "dtype")
-        em.add_grad(z, f"{f}({em.g(op.out)}, {em.noted(op, 'logp')}, {em.noted(op, 'target')}, "
+        kb = em.const(_kernels("loss").cross_entropy_backward, "ce_bwd")
+        em.add_grad(z, f"{f}({kb}, {em.g(op.out)}, {em.noted(op, 'logp')}, "
+                       f"{em.noted(op, 'target')}, "
                        f"{em.v(w) if w is not None else None}, {a['ignore_index']!r}, "
                        f"{a['reduction']!r}, {a['label_smoothing']!r}, "
                        f"{em.noted(op, 'scale')}, {d})")

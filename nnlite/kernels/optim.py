@@ -199,6 +199,16 @@ def sgd_step_(param, grad, momentum_buffer, *, lr: float, weight_decay: float, m
         b.done()
 
 
+def sgd_step_flat_(param, grad, momentum_buffer, *, lr: float, weight_decay: float,
+                   momentum: float, dampening: float, nesterov: bool, maximize: bool,
+                   first: bool) -> None:  # fmt: skip
+    """:func:`sgd_step_` on 1-D, C-contiguous, writeable arrays of one float32/float64 dtype (a
+    fused optimizer's flat buffers): the kernel call alone, no checks, no copies."""
+    _sgd_kernel(param, grad, momentum_buffer if momentum != 0.0 else _EMPTY[param.dtype],
+                -float(lr), float(weight_decay), float(momentum), 1.0 - float(dampening),
+                bool(nesterov), bool(maximize), bool(first))  # fmt: skip
+
+
 def sgd_step_ref(param, grad, momentum_buffer, *, lr, weight_decay, momentum, dampening, nesterov,
                  maximize, first) -> None:  # fmt: skip
     """numpy reference of :func:`sgd_step_` (same op order, computed in the param dtype)."""
@@ -314,6 +324,20 @@ def adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step: float,
     for f in (p, m, v, vm):
         if f is not None:
             f.done()
+
+
+def adam_step_flat_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step: float,
+                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                    amsgrad: bool, maximize: bool,
+                    decoupled_weight_decay: bool) -> None:  # fmt: skip
+    """:func:`adam_step_` on 1-D, C-contiguous, writeable arrays of one float32/float64 dtype
+    (a fused optimizer's flat buffers): the kernel call alone, no checks, no copies."""
+    ssn, bc2s, decay = _adam_scalars(float(lr), float(beta1), float(beta2),
+                                     float(weight_decay), float(step))  # fmt: skip
+    _adam_kernel(param, grad, exp_avg, exp_avg_sq,
+                 max_exp_avg_sq if amsgrad else _EMPTY[param.dtype], 1.0 - float(beta1),
+                 float(beta2), 1.0 - float(beta2), ssn, bc2s, float(eps), float(weight_decay),
+                 decay, bool(decoupled_weight_decay), bool(amsgrad), bool(maximize))  # fmt: skip
 
 
 def _lerp_ref(start, end, weight, dt):

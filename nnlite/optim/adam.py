@@ -89,14 +89,16 @@ class Adam(Optimizer):
         """Perform one Adam step; ``closure`` re-evaluates the model and returns the loss."""
         adam_step_ = _optim_kernels.adam_step_
 
-        loss = self._run_closure(closure)
+        loss = None if closure is None else self._run_closure(closure)
         state_of = self.state
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             amsgrad = bool(group["amsgrad"])
             # the group's hyper-parameters, converted once per group (not per parameter)
-            lr = scalar(group["lr"])
-            beta1, beta2 = scalar(beta1), scalar(beta2)
+            lr = group["lr"]
+            lr = lr if lr.__class__ is float else scalar(lr)
+            if beta1.__class__ is not float or beta2.__class__ is not float:
+                beta1, beta2 = scalar(beta1), scalar(beta2)
             eps = float(group["eps"])
             weight_decay = float(group["weight_decay"])
             maximize = bool(group["maximize"])
@@ -104,7 +106,7 @@ class Adam(Optimizer):
             hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps,
                      "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,
                      "decoupled_weight_decay": decoupled}
-            if flat.wants_flat(group):
+            if group.get("fused") or group.get("foreach"):  # flat.wants_flat, inline
                 names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
                 arenas = flat.arenas_of(self, group, names)
                 if arenas is not None:
@@ -155,6 +157,7 @@ class Adam(Optimizer):
         state_of = self.state
         amsgrad = hyper["amsgrad"]
         members = []
+        uniform = None  # the step count every member shares so far (False: they differ)
         pviews, gviews = arena.pviews, arena.gviews
         mviews, vviews = arena.sviews["exp_avg"], arena.sviews["exp_avg_sq"]
         for k, p in enumerate(arena.params):
@@ -175,13 +178,22 @@ class Adam(Optimizer):
             step = float(step_t)
             if p._data is pviews[k] and grad._data is gviews[k]:
                 members.append((k, step))
+                if uniform is None:
+                    uniform = step
+                elif uniform != step:
+                    uniform = False
             else:
                 adam_step_(p._data, grad._data, m._data, v._data,
                            None if vm is None else vm._data, step=step, **hyper)
             p._vc[0] += 1
         sb = arena.state_bufs
+        vmax = sb["max_exp_avg_sq"] if amsgrad else None
+        if len(members) == len(pviews) and uniform and not flat.SPLIT_MIN:
+            # every parameter in its slot, one step count: one call over the whole buffers
+            _optim_kernels.adam_step_flat_(arena.param_buf, arena.grad_buf, sb["exp_avg"],
+                                           sb["exp_avg_sq"], vmax, step=uniform, **hyper)
+            return
         for a, b, step in arena.runs(members):
             flat.run_split(adam_step_, a, b, (arena.param_buf, arena.grad_buf, sb["exp_avg"],
-                                              sb["exp_avg_sq"],
-                                              sb["max_exp_avg_sq"] if amsgrad else None),
+                                              sb["exp_avg_sq"], vmax),
                            step=step, **hyper)

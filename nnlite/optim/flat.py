@@ -142,7 +142,7 @@ def arenas_of(optimizer, group, state_names):
     key = id(group)
     entry = cache.get(key)
     params = group["params"]
-    if entry is not None and entry[0] == [id(p) for p in params]:
+    if entry is not None and entry[0] == list(map(id, params)):  # map: no Python call
         return entry[1]
     by_dtype = {}
     seen = set()
@@ -155,6 +155,7 @@ def arenas_of(optimizer, group, state_names):
             cache[key] = ([id(q) for q in params], None)
             return None
         by_dtype.setdefault(d.dtype, []).append(p)
+    _split_min()  # reads NNLITE_OPTIM_SPLIT once: the steps then read SPLIT_MIN itself
     arenas = [FlatArena(ps, state_names) for ps in by_dtype.values()]
     cache[key] = ([id(q) for q in params], arenas)
     return arenas

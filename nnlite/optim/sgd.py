@@ -80,11 +80,12 @@ class SGD(Optimizer):
         """Perform one SGD step; ``closure`` re-evaluates the model and returns the loss."""
         sgd_step_ = _optim_kernels.sgd_step_
 
-        loss = self._run_closure(closure)
+        loss = None if closure is None else self._run_closure(closure)
         state_of = self.state
         for group in self.param_groups:
             # the group's hyper-parameters, converted once per group (not per parameter)
-            lr = scalar(group["lr"])
+            lr = group["lr"]
+            lr = lr if lr.__class__ is float else scalar(lr)
             momentum = float(group["momentum"])
             weight_decay = float(group["weight_decay"])
             dampening = float(group["dampening"])
@@ -92,7 +93,7 @@ class SGD(Optimizer):
             maximize = bool(group["maximize"])
             hyper = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum,
                      "dampening": dampening, "nesterov": nesterov, "maximize": maximize}
-            if flat.wants_flat(group):
+            if group.get("fused") or group.get("foreach"):  # flat.wants_flat, inline
                 arenas = flat.arenas_of(self, group, ("momentum_buffer",) if momentum else ())
                 if arenas is not None:
                     for arena in arenas:
@@ -127,7 +128,9 @@ class SGD(Optimizer):
 
     def _step_arena(self, arena, hyper) -> None:
         """``fused``/``foreach``: one kernel call per run of consecutive parameters whose
-        gradients are in their slots (see :mod:`nnlite.optim.flat`); the others one by one."""
+        gradients are in their slots (see :mod:`nnlite.optim.flat`); the others one by one.
+        When every parameter of the arena is in its slot with the same ``first`` flag (the
+        steady state of a captured step), that is one call over the whole buffers."""
         sgd_step_ = _optim_kernels.sgd_step_
 
         state_of = self.state
@@ -135,6 +138,7 @@ class SGD(Optimizer):
         members = []
         pviews, gviews = arena.pviews, arena.gviews
         sviews = arena.sviews.get("momentum_buffer")
+        uniform = None  # the ``first`` flag every member shares so far (None: none yet)
         for k, p in enumerate(arena.params):
             grad = p._grad
             if grad is None or not p._requires_grad:  # frozen: skipped, untouched
@@ -148,11 +152,19 @@ class SGD(Optimizer):
                     buf, first = arena.state_tensor(k, state, "momentum_buffer", "empty")
             if p._data is pviews[k] and grad._data is gviews[k]:
                 members.append((k, first))
+                if uniform is None:
+                    uniform = first
+                elif uniform is not first:
+                    uniform = "mixed"
             else:
                 sgd_step_(p._data, grad._data, None if buf is None else buf._data,
                           first=first, **hyper)
             p._vc[0] += 1
         bufs = arena.state_bufs.get("momentum_buffer")
+        if len(members) == len(pviews) and uniform.__class__ is bool and not flat.SPLIT_MIN:
+            _optim_kernels.sgd_step_flat_(arena.param_buf, arena.grad_buf, bufs, first=uniform,
+                                          **hyper)
+            return
         for a, b, first in arena.runs(members):
             flat.run_split(sgd_step_, a, b, (arena.param_buf, arena.grad_buf, bufs),
                            first=first, **hyper)

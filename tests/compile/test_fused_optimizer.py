@@ -112,3 +112,44 @@ def test_a_held_gradient_is_never_overwritten():
     for g, copy in held:
         assert_same(g.numpy(), copy)
     assert not np.shares_memory(held[-2][0].numpy(), held[-1][0].numpy())
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_whole_buffer_one_call_with_a_scheduler(opt, monkeypatch):
+    """Every parameter in its slot: one flat-kernel call over the whole buffer per step (no
+    per-run calls), the learning rate a scheduler sets is the one used, and the numbers are
+    eager's bit for bit."""
+    flat_name = {"sgd": "sgd_step_flat_", "adam": "adam_step_flat_"}[opt]
+    calls = []
+    real = getattr(K, flat_name)
+
+    def counting(*a, **k):
+        calls.append((a[0].size, k["lr"]))
+        return real(*a, **k)
+
+    b = batches_for(12, 3, 10)
+
+    def run(mode):
+        nnlite.manual_seed(0)
+        model = _model()
+        o = (optim.SGD(model.parameters(), lr=0.1, momentum=0.9, fused=True) if opt == "sgd"
+             else optim.Adam(model.parameters(), lr=1e-2, fused=True))
+        sched = optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5)
+        net = nnlite.compile(model) if mode == "module" else model
+        for i in range(6):
+            o.zero_grad()
+            nnlite.nn.functional.cross_entropy(net(b[i % 3][0]), b[i % 3][1]).backward()
+            o.step()
+            sched.step()
+        return [p.detach().numpy().copy() for p in model.parameters()], model
+
+    ref, _ = run("eager")
+    monkeypatch.setattr(K, flat_name, counting)
+    got, model = run("module")
+    for a, c in zip(ref, got):
+        assert_same(a, c)
+    n = sum(p.numel() for p in model.parameters())
+    lr0 = 0.1 if opt == "sgd" else 1e-2
+    # steps 1-2 record the plans (eager gradients, per-parameter path); then one call each
+    assert calls and all(size == n for size, _ in calls), calls
+    assert [lr for _, lr in calls] == [lr0 * 0.5 ** (i // 2) for i in range(6 - len(calls), 6)]

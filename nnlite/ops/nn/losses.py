@@ -564,7 +564,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise ValueError(
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
         )
-    if input.ndim == 0:
+    if input._data.ndim == 0:
         raise ValueError("Expected input to have at least 1 dimension, got 0")
     if target._data.dtype.kind == "f":
         if target.shape != input.shape:
@@ -573,6 +573,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if label_smoothing and _CaptureState.recorder is None:
         return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
                                        label_smoothing)
+    fn = input.grad_fn
+    if fn is not None and fn.consume is not None:  # logits from nnlite.compile: the loss joins
+        out = fn.consume(cross_entropy_indices, (input, target, weight),
+                         (ignore_index, reduction, label_smoothing))
+        if out is not None:
+            return out
     return cross_entropy_indices(input, target, weight, ignore_index, reduction,
                                       label_smoothing)
 
