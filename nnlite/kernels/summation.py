@@ -36,16 +36,20 @@ _LEVELS = 4
 #
 # The compile is paid once per clone (and dtype), so it is kept small: one kernel (``sum_2d``)
 # for both axes, numba's only entry point here, with one cascade loop nest (``_cascade`` is
-# inlined into it at numba's IR level). A chain of jitted calls would cost more: numba compiles
-# every callee on its own, for every distinct set of argument types (a bare integer literal
-# argument is one: ``Literal[int](0)``), and then optimizes it again inside each caller.
+# inlined into it at numba's IR level) and one allocation (a 1-D ``np.empty``, carved into
+# views). Each would otherwise cost a compile of its own: numba compiles every jitted callee
+# separately, for every distinct set of argument types (a bare integer literal argument is one:
+# ``Literal[int](0)``), and optimizes it again inside each caller; and each distinct use of
+# ``np.zeros``/``np.empty``/``max`` (per shape type) compiles its implementation once per
+# process (~0.2-0.4 s each).
 
 
 @njit(inline="always")
-def _cascade(x, c0, c1, out):
+def _cascade(x, c0, c1, out, scratch):
     """out[k, c0:c1] = torch's cascade over axis 0 of x[:, k, c0:c1], for every k of the
     C-contiguous 3-D ``x`` (n, K, C) (``multi_row_sum``: level 0 takes 2**lp rows at a time, then
-    goes into level 1; every 2**(2 lp) rows level 1 goes into 2, ...; the levels added last)."""
+    goes into level 1; every 2**(2 lp) rows level 1 goes into 2, ...; the levels added last).
+    ``scratch``: at least 4 K (c1 - c0) items, for the accumulators."""
     n, kk = x.shape[0], x.shape[1]
     w = c1 - c0
     cl = 1  # lp = max(4, CeilLog2(n) // levels)
@@ -55,9 +59,14 @@ def _cascade(x, c0, c1, out):
         while v > 0:
             v >>= 1
             cl += 1
-    lp = max(4, cl // _LEVELS)
+    lp = cl // _LEVELS
+    if lp < 4:
+        lp = 4
     mask = (1 << lp) - 1
-    acc = np.zeros((_LEVELS, kk, w), x.dtype)
+    flat = scratch[: _LEVELS * kk * w]
+    for c in range(flat.shape[0]):
+        flat[c] = 0
+    acc = flat.reshape((_LEVELS, kk, w))
     a0 = acc[0]
     for i in range(n):
         for k in range(kk):
@@ -108,28 +117,31 @@ def sum_2d(x, axis, lanes, out):
     if axis == 0 and cols == 1:
         x = x.reshape((1, rows))
         rows, cols, axis = 1, rows, 1
-    dt = x.dtype
     split = 0  # axis 0: the cascaded columns; the others are ilp-summed
-    small = False  # axis 1: rows shorter than one vector
-    y = x  # the array whose rows are summed by the ilp jobs
+    small = axis == 1 and cols < lanes  # axis 1: rows shorter than one vector
     if axis == 0:
         block = 4 * lanes if cols >= lanes else 4
         split = (cols // block) * block
         width, jobs = cols, 2
+    elif small:
+        width, jobs = rows, 1
     else:
-        small = cols < lanes
-        if small:
-            y = np.empty((cols, rows), dt)
-            for r in range(rows):
-                for k in range(cols):
-                    y[k, r] = x[r, k]
-            width, jobs = rows, 1
-        else:
-            width, jobs = lanes, rows
+        width, jobs = lanes, rows
+    # one buffer: accumulators (4 levels x 4 width), the 4 partials of an ilp sum, its result
+    # (axis 1), a one-item accumulator (float32 for float32 input), the transposed x (small)
+    na, npart = 16 * width, 4 * width
+    buf = np.empty(na + npart + width + 1 + (rows * cols if small else 0), x.dtype)
+    scratch = buf[:na]
+    part = buf[na: na + npart].reshape((4, width))
+    res = out if axis == 0 or small else buf[na + npart: na + npart + width]
+    tot = buf[na + npart + width: na + npart + width + 1]
+    y = x  # the array whose rows are ilp-summed
+    if small:
+        y = buf[na + npart + width + 1:].reshape((cols, rows))
+        for r in range(rows):
+            for k in range(cols):
+                y[k, r] = x[r, k]
     vs = cols // lanes
-    part = np.empty((4, width), dt)  # the 4 partials of an ilp sum
-    res = out if axis == 0 or small else np.empty(width, dt)  # an ilp sum's result
-    tot = np.zeros(1, dt)  # a float32 accumulator for float32 input
     m = 0  # groups of 4 rows of y
     for j in range(jobs):
         c0 = split
@@ -148,7 +160,7 @@ def sum_2d(x, axis, lanes, out):
                     part.reshape((1, 4 * width))
             else:
                 v, c1, dst = y[: 4 * m].reshape((m, 4, width)), width, part
-        _cascade(v, c0, c1, dst)
+        _cascade(v, c0, c1, dst, scratch)
         if axis == 0 and j == 0:
             continue
         p0 = part[0, c0:]
