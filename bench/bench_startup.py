@@ -20,9 +20,10 @@ ratios nnlite/torch, nnlite/baseline of the medians. Then one instrumented run o
 checkout prints counts, which hold under load where timings do not: modules imported (all,
 nnlite's), whether numba / scipy.linalg / scikit-learn / matplotlib were imported, numba kernels
 loaded (dispatchers with a compiled signature) and fsync calls (made in the background
-writer's thread or not). Last, ``--fresh``: the first
-run on a fresh copy of this checkout (tracked and untracked files, no ``__pycache__``: no
-numba cache and no ``.pyc``; an empty BLAS-choice cache), wall and CPU, once.
+writer's thread or not). Last, the first run on a fresh copy of this checkout and of the
+baseline (tracked and untracked files, no ``__pycache__``: no numba cache and no ``.pyc``; an
+empty ``NUMBA_CACHE_DIR`` and BLAS-choice cache), once each, instrumented: wall, CPU and the
+numba kernels (specializations) it compiled.
 
 Python's bytecode cache is on for the timed runs (``PYTHONDONTWRITEBYTECODE`` is removed and
 ``PYTHONPYCACHEPREFIX`` points into the bench's temporary directory, so nothing is written into
@@ -32,6 +33,8 @@ setting instead.
 Usage::
 
     python bench/bench_startup.py [--rounds 5] [--baseline DIR] [--no-torch] [--no-fresh]
+
+On the quiet machine at the end: ``python bench/bench_startup.py --rounds 7``.
 """
 
 from __future__ import annotations
@@ -166,21 +169,24 @@ def commands(a, runner: Runner) -> dict:
     return cmds
 
 
-def probe(runner: Runner, root: str) -> dict:
+def probe(runner: Runner, root: str, env: dict | None = None) -> dict:
+    """One instrumented run in ``root``: the PROBE's counts, plus its wall and CPU seconds."""
     path = os.path.join(runner.tmp, "probe.json")
-    env = dict(runner.env, PYTHONPATH=root, BENCH_STARTUP_PROBE=path)
-    runner.run([sys.executable, "-c", PROBE, "scripts/train.py", "configs/mlp.yaml",
-                "--output-dir", runner.outdir()], root, env)
+    env = dict(env or runner.env, PYTHONPATH=root, BENCH_STARTUP_PROBE=path)
+    w, c, _ = runner.run([sys.executable, "-c", PROBE, "scripts/train.py", "configs/mlp.yaml",
+                          "--output-dir", runner.outdir()], root, env)
     with open(path) as f:
-        return json.load(f)
+        return dict(json.load(f), run_wall_s=w, run_cpu_s=c)
 
 
-def fresh_copy(dest: str) -> None:
-    """This checkout's tracked and untracked (not ignored) files, without any cache."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+def fresh_copy(root: str, dest: str) -> None:
+    """A checkout's tracked and untracked (not ignored) files, without any cache."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root,
                            capture_output=True, check=True).stdout.decode().split("\0")
     for rel in filter(None, files):
-        src = os.path.join(ROOT, rel)
+        if rel.startswith("runs/"):
+            continue
+        src = os.path.join(root, rel)
         if not os.path.isfile(src):
             continue
         dst = os.path.join(dest, rel)
@@ -203,6 +209,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-pyc", action="store_true",
                     help="keep the environment's PYTHONDONTWRITEBYTECODE / PYTHONPYCACHEPREFIX")
     a = ap.parse_args(argv)
+    if a.rounds < 5:
+        print(f"# note: {a.rounds} rounds; medians need >= 5 to mean much", file=sys.stderr)
 
     tmp = tempfile.mkdtemp(prefix="bench_startup-")
     env = dict(os.environ)
@@ -259,14 +267,23 @@ def main(argv=None) -> int:
                                                  for k in c["kernels"]))
 
         if not a.no_fresh:
-            dest = os.path.join(tmp, "fresh")
-            fresh_copy(dest)
-            fenv = dict(env, PYTHONPATH=dest, NNLITE_BLAS_CACHE=os.path.join(tmp, "blas.json"),
-                        PYTHONPYCACHEPREFIX=os.path.join(tmp, "pyc-fresh"))
-            w, c, _ = runner.run([sys.executable, "scripts/train.py", "configs/mlp.yaml",
-                                  "--output-dir", runner.outdir()], dest, fenv)
-            print(f"\nfirst run on a fresh copy (no numba cache, no .pyc): wall {w:.2f} s, "
-                  f"cpu {c:.2f} s")
+            print("\nfirst run on a fresh copy (no numba cache, no .pyc; instrumented):")
+            for name, root in roots.items():
+                dest = os.path.join(tmp, f"fresh-{name}")
+                fresh_copy(root, dest)
+                fenv = dict(env, NNLITE_BLAS_CACHE=os.path.join(tmp, f"blas-{name}.json"),
+                            NUMBA_CACHE_DIR=os.path.join(tmp, f"numba-{name}"),
+                            PYTHONPYCACHEPREFIX=os.path.join(tmp, f"pyc-fresh-{name}"))
+                c = probe(runner, dest, fenv)
+                ours = [k for k in c["kernels"] if k.startswith("nnlite.")]
+                specs = sum(int(k.rsplit("[", 1)[1].rstrip("]")) for k in ours)
+                # numba's own jitted implementations (np.empty, ...) compiled along with them
+                print(f"  {name}: wall {c['run_wall_s']:.2f} s, cpu {c['run_cpu_s']:.2f} s; "
+                      f"compiled {len(ours)} nnlite numba kernels ({specs} specializations) "
+                      f"+ {len(c['kernels']) - len(ours)} of numba's own implementations")
+                print("    kernels: " + " ".join(k.removeprefix("nnlite.kernels.")
+                                                 for k in ours))
+        print(f"# load at the end: {machine().rsplit('load ', 1)[1]}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -33,186 +33,166 @@ _LEVELS = 4
 
 
 # ---- numba kernels ------------------------------------------------------------------------
+#
+# The compile is paid once per clone (and dtype), so it is kept small: one kernel (``sum_2d``)
+# for both axes, numba's only entry point here, with one cascade loop nest (``_cascade`` is
+# inlined into it at numba's IR level) and one allocation (a 1-D ``np.empty``, carved into
+# views). Each would otherwise cost a compile of its own: numba compiles every jitted callee
+# separately, for every distinct set of argument types (a bare integer literal argument is one:
+# ``Literal[int](0)``), and optimizes it again inside each caller; and each distinct use of
+# ``np.zeros``/``np.empty``/``max`` (per shape type) compiles its implementation once per
+# process (~0.2-0.4 s each).
 
 
-@njit
-def _cascade_cols(x, r0, rstep, n, c0, c1, lp, acc, out):
-    """out[c0:c1] = cascade over rows r0, r0+rstep, ... (n rows) of x[:, c0:c1]."""
+@njit(inline="always")
+def _cascade(x, c0, c1, out, scratch):
+    """out[k, c0:c1] = torch's cascade over axis 0 of x[:, k, c0:c1], for every k of the
+    C-contiguous 3-D ``x`` (n, K, C) (``multi_row_sum``: level 0 takes 2**lp rows at a time, then
+    goes into level 1; every 2**(2 lp) rows level 1 goes into 2, ...; the levels added last).
+    ``scratch``: at least 4 K (c1 - c0) items, for the accumulators."""
+    n, kk = x.shape[0], x.shape[1]
     w = c1 - c0
-    for lv in range(_LEVELS):
-        a = acc[lv]
-        for c in range(w):
-            a[c] = 0
-    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
-    step = 1 << lp
-    mask = step - 1
-    i = 0
-    while i + step <= n:
-        for _ in range(step):
-            r = r0 + i * rstep
-            for c in range(w):
-                a0[c] += x[r, c0 + c]
-            i += 1
-        for c in range(w):
-            a1[c] += a0[c]
-            a0[c] = 0
-        if (i & (mask << lp)) == 0:
-            for c in range(w):
-                a2[c] += a1[c]
-                a1[c] = 0
-            if (i & (mask << (2 * lp))) == 0:
-                for c in range(w):
-                    a3[c] += a2[c]
-                    a2[c] = 0
-    while i < n:
-        r = r0 + i * rstep
-        for c in range(w):
-            a0[c] += x[r, c0 + c]
-        i += 1
-    o = out[c0:c1]
-    for c in range(w):
-        s = a0[c]
-        s += a1[c]
-        s += a2[c]
-        s += a3[c]
-        o[c] = s
-
-
-@njit
-def _ilp_cols(x, n, c0, c1, lp, acc, part, out):
-    """out[c0:c1] = torch's ``row_sum`` (4 interleaved cascades) over the n rows of x."""
-    m = n // 4
-    for k in range(4):
-        _cascade_cols(x, k, 4, m, c0, c1, lp, acc, part[k])
-    p0 = part[0, c0:c1]
-    for i in range(4 * m, n):
-        xi = x[i, c0:c1]
-        for c in range(c1 - c0):
-            p0[c] += xi[c]
-    o = out[c0:c1]
-    for c in range(c1 - c0):
-        s = p0[c]
-        s += part[1, c0 + c]
-        s += part[2, c0 + c]
-        s += part[3, c0 + c]
-        o[c] = s
-
-
-@njit
-def sum_outer(x, lanes, out):
-    """out[c] = sum over rows of the C-contiguous 2-D ``x`` (a dim-0 sum), in torch's order."""
-    n, cols = x.shape
-    if cols == 1:  # torch drops the size-1 dim: a contiguous reduction
-        sum_inner(x.reshape((1, n)), lanes, out)
-        return
-    acc = np.zeros((_LEVELS, max(cols, 1)), x.dtype)
-    part = np.zeros((4, max(cols, 1)), x.dtype)
-    # every column of torch's 4-vector blocks (4-column blocks when narrower than a vector)
-    # gets the same cascade over all rows, all the others the same ilp sum: one sweep each
-    block = 4 * lanes if cols >= lanes else 4
-    split = (cols // block) * block
-    if split > 0:
-        _cascade_cols(x, 0, 1, n, 0, split, _level_power(n), acc, out)
-    if split < cols:
-        _ilp_cols(x, n, split, cols, _level_power(n // 4), acc, part, out)
-
-
-@njit
-def _level_power(n):
-    cl = 1
+    cl = 1  # lp = max(4, CeilLog2(n) // levels)
     if n > 2:
-        v = n - 1
         cl = 0
+        v = n - 1
         while v > 0:
             v >>= 1
             cl += 1
     lp = cl // _LEVELS
-    return lp if lp > 4 else 4
+    if lp < 4:
+        lp = 4
+    mask = (1 << lp) - 1
+    flat = scratch[: _LEVELS * kk * w]
+    for c in range(flat.shape[0]):
+        flat[c] = 0
+    acc = flat.reshape((_LEVELS, kk, w))
+    a0 = acc[0]
+    for i in range(n):
+        for k in range(kk):
+            xr = x[i, k, c0:c1]
+            a = a0[k]
+            for c in range(w):
+                a[c] += xr[c]
+        if ((i + 1) & mask) == 0:
+            for lv in range(1, _LEVELS):
+                lo, hi = acc[lv - 1], acc[lv]
+                for k in range(kk):
+                    lk, hk = lo[k], hi[k]
+                    for c in range(w):
+                        hk[c] += lk[c]
+                        lk[c] = 0
+                if (i + 1) & (mask << (lv * lp)):
+                    break
+    for k in range(kk):
+        o = out[k, c0:c1]
+        for c in range(w):
+            s = acc[0, k, c]
+            s += acc[1, k, c]
+            s += acc[2, k, c]
+            s += acc[3, k, c]
+            o[c] = s
 
 
 @njit
-def sum_inner(x, lanes, out):
-    """out[r] = sum of row r of the C-contiguous 2-D ``x`` (a last-dim sum), in torch's order."""
-    rows, n = x.shape
-    if n < lanes:
-        y = np.empty((n, max(rows, 1)), x.dtype)
+def sum_2d(x, axis, lanes, out):
+    """out = ``x.sum(axis)`` of the C-contiguous 2-D ``x`` in torch's order (``lanes``: the
+    elements of one vector of torch's build; ``out``: C-contiguous, x.shape[1 - axis] items).
+
+    Every sum is a cascade (``_cascade``) over rows of a 3-D view, then, for ``row_sum``, its
+    4 partials are finished: the rows past the last group of 4 added to partial 0, then
+    partials 1, 2, 3 in turn.
+
+    - axis 0 (columns): the columns of torch's blocks of 4 vectors (of 4 columns when narrower
+      than a vector) get one cascade over all rows; the other columns ``row_sum``, whose 4
+      interleaved cascades (rows k, k+4, ...) are one cascade over rows of the (n/4, 4, C) view.
+      A single column is a contiguous sum (torch drops the size-1 dim): axis 1 of its (1, n).
+    - axis 1 (rows, n items each): with n >= lanes, lane l holds items l, l + lanes, ... of the
+      first lanes * (n // lanes), each lane ``row_sum``-ed (one cascade over rows of the
+      (n/(4 lanes), 1, 4 lanes) view gives all 4 partials of all lanes), and the row is
+      0 + the tail items + lane 0 + ... + lane W-1. With n < lanes each row is one
+      ``row_sum`` of its items: all rows at once, as the columns of the transposed array.
+    """
+    rows, cols = x.shape
+    if axis == 0 and cols == 1:
+        x = x.reshape((1, rows))
+        rows, cols, axis = 1, rows, 1
+    split = 0  # axis 0: the cascaded columns; the others are ilp-summed
+    small = axis == 1 and cols < lanes  # axis 1: rows shorter than one vector
+    if axis == 0:
+        block = 4 * lanes if cols >= lanes else 4
+        split = (cols // block) * block
+        width, jobs = cols, 2
+    elif small:
+        width, jobs = rows, 1
+    else:
+        width, jobs = lanes, rows
+    # one buffer: accumulators (4 levels x 4 width), the 4 partials of an ilp sum, its result
+    # (axis 1), a one-item accumulator (float32 for float32 input), the transposed x (small)
+    na, npart = 16 * width, 4 * width
+    buf = np.empty(na + npart + width + 1 + (rows * cols if small else 0), x.dtype)
+    scratch = buf[:na]
+    part = buf[na: na + npart].reshape((4, width))
+    res = out if axis == 0 or small else buf[na + npart: na + npart + width]
+    tot = buf[na + npart + width: na + npart + width + 1]
+    y = x  # the array whose rows are ilp-summed
+    if small:
+        y = buf[na + npart + width + 1:].reshape((cols, rows))
         for r in range(rows):
-            for k in range(n):
+            for k in range(cols):
                 y[k, r] = x[r, k]
-        acc = np.zeros((_LEVELS, max(rows, 1)), x.dtype)
-        part = np.zeros((4, max(rows, 1)), x.dtype)
-        _ilp_cols(y, n, 0, rows, _level_power(n // 4), acc, part, out)
-        return
-    vs = n // lanes
-    m = vs // 4
-    if m < 16:
-        _sum_inner_few(x, lanes, vs, m, out)
-        return
-    # items i*g .. i*g+g-1 of a row (g = 4 vectors) hold ilp partial k = 0..3, lane l at
-    # k*lanes+l: the row's first m*g items as an [m, g] matrix give all 4*lanes partials in one
-    # cascade sweep over g contiguous columns
-    g = 4 * lanes
-    acc = np.zeros((_LEVELS, g), x.dtype)
-    part = np.zeros(g, x.dtype)
-    lp = _level_power(m)
-    lane = np.zeros(lanes, x.dtype)
-    tot = np.zeros(1, x.dtype)  # a float32 accumulator for float32 input
-    for r in range(rows):
-        _cascade_cols(x[r, : m * g].reshape((m, g)), 0, 1, m, 0, g, lp, acc, part)
-        base = 0
-        for c in range(lanes):
-            lane[c] = part[base + c]
-        for j in range(4 * m, vs):
+    vs = cols // lanes
+    m = 0  # groups of 4 rows of y
+    for j in range(jobs):
+        c0 = split
+        if axis == 0 and j == 0:  # the cascaded columns, straight into out
+            if split == 0:
+                continue
+            v, c0, c1, dst = x.reshape((rows, 1, cols)), 0, split, out.reshape((1, cols))
+        else:
+            if axis == 0 and split == cols:
+                continue
+            if axis == 1 and not small:  # row j's lanes
+                y = x[j, : vs * lanes].reshape((vs, lanes))
+            m = y.shape[0] // 4
+            if c0 == 0:  # whole rows: a group of 4 rows is one row of 4 * width columns
+                v, c1, dst = y[: 4 * m].reshape((m, 1, 4 * width)), 4 * width, \
+                    part.reshape((1, 4 * width))
+            else:
+                v, c1, dst = y[: 4 * m].reshape((m, 4, width)), width, part
+        _cascade(v, c0, c1, dst, scratch)
+        if axis == 0 and j == 0:
+            continue
+        p0 = part[0, c0:]
+        for i in range(4 * m, y.shape[0]):
+            yi = y[i, c0:]
+            for c in range(width - c0):
+                p0[c] += yi[c]
+        o = res[c0:]
+        for c in range(width - c0):
+            s = p0[c]
+            s += part[1, c0 + c]
+            s += part[2, c0 + c]
+            s += part[3, c0 + c]
+            o[c] = s
+        if axis == 1 and not small:
+            xr = x[j]
+            tot[0] = 0
+            for t in range(vs * lanes, cols):
+                tot[0] += xr[t]
             for c in range(lanes):
-                lane[c] += x[r, j * lanes + c]
-        for k in range(1, 4):
-            for c in range(lanes):
-                lane[c] += part[base + k * lanes + c]
-        tot[0] = 0
-        for t in range(vs * lanes, n):
-            tot[0] += x[r, t]
-        for c in range(lanes):
-            tot[0] += lane[c]
-        out[r] = tot[0]
+                tot[0] += res[c]
+            out[j] = tot[0]
 
 
-@njit
-def _sum_inner_few(x, lanes, vs, m, out):
-    """``sum_inner`` for rows of fewer than 16 groups of 4 vectors (``m < 16``, so under 64
-    vectors): torch's cascades then never promote a level, so ilp partial k of lane l is
-    ``0 + x[k W + l] + x[4W + k W + l] + ...`` over the m groups, and the levels it adds at the
-    end are all +0 (a no-op: a sum started at +0 is never -0). Lane l is partial 0, then the
-    vectors past the groups, then partials 1, 2, 3; the row is ``0 + tail items + lane 0 + ...
-    + lane W-1``. Same order as the general path, one pass per row without its set-up."""
-    rows, n = x.shape
-    g = 4 * lanes
-    part = np.empty(g, x.dtype)
-    lane = np.empty(lanes, x.dtype)
-    tot = np.zeros(1, x.dtype)  # a float32 accumulator for float32 input
-    for r in range(rows):
-        xr = x[r]
-        for c in range(g):
-            part[c] = 0
-        for i in range(m):
-            xi = xr[i * g: (i + 1) * g]
-            for c in range(g):
-                part[c] += xi[c]
-        for c in range(lanes):
-            lane[c] = part[c]
-        for j in range(4 * m, vs):
-            xj = xr[j * lanes: (j + 1) * lanes]
-            for c in range(lanes):
-                lane[c] += xj[c]
-        for k in range(1, 4):
-            pk = part[k * lanes: (k + 1) * lanes]
-            for c in range(lanes):
-                lane[c] += pk[c]
-        tot[0] = 0
-        for t in range(vs * lanes, n):
-            tot[0] += xr[t]
-        for c in range(lanes):
-            tot[0] += lane[c]
-        out[r] = tot[0]
+def sum_outer(x: np.ndarray, lanes: int, out: np.ndarray) -> None:
+    """out[c] = sum over rows of the C-contiguous 2-D ``x`` (a dim-0 sum), in torch's order."""
+    sum_2d(x, 0, lanes, out)
+
+
+def sum_inner(x: np.ndarray, lanes: int, out: np.ndarray) -> None:
+    """out[r] = sum of row r of the C-contiguous 2-D ``x`` (a last-dim sum), in torch's order."""
+    sum_2d(x, 1, lanes, out)
 
 
 _GRAIN = 32768  # at::internal::GRAIN_SIZE: below it torch reduces on one thread
@@ -226,14 +206,14 @@ def sum_all(flat: np.ndarray, lanes: int, threads: int):
     out = np.zeros(1, flat.dtype)
     chunks = min(threads, -(-n // _GRAIN)) if n >= _GRAIN and threads > 1 else 1
     if chunks <= 1:
-        sum_inner(flat.reshape(1, n), lanes, out)
+        sum_2d(flat.reshape(1, n), 1, lanes, out)
         return out[0]
     size = -(-n // chunks)
     parts = np.zeros(chunks, flat.dtype)
     for t in range(chunks):
         piece = flat[t * size: min(n, (t + 1) * size)]
         if piece.shape[0]:
-            sum_inner(piece.reshape(1, -1), lanes, out)
+            sum_2d(piece.reshape(1, -1), 1, lanes, out)
             parts[t] = out[0]
     total = flat.dtype.type(0)
     for p in parts:

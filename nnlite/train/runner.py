@@ -194,6 +194,11 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
         checkpoint = read_checkpoint(path)
         output_dir = D.current().private_dir(resume)
 
+    if not dry_run and checkpoint is None:  # before building anything (seconds of work)
+        where = output_dir or _default_output_dir(cfg)
+        if os.path.isfile(os.path.join(where, CHECKPOINT)):
+            raise ConfigError("--output-dir", f"'{where}' already holds a run; continue it "
+                              f"with --resume {where}, or choose another directory")
     setup = _Setup(cfg, load_finetune_weights=checkpoint is None)
     if checkpoint is not None:
         resumed = check_resume(cfg, resume, checkpoint, len(setup.train_loader))
@@ -220,9 +225,6 @@ def _train(cfg, t_start, say, output_dir, resume, dry_run, progress, callbacks, 
     ranks = D.current().prepare(cfg, setup, checkpoint)  # DDP, shards (one process: no-op)
 
     output_dir = output_dir or _default_output_dir(cfg)
-    if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT)):
-        raise ConfigError("--output-dir", f"'{output_dir}' already holds a run; continue it "
-                          f"with --resume {output_dir}, or choose another directory")
     if checkpoint is None:  # a resume writes it once the checkpoint is known to fit
         rundir.write("config.yaml", dump_yaml(cfg))
     record = preprocess_record(cfg, setup.splits, setup.model)

@@ -89,3 +89,19 @@ def test_non_adjacent_and_integer_sums_still_exact():
     assert nnlite.tensor(x).sum((0, 2)).tolist() == x.sum((0, 2)).tolist()
     f = np.random.default_rng(0).normal(size=(3, 4, 5))
     np.testing.assert_allclose(nnlite.tensor(f).sum((0, 2)).numpy(), f.sum((0, 2)), rtol=1e-12)
+
+
+def test_one_compiled_version_per_dtype():
+    """Every axis, width and row count runs through one specialization of one kernel (the
+    compile is paid once per clone): no helper compiled per argument type or literal."""
+    if not hasattr(K.sum_2d, "signatures"):
+        pytest.skip("NUMBA_DISABLE_JIT: nothing is compiled")
+    for shape in [(64, 128), (64, 10), (9, 1), (3, 5), (1000, 37), (5, 200)]:
+        x = np.ones(shape, np.float32)
+        K.sum_outer(x, 8, np.empty(shape[1], np.float32))
+        K.sum_inner(x, 8, np.empty(shape[0], np.float32))
+    K.sum_all(np.ones(70000, np.float32), 8, 2)
+    f32 = [s for s in K.sum_2d.signatures if "float32" in str(s[0])]
+    assert len(f32) == 1, f32
+    compiled = [n for n in dir(K) if getattr(getattr(K, n), "signatures", None)]
+    assert compiled == ["sum_2d"], compiled  # _cascade is inlined into it

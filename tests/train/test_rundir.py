@@ -159,3 +159,22 @@ def test_disk_full_in_atomic_write_keeps_old_file_and_no_temp(tmp_path, capsys, 
     assert rc == 3 and "No space left on device" in line and "cannot write" in line, line
     assert (out / "checkpoint.safetensors").read_bytes() == before
     assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]
+
+
+def test_a_directory_holding_a_run_is_refused_before_any_setup(tmp_path, capsys, monkeypatch):
+    """The one-line error comes before the data, model and trial step are built (seconds), and
+    the run in the directory is untouched."""
+    cfg, out = _train(tmp_path)
+    def files():  # the lock file is rewritten by the refused writer; the run's files are not
+        return {f: os.path.getmtime(out / f) for f in os.listdir(out) if f != LOCK}
+
+    before = files()
+    from nnlite.train import runner
+
+    def no_setup(*a, **k):
+        raise AssertionError("the run was set up before the output directory was checked")
+
+    monkeypatch.setattr(runner, "_Setup", no_setup)
+    rc, last = _cli(capsys, cfg, "--output-dir", out)
+    assert rc == 2 and "already holds a run" in last and "--resume" in last, last
+    assert files() == before and "checkpoint.safetensors" in before
