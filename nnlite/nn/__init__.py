@@ -72,6 +72,8 @@ from nnlite.nn.pooling import (  # noqa: F401,E402
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,

@@ -18,6 +18,7 @@ from nnlite.ops.nn import conv as _C
 from nnlite.ops.nn import dropout as _D
 from nnlite.ops.nn import embedding as _Emb
 from nnlite.ops.nn import embedding_bag as _EmbBag
+from nnlite.ops.nn import fractional_pool as _FP
 from nnlite.ops.nn import linear as _Lin
 from nnlite.ops.nn import losses as _L
 from nnlite.ops.nn import norms as _N
@@ -415,6 +416,36 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """Mean over (kH, kW) windows; zero padding counts in the divisor by default."""
     return _P.avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                        divisor_override)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None):
+    """Max over ``kH x kW`` windows at pseudo-random fractional strides, so the output is
+    ``output_size`` (or ``output_ratio`` of the input); ``_random_samples`` (N, C, 2) fixes the
+    strides (else drawn with ``rand`` in the input's dtype, as torch)."""
+    return _FP.fractional_max_pool(2, input, kernel_size, output_size, output_ratio,
+                                   return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None):
+    return _FP.fractional_max_pool(2, input, kernel_size, output_size, output_ratio, True,
+                                   _random_samples)
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None):
+    """3-D fractional max pooling over (N, C, T, H, W); ``_random_samples`` is (N, C, 3)."""
+    return _FP.fractional_max_pool(3, input, kernel_size, output_size, output_ratio,
+                                   return_indices, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None):
+    return _FP.fractional_max_pool(3, input, kernel_size, output_size, output_ratio, True,
+                                   _random_samples)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,

@@ -144,10 +144,13 @@ class MaxPoolScatterBackward(Node):
         return (max_pool_gather(gg, self.idx, self.g_shape, self.nd),)
 
 
-def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape, nd: int = 2) -> Tensor:
+def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape, nd: int = 2,
+                     node_cls=MaxPoolScatterBackward) -> Tensor:
+    """``g`` scattered (summed) to the input positions ``idx``; ``node_cls`` names the node
+    (a subclass of MaxPoolScatterBackward, for the name torch shows)."""
     gx = max_pool_backward_np(g._data, idx, tuple(x_shape), nd)
     out = _W(gx)
-    node = record(out, MaxPoolScatterBackward, (g,))
+    node = record(out, node_cls, (g,))
     if node is not None:
         node.g_shape, node.nd = g._data.shape, nd
         node.save(idx=idx)
