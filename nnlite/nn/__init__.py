@@ -108,11 +108,13 @@ from nnlite.nn.loss import (  # noqa: F401,E402
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     MarginRankingLoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from nnlite.nn.containers import ParameterDict, ParameterList  # noqa: F401,E402
 from nnlite.nn.rnn import (  # noqa: F401,E402

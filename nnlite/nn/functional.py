@@ -21,6 +21,7 @@ from nnlite.ops.nn import embedding_bag as _EmbBag
 from nnlite.ops.nn import fractional_pool as _FP
 from nnlite.ops.nn import linear as _Lin
 from nnlite.ops.nn import losses as _L
+from nnlite.ops.nn import multilabel_margin_loss as _MLM
 from nnlite.ops.nn import norms as _N
 from nnlite.ops.nn import pool as _P
 from nnlite.ops.nn.attention import scaled_dot_product_attention  # noqa: F401
@@ -308,6 +309,23 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the pairwise ``p``-distance."""
     return _L.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
                                   _legacy(size_average, reduce, reduction))
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with any ``distance_function(x1, x2)`` (default
+    :func:`pairwise_distance`); ``swap`` uses ``min(d(a, n), d(p, n))``."""
+    return _L.triplet_margin_with_distance_loss(
+        anchor, positive, negative, distance_function=distance_function, margin=margin,
+        swap=swap, reduction=reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """``sum_{j in y} sum_{i not in y} max(0, 1 - (x[j] - x[i])) / C`` per sample; each target
+    row lists class indices up to its first -1."""
+    return _MLM.multilabel_margin_loss(input, target, _legacy(size_average, reduce, reduction))
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,

@@ -687,6 +687,7 @@ functional(
     "fractional_max_pool3d_with_indices",
     "mse_loss",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "normalize",
     "one_hot",
@@ -715,6 +716,7 @@ functional(
     "rrelu",
     "rrelu_",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "unfold",
 )
 

@@ -558,6 +558,16 @@ CALLS = {
     "F.margin_ranking_loss": Fcall("margin_ranking_loss", [(3,), (3,)], _PM1),
     "F.cosine_embedding_loss": Fcall("cosine_embedding_loss", [(3, 4), (3, 4)], _PM1),
     "F.triplet_margin_loss": Fcall("triplet_margin_loss", [(3, 4), (3, 4), (3, 4)]),
+    "F.triplet_margin_with_distance_loss": Fcall(
+        "triplet_margin_with_distance_loss", [(3, 4), (3, 4), (3, 4)], margin=2.0),
+    "F.triplet_margin_with_distance_loss#cosine_swap": Fcall(
+        "triplet_margin_with_distance_loss", [(3, 4), (3, 4), (3, 4)], swap=True,
+        reduction="none", distance_function=Lazy(
+            lambda T: lambda a, b: 1.0 - T.nn.functional.cosine_similarity(a, b))),
+    "F.multilabel_margin_loss": Fcall("multilabel_margin_loss", [(3, 4)],
+                                      _T([[3, 0, -1, 1], [0, 1, 2, 3], [2, 2, -1, 0]])),
+    "F.multilabel_margin_loss#none_1d": Fcall("multilabel_margin_loss", [(5,)],
+                                              _T([4, 1, -1, 0, 3]), reduction="none"),
     # ctc: torch's gradient is the one through a log_softmax (as its docs ask the input to be)
     "F.ctc_loss": Fcall("ctc_loss", [(5, 2, 4)], _T([[1, 2], [3, 3]]), [5, 4], [2, 2],
                         prep=_log_softmax2),
