@@ -167,6 +167,7 @@ from nnlite.nn.padding import (  # noqa: F401,E402
     ZeroPad3d,
 )
 from nnlite.nn.data_parallel import DataParallel  # noqa: F401,E402
+from nnlite.nn.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
 from nnlite.nn import modules  # noqa: F401,E402
 from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
 
