@@ -22,7 +22,7 @@ from nnlite.nn.activation import (  # noqa: F401
     Softplus,
     Tanh,
 )
-from nnlite.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from nnlite.nn.containers import Container, ModuleDict, ModuleList, Sequential  # noqa: F401
 from nnlite.nn.dropout import Dropout  # noqa: F401
 from nnlite.nn.flatten import Flatten, Unflatten  # noqa: F401
 from nnlite.nn.linear import Identity, Linear  # noqa: F401
@@ -111,6 +111,7 @@ from nnlite.nn.loss import (  # noqa: F401,E402
     MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,

@@ -254,6 +254,10 @@ class TripletMarginLoss(_Loss):
                                      eps=self.eps, swap=self.swap, reduction=self.reduction)
 
 
+class NLLLoss2d(NLLLoss):
+    """torch's deprecated alias of :class:`NLLLoss` (same arguments, same loss)."""
+
+
 class TripletMarginWithDistanceLoss(_Loss):
     """``max(d(a, p) - d(a, n) + margin, 0)`` with any ``distance_function`` (default a
     :class:`PairwiseDistance` submodule, as in torch); ``swap`` uses ``min(d(a, n), d(p, n))``.
@@ -300,4 +304,5 @@ class MultiLabelMarginLoss(_Loss):
 
 __all__ += ["MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "SoftMarginLoss",
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
-            "TripletMarginLoss", "TripletMarginWithDistanceLoss", "MultiLabelMarginLoss"]
+            "TripletMarginLoss", "TripletMarginWithDistanceLoss", "MultiLabelMarginLoss",
+            "NLLLoss2d"]

@@ -477,6 +477,13 @@ CALLS = {
     "F.lp_pool1d": Fcall("lp_pool1d", [(2, 3, 6)], 2, 3, stride=2),
     "F.lp_pool2d": Fcall("lp_pool2d", [(1, 2, 4, 5)], 2, (2, 3), ceil_mode=True),
     "F.lp_pool3d": Fcall("lp_pool3d", [(1, 2, 3, 4, 4)], 2, 2),
+    "F.adaptive_max_pool1d_with_indices": Fcall("adaptive_max_pool1d_with_indices",
+                                                [(2, 3, 7)], 3),
+    "F.adaptive_max_pool2d_with_indices": Fcall("adaptive_max_pool2d_with_indices",
+                                                [(1, 2, 5, 4)], (2, 3)),
+    "F.upsample": Fcall("upsample", [(1, 2, 3)], scale_factor=2, mode="linear"),
+    "F.upsample_nearest": Fcall("upsample_nearest", [(1, 1, 2, 3)], size=(4, 5)),
+    "F.upsample_bilinear": Fcall("upsample_bilinear", [(1, 2, 2, 3)], scale_factor=2),
     "F.fractional_max_pool2d": Fcall("fractional_max_pool2d", [(2, 2, 5, 6)], 2,
                                      output_size=(3, 4), _random_samples=_T(
                                          [[[0.3, 0.8], [0.55, 0.1]], [[0.9, 0.25], [0.0, 0.7]]])),

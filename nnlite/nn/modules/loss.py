@@ -18,6 +18,7 @@ from nnlite.nn.loss import (  # noqa: F401
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
@@ -32,6 +33,6 @@ __all__ = [
     "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
     "MarginRankingLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss",
     "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss", "_Loss",
-    "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
+    "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
     "_WeightedLoss"
 ]
