@@ -7,7 +7,10 @@ framework (``sliding_window_view`` + ``tensordot`` for conv3d, a window max for 
 per-sequence alpha loop for CTC); the numpy columns are forward only.
 
 Usage:
-    python bench/bench_nn3d.py [--repeats N]
+    python bench/bench_nn3d.py [--repeats N] [--cases pool]
+
+The last column is the median of the per-repeat nnlite/torch ratios (each repeat runs both back
+to back) with its interquartile range: steadier than the ratio of medians under load.
 
 The machine is noisy: treat differences under ~15 % as noise; the header prints the CPU model,
 the thread settings and the load average.
@@ -80,6 +83,7 @@ def _cases(rng):
     w = (rng.standard_normal((16, 8, 3, 3, 3)) * 0.1).astype(np.float32)
     lp = np.log(rng.dirichlet(np.ones(20), (50, 16)).astype(np.float32))
     tg = rng.integers(1, 20, (16, 12))
+    x2 = rng.standard_normal((16, 16, 32, 32)).astype(np.float32)
 
     def fb(T, fn, *arrs):
         ts = [T.tensor(a, requires_grad=True) for a in arrs]
@@ -99,6 +103,10 @@ def _cases(rng):
             lambda: _np_maxpool3d(x, 2)),
         "avg_pool3d k3 s2 p1": (
             lambda T: fb(T, lambda T, a: T.nn.functional.avg_pool3d(a, 3, 2, 1), x), None),
+        "max_pool2d k3 s2 p1": (
+            lambda T: fb(T, lambda T, a: T.nn.functional.max_pool2d(a, 3, 2, 1), x2), None),
+        "avg_pool2d k2": (
+            lambda T: fb(T, lambda T, a: T.nn.functional.avg_pool2d(a, 2), x2), None),
         "batch_norm3d": (
             lambda T: fb(T, lambda T, a: T.nn.functional.batch_norm(a, None, None,
                                                                      training=True), x), None),
@@ -122,6 +130,8 @@ def _time(fn, reps):
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--cases", default="", help="only cases whose name contains this "
+                    "(e.g. pool)")
     args = ap.parse_args(argv)
     if torch is not None:
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
@@ -129,8 +139,10 @@ def main(argv=None) -> None:
           f"torch threads: {torch.get_num_threads() if torch else '-'}  "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}")
     print(f"{'case':28s} {'nnlite ms':>10s} {'torch ms':>10s} {'numpy ms':>10s} "
-          f"{'nl/torch':>9s} {'nl/numpy':>9s}")
+          f"{'nl/torch':>9s} {'nl/numpy':>9s} {'paired nl/torch (IQR)':>22s}")
     for name, (fwd_bwd, np_fn) in _cases(np.random.default_rng(0)).items():
+        if args.cases not in name:
+            continue
         times = {"nl": [], "torch": [], "np": []}
         for _ in range(args.repeats):  # interleaved: each repeat runs all three once
             times["nl"] += _time(lambda: fwd_bwd(nnlite), 1)
@@ -139,8 +151,12 @@ def main(argv=None) -> None:
             if np_fn is not None:
                 times["np"] += _time(np_fn, 1)
         med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
+        # paired: the ratio within each repeat (the two ran back to back), then its median
+        pr = sorted(a / b for a, b in zip(times["nl"], times["torch"])) or [float("nan")]
+        q = statistics.quantiles(pr, n=4) if len(pr) > 1 else [pr[0]] * 3
         print(f"{name:28s} {med['nl']:10.2f} {med['torch']:10.2f} {med['np']:10.2f} "
-              f"{med['nl'] / med['torch']:9.2f} {med['nl'] / med['np']:9.2f}")
+              f"{med['nl'] / med['torch']:9.2f} {med['nl'] / med['np']:9.2f} "
+              f"{statistics.median(pr):9.2f} ({q[0]:.2f}-{q[2]:.2f})")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from nnlite.nn.activation import (  # noqa: F401
     Softplus,
     Tanh,
 )
-from nnlite.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from nnlite.nn.containers import Container, ModuleDict, ModuleList, Sequential  # noqa: F401
 from nnlite.nn.dropout import Dropout  # noqa: F401
 from nnlite.nn.flatten import Flatten, Unflatten  # noqa: F401
 from nnlite.nn.linear import Identity, Linear  # noqa: F401
@@ -72,6 +72,8 @@ from nnlite.nn.pooling import (  # noqa: F401,E402
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -106,11 +108,14 @@ from nnlite.nn.loss import (  # noqa: F401,E402
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     MarginRankingLoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from nnlite.nn.containers import ParameterDict, ParameterList  # noqa: F401,E402
 from nnlite.nn.rnn import (  # noqa: F401,E402
@@ -162,6 +167,8 @@ from nnlite.nn.padding import (  # noqa: F401,E402
     ZeroPad1d,
     ZeroPad3d,
 )
+from nnlite.nn.data_parallel import DataParallel  # noqa: F401,E402
+from nnlite.nn.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
 from nnlite.nn import modules  # noqa: F401,E402
 from nnlite.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
 

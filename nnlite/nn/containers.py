@@ -4,6 +4,7 @@ semantics and reprs)."""
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -26,6 +27,18 @@ def _renumber(container: Module) -> None:
     container._modules.clear()
     for i, m in enumerate(items):
         container._modules[str(i)] = m
+
+
+class Container(Module):
+    """torch's deprecated ``nn.Container``: a Module whose keyword arguments become submodules
+    (warns, as torch does; subclass ``Module`` instead)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__()
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now "
+                      "implemented in `nn.Module`. Subclass that instead.", stacklevel=2)
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class Sequential(Module):

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 from nnlite._tensor import Tensor
 from nnlite.nn import _reduction as _Reduction
 from nnlite.ops import registry as _registry
@@ -18,8 +20,10 @@ from nnlite.ops.nn import conv as _C
 from nnlite.ops.nn import dropout as _D
 from nnlite.ops.nn import embedding as _Emb
 from nnlite.ops.nn import embedding_bag as _EmbBag
+from nnlite.ops.nn import fractional_pool as _FP
 from nnlite.ops.nn import linear as _Lin
 from nnlite.ops.nn import losses as _L
+from nnlite.ops.nn import multilabel_margin_loss as _MLM
 from nnlite.ops.nn import norms as _N
 from nnlite.ops.nn import pool as _P
 from nnlite.ops.nn.attention import scaled_dot_product_attention  # noqa: F401
@@ -309,6 +313,23 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                                   _legacy(size_average, reduce, reduction))
 
 
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with any ``distance_function(x1, x2)`` (default
+    :func:`pairwise_distance`); ``swap`` uses ``min(d(a, n), d(p, n))``."""
+    return _L.triplet_margin_with_distance_loss(
+        anchor, positive, negative, distance_function=distance_function, margin=margin,
+        swap=swap, reduction=reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """``sum_{j in y} sum_{i not in y} max(0, 1 - (x[j] - x[i])) / C`` per sample; each target
+    row lists class indices up to its first -1."""
+    return _MLM.multilabel_margin_loss(input, target, _legacy(size_average, reduce, reduction))
+
+
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
@@ -415,6 +436,70 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """Mean over (kH, kW) windows; zero padding counts in the divisor by default."""
     return _P.avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                        divisor_override)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """``adaptive_max_pool1d`` returning ``(output, indices)``."""
+    return _P.adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """``adaptive_max_pool2d`` returning ``(output, indices)``."""
+    return _P.adaptive_max_pool2d(input, output_size, True)
+
+
+def _deprecated_upsample(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=3)
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners=None) -> Tensor:
+    """Deprecated :func:`interpolate` (warns, as torch)."""
+    _deprecated_upsample("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated ``interpolate(mode="nearest")`` (warns, as torch)."""
+    _deprecated_upsample("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated ``interpolate(mode="bilinear", align_corners=True)`` (warns, as torch)."""
+    _deprecated_upsample("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None):
+    """Max over ``kH x kW`` windows at pseudo-random fractional strides, so the output is
+    ``output_size`` (or ``output_ratio`` of the input); ``_random_samples`` (N, C, 2) fixes the
+    strides (else drawn with ``rand`` in the input's dtype, as torch)."""
+    return _FP.fractional_max_pool(2, input, kernel_size, output_size, output_ratio,
+                                   return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None):
+    return _FP.fractional_max_pool(2, input, kernel_size, output_size, output_ratio, True,
+                                   _random_samples)
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None):
+    """3-D fractional max pooling over (N, C, T, H, W); ``_random_samples`` is (N, C, 3)."""
+    return _FP.fractional_max_pool(3, input, kernel_size, output_size, output_ratio,
+                                   return_indices, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None):
+    return _FP.fractional_max_pool(3, input, kernel_size, output_size, output_ratio, True,
+                                   _random_samples)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx=None, max_norm=None,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from nnlite._tensor import Tensor
 from nnlite.nn import _reduction as _Reduction
+from nnlite.nn.distance import PairwiseDistance
 from nnlite.nn.module import Module
 from nnlite.ops.nn import losses as L
+from nnlite.ops.nn import multilabel_margin_loss as _MLM
 
 __all__ = [
     "BCELoss",
@@ -252,6 +254,55 @@ class TripletMarginLoss(_Loss):
                                      eps=self.eps, swap=self.swap, reduction=self.reduction)
 
 
+class NLLLoss2d(NLLLoss):
+    """torch's deprecated alias of :class:`NLLLoss` (same arguments, same loss)."""
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with any ``distance_function`` (default a
+    :class:`PairwiseDistance` submodule, as in torch); ``swap`` uses ``min(d(a, n), d(p, n))``.
+
+    Example:
+        >>> loss = nn.TripletMarginWithDistanceLoss(
+        ...     distance_function=lambda a, b: 1.0 - F.cosine_similarity(a, b))
+    """
+
+    __constants__ = ("margin", "swap", "reduction")
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average=None, reduce=None, reduction=reduction)
+        if margin <= 0:
+            raise ValueError("TripletMarginWithDistanceLoss: expected margin to be greater "
+                             f"than 0, got {margin} instead")
+        self.distance_function = (distance_function if distance_function is not None
+                                  else PairwiseDistance())
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return L.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss: ``sum_{j in y} sum_{i not in y} max(0, 1 - (x[j] - x[i])) / C``
+    per sample, where each int64 target row lists the sample's classes up to its first -1.
+
+    Example:
+        >>> nn.MultiLabelMarginLoss()(torch.tensor([[0.1, 0.2, 0.4, 0.8]]),
+        ...                           torch.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+
+    __constants__ = ("reduction",)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _MLM.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
 __all__ += ["MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "SoftMarginLoss",
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
-            "TripletMarginLoss"]
+            "TripletMarginLoss", "TripletMarginWithDistanceLoss", "MultiLabelMarginLoss",
+            "NLLLoss2d"]

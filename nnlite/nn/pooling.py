@@ -1,11 +1,12 @@
 """Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool2d/3d, AdaptiveMaxPool3d,
-LPPool1d/2d/3d (attributes and repr as PyTorch)."""
+LPPool1d/2d/3d, FractionalMaxPool2d/3d (attributes and repr as PyTorch)."""
 
 from __future__ import annotations
 
 from nnlite._tensor import Tensor
 from nnlite.nn.module import Module
 from nnlite.ops.nn import adaptive_pool3d as _pool3d
+from nnlite.ops.nn import fractional_pool as _fractional
 from nnlite.ops.nn import lp_pool as _lp_pool
 from nnlite.ops.nn import pool as _pool
 from nnlite.ops.nn.conv import _tuple
@@ -200,5 +201,68 @@ class LPPool2d(_LPPoolNd):
 
 class LPPool3d(_LPPoolNd):
     """Power-average pooling over (N, C, D, H, W) windows."""
+
+    _nd = 3
+
+
+def _repeat(v, n: int) -> tuple:
+    """torch's ``_pair``/``_triple``: a sequence as a tuple, anything else repeated ``n`` times
+    (values untouched: ratios stay floats)."""
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+class _FractionalMaxPoolNd(Module):
+    """Shared body of FractionalMaxPool2d/3d: the checks and attributes of torch's classes;
+    ``_random_samples`` (None unless given) is a buffer, as in torch."""
+
+    _nd = 2
+    __constants__ = ("kernel_size", "return_indices", "output_size", "output_ratio")
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None,
+                 return_indices: bool = False, _random_samples=None) -> None:
+        super().__init__()
+        nd = self._nd
+        if nd == 3 and ((isinstance(kernel_size, int) and kernel_size <= 0) or (
+                isinstance(kernel_size, (tuple, list)) and not all(k > 0 for k in kernel_size))):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
+        self.kernel_size = _repeat(kernel_size, nd)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _repeat(output_size, nd) if output_size is not None else None
+        self.output_ratio = _repeat(output_ratio, nd) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"FractionalMaxPool{nd}d requires specifying either an output "
+                             "size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor):
+        return _fractional.fractional_max_pool(
+            self._nd, input, self.kernel_size, self.output_size, self.output_ratio,
+            self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """2-D fractional max pooling (Graham, 2014): ``kH x kW`` max windows at pseudo-random
+    starts chosen so the output is ``output_size`` (or ``output_ratio`` of the input). The
+    starts are drawn per sample and channel on every call unless ``_random_samples`` is given.
+
+    Example:
+        >>> nn.FractionalMaxPool2d(3, output_ratio=(0.5, 0.5))(torch.randn(1, 2, 10, 8)).shape
+        torch.Size([1, 2, 5, 4])
+    """
+
+    _nd = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """3-D fractional max pooling over (N, C, T, H, W) (see :class:`FractionalMaxPool2d`).
+
+    Example:
+        >>> nn.FractionalMaxPool3d(2, output_size=(2, 3, 3))(torch.randn(1, 2, 5, 6, 6)).shape
+        torch.Size([1, 2, 2, 3, 3])
+    """
 
     _nd = 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -88,8 +89,9 @@ class _LinearRowsBackward(Node):
         need_x, need_w = nig[1 if has_b else 0], nig[-1]
         in_f, out_f = self.in_f, self.out_f
         gx = gw = gb = None
+        rows = math.prod(g.shape[:-1])  # not -1: in_f or out_f may be 0
         if not _GradState.enabled:
-            g2 = g._data.reshape(-1, out_f)
+            g2 = g._data.reshape(rows, out_f)
             nf = self.next_functions
             if need_x:
                 gx = _W(_blas.matmul(g2, w._data))
@@ -99,7 +101,7 @@ class _LinearRowsBackward(Node):
                 acc = nf[-1][0].next_functions[0][0]  # W^T's node -> the weight's
                 if acc.__class__ is AccumulateGrad and acc.variable.__dict__:
                     slot = _slot_for(acc, (out_f, in_f), g2.dtype)
-                x2 = x._data.reshape(-1, in_f)
+                x2 = x._data.reshape(rows, in_f)
                 gw = _W((_weight_grad(g2, x2) if slot is None else
                          _weight_grad(g2, x2, slot)).T)
             if has_b and nig[0]:
@@ -109,11 +111,11 @@ class _LinearRowsBackward(Node):
                     slot = _slot_for(acc, (out_f,), g2.dtype)
                 gb = _W(_col_sum(g2, slot))
         else:
-            g2 = g.reshape(-1, out_f)
+            g2 = g.reshape(rows, out_f)
             if need_x:
                 gx = g2.mm(w)
             if need_w:
-                gw = g2.t().mm(x.reshape(-1, in_f)).t()
+                gw = g2.t().mm(x.reshape(rows, in_f)).t()
             if has_b and nig[0]:
                 gb = g2.sum(0)
         return (gb, gx, gw) if has_b else (gx, gw)

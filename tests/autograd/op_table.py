@@ -477,6 +477,25 @@ CALLS = {
     "F.lp_pool1d": Fcall("lp_pool1d", [(2, 3, 6)], 2, 3, stride=2),
     "F.lp_pool2d": Fcall("lp_pool2d", [(1, 2, 4, 5)], 2, (2, 3), ceil_mode=True),
     "F.lp_pool3d": Fcall("lp_pool3d", [(1, 2, 3, 4, 4)], 2, 2),
+    "F.adaptive_max_pool1d_with_indices": Fcall("adaptive_max_pool1d_with_indices",
+                                                [(2, 3, 7)], 3),
+    "F.adaptive_max_pool2d_with_indices": Fcall("adaptive_max_pool2d_with_indices",
+                                                [(1, 2, 5, 4)], (2, 3)),
+    "F.upsample": Fcall("upsample", [(1, 2, 3)], scale_factor=2, mode="linear"),
+    "F.upsample_nearest": Fcall("upsample_nearest", [(1, 1, 2, 3)], size=(4, 5)),
+    "F.upsample_bilinear": Fcall("upsample_bilinear", [(1, 2, 2, 3)], scale_factor=2),
+    "F.fractional_max_pool2d": Fcall("fractional_max_pool2d", [(2, 2, 5, 6)], 2,
+                                     output_size=(3, 4), _random_samples=_T(
+                                         [[[0.3, 0.8], [0.55, 0.1]], [[0.9, 0.25], [0.0, 0.7]]])),
+    "F.fractional_max_pool2d_with_indices": Fcall(
+        "fractional_max_pool2d_with_indices", [(2, 5, 6)], (2, 3), output_ratio=(0.6, 0.5),
+        _random_samples=_T([[[0.4, 0.15], [0.95, 0.6]]])),
+    "F.fractional_max_pool3d": Fcall("fractional_max_pool3d", [(1, 2, 4, 5, 5)], 2,
+                                     output_size=(2, 3, 3), _random_samples=_T(
+                                         [[[0.3, 0.8, 0.45], [0.65, 0.1, 0.9]]])),
+    "F.fractional_max_pool3d_with_indices": Fcall(
+        "fractional_max_pool3d_with_indices", [(1, 5, 4, 5)], (2, 1, 2), output_size=3,
+        _random_samples=_T([[[0.2, 0.7, 0.5]]])),
     "F.max_unpool1d": Fcall("max_unpool1d", [(1, 2, 3)], _T([[[1, 2, 5], [0, 3, 4]]]), 2),
     "F.max_unpool2d": Fcall("max_unpool2d", [(2, 2, 2)],
                             _T([[[0, 3], [9, 14]], [[5, 2], [12, 15]]]), 2),
@@ -546,6 +565,16 @@ CALLS = {
     "F.margin_ranking_loss": Fcall("margin_ranking_loss", [(3,), (3,)], _PM1),
     "F.cosine_embedding_loss": Fcall("cosine_embedding_loss", [(3, 4), (3, 4)], _PM1),
     "F.triplet_margin_loss": Fcall("triplet_margin_loss", [(3, 4), (3, 4), (3, 4)]),
+    "F.triplet_margin_with_distance_loss": Fcall(
+        "triplet_margin_with_distance_loss", [(3, 4), (3, 4), (3, 4)], margin=2.0),
+    "F.triplet_margin_with_distance_loss#cosine_swap": Fcall(
+        "triplet_margin_with_distance_loss", [(3, 4), (3, 4), (3, 4)], swap=True,
+        reduction="none", distance_function=Lazy(
+            lambda T: lambda a, b: 1.0 - T.nn.functional.cosine_similarity(a, b))),
+    "F.multilabel_margin_loss": Fcall("multilabel_margin_loss", [(3, 4)],
+                                      _T([[3, 0, -1, 1], [0, 1, 2, 3], [2, 2, -1, 0]])),
+    "F.multilabel_margin_loss#none_1d": Fcall("multilabel_margin_loss", [(5,)],
+                                              _T([4, 1, -1, 0, 3]), reduction="none"),
     # ctc: torch's gradient is the one through a log_softmax (as its docs ask the input to be)
     "F.ctc_loss": Fcall("ctc_loss", [(5, 2, 4)], _T([[1, 2], [3, 3]]), [5, 4], [2, 2],
                         prep=_log_softmax2),

@@ -6,6 +6,7 @@ Each submodule re-exports nnlite.nn's classes of that family; nothing is defined
 
 from nnlite.nn.modules import (  # noqa: F401
     activation,
+    adaptive,
     batchnorm,
     channelshuffle,
     container,

@@ -2,6 +2,7 @@
 PyTorch programs import them from."""
 
 from nnlite.nn.containers import (  # noqa: F401
+    Container,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -10,5 +11,5 @@ from nnlite.nn.containers import (  # noqa: F401
 )
 
 __all__ = [
-    "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"
+    "Container", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"
 ]

@@ -114,7 +114,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {in_f}x{out_f})"
         )
-    x2 = xd.reshape(-1, in_f)
+    x2 = xd.reshape(-1, in_f) if in_f else xd.reshape(int(np.prod(xd.shape[:-1])), 0)
     y = _blas.matmul(x2, wd.T)  # the same call as a captured plan's (bit-identical replays)
     if bias is not None:
         bd = bias._data

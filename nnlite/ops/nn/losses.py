@@ -454,6 +454,30 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return apply_reduction(loss, reduction)
 
 
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` for any ``distance_function`` (default the
+    pairwise 2-distance); with ``swap``, ``d(a, n)`` is ``min(d(a, n), d(p, n))``. Torch's
+    own composite, so its graph (ClampMin <- Sub <- Add) is the same."""
+    check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs"
+        )
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = _E.minimum(d_neg, dist(positive, negative))
+    loss = _E.clamp_min(margin + d_pos - d_neg, 0)
+    return apply_reduction(loss, reduction)
+
+
 class MultiMarginLossBackward0(Node):
     """``l_i = sum_{j != y_i} w[y_i] h(margin - x[i, y_i] + x[i, j]) / C``, ``h(z) = max(z, 0)^p``:
     ``dl_i/dx_ij = w h'(z_ij) / C`` (j != y_i), ``dl_i/dx_iy = -sum_j`` of those."""

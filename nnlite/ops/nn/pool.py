@@ -7,11 +7,14 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
+from nnlite.kernels import lazy as _lazy_kernels
 from nnlite.ops.linalg import matmul
 from nnlite.ops.nn.conv import _tuple
 from nnlite.ops.nn.conv_geometry import tap_window, taps
 
 _W = Tensor._wrap
+_pool_kernels = _lazy_kernels("pool")
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _const(arr: np.ndarray) -> Tensor:
@@ -144,10 +147,13 @@ class MaxPoolScatterBackward(Node):
         return (max_pool_gather(gg, self.idx, self.g_shape, self.nd),)
 
 
-def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape, nd: int = 2) -> Tensor:
-    gx = max_pool_backward_np(g._data, idx, tuple(x_shape), nd)
+def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape, nd: int = 2,
+                     node_cls=MaxPoolScatterBackward) -> Tensor:
+    """``g`` scattered (summed) to the input positions ``idx``; ``node_cls`` names the node
+    (a subclass of MaxPoolScatterBackward, for the name torch shows)."""
+    gx = max_pool_backward(g._data, idx, tuple(x_shape), nd)
     out = _W(gx)
-    node = record(out, MaxPoolScatterBackward, (g,))
+    node = record(out, node_cls, (g,))
     if node is not None:
         node.g_shape, node.nd = g._data.shape, nd
         node.save(idx=idx)
@@ -210,6 +216,76 @@ def avg_pool_backward_np(g, geo: _PoolGeom, div):
     return geo.crop(gxp)
 
 
+# ---- the numba paths (nnlite.kernels.pool): the same results as the numpy statements above,
+# in torch's CPU order; used for float32/float64, numpy for the other dtypes
+
+
+def _geom3(geo: _PoolGeom):
+    """Kernel, stride, padding, dilation and output sizes as 3-D tuples (a 2-D pool is a 3-D
+    one over a depth of 1)."""
+    if len(geo.k) == 3:
+        return geo.k, geo.s, geo.p, geo.d, geo.out_sp
+    one = (1,)
+    return one + geo.k, one + geo.s, (0,) + geo.p, one + geo.d, one + geo.out_sp
+
+
+def _planes(x: np.ndarray) -> np.ndarray:
+    """(N, C, *S) -> C-contiguous (N * C, D, H, W) (D = 1 for 2-D)."""
+    sp = x.shape[2:]
+    return np.ascontiguousarray(x.reshape((-1,) + ((1,) if len(sp) == 2 else ()) + sp))
+
+
+def max_pool_forward(x: np.ndarray, geo: _PoolGeom):
+    """``max_pool_np``'s (out, indices); the numba kernel for float32/float64."""
+    if x.dtype not in _KERNEL_DTYPES or x.size == 0:
+        return max_pool_np(x, geo)
+    k, s, p, d, o = _geom3(geo)
+    out, idx = _pool_kernels.max_pool_forward(_planes(x), *k, *s, *p, *d, *o)
+    shape = x.shape[:2] + geo.out_sp
+    return out.reshape(shape), idx.reshape(shape)
+
+
+def _divisor_array(div, geo: _PoolGeom, dtype) -> np.ndarray:
+    o = _geom3(geo)[4]
+    full = np.broadcast_to(np.asarray(div, np.float64), geo.out_sp).reshape(o)
+    return np.ascontiguousarray(full, dtype=dtype)
+
+
+def avg_pool_forward(x: np.ndarray, geo: _PoolGeom, div) -> np.ndarray:
+    """``avg_pool_np``'s result; the numba kernel for float32/float64."""
+    if x.dtype not in _KERNEL_DTYPES or x.size == 0:
+        return avg_pool_np(x, geo, div)
+    k, s, p, _, _ = _geom3(geo)
+    out = _pool_kernels.avg_pool_forward(_planes(x), _divisor_array(div, geo, x.dtype),
+                                         *k, *s, *p)
+    return out.reshape(x.shape[:2] + geo.out_sp)
+
+
+def avg_pool_backward(g: np.ndarray, geo: _PoolGeom, div) -> np.ndarray:
+    """``avg_pool_backward_np``'s result; the numba kernel for float32/float64."""
+    if g.dtype not in _KERNEL_DTYPES or g.size == 0:
+        return avg_pool_backward_np(g, geo, div)
+    k, s, p, _, _ = _geom3(geo)
+    sp = geo.x_shape[2:]
+    sp3 = ((1,) if len(sp) == 2 else ()) + tuple(sp)
+    gx = _pool_kernels.avg_pool_backward(_planes(g), _divisor_array(div, geo, g.dtype), *sp3,
+                                         *k, *s, *p)
+    return gx.reshape(geo.x_shape)
+
+
+def max_pool_backward(g: np.ndarray, idx: np.ndarray, x_shape, nd: int = 2) -> np.ndarray:
+    """``max_pool_backward_np``'s result; the numba kernel (torch's in-order adds) for
+    float32/float64."""
+    if g.dtype not in _KERNEL_DTYPES or g.size == 0:
+        return max_pool_backward_np(g, idx, x_shape, nd)
+    rows = int(np.prod(x_shape[:-nd]))
+    plane = int(np.prod(x_shape[-nd:]))
+    gx = _pool_kernels.max_pool_backward(
+        np.ascontiguousarray(g.reshape(rows, -1)),
+        np.ascontiguousarray(idx.reshape(rows, -1), dtype=np.int64), plane)
+    return gx.reshape(x_shape)
+
+
 class AvgPool2DBackward0(Node):
     def backward(self, g):
         return (avg_pool_spread(g, self.geo, self.div, self.x_shape),)
@@ -229,7 +305,7 @@ class AvgPoolSpreadBackward(Node):
 def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
     xd = x._data
     nd = len(geo.out_sp)
-    y = avg_pool_np(_batched(xd, nd), geo, div)
+    y = avg_pool_forward(_batched(xd, nd), geo, div)
     out = _W(y[0] if xd.ndim == nd + 1 else y)
     node = record(out, AvgPool3DBackward0 if nd == 3 else AvgPool2DBackward0, (x,))
     if node is not None:
@@ -240,7 +316,7 @@ def avg_pool_apply(x: Tensor, geo: _PoolGeom, div) -> Tensor:
 
 def avg_pool_spread(g: Tensor, geo: _PoolGeom, div, x_shape) -> Tensor:
     nd = len(geo.out_sp)
-    out = _W(avg_pool_backward_np(_batched(g._data, nd), geo, div).reshape(x_shape))
+    out = _W(avg_pool_backward(_batched(g._data, nd), geo, div).reshape(x_shape))
     node = record(out, AvgPoolSpreadBackward, (g,))
     if node is not None:
         node.geo = geo
@@ -248,7 +324,10 @@ def avg_pool_spread(g: Tensor, geo: _PoolGeom, div, x_shape) -> Tensor:
     return out
 
 
-def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
+def _pool_args(nd, name, input, kernel_size, stride, padding, dilation, max_indices=None):
+    """Checked (kernel, stride, padding, dilation) tuples, torch's errors in torch's order;
+    ``max_indices`` is None for avg pools, else whether a max pool returns indices (torch's
+    max_pool1d without indices has its own padding check, run first)."""
     xd = input._data
     if xd.ndim not in (nd + 1, nd + 2) or (xd.ndim == nd + 2 and xd.shape[1:].count(0)):
         if nd >= 2:
@@ -261,6 +340,9 @@ def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
         else _tuple(stride, nd, "stride")
     p = _tuple(padding, nd, "padding")
     d = _tuple(dilation, nd, "dilation")
+    if nd == 1 and max_indices is False and p[0] > k[0] // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but "
+                           f"got padding={p[0]} and kernel_size={k[0]}")
     if nd == 3:  # torch's 3-D checks name every dim (T, H, W); stride comes first
         if any(v == 0 for v in s):
             raise RuntimeError("stride should not be zero")
@@ -284,6 +366,15 @@ def _pool_args(nd, name, input, kernel_size, stride, padding, dilation):
                 f"pad should be at most half of effective kernel size, but got pad={pp}, "
                 f"kernel_size={kk} and dilation={dd}"
             )
+    if max_indices is not None and any(pp > kk // 2 for pp, kk in zip(p, k)):
+        # max pools also bound the padding by the plain kernel size (after the check above)
+        if nd == 3:
+            raise RuntimeError("pad should be smaller than or equal to half of kernel size, but "
+                               f"got kT: {k[0]} kW: {k[2]} kH: {k[1]} padT: {p[0]} padW: "
+                               f"{p[2]} padH: {p[1]}")
+        (kh, kw), (ph, pw) = ((1,) + k, (0,) + p) if nd == 1 else (k, p)
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}")
     if nd == 1:
         k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
     return k, s, p, d
@@ -305,13 +396,14 @@ def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     dims; as torch, the 1-D one is the 2-D one over an unsqueezed height
     (``Squeeze <- MaxPool2D <- Unsqueeze``)."""
     name = f"max_pool{nd}d"
-    k, s, p, d = _pool_args(nd, name, input, kernel_size, stride, padding, dilation)
+    k, s, p, d = _pool_args(nd, name, input, kernel_size, stride, padding, dilation,
+                            bool(return_indices))
     x = input.unsqueeze(-2) if nd == 1 else input
     sd = max(nd, 2)  # the spatial dims the pool runs over
     xb = _batched(x._data, sd)
     geo = _PoolGeom(xb.shape, k, s, p, d, ceil_mode)
     _check_out(geo, xb.shape, nd)
-    y, idx = max_pool_np(xb, geo)
+    y, idx = max_pool_forward(xb, geo)
     if x._data.ndim == sd + 1:
         y, idx = y[0], idx[0]
     out = _W(y)
