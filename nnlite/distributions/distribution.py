@@ -34,6 +34,12 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     return p.log() - (-p).log1p() if is_binary else p.log()
 
 
+def clamp_probs(probs: Tensor) -> Tensor:
+    """``probs`` clamped into ``[eps, 1 - eps]`` of its dtype (``distributions.utils``)."""
+    eps = nnlite.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     return logits.sigmoid() if is_binary else nnlite.softmax(logits, -1)
 

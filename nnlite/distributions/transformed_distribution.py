@@ -79,6 +79,7 @@ class TransformedDistribution(Distribution):
         return x
 
     def log_prob(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
         event_dim = len(self.event_shape)
         log_prob = 0.0
         y = value
@@ -109,6 +110,3 @@ class TransformedDistribution(Distribution):
         for transform in self.transforms:
             value = transform(value)
         return value
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"

@@ -10,11 +10,11 @@ import numbers
 import nnlite
 from nnlite._tensor import Tensor
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import sum_rightmost
+from nnlite.distributions.distribution import broadcast_all, sum_rightmost
 from nnlite.nn import functional as F
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
-           "TanhTransform", "Transform"]
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
+           "PowerTransform", "SigmoidTransform", "TanhTransform", "Transform"]
 
 real = constraints.real
 
@@ -330,3 +330,55 @@ class AffineTransform(Transform):
 
     def __repr__(self):
         return f"AffineTransform(loc={self.loc}, scale={self.scale})"
+
+
+class PowerTransform(Transform):
+    """``y = x ** exponent`` on the positive reals; ``log|dy/dx| = log|exponent y / x|``."""
+
+    domain = constraints.positive
+    codomain = constraints.positive
+
+    def __init__(self, exponent, cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        (self.exponent,) = broadcast_all(exponent)
+
+    @property
+    def sign(self):
+        return self.exponent.sign()
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape):
+        return nnlite.broadcast_shapes(shape, self.exponent.shape)
+
+    def inverse_shape(self, shape):
+        return nnlite.broadcast_shapes(shape, self.exponent.shape)
+
+    def __eq__(self, other):
+        return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
+
+    __hash__ = object.__hash__
+
+
+class AbsTransform(Transform):
+    """``y = |x|`` (not bijective: ``inv`` returns the non-negative root)."""
+
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
+
+    def __eq__(self, other):
+        return isinstance(other, AbsTransform)
+
+    __hash__ = object.__hash__
