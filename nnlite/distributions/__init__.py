@@ -19,6 +19,7 @@ from nnlite.distributions.gumbel import Gumbel
 from nnlite.distributions.half_normal import HalfNormal, LogNormal
 from nnlite.distributions.independent import Independent
 from nnlite.distributions.kl import kl_divergence, register_kl
+from nnlite.distributions.kl_geometric_pareto import _kl_pareto_pareto  # noqa: F401 (registers)
 from nnlite.distributions.kl_pairs import _kl_mvn_mvn  # noqa: F401 (registers the pairs)
 from nnlite.distributions.laplace import Laplace
 from nnlite.distributions.mixture_same_family import MixtureSameFamily

@@ -41,19 +41,22 @@ class StandardGammaBackward0(Node):
         return (g * _standard_gamma_grad(alpha, x),)
 
 
-def _not_implemented(op: str):
-    def backward(self, g):
-        raise RuntimeError(f"derivative for aten::{op} is not implemented")
-
-    # torch's grad_fn for an op without a derivative formula is named NotImplemented
-    return type("NotImplemented", (Node,), {"backward": backward, "__module__": __name__})
+def _no_derivative_backward(self, g):
+    raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
 
 
-_BinomialNotImplemented = _not_implemented("binomial")
-_DirichletNotImplemented = _not_implemented("_sample_dirichlet")
+# torch's grad_fn for an op without a derivative formula is named NotImplemented
+_NotImplemented = type("NotImplemented", (Node,), {"backward": _no_derivative_backward,
+                                                   "__module__": __name__})
 
 
-def poisson(input, generator=None):  # noqa: A002
+def _record_no_derivative(out, inputs, op: str) -> None:
+    node = record(out, _NotImplemented, inputs)
+    if node is not None:
+        node.op = op
+
+
+def poisson(input, generator=None):
     """Counts drawn from ``Poisson(input)`` elementwise (floats of input's dtype).
 
     Example:
@@ -90,11 +93,11 @@ def binomial(count, prob, generator=None):
                            f"{max(c.ndim, p.ndim) - dim}") from None
     out = _W(_samplers.binomial(np.broadcast_to(c, shape), np.broadcast_to(p, shape),
                                 _gen(generator)))
-    record(out, _BinomialNotImplemented, (count, prob))
+    _record_no_derivative(out, (count, prob), "binomial")
     return out
 
 
-def _standard_gamma(input, generator=None):  # noqa: A002
+def _standard_gamma(input, generator=None):
     """``Gamma(input, 1)`` samples (at least ``finfo.tiny``), differentiable in ``input``
     through the implicit gradient.
 
@@ -107,7 +110,7 @@ def _standard_gamma(input, generator=None):  # noqa: A002
     return out
 
 
-def _sample_dirichlet(input, generator=None):  # noqa: A002
+def _sample_dirichlet(input, generator=None):
     """Dirichlet samples over the last dim of the concentrations ``input``.
 
     Example:
@@ -115,11 +118,11 @@ def _sample_dirichlet(input, generator=None):  # noqa: A002
     """
     alpha = _floating(input, "dirichlet")
     out = _W(_samplers.dirichlet(alpha, _gen(generator)))
-    record(out, _DirichletNotImplemented, (input,))
+    _record_no_derivative(out, (input,), "_sample_dirichlet")
     return out
 
 
-def _standard_gamma_grad(input, output):  # noqa: A002
+def _standard_gamma_grad(input, output):
     """``d output / d input`` of ``output ~ Gamma(input, 1)`` at a fixed cdf."""
     d = _S.standard_gamma_grad(input._data, output._data)
     return _W(d.astype(np.result_type(input._data.dtype, output._data.dtype)))
