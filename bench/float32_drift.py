@@ -5,6 +5,9 @@ hundred steps, in float32 and in float64, and prints how far the parameters drif
 Part 2 runs each op of those models once on the same float32 inputs and prints how many
 elements differ from torch's result and by how many ULPs (0 means bit-identical), to locate
 the ops whose rounding differs.
+Part 3 surveys the float32 transcendentals over ~1.1M values: the fraction of results that
+differ from torch's, the largest ULP gap, and the same two numbers for torch and nnlite against
+the correctly rounded result (float64 rounded once), which tells which side is off.
 
 Run: python bench/float32_drift.py [--steps 300]
 """
@@ -162,11 +165,43 @@ def part2():
         print(f"  {opt + ' x3 steps':16s} {n:6d} / {size:6d} differ, max {mx} ulp")
 
 
+def part3():
+    import torch
+
+    import nnlite
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-10, 10, 500_000), rng.normal(size=500_000),
+                        rng.uniform(-90, 90, 100_000)]).astype(np.float32)
+    xp = np.abs(x) + np.float32(1e-3)
+    rows = {"exp": (x, np.exp), "tanh": (x, np.tanh), "log": (xp, np.log),
+            "log1p": (xp, np.log1p), "expm1": (x, np.expm1), "sqrt": (xp, np.sqrt),
+            "sin": (x, np.sin), "cos": (x, np.cos), "sigmoid": (x, lambda v: 1 / (1 + np.exp(-v)))}
+    print("Part 3: float32 transcendentals over 1.1M values: fraction differing, max ULPs")
+    print(f"  {'op':8s} {'nnlite vs torch':>18s} {'torch vs exact':>18s} {'nnlite vs exact':>18s}")
+    with np.errstate(all="ignore"):
+        for name, (arr, ref_fn) in rows.items():
+            t = getattr(torch, name)(torch.tensor(arr)).numpy()
+            n = getattr(nnlite, name)(nnlite.tensor(arr)).numpy()
+            exact = ref_fn(arr.astype(np.float64)).astype(np.float32)
+            cells = []
+            for a, b in ((n, t), (t, exact), (n, exact)):
+                k, mx, size = _ulps(a, b)
+                cells.append(f"{k / size:8.4f} {mx:4d} ulp")
+            print(f"  {name:8s} " + "  ".join(f"{c:>18s}" for c in cells))
+    a = x[:1_000_000].reshape(1000, 1000)
+    for name in ("softmax", "log_softmax"):
+        k, mx, size = _ulps(getattr(torch.tensor(a), name)(-1).numpy(),
+                            getattr(nnlite.tensor(a), name)(-1).numpy())
+        print(f"  {name:8s} {k / size:8.4f} {mx:4d} ulp (nnlite vs torch, rows of 1000)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=300)
     args = ap.parse_args()
     print(f"CPU: {platform.processor() or platform.machine()}, load: {os.getloadavg()[0]:.1f}")
+    part3()
     part2()
     part1(args.steps)
 

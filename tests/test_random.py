@@ -375,3 +375,83 @@ def test_bernoulli_scalar_threshold_is_exact_at_the_boundary(monkeypatch):
     assert got.tolist() == [True, False, False]
     got = R.bernoulli_scalar(g, (3,), (k + 0.5) * 2.0**-53)
     assert got.tolist() == [True, True, False]
+
+
+# --- torch.poisson / binomial / _standard_gamma / _sample_dirichlet (the rejection samplers) ---
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_public_rejection_samplers_equal_torch(dtype):
+    rates = np.array([0.0, 0.3, 4.0, 9.99, 10.0, 37.5, 1e3], dtype)
+    probs = np.array([0.0, 0.05, 0.3, 0.5, 0.7, 0.97, 1.0], dtype)
+    counts = np.array([0.0, 3.0, 50.0, 7.0, 200.0, 31.0, 9.0], dtype)
+    alpha = np.array([[0.05, 0.7, 1.0], [2.5, 30.0, 0.3]], dtype)
+
+    def draw(T):
+        t = lambda a: T.tensor(a)  # noqa: E731
+        return [T.poisson(t(rates).expand(3, 7)), T.binomial(t(counts), t(probs)),
+                T._standard_gamma(t(alpha)), T._sample_dirichlet(t(alpha)),
+                T.poisson(t(rates))]
+
+    mine, theirs = both(draw, seed=5)
+    for a, b in zip(mine, theirs):
+        same(a, b)
+
+
+def test_rejection_samplers_take_a_generator_and_broadcast_as_torch():
+    def draw(T):
+        g = T.Generator().manual_seed(11)
+        return [T.poisson(T.tensor([3.0, 15.0]), generator=g),
+                T.binomial(T.tensor([4.0, 30.0]), T.tensor([0.5]), generator=g),
+                T._standard_gamma(T.tensor([0.5, 4.0]), generator=g),
+                T._sample_dirichlet(T.tensor([1.0, 2.0, 3.0]), generator=g)]
+
+    for a, b in zip(draw(nnlite), draw(torch)):
+        same(a, b)
+
+
+def test_rejection_sampler_graphs_and_errors_as_torch():
+    for T in (torch, nnlite):
+        r = T.tensor([1.0, 20.0], requires_grad=True)
+        y = T.poisson(r)
+        assert type(y.grad_fn).__name__ == "PoissonBackward0"
+        y.sum().backward()
+        assert r.grad.tolist() == [0.0, 0.0]
+        a = T.tensor([0.5, 2.0], requires_grad=True)
+        assert type(T._standard_gamma(a).grad_fn).__name__ == "StandardGammaBackward0"
+        c, p = T.tensor([5.0]), T.tensor([0.3], requires_grad=True)
+        b = T.binomial(c, p)
+        assert type(b.grad_fn).__name__ == "NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::binomial is not"):
+            b.sum().backward()
+    cases = [
+        lambda T: T.poisson(T.tensor([1, 2])),
+        lambda T: T.poisson(T.tensor([-1.0])),
+        lambda T: T._standard_gamma(T.tensor([1])),
+        lambda T: T._sample_dirichlet(T.tensor([1])),
+        lambda T: T.binomial(T.tensor([3]), T.tensor([0.5])),
+        lambda T: T.binomial(T.tensor([3.0]), T.tensor([0.5], dtype=T.float64)),
+        lambda T: T.binomial(T.tensor([3.0, 4.0]), T.tensor([0.5, 0.5, 0.5])),
+    ]
+    for case in cases:
+        with pytest.raises(Exception) as theirs:
+            case(torch)
+        with pytest.raises(type(theirs.value)) as mine:
+            case(nnlite)
+        assert str(mine.value) == str(theirs.value)
+
+
+def test_standard_gamma_gradient_is_torchs_within_its_approximation():
+    a = np.array([0.3, 1.0, 2.5, 8.0], np.float64)
+    x = np.array([0.2, 1.1, 2.0, 9.0], np.float64)
+    mine = nnlite._standard_gamma_grad(nnlite.tensor(a), nnlite.tensor(x)).numpy()
+    theirs = torch._standard_gamma_grad(torch.tensor(a), torch.tensor(x)).numpy()
+    np.testing.assert_allclose(mine, theirs, rtol=2e-3)
+    alpha = nnlite.tensor(a, requires_grad=True)
+    s = nnlite._standard_gamma(alpha)
+    s.sum().backward()
+    expected = nnlite._standard_gamma_grad(alpha.detach(), s.detach()).numpy()
+    np.testing.assert_array_equal(alpha.grad.numpy(), expected)
+    d = np.array([0.3, 0.6]), np.array([2.0, 1.0]), np.array([3.0, 4.0])
+    np.testing.assert_allclose(
+        nnlite._dirichlet_grad(*(nnlite.tensor(v) for v in d)).numpy(),
+        torch._dirichlet_grad(*(torch.tensor(v) for v in d)).numpy(), rtol=2e-3)

@@ -1,42 +1,56 @@
 """``torch.distributions``: Normal, Uniform, Bernoulli, Categorical, OneHotCategorical,
 Exponential, Laplace, Gumbel, HalfNormal, LogNormal, Cauchy, StudentT, MultivariateNormal, Gamma,
-Chi2, Beta, Dirichlet, Poisson, Binomial, Multinomial, Independent, TransformedDistribution (with
-``transforms``) and ``kl_divergence``; seeded sampling identical to PyTorch's."""
+Chi2, Beta, Dirichlet, Poisson, Binomial, Multinomial, Geometric, NegativeBinomial,
+RelaxedBernoulli, RelaxedOneHotCategorical, Weibull, Pareto, HalfCauchy, MixtureSameFamily,
+Independent, TransformedDistribution (with ``transforms``), ``constraints`` and
+``kl_divergence``; seeded sampling identical to PyTorch's."""
 
-from nnlite.distributions import transforms
+from nnlite.distributions import constraints, transforms
 from nnlite.distributions.bernoulli import Bernoulli
 from nnlite.distributions.binomial import Binomial
 from nnlite.distributions.categorical import Categorical, OneHotCategorical
-from nnlite.distributions.cauchy import Cauchy
+from nnlite.distributions.cauchy import Cauchy, HalfCauchy
 from nnlite.distributions.dirichlet import Beta, Dirichlet
 from nnlite.distributions.distribution import Distribution
 from nnlite.distributions.exponential import Exponential
 from nnlite.distributions.gamma import Chi2, Gamma
+from nnlite.distributions.geometric import Geometric
 from nnlite.distributions.gumbel import Gumbel
 from nnlite.distributions.half_normal import HalfNormal, LogNormal
 from nnlite.distributions.independent import Independent
 from nnlite.distributions.kl import kl_divergence, register_kl
+from nnlite.distributions.kl_geometric_pareto import _kl_pareto_pareto  # noqa: F401 (registers)
 from nnlite.distributions.kl_pairs import _kl_mvn_mvn  # noqa: F401 (registers the pairs)
 from nnlite.distributions.laplace import Laplace
+from nnlite.distributions.mixture_same_family import MixtureSameFamily
 from nnlite.distributions.multinomial import Multinomial
 from nnlite.distributions.multivariate_normal import MultivariateNormal
+from nnlite.distributions.negative_binomial import NegativeBinomial
 from nnlite.distributions.normal import Normal
 from nnlite.distributions.poisson import Poisson
+from nnlite.distributions.relaxed_bernoulli import RelaxedBernoulli
+from nnlite.distributions.relaxed_categorical import RelaxedOneHotCategorical
 from nnlite.distributions.student_t import StudentT
 from nnlite.distributions.transformed_distribution import TransformedDistribution
 from nnlite.distributions.transforms import (
+    AbsTransform,
     AffineTransform,
     ComposeTransform,
     ExpTransform,
+    PowerTransform,
     SigmoidTransform,
     TanhTransform,
     Transform,
 )
 from nnlite.distributions.uniform import Uniform
+from nnlite.distributions.weibull import Pareto, Weibull
 
-__all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
-           "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential",
-           "Gamma", "Gumbel", "HalfNormal", "Independent", "Laplace", "LogNormal", "Multinomial",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "SigmoidTransform",
-           "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
-           "kl_divergence", "register_kl", "transforms"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical",
+           "Cauchy", "Chi2", "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform",
+           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+           "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial",
+           "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto",
+           "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "SigmoidTransform", "StudentT", "TanhTransform", "Transform",
+           "TransformedDistribution", "Uniform", "Weibull", "constraints", "kl_divergence",
+           "register_kl", "transforms"]

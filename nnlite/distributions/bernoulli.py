@@ -4,32 +4,24 @@ from __future__ import annotations
 
 import nnlite
 from nnlite._tensor import Size, Tensor
+from nnlite.distributions import constraints
 from nnlite.distributions.distribution import (
     Distribution,
     broadcast_all,
+    lazy_property,
     logits_to_probs,
     probs_to_logits,
-    real,
-    unit_interval,
 )
 from nnlite.nn import functional as F
 
-
-def _lazy(name, compute):
-    """A parameter derived from the other one on first use (``probs`` <-> ``logits``)."""
-
-    def get(self):
-        if name not in self.__dict__:
-            self.__dict__[name] = compute(self)
-        return self.__dict__[name]
-
-    return property(get)
+_lazy = lazy_property
 
 
 class Bernoulli(Distribution):
     """Exactly one of ``probs`` or ``logits``; samples are floats 0./1. of the batch shape."""
 
-    arg_constraints = {"probs": unit_interval, "logits": real}
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
@@ -62,9 +54,6 @@ class Bernoulli(Distribution):
         shape = self._extended_shape(sample_shape)
         with nnlite.no_grad():
             return nnlite.bernoulli(self.probs.expand(shape))
-
-    def _in_support(self, v):
-        return (v == 0) | (v == 1)
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)

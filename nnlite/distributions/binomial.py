@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions import rejection_samplers as _samplers
+from nnlite.distributions import constraints
 from nnlite.distributions.bernoulli import _lazy
 from nnlite.distributions.distribution import (
     Distribution,
-    _Constraint,
     broadcast_all,
     logits_to_probs,
-    nonnegative_integer,
     probs_to_logits,
-    real,
-    unit_interval,
 )
-
-
-def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
-    """``torch.binomial(count, prob)`` (same shapes); no gradient."""
-    return Tensor._wrap(_samplers.binomial(count.detach()._data, prob.detach()._data,
-                                           generator))
 
 
 def _clamp_by_zero(x: Tensor) -> Tensor:
@@ -36,8 +26,8 @@ class Binomial(Distribution):
         >>> Binomial(10, torch.tensor([0.3])).sample()
     """
 
-    arg_constraints = {"total_count": nonnegative_integer, "probs": unit_interval,
-                       "logits": real}
+    arg_constraints = {"total_count": constraints.nonnegative_integer,
+                       "probs": constraints.unit_interval, "logits": constraints.real}
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
@@ -57,12 +47,9 @@ class Binomial(Distribution):
     probs = _lazy("probs", lambda self: logits_to_probs(self.logits, is_binary=True))
     logits = _lazy("logits", lambda self: probs_to_logits(self.probs, is_binary=True))
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
-        n = self.total_count
-        return _Constraint("integer_interval", lambda a: (a >= 0) & (a <= n._data)
-                           & (a == a.round()), f"IntegerInterval(lower_bound=0, "
-                           f"upper_bound={n})", is_discrete=True)
+        return constraints.integer_interval(0, self.total_count)
 
     @property
     def mean(self) -> Tensor:
@@ -76,14 +63,10 @@ class Binomial(Distribution):
     def variance(self) -> Tensor:
         return self.total_count * self.probs * (1 - self.probs)
 
-    def _in_support(self, v):
-        return (v >= 0) & (v <= self.total_count._data) & (v == v.round())
-
     def sample(self, sample_shape=Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         with nnlite.no_grad():
-            return binomial(self.total_count.expand(shape).contiguous(),
-                            self.probs.expand(shape).contiguous())
+            return nnlite.binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)

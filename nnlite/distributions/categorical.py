@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import nnlite
 from nnlite._tensor import Size, Tensor
+from nnlite.distributions import constraints
 from nnlite.distributions.bernoulli import _lazy
-from nnlite.distributions.distribution import (
-    Distribution,
-    _Constraint,
-    logits_to_probs,
-    probs_to_logits,
-    simplex,
-)
+from nnlite.distributions.distribution import Distribution, logits_to_probs, probs_to_logits
 from nnlite.nn import functional as F
-
-_real_vector = _Constraint("real_vector", lambda a: a == a, "IndependentConstraint(Real(), 1)")
 
 
 class Categorical(Distribution):
@@ -30,7 +21,7 @@ class Categorical(Distribution):
         >>> d.sample((4,)).shape, d.log_prob(torch.tensor(2))
     """
 
-    arg_constraints = {"probs": simplex, "logits": _real_vector}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
@@ -77,8 +68,9 @@ class Categorical(Distribution):
             samples_2d = nnlite.multinomial(probs_2d, sample_shape.numel(), True).T
         return samples_2d.reshape(self._extended_shape(sample_shape))
 
-    def _in_support(self, v):
-        return (v >= 0) & (v < self._num_events) & (v == np.floor(v))
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)
@@ -125,7 +117,8 @@ class CategoryCounts(Distribution):
 class OneHotCategorical(CategoryCounts):
     """``Categorical`` whose samples are one-hot vectors of length ``K`` (same draws)."""
 
-    arg_constraints = {"probs": simplex, "logits": _real_vector}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
     has_enumerate_support = True
 
     @property
@@ -140,9 +133,6 @@ class OneHotCategorical(CategoryCounts):
     def sample(self, sample_shape=Size()) -> Tensor:
         indices = self._categorical.sample(sample_shape)
         return F.one_hot(indices, self._categorical._num_events).to(self.probs.dtype)
-
-    def _in_support(self, v):
-        return np.all((v == 0) | (v == 1), -1) & (v.sum(-1) == 1)
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)

@@ -8,25 +8,14 @@ import numbers
 import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.autograd.function import Function
-from nnlite.distributions import incomplete_gamma_beta as _S
-from nnlite.distributions import rejection_samplers as _samplers
-from nnlite.distributions.distribution import (
-    Distribution,
-    _Constraint,
-    broadcast_all,
-    positive,
-    simplex,
-    unit_interval,
-)
-
-_positive_vector = _Constraint("positive", lambda a: a > 0,
-                               "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)", 1)
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
 
 
 class _Dirichlet(Function):
     @staticmethod
     def forward(ctx, concentration):
-        x = Tensor._wrap(_samplers.dirichlet(concentration._data))
+        x = nnlite._sample_dirichlet(concentration.detach())
         ctx.save_for_backward(x, concentration)
         return x
 
@@ -34,8 +23,7 @@ class _Dirichlet(Function):
     def backward(ctx, grad):
         x, c = ctx.saved_tensors
         total = c.sum(-1, True).expand_as(c)
-        g = _S.dirichlet_grad(x._data, c._data, total._data).astype(c._data.dtype)
-        return Tensor._wrap(g) * (grad - (x * grad).sum(-1, True))
+        return nnlite._dirichlet_grad(x, c, total) * (grad - (x * grad).sum(-1, True))
 
 
 class Dirichlet(Distribution):
@@ -45,8 +33,8 @@ class Dirichlet(Distribution):
         >>> Dirichlet(torch.tensor([0.5, 0.5])).rsample()
     """
 
-    arg_constraints = {"concentration": _positive_vector}
-    support = simplex
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
     has_rsample = True
 
     def __init__(self, concentration, validate_args=None) -> None:
@@ -55,9 +43,6 @@ class Dirichlet(Distribution):
         self.concentration = concentration
         super().__init__(concentration.shape[:-1], concentration.shape[-1:],
                          validate_args=validate_args)
-
-    def _in_support(self, v):
-        return simplex._check(v)
 
     @property
     def mean(self) -> Tensor:
@@ -103,8 +88,9 @@ class Beta(Distribution):
         >>> Beta(torch.tensor([0.5]), torch.tensor([0.5])).rsample()
     """
 
-    arg_constraints = {"concentration1": positive, "concentration0": positive}
-    support = unit_interval
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None) -> None:
@@ -136,9 +122,6 @@ class Beta(Distribution):
     def variance(self) -> Tensor:
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
-
-    def _in_support(self, v):
-        return (v >= 0) & (v <= 1)
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         return self._dirichlet.rsample(sample_shape).select(-1, 0)

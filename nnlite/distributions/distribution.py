@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import numbers
-
-import numpy as np
+import warnings
 
 import nnlite
 from nnlite._tensor import Size, Tensor
+from nnlite.distributions import constraints
 
 _validate_default = True
 
@@ -34,57 +34,27 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     return p.log() - (-p).log1p() if is_binary else p.log()
 
 
+def clamp_probs(probs: Tensor) -> Tensor:
+    """``probs`` clamped into ``[eps, 1 - eps]`` of its dtype (``distributions.utils``)."""
+    eps = nnlite.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     return logits.sigmoid() if is_binary else nnlite.softmax(logits, -1)
 
 
-class _Constraint:
-    """A set of values (``torch.distributions.constraints``): ``check`` says where a value lies
-    in it; ``event_dim`` is how many rightmost dims make one value."""
+class lazy_property(property):
+    """A parameter derived from another on first use and then stored (``probs`` <->
+    ``logits``); validation skips one not yet computed, as torch's ``lazy_property``."""
 
-    def __init__(self, name: str, check, text: str, event_dim: int = 0,
-                 is_discrete: bool = False) -> None:
-        self.name, self._check, self._text = name, check, text
-        self.event_dim, self.is_discrete = event_dim, is_discrete
+    def __init__(self, name: str, compute) -> None:
+        def get(obj):
+            if name not in obj.__dict__:
+                obj.__dict__[name] = compute(obj)
+            return obj.__dict__[name]
 
-    def check(self, value: Tensor) -> np.ndarray:
-        return self._check(value._data)
-
-    def __repr__(self) -> str:
-        return self._text
-
-
-def greater_than(lo: float) -> _Constraint:
-    return _Constraint("positive", lambda a: a > lo, f"GreaterThan(lower_bound={float(lo)})")
-
-
-real = _Constraint("real", lambda a: a == a, "Real()")
-unit_interval = _Constraint("unit_interval", lambda a: (a >= 0) & (a <= 1),
-                            "Interval(lower_bound=0.0, upper_bound=1.0)")
-simplex = _Constraint("simplex", lambda a: np.all(a >= 0, axis=-1)
-                      & (np.abs(a.sum(-1) - 1) < 1e-6), "Simplex()", event_dim=1)
-positive = _Constraint("positive", lambda a: a > 0, "GreaterThan(lower_bound=0.0)")
-nonnegative = _Constraint("nonnegative", lambda a: a >= 0, "GreaterThanEq(lower_bound=0.0)")
-nonnegative_integer = _Constraint("nonnegative_integer", lambda a: (a >= 0) & (a == np.floor(a)),
-                                  "IntegerGreaterThan(lower_bound=0)", is_discrete=True)
-real_vector = _Constraint("real_vector", lambda a: np.all(a == a, axis=-1),
-                          "IndependentConstraint(Real(), 1)", event_dim=1)
-
-
-def _lower_cholesky(a):
-    lower = np.all(np.abs(np.triu(a, 1)) == 0, axis=(-2, -1))
-    return lower & np.all(np.diagonal(a, axis1=-2, axis2=-1) > 0, axis=-1)
-
-
-def _positive_definite(a):
-    sym = np.all(np.isclose(a, np.swapaxes(a, -1, -2), atol=1e-6), axis=(-2, -1))
-    with np.errstate(invalid="ignore"):
-        return sym & np.all(np.linalg.eigvalsh(a) > 0, axis=-1)
-
-
-lower_cholesky = _Constraint("lower_cholesky", _lower_cholesky, "LowerCholesky()", event_dim=2)
-positive_definite = _Constraint("positive_definite", _positive_definite, "PositiveDefinite()",
-                                event_dim=2)
+        super().__init__(get)
 
 
 def sum_rightmost(value: Tensor, dim: int) -> Tensor:
@@ -104,11 +74,17 @@ class Distribution:
     has_rsample = False
     has_enumerate_support = False
     arg_constraints: dict = {}
-    support = None
+
+    @property
+    def support(self):
+        """The set the values lie in (a ``constraints.Constraint``)."""
+        raise NotImplementedError
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
         global _validate_default
+        if value not in (True, False):
+            raise ValueError
         _validate_default = bool(value)
 
     def __init__(self, batch_shape=Size(), event_shape=Size(), validate_args=None) -> None:
@@ -117,15 +93,17 @@ class Distribution:
         self._validate_args = _validate_default if validate_args is None else validate_args
         if self._validate_args:
             for name, constraint in self.arg_constraints.items():
+                if constraints.is_dependent(constraint):
+                    continue
                 if name not in self.__dict__ and isinstance(getattr(type(self), name, None),
-                                                            property):
+                                                            lazy_property):
                     continue  # a parameter not given (probs vs logits)
                 value = getattr(self, name)
-                if not np.all(constraint.check(value)):
+                if not bool(constraint.check(value).all()):
                     raise ValueError(
-                        f"Expected parameter {name} (Tensor of shape {tuple(value.shape)}) of "
-                        f"distribution {self!r} to satisfy the constraint {constraint!r}, but "
-                        f"found invalid values:\n{value}")
+                        f"Expected parameter {name} ({type(value).__name__} of shape "
+                        f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
+                        f"constraint {constraint!r}, but found invalid values:\n{value}")
 
     @property
     def batch_shape(self) -> Size:
@@ -151,19 +129,35 @@ class Distribution:
     def log_prob(self, value: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def _in_support(self, value: np.ndarray):
-        """Where ``value`` lies in the support (subclasses with a bounded support say)."""
-        return True
-
     def _validate_sample(self, value) -> None:
+        """torch's checks of a value given to ``log_prob``/``cdf``/...: a Tensor, of a shape
+        that broadcasts with ``batch_shape + event_shape``, inside ``support``."""
         if not self._validate_args:
             return
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
-        if not np.all(self._in_support(value._data)):
+        event_dim_start = value.dim() - len(self._event_shape)
+        if value.shape[event_dim_start:] != self._event_shape:
+            raise ValueError(f"The right-most size of value must match event_shape: "
+                             f"{value.size()} vs {self._event_shape}.")
+        actual_shape = value.size()
+        expected_shape = Size(tuple(self._batch_shape) + tuple(self._event_shape))
+        for i, j in zip(reversed(actual_shape), reversed(expected_shape)):
+            if i != 1 and j != 1 and i != j:
+                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
+                                 f"{actual_shape} vs {expected_shape}.")
+        try:
+            support = self.support
+        except NotImplementedError:
+            warnings.warn(f"{type(self)} does not define `support` to enable sample "
+                          "validation. Please initialize the distribution with "
+                          "`validate_args=False` to turn off validation.", stacklevel=2)
+            return
+        if not bool(support.check(value).all()):
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape "
-                             f"{tuple(value.shape)}) to be within the support of the "
-                             f"distribution {self!r}, but found invalid values:\n{value}")
+                             f"{tuple(value.shape)}) to be within the support ({support!r}) "
+                             f"of the distribution {self!r}, but found invalid values:\n"
+                             f"{value}")
 
     def cdf(self, value: Tensor) -> Tensor:
         raise NotImplementedError
@@ -198,7 +192,7 @@ class Distribution:
         parts = []
         for p in names:
             v = self.__dict__[p]
-            parts.append(f"{p}: {v.item() if v.numel() == 1 else v.size()}")
+            parts.append(f"{p}: {v if v.numel() == 1 else v.size()}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
 

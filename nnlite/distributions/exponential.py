@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions.distribution import Distribution, broadcast_all, greater_than
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
 
 
 class Exponential(Distribution):
@@ -15,7 +16,8 @@ class Exponential(Distribution):
         >>> Exponential(torch.tensor([2.0])).sample()   # the same number as PyTorch's
     """
 
-    arg_constraints = {"rate": greater_than(0.0)}
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, rate, validate_args=None) -> None:
@@ -37,9 +39,6 @@ class Exponential(Distribution):
     @property
     def variance(self) -> Tensor:
         return self.rate.pow(-2)
-
-    def _in_support(self, v):
-        return v >= 0
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)

@@ -7,30 +7,14 @@ from __future__ import annotations
 import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.autograd.function import Function
-from nnlite.distributions import incomplete_gamma_beta as _S
-from nnlite.distributions import rejection_samplers as _samplers
-from nnlite.distributions.distribution import Distribution, broadcast_all, nonnegative, positive
-
-
-class _StandardGamma(Function):
-    """``Gamma(alpha, 1)`` samples; backward ``grad * dx/dalpha`` at the drawn ``x``."""
-
-    @staticmethod
-    def forward(ctx, alpha):
-        x = Tensor._wrap(_samplers.standard_gamma(alpha._data))
-        ctx.save_for_backward(alpha, x)
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        alpha, x = ctx.saved_tensors
-        d = _S.standard_gamma_grad(alpha._data, x._data).astype(alpha._data.dtype)
-        return grad * Tensor._wrap(d)
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
+from nnlite.ops import incomplete_gamma_beta as _S
 
 
 def standard_gamma(alpha: Tensor) -> Tensor:
     """``torch._standard_gamma(alpha)`` with its reparameterized gradient."""
-    return _StandardGamma.apply(alpha)
+    return nnlite._standard_gamma(alpha)
 
 
 class _GammaIncX(Function):
@@ -55,8 +39,8 @@ class Gamma(Distribution):
         >>> Gamma(torch.tensor([2.0]), torch.tensor([1.0])).rsample()
     """
 
-    arg_constraints = {"concentration": positive, "rate": positive}
-    support = nonnegative
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None) -> None:
@@ -74,9 +58,6 @@ class Gamma(Distribution):
     @property
     def variance(self) -> Tensor:
         return self.concentration / self.rate.pow(2)
-
-    def _in_support(self, v):
-        return v >= 0
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -103,7 +84,7 @@ class Gamma(Distribution):
 class Chi2(Gamma):
     """``Gamma(df / 2, 1 / 2)``."""
 
-    arg_constraints = {"df": positive}
+    arg_constraints = {"df": constraints.positive}
 
     def __init__(self, df, validate_args=None) -> None:
         (df,) = broadcast_all(df)

@@ -7,7 +7,8 @@ import math
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions.distribution import Distribution, broadcast_all, greater_than, real
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
 from nnlite.distributions.normal import Normal
 
 
@@ -18,13 +19,19 @@ class HalfNormal(Distribution):
         >>> HalfNormal(torch.tensor([1.0])).sample()
     """
 
-    arg_constraints = {"scale": greater_than(0.0)}
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, scale, validate_args=None) -> None:
-        (self.scale,) = broadcast_all(scale)
-        self.base_dist = Normal(0, self.scale, validate_args=False)
-        super().__init__(self.scale.shape, validate_args=validate_args)
+        (scale,) = broadcast_all(scale)
+        # the parameters live on the base (torch's is a TransformedDistribution of it)
+        self.base_dist = Normal(0, scale, validate_args=False)
+        super().__init__(scale.shape, validate_args=validate_args)
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale
 
     @property
     def mean(self) -> Tensor:
@@ -37,9 +44,6 @@ class HalfNormal(Distribution):
     @property
     def variance(self) -> Tensor:
         return self.scale.pow(2) * (1 - 2 / math.pi)
-
-    def _in_support(self, v):
-        return v >= 0
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         return self.base_dist.rsample(sample_shape).abs()
@@ -70,13 +74,21 @@ class LogNormal(Distribution):
         >>> LogNormal(torch.tensor([0.0]), torch.tensor([0.5])).sample()
     """
 
-    arg_constraints = {"loc": real, "scale": greater_than(0.0)}
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:
         self.base_dist = Normal(loc, scale, validate_args=validate_args)
-        self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
-        super().__init__(self.loc.shape, validate_args=validate_args)
+        super().__init__(self.base_dist.loc.shape, validate_args=validate_args)
+
+    @property
+    def loc(self) -> Tensor:
+        return self.base_dist.loc
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale
 
     @property
     def mean(self) -> Tensor:
@@ -90,9 +102,6 @@ class LogNormal(Distribution):
     def variance(self) -> Tensor:
         s2 = self.scale.pow(2)
         return s2.expm1() * (2 * self.loc + s2).exp()
-
-    def _in_support(self, v):
-        return v > 0
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         return self.base_dist.rsample(sample_shape).exp()

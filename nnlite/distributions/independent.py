@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from nnlite._tensor import Size, Tensor
+from nnlite.distributions import constraints
 from nnlite.distributions.distribution import Distribution, sum_rightmost
 
 
@@ -40,9 +41,12 @@ class Independent(Distribution):
     def has_enumerate_support(self) -> bool:
         return False if self.reinterpreted_batch_ndims > 0 else self.base_dist.has_enumerate_support
 
-    @property
+    @constraints.dependent_property
     def support(self):
-        return self.base_dist.support
+        result = self.base_dist.support
+        if self.reinterpreted_batch_ndims:
+            result = constraints.independent(result, self.reinterpreted_batch_ndims)
+        return result
 
     @property
     def mean(self) -> Tensor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import nnlite
 from nnlite.distributions.bernoulli import Bernoulli
 from nnlite.distributions.categorical import Categorical, OneHotCategorical
@@ -27,12 +29,28 @@ def register_kl(type_p, type_q):
 
 
 def kl_divergence(p, q):
-    """``KL(p || q)``, batch-wise. Raises ``NotImplementedError`` for an unregistered pair."""
-    for (tp, tq), fn in _KL.items():
-        if isinstance(p, tp) and isinstance(q, tq):
-            return fn(p, q)
-    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and "
-                              f"q type {type(q).__name__}")
+    """``KL(p || q)``, batch-wise, by the most specific registered pair (as torch: the pair
+    whose types are nearest in ``type(p)``'s and ``type(q)``'s MRO, so ``Pareto`` uses its own
+    pair before ``TransformedDistribution``'s). Raises ``NotImplementedError`` for none."""
+    fn = _dispatch(type(p), type(q))
+    if fn is None:
+        raise NotImplementedError(f"No KL(p || q) is implemented for p type "
+                                  f"{type(p).__name__} and q type {type(q).__name__}")
+    return fn(p, q)
+
+
+def _dispatch(type_p, type_q):
+    matches = [(tp, tq) for tp, tq in _KL if issubclass(type_p, tp) and issubclass(type_q, tq)]
+    if not matches:
+        return None
+    mro_p, mro_q = type_p.__mro__, type_q.__mro__
+    left = min(matches, key=lambda m: (mro_p.index(m[0]), mro_q.index(m[1])))
+    right = min(matches, key=lambda m: (mro_q.index(m[1]), mro_p.index(m[0])))
+    if _KL[left] is not _KL[right]:
+        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). Please "
+                      f"register_kl({left[0].__name__}, {right[1].__name__})", RuntimeWarning,
+                      stacklevel=3)
+    return _KL[left]
 
 
 @register_kl(Normal, Normal)

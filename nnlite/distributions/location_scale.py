@@ -5,7 +5,8 @@ reparameterized sampler and ``mode == loc``."""
 from __future__ import annotations
 
 from nnlite._tensor import Tensor
-from nnlite.distributions.distribution import Distribution, broadcast_all, greater_than, real
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
 
 
 class LocationScale(Distribution):
@@ -15,8 +16,8 @@ class LocationScale(Distribution):
     to ``loc`` (a ``Z`` of mean zero).
     """
 
-    arg_constraints = {"loc": real, "scale": greater_than(0.0)}
-    support = real
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:

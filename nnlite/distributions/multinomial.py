@@ -8,6 +8,7 @@ import math
 
 import nnlite
 from nnlite._tensor import Size, Tensor
+from nnlite.distributions import constraints
 from nnlite.distributions.binomial import Binomial
 from nnlite.distributions.categorical import CategoryCounts
 from nnlite.distributions.distribution import broadcast_all
@@ -20,7 +21,7 @@ class Multinomial(CategoryCounts):
         >>> Multinomial(10, torch.tensor([1.0, 1.0, 2.0])).sample()
     """
 
-    arg_constraints: dict = {}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
         if not isinstance(total_count, int):
@@ -45,8 +46,9 @@ class Multinomial(CategoryCounts):
         weights = nnlite.lgamma(support + 1)
         return term1 + (binomial_probs * weights).sum([0, -1])
 
-    def _in_support(self, v):
-        return (v >= 0) & (v == v.round()) & (v.sum(-1, keepdims=True) <= self.total_count)
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
+    def support(self):
+        return constraints.multinomial(self.total_count)
 
     def sample(self, sample_shape=Size()) -> Tensor:
         sample_shape = Size(sample_shape)

@@ -9,13 +9,9 @@ import math
 
 import nnlite
 from nnlite._tensor import Size, Tensor
+from nnlite.distributions import constraints
 from nnlite.distributions.bernoulli import _lazy
-from nnlite.distributions.distribution import (
-    Distribution,
-    lower_cholesky,
-    positive_definite,
-    real_vector,
-)
+from nnlite.distributions.distribution import Distribution
 
 
 def _precision_to_scale_tril(P: Tensor) -> Tensor:
@@ -45,9 +41,11 @@ class MultivariateNormal(Distribution):
         torch.Size([3, 2])
     """
 
-    arg_constraints = {"loc": real_vector, "covariance_matrix": positive_definite,
-                       "precision_matrix": positive_definite, "scale_tril": lower_cholesky}
-    support = real_vector
+    arg_constraints = {"loc": constraints.real_vector,
+                       "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite,
+                       "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
@@ -126,6 +124,3 @@ class MultivariateNormal(Distribution):
         H = (0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi))
              + self._half_log_det())
         return H if len(self._batch_shape) == 0 else H.expand(self._batch_shape)
-
-    def __repr__(self) -> str:
-        return f"MultivariateNormal(loc: {self.loc.size()})"

@@ -5,18 +5,8 @@ from __future__ import annotations
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions import rejection_samplers as _samplers
-from nnlite.distributions.distribution import (
-    Distribution,
-    broadcast_all,
-    nonnegative,
-    nonnegative_integer,
-)
-
-
-def poisson(rate: Tensor, generator=None) -> Tensor:
-    """``torch.poisson(rate)``: one count per element (float, rate's dtype); no gradient."""
-    return Tensor._wrap(_samplers.poisson(rate.detach()._data, generator))
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
 
 
 class Poisson(Distribution):
@@ -26,8 +16,8 @@ class Poisson(Distribution):
         >>> Poisson(torch.tensor([4.0])).sample()
     """
 
-    arg_constraints = {"rate": nonnegative}
-    support = nonnegative_integer
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None) -> None:
         (self.rate,) = broadcast_all(rate)
@@ -45,13 +35,10 @@ class Poisson(Distribution):
     def variance(self) -> Tensor:
         return self.rate
 
-    def _in_support(self, v):
-        return nonnegative_integer._check(v)
-
     def sample(self, sample_shape=Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         with nnlite.no_grad():
-            return poisson(self.rate.expand(shape).contiguous())
+            return nnlite.poisson(self.rate.expand(shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)

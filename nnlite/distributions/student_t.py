@@ -7,7 +7,8 @@ import math
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions.distribution import Distribution, broadcast_all, positive, real
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
 from nnlite.distributions.gamma import Chi2
 
 
@@ -18,8 +19,9 @@ class StudentT(Distribution):
         >>> StudentT(torch.tensor([3.0])).rsample()
     """
 
-    arg_constraints = {"df": positive, "loc": real, "scale": positive}
-    support = real
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real,
+                       "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None) -> None:

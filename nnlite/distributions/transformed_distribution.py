@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import nnlite
 from nnlite._tensor import Size, Tensor
+from nnlite.distributions import constraints
 from nnlite.distributions.distribution import Distribution, sum_rightmost
 from nnlite.distributions.independent import Independent
 from nnlite.distributions.transforms import ComposeTransform, Transform
@@ -55,9 +56,14 @@ class TransformedDistribution(Distribution):
     def has_rsample(self) -> bool:
         return self.base_dist.has_rsample
 
-    @property
+    @constraints.dependent_property(is_discrete=False)
     def support(self):
-        return self.transforms[-1].codomain if self.transforms else self.base_dist.support
+        if not self.transforms:
+            return self.base_dist.support
+        support = self.transforms[-1].codomain
+        if len(self.event_shape) > support.event_dim:
+            support = constraints.independent(support, len(self.event_shape) - support.event_dim)
+        return support
 
     def sample(self, sample_shape=Size()) -> Tensor:
         with nnlite.no_grad():
@@ -73,6 +79,7 @@ class TransformedDistribution(Distribution):
         return x
 
     def log_prob(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
         event_dim = len(self.event_shape)
         log_prob = 0.0
         y = value
@@ -103,6 +110,3 @@ class TransformedDistribution(Distribution):
         for transform in self.transforms:
             value = transform(value)
         return value
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"

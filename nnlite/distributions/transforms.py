@@ -9,21 +9,18 @@ import numbers
 
 import nnlite
 from nnlite._tensor import Tensor
-from nnlite.distributions.distribution import _Constraint, real, sum_rightmost, unit_interval
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import broadcast_all, sum_rightmost
 from nnlite.nn import functional as F
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
-           "TanhTransform", "Transform"]
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
+           "PowerTransform", "SigmoidTransform", "TanhTransform", "Transform"]
 
-_positive = _Constraint("positive", lambda a: a > 0, "GreaterThan(lower_bound=0.0)")
-_open_pm1 = _Constraint("interval", lambda a: (a > -1) & (a < 1),
-                        "Interval(lower_bound=-1.0, upper_bound=1.0)")
+real = constraints.real
 
 
-def _independent(c: _Constraint, event_dim: int) -> _Constraint:
-    if event_dim == 0:
-        return c
-    return _Constraint(c.name, c._check, f"IndependentConstraint({c!r}, {event_dim})", event_dim)
+def _independent(c, event_dim: int):
+    return constraints.independent(c, event_dim) if event_dim else c
 
 
 class Transform:
@@ -208,7 +205,7 @@ class ComposeTransform(Transform):
 class ExpTransform(Transform):
     """``y = exp(x)``; ``log|dy/dx| = x``."""
 
-    codomain = _positive
+    codomain = constraints.positive
 
     def _call(self, x):
         return x.exp()
@@ -228,7 +225,7 @@ class ExpTransform(Transform):
 class SigmoidTransform(Transform):
     """``y = sigmoid(x)``, clipped to ``[tiny, 1 - eps]`` as torch's so ``inv`` stays finite."""
 
-    codomain = unit_interval
+    codomain = constraints.unit_interval
 
     def _call(self, x):
         fi = nnlite.finfo(x.dtype)
@@ -251,7 +248,7 @@ class SigmoidTransform(Transform):
 class TanhTransform(Transform):
     """``y = tanh(x)``; ``log|dy/dx| = 2 (log 2 - x - softplus(-2x))`` (stable for large x)."""
 
-    codomain = _open_pm1
+    codomain = constraints.interval(-1.0, 1.0)
 
     def _call(self, x):
         return x.tanh()
@@ -333,3 +330,55 @@ class AffineTransform(Transform):
 
     def __repr__(self):
         return f"AffineTransform(loc={self.loc}, scale={self.scale})"
+
+
+class PowerTransform(Transform):
+    """``y = x ** exponent`` on the positive reals; ``log|dy/dx| = log|exponent y / x|``."""
+
+    domain = constraints.positive
+    codomain = constraints.positive
+
+    def __init__(self, exponent, cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        (self.exponent,) = broadcast_all(exponent)
+
+    @property
+    def sign(self):
+        return self.exponent.sign()
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape):
+        return nnlite.broadcast_shapes(shape, self.exponent.shape)
+
+    def inverse_shape(self, shape):
+        return nnlite.broadcast_shapes(shape, self.exponent.shape)
+
+    def __eq__(self, other):
+        return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
+
+    __hash__ = object.__hash__
+
+
+class AbsTransform(Transform):
+    """``y = |x|`` (not bijective: ``inv`` returns the non-negative root)."""
+
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
+
+    def __eq__(self, other):
+        return isinstance(other, AbsTransform)
+
+    __hash__ = object.__hash__

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import nnlite
 from nnlite._tensor import Size, Tensor
-from nnlite.distributions.distribution import Distribution, broadcast_all, real
+from nnlite.distributions import constraints
+from nnlite.distributions.distribution import Distribution, broadcast_all
 
 
 class Uniform(Distribution):
     """Uniform on ``[low, high)``; ``rsample`` is ``low + rand * (high - low)`` as PyTorch's."""
 
-    arg_constraints = {"low": real, "high": real}
     has_rsample = True
+
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     def __init__(self, low, high, validate_args=None) -> None:
         self.low, self.high = broadcast_all(low, high)
         super().__init__(self.low.shape, validate_args=validate_args)
-        if self._validate_args and not bool((self.low < self.high).all()):
-            raise ValueError(f"Expected parameter low (Tensor of shape {tuple(self.low.shape)}) "
-                             f"of distribution {self!r} to satisfy the constraint "
-                             f"LessThan(upper_bound=high), but found invalid values:\n{self.low}")
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return constraints.interval(self.low, self.high)
 
     @property
     def mean(self) -> Tensor:
@@ -37,9 +41,6 @@ class Uniform(Distribution):
         shape = self._extended_shape(sample_shape)
         rand = nnlite.rand(shape, dtype=self.low.dtype)
         return self.low + rand * (self.high - self.low)
-
-    def _in_support(self, v):
-        return (self.low._data <= v) & (v < self.high._data)
 
     def log_prob(self, value: Tensor) -> Tensor:
         self._validate_sample(value)

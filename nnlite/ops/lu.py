@@ -1,6 +1,7 @@
 """LU with partial pivoting, as torch: ``linalg.lu_factor`` (packed ``LU`` + LAPACK's 1-based
 int32 ``pivots``), ``lu_unpack`` (``P, L, U``), ``linalg.lu`` and ``torch.lu``, and
-``linalg.lu_solve`` / ``torch.lu_solve``. Backward formulas (square matrices) are torch's,
+``linalg.lu_solve`` / ``torch.lu_solve``. Backward formulas are torch's (``lu_factor``/``lu``
+also for wide and tall matrices),
 written in Tensor ops (``solve_triangular``, ``matmul``, ``tril``/``triu``), so they are
 differentiable again.
 """
@@ -68,15 +69,44 @@ def _batched(a):
     return a.reshape((-1,) + a.shape[-2:])
 
 
+def _zeros(like: Tensor, shape) -> Tensor:
+    return _W(np.zeros(tuple(shape), like._data.dtype))
+
+
+def lu_backward(gL, gU, P, Lm, U):
+    """torch's ``linalg_lu_backward``: ``dA`` from ``dL`` (m x k, strictly lower) and ``dU``
+    (k x n, upper) of ``A = P L U``, for square, wide (m < n) and tall (m > n) ``A``."""
+    m, n = Lm.shape[-2], U.shape[-1]
+    k = min(m, n)
+    if m == n:
+        gA = S.tril(L.matmul(Lm.mT, gL), -1) + S.triu(L.matmul(gU, U.mT))
+        gA = Dc.solve_triangular(U.mT, gA, upper=False, left=False)
+        gA = Dc.solve_triangular(Lm.mT, gA, upper=True, unitriangular=True)
+        return L.matmul(P, gA)
+    if m < n:  # wide: U = [U1 U2] with U1 square
+        U1 = S.narrow(U, -1, 0, k)
+        gA = L.matmul(Lm.mT, gL) - L.matmul(S.triu(gU), U.mT)
+        gA = Dc.solve_triangular(U1.mT, S.tril(gA, -1), upper=False, left=False)
+        gA = S.cat([gA + S.triu(S.narrow(gU, -1, 0, k)), S.narrow(gU, -1, k, n - k)], -1)
+        gA = Dc.solve_triangular(Lm.mT, gA, upper=True, unitriangular=True)
+        return L.matmul(P, gA)
+    # tall: L = [L1; L2] with L1 square
+    L1 = S.narrow(Lm, -2, 0, k)
+    gA = L.matmul(gU, U.mT) - L.matmul(Lm.mT, S.tril(gL, -1))
+    gA = Dc.solve_triangular(L1.mT, S.triu(gA), upper=True, unitriangular=True)
+    gA = S.cat([gA + S.tril(S.narrow(gL, -2, 0, k), -1), S.narrow(gL, -2, k, m - k)], -2)
+    gA = Dc.solve_triangular(U.mT, gA, upper=False, left=False)
+    return L.matmul(P, gA)
+
+
 class LinalgLuFactorExBackward0(Node):
     def backward(self, g, *_):
         lu_t, piv = self._unpacked_saved[0], self.piv
         P, Lm, U = lu_unpack(lu_t, piv)
-        gL, gU = S.tril(g, -1), S.triu(g)
-        phi = S.tril(L.matmul(Lm.mT, gL), -1) + S.triu(L.matmul(gU, U.mT))
-        x = Dc.solve_triangular(Lm.mT, phi, upper=True, unitriangular=True)
-        x = Dc.solve_triangular(U.mT, x, upper=False, left=False)
-        return (L.matmul(P, x),)
+        k = min(g.shape[-2:])
+        gL = S.tril(S.narrow(g, -1, 0, k), -1)
+        gU = S.triu(S.narrow(g, -2, 0, k))
+        return (lu_backward(gL, gU, P, Lm, U),)
 
 
 def lu_factor(A, *, pivot=True, out=None):
@@ -104,20 +134,26 @@ def lu_factor(A, *, pivot=True, out=None):
     piv_t = _W(piv.reshape(a.shape[:-2] + (k,)))
     node = record(lu_t, LinalgLuFactorExBackward0, (A,), saved=(lu_t,))
     if node is not None:
-        if a.shape[-1] != a.shape[-2]:
-            raise NotImplementedError("nnlite: the derivative of lu_factor of a non-square "
-                                      "matrix is not implemented")
         node.save(piv=piv_t)
     return _LuFactor(lu_t, piv_t)
 
 
 class LuUnpackBackward0(Node):
     def backward(self, gL, gU):
+        # the packed gradient (m x n): L's strict lower part in the first k columns, U's upper
+        # part in the first k rows (zero-padded where A is not square)
+        m, n = self.shape
+        k = min(m, n)
         out = None
         if gL is not None:
             out = S.tril(gL, -1)
+            if n > k:
+                out = S.cat([out, _zeros(gL, out.shape[:-1] + (n - k,))], -1)
         if gU is not None:
-            out = S.triu(gU) if out is None else out + S.triu(gU)
+            up = S.triu(gU)
+            if m > k:
+                up = S.cat([up, _zeros(gU, up.shape[:-2] + (m - k, n))], -2)
+            out = up if out is None else out + up
         return (out,)
 
 
@@ -138,7 +174,9 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
         Ld = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
         Ud = np.triu(lu[..., :k, :])
         L, U = _W(Ld), _W(Ud)
-        _record_multi([L, U], LuUnpackBackward0, (LU_data,), ())
+        node = _record_multi([L, U], LuUnpackBackward0, (LU_data,), ())
+        if node is not None:
+            node.shape = (m, n)
     else:
         L = U = _W(np.zeros(0, lu.dtype))
     return _LuUnpack(P, L, U)

@@ -21,6 +21,7 @@ from nnlite.ops import histogram as Hi
 from nnlite.ops import lu as LU
 from nnlite.ops import matrix_exp as ME
 from nnlite.ops import nanmedian_mode as NM
+from nnlite.ops import sampling as RS
 from nnlite.ops import scatter_reduce as SR
 from nnlite.ops import unique_consecutive as UC
 from nnlite.ops import view_scatter as VS
@@ -309,6 +310,12 @@ op("matrix_exp", ME.matrix_exp, params={"A": "input"}, methods=("matrix_exp",), 
 op("lu", LU.lu, methods=("lu",), out=False)
 op("lu_unpack", LU.lu_unpack)
 op("lu_solve", LU.lu_solve_deprecated, methods=("lu_solve",))
+op("poisson", RS.poisson, out=False)
+op("binomial", RS.binomial, out=False)
+op("_standard_gamma", RS._standard_gamma, out=False)
+op("_sample_dirichlet", RS._sample_dirichlet, out=False)
+op("_standard_gamma_grad", RS._standard_gamma_grad, out=False)
+op("_dirichlet_grad", RS._dirichlet_grad, params={"x": "x"}, out=False)
 op("meshgrid", S.meshgrid)
 op("min", R.min)
 op("minimum", E.minimum, methods=("minimum",), inplace=("minimum_",))

@@ -3,8 +3,8 @@ reductions (``sum``, ``prod``, ``mean``, ``amax``, ``amin``) and its backward fo
 in Tensor ops (``gather``, ``scatter_add``, ``where``), so they are differentiable again.
 
 ``amax``/``amin`` share the gradient equally among the tied maxima (the input's and the
-sources'), as torch; ``prod`` divides by the factors, so zeros in ``input`` or ``src`` get no
-gradient through it (torch special-cases a single zero; nnlite does not yet).
+sources'), as torch; ``prod``'s is torch's formula, exact where ``input`` or ``src`` hold zeros
+(the product of the other factors; 0 where two zeros meet).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
 from nnlite.ops import shape as S
 from nnlite.ops._util import check_index_range, wrap_dim
+from nnlite.ops.elementwise import where
 
 _W = Tensor._wrap
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -48,9 +49,7 @@ class ScatterReduceBackward0(Node):
             gx = gn
             gs = S.gather(gn, d, idx)
         elif reduce == "prod":
-            gr = g * result
-            gx = gr / x
-            gs = S.gather(gr, d, idx) / src
+            gx, gs = _prod_grads(g, x, src, result, d, idx, inc)
         else:  # amax / amin: the gradient split among all places equal to the result
             self_is = (x == result) if inc else S.masked_fill(x == result, touched, False)
             src_is = src == S.gather(result, d, idx)
@@ -62,6 +61,23 @@ class ScatterReduceBackward0(Node):
             gx = S.masked_fill(gx, touched, 0.0)
         return (gx if self.needs_input_grad[0] else None,
                 gs if self.needs_input_grad[1] else None)
+
+
+def _prod_grads(g, x, src, result, d, idx, inc):
+    """torch's ``prod`` gradients, exact through zeros: a zero in ``input`` gets the product of
+    the rest (its place recomputed with the zero as 1); a source that is the only zero at its
+    place gets the product of the others there; two or more zeros at a place give 0."""
+    x_zero = x == 0
+    masked_x = S.masked_fill(x, x_zero, 1.0)
+    gx = g * scatter_reduce(masked_x, d, idx, src, "prod", include_self=inc) / masked_x
+    src_zero = src == 0
+    zeros_at = S.gather(S.scatter_add(x * 0, d, idx, src_zero.to(x.dtype)), d, idx)
+    single = src_zero & (zeros_at == 1)
+    masked_result = scatter_reduce(x, d, idx, S.masked_fill(src, single, 1.0), "prod",
+                                   include_self=inc)
+    gs = where(single, S.gather(g * masked_result, d, idx),
+               S.gather(g * result, d, idx) / S.masked_fill(src, src_zero, 1.0))
+    return gx, gs
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noqa: A002

@@ -417,7 +417,8 @@ def expand_as(x, other):
 
 def broadcast_tensors(*tensors):
     shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
-    return tuple(expand(t, shape) for t in tensors)
+    # a tensor already of the broadcast shape is returned itself, as torch's (no ExpandBackward0)
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes):

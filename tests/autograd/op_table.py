@@ -445,6 +445,16 @@ CALLS = {
     "bernoulli": call("bernoulli", [(3, 4)], domain="prob", grad=False),
     "multinomial": call("multinomial", [(2, 4)], 3, domain="prob", grad=False),
     "normal": call("normal", [(3, 4), (3, 4)], domain="positive", grad=False),
+    "poisson": call("poisson", [(3, 4)], domain="positive", grad=False),
+    "binomial": call("binomial", [(3, 4)], _T([[5.0, 0.0, 12.0, 40.0]] * 3), IN, domain="prob",
+                     grad=False),
+    "_standard_gamma": call("_standard_gamma", [(3, 4)], domain="positive", grad=False),
+    "_sample_dirichlet": call("_sample_dirichlet", [(3, 4)], domain="positive", grad=False),
+    # exact implicit gradients: torch's approximations agree to ~1e-4 (tests/test_random.py)
+    "_standard_gamma_grad": call("_standard_gamma_grad", [(3, 4), (3, 4)], domain="positive",
+                                 grad=False, values=False),
+    "_dirichlet_grad": call("_dirichlet_grad", [(3, 4), (3, 4), (3, 4)], domain="prob",
+                            grad=False, values=False),
     # nn.functional: linear, conv, pooling, normalisation, dropout, embedding, shape
     "F.linear": Fcall("linear", [(3, 4), (5, 4), (5,)]),
     "F.bilinear": Fcall("bilinear", [(2, 3), (2, 4), (5, 3, 4), (5,)]),
