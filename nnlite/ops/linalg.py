@@ -335,8 +335,29 @@ def addmm(c, a, b, beta=1, alpha=1):
     return _add_product(AddmmBackward0, c, a, b, mm, beta, alpha)
 
 
+def _sublist_equation(args) -> tuple[str, tuple]:
+    """torch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as an equation string and
+    its operands (indices 0..51 name letters; ``...`` is ``Ellipsis``)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def spec(sub):
+        try:
+            return "".join("..." if i is Ellipsis else letters[int(i)] for i in sub)
+        except (IndexError, TypeError, ValueError):
+            raise ValueError(f"einsum(): subscript in subscript list is not within the valid "
+                             f"range [0, 52): {list(sub)}") from None
+
+    out = args[-1] if len(args) % 2 == 1 else None  # an odd count ends with the output's
+    pairs = args[:-1] if out is not None else args
+    ops, subs = pairs[0::2], pairs[1::2]
+    eq = ",".join(spec(x) for x in subs) + ("" if out is None else "->" + spec(out))
+    return eq, tuple(ops)
+
+
 def einsum(equation, *operands):
     """einsum for two-operand contractions expressible as products (differentiable via a node)."""
+    if not isinstance(equation, str):  # the sublist form
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     out = _W(np.asarray(np.einsum(equation, *[o._data for o in operands])))

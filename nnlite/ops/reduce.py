@@ -863,9 +863,18 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 
 def bincount(x, weights=None, minlength=0):
+    a = x._data
+    if a.dtype.kind not in "iu":
+        name = TYPE_NAMES.get(a.dtype.name, a.dtype.name)
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{name}\'')
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     w = None if weights is None else weights._data
-    r = np.bincount(x._data, weights=w, minlength=minlength)
-    return _W(r if w is not None else r.astype(np.int64))
+    r = np.bincount(a, weights=w, minlength=minlength)
+    if w is None:
+        return _W(r.astype(np.int64))
+    # torch keeps float32 weights' dtype and computes every other weight dtype in float64
+    return _W(r.astype(np.float32) if w.dtype == np.float32 else r)
 
 
 class CumprodBackward0(Node):
