@@ -485,6 +485,14 @@ def min(x, dim=None, keepdim=False, *, out=None, axis=None):  # noqa: A001
 
 
 def _arg_extreme(x, dim, keepdim, fn):
+    if x._data.size == 0:  # torch's IndexError, not numpy's ValueError
+        name = fn.__name__
+        if dim is None:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        d = wrap_dim(dim, x._data.ndim)
+        if x._data.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if dim is None:
         r = np.asarray(fn(x._data))
         return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
@@ -839,6 +847,8 @@ def median(x, dim=None, keepdim=False):
             return _W(np.array(np.nan, flat.dtype))
         _, order = sort(_W(flat))
         i = order._data[(n - 1) // 2]
+        if flat.dtype.kind == "f" and np.isnan(flat).any():  # torch: a NaN makes the median NaN
+            i = int(np.flatnonzero(np.isnan(flat))[0])
         out = _W(np.array(flat[i]))
         node = record(out, MedianBackward0, (x,))
         if node is not None:
