@@ -175,7 +175,8 @@ _SUBMODULES = ("nn", "optim", "data", "train", "utils", "linalg", "serialization
 _LAZY_ATTRIBUTES = {
     "autocast": ("nnlite.amp", "autocast"),
     "vmap": ("nnlite.func", "vmap"),  # torch.vmap is torch.func.vmap
-    "profiler": ("nnlite.autograd.profiler", None),  # torch.profiler: torch.autograd.profiler
+    "profiler": ("nnlite.autograd.profiler", None),
+    "random": ("nnlite._random", None),  # torch.random: manual_seed, fork_rng, get_rng_state  # torch.profiler: torch.autograd.profiler
     "save": ("nnlite.serialization", "save"),
     "load": ("nnlite.serialization", "load"),
 }

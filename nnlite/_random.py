@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -114,7 +115,8 @@ class Generator:
     def set_state(self, state) -> Generator:
         arr = state._data if hasattr(state, "_data") else np.asarray(state)
         raw = np.ascontiguousarray(arr, dtype=np.uint8).tobytes()
-        if raw[:1] == b"{":
+        # the old JSON state starts with "{"; so does a real state seeded with 123 (0x7b)
+        if raw[:1] == b"{" and len(raw) != _STATE.itemsize:
             raise RuntimeError(
                 "this RNG state was saved by an older nnlite (numpy PCG64) and cannot drive the "
                 "PyTorch-compatible mt19937 generator; reseed with manual_seed instead"
@@ -181,6 +183,21 @@ def get_rng_state():
 
 def set_rng_state(state) -> None:
     default_generator.set_state(state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
+             device_type="cuda"):
+    """``torch.random.fork_rng``: the global generator's state is restored on exit, so draws
+    inside the block do not change the stream outside it (CPU only; ``devices`` is ignored)."""
+    if not enabled:
+        yield
+        return
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)
 
 
 # ---- samplers: numpy arrays in, numpy arrays out -------------------------------------------------

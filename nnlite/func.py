@@ -1,5 +1,5 @@
 """Function transforms (``torch.func``): grad, grad_and_value, vjp, jvp, jacrev, jacfwd,
-hessian, vmap and functional_call.
+hessian, vmap, functional_call and stack_module_state.
 
 They are built on nnlite's reverse-mode autograd (no separate functorch interpreter):
 
@@ -41,7 +41,7 @@ from nnlite.ops import elementwise as E
 from nnlite.ops import shape as S
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "vjp", "vmap"]
+           "stack_module_state", "vjp", "vmap"]
 
 
 # ---- pytrees (tuples, lists, dicts of tensors) -------------------------------------------
@@ -428,3 +428,31 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     of dicts) in place of its parameters and buffers (``torch.func.functional_call``)."""
     return _call(module, parameter_and_buffer_dicts, args, kwargs, tie_weights=tie_weights,
                  strict=strict)
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """The parameters and buffers of same-structured ``models`` stacked along a new first dim
+    (``torch.func.stack_module_state``), for ``vmap`` over ``functional_call``.
+
+    Returns ``(params, buffers)``: ``{name: stacked}`` dicts; the stacked parameters are new
+    leaves (requiring grad where the models' parameters do), the buffers plain tensors.
+    """
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    first = type(models[0])
+    if not all(type(m) is first for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named):
+        names = [n for n, _ in named(models[0])]
+        by_model = [dict(named(m)) for m in models]
+        return names, {n: S.stack([d[n].detach() for d in by_model]) for n in names}
+
+    names, params = stacked(lambda m: m.named_parameters())
+    for n in names:
+        params[n].requires_grad_(dict(models[0].named_parameters())[n].requires_grad)
+    _, buffers = stacked(lambda m: m.named_buffers())
+    return params, buffers

@@ -141,7 +141,7 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("datasets should not be an empty iterable")
-        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]))
+        self.cumulative_sizes = [int(s) for s in np.cumsum([len(d) for d in self.datasets])]  # ints, as torch
 
     def __len__(self) -> int:
         return int(self.cumulative_sizes[-1])

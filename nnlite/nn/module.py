@@ -478,7 +478,9 @@ class Module:
                 dtype = a.dtype
             else:
                 dev = a
-        if dev is not None:
+        # "meta" (a structure-only copy, as the torch.func ensembling idiom makes for
+        # functional_call) keeps CPU storage: nnlite has no storage-free tensors
+        if dev is not None and str(dev) != "meta":
             _check_device(dev)  # raises torch's error for anything but the CPU
         if dtype is None:
             return self

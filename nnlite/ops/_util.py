@@ -38,6 +38,8 @@ def wrap_dims(dim, ndim: int) -> tuple | None:
 
 def wrap_dim(dim, ndim: int) -> int:
     n = builtins.max(ndim, 1)
+    if isinstance(dim, (builtins.float, np.floating)):  # int() would truncate it silently
+        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
     dim = builtins.int(dim)
     if not -n <= dim < n:
         raise IndexError(

@@ -137,6 +137,18 @@ def _out_checked(name, fn):
     return call
 
 
+# torch.<name> functions whose first argument may be a Python number (torch's Scalar overloads:
+# torch.add(2, t)); every other public op with an ``input`` parameter requires a Tensor there
+SCALAR_FIRST = frozenset({"add", "bucketize", "div", "divide", "float_power", "floor_divide",
+                          "mul", "multiply", "pow", "remainder", "sub", "subtract",
+                          "true_divide", "xlogy"})
+
+
+def _not_tensor(name, value, param="input", position=1):
+    raise TypeError(f"{name}(): argument '{param}' (position {position}) must be Tensor, not "
+                    f"{type(value).__name__}")
+
+
 def with_out(fn, name: str):
     """A function with ``fn``'s signature plus keyword ``out=None`` (``out`` given: written as
     torch does; not given: ``fn`` called directly with the same arguments)."""
@@ -171,8 +183,17 @@ def with_out(fn, name: str):
         decl.append("**" + var_kw[0])
     pos = ", ".join(fwd_pos)
     kws = ", ".join(fwd_kw + ([f"**{var_kw[0]}"] if var_kw else []))
+    check = ""
+    if params and params[0].name == "input" and name not in SCALAR_FIRST:
+        env["_Tensor"], env["_not_tensor"] = Tensor, _not_tensor
+        check = f"    if not isinstance(input, _Tensor):\n        _not_tensor({name!r}, input)\n"
+    if len(params) > 1 and params[1].name == "other":  # a number is fine there, a list never
+        env["_not_tensor"] = _not_tensor
+        check += ("    if isinstance(other, (list, tuple)):\n"
+                  f"        _not_tensor({name!r}, other, 'other', 2)\n")
     src = (
         f"def {fn.__name__}({', '.join(decl)}):\n"
+        f"{check}"
         f"    if out is None:\n"
         f"        return _fn({', '.join(x for x in (pos, kws) if x)})\n"
         f"    return _out_call(({pos}{',' if fwd_pos else ''}), dict({kws}), out)\n"

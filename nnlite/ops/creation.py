@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 
 import numpy as np
 
@@ -30,8 +31,37 @@ def _size(size):
             )
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        if s > _INT64_MAX:
+            raise TypeError(f"empty(): argument 'size' failed to unpack the object at pos "
+                            f"{len(out) + 1} with error \"Overflow when unpacking long\"")
         out.append(builtins.int(s))
+    numel = 1
+    for s in out:
+        numel *= s
+    if numel * 8 > _INT64_MAX:  # torch's int64 byte count would overflow: refuse, do not try
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={out}")
     return tuple(out)
+
+
+_INT64_MAX = (1 << 63) - 1
+
+
+def _clean_oom(fn):
+    """torch's RuntimeError (not numpy's MemoryError) when the allocation cannot be made."""
+
+    @functools.wraps(fn)
+    def factory(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MemoryError as e:
+            raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: {e} (ask for a "
+                               "smaller tensor)") from None
+        except ValueError as e:  # numpy: "array is too big" (the byte count overflows)
+            if "too big" not in str(e):
+                raise
+            raise RuntimeError(f"Storage size calculation overflowed: {e}") from None
+
+    return factory
 
 
 def _size_kw(sizes, size):
@@ -50,24 +80,28 @@ def _float_dtype(dtype):
     return (D.to_dtype(dtype) if dtype is not None else D._default_float).np
 
 
+@_clean_oom
 def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None,
           layout=None, pin_memory=False):
     _check_device(device)
     return _finish(np.zeros(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
+@_clean_oom
 def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None,
          layout=None, pin_memory=False):
     _check_device(device)
     return _finish(np.ones(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
+@_clean_oom
 def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None, out=None, layout=None,
           memory_format=None, pin_memory=False):
     _check_device(device)
     return _finish(np.zeros(_size_kw(sizes, size), _float_dtype(dtype)), requires_grad)
 
 
+@_clean_oom
 def full(size, fill_value, dtype=None, requires_grad=False, device=None, out=None):
     _check_device(device)
     if dtype is None:
@@ -88,6 +122,7 @@ def empty_like(x, dtype=None, requires_grad=False,
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
 
 
+@_clean_oom
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None, out=None):
     _check_device(device)
     if end is None:
@@ -106,6 +141,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     return _finish(arr.astype(dt.np), requires_grad)
 
 
+@_clean_oom
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None, out=None):
     _check_device(device)
     arr = np.linspace(start, end, steps)
@@ -118,11 +154,13 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
     return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
 
 
+@_clean_oom
 def eye(n, m=None, dtype=None, requires_grad=False, device=None, out=None):
     _check_device(device)
     return _finish(np.eye(n, m if m is not None else n, dtype=_float_dtype(dtype)), requires_grad)
 
 
+@_clean_oom
 def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None,
          out=None, pin_memory=False):
     _check_device(device)
@@ -130,6 +168,7 @@ def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, dev
     return _finish(arr, requires_grad)
 
 
+@_clean_oom
 def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None,
           out=None, pin_memory=False):
     _check_device(device)
@@ -137,6 +176,7 @@ def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, de
     return _finish(arr, requires_grad)
 
 
+@_clean_oom
 def randint(low, high=None, size=None, *, generator=None, dtype=None, requires_grad=False,
             device=None, out=None):
     _check_device(device)

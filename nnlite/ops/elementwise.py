@@ -814,7 +814,10 @@ class WhereBackward0(Node):
 def where(condition, input=None, other=None):  # noqa: A002
     """``input`` where ``condition`` holds, else ``other`` (or the indices, one-argument form)."""
     if input is None and other is None:
-        return tuple(_W(i) for i in np.nonzero(_as_array(condition)))
+        if not isinstance(condition, Tensor):
+            raise TypeError("where(): argument 'condition' (position 1) must be Tensor, not "
+                            f"{type(condition).__name__}")
+        return tuple(_W(i) for i in np.nonzero(np.atleast_1d(condition._data)))
     c = condition if isinstance(condition, Tensor) else _W(_as_array(condition))
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = _W(_as_array(input))

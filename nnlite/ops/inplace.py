@@ -235,6 +235,11 @@ def _write(self, arr, name):
                 f"{list(arr.shape)}"
             ) from None
     if not sd.flags.writeable:  # read-only view, or a numpy scalar from a 0-d result
+        if any(st == 0 and n > 1 for st, n in zip(sd.strides, sd.shape)):
+            raise RuntimeError(  # an expand()ed tensor: torch refuses, a copy would be silent
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.")
         self._data = sd = np.array(sd)
     np.copyto(sd, arr, casting="unsafe")
 

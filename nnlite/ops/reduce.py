@@ -489,6 +489,14 @@ def min(x, dim=None, keepdim=False, *, out=None, axis=None):
 
 
 def _arg_extreme(x, dim, keepdim, fn):
+    if x._data.size == 0:  # torch's IndexError, not numpy's ValueError
+        name = fn.__name__
+        if dim is None:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        d = wrap_dim(dim, x._data.ndim)
+        if x._data.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if dim is None:
         r = np.asarray(fn(x._data))
         return _W(r.reshape((1,) * x._data.ndim) if keepdim else r.astype(np.int64))
@@ -843,6 +851,8 @@ def median(x, dim=None, keepdim=False):
             return _W(np.array(np.nan, flat.dtype))
         _, order = sort(_W(flat))
         i = order._data[(n - 1) // 2]
+        if flat.dtype.kind == "f" and np.isnan(flat).any():  # torch: a NaN makes the median NaN
+            i = int(np.flatnonzero(np.isnan(flat))[0])
         out = _W(np.array(flat[i]))
         node = record(out, MedianBackward0, (x,))
         if node is not None:
@@ -867,9 +877,18 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 
 def bincount(x, weights=None, minlength=0):
+    a = x._data
+    if a.dtype.kind not in "iu":
+        name = TYPE_NAMES.get(a.dtype.name, a.dtype.name)
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{name}\'')
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     w = None if weights is None else weights._data
-    r = np.bincount(x._data, weights=w, minlength=minlength)
-    return _W(r if w is not None else r.astype(np.int64))
+    r = np.bincount(a, weights=w, minlength=minlength)
+    if w is None:
+        return _W(r.astype(np.int64))
+    # torch keeps float32 weights' dtype and computes every other weight dtype in float64
+    return _W(r.astype(np.float32) if w.dtype == np.float32 else r)
 
 
 class CumprodBackward0(Node):

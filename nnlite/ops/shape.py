@@ -1422,6 +1422,11 @@ def take_along_dim(x, indices, dim=None):
 
 
 def nonzero(x, as_tuple=False):
+    if x._data.ndim == 0:  # numpy refuses 0-d; torch: one row of no coordinates per nonzero
+        n = int(bool(x._data))
+        if as_tuple:
+            return (_W(np.zeros(n, np.int64)),)
+        return _W(np.zeros((n, 0), np.int64))
     nz = np.nonzero(x._data)
     if as_tuple:
         return tuple(_W(a.astype(np.int64)) for a in nz)

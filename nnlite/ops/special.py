@@ -130,7 +130,7 @@ erfc = E._unary(
 
 def _erfinv_np(y):
     """Inverse error function: Winitzki's closed-form start, then Newton steps on ``erf``."""
-    y64 = y.astype(np.float64)
+    y64 = np.atleast_1d(y.astype(np.float64))  # 0-d: numpy ops would give scalars here
     a = 0.147
     with np.errstate(divide="ignore", invalid="ignore"):
         ln = np.log1p(-y64 * y64)
@@ -142,7 +142,7 @@ def _erfinv_np(y):
             x[inner] -= err / (2.0 / math.sqrt(math.pi) * np.exp(-x[inner] ** 2))
     x = np.where(np.abs(y64) == 1, np.copysign(np.inf, y64), x)
     x = np.where(np.abs(y64) > 1, np.nan, x)
-    return x.astype(y.dtype)
+    return x.astype(y.dtype).reshape(np.shape(y))
 
 
 erfinv = E._unary(

@@ -23,11 +23,11 @@ def load_yaml(path: str) -> dict:
 def parse_override(text: str) -> tuple[list[str], object]:
     """``'optimizer.lr=0.01'`` -> (['optimizer', 'lr'], 0.01); the value is read as YAML."""
     if "=" not in text:
-        raise ConfigError("", f"--set expects key.path=value, got '{short_repr(text)}'")
+        raise ConfigError("", f"--set expects key.path=value, got {short_repr(text)}")
     key, _, value = text.partition("=")
     key = key.strip()
     if not key or any(not part.isprintable() or not part.strip() for part in key.split(".")):
-        raise ConfigError("", f"--set: bad key path {short_repr(key)!r}")
+        raise ConfigError("", f"--set: bad key path {short_repr(key)}")
     parsed = parse(value, f"--set {key}") if value.strip() else None
     return key.split("."), parsed
 

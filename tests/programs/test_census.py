@@ -94,4 +94,4 @@ def test_corpus_program_prints_what_torch_prints(name):
 
 
 def test_corpus_size():
-    assert len(PROGRAMS) >= 56
+    assert len(PROGRAMS) >= 87

@@ -1,7 +1,12 @@
 """``nnlite.nn.utils``: gradient clipping, parameter <-> vector, freezing helpers, weight and
-spectral normalisation, parametrizations, packed sequences."""
+spectral normalisation, parametrizations, pruning, packed sequences."""
 
-from nnlite.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
+from nnlite.nn.utils.clip_grad import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
 from nnlite.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from nnlite.nn.utils.freeze import freeze, frozen_parameters, unfreeze
 from nnlite.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
@@ -10,8 +15,10 @@ from nnlite.nn.utils.weight_norm import remove_weight_norm, weight_norm
 __all__ = [
            "clip_grad_norm_",
            "clip_grad_value_",
+           "clip_grads_with_norm_",
            "freeze",
            "frozen_parameters",
+           "get_total_norm",
            "parameters_to_vector",
            "remove_spectral_norm",
            "remove_weight_norm",
@@ -21,4 +28,4 @@ __all__ = [
            "weight_norm",
 ]
 
-from nnlite.nn.utils import parametrizations, parametrize, rnn, stateless  # noqa: E402,F401
+from nnlite.nn.utils import parametrizations, parametrize, prune, rnn, stateless  # noqa: E402,F401

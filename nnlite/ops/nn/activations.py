@@ -453,7 +453,8 @@ def relu(x: Tensor) -> Tensor:
     non-empty floating input (the per-step hot op: no errstate, no kw), numpy otherwise."""
     xd = x._data
     if xd.dtype.kind == "f" and xd.size:
-        out = _W(_elementwise_kernels.relu_forward(xd))
+        r = _elementwise_kernels.relu_forward(xd)
+        out = _W(r if xd.ndim else r.reshape(()))  # the kernel gives a 0-d input one dim
     else:
         if xd.dtype == np.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
