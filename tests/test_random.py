@@ -455,3 +455,13 @@ def test_standard_gamma_gradient_is_torchs_within_its_approximation():
     np.testing.assert_allclose(
         nnlite._dirichlet_grad(*(nnlite.tensor(v) for v in d)).numpy(),
         torch._dirichlet_grad(*(torch.tensor(v) for v in d)).numpy(), rtol=2e-3)
+
+
+def test_gamma_samplers_end_on_nan_and_negative_concentrations():
+    # torch: tiny, tiny, inf / all tiny. The rejection loop once waited for `y > 0`, which NaN never passes: torch's `y <= 0` test
+    # lets NaN through, so these end (before: a hang) and clamp to tiny as torch's do
+    a = nnlite.tensor([float("nan"), -1.0, float("inf")], dtype=nnlite.float64)
+    g = nnlite._standard_gamma(a)
+    assert (g.numpy()[:2] == np.finfo(np.float64).tiny).all() and g.numpy()[2] == np.inf
+    d = nnlite._sample_dirichlet(a)
+    assert (d.numpy() == np.finfo(np.float64).tiny).all()

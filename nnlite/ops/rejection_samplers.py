@@ -43,12 +43,13 @@ def _gamma_one(alpha, draws: _Draws, f32: bool) -> float:
         scale *= (1 - draws.uniform()) ** cast(1.0 / alpha)
         alpha = cast(alpha + 1.0)
     d = cast(alpha - _F32_THIRD) if f32 else alpha - _F32_THIRD
-    c = 1.0 / math.sqrt(9.0 * d)
+    # torch's loops test ``y <= 0`` and take NaN through: a NaN or negative alpha gives NaN
+    c = 1.0 / math.sqrt(9.0 * d) if d > 0 else math.nan
     while True:
         while True:
             x = draws.normal()
             y = 1.0 + c * x
-            if y > 0:
+            if not y <= 0:
                 break
         v = y * y * y
         u = 1 - draws.uniform()
@@ -66,7 +67,8 @@ def standard_gamma(alpha: np.ndarray, g=None) -> np.ndarray:
     f32 = flat.dtype == np.float32
     out = np.array([_gamma_one(a, draws, f32) for a in flat.tolist()], np.float64)
     out = out.astype(flat.dtype)
-    return np.maximum(out, np.finfo(flat.dtype).tiny).reshape(np.shape(alpha))
+    tiny = np.finfo(flat.dtype).tiny
+    return np.where(out > tiny, out, tiny).reshape(np.shape(alpha))  # NaN -> tiny, as torch
 
 
 def dirichlet(alpha: np.ndarray, g=None) -> np.ndarray:
@@ -76,9 +78,11 @@ def dirichlet(alpha: np.ndarray, g=None) -> np.ndarray:
     flat = np.ascontiguousarray(alpha).astype(np.float64).ravel()
     gam = np.array([_gamma_one(a, draws, False) for a in flat.tolist()], np.float64)
     gam = np.maximum(gam, np.finfo(np.float64).tiny).reshape(np.shape(alpha))
-    ratio = (gam / gam.sum(-1, keepdims=True)).astype(np.asarray(alpha).dtype)
+    with np.errstate(invalid="ignore"):
+        ratio = (gam / gam.sum(-1, keepdims=True)).astype(np.asarray(alpha).dtype)
     fi = np.finfo(ratio.dtype)
-    return np.clip(ratio, fi.tiny, np.nextafter(ratio.dtype.type(1), ratio.dtype.type(0)))
+    ratio = np.where(ratio > fi.tiny, ratio, fi.tiny)  # torch's clamp sends NaN to tiny too
+    return np.minimum(ratio, np.nextafter(ratio.dtype.type(1), ratio.dtype.type(0)))
 
 
 def _poisson_one(lam: float, draws: _Draws) -> int:

@@ -22,7 +22,7 @@ torch = pytest.importorskip("torch")
 
 # ops that draw random numbers or return uninitialised memory: their values cannot be compared
 _NONDETERMINISTIC = ("rand", "bernoulli", "poisson", "multinomial", "normal", "dropout",
-                     "binomial", "gamma", "empty", "seed", "set_rng", "manual_seed")
+                     "binomial", "gamma", "dirichlet", "empty", "seed", "set_rng", "manual_seed")
 
 NAN = float("nan")
 INF = float("inf")
