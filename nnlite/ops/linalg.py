@@ -89,7 +89,7 @@ class _LinearRowsBackward(Node):
         need_x, need_w = nig[1 if has_b else 0], nig[-1]
         in_f, out_f = self.in_f, self.out_f
         gx = gw = gb = None
-        rows = math.prod(g.shape[:-1])  # not -1: in_f or out_f may be 0
+        rows = math.prod(g._data.shape[:-1])  # not -1: in_f or out_f may be 0
         if not _GradState.enabled:
             g2 = g._data.reshape(rows, out_f)
             nf = self.next_functions
