@@ -30,27 +30,12 @@ import math
 
 import numba
 import numpy as np
-from numba.core import types
-from numba.extending import intrinsic
 
 from nnlite.kernels._jit import njit
+from nnlite.kernels.fma import fma as _fma  # one rounding (llvm.fma)
 
 _JIT = not numba.config.DISABLE_JIT
 f32 = np.float32
-
-# ---- fused multiply-add ------------------------------------------------------------------------
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``: vfmadd on x86-64 with FMA)."""
-    if isinstance(a, types.Float) and a == b == c:
-
-        def codegen(context, builder, sig, args):
-            return builder.fma(*args)
-
-        return a(a, b, c), codegen
-    return None
 
 
 def _two_sum(a, b):
