@@ -33,13 +33,10 @@ Example:
 
 from __future__ import annotations
 
-import math
-
-import numba
 import numpy as np
-from numba.core.extending import intrinsic
 
 from nnlite.kernels._jit import njit
+from nnlite.kernels.fma import fma, fma_f32_ref
 
 __all__ = [
     "adagrad_step_",
@@ -56,40 +53,15 @@ _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # --------------------------------------------------------------------------------------------
-# fused multiply-add, rounded once (ATen's vectorised add(alpha=)/lerp/addcmul are FMAs)
-
-if numba.config.DISABLE_JIT:
-
-    def fma(a, b, c):
-        """``a * b + c`` rounded once (pure-Python stand-in when the JIT is disabled)."""
-        if isinstance(a, np.float32):
-            # The float32 product is exact in float64; the double rounding is almost always
-            # the single rounding.
-            return np.float32(float(a) * float(b) + float(c))
-        if hasattr(math, "fma"):  # Python >= 3.13
-            return type(a)(math.fma(float(a), float(b), float(c)))
-        return a * b + c
-
-else:
-
-    @intrinsic
-    def fma(typingctx, a, b, c):
-        """``a * b + c`` rounded once: LLVM's ``llvm.fma`` (one vfmadd on x86 with FMA)."""
-        if not (isinstance(a, numba.types.Float) and a == b == c):
-            return None
-
-        def codegen(context, builder, signature, args):
-            return builder.fma(*args)
-
-        return a(a, b, c), codegen
+# fused multiply-add, rounded once (ATen's vectorised add(alpha=)/lerp/addcmul are FMAs):
+# ``fma`` (nnlite.kernels.fma; a Python stand-in with the same rounding under NUMBA_DISABLE_JIT)
 
 
 def _fma_ref(a, b, c):
-    """numpy ``a * b + c`` rounded once (float32 through exact float64 products)."""
+    """numpy ``a * b + c``; float32 rounded once (``fma_f32_ref``), as the kernels' ``fma``."""
     dt = np.result_type(a, b, c)
     if dt == np.float32:
-        w = np.float64
-        return (np.asarray(a, w) * np.asarray(b, w) + np.asarray(c, w)).astype(dt)
+        return fma_f32_ref(a, b, c)
     return a * b + c
 
 
