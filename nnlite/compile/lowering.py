@@ -468,21 +468,35 @@ class Count(Lowering):
 # ---- cross entropy (class indices) --------------------------------------------------------
 
 
+def ce_reduce(loss_rows, loss_sum, denom, dt, reduction, tshape):
+    """``cross_entropy_indices``'s reduction of the per-row losses: ``(out, scale)``, ``scale``
+    the factor its backward applies to the upstream gradient."""
+    if reduction == "none":
+        return loss_rows.astype(dt, copy=False).reshape(tshape), 1.0
+    if reduction == "sum":
+        return np.array(loss_sum, dt), 1.0
+    if denom != 0:
+        return np.array(loss_sum / denom, dt), 1.0 / np.float64(denom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(np.float64(loss_sum) / np.float64(denom), dt)
+    return out, np.nan
+
+
 def ce_forward(sums, z, t, w, ignore_index, reduction, label_smoothing):
     """Eager ``cross_entropy_indices`` on 2-D arrays: ``(out, logp, target64, scale)``;
     ``sums``: the loss kernels' ``cross_entropy_forward_sums`` (bound once per plan)."""
     t1 = t.reshape(-1).astype(np.int64, copy=False)
     loss_rows, logp, loss_sum, denom = sums(z, t1, w, ignore_index, label_smoothing)
-    dt = z.dtype
-    if reduction == "none":
-        return loss_rows.astype(dt, copy=False).reshape(t.shape), logp, t1, 1.0
-    if reduction == "sum":
-        return np.array(loss_sum, dt), logp, t1, 1.0
-    if denom != 0:
-        return np.array(loss_sum / denom, dt), logp, t1, 1.0 / np.float64(denom)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.asarray(np.float64(loss_sum) / np.float64(denom), dt)
-    return out, logp, t1, np.nan
+    out, scale = ce_reduce(loss_rows, loss_sum, denom, z.dtype, reduction, t.shape)
+    return out, logp, t1, scale
+
+
+def ce_finish(loss_rows, sums, t1, bad, dt, reduction, tshape):
+    """The end of ``cross_entropy_forward_sums`` and the reduction, after its kernel ran on
+    a plan's buffers (``bad``: the kernel's first out-of-range row, or -1): ``(out, scale)``."""
+    if bad >= 0:
+        raise IndexError(f"Target {t1[bad]} is out of bounds.")
+    return ce_reduce(loss_rows, float(sums[0]), float(sums[1]), dt, reduction, tshape)
 
 
 def ce_backward(kernel, g, logp, t1, w, ignore_index, reduction, label_smoothing, scale,
@@ -518,31 +532,89 @@ class CrossEntropy(Lowering):
     def saved(self, op, rg):
         return (op.inputs[0],)
 
+    def _direct(self, em, op) -> bool:
+        """The loss kernels can run on the plan's arrays as they are (one float dtype, no
+        conversion): then the plan calls them directly, into preallocated buffers, instead of
+        the eager wrappers that check and normalise their arguments on every call."""
+        z, t, w = op.inputs
+        s = em.slots
+        return (s[z].plain and s[t].plain and s[t].dtype == np.int64
+                and (w is None or (s[w].plain and s[w].dtype == s[z].dtype)))
+
     def forward(self, em, op):
         z, t, w = op.inputs
         a = op.attrs
-        f = em.const(ce_forward, "ce_forward")
         y, _ = em.out(op, fixed_ok=False)
         logp, t1, scale = em.tmp("logp"), em.tmp("target"), em.tmp("scale")
-        sums = em.const(_kernels("loss").cross_entropy_forward_sums, "ce_sums")
-        em.f(f"{y}, {logp}, {t1}, {scale} = {f}({sums}, {em.v(z)}, {em.v(t)}, "
-             f"{em.v(w) if w is not None else None}, {a['ignore_index']!r}, "
-             f"{a['reduction']!r}, {a['label_smoothing']!r})")
         em.note(op, logp=logp, target=t1, scale=scale)
+        if not self._direct(em, op):
+            f = em.const(ce_forward, "ce_forward")
+            sums = em.const(_kernels("loss").cross_entropy_forward_sums, "ce_sums")
+            em.f(f"{y}, {logp}, {t1}, {scale} = {f}({sums}, {em.v(z)}, {em.v(t)}, "
+                 f"{em.v(w) if w is not None else None}, {a['ignore_index']!r}, "
+                 f"{a['reduction']!r}, {a['label_smoothing']!r})")
+            return
+        # cross_entropy_forward_sums' steps: logp = x - rowmax (a buffer: the backward reads
+        # it while the node owns this buffer set), e = exp(logp), the kernel, the reduction
+        K = _kernels("loss")
+        zs = em.slots[z]
+        n, c = zs.shape
+        dt = zs.dtype
+        wname = em.v(w) if w is not None else em.const(K._EMPTY[dt], "no_weight")
+        lp = em.buf((n, c), dt, "ce_logp")
+        e = em.buf((n, c), dt, "ce_exp")
+        sums = em.buf((2,), np.float64, "ce_sums")
+        if a["reduction"] == "none":  # the rows are the result: fresh
+            rows = em.tmp("rows")
+            em.f(f"{rows} = np.empty({n}, {em.const(dt, 'dtype')})")
+        else:
+            rows = em.buf((n,), dt, "ce_rows")
+        em.f(f"{t1} = {em.v(t)}")
+        em.f(f"{em.const(K._shift_rows_kernel, 'shift_rows')}({em.v(z)}, {lp})")
+        em.f(f"{em.const(np.exp, 'exp')}({lp}, out={e})")
+        bad = em.tmp("bad")
+        em.f(f"{bad} = {em.const(K._ce_forward_kernel, 'ce_fwd')}({lp}, {e}, {t1}, {wname}, "
+             f"{int(a['ignore_index'])!r}, {float(a['label_smoothing'])!r}, {rows}, {sums})")
+        em.f(f"{logp} = {lp}")
+        em.f(f"{y}, {scale} = {em.const(ce_finish, 'ce_finish')}({rows}, {sums}, {t1}, {bad}, "
+             f"{em.const(dt, 'dtype')}, {a['reduction']!r}, {em.slots[t].shape!r})")
 
     def backward(self, em, op):
         z, _, w = op.inputs
         if not em.rg(z):
             return
         a = op.attrs
-        f = em.const(ce_backward, "ce_backward")
-        d = em.const(em.slots[z].dtype, "dtype")
-        kb = em.const(_kernels("loss").cross_entropy_backward, "ce_bwd")
-        em.add_grad(z, f"{f}({kb}, {em.g(op.out)}, {em.noted(op, 'logp')}, "
-                       f"{em.noted(op, 'target')}, "
-                       f"{em.v(w) if w is not None else None}, {a['ignore_index']!r}, "
-                       f"{a['reduction']!r}, {a['label_smoothing']!r}, "
-                       f"{em.noted(op, 'scale')}, {d})")
+        if not self._direct(em, op):
+            f = em.const(ce_backward, "ce_backward")
+            d = em.const(em.slots[z].dtype, "dtype")
+            kb = em.const(_kernels("loss").cross_entropy_backward, "ce_bwd")
+            em.add_grad(z, f"{f}({kb}, {em.g(op.out)}, {em.noted(op, 'logp')}, "
+                           f"{em.noted(op, 'target')}, "
+                           f"{em.v(w) if w is not None else None}, {a['ignore_index']!r}, "
+                           f"{a['reduction']!r}, {a['label_smoothing']!r}, "
+                           f"{em.noted(op, 'scale')}, {d})")
+            return
+        # ce_backward and cross_entropy_backward's steps on arrays that need no conversion
+        K = _kernels("loss")
+        zs = em.slots[z]
+        n = zs.shape[0]
+        dt = zs.dtype
+        wname = em.v(w) if w is not None else em.const(K._EMPTY[dt], "no_weight")
+        g = em.g(op.out)
+        if a["reduction"] == "none":
+            grows = em.tmp("grows")
+            em.b(f"{grows} = {em.const(_kernels('elementwise').kernel_array, 'kernel_array')}("
+                 f"{em.const(np.ascontiguousarray, 'contiguous')}({g}.reshape(-1)), "
+                 f"{em.const(dt, 'dtype')})")
+        else:
+            grows = em.buf((n,), dt, "ce_grows")
+            em.b(f"{grows}.fill({g}.reshape(()) * {em.noted(op, 'scale')})")
+        out = em.tmp("ce_grad")
+        em.b(f"{out} = {em.const(np.exp, 'exp')}({em.noted(op, 'logp')})")
+        em.b(f"{em.const(K._ce_backward_kernel, 'ce_bwd')}({grows}, {out}, "
+             f"{em.noted(op, 'target')}, {wname}, {int(a['ignore_index'])!r}, "
+             f"{float(a['label_smoothing'])!r}, {out})")
+        em.add_grad(z, out)
 
     def eager(self, op, vals, notes):
         z, t, w = vals

@@ -35,6 +35,7 @@ class Slot:
         "dtype",
         "index",
         "kind",
+        "plain",
         "position",
         "producer",
         "requires_grad",
@@ -51,6 +52,9 @@ class Slot:
         arr = tensor._data
         self.shape = arr.shape
         self.dtype = arr.dtype
+        # C-contiguous and writeable: kernels take it as is (an input's call signature and an
+        # external's check keep it so on replay)
+        self.plain = bool(arr.flags.c_contiguous and arr.flags.writeable)
         self.requires_grad = tensor._requires_grad
         self.producer = None  # the op index that produced a VALUE slot
         self.position = position  # index among the call inputs / the externals

@@ -272,3 +272,49 @@ def test_tail_detection_fails_on_a_wrong_program():
     got, _ = _run(wrong, "compiled")
     with pytest.raises(AssertionError):
         assert_same(ref, got)
+
+
+def _tail_sources(net):
+    return [t.forward_source + t.backward_source
+            for p in net._compiler.plans() for t in p.tails.values() if t.__class__ is not str]
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("target", ["int64", "uint8", "strided", "all_ignored"])
+def test_loss_kernels_direct_and_through_the_wrappers(reduction, target):
+    """int64 contiguous targets run the loss kernels straight on the plan's buffers; other
+    targets (uint8, a strided view) go through the eager wrappers: both bit-identical."""
+    w = nnlite.tensor([1.0, 2.0, 0.5, 1.5])
+
+    def program(net, model, x, y):
+        if target == "uint8":
+            y = y.to(nnlite.uint8)
+        elif target == "strided":
+            y = nnlite.stack([y, y], 1)[:, 0]
+        elif target == "all_ignored":
+            y = nnlite.full_like(y, 3)
+        loss = F.cross_entropy(net(x), y, weight=w, ignore_index=3, reduction=reduction)
+        (loss.sum() if reduction == "none" else loss).backward()
+        return loss
+
+    net = _same(program)
+    srcs = _tail_sources(net)
+    assert srcs
+    direct = target in ("int64", "all_ignored")
+    assert all(("ce_fwd" in s) is direct for s in srcs), srcs
+
+
+def test_out_of_range_target_raises_on_replay_as_eager():
+    model = nnlite.compile(_mlp())
+    x = nnlite.randn(12, 6)
+    y = nnlite.tensor([0, 1, 2, 3] * 3)
+    for _ in range(3):
+        F.cross_entropy(model(x), y).backward()
+    assert "ce_fwd" in _tail_sources(model)[0]
+    bad = y.clone()
+    bad._data[5] = 7
+    with pytest.raises(IndexError, match="Target 7 is out of bounds."):
+        F.cross_entropy(model(x), bad)
+    with pytest.raises(IndexError, match="Target 7 is out of bounds."):
+        F.cross_entropy(model._orig_mod(x), bad)
+    F.cross_entropy(model(x), y).backward()  # the plan still replays after the error
