@@ -78,6 +78,14 @@ _choice: dict = {}  # shape class -> [library, threads]
 _loaded_cache = False
 _fast: dict = {}  # exact call signature -> (use_mkl, threads to switch to or 0)
 _blas_threads = None  # numpy's BLAS thread count in force (None: not read yet)
+# Inside a product scope (``enter_scope``/``exit_scope``, around a captured plan's functions)
+# OpenBLAS stays at the thread count the last product switched it to (``_held``; None: at
+# ``_blas_threads``) instead of switching back after each product: a small MLP's products all
+# want one thread at two, and one switch pair per plan function replaces one per product. The
+# count only decides how OpenBLAS splits the output among threads, never the sums (the same
+# bits either way); every product still runs at the count chosen for it.
+_scope = 0
+_held = None
 
 
 # ---- the environment -------------------------------------------------------------------------
@@ -180,8 +188,9 @@ def blas_threads() -> int:
 def threads_changed(n: int) -> None:
     """Called by ``nnlite.set_num_threads``: the choices per call signature start again (the
     shape classes carry the thread count) and MKL gets the same count."""
-    global _blas_threads
+    global _blas_threads, _held
     _blas_threads = int(n)
+    _held = None  # (nnlite.set_num_threads sets OpenBLAS itself)
     _fast.clear()
     if _lib:
         _lib.MKL_Set_Num_Threads(int(n))
@@ -228,11 +237,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     Returns:
         The product (``out`` when given).
     """
+    global _held
     key = (a.shape, b.shape, a.strides, b.strides, a.dtype, out is None)
     how = _fast.get(key)
     if how is None:
         how = _decide(a, b, out, key)
     if how is _NUMPY:
+        if _held is not None:  # in a scope, OpenBLAS left at another count: back to ours
+            _release()
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
     use_mkl, nt = how
     if use_mkl and _mkl_layout(a, b, out):
@@ -244,6 +256,11 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         finally:
             _lib.MKL_Set_Num_Threads(_blas_threads)
     if nt and _ob:
+        if _scope:  # (see _scope) switch only if not there yet, and stay
+            if _held != nt:
+                _ob[0](nt)
+                _held = nt
+            return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
         s = _ob[0]
         s(nt)
         try:
@@ -251,6 +268,26 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         finally:
             s(_blas_threads)
     return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+
+
+def _release() -> None:
+    global _held
+    _held = None
+    _ob[0](_blas_threads)
+
+
+def enter_scope() -> None:
+    """Start a product scope (see ``_scope``); scopes nest; each needs its ``exit_scope``."""
+    global _scope
+    _scope += 1
+
+
+def exit_scope() -> None:
+    """End a product scope: the outermost puts OpenBLAS back to the thread count in force."""
+    global _scope
+    _scope -= 1
+    if _scope == 0 and _held is not None:
+        _release()
 
 
 _NUMPY = (False, 0)

@@ -21,6 +21,7 @@ import re
 
 import numpy as np
 
+from nnlite import _blas
 from nnlite.compile.lowering import LOWERINGS
 from nnlite.compile.recorder import EXTERNAL, INPUT, VALUE, CaptureFailed
 from nnlite.optim.flat import grad_slots as _grad_slots
@@ -226,11 +227,28 @@ class Emitter:
                                + ", ".join(self.tensor(i) for i in names) + ")")
         return self._lines, rets
 
+    def product_scope(self):
+        """``(enter, exit)`` const names of a BLAS product scope (``nnlite._blas.enter_scope``)
+        for a plan with matrix products run at more than one BLAS thread (where products may
+        switch OpenBLAS's thread count: once per scope instead of twice per product), or
+        None."""
+        if not any(LOWERINGS[op.kind].products for op in self.ops):
+            return None
+        if _blas.blas_threads() <= 1:
+            return None
+        return self.const(_blas.enter_scope, "blas_enter"), self.const(_blas.exit_scope,
+                                                                         "blas_exit")
+
     def grad_slots(self) -> list[int]:
         """Input and external slots that receive gradients (the compiled node's edges)."""
         return [s.index for s in self.slots if s.kind in (INPUT, EXTERNAL) and self.rg(s.index)]
 
 
-def build_function(name, args, lines, returns) -> str:
+def build_function(name, args, lines, returns, scope=None) -> str:
+    """The source of ``def name(*args)``: ``lines`` then ``return returns``; with ``scope``
+    (two const names) the body runs between ``scope[0]()`` and ``scope[1]()`` (a ``finally``)."""
     body = lines + [f"return {returns}"]
+    if scope is not None:
+        body = [f"{scope[0]}()", "try:"] + [f"    {ln}" for ln in body] + [
+            "finally:", f"    {scope[1]}()"]
     return f"def {name}({', '.join(args)}):\n" + "".join(f"    {ln}\n" for ln in body)

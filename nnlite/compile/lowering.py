@@ -45,6 +45,7 @@ class Lowering:
     """Base entry: no differentiable inputs, mutates nothing."""
 
     differentiable: tuple = ()  # input positions that can receive a gradient
+    products = False  # calls nnlite._blas.matmul (forward or backward)
 
     def mutates(self, op) -> tuple:
         return ()
@@ -88,6 +89,7 @@ class Linear(Lowering):
     ``ops.linalg._LinearRowsBackward``."""
 
     differentiable = (0, 1, 2)
+    products = True
 
     def check(self, slots, op):
         x, w, b = op.inputs

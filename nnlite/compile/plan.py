@@ -77,7 +77,9 @@ class Plan:
         self.ctx_names = ctx_names
         ret = "(" + "".join(f"{em.v(i)}, " for i in out_idx) + "), (" + "".join(
             f"{n}, " for n in ctx_names) + ")"
-        self.forward_source = build_function("forward", ("inputs", "ext"), flines, ret)
+        self._scope = em.product_scope()
+        self.forward_source = build_function("forward", ("inputs", "ext"), flines, ret,
+                                             self._scope)
         self._forward_code = compile(self.forward_source, "<nnlite.compile forward>", "exec")
         self._backward_code: dict[tuple, object] = {}
         self.specs, self.consts = em.specs, em.consts
@@ -111,7 +113,7 @@ class Plan:
             if self.ctx_names:
                 head.append(", ".join(self.ctx_names) + ", = ctx")
             text = build_function("backward", ("ctx", "gouts"), head + blines,
-                                  "(" + "".join(f"{r}, " for r in rets) + ")")
+                                  "(" + "".join(f"{r}, " for r in rets) + ")", self._scope)
             code = self._backward_code[mask] = (text, compile(text, "<nnlite.compile backward>",
                                                               "exec"))
         return code

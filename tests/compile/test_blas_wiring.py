@@ -113,3 +113,92 @@ def test_openblas_mode_is_numpy_bit_for_bit_in_eager_linear(monkeypatch):
     wa = rng.standard_normal((5, 7)).astype(np.float32)
     y = F.linear(nnlite.from_numpy(xa), nnlite.from_numpy(wa))
     assert y.numpy().tobytes() == (xa @ wa.T).tobytes()
+
+
+class _FakeOpenBLAS:
+    """Stands in for numpy's OpenBLAS thread control: records each switch."""
+
+    def __init__(self, n):
+        self.n = n
+        self.switches = []
+
+    def set(self, n):
+        self.switches.append(n)
+        self.n = n
+
+    def get(self):
+        return self.n
+
+
+@pytest.mark.parametrize("one_thread", ["all", "wide"])
+def test_a_plan_switches_openblas_once_per_function(auto, one_thread):
+    """Products chosen at one thread while two are in force: a captured plan's functions
+    switch OpenBLAS once each (not twice per product), every product runs at its chosen count
+    (``wide``: the products with 24 outputs stay at two), and OpenBLAS is back at two after
+    each function; eager vs captured bit for bit."""
+    fake = _FakeOpenBLAS(2)
+    auto.setattr(_blas, "_ob", (fake.set, fake.get))
+    auto.setattr(_blas, "_blas_threads", 2)
+
+    def decide(a, b, out, key):
+        one = one_thread == "all" or 24 not in (a.shape[1], b.shape[1])
+        how = (False, 1) if one else _blas._NUMPY
+        _blas._fast[key] = how
+        return how
+
+    auto.setattr(_blas, "_decide", decide)
+    seen = []
+    real = np.matmul
+
+    def spy(*a, **k):
+        if a[0].ndim == 2 and a[1].ndim == 2:
+            one = one_thread == "all" or 24 not in (a[0].shape[1], a[1].shape[1])
+            seen.append((fake.n, 1 if one else 2))
+        return real(*a, **k)
+
+    auto.setattr(_blas.np, "matmul", spy)
+    nets = compare_modes(_mlp, lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, fused=True),
+                         batches_for(12, 5, 16, count=2), steps=3, modes=("module",))
+    assert seen and all(got == want for got, want in seen), seen
+    assert fake.n == 2
+    # one more compiled step, counted: the forward and the backward each switch to one thread
+    # and back (per product without the scope: 2 per product, 12 for the 6 products)
+    net = nets["module"]
+    x, y = batches_for(12, 5, 16, count=1)[0]
+    fake.switches.clear()
+    F.cross_entropy(net(x), y).backward()
+    assert fake.n == 2
+    if one_thread == "all":
+        assert fake.switches == [1, 2, 1, 2]
+    else:
+        # forward: 24-wide, 24-wide, then one thread (switch), exit (back); backward: two at
+        # one thread (switch), two 24-wide (back), one at one thread (switch), exit (back)
+        assert fake.switches == [1, 2, 1, 2, 1, 2]
+
+
+def test_product_scope_restores_openblas_on_error(monkeypatch):
+    fake = _FakeOpenBLAS(2)
+    monkeypatch.setattr(_blas, "_ob", (fake.set, fake.get))
+    monkeypatch.setattr(_blas, "_blas_threads", 2)
+    monkeypatch.setattr(_blas, "_fast", {})
+    a = np.ones((3, 3), np.float32)
+    key = (a.shape, a.shape, a.strides, a.strides, a.dtype, True)
+    _blas._fast[key] = (False, 1)
+    _blas.enter_scope()
+    try:
+        _blas.enter_scope()  # nested: only the outermost exit restores
+        try:
+            np.testing.assert_array_equal(_blas.matmul(a, a), a @ a)
+            _blas.matmul(a, a)
+            assert fake.switches == [1]
+        finally:
+            _blas.exit_scope()
+        assert fake.n == 1
+        raise KeyError("inside")
+    except KeyError:
+        pass
+    finally:
+        _blas.exit_scope()
+    assert fake.n == 2 and fake.switches == [1, 2] and _blas._held is None
+    _blas.matmul(a, a)  # outside a scope: switch and back per product
+    assert fake.switches == [1, 2, 1, 2]
