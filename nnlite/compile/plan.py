@@ -488,6 +488,7 @@ class TailBackward(CompiledFunctionBackward):
     parent = None
     parent_nr = 0
     fused = False
+    ran_parent = False  # a create_graph pass ran the parent's backward from here (see backward)
 
     def name(self) -> str:
         """The eager node's name (``NllLossBackward0``): as in PyTorch, where the loss is
@@ -500,8 +501,8 @@ class TailBackward(CompiledFunctionBackward):
     def _free(self) -> None:
         super()._free()
         parent = self.parent
-        if self.fused and parent is not None:
-            parent._free()
+        if (self.fused or self.ran_parent) and parent is not None:
+            parent._free()  # the pass that frees us went through it: as eager frees its nodes
         self.parent = None
 
     def backward(self, *grads, _acc_refs=_ACC_REFS):
@@ -523,6 +524,7 @@ class TailBackward(CompiledFunctionBackward):
             self.__dict__["next_functions"] = ((parent, self.parent_nr),)
             self.needs_input_grad = self._nig = (True,)
             self.fused = False
+            self.ran_parent = True  # freed with us unless this pass retains the graph
             return res
         g = grads[0]
         if g is None:

@@ -318,3 +318,28 @@ def test_out_of_range_target_raises_on_replay_as_eager():
     with pytest.raises(IndexError, match="Target 7 is out of bounds."):
         F.cross_entropy(model._orig_mod(x), bad)
     F.cross_entropy(model(x), y).backward()  # the plan still replays after the error
+
+
+def test_create_graph_without_retain_frees_the_module_node():
+    """``autograd.grad(loss, params, create_graph=True, retain_graph=False)`` on a step whose
+    loss took over the module's node frees both nodes, as eager frees its graph: the plan's
+    buffer set is free again while ``loss`` is alive, and a second pass raises."""
+    model = nnlite.compile(_mlp())
+    x, y = batches_for(6, 4, 12, count=1)[0]
+    params = list(model.parameters())
+    for _ in range(2):
+        F.cross_entropy(model(x), y).backward()  # recorded, then replayed
+    losses = []
+    for _ in range(6):  # more steps than buffer sets: each must come back
+        loss = F.cross_entropy(model(x), y)
+        assert isinstance(loss.grad_fn, TailBackward)
+        gs = autograd.grad(loss, params, create_graph=True, retain_graph=False)
+        assert all(g.requires_grad for g in gs)
+        parent = loss.grad_fn.next_functions[0][0]
+        assert isinstance(parent, CompiledFunctionBackward) and parent._freed
+        with pytest.raises(RuntimeError, match="second time"):
+            loss.backward()
+        losses.append(loss)  # kept alive: the buffer set must not be
+    (plan,) = model._compiler.plans()
+    assert len(plan._sets) == 1
+    assert model.compile_stats.eager == 0, model.compile_stats
