@@ -11,6 +11,8 @@ the eager step, by default; ``nnlite-compiled``, the PyTorch program with ``torc
 * ``tensors``: Tensor objects created (``Tensor._wrap`` / ``Tensor.__init__`` / Parameter calls);
 * ``nodes``: graph nodes created (``Node.__new__``, patched to count);
 * ``alloc_kib``: tracemalloc's peak minus start of a step (KiB, arrays included);
+* ``blas_switches``: OpenBLAS thread-count changes (``nnlite._blas`` switching numpy's BLAS to
+  the count chosen for a product and back: ctypes calls, not among ``c_calls``);
 
 and prints them per step side by side, with the functions whose call counts differ most.
 
@@ -23,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 
 from bench_revisions import run_in_checkout  # bench/ is on sys.path when run as a script
 
@@ -38,6 +41,17 @@ step, _ = bt.SETUPS[sys.argv[5]](sys.argv[2], sys.argv[3])
 n_steps = int(sys.argv[4])
 for _ in range(30):
     step()
+switches = [0]  # OpenBLAS thread-count switches (ctypes calls: not among c_calls)
+try:
+    from nnlite import _blas as _B
+    _ob = _B._openblas()
+except (ImportError, AttributeError):
+    _ob = None
+if _ob:
+    def _count_switch(n, _set=_ob[0]):
+        switches[0] += 1
+        _set(n)
+    _B._ob = (_count_switch, _ob[1])
 nodes = [0]
 _orig_new = Node.__new__
 def _counting_new(cls, *a, **k):
@@ -63,7 +77,8 @@ for _ in range(n_steps):
 sys.setprofile(None)
 Node.__new__ = _orig_new
 # _counting_new itself is a Python call: leave it out
-calls = {k: v for k, v in calls.items() if k[2] != "_counting_new"}
+calls = {k: v for k, v in calls.items() if k[2] not in ("_counting_new", "_count_switch")}
+n_switches = switches[0]
 ccounts = {k: v for k, v in calls.items() if k[0] == "C"}
 calls = {k: v for k, v in calls.items() if k[0] != "C"}
 tensors = sum(v for (f, _, n), v in calls.items()
@@ -87,6 +102,7 @@ out = {
     "tensors": tensors / n_steps,
     "nodes": nodes[0] / n_steps,
     "alloc_kib": peaks[len(peaks) // 2] / 1024,
+    "blas_switches": n_switches / n_steps,
     "per_fn": per_fn,
 }
 print(json.dumps(out))
@@ -108,16 +124,24 @@ def main() -> None:
     p.add_argument("--impl", default="nnlite",
                    help="bench_train implementation to count (nnlite, nnlite-compiled, ...)")
     p.add_argument("--top", type=int, default=12, help="functions with the largest call diff")
+    p.add_argument("--threads", type=int, default=None,
+                   help="nnlite's thread count in the step (BENCH_THREADS; default: one BLAS "
+                        "thread) -- at 2, products chosen at one thread switch OpenBLAS")
     a = p.parse_args()
-    keys = ("py_calls", "c_calls", "tensors", "nodes", "alloc_kib")
-    print(f"# before={a.before}  after={a.after}  impl={a.impl}  "
+    if a.threads is not None:
+        if a.threads < 1:
+            p.error(f"--threads must be >= 1, got {a.threads}")
+        os.environ["BENCH_THREADS"] = str(a.threads)
+    keys = ("py_calls", "c_calls", "tensors", "nodes", "alloc_kib", "blas_switches")
+    print(f"# before={a.before}  after={a.after}  impl={a.impl}  threads={a.threads or 1}  "
           f"(per step, {a.steps} steps after 30 warm-up)")
     print(f"{'workload':11} {'opt':5} " + " ".join(f"{k + ' b/a':>20}" for k in keys))
     for w in a.workloads.split(","):
         for o in a.optimizers.split(","):
             b = count(a.before, w, o, a.steps, a.impl)
             f = count(a.after, w, o, a.steps, a.impl)
-            print(f"{w:11} {o:5} " + " ".join(f"{b[k]:>9.1f}/{f[k]:<10.1f}" for k in keys))
+            print(f"{w:11} {o:5} " + " ".join(f"{b.get(k, 0):>9.1f}/{f.get(k, 0):<10.1f}"
+                                              for k in keys))
             if a.top:
                 names = set(b["per_fn"]) | set(f["per_fn"])
                 diff = sorted(names, key=lambda n: -abs(f["per_fn"].get(n, 0)

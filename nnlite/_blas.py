@@ -284,10 +284,11 @@ def enter_scope() -> None:
 
 def exit_scope() -> None:
     """End a product scope: the outermost puts OpenBLAS back to the thread count in force."""
-    global _scope
+    global _scope, _held
     _scope -= 1
-    if _scope == 0 and _held is not None:
-        _release()
+    if _scope == 0 and _held is not None:  # (_release, inline: once per plan function)
+        _held = None
+        _ob[0](_blas_threads)
 
 
 _NUMPY = (False, 0)
