@@ -12,7 +12,9 @@ once per process, a fifth of the default ``configs/mlp.yaml`` run, and only a co
 a cached kernel is machine code that links against numba's runtime (NRT), numba's C helpers
 and libm, which the target context and ``rtsys.initialize`` register without the registries.
 So a kernel's cache load initializes the NRT alone, and a cache miss -- a compile follows --
-does the full set-up first (``_prepare_compile``), the same one numba would have done.
+does the full set-up first (``_prepare_compile``), the same one numba would have done. This
+uses numba internals (0.68's): if one is missing, or the quick load raises, numba's own cache
+path runs instead; ``NNLITE_NUMBA_QUICK_LOAD=0`` selects it too.
 
 The full set-up imports ``numba.np.arraymath``, whose import asks ``numba.np.linalg.ensure_blas()``
 whether SciPy's BLAS is there (for ``np.dot`` & co. inside jitted code); ``ensure_blas`` answers
@@ -29,10 +31,29 @@ import os
 import sys
 
 import numba
-from numba.core import entrypoints
-from numba.core.caching import FunctionCache
-from numba.core.dispatcher import Dispatcher
-from numba.core.runtime import rtsys
+
+try:  # numba internals the quick load uses (see _quick_load_available)
+    from numba.core import entrypoints
+    from numba.core.caching import FunctionCache
+    from numba.core.dispatcher import Dispatcher
+    from numba.core.runtime import rtsys
+except ImportError:  # another numba layout: numba's own cache path
+    FunctionCache = None
+
+# What the quick load needs of numba (0.68 has them all); missing -> numba's plain cache path
+_REQUIRED = (("FunctionCache", "_load_overload"),
+             ("FunctionCache", "_guard_against_spurious_io_errors"),
+             ("Dispatcher", "_compilation_chain_init_hook"),
+             ("rtsys", "initialize"), ("entrypoints", "init_all"))
+
+
+def _quick_load_available() -> bool:
+    """Whether cached kernels load through ``_KernelCache``: numba has what it uses, and
+    ``NNLITE_NUMBA_QUICK_LOAD`` is not ``0`` (the switch back to numba's own path)."""
+    if FunctionCache is None or os.environ.get("NNLITE_NUMBA_QUICK_LOAD", "1") == "0":
+        return False
+    names = globals()
+    return all(hasattr(names.get(owner), attr) for owner, attr in _REQUIRED)
 
 
 def _blas_located() -> None:
@@ -47,11 +68,19 @@ _prepared = []  # the target contexts _prepare_compile has set up (one, numba's 
 
 
 def _prepare_compile(target_context) -> None:
-    """What numba does before its first compile or cache load: load the numba extensions, then
-    refresh the target context (all registries), with arraymath's BLAS probe answered from the
-    file system if arraymath is imported now."""
+    """What numba does before its first compile or cache load (load the numba extensions,
+    refresh the target context: all registries), with arraymath's BLAS probe answered from the
+    file system if arraymath is imported now; numba's plain refresh if that fails."""
     if target_context in _prepared:
         return
+    _prepared.append(target_context)
+    try:
+        _refresh_without_scipy(target_context)
+    except Exception:  # noqa: BLE001 (numba internals changed: numba's own set-up)
+        target_context.refresh()
+
+
+def _refresh_without_scipy(target_context) -> None:
     entrypoints.init_all()
     from numba.np import linalg as nb_linalg
 
@@ -67,20 +96,31 @@ def _prepare_compile(target_context) -> None:
             arraymath = sys.modules.get("numba.np.arraymath")
             if getattr(arraymath, "ensure_blas", None) is _blas_located:
                 arraymath.ensure_blas = real
-    _prepared.append(target_context)
 
 
-class _KernelCache(FunctionCache):
-    """numba's per-function disk cache (same files, same keys), loading a cached kernel with
-    the NRT initialized instead of the whole target context refreshed (see the module doc)."""
+def _quick_load(cache, sig, target_context):
+    """A cached kernel (or None) with the NRT initialized instead of the whole target context
+    refreshed (see the module doc)."""
+    rtsys.initialize(target_context)
+    with cache._guard_against_spurious_io_errors():
+        return cache._load_overload(sig, target_context)
 
-    def load_overload(self, sig, target_context):
-        rtsys.initialize(target_context)
-        with self._guard_against_spurious_io_errors():
-            data = self._load_overload(sig, target_context)
-        if data is None:  # not in the cache: numba compiles next, and needs the full set-up
-            _prepare_compile(target_context)
-        return data
+
+if FunctionCache is not None:
+
+    class _KernelCache(FunctionCache):
+        """numba's per-function disk cache (same files, same keys) with ``_quick_load``; if
+        that raises, numba's own load (full set-up first) runs instead."""
+
+        def load_overload(self, sig, target_context):
+            try:
+                data = _quick_load(self, sig, target_context)
+            except Exception:  # noqa: BLE001 (numba internals changed: numba's own path)
+                _prepare_compile(target_context)
+                return super().load_overload(sig, target_context)
+            if data is None:  # not in the cache: numba compiles next, needs the full set-up
+                _prepare_compile(target_context)
+            return data
 
 
 def _no_extension_scan() -> None:
@@ -96,8 +136,10 @@ def njit(fn=None, **kwargs):
     cache = opts.pop("cache")
 
     def wrap(f):
+        if not (cache and _quick_load_available()):
+            return _plain_njit(f, opts, cache)
         disp = numba.njit(**opts)(f)
-        if cache and isinstance(disp, Dispatcher):  # not under NUMBA_DISABLE_JIT
+        if isinstance(disp, Dispatcher):  # not under NUMBA_DISABLE_JIT
             try:
                 disp._cache = _KernelCache(f)
             except Exception:  # noqa: BLE001 (numba's RuntimeError: no writable cache location)
@@ -106,3 +148,11 @@ def njit(fn=None, **kwargs):
         return disp
 
     return wrap(fn) if fn is not None else wrap
+
+
+def _plain_njit(f, opts, cache):
+    """numba's own ``njit``, with ``cache=True`` where a cache location is writable."""
+    try:
+        return numba.njit(cache=cache, **opts)(f)
+    except Exception:  # noqa: BLE001 (unwritable cache locations: compile without a cache)
+        return numba.njit(**opts)(f)

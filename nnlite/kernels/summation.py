@@ -60,7 +60,7 @@ def _cascade(x, c0, c1, out, scratch):
             v >>= 1
             cl += 1
     lp = cl // _LEVELS
-    if lp < 4:
+    if lp < 4:  # noqa: PLR1730 (not max(): numba compiles an implementation of it)
         lp = 4
     mask = (1 << lp) - 1
     flat = scratch[: _LEVELS * kk * w]
@@ -215,7 +215,7 @@ def _sum_cols(x, lanes, out, buf):
                 t >>= 1
                 cl += 1
         lp = cl // _LEVELS
-        if lp < 4:
+        if lp < 4:  # noqa: PLR1730 (not max(): numba compiles an implementation of it)
             lp = 4
         mask = (1 << lp) - 1
         kw = kk * w  # level lv's accumulators: buf[lv kw: (lv + 1) kw]

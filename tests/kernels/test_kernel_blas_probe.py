@@ -73,3 +73,40 @@ def test_jitted_blas_after_a_cached_kernel(tmp_path):
         "assert np.allclose(f(a, a), a @ a + np.exp(a).sum())\n"
         "print('ok')\n", env)
     assert got == "ok"
+
+
+FALLBACKS = {
+    # the switch back to numba's own cache path
+    "switch": ("", {"NNLITE_NUMBA_QUICK_LOAD": "0"}),
+    # numba without one of the internals the quick load uses
+    "missing": (("import nnlite.kernels._jit as J\n"
+                 "J._REQUIRED = J._REQUIRED + (('rtsys', 'no_such_attribute'),)\n"), {}),
+    # the quick load raising (numba internals that changed behaviour)
+    "raises": (("import nnlite.kernels._jit as J\n"
+                "def boom(*a):\n"
+                "    raise RuntimeError('internals changed')\n"
+                "J._quick_load = boom\n"), {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FALLBACKS))
+def test_numba_own_cache_path_when_the_quick_load_cannot_run(tmp_path, case):
+    """The kernel still loads from numba's cache (a hit, the right values), through numba's own
+    path: the full set-up ran (arraymath imported), still without scipy.linalg."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    _run(KERNEL, env)  # fills the cache
+    prelude, extra = FALLBACKS[case]
+    got = _run(prelude + KERNEL, dict(env, **extra)).splitlines()[0].split()
+    assert got[0] == "True" and got[2] == "1", (case, got)
+    if case == "raises":  # numba's plain njit (the other cases) may import scipy.linalg
+        assert got[1] == "False"
+
+
+def test_the_quick_load_is_on_with_this_numba():
+    """The fallback above is not what runs here: with the numba the project pins, every
+    internal is there (a test that would notice a numba upgrade turning the quick load off)."""
+    from nnlite.kernels import _jit
+
+    if numba.config.DISABLE_JIT:
+        pytest.skip("NUMBA_DISABLE_JIT")
+    assert _jit._quick_load_available()
