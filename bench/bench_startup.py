@@ -34,7 +34,9 @@ Usage::
 
     python bench/bench_startup.py [--rounds 5] [--baseline DIR] [--no-torch] [--no-fresh]
 
-On the quiet machine at the end: ``python bench/bench_startup.py --rounds 7``.
+On the quiet machine at the end: ``python bench/bench_startup.py --rounds 7 --baseline
+/work/wt/before``. Where the seconds go (CPU per phase and per numba kernel, which holds under
+load where wall time does not): ``python bench/startup_phases.py [--fresh] [--root DIR]``.
 """
 
 from __future__ import annotations

@@ -73,6 +73,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("nnlite.train.cli", "re"): _CLI,
     ("nnlite.train.cli", "signal"): _CLI,
     ("nnlite.train.cli", "threading"): _CLI,
+    ("nnlite.kernels._jit", "numba.np"): "numba's linalg registry (~0.1-0.2 s with its arrayobj "
+                                         "import) only before a compile: a kernel loaded from "
+                                         "numba's cache never imports it",
 }
 
 # modules importing something above their layer, -> reason; may only shrink (empty: keep it so)

@@ -104,7 +104,7 @@ def _torch_order_sum(xd, ax, keepdim):
         res = np.empty((outer, inner), xd.dtype)
         x3 = xd.reshape(outer, red, inner)
         for a in range(outer):
-            K.sum_2d(x3[a], 0, lanes, res[a])
+            K.sum_outer(x3[a], lanes, res[a])
     kshape = tuple(1 if i in axes else s for i, s in enumerate(shape))
     if keepdim:
         return res.reshape(kshape)
@@ -125,7 +125,7 @@ def col_sum(g2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         if lanes is None:
             lanes = _LANES[g2.dtype] = _column_sum.vector_bytes() // g2.dtype.itemsize
         res = np.empty(g2.shape[1], g2.dtype) if out is None else out
-        _summation_kernels.sum_2d(g2, 0, lanes, res)
+        _summation_kernels.sum_outer(g2, lanes, res)
         return res
     return g2.sum(axis=0, out=out)
 

@@ -21,12 +21,25 @@ TASK_OF = {"accuracy": "classification", "balanced_accuracy": "classification",
 
 def confusion_matrix(y_true: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """``C[i, j]``: samples of class ``labels[i]`` predicted as ``labels[j]``."""
-    index = {int(v): i for i, v in enumerate(labels)}
     k = len(labels)
-    t = np.array([index.get(int(v), -1) for v in y_true], dtype=np.int64)
-    p = np.array([index.get(int(v), -1) for v in pred], dtype=np.int64)
+    t, p = _positions(y_true, labels), _positions(pred, labels)
     keep = (t >= 0) & (p >= 0)
     return np.bincount(t[keep] * k + p[keep], minlength=k * k).reshape(k, k)
+
+
+def _positions(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """For each value, the index of the label equal to ``int(value)`` (the last such label),
+    -1 for none. Integer arrays in one vectorized search (a validation pass each epoch);
+    anything else one value at a time."""
+    v, lab = np.asarray(values).reshape(-1), np.asarray(labels).reshape(-1)
+    if v.dtype.kind not in "biu" or lab.dtype.kind not in "biu" or not len(lab):
+        index = {int(x): i for i, x in enumerate(lab)}
+        return np.array([index.get(int(x), -1) for x in v], dtype=np.int64)
+    lab = lab.astype(np.int64)
+    order = np.argsort(lab, kind="stable")
+    ends = np.searchsorted(lab[order], v.astype(np.int64), side="right") - 1  # last equal
+    at = order[np.maximum(ends, 0)]
+    return np.where((ends >= 0) & (lab[at] == v), at, -1).astype(np.int64)
 
 
 def balanced_accuracy(y_true: np.ndarray, pred: np.ndarray) -> float:

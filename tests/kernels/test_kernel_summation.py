@@ -92,8 +92,9 @@ def test_non_adjacent_and_integer_sums_still_exact():
 
 
 def test_one_compiled_version_per_dtype():
-    """Every axis, width and row count runs through one specialization of one kernel (the
-    compile is paid once per clone): no helper compiled per argument type or literal."""
+    """Every axis, width and row count runs through one specialization of each of the two
+    kernels (the compile is paid once per clone): no helper compiled per argument type or
+    literal. Dim-0 sums of 2+ columns (bias gradients) need only ``_sum_cols``."""
     if not hasattr(K.sum_2d, "signatures"):
         pytest.skip("NUMBA_DISABLE_JIT: nothing is compiled")
     for shape in [(64, 128), (64, 10), (9, 1), (3, 5), (1000, 37), (5, 200)]:
@@ -101,7 +102,32 @@ def test_one_compiled_version_per_dtype():
         K.sum_outer(x, 8, np.empty(shape[1], np.float32))
         K.sum_inner(x, 8, np.empty(shape[0], np.float32))
     K.sum_all(np.ones(70000, np.float32), 8, 2)
-    f32 = [s for s in K.sum_2d.signatures if "float32" in str(s[0])]
-    assert len(f32) == 1, f32
+    for kernel in (K.sum_2d, K._sum_cols):
+        f32 = [s for s in kernel.signatures if "float32" in str(s[0])]
+        assert len(f32) == 1, f32
     compiled = [n for n in dir(K) if getattr(getattr(K, n), "signatures", None)]
-    assert compiled == ["sum_2d"], compiled  # _cascade is inlined into it
+    assert compiled == ["_sum_cols", "sum_2d"], compiled  # _cascade is inlined into sum_2d
+
+
+def test_a_bias_gradient_compiles_only_the_column_kernel():
+    """The default run's sums (dim 0 of (batch, features), 2+ features) leave ``sum_2d``
+    uncompiled: a fresh process, a fresh numba cache."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    code = ("import numpy as np\n"
+            "from nnlite.kernels import summation as K\n"
+            "x = np.random.default_rng(0).normal(size=(64, 128)).astype(np.float32)\n"
+            "o = np.empty(128, np.float32)\n"
+            "K.sum_outer(x, 8, o)\n"
+            "assert (o == K.sum_outer_ref(x, 8)).all()\n"
+            "print(len(K._sum_cols.signatures), len(K.sum_2d.signatures))\n")
+    if not hasattr(K.sum_2d, "signatures"):
+        pytest.skip("NUMBA_DISABLE_JIT: nothing is compiled")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=240, check=False, env=dict(os.environ, NUMBA_CACHE_DIR=tmp))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "0"]

@@ -52,3 +52,27 @@ def test_regression_metrics_equal_sklearn(outputs):
     assert got["r2"] == pytest.approx(M.r2_score(y, p))
     const = np.ones((5, 1))
     assert compute(["r2"], const, const, "regression")["r2"] == M.r2_score(const, const)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_confusion_matrix_equals_sklearn_with_labels_absent_permuted_and_foreign(seed):
+    """Labels in any order, labels no sample has, values outside the labels (dropped, as in
+    scikit-learn), integer and boolean dtypes (the vectorized path) and floats (the loop)."""
+    from nnlite.train import metrics as N
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 8))
+    n = int(rng.integers(1, 50))
+    labels = rng.permutation(k + 2)[:k] - 1  # may include -1, may miss some values
+    for dt in (np.int64, np.int32, np.uint8, np.float64):
+        y = rng.integers(0, k + 1, n).astype(dt)
+        p = rng.integers(0, k + 1, n).astype(dt)
+        want = M.confusion_matrix(y, p, labels=labels.astype(dt)) if (
+            np.isin(y, labels).any()) else None
+        got = N.confusion_matrix(y, p, labels)
+        if want is not None:
+            assert got.tolist() == want.tolist(), (dt, labels)
+        assert got.sum() == np.sum(np.isin(y, labels) & np.isin(p, labels))
+    b = rng.integers(0, 2, n).astype(bool)
+    assert N.confusion_matrix(b, ~b, np.array([0, 1])).tolist() == \
+        M.confusion_matrix(b, ~b, labels=[False, True]).tolist()
