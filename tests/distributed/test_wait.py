@@ -106,7 +106,7 @@ class FakeWindow:
         self.word, self.value, self.syncs = word, value, syncs
         self.calls = 0
 
-    def Sync(self):  # noqa: N802 - mpi4py's name
+    def Sync(self):
         self.calls += 1
         if self.syncs is not None and self.calls >= self.syncs:
             self.word[0] = self.value

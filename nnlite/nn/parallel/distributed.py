@@ -167,8 +167,8 @@ class DistributedDataParallel(Module):
             backward's gradients and the forward takes them without meeting the other ranks;
             a buffer changed or reassigned between that backward and the forward makes the
             forward broadcast as it is then, as torch. Change buffers there on every rank
-            alike (as a DDP program does): a change on some ranks only ends the job at the
-            group's timeout, naming the forward's broadcast (it cannot silently mix steps).
+            alike (as a DDP program does): a change on some ranks only (which torch would
+            broadcast from rank 0) ends the job at once with a message saying so.
         bucket_cap_mb: bucket size in MiB (default 25; the first bucket is at most 1 MiB so
             communication starts early).
         find_unused_parameters: allow parameters that get no gradient in a backward: a rank
@@ -374,19 +374,21 @@ class DistributedDataParallel(Module):
                     bufs.append(b)
                     arrays.append(b._data)
             if bufs:
-                same = posted is not None and shared.posted is not None
+                pending = same = posted is not None and shared.posted is not None
                 if same:  # the very buffers posted for, at the same versions
                     old, versions = posted
                     same = len(old) == len(bufs)
                     for a, b, v in zip(old, bufs, versions):
                         if a is not b or b._vc[0] != v:
                             same = False
+                if pending:
+                    shared.decide(same)
                 if same:
                     # rank 0's buffers came with the last backward's gradients: no meeting
                     shared.take(arrays)
                 elif not (shared is not None and self._broadcast_shared
                           and shared.broadcast(arrays, "DistributedDataParallel forward "
-                                                       "(buffers)")):
+                                                       "(buffers)", watch=pending)):
                     _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
                     bufs = ()  # _broadcast_coalesced counted the versions
                 for b in bufs:

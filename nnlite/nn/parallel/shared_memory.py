@@ -25,16 +25,19 @@ from there at the next forward (:meth:`SharedBuckets.take`). So a steady trainin
 the other ranks once (default DDP) or twice (``gradient_as_bucket_view``: the second barrier
 says every slice is averaged). Where nothing was posted (the first forward, a training forward
 without backward, buffers changed since the backward), one barrier on a communicator of its
-own carries them (:meth:`SharedBuckets.broadcast`): a rank that took the other path waits
-there instead of passing another barrier by mistake.
+own carries them (:meth:`SharedBuckets.broadcast`): it never matches a gradient barrier, and a
+rank whose buffers changed since the backward while another's did not (that one took the
+posted buffers and went on) sees so in the other's words and ends the job with a message.
 
 Either way one pass over the data (a numba kernel on two ranks: each element read once per
-segment, written once per destination) and one blocking synchronisation per bucket plus one.
+segment, written once per destination) and one blocking synchronisation per bucket (plus
+one with bucket views).
 
 Every element is summed in rank order and divided by N, so all ranks get the same bits (on 2
 ranks the bits of MPI's SUM, a + b, then the division), whichever way. The barriers are
-non-blocking MPI collectives, completed with the process group's deadline-guarded wait, so a
-rank that dies or stalls aborts the job as any collective does.
+non-blocking MPI collectives, completed with the process group's deadline-guarded wait (and
+the wait for the read counts polls the same way, with the same deadline), so a rank that dies
+or stalls aborts the job as any collective does.
 """
 
 from __future__ import annotations
@@ -95,7 +98,9 @@ class SharedBuckets:
         # turn: see broadcast)
         base = -(-offsets[-1] // 64) * 64
         self.buffer_bytes = buffer_bytes = -(-buffer_bytes // 64) * 64
-        # then one 64-byte line: this rank's count of steps whose segments it has read
+        # then one 64-byte line of int64 words: this rank's count of steps whose segments it
+        # has read; its count of forwards that found buffers posted, and how the last one
+        # took them (1: the posted ones, 2: broadcast anew; see decide)
         ctrl = base + 2 * buffer_bytes
         total = ctrl + 64
         self.win = mpi.Win.Allocate_shared(total, 1, comm=self.comm)
@@ -108,8 +113,9 @@ class SharedBuckets:
                 own = mem
             segments.append(np.frombuffer(mem, np.uint8, count=total))
         self.peers = {}
-        self.reads = [seg[ctrl:ctrl + 8].view(np.int64) for seg in segments]
-        self.reads[self.rank][0] = 0
+        self.reads = [seg[ctrl:ctrl + 24].view(np.int64) for seg in segments]
+        self.reads[self.rank][:] = 0
+        self.forwards = 0
         self.seq = 0  # steps whose segments this rank has read (its own count)
         self.dirty = False  # read since the last writable(): the peers' counts not yet seen
         self.posted = None  # the region rank 0 last posted its buffers into, until taken
@@ -279,12 +285,25 @@ class SharedBuckets:
                 a[...] = region[off:off + n].view(a.dtype).reshape(a.shape)
                 off += n
 
-    def broadcast(self, arrays, call: str) -> bool:
+    def decide(self, took: bool) -> None:
+        """A forward found buffers posted: record in this rank's words whether it took them
+        (``took``) or broadcasts anew (its buffers changed since), so that a rank that
+        broadcasts can tell at once that another took them (see :meth:`broadcast`)."""
+        self.forwards += 1
+        w = self.reads[self.rank]
+        w[2] = 1 if took else 2
+        self.win.Sync()
+        w[1] = self.forwards
+        self.win.Sync()
+
+    def broadcast(self, arrays, call: str, watch: bool = False) -> bool:
         """Rank 0's ``arrays`` (module buffers) into every rank's now, through a region of rank
-        0's segment and one barrier (on a communicator of its own: a rank that posted its
-        buffers with the gradients instead waits for its gradient barrier rather than pass
-        this one, and the job aborts at the timeout naming both calls, where matching them
-        would mix up steps); False, with nothing done, when they do not fit."""
+        0's segment and one barrier, on a communicator of its own, so that it never matches a
+        gradient barrier (which would mix up steps); False, with nothing done, when they do
+        not fit. With ``watch`` (buffers were posted, but this rank's changed since: see
+        :meth:`decide`) the wait also watches the other ranks' words, and a rank that took
+        the posted buffers instead (its buffers did not change) ends the job at once with a
+        message: it will not come to this barrier."""
         n = 0
         for a in arrays:
             n += a.nbytes
@@ -301,7 +320,11 @@ class SharedBuckets:
                 off += n
         self.win.Sync()
         pg._require().calls += 1
-        pg.wait(self.bcast_comm.Ibarrier(), call)
+        req = self.bcast_comm.Ibarrier()
+        if watch:
+            self._watch(req, call)
+        else:
+            pg.wait(req, call)
         self.win.Sync()
         if self.rank != 0:
             off = 0
@@ -310,6 +333,36 @@ class SharedBuckets:
                 a[...] = region[off:off + n].view(a.dtype).reshape(a.shape)
                 off += n
         return True
+
+    def _watch(self, req, call: str) -> None:
+        """``pg.wait(req, call)``, also ending the job as soon as another rank's words say it
+        took the posted buffers at this forward (it went on to its gradients instead)."""
+        group = pg._require()
+        start = time.monotonic()
+        while True:
+            # the words are read after each Test: a rank writes its word before its next
+            # barrier on this communicator, so one that took the buffers and then came to a
+            # later broadcast is caught even if that barrier completes this one
+            done = req.Test()
+            self.win.Sync()
+            for q, w in enumerate(self.reads):
+                if q != self.rank and w[1] == self.forwards and w[2] == 1:
+                    pg.abort(
+                        f"{call}: this rank's module buffers changed between the last backward "
+                        f"and this forward, rank {q}'s did not (it took rank 0's buffers sent "
+                        "with the gradients and went on). DistributedDataParallel needs every "
+                        "rank to change its buffers alike there (reset_running_stats, "
+                        "load_state_dict, a forward of the bare module in train mode, ...); "
+                        "aborting the job rather than let the ranks wait for each other."
+                    )
+            if done:
+                return
+            now = time.monotonic()
+            if now - start > group.timeout:
+                pg.wait(req, call)  # aborts past the timeout, naming the call
+            _YIELD()
+            if now - start > pg._SPIN_S:
+                time.sleep(min(1e-3, max(2e-5, 0.01 * (now - start))))
 
     def finish(self):
         """After every bucket's ``reduce``: a barrier request that completes once every rank

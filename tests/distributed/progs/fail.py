@@ -5,7 +5,8 @@ nnlite worker) so init_process_group's own guards are what ends it.
 ``buffers``: rank 0 alone changes a BatchNorm buffer between a DDP backward and the next
 forward, so it broadcasts its buffers at that forward while rank 1 takes the ones posted with
 the gradients and goes on to its gradient barrier: the two must not pass each other's barrier
-(mixing up steps) but wait, and the timeout ends the job naming the call."""
+(mixing up steps) nor wait for the timeout: rank 0 sees rank 1's choice in the shared window
+and ends the job at once, saying what happened."""
 
 import datetime
 import os
