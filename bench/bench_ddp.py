@@ -49,7 +49,9 @@ the local step as % of the DDP step, paired per round, for the job (each round's
 and per rank; step minus the lockstep local step; DDP's own cost per rank; which rank reached
 the end-of-backward wait last how often, and each rank's own forward + backward work (one rank
 always last = a systematic imbalance; about half each = noise); and the load-free counts per
-step: bytes copied into/out of buckets, collectives, Python calls (vs the local step).
+step: bytes copied into/out of buckets, bytes accumulated into an existing ``.grad``
+(``.grad += g``: what ``zero_grad(set_to_none=False)`` costs instead of a write into place),
+collectives (each a meeting of the ranks), Python calls (vs the local step).
 
 Usage:
     python bench/bench_ddp.py [--quick] [--workloads mid,large] [--ranks 1,2] [--json PATH]
@@ -310,6 +312,33 @@ def _python_calls(step) -> int:
     return n[0] - 1  # the profiler sees the call of step itself
 
 
+def _accumulated(step) -> tuple[int, int]:
+    """(count, bytes) of gradients that one warm ``step`` accumulated into an existing
+    ``.grad`` (``.grad += g``: the producer's new array ``g``, then a pass reading both and
+    writing ``.grad``) instead of writing them into place (a gradient slot, or the array
+    adopted as ``.grad``): a load-free count of the extra memory traffic of
+    ``zero_grad(set_to_none=False)``, whose zeroing of every ``.grad`` is one more pass."""
+    from nnlite.autograd import engine
+
+    step(0)
+    step(1)
+    n = [0, 0]
+    orig = engine._accumulate
+
+    def counting(var, g, create_graph, steal=False):
+        if var._grad is not None:
+            n[0] += 1
+            n[1] += g._data.nbytes
+        return orig(var, g, create_graph, steal)
+
+    engine._accumulate = counting
+    try:
+        step(2)
+    finally:
+        engine._accumulate = orig
+    return n[0], n[1]
+
+
 def _lockstep(step, barrier):
     def run(i):
         step(i)
@@ -434,6 +463,7 @@ def worker(args) -> None:
             steps["shared allreduce"] = shared_allreduce
         calls = {mode: _python_calls(steps[mode]) for mode in ("local", *BROKEN_DOWN)
                  if mode in steps}
+        accumulated = {mode: _accumulated(steps[mode]) for mode in calls}
         timelines = {}
         for mode in BROKEN_DOWN:
             timelines[mode] = nets[mode]._timeline = []
@@ -445,6 +475,7 @@ def worker(args) -> None:
             rows[mode]["rank_rounds_ms"] = [[1e3 * t for t in ts] for ts in by_rank]
         for mode, c in calls.items():
             rows[mode]["py_calls"] = c
+            rows[mode]["accumulated"] = accumulated[mode]
         rows["bucketed"]["bucket_bytes"] = buckets
         for mode, timeline in timelines.items():
             del timeline[:args.warmup]
@@ -563,7 +594,9 @@ def issue_metric(rows: dict) -> list[str]:
                        + ", ".join(f"rank {r} " + _q(q, 1e3, "")
                                    for r, q in enumerate(arr["work"])))
         calls = row.get("py_calls")
+        n_acc, b_acc = row.get("accumulated", (0, 0))
         out.append(f"    {'':<19} per step: {row.get('copied_bytes', 0):.0f} bytes copied, "
+                   f"{b_acc:.0f} bytes accumulated into {n_acc} existing .grad, "
                    f"{row.get('collectives', 0):g} collectives, "
                    + (f"{calls} Python calls (local step {local.get('py_calls')})"
                       if calls is not None else ""))

@@ -241,3 +241,27 @@ def test_ddp_slots_yield_to_a_fused_optimizer_and_go_with_the_ddp(one_process_gr
     plain(x).sum().backward()
     for p, q in zip(model.parameters(), plain.parameters()):
         assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_accumulated_counts_gradients_added_into_an_existing_grad(bench):
+    import nnlite as torch
+    from nnlite import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(4, 5)
+    nbytes = sum(p.numel() * 4 for p in model.parameters())
+
+    def make(set_to_none):
+        def step(i):
+            opt.zero_grad(set_to_none=set_to_none)
+            model(x).sum().backward()
+            opt.step()
+        return step
+
+    assert bench._accumulated(make(True)) == (0, 0)  # .grad None: written into place
+    assert bench._accumulated(make(False)) == (4, nbytes)  # kept .grad: .grad += g, each
+    # the count is of the step only: the engine is itself again afterwards
+    from nnlite.autograd import engine
+    assert engine._accumulate.__name__ == "_accumulate"

@@ -40,13 +40,18 @@ def test_ddp_shared_memory_buckets_sum_in_rank_order_on_3_ranks():
     ("raise", "rank 1 of 2 raised ValueError"),
     ("kill", ""),
     ("stuck", "rank 0 of 2: all_reduce (collective #2 on this rank) waited"),
+    ("buffers", ("rank 0 of 2: DistributedDataParallel forward (buffers): this rank's module "
+                 "buffers changed between the last backward and this forward, rank 1's did not")),
 ])
 def test_a_failing_rank_ends_the_job(how, expect):
     # The message naming the failed rank must reach the user: a rank's output sits in a pipe to
     # mpiexec's forwarder, and MPI_Abort used to kill the job before it was read (seen as a
     # missing message in about 1 run in 10), so aborting waits for the pipes to drain first.
     t0 = time.monotonic()
-    out = mpiexec(2, [str(PROGS / "fail.py"), how, "2"], timeout=60)
+    # buffers: a 60 s timeout, so that only the rank seeing the other's choice can end the job
+    # with that message (the timeout's names the wait instead), long before it
+    out = mpiexec(2, [str(PROGS / "fail.py"), how, "60" if how == "buffers" else "2"],
+                  timeout=120 if how == "buffers" else 60)
     took = time.monotonic() - t0
     shown = f"\n{out.stdout}\n{out.stderr}"
     assert out.returncode != 0, shown
@@ -56,7 +61,7 @@ def test_a_failing_rank_ends_the_job(how, expect):
         assert "ValueError: boom in rank 1" in out.stderr, shown  # the traceback is not cut
     # mpiexec start ~0.6 s + imports; the job must end well before the issue's bounds
     # (exception < 30 s, kill -9 < 5 s after the failure, timeout 2 s + abort)
-    assert took < {"raise": 30, "kill": 20, "stuck": 30}[how], f"took {took:.1f} s" + shown
+    assert took < {"raise": 30, "kill": 20, "stuck": 30, "buffers": 45}[how], f"took {took:.1f} s" + shown
 
 
 def test_pytorch_ddp_script_runs_unchanged_and_matches_torch(tmp_path):

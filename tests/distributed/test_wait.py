@@ -1,7 +1,8 @@
 """process_group.wait, the deadline-guarded poll every collective completes with, on fake MPI
 requests (one process, no MPI needed): it returns once the request completes, polls back to
 back at first (MPI advances a collective only inside such calls), sleeps between polls in a
-long wait, and aborts the job past the group's timeout."""
+long wait, and aborts the job past the group's timeout. Also the shared-memory buckets' wait
+for the other ranks' read counts (fake window): the same policy, no Python call while polling."""
 
 import time
 
@@ -94,4 +95,74 @@ def test_aborts_past_the_timeout_naming_the_call(group, monkeypatch):
         pg.wait(FakeRequest(None), "all_reduce")
     assert 0.05 <= time.monotonic() - t0 < 5
     assert seen and seen[0].startswith("all_reduce (collective #7 on this rank) waited")
+    assert "timeout 0.05 s" in seen[0]
+
+
+class FakeWindow:
+    """An MPI window whose Sync, after ``syncs`` calls, writes ``value`` into ``word`` (a
+    peer's read count arriving while this rank polls)."""
+
+    def __init__(self, word, value, syncs):
+        self.word, self.value, self.syncs = word, value, syncs
+        self.calls = 0
+
+    def Sync(self):
+        self.calls += 1
+        if self.syncs is not None and self.calls >= self.syncs:
+            self.word[0] = self.value
+
+
+def fake_buckets(peer_count, arrive_after_syncs):
+    """A SharedBuckets of 2 ranks that has read its step 3; the peer's count is ``peer_count``
+    and becomes 3 after that many window syncs (never if None)."""
+    import numpy as np
+
+    from nnlite.nn.parallel.shared_memory import SharedBuckets
+
+    sb = SharedBuckets.__new__(SharedBuckets)
+    sb.reads = [np.array([3], np.int64), np.array([peer_count], np.int64)]
+    sb.seq, sb.dirty = 3, True
+    sb.win = FakeWindow(sb.reads[1], 3, arrive_after_syncs)
+    return sb
+
+
+def test_segment_writes_wait_for_the_other_ranks_read_counts(group):
+    import sys
+
+    from nnlite.nn.parallel.shared_memory import SharedBuckets
+
+    sb = fake_buckets(3, None)  # already read: no wait
+    SharedBuckets.writable(sb)
+    assert sb.win.calls == 1 and not sb.dirty
+    SharedBuckets.writable(sb)  # nothing read since: not even a look
+    assert sb.win.calls == 1
+    sb = fake_buckets(2, 50)  # the peer is still reading: polls until its count arrives
+    calls = []
+    sys.setprofile(lambda f, e, a: calls.append(f.f_code.co_name) if e == "call" else None)
+    try:
+        SharedBuckets.writable(sb)
+    finally:
+        sys.setprofile(None)
+    assert sb.win.calls == 50
+    # polling makes no Python call (per-step call counts stay the same however long a wait)
+    assert [c for c in calls if c != "Sync"] == ["writable"], calls
+
+
+def test_segment_writes_abort_past_the_timeout(group, monkeypatch):
+    from nnlite.nn.parallel.shared_memory import SharedBuckets
+
+    group.timeout = 0.05
+    seen = []
+
+    def fake_abort(message, code=1):
+        seen.append(message)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(pg, "abort", fake_abort)
+    sb = fake_buckets(2, None)  # the peer never counts its read
+    t0 = time.monotonic()
+    with pytest.raises(SystemExit):
+        SharedBuckets.writable(sb)
+    assert 0.05 <= time.monotonic() - t0 < 5
+    assert seen and "DistributedDataParallel gradient buckets waited" in seen[0]
     assert "timeout 0.05 s" in seen[0]

@@ -13,7 +13,9 @@ straight into ``.grad`` (or in place, where ``.grad`` is the bucket's view). Whe
 is on one machine the buckets live in an MPI shared-memory window instead and the
 "allreduce" is a barrier and one pass that sums and divides, into the buckets (bucket views)
 or straight into ``.grad`` (:mod:`nnlite.nn.parallel.shared_memory`: fewer synchronisations
-and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce). How
+and copies than MPI's; ``NNLITE_DDP_SHARED_MEMORY=0`` switches back to MPI's allreduce), and
+rank 0's buffers for the next forward's broadcast travel with the gradients, so a steady
+training step meets the other ranks once (twice with ``gradient_as_bucket_view``). How
 much is hidden depends on the model: a gradient produced last (usually the first layer's
 weight, often the largest) is reduced after backward whatever the buckets; bench/bench_ddp.py
 breaks a step's DDP time down, with the bytes copied and the collectives per step.
@@ -160,7 +162,13 @@ class DistributedDataParallel(Module):
     Args:
         module: the model; every rank builds it the same way (rank 0's values win).
         broadcast_buffers: broadcast rank 0's buffers (e.g. BatchNorm running stats) at the
-            start of each forward, as torch.
+            start of each forward that follows a synced training forward, as torch. With every
+            rank on one machine (shared-memory buckets) rank 0's buffers travel with the last
+            backward's gradients and the forward takes them without meeting the other ranks;
+            a buffer changed or reassigned between that backward and the forward makes the
+            forward broadcast as it is then, as torch. Change buffers there on every rank
+            alike (as a DDP program does): a change on some ranks only (which torch would
+            broadcast from rank 0) ends the job at once with a message saying so.
         bucket_cap_mb: bucket size in MiB (default 25; the first bucket is at most 1 MiB so
             communication starts early).
         find_unused_parameters: allow parameters that get no gradient in a backward: a rank
@@ -241,6 +249,10 @@ class DistributedDataParallel(Module):
                 if b is not None and id(b) not in seen:
                     seen.add(id(b))
                     self._buffer_places.append((m._buffers, name))
+        # rank 0's buffers posted with the last synced backward's gradients (shared-memory
+        # buckets): (the buffer tensors, their version counts) then, taken at the next forward
+        # if no buffer changed since; None: the forward broadcasts them itself
+        self._posted = None
         self._slots: list[_Slot] = []  # changed in place only (the finalizer holds it)
         self._slots_on = False
         # a DDP that is gone withdraws its slots: its buckets (and shared window) must not keep
@@ -271,6 +283,7 @@ class DistributedDataParallel(Module):
         if old is not None:
             old.writable()  # no barrier left pending on the old window
         self._set_slots(False)
+        self._posted = None
         groups = _assign_buckets(list(reversed(self._params)), cap_bytes,
                                  min(first_cap_bytes, cap_bytes))
         self._buckets = [_Bucket(i, lst, dt) for i, (lst, dt) in enumerate(groups)]
@@ -293,6 +306,12 @@ class DistributedDataParallel(Module):
         self._views = [b.views[j] for b, j in self._where]
         self._ready = [False] * len(self._params)
         self._none_ready = [False] * len(self._params)
+        # per parameter: .grad was None when this synced step's forward began, so its .grad
+        # now is an array this backward made (nobody else holds it: default DDP may replace
+        # it by the average's own array, as it does a gradient written into the bucket)
+        self._fresh = [False] * len(self._params)
+        self._bucket_index = [[self._params_index[id(p)] for p in b.params]
+                              for b in self._buckets]
         self._next_bucket = 0  # buckets before it have their allreduce started
         self._next_done = 0  # buckets before it have their allreduce completed
         # gradient slots: backward may write a gradient straight into its bucket view (the
@@ -346,7 +365,7 @@ class DistributedDataParallel(Module):
             times.collectives = -pg._require().calls  # + the count at the end of backward
             times.bcast_start = time.perf_counter()
         shared = self._shared
-        bufs = None
+        posted, self._posted = self._posted, None
         if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1:
             bufs, arrays = [], []
             for d, n in self._buffer_places:
@@ -354,22 +373,30 @@ class DistributedDataParallel(Module):
                 if b is not None:
                     bufs.append(b)
                     arrays.append(b._data)
-        if bufs and shared is not None and self._broadcast_shared and shared.broadcast(
-                arrays, "DistributedDataParallel forward (buffers)"):
-            for b in bufs:
-                b._vc[0] += 1
-        else:
-            if shared is not None and shared.release_due:
-                pg._require().calls += 1
-                shared.release()
             if bufs:
-                _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
+                pending = same = posted is not None and shared.posted is not None
+                if same:  # the very buffers posted for, at the same versions
+                    old, versions = posted
+                    same = len(old) == len(bufs)
+                    for a, b, v in zip(old, bufs, versions):
+                        if a is not b or b._vc[0] != v:
+                            same = False
+                if pending:
+                    shared.decide(same)
+                if same:
+                    # rank 0's buffers came with the last backward's gradients: no meeting
+                    shared.take(arrays)
+                elif not (shared is not None and self._broadcast_shared
+                          and shared.broadcast(arrays, "DistributedDataParallel forward "
+                                                       "(buffers)", watch=pending)):
+                    _broadcast_coalesced(bufs, "DistributedDataParallel forward (buffers)")
+                    bufs = ()  # _broadcast_coalesced counted the versions
+                for b in bufs:
+                    b._vc[0] += 1
         if grad_sync and self._slot_gate and not self._slots_on:
-            # backward may write into this rank's segment again once every rank has read it:
-            # wait for that here (the release barrier just started; with buffers the broadcast's
-            # barrier above already was it): every rank comes to a synced step's collectives
-            # anyway (not so a forward without sync, e.g. an evaluation on rank 0 alone: those
-            # leave the slots off)
+            # backward may write into this rank's segment again once every rank has read it
+            # (counted in the segments: by now almost always done). Not so a forward without
+            # sync (e.g. an evaluation on rank 0 alone): those leave the slots off
             shared.writable()
             self._set_slots(True)
         if times is not None:
@@ -385,6 +412,9 @@ class DistributedDataParallel(Module):
             b.pending = len(b.params)
             b.req = None
         self._ready[:] = self._none_ready
+        fresh = self._fresh
+        for i, p in enumerate(self._params):
+            fresh[i] = p._grad is None
         self._next_bucket = 0
         self._next_done = 0
         self._sync_pending = True
@@ -433,7 +463,7 @@ class DistributedDataParallel(Module):
             if times is not None:
                 t1 = time.perf_counter()
             shared = self._shared
-            if shared is not None and (shared.pending is not None or shared.release_due):
+            if shared is not None and shared.dirty:
                 shared.writable()
             view[...] = g._data
             if times is not None:
@@ -488,12 +518,13 @@ class DistributedDataParallel(Module):
             return
         outs, new = [], []
         views = b.views
-        for p, view in zip(b.params, views):
-            if used is not None and not used[self._params_index[id(p)]]:
+        fresh = self._fresh
+        for p, view, i in zip(b.params, views, self._bucket_index[b.index]):
+            if used is not None and not used[i]:
                 outs.append(None)  # unused on every rank: .grad stays as it was
                 continue
             g = p._grad
-            if (g is None or g._data is view or g._data.shape != view.shape
+            if (g is None or fresh[i] or g._data is view or g._data.shape != view.shape
                     or not g._data.flags.writeable):
                 new.append(p)
                 outs.append(None)
@@ -501,8 +532,9 @@ class DistributedDataParallel(Module):
                 outs.append(g._data)
                 g._vc[0] += 1
         if len(new) == len(outs):
-            # every gradient needs a new array (the usual case: backward wrote them into the
-            # bucket): the average of the whole bucket into one, each .grad a view of it
+            # every gradient takes a new array (the usual case: backward wrote them into the
+            # bucket or made them, after zero_grad()): the average of the whole bucket into
+            # one (one kernel call), each .grad a view of it
             whole = np.empty(b.buf.size, b.buf.dtype)
             shared.average_bucket(b, whole)
             o = b.offsets
@@ -521,14 +553,37 @@ class DistributedDataParallel(Module):
     def _launch(self, b: _Bucket) -> None:
         if self._world == 1:
             return
-        group = pg._require()
+        group = pg._group or pg._require()  # no Python call per bucket while there is one
         group.calls += 1
-        if self._shared is not None:
-            b.req = self._shared.start(b)
+        shared = self._shared
+        if shared is not None:
+            if b.index == len(self._buckets) - 1:
+                self._post_buffers()
+            b.req = shared.start(b)
         else:
             b.req = group.comm.Iallreduce(group.mpi.IN_PLACE, b.buf, op=group.mpi.SUM)
         if self._times is not None:
             self._times.last_launch = time.perf_counter()
+
+    def _post_buffers(self) -> None:
+        """Before the last bucket's barrier: rank 0 posts its module buffers with the
+        gradients (shared-memory buckets), for the next forward's broadcast to take without a
+        meeting of its own (every rank records which buffers, at which versions, it posted
+        for: buffers do not change in backward; one changed or reassigned by the next forward
+        makes that forward broadcast them itself, as torch takes rank 0's buffers as they are
+        just before the forward: change them alike on every rank, as a program for DDP does).
+        """
+        if not (self.broadcast_buffers and self._broadcast_shared):
+            return
+        bufs, arrays, versions = [], [], []
+        for d, n in self._buffer_places:  # loops, not comprehensions: Python calls per step
+            b = d[n]
+            if b is not None:
+                bufs.append(b)
+                arrays.append(b._data)
+                versions.append(b._vc[0])
+        if bufs and self._shared.post(arrays):
+            self._posted = (bufs, versions)
 
     def _finish_backward(self) -> None:
         times = self._times
@@ -577,7 +632,7 @@ class DistributedDataParallel(Module):
         for b in self._buckets[self._next_bucket:]:
             self._launch(b)
         self._next_bucket = len(self._buckets)
-        group = pg._require()
+        group = pg._group or pg._require()
         if used is not None and self._world > 1:
             group.calls += 1
             pg.wait(group.comm.Iallreduce(group.mpi.IN_PLACE, used, op=group.mpi.MAX),
@@ -595,9 +650,9 @@ class DistributedDataParallel(Module):
                         "DistributedDataParallel gradient allreduce (sums written)")
                 shared.synced()
             else:
-                # the barrier saying every rank has read the segments: started at the next
-                # forward (with the buffer broadcast), waited for before the next write
-                shared.release_due = True
+                # every rank counts its reads; a rank waits for the others' counts before it
+                # writes into its segment again (the next forward: no meeting of its own)
+                shared.mark_read()
                 in_grads = True
                 if self._slots_on:
                     self._set_slots(False)

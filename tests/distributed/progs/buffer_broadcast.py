@@ -5,8 +5,11 @@ At each forward that follows a synced training forward (and at the first), as to
 rank's buffers (BatchNorm running statistics, float32, and its int64 counter) are rank 0's
 from just before that forward; at the others every rank keeps its own. The plan mixes synced
 steps, a training forward without backward (two broadcasts in a row: the shared regions taken
-in turn) and a forward under no_grad. Counted: collectives per synced step in a steady run
-(the shared broadcast's barrier also releases the last step's buckets: 2 for default DDP)."""
+in turn), a forward under no_grad, and buffers changed between a backward and the next
+forward on every rank, in place and by reassignment (rank 0's buffers then are not the ones
+posted with the gradients: the forward must broadcast the changed ones). Counted: collectives
+per synced step in a steady run (with the shared window rank 0's buffers travel with the
+gradients: 1 for default DDP, 2 with bucket views, after the first step's broadcast)."""
 
 import os
 
@@ -41,10 +44,20 @@ def batch():
     return torch.tensor(rng.standard_normal((5, 4)).astype(np.float32))
 
 
-# (grad enabled, backward) per forward
-PLAN = [(True, True), (True, True), (True, False), (True, True), (False, False), (True, True),
-        (True, True), (True, False), (True, False), (True, True)]
-EXPECT = [True] + [g for g, _ in PLAN[:-1]]  # broadcast iff the previous forward was synced
+# (grad enabled, backward, change the buffers before the forward) per forward
+PLAN = [(True, True, ""), (True, True, ""), (True, False, ""), (True, True, ""),
+        (False, False, ""), (True, True, ""), (True, True, "in place"), (True, True, ""),
+        (True, True, "reassign"), (True, False, ""), (True, False, ""), (True, True, "")]
+EXPECT = [True] + [g for g, _, _ in PLAN[:-1]]  # broadcast iff the previous forward was synced
+
+
+def change(model, how):
+    bn = model[1]
+    with torch.no_grad():
+        if how == "in place":
+            bn.running_mean.add_(float(r + 1))
+        elif how == "reassign":
+            bn.running_var = torch.full((6,), float(r + 2))
 # "1": shared-memory buckets and broadcast; "1, mpi bcast": shared buckets, MPI's broadcast
 for shared in ("1", "1, mpi bcast", "0"):
     for view in (False, True):
@@ -56,7 +69,8 @@ for shared in ("1", "1, mpi bcast", "0"):
         seen, before = [], []
         # runs after DDP's broadcast, before BatchNorm updates its statistics
         model.register_forward_pre_hook(lambda m, a, seen=seen: seen.append(buffers(m)))
-        for grad, back in PLAN:
+        for grad, back, how in PLAN:
+            change(model, how)
             before.append(buffers(model))
             with torch.set_grad_enabled(grad):
                 out = ddp(batch())
@@ -78,10 +92,10 @@ for shared in ("1", "1, mpi bcast", "0"):
             model.zero_grad()
             ddp(batch()).sum().backward()
         calls = [t.collectives for t in ddp._timeline]
-        if shared == "1":  # barrier (broadcast + release), bucket barrier (+ the views' finish)
+        if shared == "1":  # broadcast barrier at first, bucket barrier (+ the views' finish)
+            assert calls == ([3, 2, 2] if view else [2, 1, 1]), (view, calls)
+        elif shared == "1, mpi bcast":  # MPI broadcast, the bucket barrier (+ finish)
             assert calls == [3 if view else 2] * 3, (view, calls)
-        elif shared == "1, mpi bcast":  # MPI broadcast, the bucket barrier, release or finish
-            assert calls == [3 if view else 2] + [3] * 2, (view, calls)
         else:  # MPI broadcast, bucket allreduce
             assert calls == [2] * 3, (view, calls)
 print(f"OK {r}", flush=True)
