@@ -20,6 +20,7 @@ _lazy = lazy_property
 class Bernoulli(Distribution):
     """Exactly one of ``probs`` or ``logits``; samples are floats 0./1. of the batch shape."""
 
+    _expand_params = ('probs', 'logits')
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True

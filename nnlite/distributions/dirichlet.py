@@ -33,6 +33,7 @@ class Dirichlet(Distribution):
         >>> Dirichlet(torch.tensor([0.5, 0.5])).rsample()
     """
 
+    _expand_params = ('concentration',)
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
@@ -88,6 +89,7 @@ class Beta(Distribution):
         >>> Beta(torch.tensor([0.5]), torch.tensor([0.5])).rsample()
     """
 
+    _expand_dists = ('_dirichlet',)
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval

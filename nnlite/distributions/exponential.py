@@ -16,6 +16,7 @@ class Exponential(Distribution):
         >>> Exponential(torch.tensor([2.0])).sample()   # the same number as PyTorch's
     """
 
+    _expand_params = ('rate',)
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True

@@ -39,6 +39,7 @@ class Gamma(Distribution):
         >>> Gamma(torch.tensor([2.0]), torch.tensor([1.0])).rsample()
     """
 
+    _expand_params = ('concentration', 'rate')
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -84,6 +85,7 @@ class Gamma(Distribution):
 class Chi2(Gamma):
     """``Gamma(df / 2, 1 / 2)``."""
 
+    _expand_params = ('concentration', 'rate')
     arg_constraints = {"df": constraints.positive}
 
     def __init__(self, df, validate_args=None) -> None:

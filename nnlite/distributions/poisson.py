@@ -16,6 +16,7 @@ class Poisson(Distribution):
         >>> Poisson(torch.tensor([4.0])).sample()
     """
 
+    _expand_params = ('rate',)
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 

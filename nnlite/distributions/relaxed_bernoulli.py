@@ -21,6 +21,7 @@ from nnlite.distributions.transforms import SigmoidTransform
 class LogitRelaxedBernoulli(Distribution):
     """The logit of a ``RelaxedBernoulli``: ``(logit(u) + logit(p)) / temperature``."""
 
+    _expand_params = ('probs', 'logits', '_param')
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
     has_rsample = True
@@ -63,6 +64,7 @@ class RelaxedBernoulli(TransformedDistribution):
         >>> RelaxedBernoulli(torch.tensor(0.5), probs=torch.tensor([0.3])).rsample()
     """
 
+    _expand_params = ()
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True

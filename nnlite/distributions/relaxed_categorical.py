@@ -16,6 +16,7 @@ from nnlite.distributions.transforms import ExpTransform
 class ExpRelaxedCategorical(Distribution):
     """The log of a ``RelaxedOneHotCategorical``: ``log_softmax((logits + gumbel) / t)``."""
 
+    _expand_dists = ('_categorical',)
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector  # the true support is a submanifold of it
     has_rsample = True
@@ -64,6 +65,7 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         >>> RelaxedOneHotCategorical(torch.tensor(0.5), logits=torch.zeros(3)).rsample()
     """
 
+    _expand_params = ()
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
     has_rsample = True
