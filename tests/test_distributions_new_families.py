@@ -26,6 +26,17 @@ def test_close_fails_on_a_wrong_value():
         close(nnlite.tensor([1.0, 2.0]), torch.tensor([[1.0, 2.0]]))
 
 
+def _spd(L, seed=0, n=3):
+    a = np.random.default_rng(seed).standard_normal((n, n))
+    return L.tensor(a @ a.T + n * np.eye(n), dtype=L.float64)
+
+
+def _corr(L, n=3):
+    c = _spd(L, 9, n).numpy() if L is torch else _spd(torch, 9, n).numpy()
+    d = np.sqrt(np.diag(c))
+    return L.tensor(c / d[:, None] / d[None, :], dtype=L.float64)
+
+
 def _w(L):
     g = np.random.default_rng(1)
     return L.tensor(g.standard_normal((2, 4, 2)), dtype=L.float64)
@@ -64,6 +75,23 @@ CASES = {
         lambda L: L.tensor([0.1, 0.2, 0.3, 0.4], dtype=L.float64), False),
     "logistic_normal_scalar": (lambda L, M: M.LogisticNormal(0.5, 2.0),
                                lambda L: L.tensor([0.3, 0.7]), False),
+    # float32: torch's GeneralizedPareto.log_prob fails on float64 parameters
+    "generalized_pareto": (lambda L, M: M.GeneralizedPareto(
+        L.tensor([0.0, 1.0, -1.0, 0.5]), L.tensor([1.0, 2.0, 0.5, 1.0]),
+        L.tensor([0.5, 0.0, -0.3, 1.2])),
+        lambda L: L.tensor([0.5, 2.0, -0.5, 3.0]), True),
+    "wishart": (lambda L, M: M.Wishart(L.tensor([4.0, 6.5], dtype=L.float64),
+                                       covariance_matrix=_spd(L)),
+                lambda L: _spd(L, 7), False),
+    "wishart_tril": (lambda L, M: M.Wishart(5.0, scale_tril=L.linalg.cholesky(_spd(L, 2))),
+                     lambda L: _spd(L, 3), False),
+    "wishart_precision": (lambda L, M: M.Wishart(L.tensor(3.5, dtype=L.float64),
+                                                 precision_matrix=_spd(L, 4)),
+                          lambda L: _spd(L, 5), False),
+    "lkj": (lambda L, M: M.LKJCholesky(3, L.tensor([0.5, 1.0, 4.0], dtype=L.float64)),
+            lambda L: L.linalg.cholesky(_corr(L)), False),
+    "lkj_scalar": (lambda L, M: M.LKJCholesky(4, 2.0),
+                   lambda L: L.linalg.cholesky(_corr(L, 4)).to(L.float32), False),
 }
 
 
@@ -100,8 +128,9 @@ def test_values_and_shapes_match_torch(name):
     if CASES[name][2]:
         close(ours.cdf(v(nnlite)), ref.cdf(v(torch)))
         u = [0.05, 0.3, 0.5, 0.7, 0.95][:ref.batch_shape[-1]]
-        close(ours.icdf(nnlite.tensor(u, dtype=nnlite.float64)),
-              ref.icdf(torch.tensor(u, dtype=torch.float64)))
+        dt = ref.mean.dtype
+        close(ours.icdf(nnlite.tensor(u, dtype=getattr(nnlite, str(dt).split(".")[1]))),
+              ref.icdf(torch.tensor(u, dtype=dt)), rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -116,8 +145,10 @@ def test_seeded_samples_match_torch(name):
         assert bool(ours.support.check(a).all())
 
 
+# torch's Wishart.rsample cannot be differentiated (its correction pass writes in place into
+# a mask autograd saved); test_wishart_rsample_gradient_is_finite_differences covers ours
 @pytest.mark.parametrize("name", [n for n in sorted(CASES) if CASES[n][0](torch, TD)
-                                  .has_rsample])
+                                  .has_rsample and not n.startswith("wishart")])
 def test_rsample_gradients_match_torch(name):
     def grads(L, M):
         d = CASES[name][0](L, M)
@@ -144,6 +175,9 @@ def test_rsample_gradients_match_torch(name):
             d = M.InverseGamma(leaf(d.concentration), leaf(d.rate))
         elif name.startswith("logistic_normal"):
             d = M.LogisticNormal(leaf(d.loc), leaf(d.scale))
+        elif name == "generalized_pareto":
+            d = M.GeneralizedPareto(leaf(d.loc), leaf(d.scale), leaf(d.concentration))
+
         L.manual_seed(3)
         x = d.rsample((4,))
         (x * L.arange(x.numel(), dtype=x.dtype).reshape(x.shape)).sum().backward()
@@ -248,3 +282,69 @@ def test_values_outside_the_support_raise_torchs_error(name, value):
             d.log_prob(L.tensor(value, dtype=L.float64))
         errs.append(str(e.value).split(" of the distribution ")[0])
     assert errs[0] == errs[1]
+
+
+def test_wishart_rsample_gradient_is_finite_differences():
+    """For a fixed seed the sample is L N N^T L^T: its gradient in L by float64 differences."""
+    base = nnlite.linalg.cholesky(_spd(nnlite, 2)).detach()
+    w = nnlite.arange(9, dtype=nnlite.float64).reshape(3, 3)
+
+    def f(L):
+        nnlite.manual_seed(4)
+        return (D.Wishart(6.0, scale_tril=L).rsample() * w).sum()
+
+    L = base.clone().requires_grad_(True)
+    f(L).backward()
+    for i, j in ((0, 0), (1, 0), (2, 1), (2, 2)):
+        h = nnlite.zeros(3, 3, dtype=nnlite.float64)
+        h[i, j] = 1e-6
+        fd = (float(f(base + h)) - float(f(base - h))) / 2e-6
+        assert abs(float(L.grad[i, j]) - fd) < 1e-5 * max(1.0, abs(fd))
+
+
+def test_wishart_warns_and_redraws_as_torch():
+    for M, L in ((D, nnlite), (TD, torch)):
+        with pytest.warns(UserWarning, match="Singular sample detected."):
+            M.Wishart(5.0, covariance_matrix=L.eye(2)).rsample((3,))
+        with pytest.warns(UserWarning, match="Low df values detected"):
+            M.Wishart(1.5, covariance_matrix=L.eye(2))
+    msgs = []
+    for M, L in ((D, nnlite), (TD, torch)):
+        with pytest.raises(ValueError) as e:
+            M.Wishart(0.5, covariance_matrix=L.eye(2))
+        msgs.append(str(e.value))
+        with pytest.raises(AssertionError, match="Exactly one of"):
+            M.Wishart(3.0)
+    assert msgs[0] == msgs[1]
+
+
+def test_wishart_kl_is_torchs_bregman_divergence():
+    for M, L in ((D, nnlite), (TD, torch)):
+        assert isinstance(M.Wishart(3.0, covariance_matrix=L.eye(2)), M.ExponentialFamily)
+        assert isinstance(M.Normal(0.0, 1.0), M.ExponentialFamily)
+    got = D.kl_divergence(CASES["wishart"][0](nnlite, D), CASES["wishart_precision"][0](nnlite,
+                                                                                          D))
+    ref = TD.kl_divergence(CASES["wishart"][0](torch, TD), CASES["wishart_precision"][0](torch,
+                                                                                           TD))
+    close(got, ref, rtol=1e-9)
+    msgs = []
+    for M, L in ((D, nnlite), (TD, torch)):
+        with pytest.raises(NotImplementedError) as e:
+            M.kl.kl_divergence(M.Wishart(3.0, covariance_matrix=L.eye(2)),
+                               M.ContinuousBernoulli(L.tensor(0.3)))
+        msgs.append(str(e.value))
+    with pytest.raises(NotImplementedError):
+        D.kl.kl_divergence(D.Poisson(nnlite.tensor(1.0)), D.Gamma(1.0, 1.0))
+
+
+def test_one_hot_straight_through_gradient_matches_torch():
+    grads = []
+    for M, L in ((D, nnlite), (TD, torch)):
+        logits = L.tensor([[0.5, -1.0, 2.0], [0.0, 0.3, 0.1]], requires_grad=True)
+        d = M.OneHotCategoricalStraightThrough(logits=logits)
+        L.manual_seed(2)
+        s = d.rsample((4,))
+        (s * L.arange(12.0).reshape(4, 1, 3)).sum().backward()
+        grads.append((s, logits.grad))
+    close(grads[0][0], grads[1][0])
+    close(grads[0][1], grads[1][1], rtol=1e-5)

@@ -142,3 +142,15 @@ class OneHotCategorical(CategoryCounts):
 
     def entropy(self) -> Tensor:
         return self._categorical.entropy()
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """``OneHotCategorical`` with the straight-through gradient (Bengio et al., 2013):
+    ``rsample`` is the one-hot sample in value and ``probs`` in gradient."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

@@ -11,17 +11,17 @@ import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.distributions import constraints
 from nnlite.distributions.distribution import (
-    Distribution,
     broadcast_all,
     clamp_probs,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
 )
+from nnlite.distributions.exp_family import ExponentialFamily
 from nnlite.nn import functional as F
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(ExponentialFamily):
     """Exactly one of ``probs`` (clamped into ``(0, 1)``) or ``logits``.
 
     Example:

@@ -9,7 +9,8 @@ import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.autograd.function import Function
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import Distribution, broadcast_all
+from nnlite.distributions.distribution import broadcast_all
+from nnlite.distributions.exp_family import ExponentialFamily
 
 
 class _Dirichlet(Function):
@@ -26,7 +27,7 @@ class _Dirichlet(Function):
         return nnlite._dirichlet_grad(x, c, total) * (grad - (x * grad).sum(-1, True))
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Density ``prod x_i**(c_i - 1) / B(c)`` on the simplex (event dim = last dim).
 
     Example:
@@ -82,7 +83,7 @@ class Dirichlet(Distribution):
                 - ((c - 1.0) * nnlite.digamma(c)).sum(-1))
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Density ``x**(c1 - 1) (1 - x)**(c0 - 1) / B(c1, c0)`` on ``[0, 1]``.
 
     Example:

@@ -40,6 +40,12 @@ def clamp_probs(probs: Tensor) -> Tensor:
     return probs.clamp(min=eps, max=1 - eps)
 
 
+def clamped_uniforms(shape, dtype) -> Tensor:
+    """``rand(shape)`` clamped into ``[eps, 1 - eps]``: the uniform draws the relaxed
+    (Gumbel / logistic) samplers take logs of, as torch's."""
+    return clamp_probs(nnlite.rand(shape, dtype=dtype))
+
+
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     return logits.sigmoid() if is_binary else nnlite.softmax(logits, -1)
 

@@ -8,7 +8,8 @@ import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.autograd.function import Function
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import Distribution, broadcast_all
+from nnlite.distributions.distribution import broadcast_all
+from nnlite.distributions.exp_family import ExponentialFamily
 from nnlite.ops import incomplete_gamma_beta as _S
 
 
@@ -32,7 +33,7 @@ class _GammaIncX(Function):
         return None, grad * dens
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Density ``rate**c x**(c - 1) exp(-rate x) / Gamma(c)`` on ``x >= 0``.
 
     Example:
