@@ -6,20 +6,21 @@ import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.distributions import constraints
 from nnlite.distributions.distribution import (
-    Distribution,
     broadcast_all,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
 )
+from nnlite.distributions.exp_family import ExponentialFamily
 from nnlite.nn import functional as F
 
 _lazy = lazy_property
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Exactly one of ``probs`` or ``logits``; samples are floats 0./1. of the batch shape."""
 
+    _expand_params = ('probs', 'logits')
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True

@@ -26,6 +26,7 @@ class Binomial(Distribution):
         >>> Binomial(10, torch.tensor([0.3])).sample()
     """
 
+    _expand_params = ('total_count', 'probs', 'logits')
     arg_constraints = {"total_count": constraints.nonnegative_integer,
                        "probs": constraints.unit_interval, "logits": constraints.real}
     has_enumerate_support = True

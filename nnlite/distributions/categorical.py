@@ -21,6 +21,7 @@ class Categorical(Distribution):
         >>> d.sample((4,)).shape, d.log_prob(torch.tensor(2))
     """
 
+    _expand_params = ('probs', 'logits', '_param')
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
@@ -95,6 +96,7 @@ class CategoryCounts(Distribution):
     Multinomial): a ``Categorical`` of the same ``probs``/``logits`` underneath, and an event
     of the last dim."""
 
+    _expand_dists = ('_categorical',)
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
         self._categorical = Categorical(probs, logits)
         param = self._categorical._param
@@ -140,3 +142,15 @@ class OneHotCategorical(CategoryCounts):
 
     def entropy(self) -> Tensor:
         return self._categorical.entropy()
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """``OneHotCategorical`` with the straight-through gradient (Bengio et al., 2013):
+    ``rsample`` is the one-hot sample in value and ``probs`` in gradient."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

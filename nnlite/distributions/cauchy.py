@@ -64,6 +64,7 @@ class HalfCauchy(TransformedDistribution):
         >>> HalfCauchy(torch.tensor([1.0])).sample()
     """
 
+    _expand_params = ()
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True

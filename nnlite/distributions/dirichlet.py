@@ -9,7 +9,8 @@ import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.autograd.function import Function
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import Distribution, broadcast_all
+from nnlite.distributions.distribution import broadcast_all
+from nnlite.distributions.exp_family import ExponentialFamily
 
 
 class _Dirichlet(Function):
@@ -26,13 +27,14 @@ class _Dirichlet(Function):
         return nnlite._dirichlet_grad(x, c, total) * (grad - (x * grad).sum(-1, True))
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Density ``prod x_i**(c_i - 1) / B(c)`` on the simplex (event dim = last dim).
 
     Example:
         >>> Dirichlet(torch.tensor([0.5, 0.5])).rsample()
     """
 
+    _expand_params = ('concentration',)
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
@@ -81,13 +83,14 @@ class Dirichlet(Distribution):
                 - ((c - 1.0) * nnlite.digamma(c)).sum(-1))
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Density ``x**(c1 - 1) (1 - x)**(c0 - 1) / B(c1, c0)`` on ``[0, 1]``.
 
     Example:
         >>> Beta(torch.tensor([0.5]), torch.tensor([0.5])).rsample()
     """
 
+    _expand_dists = ('_dirichlet',)
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval

@@ -40,6 +40,12 @@ def clamp_probs(probs: Tensor) -> Tensor:
     return probs.clamp(min=eps, max=1 - eps)
 
 
+def clamped_uniforms(shape, dtype) -> Tensor:
+    """``rand(shape)`` clamped into ``[eps, 1 - eps]``: the uniform draws the relaxed
+    (Gumbel / logistic) samplers take logs of, as torch's."""
+    return clamp_probs(nnlite.rand(shape, dtype=dtype))
+
+
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     return logits.sigmoid() if is_binary else nnlite.softmax(logits, -1)
 
@@ -74,6 +80,12 @@ class Distribution:
     has_rsample = False
     has_enumerate_support = False
     arg_constraints: dict = {}
+    # What ``expand`` broadcasts: the Tensor attributes (when present) and the nested
+    # distributions whose leading dims are this distribution's batch shape. A class that sets
+    # either (or defines ``expand``) owns the rule; a subclass with its own ``__init__`` must
+    # declare its own, as torch asks of it.
+    _expand_params: tuple = ()
+    _expand_dists: tuple = ()
 
     @property
     def support(self):
@@ -104,6 +116,48 @@ class Distribution:
                         f"Expected parameter {name} ({type(value).__name__} of shape "
                         f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
                         f"constraint {constraint!r}, but found invalid values:\n{value}")
+
+    def expand(self, batch_shape, _instance=None):
+        """A new distribution of batch shape ``batch_shape`` sharing this one's parameters
+        (``Tensor.expand`` views; no new checks of the arguments), as torch's ``expand``.
+
+        Raises:
+            NotImplementedError: for a class that does not say how (torch's rule for a
+                subclass that defines its own ``__init__`` but not ``expand``).
+            RuntimeError: when a parameter cannot be expanded to ``batch_shape``.
+        """
+        owner = next(c for c in type(self).__mro__
+                     if "_expand_params" in c.__dict__ or "_expand_dists" in c.__dict__
+                     or "expand" in c.__dict__)
+        if owner is Distribution:
+            raise NotImplementedError
+        if _instance is None and type(self).__init__ is not owner.__init__:
+            public = next(c for c in type(self).__mro__[1:]
+                          if c.__module__.startswith("nnlite.distributions"))
+            raise NotImplementedError(
+                f"Subclass {type(self).__name__} of {public.__name__} that defines a custom "
+                "__init__ method must also define a custom .expand() method.")
+        batch_shape = Size(batch_shape)
+        new = type(self).__new__(type(self)) if _instance is None else _instance
+        for name, value in self.__dict__.items():
+            new.__dict__.setdefault(name, value)
+        kept = len(self._batch_shape)
+        for name in self._expand_params:
+            value = self.__dict__.get(name)
+            if isinstance(value, Tensor):
+                new.__dict__[name] = value.expand(tuple(batch_shape) + tuple(value.shape[kept:]))
+        self._expand_nested(new, batch_shape)
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _expand_nested(self, new, batch_shape: Size) -> None:
+        """Expand the nested distributions into ``new`` (their extra batch dims kept)."""
+        kept = len(self._batch_shape)
+        for name in self._expand_dists:
+            dist = self.__dict__[name]
+            new.__dict__[name] = dist.expand(tuple(batch_shape)
+                                             + tuple(dist.batch_shape[kept:]))
 
     @property
     def batch_shape(self) -> Size:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import Distribution, broadcast_all
+from nnlite.distributions.distribution import broadcast_all
+from nnlite.distributions.exp_family import ExponentialFamily
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Density ``rate * exp(-rate * x)`` on ``x >= 0``.
 
     Example:
         >>> Exponential(torch.tensor([2.0])).sample()   # the same number as PyTorch's
     """
 
+    _expand_params = ('rate',)
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True

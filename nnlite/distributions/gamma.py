@@ -8,7 +8,8 @@ import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.autograd.function import Function
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import Distribution, broadcast_all
+from nnlite.distributions.distribution import broadcast_all
+from nnlite.distributions.exp_family import ExponentialFamily
 from nnlite.ops import incomplete_gamma_beta as _S
 
 
@@ -32,13 +33,14 @@ class _GammaIncX(Function):
         return None, grad * dens
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Density ``rate**c x**(c - 1) exp(-rate x) / Gamma(c)`` on ``x >= 0``.
 
     Example:
         >>> Gamma(torch.tensor([2.0]), torch.tensor([1.0])).rsample()
     """
 
+    _expand_params = ('concentration', 'rate')
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -84,6 +86,7 @@ class Gamma(Distribution):
 class Chi2(Gamma):
     """``Gamma(df / 2, 1 / 2)``."""
 
+    _expand_params = ('concentration', 'rate')
     arg_constraints = {"df": constraints.positive}
 
     def __init__(self, df, validate_args=None) -> None:

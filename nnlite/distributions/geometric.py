@@ -23,6 +23,7 @@ class Geometric(Distribution):
         >>> Geometric(torch.tensor([0.3])).sample()
     """
 
+    _expand_params = ('probs', 'logits')
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 

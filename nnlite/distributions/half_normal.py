@@ -19,6 +19,7 @@ class HalfNormal(Distribution):
         >>> HalfNormal(torch.tensor([1.0])).sample()
     """
 
+    _expand_dists = ('base_dist',)
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -74,6 +75,7 @@ class LogNormal(Distribution):
         >>> LogNormal(torch.tensor([0.0]), torch.tensor([0.5])).sample()
     """
 
+    _expand_dists = ('base_dist',)
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True

@@ -17,6 +17,7 @@ class Independent(Distribution):
         (torch.Size([]), torch.Size([3]))
     """
 
+    _expand_dists = ('base_dist',)
     arg_constraints: dict = {}
 
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,

@@ -16,6 +16,7 @@ class LocationScale(Distribution):
     to ``loc`` (a ``Z`` of mean zero).
     """
 
+    _expand_params = ('loc', 'scale')
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True

@@ -21,6 +21,7 @@ class MixtureSameFamily(Distribution):
         >>> MixtureSameFamily(mix, comp).log_prob(torch.tensor(0.5))
     """
 
+    _expand_dists = ('_mixture_distribution', '_component_distribution')
     arg_constraints: dict = {}
     has_rsample = False
 

@@ -21,6 +21,7 @@ class Multinomial(CategoryCounts):
         >>> Multinomial(10, torch.tensor([1.0, 1.0, 2.0])).sample()
     """
 
+    _expand_dists = ('_categorical',)
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:

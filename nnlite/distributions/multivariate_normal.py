@@ -41,6 +41,7 @@ class MultivariateNormal(Distribution):
         torch.Size([3, 2])
     """
 
+    _expand_params = ('loc', 'scale_tril', 'covariance_matrix', 'precision_matrix')
     arg_constraints = {"loc": constraints.real_vector,
                        "covariance_matrix": constraints.positive_definite,
                        "precision_matrix": constraints.positive_definite,

@@ -25,6 +25,7 @@ class NegativeBinomial(Distribution):
         >>> NegativeBinomial(5.0, torch.tensor([0.4])).sample()
     """
 
+    _expand_params = ('total_count', 'probs', 'logits', '_param')
     arg_constraints = {"total_count": constraints.greater_than_eq(0),
                        "probs": constraints.half_open_interval(0.0, 1.0),
                        "logits": constraints.real}

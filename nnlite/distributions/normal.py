@@ -7,10 +7,11 @@ import math
 import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.distributions.distribution import LOG_SQRT_2PI
+from nnlite.distributions.exp_family import ExponentialFamily
 from nnlite.distributions.location_scale import LocationScale
 
 
-class Normal(LocationScale):
+class Normal(LocationScale, ExponentialFamily):
     """``N(loc, scale**2)``; ``loc`` and ``scale`` broadcast to the batch shape.
 
     Example:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import Distribution, broadcast_all
+from nnlite.distributions.distribution import broadcast_all
+from nnlite.distributions.exp_family import ExponentialFamily
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """``P(k) = rate**k exp(-rate) / k!`` for integers ``k >= 0``.
 
     Example:
         >>> Poisson(torch.tensor([4.0])).sample()
     """
 
+    _expand_params = ('rate',)
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 

@@ -3,13 +3,13 @@ its logit-space base ``LogitRelaxedBernoulli``: reparameterized, seeded like tor
 
 from __future__ import annotations
 
-import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.distributions import constraints
 from nnlite.distributions.distribution import (
     Distribution,
     broadcast_all,
     clamp_probs,
+    clamped_uniforms,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
@@ -21,6 +21,7 @@ from nnlite.distributions.transforms import SigmoidTransform
 class LogitRelaxedBernoulli(Distribution):
     """The logit of a ``RelaxedBernoulli``: ``(logit(u) + logit(p)) / temperature``."""
 
+    _expand_params = ('probs', 'logits', '_param')
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
     has_rsample = True
@@ -44,7 +45,7 @@ class LogitRelaxedBernoulli(Distribution):
     def rsample(self, sample_shape=Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         probs = clamp_probs(self.probs.expand(shape))
-        uniforms = clamp_probs(nnlite.rand(shape, dtype=probs.dtype))
+        uniforms = clamped_uniforms(shape, probs.dtype)
         return (uniforms.log() - (-uniforms).log1p() + probs.log()
                 - (-probs).log1p()) / self.temperature
 
@@ -63,6 +64,7 @@ class RelaxedBernoulli(TransformedDistribution):
         >>> RelaxedBernoulli(torch.tensor(0.5), probs=torch.tensor([0.3])).rsample()
     """
 
+    _expand_params = ()
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True

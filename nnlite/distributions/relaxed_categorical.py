@@ -8,7 +8,7 @@ import nnlite
 from nnlite._tensor import Size, Tensor
 from nnlite.distributions import constraints
 from nnlite.distributions.categorical import Categorical
-from nnlite.distributions.distribution import Distribution, broadcast_all, clamp_probs
+from nnlite.distributions.distribution import Distribution, broadcast_all, clamped_uniforms
 from nnlite.distributions.transformed_distribution import TransformedDistribution
 from nnlite.distributions.transforms import ExpTransform
 
@@ -16,6 +16,7 @@ from nnlite.distributions.transforms import ExpTransform
 class ExpRelaxedCategorical(Distribution):
     """The log of a ``RelaxedOneHotCategorical``: ``log_softmax((logits + gumbel) / t)``."""
 
+    _expand_dists = ('_categorical',)
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector  # the true support is a submanifold of it
     has_rsample = True
@@ -40,7 +41,7 @@ class ExpRelaxedCategorical(Distribution):
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        uniforms = clamp_probs(nnlite.rand(shape, dtype=self.logits.dtype))
+        uniforms = clamped_uniforms(shape, self.logits.dtype)
         gumbels = -((-(uniforms.log())).log())
         scores = (self.logits + gumbels) / self.temperature
         return scores - scores.logsumexp(dim=-1, keepdim=True)
@@ -64,6 +65,7 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         >>> RelaxedOneHotCategorical(torch.tensor(0.5), logits=torch.zeros(3)).rsample()
     """
 
+    _expand_params = ()
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
     has_rsample = True

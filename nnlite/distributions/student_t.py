@@ -19,6 +19,8 @@ class StudentT(Distribution):
         >>> StudentT(torch.tensor([3.0])).rsample()
     """
 
+    _expand_params = ('df', 'loc', 'scale')
+    _expand_dists = ('_chi2',)
     arg_constraints = {"df": constraints.positive, "loc": constraints.real,
                        "scale": constraints.positive}
     support = constraints.real

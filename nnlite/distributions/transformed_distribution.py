@@ -38,19 +38,31 @@ class TransformedDistribution(Distribution):
         transform = ComposeTransform(self.transforms)
         if len(base_shape) < transform.domain.event_dim:
             raise ValueError(f"base_distribution needs to have shape with size at least "
-                             f"{transform.domain.event_dim}, but got {base_shape}.")
-        shape = tuple(transform.forward_shape(base_shape))
-        expanded_base_shape = tuple(transform.inverse_shape(shape))
+                             f"{transform.domain.event_dim}, but got {Size(base_shape)}.")
+        shape = tuple(transform.forward_shape(Size(base_shape)))
+        expanded_base_shape = tuple(transform.inverse_shape(Size(shape)))
         if expanded_base_shape != base_shape:
-            raise ValueError("transforms that change the shape are not supported")
+            # a transform's parameters broadcast the base to a larger batch
+            cut = len(expanded_base_shape) - base_event_dim
+            base_distribution = base_distribution.expand(Size(expanded_base_shape[:cut]))
         reinterpreted = transform.domain.event_dim - base_event_dim
         if reinterpreted > 0:
             base_distribution = Independent(base_distribution, reinterpreted)
         self.base_dist = base_distribution
-        event_dim = transform.codomain.event_dim
-        event_dim += max(base_event_dim - transform.domain.event_dim, 0)
+        # the event grows by what the transforms add to the base's event
+        change = transform.codomain.event_dim - transform.domain.event_dim
+        event_dim = max(transform.codomain.event_dim, base_event_dim + change)
         cut = len(shape) - event_dim
         super().__init__(Size(shape[:cut]), Size(shape[cut:]), validate_args=validate_args)
+
+    _expand_params: tuple = ()
+
+    def _expand_nested(self, new, batch_shape: Size) -> None:
+        shape = Size(tuple(batch_shape) + tuple(self._event_shape))
+        for transform in reversed(self.transforms):
+            shape = transform.inverse_shape(shape)
+        cut = len(shape) - len(self.base_dist.event_shape)
+        new.base_dist = self.base_dist.expand(Size(tuple(shape)[:cut]))
 
     @property
     def has_rsample(self) -> bool:

@@ -1,5 +1,9 @@
-"""Bijections for ``TransformedDistribution`` (``torch.distributions.transforms``): ``Exp``,
-``Affine``, ``Sigmoid``, ``Tanh`` and their ``Compose``; each has ``inv``, ``sign`` and
+"""Bijections for ``TransformedDistribution`` (``torch.distributions.transforms``): the base
+``Transform``, ``Compose`` and the elementwise ones (``Exp``, ``Affine``, ``Sigmoid``,
+``Softplus``, ``Tanh``, ``Power``, ``Abs``); the vector/matrix ones (``Softmax``,
+``StickBreaking``, ``LowerCholesky``, ``PositiveDefinite``, ``CorrCholesky``) and the combining
+ones (``Cat``, ``Stack``, ``Independent``, ``Reshape``, ``CumulativeDistribution``) live in
+their own modules and are re-exported here. Each has ``inv``, ``sign`` and
 ``log_abs_det_jacobian(x, y)`` written in Tensor ops, so gradients flow through them."""
 
 from __future__ import annotations
@@ -8,13 +12,36 @@ import math
 import numbers
 
 import nnlite
-from nnlite._tensor import Tensor
 from nnlite.distributions import constraints
-from nnlite.distributions.distribution import broadcast_all, sum_rightmost
+from nnlite.distributions.distribution import broadcast_all
+from nnlite.distributions.transform_base import (
+    ComposeTransform,
+    Transform,
+    _InverseTransform,  # noqa: F401 (torch.distributions.transforms has it)
+    identity_transform,
+)
+from nnlite.distributions.transforms_combining import (
+    CatTransform,
+    CumulativeDistributionTransform,
+    IndependentTransform,
+    ReshapeTransform,
+    StackTransform,
+)
+from nnlite.distributions.transforms_simplex_matrix import (
+    CorrCholeskyTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    SoftmaxTransform,
+    StickBreakingTransform,
+)
 from nnlite.nn import functional as F
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
-           "PowerTransform", "SigmoidTransform", "TanhTransform", "Transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+           "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
+           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
+           "Transform", "identity_transform"]
 
 real = constraints.real
 
@@ -23,189 +50,12 @@ def _independent(c, event_dim: int):
     return constraints.independent(c, event_dim) if event_dim else c
 
 
-class Transform:
-    """An invertible map ``y = T(x)`` with the log of its Jacobian's absolute determinant.
-
-    Subclasses define ``_call``, ``_inverse`` and ``log_abs_det_jacobian``; ``inv`` is the
-    inverse transform (``inv.inv is self``).
-    """
-
-    bijective = True
-    sign = 1
-    domain = real
-    codomain = real
-
-    def __init__(self, cache_size: int = 0) -> None:
-        if cache_size not in (0, 1):
-            raise ValueError("cache_size must be 0 or 1")
-        self._cache_size = cache_size
-        self._cached = None
-        self._inv = None
-
-    @property
-    def event_dim(self) -> int:
-        return max(self.domain.event_dim, self.codomain.event_dim)
-
-    @property
-    def inv(self) -> Transform:
-        if self._inv is None:
-            self._inv = _InverseTransform(self)
-        return self._inv
-
-    def __call__(self, x: Tensor) -> Tensor:
-        if self._cache_size and self._cached is not None and self._cached[0] is x:
-            return self._cached[1]
-        y = self._call(x)
-        if self._cache_size:
-            self._cached = (x, y)
-        return y
-
-    def _inv_call(self, y: Tensor) -> Tensor:
-        if self._cache_size and self._cached is not None and self._cached[1] is y:
-            return self._cached[0]
-        x = self._inverse(y)
-        if self._cache_size:
-            self._cached = (x, y)
-        return x
-
-    def _call(self, x):
-        raise NotImplementedError
-
-    def _inverse(self, y):
-        raise NotImplementedError
-
-    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def forward_shape(self, shape):
-        return shape
-
-    def inverse_shape(self, shape):
-        return shape
-
-    def __eq__(self, other) -> bool:
-        return self is other
-
-    def __ne__(self, other) -> bool:
-        return not self.__eq__(other)
-
-    __hash__ = object.__hash__
-
-    def __repr__(self) -> str:
-        return type(self).__name__ + "()"
-
-
-class _InverseTransform(Transform):
-    def __init__(self, transform: Transform) -> None:
-        super().__init__(cache_size=transform._cache_size)
-        self._inv = transform
-
-    @property
-    def domain(self):
-        return self._inv.codomain
-
-    @property
-    def codomain(self):
-        return self._inv.domain
-
-    @property
-    def sign(self):
-        return self._inv.sign
-
-    @property
-    def inv(self):
-        return self._inv
-
-    def __call__(self, x):
-        return self._inv._inv_call(x)
-
-    def log_abs_det_jacobian(self, x, y):
-        return -self._inv.log_abs_det_jacobian(y, x)
-
-    def __eq__(self, other):
-        return isinstance(other, _InverseTransform) and self._inv == other._inv
-
-    __hash__ = object.__hash__
-
-
-class ComposeTransform(Transform):
-    """``parts[-1](...parts[0](x))``; an empty list is the identity."""
-
-    def __init__(self, parts, cache_size: int = 0) -> None:
-        super().__init__(cache_size)
-        self.parts = list(parts)
-
-    @property
-    def domain(self):
-        if not self.parts:
-            return real
-        dom = self.parts[0].domain
-        event_dim = self.parts[-1].codomain.event_dim
-        for part in reversed(self.parts):
-            event_dim += part.domain.event_dim - part.codomain.event_dim
-            event_dim = max(event_dim, part.domain.event_dim)
-        return _independent(dom, event_dim - dom.event_dim) if event_dim > dom.event_dim else dom
-
-    @property
-    def codomain(self):
-        if not self.parts:
-            return real
-        cod = self.parts[-1].codomain
-        event_dim = self.parts[0].domain.event_dim
-        for part in self.parts:
-            event_dim += part.codomain.event_dim - part.domain.event_dim
-            event_dim = max(event_dim, part.codomain.event_dim)
-        return _independent(cod, event_dim - cod.event_dim) if event_dim > cod.event_dim else cod
-
-    @property
-    def sign(self):
-        s = 1
-        for p in self.parts:
-            s = s * p.sign
-        return s
-
-    def _call(self, x):
-        for p in self.parts:
-            x = p(x)
-        return x
-
-    def _inverse(self, y):
-        for p in reversed(self.parts):
-            y = p.inv(y)
-        return y
-
-    def log_abs_det_jacobian(self, x, y):
-        if not self.parts:
-            return nnlite.zeros_like(x)
-        xs = [x]
-        for p in self.parts[:-1]:
-            xs.append(p(xs[-1]))
-        xs.append(y)
-        terms = []
-        event_dim = self.domain.event_dim
-        for p, xi, yi in zip(self.parts, xs[:-1], xs[1:]):
-            terms.append(sum_rightmost(p.log_abs_det_jacobian(xi, yi),
-                                       event_dim - p.domain.event_dim))
-            event_dim += p.codomain.event_dim - p.domain.event_dim
-        out = terms[0]
-        for t in terms[1:]:
-            out = out + t
-        return out
-
-    def __eq__(self, other):
-        return isinstance(other, ComposeTransform) and self.parts == other.parts
-
-    __hash__ = object.__hash__
-
-    def __repr__(self):
-        inner = ",\n    ".join(repr(p) for p in self.parts)
-        return f"{type(self).__name__}(\n    {inner}\n)"
-
-
 class ExpTransform(Transform):
     """``y = exp(x)``; ``log|dy/dx| = x``."""
 
     codomain = constraints.positive
+    bijective = True
+    sign = 1
 
     def _call(self, x):
         return x.exp()
@@ -226,6 +76,8 @@ class SigmoidTransform(Transform):
     """``y = sigmoid(x)``, clipped to ``[tiny, 1 - eps]`` as torch's so ``inv`` stays finite."""
 
     codomain = constraints.unit_interval
+    bijective = True
+    sign = 1
 
     def _call(self, x):
         fi = nnlite.finfo(x.dtype)
@@ -249,6 +101,8 @@ class TanhTransform(Transform):
     """``y = tanh(x)``; ``log|dy/dx| = 2 (log 2 - x - softplus(-2x))`` (stable for large x)."""
 
     codomain = constraints.interval(-1.0, 1.0)
+    bijective = True
+    sign = 1
 
     def _call(self, x):
         return x.tanh()
@@ -269,9 +123,22 @@ class AffineTransform(Transform):
     """``y = loc + scale * x``; with ``event_dim`` > 0 the log-determinant sums that many
     rightmost dims."""
 
+    bijective = True
+
     def __init__(self, loc, scale, event_dim: int = 0, cache_size: int = 0) -> None:
         super().__init__(cache_size)
         self.loc, self.scale, self._event_dim = loc, scale, event_dim
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return AffineTransform(self.loc, self.scale, self._event_dim, cache_size=cache_size)
+
+    def forward_shape(self, shape):
+        return nnlite.broadcast_shapes(shape, getattr(self.loc, "shape", ()),
+                                       getattr(self.scale, "shape", ()))
+
+    inverse_shape = forward_shape
 
     @property
     def domain(self):
@@ -328,19 +195,22 @@ class AffineTransform(Transform):
 
     __hash__ = object.__hash__
 
-    def __repr__(self):
-        return f"AffineTransform(loc={self.loc}, scale={self.scale})"
-
 
 class PowerTransform(Transform):
     """``y = x ** exponent`` on the positive reals; ``log|dy/dx| = log|exponent y / x|``."""
 
     domain = constraints.positive
     codomain = constraints.positive
+    bijective = True
 
     def __init__(self, exponent, cache_size: int = 0) -> None:
         super().__init__(cache_size)
         (self.exponent,) = broadcast_all(exponent)
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return PowerTransform(self.exponent, cache_size=cache_size)
 
     @property
     def sign(self):
@@ -382,3 +252,26 @@ class AbsTransform(Transform):
         return isinstance(other, AbsTransform)
 
     __hash__ = object.__hash__
+
+
+class SoftplusTransform(Transform):
+    """``y = log(1 + exp(x))``; ``log|dy/dx| = -softplus(-x)``."""
+
+    codomain = constraints.positive
+    bijective = True
+    sign = 1
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-x)
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    __hash__ = object.__hash__
+

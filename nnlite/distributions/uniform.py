@@ -12,6 +12,7 @@ class Uniform(Distribution):
     """Uniform on ``[low, high)``; ``rsample`` is ``low + rand * (high - low)`` as PyTorch's."""
 
     has_rsample = True
+    _expand_params = ('low', 'high')
 
     @property
     def arg_constraints(self):

@@ -22,6 +22,7 @@ class Weibull(TransformedDistribution):
         >>> Weibull(torch.tensor([1.0]), torch.tensor([2.0])).sample()
     """
 
+    _expand_params = ('scale', 'concentration', 'concentration_reciprocal')
     arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
     support = constraints.positive
 
@@ -60,6 +61,7 @@ class Pareto(TransformedDistribution):
         >>> Pareto(torch.tensor([1.0]), torch.tensor([3.0])).sample()
     """
 
+    _expand_params = ('scale', 'alpha')
     arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
 
     def __init__(self, scale, alpha, validate_args=None) -> None:
