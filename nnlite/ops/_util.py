@@ -48,6 +48,25 @@ def wrap_dim(dim, ndim: int) -> int:
     return dim + n if dim < 0 else dim
 
 
+def broadcast_shape(*shapes: tuple) -> tuple:
+    """The shape ``shapes`` broadcast to, or torch's RuntimeError naming the first dimension
+    that does not match (numpy's broadcasting would raise ValueError)."""
+    first = shapes[0] if shapes else ()
+    if all(s == first for s in shapes):
+        return tuple(first)
+    n = builtins.max(len(s) for s in shapes)
+    out = [1] * n
+    for k in range(1, n + 1):
+        for s in shapes:
+            if k <= len(s) and s[-k] != 1:
+                if out[-k] != 1 and s[-k] != out[-k]:
+                    raise RuntimeError(
+                        f"The size of tensor a ({out[-k]}) must match the size of tensor b "
+                        f"({s[-k]}) at non-singleton dimension {n - k}")
+                out[-k] = s[-k]
+    return tuple(out)
+
+
 def check_index_range(idx: np.ndarray, size: int, dim: int, *, negative: bool = False,
                       error: type = RuntimeError, message: str | None = None) -> None:
     """PyTorch's error for the first index outside ``[0, size)`` (``[-size, size)`` when

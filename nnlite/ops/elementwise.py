@@ -16,7 +16,8 @@ from nnlite._tensor import Tensor, _as_array, _check_device
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _GradState
 from nnlite.kernels import lazy as _lazy_kernels
-from nnlite.ops._util import _SCALARS, result_float, sum_to
+from nnlite.ops._util import _SCALARS, broadcast_shape, result_float, sum_to
+from nnlite.ops._util import TYPE_NAMES as _TYPE_NAMES
 
 _elementwise_kernels = _lazy_kernels("elementwise")
 
@@ -922,6 +923,12 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if isinstance(b, Tensor):
+        if a._data.dtype != b._data.dtype:
+            raise RuntimeError(f"{_TYPE_NAMES[a._data.dtype.name]} did not match "
+                               f"{_TYPE_NAMES[b._data.dtype.name]} (isclose compares tensors of "
+                               "one dtype: convert one with .to(other.dtype))")
+        broadcast_shape(a._data.shape, b._data.shape)
     return _W(np.isclose(a._data, _as_array(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -1217,6 +1224,7 @@ def heaviside(input, values):
             "heaviside is not yet implemented for tensors with different dtypes"
         )
     xd, vd = input._data, v._data
+    broadcast_shape(xd.shape, vd.shape)
     return _W(np.asarray(np.where(xd == 0, vd, (xd > 0).astype(xd.dtype))).astype(xd.dtype))
 
 
@@ -1236,6 +1244,8 @@ def negative(input):
 
 
 def positive(input):
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 

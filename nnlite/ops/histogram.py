@@ -22,7 +22,7 @@ class histogram_result(_Histogram):  # noqa: N801 (torch.return_types.histogram)
                 f"bin_edges={self.bin_edges!r})")
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
     """Histogram of ``input``'s values.
 
     Example:
@@ -49,7 +49,10 @@ def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: 
         elif a.size:
             lo, hi = float(a.min()), float(a.max())
         else:
-            lo, hi = 0.0, 0.0
+            lo, hi = 0.0, 1.0  # torch's bounds for no data
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not "
+                               "finite (drop or clamp the NaN/inf values, or pass range=)")
         if lo > hi:
             raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min "
                                f"{lo} max {hi}")

@@ -14,7 +14,8 @@ from nnlite.autograd.grad_mode import _GradState, no_grad
 from nnlite.ops import elementwise as E
 from nnlite.ops import reduce as R
 from nnlite.ops import shape as S
-from nnlite.ops._util import sum_to, wrap_dim
+from nnlite.ops._util import TYPE_NAMES as _TYPE_NAMES
+from nnlite.ops._util import broadcast_shape, sum_to, wrap_dim
 from nnlite.ops.shape import _tensor_list
 
 _W = Tensor._wrap
@@ -355,10 +356,25 @@ def dot(a, b):
     return matmul(a, b)
 
 
-inner = dot
+def inner(input, other):
+    """Sum of products over the last dimension of both (``dot`` for two 1-D tensors; a 0-dim
+    operand multiplies)."""
+    a, b = input, other
+    if a._data.ndim == 0 or b._data.ndim == 0:
+        return a * b
+    if a._data.ndim == 1 and b._data.ndim == 1:
+        return dot(a, b)
+    if a._data.shape[-1] != b._data.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(a._data.shape)} and {list(b._data.shape)}")
+    return tensordot(a, b, dims=([-1], [-1]))
 
 
 def outer(a, b):
+    for name, t in (("self", a), ("vec2", b)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got "
+                               f"{t._data.ndim}-D")
     # torch's graph: a viewed as a column times b (MulBackward0 <- ViewBackward0)
     return S.reshape(a, (-1, 1)) * b
 
@@ -581,7 +597,11 @@ def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim`` (default: the first dimension of size 3)."""
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    shape = np.broadcast_shapes(input._data.shape, other._data.shape)
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"expected scalar type {_TYPE_NAMES[input._data.dtype.name]} but found "
+                           f"{_TYPE_NAMES[other._data.dtype.name]} (cross of two dtypes: convert "
+                           "one with .to(other.dtype))")
+    shape = broadcast_shape(input._data.shape, other._data.shape)
     if dim is None:
         dim = next((i for i, s in enumerate(shape) if s == 3), None)
         if dim is None:

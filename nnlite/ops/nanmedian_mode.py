@@ -54,9 +54,9 @@ def nanmedian(x, dim=None, keepdim=False):
             node.save(idx=_W(np.array([i])))
             node.shape, node.n, node.flat = x._data.shape, flat.size, True
         return out
+    d = wrap_dim(dim, x._data.ndim)  # first: a 0-dim input takes dim -1 or 0 only, as torch
     if x._data.ndim == 0:
         return values_indices(x.clone(), _W(np.zeros((), np.int64)), "nanmedian")
-    d = wrap_dim(dim, x._data.ndim)
     if x._data.shape[d] == 0:
         raise IndexError(f"nanmedian(): Expected reduction dim {d} to have non-zero size.")
     idx = np.ascontiguousarray(_nan_lower_median_index(x._data, d))
@@ -87,9 +87,11 @@ def mode(x, dim=-1, keepdim=False):
         >>> nnlite.mode(nnlite.tensor([[1, 2, 2], [3, 3, 1]]), 1).values
         tensor([2, 3])
     """
+    d = wrap_dim(dim, x._data.ndim)  # first: a 0-dim input takes dim -1 or 0 only, as torch
     if x._data.ndim == 0:
         return values_indices(x.clone(), _W(np.zeros((), np.int64)), "mode")
-    d = wrap_dim(dim, x._data.ndim)
+    if x._data.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     moved = np.moveaxis(x._data, d, -1)
     _, idx = _mode_rows(moved.reshape(-1, moved.shape[-1]))
     idx = np.moveaxis(idx.reshape(moved.shape[:-1] + (1,)), -1, d)

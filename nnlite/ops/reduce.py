@@ -779,9 +779,9 @@ def _picked(x, d, idx, node_cls, squeeze=False):
 
 def sort(x, dim=-1, descending=False, stable=False):
     """Sorted values and their indices along ``dim``; values carry the gradient."""
+    d = wrap_dim(dim, x._data.ndim)  # first: a 0-dim input takes dim -1 or 0 only, as torch
     if x._data.ndim == 0:
         return values_indices(x, _W(np.zeros((), np.int64)), "sort")
-    d = wrap_dim(dim, x._data.ndim)
     xd = x._data
     if descending and xd.dtype.kind == "f":
         idx = _argsort_descending(xd, d)
@@ -830,14 +830,22 @@ def kthvalue(x, k, dim=-1, keepdim=False):
 
 
 def _kth(x, k, dim, keepdim, node_cls):
+    d = wrap_dim(dim, x._data.ndim)
     if x._data.ndim == 0:
         return values_indices(x.clone(), _W(np.zeros((), np.int64)), "kthvalue")
-    d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
+    if n == 0 and node_cls is MedianBackward1:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     _, order = sort(x.detach(), d)
     idx = np.ascontiguousarray(np.take(order._data, [k - 1], axis=d))
+    xd = x._data
+    if node_cls is MedianBackward1 and xd.dtype.kind == "f":
+        nan = np.isnan(xd)
+        if nan.any():  # torch: a NaN in a row makes its median NaN (the first NaN's index)
+            rows = nan.any(axis=d, keepdims=True)
+            idx = np.ascontiguousarray(np.where(rows, np.argmax(nan, axis=d, keepdims=True), idx))
     v = _picked(x, d, idx, node_cls, squeeze=not keepdim)
     i = _W(idx if keepdim else idx.squeeze(d))
     return values_indices(v, i, "median" if node_cls is MedianBackward1 else "kthvalue")
@@ -859,7 +867,7 @@ def median(x, dim=None, keepdim=False):
             node.save(idx=_W(np.array([i])))
             node.shape, node.n, node.flat = x._data.shape, n, True
         return out
-    d = wrap_dim(dim, x._data.ndim) if x._data.ndim else 0
+    d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d] if x._data.ndim else 1
     return _kth(x, (n - 1) // 2 + 1, d, keepdim, MedianBackward1)
 
@@ -1018,9 +1026,9 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 def _cum_extreme(x, dim, is_min, name):
     xd = x._data
+    d = wrap_dim(dim, xd.ndim)
     if xd.ndim == 0:
         return _scan_result(name, S.clone(x), _W(np.zeros((), np.int64)))
-    d = wrap_dim(dim, xd.ndim)
     a = np.moveaxis(xd, d, 0)
     idx = np.zeros(a.shape, np.int64)
     if a.shape[0]:
@@ -1098,9 +1106,9 @@ def logcumsumexp(input, dim):
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim`` (with optional prepended/appended values)."""
     x = input
-    d = wrap_dim(dim, x._data.ndim)
     if x._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = wrap_dim(dim, x._data.ndim)
     parts = [p for p in (prepend, x, append) if p is not None]
     if len(parts) > 1:
         x = S.cat([_t(p) for p in parts], d)
@@ -1126,9 +1134,14 @@ def histc(input, bins=100, min=0, max=0):
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite (drop or clamp "
+                           "the NaN/inf values, or pass min= and max=)")
     v = xd.reshape(-1).astype(np.float64)
     v = v[(v >= lo) & (v <= hi)]
-    pos = ((v - lo) * bins / (hi - lo)).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pos = (v - lo) * bins / (hi - lo)
+    pos = pos[np.isfinite(pos)].astype(np.int64)  # as torch, a position that overflows is dropped
     pos = np.minimum(pos, bins - 1)
     return _W(np.bincount(pos, minlength=bins).astype(xd.dtype))
 

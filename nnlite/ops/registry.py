@@ -50,11 +50,15 @@ class Op:
     Calling conventions (``nnlite.ops.calling``): ``params`` maps the function's parameter
     names to torch's where the default rule (first ``x``/``a`` -> ``input``, second ``b`` ->
     ``other``) is not enough; ``out`` (default True for ``torch`` rows) gives ``torch.<name>``
-    torch's ``out=``; ``public`` is the generated ``torch.<name>``. The ``grad_fn`` torch shows
+    torch's ``out=``; ``public`` is the generated ``torch.<name>``; ``dtypes`` is
+    ``(rule, kernel name)`` where torch's CPU kernel implements only some dtypes
+    (``calling.DTYPE_RULES``); ``raw`` is what methods and in-place variants call (``fn``, or
+    ``fn`` behind the ``dtypes`` rule). The ``grad_fn`` torch shows
     is the class name of the node the op records (each op has its own)."""
 
     __slots__ = (
         "aliases",
+        "dtypes",
         "fn",
         "inplace",
         "kernel",
@@ -84,6 +88,7 @@ class Op:
         self.params = dict(params or {})
         self.out = (namespace == "torch") if out is None else out
         self.public = self.raw = fn
+        self.dtypes = None
 
     def __repr__(self) -> str:
         return f"Op({self.namespace}.{self.name})"
@@ -199,7 +204,8 @@ op(
     methods=("__truediv__", "div", "divide", "true_divide"),
     inplace=("true_divide_",),
 )
-op("dot", L.dot, params={"b": "tensor"}, aliases=("inner",), methods=("dot", "inner"))
+op("dot", L.dot, params={"b": "tensor"}, methods=("dot",))
+op("inner", L.inner, methods=("inner",))
 op("dsplit", S.dsplit, methods=("dsplit",))
 op("dstack", S.dstack)
 op("einsum", Es.einsum)
@@ -807,6 +813,29 @@ TORCH_INPLACE = (
 )
 
 
+# ---- dtypes torch's CPU kernels do not implement (NotImplementedError there) -----------------
+# (op: (rule, the kernel name torch's message gives)); the hostile-input tests compare them
+_DTYPES = {
+    "frac": ("float", "frac_cpu"),
+    "hypot": ("float", "hypot_cpu"),
+    "logaddexp": ("float", "logaddexp_cpu"),
+    "logaddexp2": ("float", "logaddexp2_cpu"),
+    "histc": ("float", "histogram_cpu"),
+    "histogram": ("float", "histogram_cpu"),
+    "median": ("no_bool", "median_cpu"),
+    "nanmedian": ("no_bool", "median_cpu"),
+    "dot": ("no_bool", "dot"),
+    "vdot": ("no_bool", "dot"),
+    "inner": ("no_bool", "dot"),
+    "matmul": ("no_bool", "matmul"),
+    "searchsorted": ("no_bool", "searchsorted_out_cpu"),
+    "bucketize": ("no_bool", "searchsorted_out_cpu"),
+}
+for _row in OPS:
+    if _row.namespace == "torch" and _row.name in _DTYPES:
+        _row.dtypes = _DTYPES[_row.name]
+
+
 def rows(namespace: str) -> list[Op]:
     return [r for r in OPS if r.namespace == namespace]
 
@@ -823,8 +852,9 @@ def public_functions() -> dict:
 
 
 def method_table() -> dict:
-    """``{method name: callable}`` bound on Tensor (each the op's own function)."""
-    return {m: r.fn for r in OPS for m in r.methods}
+    """``{method name: callable}`` bound on Tensor (each the op's own function, or it behind
+    its ``dtypes`` rule)."""
+    return {m: r.raw for r in OPS for m in r.methods}
 
 
 def inplace_table() -> dict:
@@ -842,8 +872,10 @@ def _apply_calling_conventions() -> None:
         if r.namespace == "torch" and id(r.fn) not in renamed:
             renamed.add(id(r.fn))
             calling.rename_params(r.fn, {**calling.default_mapping(r.fn), **r.params})
+        if r.dtypes is not None:
+            r.raw = calling.method_function(r.fn, r.name, r.dtypes)
         if r.namespace == "torch":
-            r.public = calling.with_out(r.fn, r.name) if r.out else r.fn
+            r.public = calling.public_function(r.fn, r.name, out=r.out, dtypes=r.dtypes)
 
 
 _apply_calling_conventions()

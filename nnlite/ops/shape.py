@@ -13,7 +13,7 @@ from nnlite._tensor import Size, Tensor, _as_array, _type_name
 from nnlite.autograd.function import Node, record
 from nnlite.autograd.grad_mode import _CaptureState, _GradState
 from nnlite.ops import elementwise as E
-from nnlite.ops._util import TYPE_NAMES, check_index_range, sum_to, wrap_dim
+from nnlite.ops._util import TYPE_NAMES, broadcast_shape, check_index_range, sum_to, wrap_dim
 from nnlite.ops._util import as_t as _t
 from nnlite.ops.elementwise import where, zeros_like
 
@@ -297,7 +297,7 @@ def squeeze(x, dim=None):
         new = tuple(s for s in sh if s != 1)
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        ds = {wrap_dim(d, x._data.ndim) for d in dims} if x._data.ndim else set()
+        ds = {wrap_dim(d, x._data.ndim) for d in dims}  # a 0-dim input: dim -1 or 0, as torch
         new = tuple(s for i, s in enumerate(sh) if not (i in ds and s == 1))
     out = _view_of(x, x._data.reshape(new))
     cls = (SqueezeBackward0 if dim is None
@@ -416,7 +416,7 @@ def expand_as(x, other):
 
 
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    shape = broadcast_shape(*(t._data.shape for t in tensors))
     # a tensor already of the broadcast shape is returned itself, as torch's (no ExpandBackward0)
     return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
@@ -1218,10 +1218,14 @@ def flip(x, dims):
 
 
 def fliplr(x):
+    if x._data.ndim < 2:
+        raise RuntimeError(f"Input must be >= 2-d (fliplr got a {x._data.ndim}-d tensor).")
     return flip(x, (1,))
 
 
 def flipud(x):
+    if x._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d (flipud got a 0-d tensor).")
     return flip(x, (0,))
 
 
@@ -1440,6 +1444,13 @@ def argwhere(x):
 def meshgrid(*tensors, indexing="ij"):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got a {t._data.ndim}-D tensor of shape {list(t._data.shape)}")
+    if builtins.any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype, got "
+                           f"{sorted({str(t.dtype) for t in tensors})}")
     shape = [t._data.size for t in tensors]
     if indexing == "xy" and len(shape) >= 2:
         shape[0], shape[1] = shape[1], shape[0]
@@ -1569,6 +1580,9 @@ def block_diag(*tensors):
 
 def cartesian_prod(*tensors):
     ts = _tensor_list(tensors)
+    for t in ts:
+        if t._data.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t._data.shape)}")
     if len(ts) == 1:
         return ts[0]
     grids = meshgrid(*ts, indexing="ij")

@@ -28,7 +28,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     else:
         d = wrap_dim(dim, a.ndim)
         moved = np.moveaxis(a, d, 0)
-        rows = moved.reshape(moved.shape[0], -1)
+        rows = moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))  # -1 fails for 0 rows
         if rows.shape[0]:
             change = np.any(rows[1:] != rows[:-1], axis=1)
             starts = np.r_[True, change]

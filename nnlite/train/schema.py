@@ -115,7 +115,7 @@ class Field:
             raise ConfigError(path, f"expected {self.describe()}, got null")
         value = self._coerce(value, path)
         if self.choices is not None and isinstance(value, str) and value not in self.choices:
-            raise ConfigError(path, f"unknown name '{short_repr(value)}'"
+            raise ConfigError(path, f"unknown name {short_repr(value)}"
                               f"{did_you_mean(value, self.choices)}"
                               f" (allowed: {', '.join(map(str, self.choices))})")
         if isinstance(value, float) and not math.isfinite(value):

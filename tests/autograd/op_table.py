@@ -385,6 +385,7 @@ CALLS = {
     "addmm": call("addmm", [(3, 5), (3, 4), (4, 5)], beta=0.5, alpha=2.0),
     "dot": call("dot", [(4,), (4,)]),
     "vdot": call("vdot", [(4,), (4,)]),
+    "inner": call("inner", [(2, 4), (3, 4)]),
     "mv": call("mv", [(3, 4), (4,)]),
     "chain_matmul": call("chain_matmul", [(2, 3), (3, 4), (4, 2)]),
     "einsum": call("einsum", [(2, 3), (3, 4)], "ij,jk->ik", IN, IN),

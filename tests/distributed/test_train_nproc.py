@@ -136,6 +136,7 @@ def one_process(tmp_path_factory):
     return one
 
 
+@pytest.mark.timeout(900)  # several training subprocesses, each with its own timeout
 def test_ctrl_c_kill_9_and_resumes_on_2_then_1_rank_follow_one_process(tmp_path, one_process):
     """One run's life: 2 ranks, Ctrl-C after 2 epochs (SIGINT to the launcher's process
     group, as a terminal sends it), --resume on 2 ranks, kill -9 of one rank after epoch 4,

@@ -74,3 +74,28 @@ def test_damaged_checkpoint_is_refused_and_left_alone(tmp_path, capsys):
     line = _one_line_error(capsys, main(["--resume", str(run), "--epochs", "2", "--quiet"]))
     assert "damaged" in line or "truncated" in line, line
     assert {p: (run / p).read_bytes() for p in os.listdir(run)} == before
+
+
+@pytest.mark.parametrize("setting,fragment", [
+    ("trainer.epochs=0", "trainer.epochs: 0 is out of range"),
+    ("trainer.epochs=true", "got a boolean"),
+    ("trainer.epochs=1e400", "trainer.epochs: expected an integer"),
+    ("data.batch_size='16'", "got a string ('16')"),
+    ("data.batch_size=[1]", "got a list"),
+    ("data.split={val: 0.6, test: 0.6}", "must leave some training data"),
+    ("model.hidden=[-3]", "model.hidden[0]: -3 is out of range"),
+    ("model.dropout=1.5", "model.dropout: 1.5 is out of range"),
+    ("model.activation=relux", "unknown name 'relux'; did you mean 'relu'?"),
+    ("optimizer.name=adamww", "unknown name 'adamww'; did you mean 'adamw'?"),
+    ("optimizer.lr=.nan", "optimizer.lr: must be a finite number"),
+    ("optimizer.lr=1e-400", "optimizer.lr: 0.0 is out of range"),
+    ("seed=-1", "seed: -1 is out of range"),
+    ("metrics=[acuracy]", "metrics[0]: unknown name 'acuracy'; did you mean 'accuracy'?"),
+])
+def test_bad_config_values_are_one_line_naming_the_key(tmp_path, capsys, setting, fragment):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(GOOD)
+    line = _one_line_error(capsys, main([str(cfg), "--quiet", "--output-dir",
+                                         str(tmp_path / "run"), "--set", setting]))
+    assert fragment in line, line
+    assert not (tmp_path / "run").exists()

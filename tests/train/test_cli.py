@@ -243,6 +243,7 @@ def test_early_stopping_and_best_model(tmp_path):
     assert os.path.isfile(os.path.join(out, "best.safetensors"))
 
 
+@pytest.mark.timeout(900)  # several training subprocesses, each with its own timeout
 def test_script_in_a_subprocess(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(_config(trainer={"epochs": 1})))

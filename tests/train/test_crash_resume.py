@@ -61,6 +61,7 @@ def _start(cfg_path, out, k, where):
                             stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.timeout(900)  # several training subprocesses, each with its own timeout
 def test_killed_at_random_moments_resumes_bit_identical(tmp_path):
     ref = str(tmp_path / "ref")
     run(yaml.safe_load(yaml.safe_dump(CONFIG)), output_dir=ref)

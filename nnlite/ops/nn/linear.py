@@ -99,7 +99,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     The backward computes ``grad_W`` only when the weight requires grad: a frozen layer costs
     just the input gradient.
     """
-    xd, wd = input._data, weight._data
+    try:
+        xd, wd = input._data, weight._data
+    except AttributeError:  # costs nothing on the normal path (zero-cost try)
+        bad, param = (input, "input") if not isinstance(input, Tensor) else (weight, "weight")
+        raise TypeError(f"linear(): argument '{param}' must be Tensor, not "
+                        f"{type(bad).__name__}") from None
     if xd.dtype != wd.dtype:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {_NAMES.get(xd.dtype.name)} and "
