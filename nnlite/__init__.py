@@ -67,6 +67,11 @@ from nnlite.ops import *  # noqa: F401,F403
 from nnlite.ops import numel, svd  # noqa: F401
 from nnlite.ops import max, min, sum, all, any, abs, pow, round  # noqa: F401,A004
 from nnlite import autograd  # noqa: F401,E402
+from nnlite.autograd.anomaly_mode import (  # noqa: F401,E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from nnlite._threads import apply_env as _apply_thread_env  # noqa: E402
 from nnlite._threads import get_num_threads, set_num_threads  # noqa: F401,E402
 from nnlite.ops.creation import zeros as _zeros  # noqa: E402

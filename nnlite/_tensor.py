@@ -86,7 +86,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         arr = np.asarray(data)
         if isinstance(data, builtins.bool) or arr.dtype == np.bool_:
             arr = arr.astype(np.bool_)
-        elif isinstance(data, builtins.float) and dtype is None:
+        elif isinstance(data, builtins.float) and dtype is None and not isinstance(
+                data, np.generic):  # np.float64 subclasses float, but keeps its dtype (torch)
             arr = arr.astype(D._default_float.np)
         elif isinstance(data, builtins.int):
             arr = arr.astype(np.int64)
@@ -648,6 +649,16 @@ class device:
 
     def __reduce__(self):
         return (device, (self.type, self.index))
+
+    # ``with torch.device("cpu"):`` makes the device the factories' default inside the block:
+    # the CPU already is, and placing anything elsewhere raises torch's CPU-only error (here at
+    # the ``with``, where torch raises at the first tensor made inside)
+    def __enter__(self):
+        _check_device(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
 
 
 _CPU = device("cpu")

@@ -23,8 +23,20 @@ from nnlite.ops.lu import lu_factor, lu_solve
 from nnlite.ops.matrix_exp import matrix_exp
 from nnlite.ops.svd import linalg_svd as svd
 from nnlite.ops.svd import svdvals
+from nnlite.ops.linalg import cross as _cross
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "matmul", "svd",
            "svdvals", "eigh", "eigvalsh", "cholesky", "qr", "slogdet", "pinv", "lstsq",
            "matrix_rank", "solve_triangular", "matrix_power", "LinAlgError", "lu", "lu_factor",
-           "lu_solve", "matrix_exp"]
+           "lu_solve", "matrix_exp", "cross", "diagonal"]
+
+
+def cross(input, other, *, dim=-1):
+    """``torch.linalg.cross``: cross product of 3-vectors along ``dim`` (default the last,
+    where ``torch.cross`` takes the first dimension of size 3); batch dims broadcast."""
+    return _cross(input, other, dim=dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """``torch.linalg.diagonal``: ``torch.diagonal`` with the matrix dims last by default."""
+    return A.diagonal(offset=offset, dim1=dim1, dim2=dim2)

@@ -1,10 +1,11 @@
 """``nnlite.save`` / ``nnlite.load``: state dicts and checkpoints as data, never code.
 
 The file is a safetensors file. Every tensor in the saved object becomes one safetensors entry;
-everything else (dicts — with str or int keys —, lists, tuples, numbers, strings, bools, None)
-is recorded as JSON in the safetensors metadata under ``"nnlite"``, with each tensor replaced by a
-reference to its entry. A flat ``{name: Tensor}`` state dict therefore stores its tensors under
-their own names, so ``safetensors.torch.load_file(path)`` reads it straight into PyTorch.
+everything else (dicts and OrderedDicts — with str or int keys —, lists, tuples, numbers,
+strings, bools, None) is recorded as JSON in the safetensors metadata under ``"nnlite"``, with
+each tensor replaced by a reference to its entry. A flat ``{name: Tensor}`` state dict therefore
+stores its tensors under their own names, so ``safetensors.torch.load_file(path)`` reads it
+straight into PyTorch.
 
 No pickle anywhere: loading a file cannot run code. Writes are atomic (a temporary file in the
 same directory, flushed and fsynced, then ``os.replace``), so a crash mid-save leaves the previous
@@ -19,6 +20,7 @@ import math
 import os
 import stat
 import tempfile
+from collections import OrderedDict
 
 import numpy as np
 
@@ -68,7 +70,8 @@ def _encode(obj, path: str, tensors: dict, depth: int = 0):
             if not isinstance(k, (str, int)) or isinstance(k, bool):
                 raise TypeError(f"nnlite.save: dict keys must be str or int, got {k!r}")
             items.append([k, _encode(v, f"{path}.{k}" if path else str(k), tensors, depth + 1)])
-        return {"D": items}
+        # an OrderedDict (every state_dict) loads back as one, as torch.load gives it
+        return {"O" if isinstance(obj, OrderedDict) else "D": items}
     if isinstance(obj, (list, tuple)):
         enc = [_encode(v, f"{path}.{i}" if path else str(i), tensors, depth + 1)
                for i, v in enumerate(obj)]
@@ -102,8 +105,8 @@ def _decode(node, arrays: dict, name: str, where: str, depth: int):
         items = [_decode(v, arrays, name, f"{where}[{i}]", depth + 1)
                  for i, v in enumerate(value)]
         return items if tag == "L" else tuple(items)
-    if tag == "D" and isinstance(value, list):
-        out = {}
+    if tag in ("D", "O") and isinstance(value, list):
+        out = {} if tag == "D" else OrderedDict()
         for item in value:
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
                     and not isinstance(item[0], bool)):

@@ -6,6 +6,7 @@ import importlib as _importlib
 
 from nnlite._tensor import Tensor as _Tensor
 from nnlite.autograd import graph  # noqa: F401  (torch.autograd.graph; draws the graph)
+from nnlite.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from nnlite.autograd.engine import backward, grad, queue_callback
 from nnlite.autograd.function import Function, FunctionCtx, Node, once_differentiable
 from nnlite.autograd.grad_mode import (
@@ -51,7 +52,7 @@ Variable._execution_engine = _ExecutionEngine()
 __all__ = [
     "Function", "FunctionCtx", "Node", "backward", "grad", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "once_differentiable",
-    "gradcheck", "gradgradcheck", "functional",
+    "gradcheck", "gradgradcheck", "functional", "detect_anomaly", "set_detect_anomaly",
 ]
 
 

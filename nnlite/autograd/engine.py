@@ -18,6 +18,7 @@ from nnlite import _tensor
 from nnlite._dtype import from_numpy_dtype
 from nnlite._grad_mode import _GradState
 from nnlite._tensor import Size, Tensor, tensor
+from nnlite.autograd.anomaly_mode import _AnomalyState, check_nan_outputs
 from nnlite.autograd.function import FREED_MESSAGE, AccumulateGrad, edge_of
 
 _getrefcount = sys.getrefcount
@@ -179,6 +180,8 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
 
     prev_mode = _GradState.enabled
     _GradState.enabled = create_graph
+    # anomaly mode: every node through _call_backward, its outputs checked for NaN
+    anomaly = _AnomalyState.enabled and _AnomalyState.check_nan
     try:
         while ready:
             fn = ready.pop()
@@ -244,7 +247,7 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                             buf = list(r)
                 if fn._freed:
                     raise RuntimeError(FREED_MESSAGE)
-                if capture is None:
+                if capture is None and not anomaly:
                     # _call_backward inline (a call per node saved); keep the two in step
                     gs = fn.backward(*buf)
                     if gs.__class__ is not tuple:
@@ -262,6 +265,8 @@ def _run_graph(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_
                     x = None
                 else:
                     gs = _call_backward(fn, buf, capture, needed)
+                    if anomaly:
+                        check_nan_outputs(fn, gs)
                 if fn._hooks:
                     steal = False
                     gs = tuple(None if c is None else x for (c, _), x in zip(nf, gs))
@@ -495,11 +500,48 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     go = _seq(grad_outputs) or [None] * len(outputs)
     if allow_unused is None:
         allow_unused = materialize_grads
+    if is_grads_batched:
+        return _grad_batched(outputs, inputs_l, go, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     res = run_backward(outputs, go, retain_graph, create_graph, inputs=inputs_l,
                        allow_unused=allow_unused, accumulate=False)
     if materialize_grads:
         res = tuple(Tensor._wrap(np.zeros_like(i._data)) if g is None else g
                     for g, i in zip(res, inputs_l))
     return res
+
+def _grad_batched(outputs, inputs, go, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``grad(..., is_grads_batched=True)``: the first dim of every grad_output is a batch of
+    vectors; one backward pass per vector (torch vmaps the pass), the results stacked along a
+    new first dim. Through ``out[b] = g_b`` so that ``create_graph`` keeps them differentiable.
+    """
+    if any(g is None or not isinstance(g, Tensor) for g in go):
+        raise RuntimeError("grad_outputs must be tensors with a leading batch dimension when "
+                           "is_grads_batched=True")
+    sizes = {g._data.shape[0] if g._data.ndim else None for g in go}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError("is_grads_batched=True: every grad_output needs the same leading "
+                           f"batch dimension, got shapes {[tuple(g.shape) for g in go]}")
+    (n,) = sizes
+    per = []
+    for b in range(n):
+        keep = True if b < n - 1 else retain_graph
+        per.append(grad(outputs, inputs, [g[b] for g in go], retain_graph=keep,
+                        create_graph=create_graph, allow_unused=allow_unused,
+                        materialize_grads=materialize_grads))
+    result = []
+    for i, inp in enumerate(inputs):
+        gs = [p[i] for p in per]
+        if all(g is None for g in gs):
+            result.append(None)
+            continue
+        out = inp.new_zeros((n, *inp.shape))
+        for b, g in enumerate(gs):
+            if g is not None:
+                out[b] = g
+        result.append(out)
+    return tuple(result)
+
 
 _tensor._run_backward = run_backward  # Tensor.backward's slot (see nnlite._tensor)

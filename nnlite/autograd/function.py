@@ -209,6 +209,9 @@ class AccumulateGrad(Node):
         self.variable = variable
         self.next_functions = ()
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # a C++ node: torch's name() is qualified
+
 
 def edge_of(t):
     """The graph edge a tensor contributes as an op input: ``(node, output_nr)``."""
@@ -312,6 +315,12 @@ class FunctionCtx(Node):
     def _names_of_saved(self) -> list:
         return []  # a user Function's saved tensors are shown through saved_tensors, as in torch
 
+    def __repr__(self) -> str:
+        # a plain object's repr, as torch's BackwardCFunction classes have (built-in nodes
+        # print their bare name): <nnlite.autograd.function.MyFnBackward object at 0x...>
+        cls = type(self)
+        return f"<{cls.__module__}.{cls.__qualname__} object at {hex(id(self))}>"
+
 
 class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
@@ -379,6 +388,10 @@ class Function(metaclass=_FunctionMeta):
         new_outs = []
         input_ids = {id(a) for a in tensor_args}
         dirty = {id(t) for t in ctx._dirty}
+        for t in ctx._dirty:
+            if t._requires_grad and t.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad has been used in an in-place operation.")
         for i, o in enumerate(outs):
             if not isinstance(o, Tensor):
                 new_outs.append(o)

@@ -7,6 +7,7 @@ paths (``blocks.0.fc.weight``) and a PyTorch checkpoint's key list matches ours.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
@@ -146,6 +147,10 @@ class Module:
         d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
+        d["_state_dict_hooks"] = OrderedDict()
+        d["_state_dict_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_post_hooks"] = OrderedDict()
 
     def _forward_unimplemented(self, *input) -> None:
         raise NotImplementedError(
@@ -507,6 +512,15 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def to_empty(self, *, device, recurse: bool = True) -> Module:
+        """Give every parameter and buffer new, uninitialised storage of the same shape and
+        dtype (``torch.nn.Module.to_empty``; the values are garbage until initialised)."""
+        if device is not None and str(device) != "meta":
+            _check_device(device)
+        if not recurse:
+            raise NotImplementedError("to_empty(recurse=False) is not supported by nnlite")
+        return self._apply(np.empty_like)
+
     def cuda(self, device=None) -> Module:
         """Fails as in a CPU-only PyTorch: nnlite has no CUDA device."""
         raise AssertionError("Torch not compiled with CUDA enabled")
@@ -633,6 +647,65 @@ class Module:
         setattr(parent, name, module)
 
     # ---- state dict -----------------------------------------------------------------------
+    def _hook_dict(self, name: str) -> OrderedDict:
+        # a module whose subclass skipped Module.__init__'s hook dicts (an old copy) gets one
+        d = self.__dict__.get(name)
+        if d is None:
+            d = self.__dict__[name] = OrderedDict()
+        return d
+
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module."""
+        hooks = self._hook_dict("_state_dict_pre_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` collected
+        this module (and its children); it edits ``state_dict`` in place and returns None."""
+        hook._from_public_api = True
+        hooks = self._hook_dict("_state_dict_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook) -> RemovableHandle:
+        """The private form of :meth:`register_state_dict_post_hook`: the hook may return a
+        new state dict instead of editing it in place."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
+        hooks = self._hook_dict("_state_dict_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False
+                                           ) -> RemovableHandle:
+        """``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` (with ``module`` first if ``with_module``) before this module loads its
+        entries; the way to rename the keys of an old checkpoint."""
+        hooks = self._hook_dict("_load_state_dict_pre_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module loads its entries."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` after ``load_state_dict`` loaded this module and
+        its children; it may edit ``incompatible_keys``' lists in place, and returns None."""
+        hooks = self._hook_dict("_load_state_dict_post_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
     def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
         for name, p in self._parameters.items():
             if p is not None:
@@ -655,18 +728,31 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         meta = getattr(destination, "_metadata", None)
         if meta is not None:
-            meta[prefix[:-1]] = {"version": self._version}
+            meta[prefix[:-1]] = local_metadata
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".",
                              keep_vars=keep_vars)
+        for hook in self.__dict__.get("_state_dict_hooks", {}).values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs) -> None:
+        for hook in self.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
         persistent = {k: v for k, v in self._buffers.items()
                       if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
@@ -735,6 +821,15 @@ class Module:
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
+            post = module.__dict__.get("_load_state_dict_post_hooks")
+            if post:
+                keys = _IncompatibleKeys(missing, unexpected)
+                for hook in post.values():
+                    if hook(module, keys) is not None:
+                        raise AssertionError(
+                            "Hooks registered with ``register_load_state_dict_post_hook`` are "
+                            "not expected to return new values, if incompatible_keys need to be "
+                            "modified, it should be done inplace.")
 
         load(self)
         if strict:

@@ -238,6 +238,24 @@ class DivBackward0(Node):
         return ga, gb
 
 
+class DivBackward1(Node):
+    """``x / s`` for a Python number ``s``: torch's ``div.Scalar``, the node its C++ composites
+    show (cross-entropy with probability targets divides by the row count so)."""
+
+    def backward(self, g):
+        return (g / self.scalar,)
+
+
+def div_scalar(x, s):
+    """``x / s`` (float ``x``, Python number ``s``) with torch's ``div.Scalar`` node."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _W(_fix_div(np.true_divide(x._data, x._data.dtype.type(s)), x._data))
+    node = record(out, DivBackward1, (x,))
+    if node is not None:
+        node.scalar = s
+    return out
+
+
 def div(a, b, rounding_mode=None):
     """``a / b`` (true division); ``rounding_mode`` 'trunc' or 'floor' gives no gradient."""
     if not isinstance(a, Tensor):

@@ -154,6 +154,9 @@ class CopySlices(Node):
     """The base's node after an in-place op on one of its views: ``g`` outside the view goes to
     the base's old history, inside it through the op's own backward (``fn``)."""
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"  # a C++ node: torch's name() is qualified
+
     def backward(self, g):
         vidx = self.vidx
         flat = g.reshape(-1)

@@ -441,11 +441,16 @@ class Optimizer:
             )
         )
         state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        # nnlite's optimizers keep ``step`` as a tensor (torch's convert a number in their
+        # __setstate__); a user's Optimizer subclass gets back the number it saved, as in torch
+        builtin = type(self).__module__.startswith("nnlite.")
         for k, v in state_dict["state"].items():
             k = _int_key(k)
             if k in id_map:
                 param = id_map[k]
-                state[param] = {sk: _to_state_value(param, sv, sk) for sk, sv in v.items()}
+                state[param] = {sk: sv if sk == "step" and not builtin and isinstance(
+                    sv, (int, float)) else _to_state_value(param, sv, sk)
+                    for sk, sv in v.items()}
             else:
                 state[k] = v
 

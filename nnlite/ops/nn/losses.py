@@ -651,7 +651,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     loss = -prod.sum(cdim)
     if reduction == "mean":
         n = input.numel() // c
-        return loss.sum() / n
+        return _E.div_scalar(loss.sum(), n)  # torch's div.Scalar: DivBackward1
     return apply_reduction(loss, reduction)
 
 
