@@ -132,6 +132,7 @@ def _reset_global_state(torch_like) -> None:
         torch_like.set_num_threads(1)
     torch_like.set_default_dtype(torch_like.float32)
     torch_like.set_grad_enabled(True)
+    torch_like.use_deterministic_algorithms(False)
     torch_like.manual_seed(0)
 
 
