@@ -5,17 +5,63 @@ PyTorch's order (``multi_head_attention_forward``'s math path): in-projection, p
 
 from __future__ import annotations
 
+import contextlib
+import enum
+
 from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import init
 from nnlite.nn.linear import Linear
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
 from nnlite.ops.creation import empty
+from nnlite.ops.nn import attention as _sdpa
 from nnlite.ops.nn.attention import scaled_dot_product_attention
 from nnlite.ops.nn.multi_head_attention import multi_head_attention_forward
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear",
-           "scaled_dot_product_attention"]
+__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "SDPBackend",
+           "scaled_dot_product_attention", "sdpa_kernel"]
+
+
+class SDPBackend(enum.IntEnum):
+    """The kernels of ``scaled_dot_product_attention`` (``torch.nn.attention.SDPBackend``). On
+    the CPU, as torch's: MATH (the composite) and FLASH_ATTENTION (the fused CPU kernel); the
+    others are GPU kernels, never available here."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+    def __str__(self) -> str:
+        return f"SDPBackend.{self.name}"
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority: bool = False):
+    """Limit ``F.scaled_dot_product_attention`` to ``backends`` (one SDPBackend or a list)
+    inside the block, as ``torch.nn.attention.sdpa_kernel``; with none of MATH and
+    FLASH_ATTENTION allowed, attention raises torch's "No viable backend" RuntimeError.
+    ``set_priority`` (the order to try them in) changes nothing on the CPU, where torch tries
+    flash before math whenever flash applies.
+
+    Example:
+        >>> with sdpa_kernel(SDPBackend.MATH):
+        ...     out = F.scaled_dot_product_attention(q, k, v)
+    """
+    if isinstance(backends, SDPBackend):
+        backends = [backends]
+    if not isinstance(backends, (list, tuple, set)) or not all(
+            isinstance(b, SDPBackend) for b in backends):
+        raise AssertionError("Backend must be an instance of SDPBackend or a list of SDPBackend "
+                             f"instances, got {type(backends).__name__}")
+    previous = _sdpa._ALLOWED_BACKENDS[0]
+    _sdpa._ALLOWED_BACKENDS[0] = frozenset(int(b) for b in backends)
+    try:
+        yield {}
+    finally:
+        _sdpa._ALLOWED_BACKENDS[0] = previous
 
 class NonDynamicallyQuantizableLinear(Linear):
     """A Linear under the name PyTorch gives MultiheadAttention's out_proj (same repr)."""

@@ -24,8 +24,8 @@ __all__ = [
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
-    "orthogonal_",
     "ones_",
+    "orthogonal_",
     "sparse_",
     "trunc_normal_",
     "uniform_",
@@ -259,7 +259,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    num_zeros = int(math.ceil(sparsity * rows))
+    num_zeros = math.ceil(sparsity * rows)
     normal_(tensor, 0.0, std, generator)
     arr = tensor._data.copy()
     for col in range(cols):

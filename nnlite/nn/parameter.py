@@ -196,8 +196,8 @@ class Buffer(Tensor, metaclass=_BufferMeta):
     """A Tensor marked as module state (``torch.nn.Buffer``): assigned as a Module attribute it
     is registered as a buffer (``persistent=False``: kept out of ``state_dict``).
 
-    ``Buffer(t)`` returns ``t.detach()`` (a plain Tensor sharing t's memory) with the mark and a
-    ``persistent`` attribute, as torch does.
+    ``Buffer(t)`` returns ``t.detach()`` (a plain Tensor sharing t's memory, keeping its
+    ``requires_grad``) with the mark and a ``persistent`` attribute, as torch does.
 
     Example:
         >>> m = nn.Module()
@@ -211,8 +211,11 @@ class Buffer(Tensor, metaclass=_BufferMeta):
             t = Tensor._wrap(np.empty(0, get_default_dtype().np))
         elif isinstance(data, Tensor):
             t = data.detach()
-        else:
-            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not {type(data).__name__}")
+            if data.requires_grad:  # torch keeps the flag: detach().requires_grad_(...)
+                t.requires_grad_(True)
+        else:  # torch fails on ``data.detach()``: the same error type, with the way out
+            raise AttributeError(f"Buffer(): data must be a Tensor, not {type(data).__name__} "
+                                 f"(wrap it: nn.Buffer(torch.tensor(...)))")
         t._is_buffer = True
         t.persistent = persistent
         return t
