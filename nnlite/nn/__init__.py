@@ -39,7 +39,7 @@ from nnlite.nn.loss import (  # noqa: F401
 from nnlite.nn.mlp import MLP  # noqa: F401
 from nnlite.nn.module import Module  # noqa: F401
 from nnlite.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
-from nnlite.nn.parameter import Parameter  # noqa: F401
+from nnlite.nn.parameter import Buffer, Parameter  # noqa: F401
 from nnlite.nn.activation import (  # noqa: F401,E402
     CELU,
     GLU,

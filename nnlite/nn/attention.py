@@ -5,23 +5,63 @@ PyTorch's order (``multi_head_attention_forward``'s math path): in-projection, p
 
 from __future__ import annotations
 
-import math
+import contextlib
+import enum
 
 from nnlite._tensor import Tensor, _check_device
 from nnlite.nn import init
 from nnlite.nn.linear import Linear
 from nnlite.nn.module import Module
 from nnlite.nn.parameter import Parameter
-from nnlite.ops import reduce as _reduce
 from nnlite.ops.creation import empty
-from nnlite.ops.nn import dropout as _dropout
-from nnlite.ops.nn import linear as _linear_ops
-from nnlite.ops.nn import padding as _padding
-from nnlite.ops.nn.attention import _float_mask, scaled_dot_product_attention
-from nnlite.ops.shape import cat
+from nnlite.ops.nn import attention as _sdpa
+from nnlite.ops.nn.attention import scaled_dot_product_attention
+from nnlite.ops.nn.multi_head_attention import multi_head_attention_forward
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear",
-           "scaled_dot_product_attention"]
+__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "SDPBackend",
+           "scaled_dot_product_attention", "sdpa_kernel"]
+
+
+class SDPBackend(enum.IntEnum):
+    """The kernels of ``scaled_dot_product_attention`` (``torch.nn.attention.SDPBackend``). On
+    the CPU, as torch's: MATH (the composite) and FLASH_ATTENTION (the fused CPU kernel); the
+    others are GPU kernels, never available here."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+    def __str__(self) -> str:
+        return f"SDPBackend.{self.name}"
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority: bool = False):
+    """Limit ``F.scaled_dot_product_attention`` to ``backends`` (one SDPBackend or a list)
+    inside the block, as ``torch.nn.attention.sdpa_kernel``; with none of MATH and
+    FLASH_ATTENTION allowed, attention raises torch's "No viable backend" RuntimeError.
+    ``set_priority`` (the order to try them in) changes nothing on the CPU, where torch tries
+    flash before math whenever flash applies.
+
+    Example:
+        >>> with sdpa_kernel(SDPBackend.MATH):
+        ...     out = F.scaled_dot_product_attention(q, k, v)
+    """
+    if isinstance(backends, SDPBackend):
+        backends = [backends]
+    if not isinstance(backends, (list, tuple, set)) or not all(
+            isinstance(b, SDPBackend) for b in backends):
+        raise AssertionError("Backend must be an instance of SDPBackend or a list of SDPBackend "
+                             f"instances, got {type(backends).__name__}")
+    previous = _sdpa._ALLOWED_BACKENDS[0]
+    _sdpa._ALLOWED_BACKENDS[0] = frozenset(int(b) for b in backends)
+    try:
+        yield {}
+    finally:
+        _sdpa._ALLOWED_BACKENDS[0] = previous
 
 class NonDynamicallyQuantizableLinear(Linear):
     """A Linear under the name PyTorch gives MultiheadAttention's out_proj (same repr)."""
@@ -105,89 +145,15 @@ class MultiheadAttention(Module):
         is_batched = query.dim() == 3
         if self.batch_first and is_batched:
             query, key, value = (t.transpose(1, 0) for t in (query, key, value))
-        if not is_batched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        tgt_len, bsz, embed_dim = query.shape
-        if embed_dim != self.embed_dim:
-            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but "
-                                 f"got {embed_dim}")
-        heads, hd = self.num_heads, self.head_dim
-        dt = query._data.dtype
-        if is_causal and attn_mask is None:
-            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
-                               "Transformer module method `generate_square_subsequent_mask` to "
-                               "create this mask.")
-        attn_mask = _float_mask(attn_mask, dt)
-        key_padding_mask = _float_mask(key_padding_mask, dt)
-        e = self.embed_dim
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        q = _linear_ops.linear(query, wq, bq)
-        k = _linear_ops.linear(key, wk, bk)
-        v = _linear_ops.linear(value, wv, bv)
-        if attn_mask is not None:
-            if attn_mask.dim() == 2:
-                if tuple(attn_mask.shape) != (tgt_len, k.shape[0]):
-                    raise RuntimeError(f"The shape of the 2D attn_mask is "
-                                       f"{tuple(attn_mask.shape)}, but should be "
-                                       f"{(tgt_len, k.shape[0])}.")
-                attn_mask = attn_mask.unsqueeze(0)
-            elif tuple(attn_mask.shape) != (bsz * heads, tgt_len, k.shape[0]):
-                raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, "
-                                   f"but should be {(bsz * heads, tgt_len, k.shape[0])}.")
-        if self.bias_k is not None:
-            k = cat([k, self.bias_k.repeat(1, bsz, 1)])
-            v = cat([v, self.bias_v.repeat(1, bsz, 1)])
-            if attn_mask is not None:
-                attn_mask = _padding.pad(attn_mask, (0, 1))
-            if key_padding_mask is not None:
-                key_padding_mask = _padding.pad(key_padding_mask, (0, 1))
-        q = q.reshape(tgt_len, bsz * heads, hd).transpose(0, 1)
-        k = k.reshape(k.shape[0], bsz * heads, hd).transpose(0, 1)
-        v = v.reshape(v.shape[0], bsz * heads, hd).transpose(0, 1)
-        if self.add_zero_attn:
-            k = cat([k, k.new_zeros((bsz * heads, 1, hd))], 1)
-            v = cat([v, v.new_zeros((bsz * heads, 1, hd))], 1)
-            if attn_mask is not None:
-                attn_mask = _padding.pad(attn_mask, (0, 1))
-            if key_padding_mask is not None:
-                key_padding_mask = _padding.pad(key_padding_mask, (0, 1))
-        src_len = k.shape[1]
-        if key_padding_mask is not None:
-            if tuple(key_padding_mask.shape) != (bsz, src_len):
-                raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but "
-                                     f"got {tuple(key_padding_mask.shape)}")
-            kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, heads, -1, -1)
-            kpm = kpm.reshape(bsz * heads, 1, src_len)
-            attn_mask = kpm if attn_mask is None else attn_mask + kpm
-        p = self.dropout if self.training else 0.0
-        scores = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))
-        if attn_mask is not None:
-            scores = attn_mask + scores
-        weights = _reduce.softmax(scores, -1)
-        if p > 0.0:
-            weights = _dropout.dropout(weights, p, True)
-        out = weights.matmul(v)
-        out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        out = _linear_ops.linear(out, self.out_proj.weight, self.out_proj.bias)
-        out = out.reshape(tgt_len, bsz, embed_dim)
-        if need_weights:
-            weights = weights.reshape(bsz, heads, tgt_len, src_len)
-            if average_attn_weights:
-                weights = weights.mean(1)
-            if not is_batched:
-                weights = weights.squeeze(0)
-        else:
-            weights = None
-        if not is_batched:
-            out = out.squeeze(1)
-        elif self.batch_first:
+        out, weights = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
+            is_causal=is_causal)
+        if self.batch_first and is_batched:
             out = out.transpose(1, 0)
         return out, weights

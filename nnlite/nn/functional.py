@@ -27,6 +27,8 @@ from nnlite.ops.nn import multilabel_margin_loss as _MLM
 from nnlite.ops.nn import norms as _N
 from nnlite.ops.nn import pool as _P
 from nnlite.ops.nn.attention import scaled_dot_product_attention  # noqa: F401
+from nnlite.ops.nn.conv_tbc import conv_tbc  # noqa: F401
+from nnlite.ops.nn.multi_head_attention import multi_head_attention_forward  # noqa: F401
 from nnlite.ops.nn.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
 from nnlite.ops.nn.functional_activations import (  # noqa: F401
     celu,

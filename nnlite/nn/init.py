@@ -14,16 +14,19 @@ import numpy as np
 
 from nnlite import _random as _R
 from nnlite._tensor import Tensor
+from nnlite.ops.creation import randperm
 
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
     "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
-    "orthogonal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "uniform_",
     "xavier_normal_",
@@ -227,3 +230,63 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(tensor, (q * gain).reshape(tensor._data.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta of a 3-, 4- or 5-D convolution weight: identity in each of ``groups``
+    groups (``w[g * out_g + d, d, center] = 1`` for ``d < min(out_g, in)``), zeros elsewhere, so
+    the convolution passes its input channels through."""
+    dims = tensor.dim()
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = sizes[0] // groups
+    min_dim = min(out_per_group, sizes[1])
+    arr = np.zeros(sizes, tensor._data.dtype)
+    center = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        for d in range(min_dim):
+            arr[(g * out_per_group + d, d) + center] = 1
+    return _fill(tensor, arr)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A sparse 2-D matrix (Martens 2010): ``N(0, std)`` entries, then in every column the rows
+    of the first ``ceil(sparsity * rows)`` items of a random permutation set to zero (drawn as
+    torch draws: one normal fill, then one ``randperm`` per column)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0.0, std, generator)
+    arr = tensor._data.copy()
+    for col in range(cols):
+        zero_rows = randperm(rows, generator=generator)._data[:num_zeros]
+        arr[zero_rows, col] = 0
+    return _fill(tensor, arr)
+
+
+def _deprecated(new):
+    old = new.__name__[:-1]
+
+    def fn(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = old
+    fn.__doc__ = f"Deprecated alias of :func:`{new.__name__}` (warns, as torch does)."
+    return fn
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

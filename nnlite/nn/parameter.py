@@ -181,3 +181,41 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 def is_lazy(param) -> bool:
     """Whether ``param`` is a placeholder not yet materialized (``torch.nn.parameter.is_lazy``)."""
     return isinstance(param, UninitializedTensorMixin)
+
+
+class _BufferMeta(type):
+    # ``isinstance(t, Buffer)`` holds for the tensors Buffer(...) returns (plain Tensors that
+    # carry the mark), as torch's metaclass does: Buffer(...) is no subclass instance
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """A Tensor marked as module state (``torch.nn.Buffer``): assigned as a Module attribute it
+    is registered as a buffer (``persistent=False``: kept out of ``state_dict``).
+
+    ``Buffer(t)`` returns ``t.detach()`` (a plain Tensor sharing t's memory, keeping its
+    ``requires_grad``) with the mark and a ``persistent`` attribute, as torch does.
+
+    Example:
+        >>> m = nn.Module()
+        >>> m.steps = nn.Buffer(torch.zeros(()), persistent=False)
+        >>> [n for n, _ in m.named_buffers()], list(m.state_dict())
+        (['steps'], [])
+    """
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
+        if data is None:
+            t = Tensor._wrap(np.empty(0, get_default_dtype().np))
+        elif isinstance(data, Tensor):
+            t = data.detach()
+            if data.requires_grad:  # torch keeps the flag: detach().requires_grad_(...)
+                t.requires_grad_(True)
+        else:  # torch fails on ``data.detach()``: the same error type, with the way out
+            raise AttributeError(f"Buffer(): data must be a Tensor, not {type(data).__name__} "
+                                 f"(wrap it: nn.Buffer(torch.tensor(...)))")
+        t._is_buffer = True
+        t.persistent = persistent
+        return t

@@ -23,6 +23,7 @@ from nnlite.ops.shape import cat, flip, narrow, scatter_into_zeros
 
 _loss_kernels = _lazy_kernels("loss")
 _summation_kernels = _lazy_kernels("summation")
+_softmax_order_kernels = _lazy_kernels("softmax_order")
 
 _W = Tensor._wrap
 
@@ -557,9 +558,15 @@ class SoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
+                if yd.dtype == np.float32 and gd.dtype == np.float32:  # torch's order and bits
+                    sbl = _softmax_order_kernels.softmax_backward_lastdim
+                    return (_W(sbl(gd, yd, _f32_lanes(), False, get_num_threads())),)
                 softmax_backward = _loss_kernels.softmax_backward
 
                 return (_W(softmax_backward(gd, yd)),)
+            if yd.dtype == np.float32 and gd.dtype == np.float32 and yd.size:
+                sbi = _softmax_order_kernels.softmax_backward_inner
+                return (_W(sbi(gd, yd, d, _f32_lanes(), False)),)
             gy = gd * yd
             return (_W(gy - yd * gy.sum(axis=d, keepdims=True)),)
         gy = g * y
@@ -577,9 +584,15 @@ class LogSoftmaxBackward0(Node):
         if not _GradState.enabled:
             gd, yd = g._data, y._data
             if d == yd.ndim - 1 and yd.size:
+                if yd.dtype == np.float32 and gd.dtype == np.float32:  # torch's order and bits
+                    sbl = _softmax_order_kernels.softmax_backward_lastdim
+                    return (_W(sbl(gd, yd, _f32_lanes(), True)),)
                 log_softmax_backward = _loss_kernels.log_softmax_backward
 
                 return (_W(log_softmax_backward(gd, yd)),)
+            if yd.dtype == np.float32 and gd.dtype == np.float32 and yd.size:
+                sbi = _softmax_order_kernels.softmax_backward_inner
+                return (_W(sbi(gd, yd, d, _f32_lanes(), True)),)
             return (_W(gd - np.exp(yd) * gd.sum(axis=d, keepdims=True)),)
         return (g - E.exp(y) * sum(g, dim=d, keepdim=True),)
 
@@ -591,6 +604,16 @@ def _softmax_dim(x, dim):
     return wrap_dim(dim, x._data.ndim)
 
 
+_F32_LANES = []
+
+
+def _f32_lanes() -> int:
+    """float32 lanes of torch's ``Vectorized`` here (read once: it scans /proc/cpuinfo)."""
+    if not _F32_LANES:
+        _F32_LANES.append(_column_sum.vector_bytes() // 4)
+    return _F32_LANES[0]
+
+
 def _softmax_family(x, dim, dtype, log):
     d = _softmax_dim(x, dim)
     xd = x._data if dtype is None else x._data.astype(D.to_dtype(dtype).np)
@@ -600,6 +623,14 @@ def _softmax_family(x, dim, dtype, log):
         y = np.zeros_like(xd) if log else np.ones_like(xd)
     elif xd.size == 0:
         y = xd.copy()
+    elif xd.dtype == np.float32:
+        # torch's CPU kernel's exp, summation order and rounding (see kernels/softmax_order.py)
+        so = _softmax_order_kernels
+        lanes = _f32_lanes()
+        if d == xd.ndim - 1:
+            y = so.softmax_lastdim(xd, lanes, log)
+        else:
+            y = so.softmax_inner(xd, d, lanes, log, get_num_threads())
     elif d == xd.ndim - 1:
         kl = _loss_kernels
 

@@ -545,6 +545,11 @@ CALLS = {
     "F.interpolate#nearest": Fcall("interpolate", [(1, 1, 2, 3)], size=(4, 5)),
     "F.pixel_shuffle": Fcall("pixel_shuffle", [(1, 4, 2, 3)], 2),
     "F.pixel_unshuffle": Fcall("pixel_unshuffle", [(1, 1, 4, 6)], 2),
+    "F.conv_tbc": Fcall("conv_tbc", [(5, 2, 3), (2, 3, 4), (4,)], pad=1),
+    "F.multi_head_attention_forward": Fcall(
+        "multi_head_attention_forward", [(3, 2, 4), (5, 2, 4), (5, 2, 4), (12, 4), (12,),
+                                         (4, 4), (4,)],
+        IN, IN, IN, 4, 2, IN, IN, None, None, False, 0.0, IN, IN, pick=0),
     "F.scaled_dot_product_attention": Fcall(
         "scaled_dot_product_attention", [(1, 2, 3, 4)] * 3, is_causal=True),
     "F.dropout": Fcall("dropout", [(3, 4)], 0.5, False),

@@ -20,7 +20,12 @@ import numpy as np
 
 from nnlite._tensor import Tensor
 from nnlite.autograd.function import Node, record
-from nnlite.ops.nn.pool import _adaptive_bounds, _adaptive_matrix, max_pool_scatter
+from nnlite.ops.nn.pool import (
+    AdaptiveMaxPool3DBackwardBackward0,
+    _adaptive_bounds,
+    _adaptive_matrix,
+    max_pool_scatter,
+)
 
 _W = Tensor._wrap
 
@@ -110,7 +115,8 @@ class AdaptiveMaxPool3DBackward0(Node):
     """``g`` scattered to each window's argmax."""
 
     def backward(self, g):
-        return (max_pool_scatter(g, self.idx, self.x_shape, 3),)
+        return (max_pool_scatter(g, self.idx, self.x_shape, 3,
+                                 AdaptiveMaxPool3DBackwardBackward0, self.x),)
 
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = True):
@@ -125,7 +131,7 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices:
     out = _W(y)
     node = record(out, AdaptiveMaxPool3DBackward0, (input,))
     if node is not None:
-        node.x_shape = xd.shape
+        node.x_shape, node.x = xd.shape, input
         node.save(idx=idx)
     return out, _W(idx)
 

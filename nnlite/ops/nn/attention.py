@@ -29,6 +29,17 @@ def _float_mask(mask: Tensor | None, dtype) -> Tensor | None:
     return mask
 
 
+# the SDPA backends ``torch.nn.attention.sdpa_kernel`` allows (by SDPBackend value: 0 math,
+# 1 flash); None: all. Set through ``nnlite.nn.attention.sdpa_kernel``.
+_ALLOWED_BACKENDS: list = [None]
+_MATH, _FLASH = 0, 1
+
+
+def _backend_allowed(value: int) -> bool:
+    allowed = _ALLOWED_BACKENDS[0]
+    return allowed is None or value in allowed
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -58,8 +69,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         bias = _W(np.where(md, 0.0, -np.inf).astype(npd)) if md.dtype == np.bool_ else attn_mask
     if (query.dim() == 4 and key.dim() == 4 and value.dim() == 4 and dropout_p == 0.0
             and value.shape[-1] == query.shape[-1] and npd.kind == "f"
-            and (bias is None or not bias.requires_grad)):
+            and (bias is None or not bias.requires_grad) and _backend_allowed(_FLASH)):
         return _flash(query, key, value, None if bias is None else bias._data, scale_factor)
+    if not _backend_allowed(_MATH):
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This "
+                           "is likely due to turning off both the math kernel and the fused "
+                           "kernels.")
     # torch's math path scales q and k each by sqrt(scale)
     root = math.sqrt(scale_factor)
     attn = (query * root).matmul(key.transpose(-2, -1) * root)

@@ -25,9 +25,9 @@ from nnlite._tensor import Tensor
 from nnlite.autograd.function import record
 from nnlite.ops.creation import rand
 from nnlite.ops.nn.pool import (
+    _DOUBLE_BACKWARD,
     MaxPool2DWithIndicesBackward0,
     MaxPoolScatterBackward,
-    max_pool_scatter,
 )
 
 _W = Tensor._wrap
@@ -89,9 +89,7 @@ def fractional_max_pool_np(x: np.ndarray, k, out, samples: np.ndarray):
 
 
 class FractionalMaxPool2DBackward0(MaxPool2DWithIndicesBackward0):
-    def backward(self, g):
-        return (max_pool_scatter(g, self.idx, self.x_shape, self.nd,
-                                 _BACKWARD_BACKWARD[type(self)]),)
+    pass
 
 
 class FractionalMaxPool3DBackward0(FractionalMaxPool2DBackward0):
@@ -106,8 +104,8 @@ class FractionalMaxPool3DBackwardBackward0(MaxPoolScatterBackward):
     pass
 
 
-_BACKWARD_BACKWARD = {FractionalMaxPool2DBackward0: FractionalMaxPool2DBackwardBackward0,
-                      FractionalMaxPool3DBackward0: FractionalMaxPool3DBackwardBackward0}
+_DOUBLE_BACKWARD.update({FractionalMaxPool2DBackward0: FractionalMaxPool2DBackwardBackward0,
+                         FractionalMaxPool3DBackward0: FractionalMaxPool3DBackwardBackward0})
 
 
 def _ints(v, nd: int, what: str, name: str) -> tuple:
@@ -191,7 +189,7 @@ def fractional_max_pool(nd: int, input: Tensor, kernel_size, output_size=None,
     node = record(res, FractionalMaxPool3DBackward0 if nd == 3 else
                   FractionalMaxPool2DBackward0, (input,))
     if node is not None:
-        node.x_shape, node.nd = xd.shape, nd
+        node.x_shape, node.nd, node.x = xd.shape, nd, input
         node.save(idx=idx)
     if return_indices:
         return res, _W(idx)

@@ -117,11 +117,17 @@ def max_pool_backward_np(g, idx, x_shape, nd: int = 2):
 
 class MaxPool2DWithIndicesBackward0(Node):
     def backward(self, g):
-        return (max_pool_scatter(g, self.idx, self.x_shape, self.nd),)
+        return (max_pool_scatter(g, self.idx, self.x_shape, self.nd,
+                                 _DOUBLE_BACKWARD[type(self)], self.x),)
 
 
 class MaxPool3DWithIndicesBackward0(MaxPool2DWithIndicesBackward0):
     pass
+
+
+# the node a max-pool backward records (torch's ``...BackwardBackward0`` names); the classes are
+# defined below, the table filled there
+_DOUBLE_BACKWARD: dict = {}
 
 
 def _flat_planes(shape, nd: int = 2):
@@ -141,19 +147,44 @@ def _batched(a: np.ndarray, nd: int) -> np.ndarray:
 
 
 class MaxPoolScatterBackward(Node):
-    """``gx = scatter(g at idx)`` is linear in g; its adjoint gathers at idx."""
+    """``gx = scatter(g at idx)`` is linear in g; its adjoint gathers at idx. With the pooled
+    input ``x`` as a second input (torch's ``max_pool2d_with_indices_backward(grad, self)``),
+    its gradient there is zero (None): the argmax positions are locally constant."""
 
     def backward(self, gg):
-        return (max_pool_gather(gg, self.idx, self.g_shape, self.nd),)
+        gx = max_pool_gather(gg, self.idx, self.g_shape, self.nd)
+        return (gx, None) if len(self.next_functions) == 2 else (gx,)
+
+
+class MaxPool2DWithIndicesBackwardBackward0(MaxPoolScatterBackward):
+    pass
+
+
+class MaxPool3DWithIndicesBackwardBackward0(MaxPoolScatterBackward):
+    pass
+
+
+class AdaptiveMaxPool2DBackwardBackward0(MaxPoolScatterBackward):
+    pass
+
+
+class AdaptiveMaxPool3DBackwardBackward0(MaxPoolScatterBackward):
+    pass
+
+
+_DOUBLE_BACKWARD.update({MaxPool2DWithIndicesBackward0: MaxPool2DWithIndicesBackwardBackward0,
+                         MaxPool3DWithIndicesBackward0: MaxPool3DWithIndicesBackwardBackward0})
 
 
 def max_pool_scatter(g: Tensor, idx: np.ndarray, x_shape, nd: int = 2,
-                     node_cls=MaxPoolScatterBackward) -> Tensor:
+                     node_cls=MaxPoolScatterBackward, x: Tensor | None = None) -> Tensor:
     """``g`` scattered (summed) to the input positions ``idx``; ``node_cls`` names the node
-    (a subclass of MaxPoolScatterBackward, for the name torch shows)."""
+    (a subclass of MaxPoolScatterBackward, for the name torch shows). ``x``: the pooled input,
+    recorded as the node's second input as torch does (so the result requires grad when ``x``
+    does, and ``next_functions`` lists x's node)."""
     gx = max_pool_backward(g._data, idx, tuple(x_shape), nd)
     out = _W(gx)
-    node = record(out, node_cls, (g,))
+    node = record(out, node_cls, (g,) if x is None else (g, x))
     if node is not None:
         node.g_shape, node.nd = g._data.shape, nd
         node.save(idx=idx)
@@ -410,7 +441,7 @@ def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     node = record(out, MaxPool3DWithIndicesBackward0 if nd == 3 else
                   MaxPool2DWithIndicesBackward0, (x,))
     if node is not None:
-        node.x_shape, node.nd = x._data.shape, sd
+        node.x_shape, node.nd, node.x = x._data.shape, sd, x  # x: input of the double backward
         node.save(idx=idx)
     if nd == 1:
         out, idx = out.squeeze(-2), idx[..., 0, :]
@@ -492,7 +523,8 @@ class AdaptiveMaxPool2DBackward0(Node):
     """``g`` scattered to each window's argmax (MaxPool2D's formula)."""
 
     def backward(self, g):
-        return max_pool_scatter(g, self.idx, self.x_shape)
+        return max_pool_scatter(g, self.idx, self.x_shape, 2,
+                                AdaptiveMaxPool2DBackwardBackward0, self.x)
 
 
 # ---- adaptive pooling -------------------------------------------------------------------------
@@ -546,7 +578,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     out = _W(y)
     node = record(out, AdaptiveMaxPool2DBackward0, (input,))
     if node is not None:
-        node.x_shape = xd.shape
+        node.x_shape, node.x = xd.shape, input
         node.save(idx=idx)
     return (out, _W(idx)) if return_indices else out
 
