@@ -14,6 +14,10 @@
   code (a numba kernel, a C call holding the GIL) cannot be interrupted there, so a second
   watchdog, ``NNLITE_TEST_TIMEOUT_GRACE`` seconds later (default 60), dumps every thread's
   stack to the terminal and ends the run.
+* SIGINT at Python's default (``KeyboardInterrupt``) when pytest was started with it ignored (a
+  background job of a non-interactive shell inherits SIGINT as ignored, and so would every CLI
+  subprocess): the tests of the CLI's Ctrl-C handling need the signal delivered as a terminal
+  user's shell delivers it.
 """
 
 import faulthandler
@@ -26,6 +30,8 @@ import pytest
 
 os.environ.setdefault("NNLITE_BLAS", "openblas")
 os.environ.setdefault("NNLITE_NUM_THREADS", "1")
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # children get SIG_DFL at exec
 
 DEFAULT_TIMEOUT = 300.0  # generous: the suite runs on 2 cores shared with other work
 DEFAULT_GRACE = 60.0  # after the limit: for a hang in native code SIGALRM's handler cannot reach
