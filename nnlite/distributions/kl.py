@@ -53,6 +53,17 @@ def _dispatch(type_p, type_q):
     return _KL[left]
 
 
+def _infinite_like(t):
+    """``inf`` in ``t``'s shape and dtype: the KL of a pair whose first support is not inside
+    the second's."""
+    return nnlite.full_like(t, float("inf"))
+
+
+def _inf_where(mask, result):
+    """``result`` with ``inf`` where ``mask`` holds (those ``p`` reach outside ``q``'s support)."""
+    return nnlite.where(mask, nnlite.full_like(result, float("inf")), result)
+
+
 @register_kl(Normal, Normal)
 def _kl_normal_normal(p, q):
     var_ratio = (p.scale / q.scale).pow(2)

@@ -19,22 +19,12 @@ from nnlite.distributions.exp_family import ExponentialFamily
 from nnlite.distributions.exponential import Exponential
 from nnlite.distributions.gamma import Gamma
 from nnlite.distributions.gumbel import _EULER, Gumbel
-from nnlite.distributions.kl import register_kl
+from nnlite.distributions.kl import _inf_where, _infinite_like, register_kl
 from nnlite.distributions.laplace import Laplace
 from nnlite.distributions.normal import Normal
 from nnlite.distributions.poisson import Poisson
 from nnlite.distributions.uniform import Uniform
 from nnlite.distributions.weibull import Pareto
-
-_INF = float("inf")
-
-
-def _infinite_like(t: Tensor) -> Tensor:
-    return nnlite.full_like(t, _INF)
-
-
-def _inf_where(mask: Tensor, result: Tensor) -> Tensor:
-    return nnlite.where(mask, nnlite.full_like(result, _INF), result)
 
 
 def _x_log_x(t: Tensor) -> Tensor:
@@ -95,16 +85,6 @@ def _kl_beta_uniform(p, q):
                       result)
 
 
-@register_kl(ContinuousBernoulli, Pareto)
-def _kl_cb_infinity(p, q):
-    return _infinite_like(p.probs)
-
-
-@register_kl(Pareto, ContinuousBernoulli)
-def _kl_pareto_cb(p, q):
-    return _infinite_like(p.scale)
-
-
 @register_kl(ContinuousBernoulli, Exponential)
 def _kl_cb_exponential(p, q):
     return -p.entropy() - q.rate.log() + q.rate * p.mean
@@ -124,13 +104,6 @@ def _kl_cb_uniform(p, q):
     # torch's test (>= and <=) marks even q = U(0, 1) as infinite; kept for parity
     return _inf_where((q.low >= p.support.lower_bound) | (q.high <= p.support.upper_bound),
                       result)
-
-
-@register_kl(Exponential, Beta)
-@register_kl(Exponential, ContinuousBernoulli)
-@register_kl(Exponential, Uniform)
-def _kl_exponential_infinity(p, q):
-    return _infinite_like(p.rate)
 
 
 @register_kl(Exponential, Gamma)
@@ -162,13 +135,6 @@ def _kl_exponential_normal(p, q):
     return t1 - 1 + (t2 - t3 + t4) / var_normal
 
 
-@register_kl(Gamma, Beta)
-@register_kl(Gamma, ContinuousBernoulli)
-@register_kl(Gamma, Uniform)
-def _kl_gamma_infinity(p, q):
-    return _infinite_like(p.concentration)
-
-
 @register_kl(Gamma, Exponential)
 def _kl_gamma_exponential(p, q):
     return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
@@ -198,15 +164,6 @@ def _kl_gamma_normal(p, q):
     return t1 + (c - 1) * c.digamma() + (t2 - t3 + t4) / var_normal
 
 
-@register_kl(Gumbel, Beta)
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Gumbel, Exponential)
-@register_kl(Gumbel, Gamma)
-@register_kl(Gumbel, Uniform)
-def _kl_gumbel_infinity(p, q):
-    return _infinite_like(p.loc)
-
-
 @register_kl(Gumbel, Normal)
 def _kl_gumbel_normal(p, q):
     param_ratio = p.scale / q.scale
@@ -214,15 +171,6 @@ def _kl_gumbel_normal(p, q):
     t2 = (math.pi * param_ratio * 0.5).pow(2) / 3
     t3 = ((p.loc + p.scale * _EULER - q.loc) / q.scale).pow(2) * 0.5
     return -t1 + t2 + t3 - (_EULER + 1)
-
-
-@register_kl(Laplace, Beta)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Gamma)
-@register_kl(Laplace, Uniform)
-def _kl_laplace_infinity(p, q):
-    return _infinite_like(p.loc)
 
 
 @register_kl(Laplace, Normal)
@@ -234,15 +182,6 @@ def _kl_laplace_normal(p, q):
     t3 = p.loc * q.loc
     t4 = 0.5 * q.loc.pow(2)
     return -t1 + scale_sqr_var_ratio + (t2 - t3 + t4) / var_normal - 1
-
-
-@register_kl(Normal, Beta)
-@register_kl(Normal, ContinuousBernoulli)
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Gamma)
-@register_kl(Normal, Uniform)
-def _kl_normal_infinity(p, q):
-    return _infinite_like(p.loc)
 
 
 @register_kl(Normal, Gumbel)
@@ -265,12 +204,6 @@ def _kl_normal_laplace(p, q):
     t2 = math.sqrt(2 / math.pi) * p.scale * (-0.5 * loc_diff_scale_ratio.pow(2)).exp()
     t3 = loc_diff * nnlite.erf(math.sqrt(0.5) * loc_diff_scale_ratio)
     return -t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
-
-
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p, q):
-    return _infinite_like(p.rate)
 
 
 @register_kl(Uniform, Beta)
@@ -329,6 +262,31 @@ def _kl_uniform_normal(p, q):
     t2 = common_term.pow(2) / 12
     t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
     return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
+
+
+# The pairs torch registers as KL = inf (p's support is not inside q's): p's family, the
+# parameter whose shape the result takes, and the q families.
+_INFINITE = (
+    (ContinuousBernoulli, "probs", (Pareto,)),
+    (Pareto, "scale", (ContinuousBernoulli,)),
+    (Exponential, "rate", (Beta, ContinuousBernoulli, Uniform)),
+    (Gamma, "concentration", (Beta, ContinuousBernoulli, Uniform)),
+    (Gumbel, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Uniform)),
+    (Laplace, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Uniform)),
+    (Normal, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Uniform)),
+    (Poisson, "rate", (Bernoulli, Binomial)),
+)
+
+
+def _infinite_kl(param: str):
+    def kl(p, q):
+        return _infinite_like(getattr(p, param))
+    return kl
+
+
+for _p, _param, _qs in _INFINITE:
+    for _q in _qs:
+        register_kl(_p, _q)(_infinite_kl(_param))
 
 
 @register_kl(ExponentialFamily, ExponentialFamily)

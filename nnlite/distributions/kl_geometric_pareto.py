@@ -11,19 +11,11 @@ from nnlite.distributions.exponential import Exponential
 from nnlite.distributions.gamma import Gamma
 from nnlite.distributions.geometric import Geometric
 from nnlite.distributions.gumbel import Gumbel
-from nnlite.distributions.kl import register_kl
+from nnlite.distributions.kl import _inf_where, _infinite_like, register_kl
 from nnlite.distributions.laplace import Laplace
 from nnlite.distributions.normal import Normal
 from nnlite.distributions.uniform import Uniform
 from nnlite.distributions.weibull import Pareto
-
-
-def _infinite_like(t):
-    return nnlite.full_like(t, math.inf)
-
-
-def _inf_where(result, mask):
-    return nnlite.where(mask, nnlite.full_like(result, math.inf), result)
 
 
 @register_kl(Geometric, Geometric)
@@ -36,7 +28,7 @@ def _kl_pareto_pareto(p, q):
     scale_ratio = p.scale / q.scale
     alpha_ratio = q.alpha / p.alpha
     result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
-    return _inf_where(result, p.support.lower_bound < q.support.lower_bound)
+    return _inf_where(p.support.lower_bound < q.support.lower_bound, result)
 
 
 @register_kl(Pareto, Exponential)
@@ -44,7 +36,7 @@ def _kl_pareto_exponential(p, q):
     scale_rate_prod = p.scale * q.rate
     result = ((p.alpha / scale_rate_prod).log() - p.alpha.reciprocal()
               + p.alpha * scale_rate_prod / (p.alpha - 1) - 1)
-    return _inf_where(result, p.alpha <= 1)
+    return _inf_where(p.alpha <= 1, result)
 
 
 @register_kl(Pareto, Gamma)
@@ -54,7 +46,7 @@ def _kl_pareto_gamma(p, q):
     t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
     t3 = (1 - q.concentration) * common_term
     t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
-    return _inf_where(t1 + t2 + t3 + t4 - 1, p.alpha <= 1)
+    return _inf_where(p.alpha <= 1, t1 + t2 + t3 + t4 - 1)
 
 
 @register_kl(Pareto, Normal)
@@ -65,7 +57,7 @@ def _kl_pareto_normal(p, q):
     t2 = p.alpha.reciprocal()
     t3 = p.alpha * common_term.pow(2) / (p.alpha - 2)
     t4 = (p.alpha * common_term - q.loc).pow(2)
-    return _inf_where(t1 - t2 + (t3 + t4) / var_normal - 1, p.alpha <= 2)
+    return _inf_where(p.alpha <= 2, t1 - t2 + (t3 + t4) / var_normal - 1)
 
 
 @register_kl(Pareto, Beta)
@@ -80,7 +72,7 @@ def _kl_uniform_pareto(p, q):
     t1 = (q.alpha * q.scale.pow(q.alpha) * support_uniform).log()
     t2 = (nnlite.xlogy(p.high, p.high) - nnlite.xlogy(p.low, p.low)
           - support_uniform) / support_uniform
-    return _inf_where(t2 * (q.alpha + 1) - t1, p.low < q.support.lower_bound)
+    return _inf_where(p.low < q.support.lower_bound, t2 * (q.alpha + 1) - t1)
 
 
 @register_kl(Exponential, Pareto)
